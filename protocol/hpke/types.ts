@@ -28,6 +28,8 @@ export interface SenderContext {
 export interface RecipientContext {
   readonly seq: bigint;
   open(ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array;
+  /** Open the message sealed at sequence number `seq`, without moving this context's own `seq` (session mode, out-of-order delivery). */
+  openAt(seq: bigint, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array;
   export(exporterContext: Uint8Array, length: number): Uint8Array;
 }
 
