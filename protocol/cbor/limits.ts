@@ -1,0 +1,44 @@
+/**
+ * Resource limits for strict CBOR decoding. Every decoder in vitalseal runs with
+ * limits; the defaults fit a reading envelope (an ECG block of 250 float64
+ * samples is ~2.4 KiB sealed) and are overridden per call where needed.
+ */
+export interface CborLimits {
+  /** Largest accepted input, in bytes (CBOR_TOO_LARGE). */
+  readonly maxBytes: number;
+  /** Deepest nesting of arrays, maps and tags; a top-level array is depth 1 (CBOR_TOO_DEEP). */
+  readonly maxDepth: number;
+  /** Most elements of one array, or pairs of one map (CBOR_TOO_MANY_ITEMS). */
+  readonly maxItems: number;
+  /**
+   * Longest byte or text string, in bytes (CBOR_TOO_MANY_ITEMS). Separate from
+   * `maxItems` because a sealed ECG block is one ~2.3 KiB byte string.
+   */
+  readonly maxStringBytes: number;
+}
+
+export const DEFAULT_CBOR_LIMITS: CborLimits = Object.freeze({
+  maxBytes: 4096,
+  maxDepth: 8,
+  maxItems: 1024,
+  maxStringBytes: 4096,
+});
+
+/** Options of a strict decode: limits plus the only CBOR tags the caller accepts (none by default). */
+export interface StrictDecodeOptions extends Partial<CborLimits> {
+  readonly allowedTags?: readonly number[];
+}
+
+export interface ResolvedDecodeOptions extends CborLimits {
+  readonly allowedTags: readonly number[];
+}
+
+export function resolveDecodeOptions(options: StrictDecodeOptions = {}): ResolvedDecodeOptions {
+  return {
+    maxBytes: options.maxBytes ?? DEFAULT_CBOR_LIMITS.maxBytes,
+    maxDepth: options.maxDepth ?? DEFAULT_CBOR_LIMITS.maxDepth,
+    maxItems: options.maxItems ?? DEFAULT_CBOR_LIMITS.maxItems,
+    maxStringBytes: options.maxStringBytes ?? DEFAULT_CBOR_LIMITS.maxStringBytes,
+    allowedTags: options.allowedTags ?? [],
+  };
+}
