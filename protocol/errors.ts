@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   COSE_BAD_HEADER: 'COSE header is missing a field or has a wrong type',
   COSE_DECRYPT_FAILED: 'COSE decryption failed',
   COSE_BAD_SIGNATURE: 'COSE signature does not verify',
+  COSE_BAD_KEY: 'COSE_Key is not the expected key type (X25519 OKP for HPKE-4)',
 
   // --- reading envelope (HPKE COSE_Encrypt0)
   ENVELOPE_TOO_LARGE: 'envelope exceeds the size limit',
