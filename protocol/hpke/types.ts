@@ -8,6 +8,11 @@ import type { Rng } from '../rng.ts';
  */
 export type HpkeBackendName = 'noble' | 'node';
 
+/** RFC 9180 mode identifiers vitalseal supports (no PSK modes). */
+export const HPKE_MODE_BASE = 0x00;
+export const HPKE_MODE_AUTH = 0x02;
+export type HpkeMode = typeof HPKE_MODE_BASE | typeof HPKE_MODE_AUTH;
+
 export interface X25519KeyPair {
   /** 32-byte X25519 secret scalar (as serialized by SerializePrivateKey). */
   readonly secretKey: Uint8Array;
@@ -55,7 +60,7 @@ export interface Hpke {
   readonly backend: HpkeBackendName;
   /** RFC 9180 §7.1.3 DeriveKeyPair for DHKEM(X25519, HKDF-SHA256). */
   deriveKeyPair(ikm: Uint8Array): X25519KeyPair;
-  /** GenerateKeyPair: secret = rng(32). */
+  /** GenerateKeyPair: secret = rng(32) (any 32 bytes are a valid X25519 secret; clamping happens in X25519). */
   generateKeyPair(rng: Rng): X25519KeyPair;
   /** Public key of a secret key. */
   publicKeyOf(secretKey: Uint8Array): Uint8Array;
@@ -69,9 +74,16 @@ export interface Hpke {
   seal(pkR: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, eph: EphemeralSource): { enc: Uint8Array; ciphertext: Uint8Array };
   /** Single-shot base-mode Open (RFC 9180 §6.1). */
   open(enc: Uint8Array, skR: Uint8Array, info: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array;
+  /** Single-shot auth-mode Seal (RFC 9180 §6.1, mode 2): the sender authenticates with `skS`. */
+  sealAuth(pkR: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, skS: Uint8Array, eph: EphemeralSource): { enc: Uint8Array; ciphertext: Uint8Array };
+  /** Single-shot auth-mode Open (RFC 9180 §6.1, mode 2): succeeds only if sealed with the secret key of `pkS`. */
+  openAuth(enc: Uint8Array, skR: Uint8Array, info: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, pkS: Uint8Array): Uint8Array;
 
-  /** Recipient-side key schedule, for disclosing one message's AEAD key and nonce. */
-  keyScheduleR(enc: Uint8Array, skR: Uint8Array, info: Uint8Array): KeySchedule;
+  /**
+   * Recipient-side key schedule, for disclosing one message's AEAD key and nonce
+   * (base mode; auth mode when the sender's `pkS` is given).
+   */
+  keyScheduleR(enc: Uint8Array, skR: Uint8Array, info: Uint8Array, pkS?: Uint8Array): KeySchedule;
   /** Decrypt one message given only the disclosed AEAD key and nonce (research disclosure). */
   aeadOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array;
 }

@@ -1,0 +1,317 @@
+/**
+ * Per-reading HPKE cost on both backends, next to the sum of the primitives it is made of.
+ *
+ *   node --import tsx bench/seal.ts [--quick] [--json out.json]
+ *
+ * For a 64-byte reading (info = "", aad = ""), it measures µs per single-shot base-mode
+ * seal and open, and, in the same run, the backend's primitive sum:
+ *   X25519 keygen (public key from a fresh secret) + X25519 DH (peer public key given as bytes)
+ *   + HKDF-SHA256 (extract + one 32-byte expand) + ChaCha20-Poly1305 seal of 64 bytes.
+ * The primitives are called directly on the libraries (@noble/* or node:crypto), each in
+ * its fastest known form, not through vitalseal's HPKE code. Seal targets: node ≤ 1.15×,
+ * noble ≤ 1.05× the primitive sum.
+ *
+ * Method: a warm-up, then `samples` rounds; each round measures every operation for at
+ * least `sampleMs` in turn (interleaved, so drift hits all of them alike). Reported: the
+ * median and the min–max over rounds, and ratios of medians.
+ */
+import { createCipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, arch, platform } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { extract, expand } from '@noble/hashes/hkdf.js';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { createHpke, type HpkeBackendName } from '../protocol/hpke/index.ts';
+import type { Rng } from '../protocol/rng.ts';
+
+export interface SealBenchOptions {
+  /** Few short rounds (smoke test / CI): 3 × 60 ms. */
+  readonly quick?: boolean;
+  readonly samples?: number;
+  readonly sampleMs?: number;
+  readonly warmupMs?: number;
+  readonly plaintextLength?: number;
+  readonly backends?: readonly HpkeBackendName[];
+  /** Called after each round (progress display). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** µs per operation over the rounds. */
+export interface Stat {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly samples: readonly number[];
+}
+
+export interface BackendSealResult {
+  readonly backend: HpkeBackendName;
+  readonly seal: Stat;
+  readonly open: Stat;
+  readonly primitives: { readonly keygen: Stat; readonly dh: Stat; readonly hkdf: Stat; readonly aeadSeal: Stat };
+  /** Sum of the primitives' medians (µs). */
+  readonly primitiveSum: number;
+  /** median(seal) / primitiveSum. */
+  readonly sealRatio: number;
+  /** Lowest and highest per-round seal / primitive-sum ratio. */
+  readonly sealRatioRange: readonly [number, number];
+  readonly openRatio: number;
+  readonly sealTarget: number;
+  readonly meetsTarget: boolean;
+}
+
+export interface SealBenchResult {
+  readonly bench: 'seal';
+  readonly date: string;
+  readonly machine: { readonly cpu: string; readonly cores: number; readonly node: string; readonly openssl: string; readonly platform: string; readonly arch: string; readonly loadavg1: number };
+  readonly config: { readonly samples: number; readonly sampleMs: number; readonly warmupMs: number; readonly plaintextLength: number; readonly info: number; readonly aad: number };
+  readonly backends: readonly BackendSealResult[];
+}
+
+const SEAL_TARGETS: Record<HpkeBackendName, number> = { node: 1.15, noble: 1.05 };
+const EMPTY = new Uint8Array(0);
+const POOL_SIZE = 1024;
+
+type Op = () => unknown;
+interface OpSet {
+  readonly seal: Op;
+  readonly open: Op;
+  readonly keygen: Op;
+  readonly dh: Op;
+  readonly hkdf: Op;
+  readonly aeadSeal: Op;
+}
+type OpName = keyof OpSet;
+const OP_NAMES: readonly OpName[] = ['seal', 'open', 'keygen', 'dh', 'hkdf', 'aeadSeal'];
+
+/** Fresh-looking secrets at no cost: both HPKE and the primitive baseline draw from the same pre-filled pool. */
+function poolRng(): Rng {
+  const pool = Array.from({ length: POOL_SIZE }, () => new Uint8Array(randomBytes(32)));
+  let i = 0;
+  return (n) => {
+    if (n !== 32) return new Uint8Array(randomBytes(n));
+    return pool[i++ % POOL_SIZE]!;
+  };
+}
+
+function nobleBaseline(rng: Rng, pkR: Uint8Array, plaintext: Uint8Array): Pick<OpSet, 'keygen' | 'dh' | 'hkdf' | 'aeadSeal'> {
+  const key = new Uint8Array(randomBytes(32));
+  const nonce = new Uint8Array(randomBytes(12));
+  const ikm = new Uint8Array(randomBytes(32));
+  return {
+    keygen: () => x25519.getPublicKey(rng(32)),
+    dh: () => x25519.getSharedSecret(rng(32), pkR),
+    hkdf: () => expand(sha256, extract(sha256, ikm, EMPTY), EMPTY, 32),
+    aeadSeal: () => chacha20poly1305(key, nonce, EMPTY).encrypt(plaintext),
+  };
+}
+
+const b64url = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
+
+function nodeBaseline(rng: Rng, pkR: Uint8Array, plaintext: Uint8Array): Pick<OpSet, 'keygen' | 'dh' | 'hkdf' | 'aeadSeal'> {
+  const key = randomBytes(32);
+  const nonce = randomBytes(12);
+  const ikm = randomBytes(32);
+  const info1 = Uint8Array.of(1);
+  const placeholderX = 'A'.repeat(43);
+  const importSecret = (sk: Uint8Array): KeyObject =>
+    createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64url(sk), x: placeholderX }, format: 'jwk' });
+  // The DH uses an already imported secret key, as the seal does after its keygen (importing it is keygen's cost).
+  const secrets = Array.from({ length: 64 }, () => importSecret(rng(32)));
+  let i = 0;
+  return {
+    keygen: () => Buffer.from(importSecret(rng(32)).export({ format: 'jwk' }).x!, 'base64url'),
+    dh: () =>
+      diffieHellman({
+        privateKey: secrets[i++ & 63]!,
+        publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64url(pkR) }, format: 'jwk' }),
+      }),
+    hkdf: () => createHmac('sha256', createHmac('sha256', EMPTY).update(ikm).digest()).update(info1).digest(),
+    aeadSeal: () => {
+      const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+      const body = cipher.update(plaintext);
+      cipher.final();
+      return [body, cipher.getAuthTag()];
+    },
+  };
+}
+
+function opsFor(backend: HpkeBackendName, plaintextLength: number): OpSet {
+  const hpke = createHpke(backend);
+  const rng = poolRng();
+  const recipient = hpke.generateKeyPair(rng);
+  const pkR = recipient.publicKey;
+  const skR = recipient.secretKey;
+  const plaintext = new Uint8Array(randomBytes(plaintextLength));
+  const eph = { rng };
+  const sealed = Array.from({ length: 64 }, () => hpke.seal(pkR, EMPTY, EMPTY, plaintext, eph));
+  let j = 0;
+  const baseline = backend === 'noble' ? nobleBaseline(rng, pkR, plaintext) : nodeBaseline(rng, pkR, plaintext);
+  return {
+    seal: () => hpke.seal(pkR, EMPTY, EMPTY, plaintext, eph),
+    open: () => {
+      const m = sealed[j++ & 63]!;
+      return hpke.open(m.enc, skR, EMPTY, EMPTY, m.ciphertext);
+    },
+    ...baseline,
+  };
+}
+
+let sink: unknown;
+
+/** µs per call of `op`, run for at least `ms` milliseconds. */
+function timeOp(op: Op, ms: number): number {
+  let calls = 0;
+  let batch = 1;
+  const start = performance.now();
+  let elapsed = 0;
+  while (elapsed < ms) {
+    for (let i = 0; i < batch; i++) sink = op();
+    calls += batch;
+    elapsed = performance.now() - start;
+    if (elapsed < ms / 20) batch *= 2;
+  }
+  return (elapsed * 1000) / calls;
+}
+
+function stat(samples: number[]): Stat {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]!, samples };
+}
+
+function median(values: number[]): number {
+  return stat(values).median;
+}
+
+export function runSealBench(opts: SealBenchOptions = {}): SealBenchResult {
+  const quick = opts.quick ?? false;
+  const samples = opts.samples ?? (quick ? 3 : 7);
+  const sampleMs = opts.sampleMs ?? (quick ? 60 : 250);
+  const warmupMs = opts.warmupMs ?? (quick ? 100 : 500);
+  const plaintextLength = opts.plaintextLength ?? 64;
+  const backends = opts.backends ?? (['node', 'noble'] as const);
+
+  const results: BackendSealResult[] = [];
+  const total = backends.length * samples;
+  let done = 0;
+  for (const backend of backends) {
+    const ops = opsFor(backend, plaintextLength);
+    for (const name of OP_NAMES) timeOp(ops[name], warmupMs);
+    const times: Record<OpName, number[]> = { seal: [], open: [], keygen: [], dh: [], hkdf: [], aeadSeal: [] };
+    for (let round = 0; round < samples; round++) {
+      for (const name of OP_NAMES) times[name].push(timeOp(ops[name], sampleMs));
+      opts.onProgress?.(++done, total);
+    }
+    const primitiveSum = median(times.keygen) + median(times.dh) + median(times.hkdf) + median(times.aeadSeal);
+    const roundRatios = times.seal.map((s, r) => s / (times.keygen[r]! + times.dh[r]! + times.hkdf[r]! + times.aeadSeal[r]!));
+    const sealRatio = median(times.seal) / primitiveSum;
+    results.push({
+      backend,
+      seal: stat(times.seal),
+      open: stat(times.open),
+      primitives: { keygen: stat(times.keygen), dh: stat(times.dh), hkdf: stat(times.hkdf), aeadSeal: stat(times.aeadSeal) },
+      primitiveSum,
+      sealRatio,
+      sealRatioRange: [Math.min(...roundRatios), Math.max(...roundRatios)],
+      openRatio: median(times.open) / primitiveSum,
+      sealTarget: SEAL_TARGETS[backend],
+      meetsTarget: sealRatio <= SEAL_TARGETS[backend],
+    });
+  }
+  void sink;
+  const cpuList = cpus();
+  return {
+    bench: 'seal',
+    date: new Date().toISOString(),
+    machine: {
+      cpu: cpuList[0]?.model.trim() ?? 'unknown',
+      cores: cpuList.length,
+      node: process.version,
+      openssl: process.versions.openssl ?? 'unknown',
+      platform: platform(),
+      arch: arch(),
+      loadavg1: loadavg()[0] ?? 0,
+    },
+    config: { samples, sampleMs, warmupMs, plaintextLength, info: 0, aad: 0 },
+    backends: results,
+  };
+}
+
+const fmt = (us: number): string => (us >= 100 ? us.toFixed(0) : us.toFixed(1));
+const fmtStat = (s: Stat): string => `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})`;
+
+export function formatSealBench(result: SealBenchResult): string {
+  const m = result.machine;
+  const c = result.config;
+  const lines = [
+    `HPKE seal/open, ${c.plaintextLength}-byte reading — ${m.cpu}, ${m.cores} cores, Node ${m.node}, OpenSSL ${m.openssl}, load ${m.loadavg1.toFixed(2)}`,
+    `${c.samples} rounds × ≥ ${c.sampleMs} ms per operation; µs per operation: median (min–max)`,
+    '',
+  ];
+  const rows: string[][] = [['', ...result.backends.map((b) => b.backend)]];
+  const row = (label: string, f: (b: BackendSealResult) => string): void => {
+    rows.push([label, ...result.backends.map(f)]);
+  };
+  row('X25519 keygen', (b) => fmtStat(b.primitives.keygen));
+  row('X25519 DH', (b) => fmtStat(b.primitives.dh));
+  row('HKDF extract+expand', (b) => fmtStat(b.primitives.hkdf));
+  row('ChaCha20-Poly1305 seal', (b) => fmtStat(b.primitives.aeadSeal));
+  row('= primitive sum', (b) => fmt(b.primitiveSum));
+  row('HPKE seal (single-shot)', (b) => fmtStat(b.seal));
+  row('HPKE open (single-shot)', (b) => fmtStat(b.open));
+  row('seal / primitive sum', (b) => `${b.sealRatio.toFixed(3)} (${b.sealRatioRange[0].toFixed(3)}–${b.sealRatioRange[1].toFixed(3)})`);
+  row('target', (b) => `≤ ${b.sealTarget.toFixed(2)} ${b.meetsTarget ? 'met' : 'MISSED'}`);
+  row('open / primitive sum', (b) => b.openRatio.toFixed(3));
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
+  for (const r of rows) lines.push(r.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]! + 2))).join(''));
+  return lines.join('\n');
+}
+
+const HELP = `usage: node --import tsx bench/seal.ts [--quick] [--json out.json]
+
+Per-reading HPKE seal/open cost on the noble and node backends, with each backend's
+primitive sum (X25519 keygen + DH + HKDF + ChaCha20-Poly1305) measured in the same run.
+
+  --quick        3 short rounds instead of 7 × 250 ms
+  --json FILE    also write the result (with machine info) as JSON ("-" for stdout)
+  --help         this text
+
+Exit code: 0 when every backend meets its seal target, 1 when one misses it, 2 on bad usage.`;
+
+function main(argv: readonly string[]): number {
+  let quick = false;
+  let jsonPath: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      console.log(HELP);
+      return 0;
+    } else if (arg === '--quick') quick = true;
+    else if (arg === '--json' && argv[i + 1] !== undefined) jsonPath = argv[++i];
+    else {
+      console.error(`unknown argument: ${arg}\n\n${HELP}`);
+      return 2;
+    }
+  }
+  const tty = process.stderr.isTTY === true;
+  const result = runSealBench({
+    quick,
+    onProgress: (done, total) => {
+      if (tty) process.stderr.write(`\r  round ${done}/${total}${done === total ? '\n' : ''}`);
+    },
+  });
+  if (jsonPath === '-') console.log(JSON.stringify(result, null, 2));
+  else {
+    console.log(formatSealBench(result));
+    if (jsonPath !== undefined) writeFileSync(jsonPath, JSON.stringify(result, null, 2) + '\n');
+  }
+  return result.backends.every((b) => b.meetsTarget) ? 0 : 1;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = main(process.argv.slice(2));
+}
