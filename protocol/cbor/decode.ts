@@ -30,8 +30,9 @@ export function decodeStrict(bytes: Uint8Array, options?: StrictDecodeOptions): 
  */
 function toOwnedValue(v: unknown): CborValue {
   switch (typeof v) {
-    case 'number':
     case 'bigint':
+      return integerOf(v);
+    case 'number':
     case 'string':
     case 'boolean':
       return v;
@@ -48,7 +49,13 @@ function toOwnedValue(v: unknown): CborValue {
   return fail('CBOR_UNSUPPORTED', 'CBOR item decodes to an unsupported value');
 }
 
+/** cbor-x returns every 8-byte integer as bigint; vitalseal uses number whenever it is exact. */
+function integerOf(n: bigint): number | bigint {
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(n) : n;
+}
+
 function toOwnedKey(k: unknown): CborKey {
-  if (typeof k === 'number' || typeof k === 'bigint' || typeof k === 'string') return k;
+  if (typeof k === 'bigint') return integerOf(k);
+  if (typeof k === 'number' || typeof k === 'string') return k;
   return fail('CBOR_UNSUPPORTED', 'map keys must be integers or text strings');
 }

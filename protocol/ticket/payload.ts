@@ -1,24 +1,17 @@
-import { sha256 } from '@noble/hashes/sha2.js';
 import { decodeStrict, encodeCanonical, isBytes, isCborMap, type CborMap, type CborValue } from '../cbor/index.ts';
 import { x25519CoseKeyMap, x25519PublicKeyFromCoseKey } from '../cose/index.ts';
 import { bytesEqual } from '../bytes.ts';
 import { fail, isVitalsealError } from '../errors.ts';
 import { isDeviceId, isPatientRef, isUint } from '../envelope/fields.ts';
+import { KEY_ID_LENGTH, keyIdOf } from '../keys/keyId.ts';
 import { TICKET_KEYS, TICKET_MAX_BYTES, TICKET_VERSION, type Ticket, type TicketFields } from './ticket.ts';
-
-const KID_BYTES = 16;
-
-/** kid = first 16 bytes of SHA-256(pk) (DESIGN.md, TempKeyPairGen). */
-export function kidOfPublicKey(publicKey: Uint8Array): Uint8Array {
-  return sha256(publicKey).slice(0, KID_BYTES);
-}
 
 /** Checks every field; throws TICKET_MALFORMED naming the first bad one. */
 export function checkTicketFields(f: TicketFields): void {
   if (!isDeviceId(f.dev)) fail('TICKET_MALFORMED', 'dev is not a valid device id');
   if (!isBytes(f.pk) || f.pk.length !== 32) fail('TICKET_MALFORMED', 'pk is not a 32-byte X25519 key');
-  if (!isBytes(f.kid) || f.kid.length !== KID_BYTES) fail('TICKET_MALFORMED', 'kid is not 16 bytes');
-  if (!bytesEqual(f.kid, kidOfPublicKey(f.pk))) fail('TICKET_MALFORMED', 'kid does not match pk');
+  if (!isBytes(f.kid) || f.kid.length !== KEY_ID_LENGTH) fail('TICKET_MALFORMED', 'kid is not 16 bytes');
+  if (!bytesEqual(f.kid, keyIdOf(f.pk))) fail('TICKET_MALFORMED', 'kid is not SHA-256(pk)[0:16]');
   if (!isPatientRef(f.patient)) fail('TICKET_MALFORMED', 'patient is not a valid reference');
   if (!isUint(f.nbf) || !isUint(f.exp)) fail('TICKET_MALFORMED', 'nbf/exp are not NumericDates');
   if (f.exp <= f.nbf) fail('TICKET_MALFORMED', 'exp is not after nbf');

@@ -84,6 +84,9 @@ describe('decodeStrict', () => {
     ct[0] = 0x99;
     expect(input[input.length - 3]).toBe(1); // the input was not modified through the result
     expect(decodeStrict(fromHex('1bffffffffffffffff'))).toBe(2n ** 64n - 1n);
+    expect(decodeStrict(fromHex('1b0000018bcfe56800'))).toBe(1_700_000_000_000); // exact 8-byte integers are numbers
+    expect(decodeStrict(fromHex('3b001fffffffffffff'))).toBe(-(2n ** 53n));
+    expect(decodeStrict(fromHex('a11b000000000000000501'))).toEqual(new Map([[5, 1]]));
     expect(decodeStrict(fromHex('f93e00'))).toBe(1.5);
   });
 

@@ -5,13 +5,14 @@ import { fromHex, utf8 } from '../../protocol/bytes.ts';
 import { encodeCanonical, Tag, type CborMap, type CborValue } from '../../protocol/cbor/index.ts';
 import { decodeSign1, signSign1, x25519CoseKeyMap } from '../../protocol/cose/index.ts';
 import type { Clock } from '../../protocol/rng.ts';
-import { decodeTicket, issueTicket, kidOfPublicKey, verifyTicket, type TicketFields } from '../../protocol/ticket/index.ts';
+import { keyIdOf } from '../../protocol/keys/index.ts';
+import { decodeTicket, issueTicket, verifyTicket, type TicketFields } from '../../protocol/ticket/index.ts';
 import { codeOf, FUZZ_RUNS, mutatedBytes, onlyKnownErrors, randomBytes } from './fuzz-inputs.ts';
 
 const authority = ed25519.keygen(new Uint8Array(32).fill(1));
 const pk = fromHex('3948cfe0ad1ddb695d780e59077195da6c56506b207d71a7e5c7a9b1a1d7a6a4');
 const NBF = 1_700_000_000;
-const fields: TicketFields = { dev: 'spo2-0001', kid: kidOfPublicKey(pk), pk, patient: 'patient:7f3a', nbf: NBF, exp: NBF + 3600, maxReadings: 720 };
+const fields: TicketFields = { dev: 'spo2-0001', kid: keyIdOf(pk), pk, patient: 'patient:7f3a', nbf: NBF, exp: NBF + 3600, maxReadings: 720 };
 const ticket = issueTicket(fields, authority.secretKey);
 const at = (seconds: number): Clock => ({ now: () => seconds * 1000 });
 const verifyOpts = { authorityPublicKey: authority.publicKey, deviceId: 'spo2-0001', clock: at(NBF + 10) };

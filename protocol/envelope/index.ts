@@ -1,0 +1,10 @@
+export { AEAD_TAG_BYTES, ENC_BYTES, ENVELOPE_FIELD, ENVELOPE_HPKE_INFO, ENVELOPE_MAX_BYTES, KID_BYTES } from './constants.ts';
+export { DEVICE_ID_PATTERN, isDeviceId, isPatientRef, isSensorType, isUint, isUnit, SENSOR_TYPE_PATTERN, UNIT_PATTERN } from './fields.ts';
+export { checkReading, decodeReading, encodeReading, READING_MAX_VALUES, type Reading } from './reading.ts';
+export { encodeEnvelopeProtected, type EnvelopeHeader, type ReadingHeader } from './header.ts';
+export { envelopeAad } from './aad.ts';
+export { decodeEnvelope, type DecodedEnvelope } from './decode.ts';
+export { sealReading, type ReadingRecipient, type SealReadingInput } from './seal.ts';
+export { openReading, type OpenedReading, type OpenReadingOptions } from './open.ts';
+export { createSessionSealer, type SessionSealer } from './session.ts';
+export { discloseReadingKey, openDisclosedReading, type DisclosedKey, type ReadingDisclosure } from './disclosure.ts';

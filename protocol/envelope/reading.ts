@@ -1,0 +1,51 @@
+import { decodeStrict, encodeCanonical, isCborMap, type CborValue } from '../cbor/index.ts';
+import { fail } from '../errors.ts';
+import { isSensorType, isUint, isUnit } from './fields.ts';
+
+/** DataGen() output: one measurement block. */
+export interface Reading {
+  /** Sensor type, e.g. "spo2", "ecg" (same as the envelope's protected `st`). */
+  readonly st: string;
+  /** Measurement time, ms since the epoch (same as the protected `ts`). */
+  readonly ts: number;
+  /** Values: finite numbers (an ECG block carries 250 samples). */
+  readonly v: readonly number[];
+  /** Unit, e.g. "%", "mV", "mmHg". */
+  readonly u: string;
+}
+
+/** Most values in one reading: a 250-sample ECG block fits with room; 400 float64 values still fit a 4096-byte envelope. */
+export const READING_MAX_VALUES = 400;
+
+const READING_KEYS = new Set(['st', 'ts', 'v', 'u']);
+
+/** Throws READING_INVALID unless `r` is a valid reading. */
+export function checkReading(r: Reading): void {
+  if (typeof r !== 'object' || r === null) fail('READING_INVALID', 'reading is not an object');
+  if (!isSensorType(r.st)) fail('READING_INVALID', 'st is not a valid sensor type');
+  if (!isUint(r.ts)) fail('READING_INVALID', 'ts is not a uint (ms)');
+  if (!isUnit(r.u)) fail('READING_INVALID', 'u is not a valid unit');
+  if (!Array.isArray(r.v) || r.v.length === 0 || r.v.length > READING_MAX_VALUES) fail('READING_INVALID', 'v is not 1..400 values');
+  for (const x of r.v) if (typeof x !== 'number' || !Number.isFinite(x)) fail('READING_INVALID', 'a value is not a finite number');
+}
+
+/** Deterministic CBOR plaintext `{st, ts, v, u}` (text keys). */
+export function encodeReading(r: Reading): Uint8Array {
+  checkReading(r);
+  return encodeCanonical(new Map<string, CborValue>([['st', r.st], ['ts', r.ts], ['v', [...r.v]], ['u', r.u]]));
+}
+
+/** Strictly decodes and validates a reading plaintext (READING_INVALID on anything else). */
+export function decodeReading(plaintext: Uint8Array): Reading {
+  let map: CborValue;
+  try {
+    map = decodeStrict(plaintext, { maxDepth: 2, maxItems: READING_MAX_VALUES, maxStringBytes: 128 });
+  } catch (e) {
+    fail('READING_INVALID', 'reading is not strict CBOR', e);
+  }
+  if (!isCborMap(map) || map.size !== READING_KEYS.size) fail('READING_INVALID', 'reading is not a {st, ts, v, u} map');
+  for (const key of map.keys()) if (typeof key !== 'string' || !READING_KEYS.has(key)) fail('READING_INVALID', 'reading has an unknown field');
+  const reading = { st: map.get('st'), ts: map.get('ts'), v: map.get('v'), u: map.get('u') } as Reading;
+  checkReading(reading);
+  return reading;
+}
