@@ -64,6 +64,7 @@ export const ERROR_CODES = {
   PROOF_BAD_SIZE: 'tree sizes are invalid for this proof',
   PROOF_WRONG_LENGTH: 'proof has the wrong number of hashes',
   PROOF_BAD_HASH: 'a hash in the proof or root has the wrong length',
+  TREE_HEAD_MALFORMED: 'signed tree head is not a valid COSE_Sign1 tree head',
   LOG_INDEX_OUT_OF_RANGE: 'log index or size outside the log',
   LOG_STORE_MISSING_NODE: 'the log node store lacks a hash it must hold (store corrupt or truncated)',
 

@@ -1,0 +1,115 @@
+import pino, { type Logger } from 'pino';
+import { systemClock, type Clock } from '../protocol/rng.ts';
+import type { AgentConfig } from './config.ts';
+import { AgentCore } from './core.ts';
+import { EmbeddedBroker } from './broker/embeddedBroker.ts';
+import { ExternalSubscriber } from './broker/externalSubscriber.ts';
+import { SerialIngress } from './serial/serialIngress.ts';
+import { buildHttpServer } from './http/server.ts';
+import { loadOrCreateAdminToken } from './identity.ts';
+import type { FastifyInstance } from 'fastify';
+import type { ExtraMigration } from './store/migrations.ts';
+
+export interface RunningAgent {
+  readonly core: AgentCore;
+  readonly broker: EmbeddedBroker | undefined;
+  readonly external: ExternalSubscriber | undefined;
+  readonly serial: readonly SerialIngress[];
+  readonly http: FastifyInstance;
+  readonly mqttAddress: { host: string; port: number } | undefined;
+  readonly httpAddress: { host: string; port: number };
+  readonly adminToken: string;
+  /** Graceful stop: stop accepting, finish commits, close everything. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface StartAgentDeps {
+  clock?: Clock;
+  logger?: Logger;
+  authorityPublicKey?: Uint8Array;
+  extraMigrations?: readonly ExtraMigration[];
+  defaultMetrics?: boolean;
+}
+
+export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {}): Promise<RunningAgent> {
+  const logger = deps.logger ?? pino({ level: config.logLevel, base: { svc: 'vitalseal-agent' } });
+  const clock = deps.clock ?? systemClock;
+  const core = new AgentCore({
+    dataDir: config.dataDir,
+    clock,
+    logger,
+    maxEnvelopeBytes: config.ingest.maxEnvelopeBytes,
+    maxFutureSkewMs: config.ingest.maxFutureSkewMs,
+    quarantineMaxRows: config.ingest.quarantineMaxRows,
+    authorityPublicKey: deps.authorityPublicKey,
+    ...(deps.extraMigrations ? { extraMigrations: deps.extraMigrations } : {}),
+    ...(deps.defaultMetrics !== undefined ? { defaultMetrics: deps.defaultMetrics } : {}),
+  });
+  const adminToken = loadOrCreateAdminToken(config.dataDir);
+
+  let broker: EmbeddedBroker | undefined;
+  let external: ExternalSubscriber | undefined;
+  let mqttAddress: { host: string; port: number } | undefined;
+  const serial: SerialIngress[] = [];
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    if (config.mode === 'embedded') {
+      const b = await EmbeddedBroker.create({
+        host: config.mqtt.host,
+        port: config.mqtt.port,
+        maxConnections: config.mqtt.maxConnections,
+        maxPacketBytes: config.mqtt.maxPacketBytes,
+        store: core.store,
+        ingestor: core.ingestor,
+        clock,
+        logger,
+        events: core.metrics.brokerEvents(),
+      });
+      broker = b;
+      closers.push(() => b.close());
+      mqttAddress = await b.listen();
+      core.addTicketPublisher((dev, t) => b.publishTicket(dev, t));
+      // tickets pushed before a restart are retained again
+      for (const t of core.store.listTickets()) await b.publishTicket(t.device, t.ticket);
+    } else {
+      const ext = config.external!;
+      const e = new ExternalSubscriber({ url: ext.url, clientId: ext.clientId, username: ext.username, password: ext.password, ingestor: core.ingestor, store: core.store, clock, logger });
+      external = e;
+      closers.push(() => e.close());
+      await e.start();
+      core.addTicketPublisher((dev, t) => e.publishTicket(dev, t));
+    }
+    for (const spec of config.serial) {
+      const s = new SerialIngress({ spec, baudRate: config.serialBaudRate, ingestor: core.ingestor, store: core.store, metrics: core.metrics, clock, logger, ticketOf: (d) => core.store.latestTicket(d) });
+      await s.start();
+      serial.push(s);
+      closers.push(() => s.close());
+    }
+    core.addTicketPublisher(async (dev, t) => {
+      for (const s of serial) s.offerTicket(dev, t);
+    });
+  } catch (e) {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    await core.close();
+    throw e;
+  }
+
+  const http = await buildHttpServer(core, adminToken);
+  await http.listen({ host: config.http.host, port: config.http.port });
+  const httpAddr = http.server.address();
+  const httpAddress = typeof httpAddr === 'object' && httpAddr ? { host: httpAddr.address, port: httpAddr.port } : { host: config.http.host, port: config.http.port };
+  logger.info({ mqtt: mqttAddress, http: httpAddress, mode: config.mode, serial: serial.map((s) => s.path), logSize: core.ingestor.log.size }, 'agent started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      logger.info('agent stopping: no new connections, finishing commits');
+      // 1. stop accepting input, 2. commit what is queued, 3. close the store
+      for (const c of closers.reverse()) await c().catch((err: Error) => logger.warn({ err: err.message }, 'close failed'));
+      await core.close();
+      await http.close();
+      logger.info('agent stopped');
+    })());
+
+  return { core, broker, external, serial, http, mqttAddress, httpAddress, adminToken, stop };
+}

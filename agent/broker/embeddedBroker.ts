@@ -1,0 +1,205 @@
+import { Aedes, type Client, type AuthenticateError, type PublishPacket } from 'aedes';
+import { createServer, type Server, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Ingestor } from '../ingest/ingestor.ts';
+import type { AgentStore } from '../store/agentStore.ts';
+import type { Clock } from '../../protocol/rng.ts';
+import { PacketSizeGuard } from './packetSizeGuard.ts';
+import { isValidDeviceId, parseTopic, ticketTopic } from './topics.ts';
+
+export interface BrokerEvents {
+  onAuthFailure?(reason: 'bad_credentials' | 'bad_client_id' | 'bad_will' | 'connection_limit'): void;
+  onAclDenied?(action: 'publish' | 'subscribe'): void;
+  onOnlineChange?(connected: number): void;
+}
+
+export interface EmbeddedBrokerOptions {
+  host: string;
+  port: number;
+  maxConnections: number;
+  maxPacketBytes: number;
+  store: AgentStore;
+  ingestor: Ingestor;
+  clock: Clock;
+  logger: Logger;
+  events?: BrokerEvents;
+}
+
+function authError(message: string, returnCode: 4 | 5): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+/**
+ * The agent's own MQTT 3.1.1 broker (aedes). Hooks implement:
+ * - authenticate (MQTT-3.1.3): username = device id = client identifier, password = device secret
+ *   (stored as a salted hash); a last will, if any, must be the device's own status topic;
+ * - authorizePublish (MQTT-3.3.1 / MQTT-4.3.2): a device publishes only under vs/v1/<its id>/{r,status};
+ *   a reading is committed (group commit) BEFORE the callback, so aedes sends PUBACK only after
+ *   the fsync'd commit (MQTT-4.3.2-2 "MUST send a PUBACK … after it has taken ownership");
+ * - authorizeSubscribe (MQTT-3.8.4): a device subscribes only to vs/v1/<its id>/ticket (else SUBACK 0x80).
+ */
+export class EmbeddedBroker {
+  readonly aedes: Aedes;
+  private server: Server | undefined;
+  private readonly deviceOf = new WeakMap<Client, string>();
+  private readonly sockets = new Set<Socket>();
+  private connected = 0;
+
+  private constructor(aedes: Aedes, private readonly o: EmbeddedBrokerOptions) {
+    this.aedes = aedes;
+  }
+
+  static async create(o: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+    let self: EmbeddedBroker | undefined;
+    const aedes = await Aedes.createBroker({
+      maxClientsIdLength: 64,
+      connectTimeout: 10_000,
+      preConnect: (_client, _packet, cb) => {
+        if (self!.aedes.connectedClients >= o.maxConnections) {
+          o.events?.onAuthFailure?.('connection_limit');
+          cb(new Error('connection limit reached'), false);
+          return;
+        }
+        cb(null, true);
+      },
+      authenticate: (client, username, password, done) => self!.authenticate(client, username, password, done),
+      authorizePublish: (client, packet, cb) => self!.authorizePublish(client, packet, cb),
+      authorizeSubscribe: (client, sub, cb) => {
+        const dev = self!.deviceOf.get(client);
+        if (dev !== undefined && sub.topic === ticketTopic(dev)) {
+          cb(null, { ...sub, qos: Math.min(sub.qos, 1) as 0 | 1 });
+          return;
+        }
+        o.events?.onAclDenied?.('subscribe');
+        cb(null, null);
+      },
+    });
+    self = new EmbeddedBroker(aedes, o);
+    aedes.on('client', (client) => self!.setOnline(client, true));
+    aedes.on('clientDisconnect', (client) => self!.setOnline(client, false));
+    aedes.on('clientError', (_client, err) => o.logger.debug({ err: err.message }, 'mqtt client error'));
+    aedes.on('connectionError', (_client, err) => o.logger.debug({ err: err.message }, 'mqtt connection error'));
+    return self;
+  }
+
+  async listen(): Promise<{ host: string; port: number }> {
+    const server = createServer((socket) => this.handleSocket(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.o.port, this.o.host, () => resolve());
+    });
+    const addr = server.address();
+    if (addr === null || typeof addr === 'string') throw new Error('broker has no TCP address');
+    return { host: addr.address, port: addr.port };
+  }
+
+  /** socket → size guard → aedes; aedes → socket. A packet over the limit closes the connection. */
+  private handleSocket(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.setNoDelay(true);
+    const guard = new PacketSizeGuard(this.o.maxPacketBytes);
+    guard.once('error', (err) => {
+      this.o.logger.warn({ code: (err as { code?: string }).code }, 'mqtt connection closed: packet too large or malformed');
+      socket.destroy();
+    });
+    socket.on('error', () => socket.destroy());
+    socket.pipe(guard);
+    const stream = Duplex.from({ readable: guard, writable: socket });
+    this.aedes.handle(stream);
+  }
+
+  private authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void {
+    if (!username || !isValidDeviceId(username) || client.id !== username) {
+      this.o.events?.onAuthFailure?.('bad_client_id');
+      done(authError('client id must equal the device id (username)', 5), null);
+      return;
+    }
+    if (!password || !this.o.store.checkDeviceSecret(username, password.toString('utf8'))) {
+      this.o.events?.onAuthFailure?.('bad_credentials');
+      done(authError('bad username or password', 4), null);
+      return;
+    }
+    const will = (client as unknown as { _will?: { topic?: string }; will?: { topic?: string } })._will;
+    if (will?.topic !== undefined && will.topic !== `vs/v1/${username}/status`) {
+      this.o.events?.onAuthFailure?.('bad_will');
+      done(authError('last will must be the device status topic', 5), null);
+      return;
+    }
+    this.deviceOf.set(client, username);
+    done(null, true);
+  }
+
+  private authorizePublish(client: Client | null, packet: PublishPacket, cb: (error?: Error | null) => void): void {
+    const topic = parseTopic(packet.topic);
+    if (client === null) {
+      // a persisted last will (MQTT-3.1.2-8): its topic was checked at CONNECT
+      if (topic?.kind === 'status') this.markStatus(topic.device, false);
+      cb(topic?.kind === 'status' ? null : new Error('not authorized'));
+      return;
+    }
+    const dev = this.deviceOf.get(client);
+    if (!topic || dev === undefined || topic.device !== dev || topic.kind === 'ticket') {
+      this.o.events?.onAclDenied?.('publish');
+      cb(new Error('not authorized'));
+      return;
+    }
+    if (topic.kind === 'status') {
+      cb(null);
+      return;
+    }
+    packet.retain = false;
+    this.o.ingestor.submit({
+      linkDevice: dev,
+      payload: packet.payload as Buffer,
+      source: 'mqtt',
+      done: (outcome) => cb(outcome.kind === 'failed' ? outcome.error : null),
+    });
+  }
+
+  private setOnline(client: Client, online: boolean): void {
+    const dev = this.deviceOf.get(client);
+    if (dev === undefined) return;
+    this.connected += online ? 1 : -1;
+    this.o.events?.onOnlineChange?.(this.connected);
+    this.markStatus(dev, online);
+  }
+
+  private markStatus(dev: string, online: boolean): void {
+    try {
+      this.o.store.setOnline(dev, online, this.o.clock.now());
+    } catch (e) {
+      this.o.logger.warn({ err: (e as Error).message }, 'could not record device status');
+    }
+  }
+
+  /** Publishes a device's session ticket, retained, on vs/v1/<dev>/ticket (QoS 1). */
+  publishTicket(device: string, ticket: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.aedes.publish(
+        { cmd: 'publish', topic: ticketTopic(device), payload: Buffer.from(ticket), qos: 1, retain: true, dup: false },
+        (err) => (err ? reject(err) : resolve()),
+      );
+    });
+  }
+
+  get connectedDevices(): number {
+    return this.connected;
+  }
+
+  /** Stops accepting connections, disconnects clients, closes aedes. */
+  async close(): Promise<void> {
+    const server = this.server;
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    for (const s of this.sockets) s.destroy();
+    await closed;
+    await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+  }
+}

@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { AgentError } from './errors.ts';
+
+const port = z.number().int().min(0).max(65535);
+
+export const agentConfigSchema = z.object({
+  dataDir: z.string().min(1).default('.vitalseal/agent'),
+  mode: z.enum(['embedded', 'external']).default('embedded'),
+  mqtt: z
+    .object({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: port.default(1883),
+      maxConnections: z.number().int().positive().default(20_000),
+      maxPacketBytes: z.number().int().min(256).max(1_048_576).default(8192),
+    })
+    .strict()
+    .default({ host: '127.0.0.1', port: 1883, maxConnections: 20_000, maxPacketBytes: 8192 }),
+  external: z
+    .object({
+      url: z.string().regex(/^(mqtts?|tcp|wss?):\/\//, 'must be an mqtt://, mqtts://, tcp:// or ws:// URL'),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      clientId: z.string().min(1).max(23).default('vitalseal-agent'),
+    })
+    .strict()
+    .optional(),
+  serial: z.array(z.string().min(1)).default([]),
+  serialBaudRate: z.number().int().positive().default(115_200),
+  http: z
+    .object({ host: z.string().min(1).default('127.0.0.1'), port: port.default(8080) })
+    .strict()
+    .default({ host: '127.0.0.1', port: 8080 }),
+  ingest: z
+    .object({
+      maxEnvelopeBytes: z.number().int().min(256).max(1_048_576).default(4096),
+      maxFutureSkewMs: z.number().int().nonnegative().default(300_000),
+      quarantineMaxRows: z.number().int().positive().default(10_000),
+    })
+    .strict()
+    .default({ maxEnvelopeBytes: 4096, maxFutureSkewMs: 300_000, quarantineMaxRows: 10_000 }),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).strict().superRefine((c, ctx) => {
+  if (c.mode === 'external' && !c.external) ctx.addIssue({ code: 'custom', path: ['external', 'url'], message: 'required when mode is external' });
+});
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+type Json = Record<string, unknown>;
+
+/** Environment variables the agent reads (VITALSEAL_<PATH> with dots as underscores). */
+export const ENV_KEYS: Record<string, string> = {
+  VITALSEAL_DATA_DIR: 'dataDir',
+  VITALSEAL_MODE: 'mode',
+  VITALSEAL_MQTT_HOST: 'mqtt.host',
+  VITALSEAL_MQTT_PORT: 'mqtt.port',
+  VITALSEAL_MQTT_MAX_CONNECTIONS: 'mqtt.maxConnections',
+  VITALSEAL_MQTT_MAX_PACKET_BYTES: 'mqtt.maxPacketBytes',
+  VITALSEAL_EXTERNAL_URL: 'external.url',
+  VITALSEAL_EXTERNAL_USERNAME: 'external.username',
+  VITALSEAL_EXTERNAL_PASSWORD: 'external.password',
+  VITALSEAL_HTTP_HOST: 'http.host',
+  VITALSEAL_HTTP_PORT: 'http.port',
+  VITALSEAL_LOG_LEVEL: 'logLevel',
+};
+
+function setPath(target: Json, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let cur: Json = target;
+  for (const p of parts.slice(0, -1)) {
+    const next = cur[p];
+    if (typeof next !== 'object' || next === null) cur[p] = {};
+    cur = cur[p] as Json;
+  }
+  cur[parts[parts.length - 1]!] = value;
+}
+
+function mergeDeep(a: Json, b: Json): Json {
+  const out: Json = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' && !Array.isArray(prev)
+      ? mergeDeep(prev as Json, v as Json)
+      : v;
+  }
+  return out;
+}
+
+/** Numbers in env vars and flags arrive as strings: convert what looks numeric, let the schema judge the rest. */
+function coerceScalar(v: string): unknown {
+  return /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv): Json {
+  const out: Json = {};
+  for (const [key, path] of Object.entries(ENV_KEYS)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') setPath(out, path, coerceScalar(v));
+  }
+  if (env.VITALSEAL_SERIAL) out.serial = env.VITALSEAL_SERIAL.split(',').filter(Boolean);
+  return out;
+}
+
+export function readConfigFile(path: string): Json {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    return parsed as Json;
+  } catch (e) {
+    throw new AgentError('CONFIG_FILE_UNREADABLE', `cannot read config file ${path}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Defaults < config file < environment < flags. Throws CONFIG_INVALID listing every invalid field.
+ */
+export function resolveAgentConfig(sources: { file?: string | undefined; env?: NodeJS.ProcessEnv; flags?: Json }): AgentConfig {
+  let merged: Json = {};
+  if (sources.file) merged = mergeDeep(merged, readConfigFile(sources.file));
+  if (sources.env) merged = mergeDeep(merged, configFromEnv(sources.env));
+  if (sources.flags) merged = mergeDeep(merged, sources.flags);
+  return parseAgentConfig(merged);
+}
+
+export function parseAgentConfig(input: unknown): AgentConfig {
+  const r = agentConfigSchema.safeParse(input);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new AgentError('CONFIG_INVALID', `invalid agent configuration:\n${lines.join('\n')}`);
+}
+
+export { setPath as setConfigPath, coerceScalar };

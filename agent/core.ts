@@ -1,0 +1,151 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { toHex, fromHex } from '../protocol/bytes.ts';
+import { merkleRoot } from '../protocol/merkle/index.ts';
+import type { Clock } from '../protocol/rng.ts';
+import { decodeEnvelope } from '../protocol/envelope/index.ts';
+import { decodeTicket, verifyTicket } from '../protocol/ticket/index.ts';
+import { AgentError } from './errors.ts';
+import { loadOrCreateIdentity, type AgentIdentity } from './identity.ts';
+import { Ingestor } from './ingest/ingestor.ts';
+import type { EnvelopeDecoder } from './ingest/types.ts';
+import { AgentMetrics } from './metrics.ts';
+import { openDatabase, type Db } from './store/db.ts';
+import { AgentStore } from './store/agentStore.ts';
+import type { ExtraMigration } from './store/migrations.ts';
+
+export interface AgentCoreOptions {
+  dataDir: string;
+  clock: Clock;
+  logger: Logger;
+  maxEnvelopeBytes: number;
+  maxFutureSkewMs: number;
+  quarantineMaxRows: number;
+  /** Ward authority's Ed25519 key: when set, pushed tickets must carry its signature. */
+  authorityPublicKey?: Uint8Array | undefined;
+  extraMigrations?: readonly ExtraMigration[];
+  defaultMetrics?: boolean;
+}
+
+/** Publishes a ticket to its device (embedded broker: retained on vs/v1/<dev>/ticket). */
+export type TicketPublisher = (device: string, ticket: Uint8Array) => Promise<void>;
+
+export const decodeEnvelopeHeader: EnvelopeDecoder = (bytes, maxBytes) => decodeEnvelope(bytes, { maxBytes });
+
+/**
+ * Everything of the agent that is not a transport: store, ingest pipeline, log, identity,
+ * metrics. Transports (embedded broker, external subscriber, serial ports) feed `ingestor`.
+ */
+export class AgentCore {
+  readonly db: Db;
+  readonly store: AgentStore;
+  readonly ingestor: Ingestor;
+  readonly metrics: AgentMetrics;
+  readonly identity: AgentIdentity;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  private ticketPublishers: TicketPublisher[] = [];
+  private readonly authorityPublicKey: Uint8Array | undefined;
+
+  constructor(o: AgentCoreOptions) {
+    this.clock = o.clock;
+    this.logger = o.logger;
+    this.identity = loadOrCreateIdentity(o.dataDir);
+    this.db = openDatabase(join(o.dataDir, 'agent.sqlite'), o.extraMigrations ?? []);
+    this.store = new AgentStore(this.db);
+    this.store.setAllOffline();
+    this.metrics = new AgentMetrics({ defaultMetrics: o.defaultMetrics ?? true });
+    this.authorityPublicKey = o.authorityPublicKey;
+    this.ingestor = new Ingestor({
+      store: this.store,
+      decode: decodeEnvelopeHeader,
+      clock: o.clock,
+      maxEnvelopeBytes: o.maxEnvelopeBytes,
+      maxFutureSkewMs: o.maxFutureSkewMs,
+      quarantineMaxRows: o.quarantineMaxRows,
+      observer: this.metrics.ingestObserver(),
+    });
+    this.metrics.logSize.set(this.ingestor.log.size);
+  }
+
+  addTicketPublisher(p: TicketPublisher): void {
+    this.ticketPublishers.push(p);
+  }
+
+  health(): { ok: boolean; logSize: number; records: number; pending: number; logId: string } {
+    return { ok: true, logSize: this.ingestor.log.size, records: this.store.recordCount(), pending: this.ingestor.pending, logId: toHex(this.identity.logId) };
+  }
+
+  refreshGauges(): void {
+    this.metrics.logSize.set(this.ingestor.log.size);
+  }
+
+  signedTreeHead(size = this.ingestor.log.size): { size: number; root: Uint8Array; sth: Uint8Array } {
+    const root = this.ingestor.log.root(size);
+    return { size, root, sth: this.identity.signTreeHead(size, root, this.clock.now()) };
+  }
+
+  signedTreeHeadJson(): { logId: string; publicKey: string; size: number; root: string; sth: string } {
+    const h = this.signedTreeHead();
+    return { logId: toHex(this.identity.logId), publicKey: toHex(this.identity.publicKey), size: h.size, root: toHex(h.root), sth: Buffer.from(h.sth).toString('base64') };
+  }
+
+  recordWithProof(idHex: string, treeSize?: number): Record<string, unknown> {
+    const rec = this.store.getRecord(fromHex(idHex));
+    if (!rec) throw new AgentError('AGENT_NOT_FOUND', 'no such record');
+    const size = treeSize ?? this.ingestor.log.size;
+    if (size <= rec.leafIndex || size > this.ingestor.log.size) throw new AgentError('AGENT_BAD_REQUEST', 'treeSize does not contain this record');
+    return {
+      recordId: idHex,
+      device: rec.device,
+      seq: rec.seq,
+      ts: rec.ts,
+      st: rec.st,
+      kid: toHex(rec.kid),
+      leafIndex: rec.leafIndex,
+      treeSize: size,
+      envelope: Buffer.from(rec.envelope).toString('base64'),
+      inclusionProof: this.ingestor.log.inclusionProof(rec.leafIndex, size).map(toHex),
+      root: toHex(this.ingestor.log.root(size)),
+    };
+  }
+
+  consistencyJson(from: number, to?: number): { from: number; to: number; proof: string[] } {
+    const end = to ?? this.ingestor.log.size;
+    return { from, to: end, proof: this.ingestor.log.consistencyProof(from, end).map(toHex) };
+  }
+
+  provisionDevice(id: string): { id: string; secret: string } {
+    const secret = this.store.provisionDevice(id, this.clock.now());
+    this.logger.info({ device: id }, 'device provisioned');
+    return { id, secret };
+  }
+
+  /** Stores a session ticket (its kid becomes valid for the device) and publishes it retained. */
+  async pushTicket(ticket: Uint8Array): Promise<{ device: string; kid: string; patient: string }> {
+    const t = decodeTicket(ticket);
+    if (this.authorityPublicKey) verifyTicket(ticket, { authorityPublicKey: this.authorityPublicKey, deviceId: t.dev, clock: this.clock });
+    const info = { device: t.dev, kid: t.kid, patient: t.patient, nbf: t.nbf, exp: t.exp, ticket, pushedAt: this.clock.now() };
+    this.store.ensureDevice(t.dev, info.pushedAt);
+    this.store.saveTicket(info);
+    this.ingestor.rememberTicket(t.dev, t.kid, info);
+    for (const p of this.ticketPublishers) await p(t.dev, ticket);
+    this.logger.info({ device: t.dev, kid: toHex(t.kid) }, 'session ticket pushed');
+    return { device: t.dev, kid: toHex(t.kid), patient: t.patient };
+  }
+
+  /** Recomputes the root from the stored leaves (audit) and compares with the node store's root. */
+  auditLog(): { size: number; storedRoot: string; recomputedRoot: string; ok: boolean } {
+    const size = this.ingestor.log.size;
+    const leaves: Uint8Array[] = [];
+    for (let from = 0; from < size; from += 10_000) leaves.push(...this.store.leafHashes(from, 10_000));
+    const recomputed = merkleRoot(leaves);
+    const stored = this.ingestor.log.root();
+    return { size, storedRoot: toHex(stored), recomputedRoot: toHex(recomputed), ok: toHex(stored) === toHex(recomputed) && leaves.length === size };
+  }
+
+  async close(): Promise<void> {
+    await this.ingestor.close();
+    this.db.close();
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Stable codes of the edge agent. Quarantine reasons are either a protocol decoder's code
+ * (ENVELOPE_*, CBOR_*) or one of the AGENT_* codes below.
+ */
+export const AGENT_ERROR_CODES = {
+  CONFIG_INVALID: 'configuration is invalid',
+  CONFIG_FILE_UNREADABLE: 'configuration file cannot be read or parsed',
+  STORE_SCHEMA_TOO_NEW: 'database schema is newer than this agent',
+  STORE_LOG_CORRUPT: 'stored transparency log does not match its leaves',
+  AGENT_TOPIC_INVALID: 'topic is not vs/v1/<device>/<kind>',
+  AGENT_DEVICE_MISMATCH: 'envelope device differs from the topic/link device',
+  AGENT_UNKNOWN_KID: 'envelope kid is not a ticket known for this device',
+  AGENT_SEQ_REPLAY: 'envelope reuses a sequence number already stored with other content',
+  AGENT_TS_OUT_OF_RANGE: 'envelope timestamp is too far in the future or before its ticket',
+  AGENT_NOT_FOUND: 'record or device not found',
+  AGENT_UNAUTHORIZED: 'missing or wrong admin token',
+  AGENT_BAD_REQUEST: 'request is invalid',
+  AGENT_SHUTTING_DOWN: 'agent is shutting down',
+} as const;
+
+export type AgentErrorCode = keyof typeof AGENT_ERROR_CODES;
+
+export class AgentError extends Error {
+  readonly code: AgentErrorCode;
+  override readonly name = 'AgentError';
+  constructor(code: AgentErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? AGENT_ERROR_CODES[code], options);
+    this.code = code;
+  }
+}

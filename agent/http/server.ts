@@ -1,0 +1,87 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import { AgentError } from '../errors.ts';
+import { isVitalsealError } from '../../protocol/errors.ts';
+import type { AgentCore } from '../core.ts';
+
+/** HTTP codes for the stable error codes the API can answer with. */
+const STATUS: Record<string, number> = {
+  AGENT_NOT_FOUND: 404,
+  AGENT_UNAUTHORIZED: 401,
+  AGENT_BAD_REQUEST: 400,
+  AGENT_SHUTTING_DOWN: 503,
+  LOG_INDEX_OUT_OF_RANGE: 400,
+  INPUT_BAD_HEX: 400,
+};
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  if (!header?.startsWith('Bearer ')) return false;
+  const a = Buffer.from(header.slice(7));
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Operations and transparency API: /healthz, /metrics, signed tree heads and proofs
+ * (public: they reveal hashes only), and a token-protected admin API for provisioning
+ * devices and pushing session tickets.
+ */
+export async function buildHttpServer(core: AgentCore, adminToken: string): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+
+  app.setErrorHandler((err, _req, reply) => {
+    const e = err as Error & { validation?: unknown };
+    const code = err instanceof AgentError || isVitalsealError(err) ? err.code : e.validation ? 'AGENT_BAD_REQUEST' : 'INTERNAL';
+    const status = STATUS[code] ?? (code === 'INTERNAL' ? 500 : 400);
+    void reply.status(status).send({ error: { code, message: code === 'INTERNAL' ? 'internal error' : e.message } });
+  });
+
+  app.get('/healthz', async (_req, reply) => {
+    const h = core.health();
+    return reply.status(h.ok ? 200 : 503).send(h);
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    core.refreshGauges();
+    return reply.header('content-type', core.metrics.registry.contentType).send(await core.metrics.registry.metrics());
+  });
+
+  app.get('/v1/log/sth', async () => core.signedTreeHeadJson());
+
+  app.get<{ Params: { id: string }; Querystring: { treeSize?: number } }>(
+    '/v1/records/:id',
+    { schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['id'] }, querystring: { type: 'object', properties: { treeSize: { type: 'integer', minimum: 1 } } } } },
+    async (req) => core.recordWithProof(req.params.id, req.query.treeSize),
+  );
+
+  app.get<{ Querystring: { from: number; to?: number } }>(
+    '/v1/log/consistency',
+    { schema: { querystring: { type: 'object', properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } }, required: ['from'] } } },
+    async (req) => core.consistencyJson(req.query.from, req.query.to),
+  );
+
+  // --- admin (bearer token from <dataDir>/admin-token)
+  app.register(async (admin) => {
+    admin.addHook('onRequest', async (req) => {
+      if (!tokenMatches(req.headers.authorization, adminToken)) throw new AgentError('AGENT_UNAUTHORIZED');
+    });
+    admin.post<{ Body: { id: string } }>(
+      '/admin/devices',
+      { schema: { body: { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } }, required: ['id'], additionalProperties: false } } },
+      async (req) => core.provisionDevice(req.body.id),
+    );
+    admin.delete<{ Params: { id: string } }>('/admin/devices/:id', async (req) => {
+      core.store.revokeDevice(req.params.id);
+      return { id: req.params.id, revoked: true };
+    });
+    admin.get('/admin/devices', async () => ({ devices: core.store.listDevices() }));
+    admin.get('/admin/quarantine', async () => ({ counts: core.store.quarantineCounts(), recent: core.store.quarantine(100) }));
+    admin.post<{ Body: { ticket: string } }>(
+      '/admin/tickets',
+      { schema: { body: { type: 'object', properties: { ticket: { type: 'string', maxLength: 8192 } }, required: ['ticket'], additionalProperties: false } } },
+      async (req) => core.pushTicket(new Uint8Array(Buffer.from(req.body.ticket, 'base64'))),
+    );
+  });
+
+  return app;
+}

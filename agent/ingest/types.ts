@@ -1,0 +1,32 @@
+/** What the ingest pipeline needs from an envelope: the protocol decoder's header view (no key). */
+export interface EnvelopeHeaderView {
+  readonly header: { readonly dev: string; readonly seq: number; readonly ts: number; readonly st: string };
+  readonly kid: Uint8Array;
+  readonly recordId: Uint8Array;
+}
+
+export type EnvelopeDecoder = (bytes: Uint8Array, maxBytes: number) => EnvelopeHeaderView;
+
+export type IngestSource = 'mqtt' | 'external' | 'serial';
+
+export type IngestOutcome =
+  | { readonly kind: 'stored'; readonly recordId: Uint8Array; readonly leafIndex: number; readonly device: string; readonly seq: number }
+  | { readonly kind: 'duplicate'; readonly recordId: Uint8Array; readonly device: string; readonly seq: number }
+  | { readonly kind: 'quarantined'; readonly reason: string; readonly device: string | null; readonly seq: number | null }
+  | { readonly kind: 'failed'; readonly error: Error };
+
+export interface IngestItem {
+  /** Device the transport authenticated or the topic names (null when unknown, e.g. serial before decoding). */
+  readonly linkDevice: string | null;
+  readonly payload: Uint8Array;
+  readonly source: IngestSource;
+  /** Called once, after the group commit that made the outcome durable. */
+  readonly done: (outcome: IngestOutcome) => void;
+}
+
+/** Metrics/logging hooks; all optional, all cheap. */
+export interface IngestObserver {
+  onCommit?(batchSize: number, seconds: number, logSize: number): void;
+  onOutcome?(outcome: IngestOutcome, source: IngestSource): void;
+  onCommitFailed?(error: Error, batchSize: number): void;
+}

@@ -1,0 +1,64 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { IngestObserver, IngestOutcome, IngestSource } from './ingest/types.ts';
+import type { BrokerEvents } from './broker/embeddedBroker.ts';
+
+/** Prometheus metrics of one agent (own registry, so tests can run several agents in a process). */
+export class AgentMetrics {
+  readonly registry = new Registry();
+  readonly ingested: Counter<'source' | 'outcome'>;
+  readonly quarantined: Counter<'reason'>;
+  readonly deviceReadings: Counter<'device' | 'outcome'>;
+  readonly commitSeconds: Histogram;
+  readonly batchSize: Histogram;
+  readonly commitFailures: Counter;
+  readonly logSize: Gauge;
+  readonly connectedDevices: Gauge;
+  readonly authFailures: Counter<'reason'>;
+  readonly aclDenied: Counter<'action'>;
+  readonly serialFrames: Counter<'port' | 'result'>;
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'vitalseal_process_' });
+    this.ingested = new Counter({ name: 'vitalseal_ingest_total', help: 'Readings received, by source and outcome (stored, duplicate, quarantined, failed)', labelNames: ['source', 'outcome'], registers });
+    this.quarantined = new Counter({ name: 'vitalseal_quarantine_total', help: 'Readings quarantined, by stable reason code', labelNames: ['reason'], registers });
+    this.deviceReadings = new Counter({ name: 'vitalseal_device_readings_total', help: 'Readings per device and outcome', labelNames: ['device', 'outcome'], registers });
+    this.commitSeconds = new Histogram({
+      name: 'vitalseal_commit_seconds',
+      help: 'Duration of one group commit (validation + SQLite transaction incl. fsync)',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.batchSize = new Histogram({ name: 'vitalseal_commit_batch_size', help: 'Readings per group commit', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096], registers });
+    this.commitFailures = new Counter({ name: 'vitalseal_commit_failures_total', help: 'Group commits that rolled back (nothing acknowledged)', registers });
+    this.logSize = new Gauge({ name: 'vitalseal_log_size', help: 'Leaves in the transparency log', registers });
+    this.connectedDevices = new Gauge({ name: 'vitalseal_connected_devices', help: 'Devices connected to the embedded broker', registers });
+    this.authFailures = new Counter({ name: 'vitalseal_mqtt_auth_failures_total', help: 'Refused MQTT connections by reason', labelNames: ['reason'], registers });
+    this.aclDenied = new Counter({ name: 'vitalseal_mqtt_acl_denied_total', help: 'Publishes/subscribes refused by the topic ACL', labelNames: ['action'], registers });
+    this.serialFrames = new Counter({ name: 'vitalseal_serial_frames_total', help: 'Serial frames by port and result', labelNames: ['port', 'result'], registers });
+  }
+
+  ingestObserver(): IngestObserver {
+    return {
+      onCommit: (n, seconds, logSize) => {
+        this.commitSeconds.observe(seconds);
+        this.batchSize.observe(n);
+        this.logSize.set(logSize);
+      },
+      onOutcome: (o: IngestOutcome, source: IngestSource) => {
+        this.ingested.inc({ source, outcome: o.kind });
+        if (o.kind === 'quarantined') this.quarantined.inc({ reason: o.reason });
+        if (o.kind !== 'failed' && o.device !== null) this.deviceReadings.inc({ device: o.device, outcome: o.kind });
+      },
+      onCommitFailed: () => this.commitFailures.inc(),
+    };
+  }
+
+  brokerEvents(): BrokerEvents {
+    return {
+      onAuthFailure: (reason) => this.authFailures.inc({ reason }),
+      onAclDenied: (action) => this.aclDenied.inc({ action }),
+      onOnlineChange: (n) => this.connectedDevices.set(n),
+    };
+  }
+}

@@ -1,0 +1,138 @@
+import { SerialPort } from 'serialport';
+import type { Logger } from 'pino';
+import { FRAME_TYPE, FrameDecoder, encodeAck, encodeFrame } from '../../protocol/framing/index.ts';
+import { decodeStrict, encodeCanonical, isCborMap } from '../../protocol/cbor/index.ts';
+import type { Ingestor } from '../ingest/ingestor.ts';
+import type { AgentMetrics } from '../metrics.ts';
+import type { AgentStore } from '../store/agentStore.ts';
+import type { Clock } from '../../protocol/rng.ts';
+
+export interface SerialIngressOptions {
+  /** `/dev/ttyX`, or `/dev/ttyX=<device id>` to bind the line to one device. */
+  spec: string;
+  baudRate: number;
+  ingestor: Ingestor;
+  store: AgentStore;
+  metrics: AgentMetrics;
+  clock: Clock;
+  logger: Logger;
+  /** Latest ticket of a device, sent when the device reports its status. */
+  ticketOf: (device: string) => Uint8Array | undefined;
+}
+
+export function parseSerialSpec(spec: string): { path: string; device: string | null } {
+  const i = spec.lastIndexOf('=');
+  return i > 0 ? { path: spec.slice(0, i), device: spec.slice(i + 1) } : { path: spec, device: null };
+}
+
+/**
+ * A wired device on a serial line, framed as in DESIGN.md (COBS, type ‖ CBOR body ‖ CRC-32).
+ * reading frame (body = envelope) → group commit → ack frame {dev, seq}; a reading that is
+ * quarantined is answered with an error frame {code, seq?} (it is stored, so the device must
+ * not resend it); a status frame {dev, ...} is answered with the device's current ticket.
+ * Bad frames are counted and dropped, never fatal.
+ */
+export class SerialIngress {
+  private port: SerialPort | undefined;
+  private readonly decoder = new FrameDecoder();
+  readonly path: string;
+  private readonly boundDevice: string | null;
+  private seenDevice: string | null = null;
+
+  constructor(private readonly o: SerialIngressOptions) {
+    const { path, device } = parseSerialSpec(o.spec);
+    this.path = path;
+    this.boundDevice = device;
+  }
+
+  get device(): string | null {
+    return this.boundDevice ?? this.seenDevice;
+  }
+
+  async start(): Promise<void> {
+    const port = new SerialPort({ path: this.path, baudRate: this.o.baudRate, autoOpen: false });
+    this.port = port;
+    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    port.on('data', (chunk: Buffer) => this.onData(chunk));
+    port.on('error', (err) => this.o.logger.warn({ port: this.path, err: err.message }, 'serial port error'));
+    this.o.logger.info({ port: this.path, device: this.boundDevice }, 'serial ingress open');
+  }
+
+  private count(result: string): void {
+    this.o.metrics.serialFrames.inc({ port: this.path, result });
+  }
+
+  private onData(chunk: Buffer): void {
+    for (const r of this.decoder.push(chunk)) {
+      if (!r.ok) {
+        this.count(r.error.code);
+        continue;
+      }
+      const { type, body } = r.frame;
+      if (type === FRAME_TYPE.reading) {
+        this.count('reading');
+        this.ingestReading(body);
+      } else if (type === FRAME_TYPE.status) {
+        this.count('status');
+        this.onStatus(body);
+      } else {
+        this.count('unexpected_type');
+      }
+    }
+  }
+
+  private ingestReading(envelope: Uint8Array): void {
+    this.o.ingestor.submit({
+      linkDevice: this.boundDevice,
+      payload: envelope,
+      source: 'serial',
+      done: (outcome) => {
+        if (outcome.kind === 'stored' || outcome.kind === 'duplicate') {
+          this.seenDevice = outcome.device;
+          this.send(FRAME_TYPE.ack, encodeAck({ dev: outcome.device, seq: outcome.seq }));
+        } else if (outcome.kind === 'quarantined') {
+          const m = new Map<string, string | number>([['code', outcome.reason]]);
+          if (outcome.seq !== null) m.set('seq', outcome.seq);
+          this.send(FRAME_TYPE.error, encodeCanonical(m));
+        }
+        // 'failed': nothing acknowledged; the device resends from its outbox
+      },
+    });
+  }
+
+  private onStatus(body: Uint8Array): void {
+    let dev: string | null = this.boundDevice;
+    try {
+      const m = decodeStrict(body, { maxBytes: 512, maxDepth: 2 });
+      const d = isCborMap(m) ? m.get('dev') : undefined;
+      if (dev === null && typeof d === 'string') dev = d;
+      if (typeof d === 'string' && this.boundDevice !== null && d !== this.boundDevice) dev = null;
+    } catch {
+      this.count('bad_status');
+      return;
+    }
+    if (dev === null) return;
+    this.seenDevice = dev;
+    this.o.store.ensureDevice(dev, this.o.clock.now());
+    this.o.store.setOnline(dev, true, this.o.clock.now());
+    const ticket = this.o.ticketOf(dev);
+    if (ticket) this.send(FRAME_TYPE.ticket, ticket);
+  }
+
+  /** Sends a ticket if this line carries `device`. */
+  offerTicket(device: string, ticket: Uint8Array): void {
+    if (this.device === device) this.send(FRAME_TYPE.ticket, ticket);
+  }
+
+  private send(type: (typeof FRAME_TYPE)[keyof typeof FRAME_TYPE], body: Uint8Array): void {
+    const port = this.port;
+    if (!port?.isOpen) return;
+    port.write(Buffer.from(encodeFrame(type, body)));
+  }
+
+  async close(): Promise<void> {
+    const port = this.port;
+    if (!port?.isOpen) return;
+    await new Promise<void>((resolve) => port.drain(() => port.close(() => resolve())));
+  }
+}

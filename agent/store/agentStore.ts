@@ -1,0 +1,267 @@
+import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
+import type { Db } from './db.ts';
+
+export interface DeviceCounters {
+  maxSeq: number | null;
+  received: number;
+  duplicates: number;
+  gaps: number;
+  reorders: number;
+  quarantined: number;
+  lastSeen: number | null;
+}
+
+export interface DeviceRow extends DeviceCounters {
+  id: string;
+  createdAt: number;
+  revoked: boolean;
+  online: boolean;
+  statusAt: number | null;
+}
+
+export interface TicketInfo {
+  device: string;
+  kid: Uint8Array;
+  patient: string;
+  nbf: number;
+  exp: number;
+  ticket: Uint8Array;
+  pushedAt: number;
+}
+
+export interface RecordRow {
+  recordId: Uint8Array;
+  leafIndex: number;
+  device: string;
+  seq: number;
+  ts: number;
+  st: string;
+  kid: Uint8Array;
+  envelope: Uint8Array;
+  receivedAt: number;
+  source: string;
+}
+
+export interface QuarantineRow {
+  id: number;
+  receivedAt: number;
+  source: string;
+  deviceHint: string | null;
+  reason: string;
+  size: number;
+}
+
+/** Device secrets are 256-bit random tokens: a salted SHA-256 is enough (no password stretching needed). */
+export function hashDeviceSecret(salt: Uint8Array, secret: string): Buffer {
+  return createHash('sha256').update(salt).update(secret, 'utf8').digest();
+}
+
+/** Prepared statements over the agent schema. All writes happen inside the caller's transaction. */
+export class AgentStore {
+  readonly db: Db;
+  private readonly s;
+
+  constructor(db: Db) {
+    this.db = db;
+    this.s = {
+      insertLeaf: db.prepare<[number, Uint8Array, number]>('INSERT INTO log_leaves(idx, leaf_hash, kind) VALUES (?, ?, ?)'),
+      insertRecord: db.prepare(
+        'INSERT INTO records(record_id, leaf_idx, device, seq, ts, st, kid, envelope, received_at, source) VALUES (@recordId, @leafIndex, @device, @seq, @ts, @st, @kid, @envelope, @receivedAt, @source)',
+      ),
+      recordExists: db.prepare<[Uint8Array], { one: number }>('SELECT 1 AS one FROM records WHERE record_id = ?'),
+      recordBySeq: db.prepare<[string, number], { record_id: Buffer }>('SELECT record_id FROM records WHERE device = ? AND seq = ?'),
+      recordById: db.prepare<[Uint8Array], Record<string, unknown>>('SELECT * FROM records WHERE record_id = ?'),
+      recordsByDevice: db.prepare<[string, number, number], Record<string, unknown>>(
+        'SELECT * FROM records WHERE device = ? AND seq >= ? ORDER BY seq LIMIT ?',
+      ),
+      countRecords: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM records'),
+      leafHashes: db.prepare<[number, number], { leaf_hash: Buffer }>('SELECT leaf_hash FROM log_leaves WHERE idx >= ? ORDER BY idx LIMIT ?'),
+      insertQuarantine: db.prepare(
+        'INSERT INTO quarantine(received_at, source, device_hint, reason, size, payload) VALUES (@receivedAt, @source, @deviceHint, @reason, @size, @payload)',
+      ),
+      trimQuarantine: db.prepare<[number]>('DELETE FROM quarantine WHERE id <= (SELECT MAX(id) FROM quarantine) - ?'),
+      quarantineList: db.prepare<[number], Record<string, unknown>>('SELECT id, received_at, source, device_hint, reason, size FROM quarantine ORDER BY id DESC LIMIT ?'),
+      quarantineByReason: db.prepare<[], { reason: string; n: number }>('SELECT reason, COUNT(*) AS n FROM quarantine GROUP BY reason'),
+      device: db.prepare<[string], Record<string, unknown>>('SELECT * FROM devices WHERE id = ?'),
+      devices: db.prepare<[], Record<string, unknown>>('SELECT * FROM devices ORDER BY id'),
+      ensureDevice: db.prepare<[string, number]>('INSERT OR IGNORE INTO devices(id, created_at) VALUES (?, ?)'),
+      upsertCredentials: db.prepare<[string, number, Uint8Array, Uint8Array]>(
+        'INSERT INTO devices(id, created_at, secret_salt, secret_hash) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET secret_salt = excluded.secret_salt, secret_hash = excluded.secret_hash, revoked = 0',
+      ),
+      revokeDevice: db.prepare<[string]>('UPDATE devices SET revoked = 1 WHERE id = ?'),
+      saveCounters: db.prepare(
+        'UPDATE devices SET max_seq = @maxSeq, received = @received, duplicates = @duplicates, gaps = @gaps, reorders = @reorders, quarantined = @quarantined, last_seen = @lastSeen WHERE id = @id',
+      ),
+      setOnline: db.prepare<[number, number, string]>('UPDATE devices SET online = ?, status_at = ? WHERE id = ?'),
+      setAllOffline: db.prepare('UPDATE devices SET online = 0'),
+      upsertTicket: db.prepare(
+        'INSERT OR REPLACE INTO tickets(device, kid, ticket, patient, nbf, exp, pushed_at) VALUES (@device, @kid, @ticket, @patient, @nbf, @exp, @pushedAt)',
+      ),
+      tickets: db.prepare<[], Record<string, unknown>>('SELECT * FROM tickets ORDER BY pushed_at'),
+      latestTicket: db.prepare<[string], { ticket: Buffer }>('SELECT ticket FROM tickets WHERE device = ? ORDER BY pushed_at DESC LIMIT 1'),
+      metaGet: db.prepare<[string], { value: Buffer }>('SELECT value FROM meta WHERE key = ?'),
+      metaSet: db.prepare<[string, Uint8Array]>('INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)'),
+    };
+  }
+
+  insertLeaf(index: number, leafHash: Uint8Array, kind: 1 | 2): void {
+    this.s.insertLeaf.run(index, leafHash, kind);
+  }
+
+  insertRecord(r: RecordRow): void {
+    this.s.insertRecord.run(r);
+  }
+
+  hasRecord(recordId: Uint8Array): boolean {
+    return this.s.recordExists.get(recordId) !== undefined;
+  }
+
+  recordIdAtSeq(device: string, seq: number): Uint8Array | undefined {
+    const row = this.s.recordBySeq.get(device, seq);
+    return row ? new Uint8Array(row.record_id) : undefined;
+  }
+
+  getRecord(recordId: Uint8Array): RecordRow | undefined {
+    const row = this.s.recordById.get(recordId);
+    return row ? toRecord(row) : undefined;
+  }
+
+  recordsOfDevice(device: string, fromSeq = 0, limit = 1000): RecordRow[] {
+    return this.s.recordsByDevice.all(device, fromSeq, limit).map(toRecord);
+  }
+
+  recordCount(): number {
+    return this.s.countRecords.get()!.n;
+  }
+
+  /** Leaf hashes from `from`, in order, `limit` at most (for audits and root recomputation). */
+  leafHashes(from: number, limit: number): Uint8Array[] {
+    return this.s.leafHashes.all(from, limit).map((r) => new Uint8Array(r.leaf_hash));
+  }
+
+  insertQuarantine(q: { receivedAt: number; source: string; deviceHint: string | null; reason: string; payload: Uint8Array }, maxRows: number): void {
+    this.s.insertQuarantine.run({ ...q, size: q.payload.length, payload: q.payload.subarray(0, 512) });
+    this.s.trimQuarantine.run(maxRows);
+  }
+
+  quarantine(limit = 100): QuarantineRow[] {
+    return this.s.quarantineList.all(limit).map((r) => ({
+      id: r.id as number,
+      receivedAt: r.received_at as number,
+      source: r.source as string,
+      deviceHint: (r.device_hint as string | null) ?? null,
+      reason: r.reason as string,
+      size: r.size as number,
+    }));
+  }
+
+  quarantineCounts(): Record<string, number> {
+    return Object.fromEntries(this.s.quarantineByReason.all().map((r) => [r.reason, r.n]));
+  }
+
+  ensureDevice(id: string, now: number): void {
+    this.s.ensureDevice.run(id, now);
+  }
+
+  /** Creates (or rotates) a device's MQTT credentials; returns the secret, shown once, stored only hashed. */
+  provisionDevice(id: string, now: number, secret: string = randomBytes(32).toString('base64url')): string {
+    const salt = randomBytes(16);
+    this.s.upsertCredentials.run(id, now, salt, hashDeviceSecret(salt, secret));
+    return secret;
+  }
+
+  revokeDevice(id: string): void {
+    this.s.revokeDevice.run(id);
+  }
+
+  checkDeviceSecret(id: string, secret: string): boolean {
+    const row = this.s.device.get(id);
+    if (!row || row.revoked || !row.secret_salt || !row.secret_hash) return false;
+    const expected = row.secret_hash as Buffer;
+    const got = hashDeviceSecret(row.secret_salt as Buffer, secret);
+    return got.length === expected.length && timingSafeEqual(got, expected);
+  }
+
+  getDevice(id: string): DeviceRow | undefined {
+    const row = this.s.device.get(id);
+    return row ? toDevice(row) : undefined;
+  }
+
+  listDevices(): DeviceRow[] {
+    return this.s.devices.all().map(toDevice);
+  }
+
+  saveCounters(id: string, c: DeviceCounters): void {
+    this.s.saveCounters.run({ id, ...c });
+  }
+
+  setOnline(id: string, online: boolean, now: number): void {
+    this.s.setOnline.run(online ? 1 : 0, now, id);
+  }
+
+  setAllOffline(): void {
+    this.s.setAllOffline.run();
+  }
+
+  saveTicket(t: TicketInfo): void {
+    this.s.upsertTicket.run(t);
+  }
+
+  listTickets(): TicketInfo[] {
+    return this.s.tickets.all().map((r) => ({
+      device: r.device as string,
+      kid: new Uint8Array(r.kid as Buffer),
+      patient: r.patient as string,
+      nbf: r.nbf as number,
+      exp: r.exp as number,
+      ticket: new Uint8Array(r.ticket as Buffer),
+      pushedAt: r.pushed_at as number,
+    }));
+  }
+
+  latestTicket(device: string): Uint8Array | undefined {
+    const row = this.s.latestTicket.get(device);
+    return row ? new Uint8Array(row.ticket) : undefined;
+  }
+
+  getMeta(key: string): Uint8Array | undefined {
+    const row = this.s.metaGet.get(key);
+    return row ? new Uint8Array(row.value) : undefined;
+  }
+
+  setMeta(key: string, value: Uint8Array): void {
+    this.s.metaSet.run(key, value);
+  }
+}
+
+function toRecord(r: Record<string, unknown>): RecordRow {
+  return {
+    recordId: new Uint8Array(r.record_id as Buffer),
+    leafIndex: r.leaf_idx as number,
+    device: r.device as string,
+    seq: r.seq as number,
+    ts: r.ts as number,
+    st: r.st as string,
+    kid: new Uint8Array(r.kid as Buffer),
+    envelope: new Uint8Array(r.envelope as Buffer),
+    receivedAt: r.received_at as number,
+    source: r.source as string,
+  };
+}
+
+function toDevice(r: Record<string, unknown>): DeviceRow {
+  return {
+    id: r.id as string,
+    createdAt: r.created_at as number,
+    revoked: r.revoked === 1,
+    online: r.online === 1,
+    statusAt: (r.status_at as number | null) ?? null,
+    maxSeq: (r.max_seq as number | null) ?? null,
+    received: r.received as number,
+    duplicates: r.duplicates as number,
+    gaps: r.gaps as number,
+    reorders: r.reorders as number,
+    quarantined: r.quarantined as number,
+    lastSeen: (r.last_seen as number | null) ?? null,
+  };
+}

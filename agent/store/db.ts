@@ -1,0 +1,39 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { AgentError } from '../errors.ts';
+import { MIGRATIONS, SCHEMA_VERSION, type ExtraMigration } from './migrations.ts';
+
+export type Db = Database.Database;
+
+/**
+ * Opens the agent database with the durability settings the acknowledgement rule depends on:
+ * WAL + synchronous=FULL, so a COMMIT returns only after the WAL is fsync'd — a reading whose
+ * PUBACK was sent survives power loss and kill -9.
+ */
+export function openDatabase(file: string, extra: readonly ExtraMigration[] = []): Db {
+  mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  for (const m of extra) m(db);
+  return db;
+}
+
+export function migrate(db: Db): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new AgentError('STORE_SCHEMA_TOO_NEW', `database schema v${current} is newer than this agent (v${SCHEMA_VERSION})`);
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+  return db.pragma('user_version', { simple: true }) as number;
+}

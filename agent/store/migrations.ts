@@ -1,0 +1,96 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Versioned schema migrations. `PRAGMA user_version` holds the last applied version;
+ * each migration runs in its own transaction. Never edit a released migration: add one.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  up(db: Database): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'records, log, devices, tickets, quarantine',
+    up(db) {
+      db.exec(`
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+
+        -- RFC 6962 log: one row per leaf; kind 1 = reading record, 2 = access event
+        CREATE TABLE log_leaves (
+          idx INTEGER PRIMARY KEY,
+          leaf_hash BLOB NOT NULL,
+          kind INTEGER NOT NULL
+        );
+        -- hashes of complete subtrees (level, index): O(log n) proofs without recomputation
+        CREATE TABLE log_nodes (
+          level INTEGER NOT NULL,
+          idx INTEGER NOT NULL,
+          hash BLOB NOT NULL,
+          PRIMARY KEY (level, idx)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE records (
+          record_id BLOB PRIMARY KEY,          -- SHA-256(envelope)
+          leaf_idx INTEGER NOT NULL UNIQUE REFERENCES log_leaves(idx),
+          device TEXT NOT NULL,
+          seq INTEGER NOT NULL,
+          ts INTEGER NOT NULL,
+          st TEXT NOT NULL,
+          kid BLOB NOT NULL,
+          envelope BLOB NOT NULL,
+          received_at INTEGER NOT NULL,
+          source TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX records_device_seq ON records(device, seq);
+        CREATE INDEX records_kid ON records(kid, seq);
+
+        CREATE TABLE devices (
+          id TEXT PRIMARY KEY,
+          secret_salt BLOB,
+          secret_hash BLOB,
+          created_at INTEGER NOT NULL,
+          revoked INTEGER NOT NULL DEFAULT 0,
+          max_seq INTEGER,
+          received INTEGER NOT NULL DEFAULT 0,
+          duplicates INTEGER NOT NULL DEFAULT 0,
+          gaps INTEGER NOT NULL DEFAULT 0,
+          reorders INTEGER NOT NULL DEFAULT 0,
+          quarantined INTEGER NOT NULL DEFAULT 0,
+          last_seen INTEGER,
+          online INTEGER NOT NULL DEFAULT 0,
+          status_at INTEGER
+        ) WITHOUT ROWID;
+
+        CREATE TABLE tickets (
+          device TEXT NOT NULL,
+          kid BLOB NOT NULL,
+          ticket BLOB NOT NULL,
+          patient TEXT NOT NULL,
+          nbf INTEGER NOT NULL,
+          exp INTEGER NOT NULL,
+          pushed_at INTEGER NOT NULL,
+          PRIMARY KEY (device, kid)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE quarantine (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          received_at INTEGER NOT NULL,
+          source TEXT NOT NULL,
+          device_hint TEXT,
+          reason TEXT NOT NULL,
+          size INTEGER NOT NULL,
+          payload BLOB NOT NULL               -- first bytes only (bounded); ciphertext, never plaintext
+        );
+        CREATE INDEX quarantine_reason ON quarantine(reason);
+      `);
+    },
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** Extra migrations registered by other layers (e.g. chain anchoring tables), run after ours, idempotent. */
+export type ExtraMigration = (db: Database) => void;

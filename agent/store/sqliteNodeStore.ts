@@ -1,0 +1,58 @@
+import type { NodeStore } from '../../protocol/merkle/node-store.ts';
+import type { Db } from './db.ts';
+
+/**
+ * The transparency log's NodeStore on SQLite (table log_nodes + meta 'log_size').
+ * Writes go through the caller's transaction (the ingest group commit), so leaves, nodes,
+ * size and records commit or roll back together. The last node written per level is
+ * cached: it is all an append and a root computation read, so the hot path does no SELECT.
+ * After a rolled-back transaction call `reload()`.
+ */
+export class SqliteNodeStore implements NodeStore {
+  private readonly getStmt;
+  private readonly putStmt;
+  private readonly setSizeStmt;
+  private readonly getSizeStmt;
+  private frontier = new Map<number, { index: number; hash: Uint8Array }>();
+  private leafCount = 0;
+
+  constructor(private readonly db: Db) {
+    this.getStmt = db.prepare<[number, number], { hash: Buffer }>('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?');
+    this.putStmt = db.prepare<[number, number, Uint8Array]>('INSERT OR REPLACE INTO log_nodes(level, idx, hash) VALUES (?, ?, ?)');
+    this.setSizeStmt = db.prepare<[Buffer]>("INSERT OR REPLACE INTO meta(key, value) VALUES ('log_size', ?)");
+    this.getSizeStmt = db.prepare<[], { value: Buffer }>("SELECT value FROM meta WHERE key = 'log_size'");
+    this.reload();
+  }
+
+  reload(): void {
+    this.frontier = new Map();
+    const row = this.getSizeStmt.get();
+    this.leafCount = row ? Number(row.value.readBigUInt64BE(0)) : 0;
+  }
+
+  get(level: number, index: number): Uint8Array | undefined {
+    const f = this.frontier.get(level);
+    if (f && f.index === index) return f.hash;
+    const row = this.getStmt.get(level, index);
+    if (!row) return undefined;
+    const hash = new Uint8Array(row.hash);
+    if (!f || index > f.index) this.frontier.set(level, { index, hash });
+    return hash;
+  }
+
+  put(level: number, index: number, hash: Uint8Array): void {
+    this.putStmt.run(level, index, hash);
+    this.frontier.set(level, { index, hash });
+  }
+
+  size(): number {
+    return this.leafCount;
+  }
+
+  setSize(n: number): void {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(BigInt(n));
+    this.setSizeStmt.run(b);
+    this.leafCount = n;
+  }
+}

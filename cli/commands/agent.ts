@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { resolveAgentConfig, setConfigPath } from '../../agent/config.ts';
+import { startAgent } from '../../agent/agent.ts';
+import { fromHex } from '../../protocol/bytes.ts';
+import { printJson } from '../output.ts';
+
+interface AgentFlags {
+  config?: string;
+  dataDir?: string;
+  mqttHost?: string;
+  mqttPort?: string;
+  httpHost?: string;
+  httpPort?: string;
+  external?: string;
+  externalUsername?: string;
+  externalPassword?: string;
+  serial?: string[];
+  maxConnections?: string;
+  maxPacketBytes?: string;
+  authorityKey?: string;
+  logLevel?: string;
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+function flagsToConfig(f: AgentFlags): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const num = (v: string): unknown => (/^\d+$/.test(v) ? Number(v) : v);
+  if (f.dataDir) setConfigPath(out, 'dataDir', f.dataDir);
+  if (f.mqttHost) setConfigPath(out, 'mqtt.host', f.mqttHost);
+  if (f.mqttPort) setConfigPath(out, 'mqtt.port', num(f.mqttPort));
+  if (f.maxConnections) setConfigPath(out, 'mqtt.maxConnections', num(f.maxConnections));
+  if (f.maxPacketBytes) setConfigPath(out, 'mqtt.maxPacketBytes', num(f.maxPacketBytes));
+  if (f.httpHost) setConfigPath(out, 'http.host', f.httpHost);
+  if (f.httpPort) setConfigPath(out, 'http.port', num(f.httpPort));
+  if (f.external) {
+    setConfigPath(out, 'mode', 'external');
+    setConfigPath(out, 'external.url', f.external);
+    if (f.externalUsername) setConfigPath(out, 'external.username', f.externalUsername);
+    if (f.externalPassword) setConfigPath(out, 'external.password', f.externalPassword);
+  }
+  if (f.serial?.length) out.serial = f.serial;
+  if (f.logLevel) out.logLevel = f.logLevel;
+  return out;
+}
+
+/** Admin API access of a running agent: URL + token from its data directory. */
+function adminClient(opts: { agent: string; dataDir: string; token?: string }) {
+  const token = opts.token ?? readFileSync(join(opts.dataDir, 'admin-token'), 'utf8').trim();
+  return async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(new URL(path, opts.agent), {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const json = (await res.json()) as { error?: { code: string; message: string } };
+    if (!res.ok) throw Object.assign(new Error(json.error?.message ?? `HTTP ${res.status}`), { code: json.error?.code ?? 'AGENT_ERROR' });
+    return json;
+  };
+}
+
+export function registerAgentCommands(program: Command): void {
+  program
+    .command('agent')
+    .description('Run the edge agent: MQTT broker (or external-broker subscriber), serial ingress, durable store, transparency log, metrics')
+    .option('-c, --config <file>', 'JSON config file (flags > env VITALSEAL_* > file > defaults)')
+    .option('-d, --data-dir <dir>', 'data directory (database, keys, admin token)')
+    .option('--mqtt-host <host>', 'embedded broker bind address')
+    .option('--mqtt-port <port>', 'embedded broker port (0 = any free port)')
+    .option('--max-connections <n>', 'embedded broker connection limit')
+    .option('--max-packet-bytes <n>', 'largest MQTT packet accepted')
+    .option('--external <url>', 'subscribe to an external broker instead (mqtt://host:port)')
+    .option('--external-username <u>')
+    .option('--external-password <p>')
+    .option('--serial <path[=device]>', 'serial port of a wired device (repeatable)', collect)
+    .option('--http-host <host>', 'HTTP bind address (metrics, health, proofs, admin)')
+    .option('--http-port <port>', 'HTTP port')
+    .option('--authority-key <hex>', "ward authority's Ed25519 public key: pushed tickets must be signed by it")
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
+    .action(async (f: AgentFlags) => {
+      const config = resolveAgentConfig({ file: f.config, env: process.env, flags: flagsToConfig(f) });
+      const agent = await startAgent(config, f.authorityKey ? { authorityPublicKey: fromHex(f.authorityKey) } : {});
+      await new Promise<void>((resolve) => {
+        const onSignal = (): void => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          void agent.stop().then(resolve);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      });
+    });
+
+  const agentOpts = (c: Command): Command =>
+    c
+      .option('--agent <url>', 'agent HTTP URL', 'http://127.0.0.1:8080')
+      .option('-d, --data-dir <dir>', "agent data directory (for its admin token)", '.vitalseal/agent')
+      .option('--token <token>', 'admin token (default: read from the data directory)')
+      .option('--json', 'print JSON');
+
+  const device = program.command('device').description('Provision and inspect devices on a running agent');
+  agentOpts(device.command('add <id>').description('create (or rotate) MQTT credentials for a device; prints the secret once')).action(
+    async (id: string, o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('POST', '/admin/devices', { id })),
+  );
+  agentOpts(device.command('list').description('devices with their counters (seq, gaps, reorders, duplicates, online)')).action(
+    async (o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('GET', '/admin/devices')),
+  );
+  agentOpts(device.command('revoke <id>').description("revoke a device's credentials")).action(
+    async (id: string, o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('DELETE', `/admin/devices/${encodeURIComponent(id)}`)),
+  );
+
+  const ticket = program.command('ticket').description('Session tickets');
+  agentOpts(ticket.command('push <file>').description('push a session ticket (COSE_Sign1 file) to the agent, which publishes it retained to its device')).action(
+    async (file: string, o: { agent: string; dataDir: string; token?: string }) =>
+      printJson(await adminClient(o)('POST', '/admin/tickets', { ticket: readFileSync(file).toString('base64') })),
+  );
+}

@@ -1,0 +1,5 @@
+import type { Command } from 'commander';
+import { registerChainCommands } from './commands/chain.ts';
+
+/** Command groups owned by other layers (chain, simulator, wallet, bench) register here. */
+export const optionalCommandModules: Array<(program: Command) => void> = [registerChainCommands];
