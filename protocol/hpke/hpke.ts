@@ -61,7 +61,8 @@ export function createHpkeFromPrimitives<Handle>(p: HpkePrimitives<Handle>): Hpk
         pkS === undefined
           ? keySchedule(HPKE_MODE_BASE, kem.decap(enc, skR), info)
           : keySchedule(HPKE_MODE_AUTH, kem.authDecap(enc, skR, pkS), info);
-      return { key: scheduled.key, baseNonce: scheduled.baseNonce, exporterSecret: exporterSecretOf(p.hmacSha256, scheduled) };
+      // Exact-length copies: these are handed out (research disclosure), not views into larger buffers.
+      return { key: scheduled.key.slice(), baseNonce: scheduled.baseNonce.slice(), exporterSecret: exporterSecretOf(p.hmacSha256, scheduled) };
     },
     aeadOpen(key, nonce, aad, ciphertext) {
       checkAeadKeyAndNonce(key, nonce);

@@ -308,6 +308,9 @@ describe('noble and node backends agree', () => {
       for (const b of [r.publicKey, sealed.enc, sealed.ciphertext, opened, hpke.keyScheduleR(sealed.enc, r.secretKey, EMPTY).key]) {
         expect(Object.getPrototypeOf(b)).toBe(Uint8Array.prototype);
       }
+      // Disclosed key and nonce are exact-length arrays, not views into a larger secret buffer.
+      const ks = hpke.keyScheduleR(sealed.enc, r.secretKey, EMPTY);
+      expect([ks.key.buffer.byteLength, ks.baseNonce.buffer.byteLength]).toEqual([32, 12]);
     }
   });
 
