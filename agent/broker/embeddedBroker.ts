@@ -102,7 +102,8 @@ export class EmbeddedBroker {
     socket.setNoDelay(true);
     const guard = new PacketSizeGuard(this.o.maxPacketBytes);
     guard.once('error', (err) => {
-      this.o.logger.warn({ code: (err as { code?: string }).code }, 'mqtt connection closed: packet too large or malformed');
+      const code = (err as { code?: string }).code;
+      if (code === 'MQTT_PACKET_TOO_LARGE' || code === 'MQTT_MALFORMED') this.o.logger.warn({ code }, 'mqtt connection closed: packet too large or malformed');
       socket.destroy();
     });
     socket.on('error', () => socket.destroy());
