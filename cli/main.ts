@@ -12,6 +12,7 @@ export function buildProgram(): Command {
     .description('Encrypted medical-device telemetry: HPKE-sealed readings, an edge agent with a Merkle transparency log, on-chain anchoring')
     .version('0.1.0')
     .showHelpAfterError()
+    .exitOverride() // before the subcommands are added, so they inherit it
     .addHelpText('after', EXIT_CODES_HELP);
   registerDemoCommand(program);
   registerCryptoCommands(program);
@@ -24,7 +25,6 @@ export function buildProgram(): Command {
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
   let exitCode: number = EXIT.OK;
   program.hook('postAction', (_this, action) => {
     const c = (action as Command & { exitCodeValue?: number }).exitCodeValue;
