@@ -1,3 +1,5 @@
+import { CodedError } from '../protocol/errors.ts';
+
 /**
  * Stable codes of the edge agent. Quarantine reasons are either a protocol decoder's code
  * (ENVELOPE_*, CBOR_*) or one of the AGENT_* codes below.
@@ -20,11 +22,9 @@ export const AGENT_ERROR_CODES = {
 
 export type AgentErrorCode = keyof typeof AGENT_ERROR_CODES;
 
-export class AgentError extends Error {
-  readonly code: AgentErrorCode;
+export class AgentError extends CodedError<AgentErrorCode> {
   override readonly name = 'AgentError';
   constructor(code: AgentErrorCode, message?: string, options?: { cause?: unknown }) {
-    super(message ?? AGENT_ERROR_CODES[code], options);
-    this.code = code;
+    super(code, AGENT_ERROR_CODES, message, options);
   }
 }

@@ -79,13 +79,23 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** The one error class of vitalseal: `code` is stable, `message` is short and secret-free. */
-export class VitalsealError extends Error {
-  readonly code: ErrorCode;
+/**
+ * Base of every typed error in vitalseal (protocol, agent, chain, simulator): a stable `code`
+ * from the layer's code table, and a short, secret-free message (the table's text by default).
+ */
+export class CodedError<C extends string> extends Error {
+  readonly code: C;
+  constructor(code: C, table: Readonly<Record<C, string>>, message?: string, options?: { cause?: unknown }) {
+    super(message ?? table[code], options);
+    this.code = code;
+  }
+}
+
+/** The protocol library's error: `code` is one of ERROR_CODES. */
+export class VitalsealError extends CodedError<ErrorCode> {
   override readonly name = 'VitalsealError';
   constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
-    super(message ?? ERROR_CODES[code], options);
-    this.code = code;
+    super(code, ERROR_CODES, message, options);
   }
 }
 
