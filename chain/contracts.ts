@@ -11,11 +11,11 @@ import {
   TransactionReceiptNotFoundError,
   type Address,
   type Hex,
-  type TransactionReceipt,
 } from 'viem';
 import { consentAbi, ledgerAbi, registrarAbi } from './abi.ts';
 import type { ChainClients } from './client.ts';
 import { ChainError } from './errors.ts';
+import { pollReceipt } from './receipt.ts';
 import { toChainError } from './viemErrors.ts';
 
 export interface ContractAddresses {
@@ -134,19 +134,9 @@ export class ChainContracts {
     return { txHash, wait: (timeoutMs) => this.waitFor(txHash, what, timeoutMs) };
   }
 
-  /** Waits for the receipt of any transaction and checks its status. */
+  /** Waits for the receipt of any transaction and checks its status (see receipt.ts). */
   async waitFor(txHash: Hex, what = 'transaction', timeoutMs = DEFAULT_RECEIPT_TIMEOUT_MS): Promise<TxResult> {
-    let receipt: TransactionReceipt;
-    try {
-      receipt = await this.clients.publicClient.waitForTransactionReceipt({
-        hash: txHash,
-        timeout: timeoutMs,
-        pollingInterval: this.clients.pollingIntervalMs,
-        retryCount: 0,
-      });
-    } catch (e) {
-      throw toChainError(e, what);
-    }
+    const receipt = await pollReceipt(this.p, txHash, { timeoutMs, pollingIntervalMs: this.clients.pollingIntervalMs, what });
     if (receipt.status !== 'success') throw new ChainError('CHAIN_TX_REVERTED', `${what} reverted in block ${receipt.blockNumber}`);
     return {
       txHash,

@@ -10,6 +10,7 @@ import { consentAbi, consentBytecode, ledgerAbi, ledgerBytecode, registrarAbi, r
 import type { ChainClients } from './client.ts';
 import type { ContractAddresses } from './contracts.ts';
 import { ChainError } from './errors.ts';
+import { pollReceipt } from './receipt.ts';
 import { toChainError } from './viemErrors.ts';
 
 export const DEPLOYMENT_FILE = 'chain.json';
@@ -67,7 +68,7 @@ export async function deployContracts(clients: ChainClients, opts: DeployOptions
   const { walletClient: w, publicClient: p } = clients;
   const breakGlassSeconds = opts.breakGlassSeconds ?? DEFAULT_BREAK_GLASS_SECONDS;
   const wait = async (hash: Hex, what: string): Promise<{ address: Address; block: number }> => {
-    const r = await p.waitForTransactionReceipt({ hash, timeout: opts.receiptTimeoutMs ?? 60_000, pollingInterval: clients.pollingIntervalMs });
+    const r = await pollReceipt(p, hash, { timeoutMs: opts.receiptTimeoutMs ?? 60_000, pollingIntervalMs: clients.pollingIntervalMs, what: `deploy ${what}` });
     if (r.status !== 'success' || !r.contractAddress) throw new ChainError('CHAIN_TX_REVERTED', `deploying ${what} failed`);
     return { address: r.contractAddress, block: Number(r.blockNumber) };
   };

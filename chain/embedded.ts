@@ -315,7 +315,7 @@ export interface EmbeddedSession {
   /** Clients of the admin (ward authority) account 0 of the development mnemonic. */
   admin: ChainClients;
   adminContracts: ChainContracts;
-  /** Client for another development account (embedded chain only). */
+  /** Clients of development account `index` (embedded chain only; one instance per index). */
   devClients(index: number): ChainClients;
 }
 
@@ -323,8 +323,16 @@ export interface EmbeddedSession {
 export async function startEmbeddedChain(opts: EmbeddedChainOptions & DeployOptions): Promise<EmbeddedSession> {
   const chain = await EmbeddedChain.start(opts);
   try {
-    const devClients = (index: number): ChainClients =>
-      createChainClients({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, privateKey: devPrivateKey(index) as Hex, target: 'embedded' });
+    // One ChainClients (one nonce manager) per account, shared by every caller in this process.
+    const cache = new Map<number, ChainClients>();
+    const devClients = (index: number): ChainClients => {
+      let c = cache.get(index);
+      if (!c) {
+        c = createChainClients({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, privateKey: devPrivateKey(index) as Hex, target: 'embedded' });
+        cache.set(index, c);
+      }
+      return c;
+    };
     const admin = devClients(DEV_ACCOUNT.admin);
     const { deployment, deployedBecause } = await ensureDeployment(admin, join(opts.dataDir, DEPLOYMENT_FILE), opts);
     if (deployedBecause !== undefined) {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { isAddress, isHex, type Address, type Hex } from 'viem';
+import { generatePrivateKey } from 'viem/accounts';
 import { createChainClients, fetchChainId, type ChainClients } from '../../chain/client.ts';
 import { ChainContracts } from '../../chain/contracts.ts';
 import {
@@ -177,8 +178,8 @@ export function registerChainCommands(program: Command): void {
         } catch (cause) {
           throw new ChainError('CHAIN_UNAVAILABLE', `no answer from ${rpcUrl}`, { cause });
         }
-        // read-only: any key will do, it never signs here
-        const clients = createChainClients({ rpcUrl, chainId, privateKey: devPrivateKey(DEV_ACCOUNT.admin), target: 'embedded' });
+        // read-only: a throw-away key, it never signs here
+        const clients = createChainClients({ rpcUrl, chainId, privateKey: generatePrivateKey(), target: 'external' });
         const block = Number(await clients.publicClient.getBlockNumber());
         const check = deployment ? await checkDeployment(clients, deployment) : ({ ok: false, reason: 'no chain.json' } as const);
         const out = {

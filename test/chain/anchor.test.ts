@@ -90,13 +90,26 @@ describe('AnchorService', () => {
     const live = new LiveLog('live', 7);
     const { db, store } = anchorDb(dir);
     const anchored: AnchoredInfo[] = [];
-    const svc = service(contracts, logId, live, store, { events: { onAnchored: (a) => anchored.push(a) } });
+    const trace: string[] = [];
+    const t0 = Date.now();
+    const svc = service(contracts, logId, live, store, {
+      events: {
+        onAnchored: (a) => anchored.push(a),
+        onState: (st) => trace.push(`${Date.now() - t0} ${JSON.stringify(st)}`),
+        onFailure: (f) => trace.push(`${Date.now() - t0} failure ${f.code} ${f.message}`),
+      },
+    });
     svc.start();
     live.startAppending(10, 10, (size) => svc.notify(size)); // ~1,000 leaves/s
     await sleep(3_000);
     live.stopAppending();
     const final = live.log.size;
-    await svc.waitForAnchored(final, 10_000);
+    try {
+      await svc.waitForAnchored(final, 10_000);
+    } catch (e) {
+      console.log(trace.join('\n'));
+      throw e;
+    }
     await svc.stop();
 
     expect(svc.alarmed).toBe(false);

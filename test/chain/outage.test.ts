@@ -51,7 +51,7 @@ it('survives a 10 s chain outage under continuous appends: zero anchors lost or 
   const downAt = Date.now();
   const sizeAtOutage = live.log.size;
   await sleep(10_500);
-  expect(svc.state.kind).toBe('backoff');
+  expect(['backoff', 'reconciling']).toContain(svc.state.kind); // retrying, not halted
   expect(anchored.every((a) => a.confirmedAt <= downAt + 100)).toBe(true);
 
   s2 = await startEmbeddedChain({ dataDir: dir, port }); // same URL, state from the file
