@@ -129,11 +129,21 @@ export interface EnsureResult {
   deployedBecause: string | undefined;
 }
 
-/** Reuses `path` if its contracts are live on this chain, else deploys and rewrites it. */
+/**
+ * Reuses `path` if its contracts are live on this chain, else deploys and rewrites it.
+ * CHAIN_WRONG_CHAIN_ID if `path` records another chain.
+ */
 export async function ensureDeployment(clients: ChainClients, path: string, opts: DeployOptions = {}): Promise<EnsureResult> {
   const recorded = readDeployment(path);
   let because = 'no deployment record';
   if (recorded) {
+    const chainId = await clients.publicClient.getChainId().catch((e: unknown) => {
+      throw toChainError(e, 'chainId');
+    });
+    if (chainId !== recorded.chainId) {
+      // Another chain: never overwrite the record of the first one.
+      throw new ChainError('CHAIN_WRONG_CHAIN_ID', `${path} records chain ${recorded.chainId}, the node is chain ${chainId}: use another data dir`);
+    }
     const check = await checkDeployment(clients, recorded);
     if (check.ok) return { deployment: recorded, deployedBecause: undefined };
     because = check.reason;

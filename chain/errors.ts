@@ -2,6 +2,8 @@
  * Errors of the on-chain layer. Every failure carries a stable `code`; messages are
  * short and never contain a private key, a key file's content or a mnemonic.
  */
+import { CodedError } from '../protocol/errors.ts';
+
 export const CHAIN_ERROR_CODES = {
   CHAIN_UNAVAILABLE: 'the chain node does not answer',
   CHAIN_START_FAILED: 'the embedded chain (anvil) did not start',
@@ -23,14 +25,12 @@ export const CHAIN_ERROR_CODES = {
 
 export type ChainErrorCode = keyof typeof CHAIN_ERROR_CODES;
 
-export class ChainError extends Error {
-  readonly code: ChainErrorCode;
+export class ChainError extends CodedError<ChainErrorCode> {
   override readonly name = 'ChainError';
   /** Name of the Solidity custom error when the failure is a revert (e.g. `StaleHead`). */
   readonly revertName: string | undefined;
   constructor(code: ChainErrorCode, message?: string, options?: { cause?: unknown; revertName?: string }) {
-    super(message ?? CHAIN_ERROR_CODES[code], options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, CHAIN_ERROR_CODES, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.revertName = options?.revertName;
   }
 }

@@ -522,8 +522,9 @@ export class AnchorService {
     for (const l of lost) {
       if (!this.isActive()) break;
       await this.checkConsistency(prevSize, prevRoot, l.treeSize, l.root);
-      if (l.status === 'confirmed') {
-        this.logger.warn({ treeSize: l.treeSize, oldBlock: l.blockNumber, chainTreeSize: head.treeSize }, 'chain lost an anchored head: re-anchoring it');
+      const current = await this.store.get(this.logId, l.treeSize); // the status may have changed in this loop
+      if (current?.status === 'confirmed') {
+        this.logger.warn({ treeSize: l.treeSize, oldBlock: current.blockNumber, chainTreeSize: head.treeSize }, 'chain lost an anchored head: re-anchoring it');
         await this.store.markReanchoring(this.logId, l.treeSize);
       }
       const p = await this.store.pending(this.logId);

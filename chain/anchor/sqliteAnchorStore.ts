@@ -116,6 +116,10 @@ export class SqliteAnchorStore implements AnchorStore {
         `UPDATE anchors SET status = 'pending', kind = 'reanchor', sent_at = NULL
          WHERE log_id = ? AND tree_size = ? AND status = 'confirmed'`,
       ),
+      unmarkLargerReanchor: db.prepare(
+        `UPDATE anchors SET status = 'confirmed'
+         WHERE log_id = ? AND tree_size > ? AND status = 'pending' AND kind = 'reanchor'`,
+      ),
       setSent: db.prepare(
         `UPDATE anchors SET tx_hash = ?, sent_at = ? WHERE log_id = ? AND tree_size = ? AND status = 'pending'`,
       ),
@@ -174,7 +178,12 @@ export class SqliteAnchorStore implements AnchorStore {
   markReanchoring(logId: Hex, treeSize: number): void {
     let changes: number;
     try {
-      changes = this.q.markReanchoring.run(lower(logId), treeSize).changes;
+      changes = this.db.transaction(() => {
+        // A larger head still pending re-anchor (the chain rewound again meanwhile) goes
+        // back to the confirmed list; being above the chain head, it is re-anchored next.
+        this.q.unmarkLargerReanchor.run(lower(logId), treeSize);
+        return this.q.markReanchoring.run(lower(logId), treeSize).changes;
+      })();
     } catch (cause) {
       throw new ChainError('ANCHOR_STORE_INVALID', `cannot re-anchor head ${treeSize} while another is pending`, { cause });
     }

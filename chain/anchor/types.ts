@@ -87,7 +87,8 @@ export interface AnchorStore {
   coveringAnchor(logId: Hex, leafIndex: number): Awaitable<ConfirmedAnchor | undefined>;
   /** Records a new head before sending it (ANCHOR_STORE_INVALID if one is pending). */
   addPending(p: { logId: Hex; treeSize: number; root: Hex; createdAt: number }): Awaitable<void>;
-  /** Turns a confirmed head the chain lost back into a pending 'reanchor'. */
+  /** Turns a confirmed head the chain lost back into a pending 'reanchor'. A larger head
+   *  still pending 'reanchor' goes back to confirmed first (it is re-anchored after this one). */
   markReanchoring(logId: Hex, treeSize: number): Awaitable<void>;
   /** Records the hash of the transaction just sent for the pending head. */
   setSent(logId: Hex, treeSize: number, txHash: Hex, sentAt: number): Awaitable<void>;

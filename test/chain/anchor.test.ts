@@ -77,7 +77,13 @@ describe('SqliteAnchorStore', () => {
     expect(store.coveringAnchor(logId, 30)).toBeUndefined();
     store.markReanchoring(logId, 30);
     expect(store.pending(logId)).toMatchObject({ kind: 'reanchor', treeSize: 30, anchorCount: 1 });
-    expect(() => store.markReanchoring(logId, 10)).toThrow();
+    expect(() => store.markReanchoring(logId, 20)).toThrow(); // no such confirmed head
+    // the chain rewinds again below the head being re-anchored: 10 goes first, 30 waits confirmed
+    store.markReanchoring(logId, 10);
+    expect(store.pending(logId)).toMatchObject({ kind: 'reanchor', treeSize: 10 });
+    expect(store.get(logId, 30)?.status).toBe('confirmed');
+    store.confirm(logId, 10, { txHash: b32('tx10b'), blockNumber: 10, blockHash: b32('b10'), prevTreeSize: 0, confirmedAt: 7 });
+    store.markReanchoring(logId, 30);
     store.confirm(logId, 30, { txHash: b32('tx30b'), blockNumber: 11, blockHash: b32('b11'), prevTreeSize: 10, confirmedAt: 7 });
     expect(store.lastConfirmed(logId)).toMatchObject({ treeSize: 30, txHash: b32('tx30b'), blockNumber: 11, anchorCount: 2 });
     expect(store.confirmedAfter(logId, 10).map((r) => r.treeSize)).toEqual([30]);

@@ -11,7 +11,9 @@ import { AnchorService } from '../../chain/anchor/anchorService.ts';
 import type { SqliteAnchorStore } from '../../chain/anchor/sqliteAnchorStore.ts';
 import { ChainContracts } from '../../chain/contracts.ts';
 import { EmbeddedChain, readEmbeddedInfo, STATE_FILE, type EmbeddedSession } from '../../chain/embedded.ts';
-import { DEV_ACCOUNT } from '../../chain/devKeys.ts';
+import { DEV_ACCOUNT, devPrivateKey } from '../../chain/devKeys.ts';
+import { createChainClients } from '../../chain/client.ts';
+import { DEPLOYMENT_FILE, ensureDeployment, readDeployment } from '../../chain/deployment.ts';
 import { anchorDb, checkChainAnchors, LiveLog, registerAgent, removeDir, startChain, tempDir } from './helpers.ts';
 
 let dir: string;
@@ -118,6 +120,17 @@ describe('embedded chain restart', () => {
     expect(s2.deployedBecause).toMatch(/no registrar code/);
     expect(s2.deployment.deployBlock).toBeLessThan(5);
     s = s2;
+  });
+
+  it('refuses to reuse or overwrite a deployment record of another chain', async () => {
+    const other = await EmbeddedChain.start({ dataDir: join(dir, 'other'), chainId: 4242 });
+    try {
+      const clients = createChainClients({ rpcUrl: other.rpcUrl, chainId: 4242, privateKey: devPrivateKey(0), target: 'embedded' });
+      await expect(ensureDeployment(clients, join(dir, DEPLOYMENT_FILE))).rejects.toMatchObject({ code: 'CHAIN_WRONG_CHAIN_ID' });
+      expect(readDeployment(join(dir, DEPLOYMENT_FILE))?.chainId).toBe(31337);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('fails (does not skip) when anvil cannot start', async () => {

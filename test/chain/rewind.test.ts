@@ -133,3 +133,45 @@ it('re-anchors after the embedded chain restarts from an older state file', { ti
   expect(recs.at(-1)?.treeSize).toBe(live.log.size);
   db.close();
 });
+
+it('recovers when the chain rewinds again while lost heads are being re-anchored', { timeout: 30_000 }, async () => {
+  const { contracts, logId } = await registerAgent(s, 'double', 3);
+  const live = new LiveLog('double');
+  const { db, store } = anchorDb(tempDir('double'));
+  const reconciled: ReconcileInfo[] = [];
+  const svc = makeService(contracts, logId, live, store, reconciled);
+  const t = testClient(s.chain.rpcUrl);
+  svc.start();
+  live.append(10);
+  await svc.anchorNow();
+  const s1 = await t.snapshot();
+  live.append(10);
+  await svc.anchorNow();
+  live.append(10);
+  await svc.anchorNow();
+  await svc.stop();
+  expect(store.list(logId).map((r) => r.treeSize)).toEqual([10, 20, 30]);
+
+  // rewind 1: heads 20 and 30 lost; the agent re-anchors 20, then dies while 30 is pending
+  await t.revert({ id: s1 });
+  const s2 = await t.snapshot();
+  store.markReanchoring(logId, 20);
+  contracts.clients.resetNonce(); // the rewind took the account's nonce back (the service does this in reconcile)
+  const r20 = await contracts.anchorAfter(logId, 10, 20, bytesToHex(live.log.root(20)), []);
+  store.confirm(logId, 20, { txHash: r20.txHash, blockNumber: r20.blockNumber, blockHash: r20.blockHash, prevTreeSize: 10, confirmedAt: Date.now() });
+  store.markReanchoring(logId, 30);
+  // rewind 2: the re-anchored 20 is lost again
+  await t.revert({ id: s2 });
+  expect((await contracts.latest(logId)).treeSize).toBe(10);
+
+  const seen = reconciled.length;
+  svc.start();
+  await svc.waitForAnchored(30, 10_000);
+  await svc.anchorNow();
+  await svc.stop();
+  expect(svc.alarmed).toBe(false);
+  expect(reconciled[seen]).toMatchObject({ chainTreeSize: 10, reanchored: 2 });
+  const recs = await expectStoreMatchesChain(contracts, logId, store, live);
+  expect(recs.map((r) => [r.treeSize, r.anchorCount])).toEqual([[10, 1], [20, 3], [30, 2]]);
+  db.close();
+});
