@@ -1,0 +1,599 @@
+import { fromHex, toHex } from '../../protocol/bytes.ts';
+import { decodeTicket } from '../../protocol/ticket/index.ts';
+import type { Rng } from '../../protocol/rng.ts';
+import { createReadingSealer, type ReadingSealer, type SealBackend, type SealMode } from '../crypto/sealer.ts';
+import { errorCodeOf, SimError } from '../errors.ts';
+import { NO_FAULTS, tickFault, type FaultRates } from '../faults/faultPlan.ts';
+import { FaultyTransmitter } from '../faults/faultyTransmitter.ts';
+import type { DeviceNvmState } from '../nvm/deviceState.ts';
+import { Outbox, type OutboxPolicy } from '../nvm/outbox.ts';
+import type { NvmStorage } from '../nvm/storage.ts';
+import { ScenarioTimeline, type DeviceProfile, type ReadingGenerator } from '../profiles/index.ts';
+import { createPrng, type Prng } from '../random/prng.ts';
+import { decisionUnit, deviceStream } from '../random/streams.ts';
+import { DeviceStats } from '../report/deviceStats.ts';
+import type { Scheduler, TimerHandle } from '../time/scheduler.ts';
+import type { DeviceLink, DeviceStatus, LinkEvents } from '../transport/link.ts';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import { linkOf, ticketOf, withLink, type ActiveTicket, type DeviceState, type LinkState } from './state.ts';
+import { checkTicket, sameTicket, ticketUsable } from './ticketCheck.ts';
+
+/** What a device is given at provisioning (written to its NVM at first boot). */
+export interface DeviceProvisioning {
+  readonly id: string;
+  readonly profile: DeviceProfile;
+  /** Measurement interval (default: the profile's). */
+  readonly periodMs?: number;
+  /** MQTT password. */
+  readonly secret?: string;
+  /** Ward authority's Ed25519 public key, pinned. */
+  readonly authorityPublicKey?: Uint8Array;
+  /** A session ticket loaded at provisioning. */
+  readonly ticket?: Uint8Array;
+}
+
+export type LinkFactory = (device: { readonly id: string; readonly secret: string | undefined }, events: LinkEvents) => DeviceLink;
+
+export interface FirmwareOptions {
+  readonly provisioning: DeviceProvisioning;
+  readonly scheduler: Scheduler;
+  readonly storage: NvmStorage;
+  readonly link: LinkFactory;
+  /** Run seed: readings, ephemeral keys, jitter and faults derive from it. */
+  readonly seed: string;
+  /** When the run started (measurement grid and scenario times are relative to it). */
+  readonly runStartMs: number;
+  readonly backend?: SealBackend;
+  readonly mode?: SealMode;
+  readonly outboxCapacity?: number;
+  readonly outboxPolicy?: OutboxPolicy;
+  readonly faults?: FaultRates;
+  readonly scenarios?: ScenarioTimeline;
+  /** Readings in flight at once (default 8). */
+  readonly window?: number;
+  /** Resend a reading not acknowledged after this long (default 5 s). */
+  readonly ackTimeoutMs?: number;
+  readonly backoff?: BackoffOptions;
+  /** Real monotonic ms, for latency (default performance.now). */
+  readonly monotonic?: () => number;
+  /**
+   * Timers for acknowledgement timeouts (default: `scheduler`). In virtual time the fleet
+   * runner passes the real scheduler for network links: whether an agent answers in time
+   * is a wall-clock matter even when the readings' clock is simulated.
+   */
+  readonly ackTimers?: Scheduler;
+  /** Shared count of network waits (connections being set up, copies on the wire): virtual time waits on it. */
+  readonly network?: NetworkGauge;
+  readonly onEvent?: (event: FirmwareEvent) => void;
+}
+
+export type FirmwareEvent =
+  | { readonly kind: 'state'; readonly state: DeviceState['kind'] }
+  | { readonly kind: 'status'; readonly status: DeviceStatus }
+  | { readonly kind: 'sealed'; readonly seq: number; readonly ts: number; readonly envelope: Uint8Array };
+
+/** Shared by a fleet: how many things its devices are waiting on from the network. */
+export interface NetworkGauge {
+  awaiting: number;
+}
+
+interface Inflight {
+  readonly attempt: number;
+  readonly timer: TimerHandle;
+  /** A copy of this attempt is on the wire (not dropped, held or delayed by a fault). */
+  onWire: boolean;
+}
+
+/**
+ * The firmware model of one device. It boots from NVM, waits for (or uses) a session
+ * ticket it verifies against the pinned authority key, measures on a fixed grid, seals
+ * every reading (fresh ephemeral key, or session mode), writes it to the outbox ring in
+ * NVM before sending it, and sends the outbox in order over its link with a window,
+ * acknowledgement timeouts, and reconnection with exponential backoff and full jitter.
+ */
+export class DeviceFirmware {
+  readonly id: string;
+  readonly stats = new DeviceStats();
+  readonly periodMs: number;
+  private readonly o: FirmwareOptions;
+  private readonly faults: FaultRates;
+  private readonly window: number;
+  private readonly ackTimeoutMs: number;
+  private readonly monotonic: () => number;
+  private readonly phaseMs: number;
+
+  private stateValue: DeviceState = { kind: 'off', reason: 'not-started' };
+  /** Incremented at every boot and power-down: callbacks of an older boot are ignored. */
+  private generation = 0;
+  private readonly timers = new Set<TimerHandle>();
+  private nvm: DeviceNvmState | undefined;
+  private outboxValue: Outbox | undefined;
+  private link: DeviceLink | undefined;
+  private sealer: ReadingSealer | undefined;
+  private generator: ReadingGenerator | undefined;
+  private ephemeralRng: Rng | undefined;
+  private jitter: Prng | undefined;
+  private transmitter: FaultyTransmitter | undefined;
+  private authorityKey: Uint8Array | undefined;
+  private nextSeq = 0;
+  private readonly inflight = new Map<number, Inflight>();
+  /** seq → monotonic ms of its first transmission in this run (cleared when acknowledged). */
+  private readonly firstSent = new Map<number, number>();
+  private readonly refused = new Set<string>();
+  private pendingStatusCode: string | undefined;
+  private measuringEnabled = true;
+  private linkDownUntil = 0;
+
+  constructor(options: FirmwareOptions) {
+    this.o = options;
+    this.id = options.provisioning.id;
+    this.periodMs = options.provisioning.periodMs ?? options.provisioning.profile.periodMs;
+    if (!(this.periodMs > 0)) throw new SimError('SIM_CONFIG_INVALID', 'period must be positive');
+    this.faults = options.faults ?? NO_FAULTS;
+    this.window = options.window ?? 8;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 5000;
+    this.monotonic = options.monotonic ?? (() => performance.now());
+    this.phaseMs = Math.floor(decisionUnit(options.seed, this.id, 'phase') * this.periodMs);
+  }
+
+  get state(): DeviceState {
+    return this.stateValue;
+  }
+
+  /** Readings sealed and not yet acknowledged (in NVM). */
+  get pending(): number {
+    return this.outboxValue?.size ?? 0;
+  }
+
+  get outbox(): Outbox | undefined {
+    return this.outboxValue;
+  }
+
+  /** The next seq this device will use. */
+  get seq(): number {
+    return this.nextSeq;
+  }
+
+  /** Waiting on the network: connecting, or a transmitted reading not yet acknowledged. */
+  get awaitingNetwork(): boolean {
+    const link = linkOf(this.stateValue);
+    if (link?.kind === 'connecting') return true;
+    if (link?.kind !== 'up' || this.link?.inProcess) return false;
+    for (const f of this.inflight.values()) if (f.onWire) return true;
+    return false;
+  }
+
+  get linkUp(): boolean {
+    return linkOf(this.stateValue)?.kind === 'up';
+  }
+
+  /** Powers the device on. */
+  start(): void {
+    if (this.stateValue.kind !== 'off') return;
+    this.boot();
+  }
+
+  /** Stops taking measurements (end of a run); sending, retries and acknowledgements go on. */
+  stopMeasuring(): void {
+    this.measuringEnabled = false;
+  }
+
+  /** An on-demand measurement (e.g. an NIBP cuff started by a nurse). */
+  measureNow(): void {
+    this.measure();
+  }
+
+  /** A simulated reboot: RAM is lost, the link drops without DISCONNECT, NVM stays. */
+  reboot(offMs = 500): void {
+    if (this.stateValue.kind === 'off' || this.stateValue.kind === 'error') return;
+    this.stats.reboots++;
+    this.powerDown('reboot', 'abrupt');
+    const gen = this.generation;
+    this.o.scheduler.after(offMs, () => {
+      if (gen === this.generation) this.boot();
+    });
+  }
+
+  /** Powers off cleanly: DISCONNECT (no last will), NVM closed. */
+  async shutdown(): Promise<void> {
+    await this.powerDown('shutdown', 'graceful');
+    this.o.storage.close();
+  }
+
+  /** The link fails for `ms` (cable pulled, radio out of range); reconnection backs off meanwhile. */
+  linkOutage(ms: number): void {
+    this.linkDownUntil = Math.max(this.linkDownUntil, this.o.scheduler.now() + ms);
+    if (linkOf(this.stateValue)?.kind === 'up') {
+      const link = this.link;
+      void link?.close('abrupt');
+      this.onLinkDown('link outage');
+    }
+  }
+
+  // ---------------------------------------------------------------- boot
+
+  private boot(): void {
+    this.generation++;
+    const { provisioning: p, storage, seed } = this.o;
+    let state: DeviceNvmState;
+    try {
+      const stored = storage.loadState();
+      state = stored ?? this.provision();
+      state = { ...state, bootCount: state.bootCount + 1 };
+      storage.saveState(state);
+      this.setState({ kind: 'boot', bootCount: state.bootCount });
+      const outbox = new Outbox(storage, this.o.outboxCapacity ?? 1024, this.o.outboxPolicy ?? 'drop-oldest');
+      const restored = outbox.restore();
+      this.outboxValue = outbox;
+      this.nextSeq = restored.maxSeq + 1;
+      this.stats.replayedAtBoot += restored.pending;
+      this.stats.tornNvmBytes += restored.tornBytes;
+      this.nvm = state;
+      this.authorityKey = state.authorityPublicKey ? fromHex(state.authorityPublicKey) : undefined;
+      this.link = this.o.link({ id: this.id, secret: state.secret }, this.linkEvents(this.generation));
+    } catch (e) {
+      this.setState({ kind: 'error', code: errorCodeOf(e), since: this.o.scheduler.now() });
+      return;
+    }
+    const boot = state.bootCount;
+    this.ephemeralRng = deviceStream(seed, this.id, 'ephemeral', boot);
+    this.jitter = createPrng(deviceStream(seed, this.id, 'jitter', boot));
+    this.generator = p.profile.createGenerator({ rng: deviceStream(seed, this.id, 'signal', boot), scenarios: this.o.scenarios ?? new ScenarioTimeline(), runStartMs: this.o.runStartMs });
+    this.transmitter = new FaultyTransmitter({
+      rates: this.faults,
+      seed,
+      device: this.id,
+      after: (ms, fn) => this.after(ms, fn),
+      stats: this.stats,
+      link: () => this.link,
+      onWire: (seq) => {
+        const f = this.inflight.get(seq);
+        if (f) this.markOnWire(f);
+      },
+    });
+    const down: LinkState = { kind: 'down', since: this.o.scheduler.now(), attempt: 0, retryAt: this.o.scheduler.now(), reason: 'boot' };
+    const ticket = this.ticketFromNvm(state);
+    this.setState(ticket ? { kind: 'ticketed', ticket, link: down } : { kind: 'provisioned', link: down });
+    this.scheduleTick();
+    this.connect();
+  }
+
+  /** First boot: the provisioning data becomes the NVM state. */
+  private provision(): DeviceNvmState {
+    const p = this.o.provisioning;
+    let ticket: { ticket?: string; ticketStartSeq?: number } = {};
+    if (p.ticket) {
+      const v = checkTicket(p.ticket, { deviceId: p.id, authorityPublicKey: p.authorityPublicKey, clock: this.o.scheduler, trusted: true });
+      if (v.ok) ticket = { ticket: toHex(p.ticket), ticketStartSeq: 0 };
+      else this.refuse(p.ticket, v.code);
+    }
+    return {
+      v: 1,
+      dev: p.id,
+      ...(p.secret !== undefined ? { secret: p.secret } : {}),
+      ...(p.authorityPublicKey ? { authorityPublicKey: toHex(p.authorityPublicKey) } : {}),
+      ...ticket,
+      bootCount: 0,
+    };
+  }
+
+  private ticketFromNvm(state: DeviceNvmState): ActiveTicket | undefined {
+    if (state.ticket === undefined) return undefined;
+    const bytes = fromHex(state.ticket);
+    const startSeq = state.ticketStartSeq ?? this.nextSeq;
+    let code: string | undefined;
+    try {
+      code = ticketUsable(decodeTicket(bytes), this.o.scheduler.now(), this.nextSeq - startSeq);
+    } catch (e) {
+      code = errorCodeOf(e);
+    }
+    if (code === undefined) {
+      this.sealer = this.newSealer(decodeTicket(bytes));
+      return { ticket: decodeTicket(bytes), bytes, startSeq };
+    }
+    this.forgetTicket(bytes, code);
+    return undefined;
+  }
+
+  private newSealer(t: { pk: Uint8Array; kid: Uint8Array }): ReadingSealer {
+    return createReadingSealer({ backend: this.o.backend ?? 'noble', mode: this.o.mode ?? 'per-reading', recipient: { publicKey: t.pk, kid: t.kid }, rng: this.ephemeralRng! });
+  }
+
+  private async powerDown(reason: 'reboot' | 'shutdown', mode: 'graceful' | 'abrupt'): Promise<void> {
+    this.generation++;
+    for (const t of this.timers) t.cancel();
+    this.clearInflight();
+    this.timers.clear();
+    this.transmitter?.reset();
+    this.sealer = undefined;
+    const link = this.link;
+    this.link = undefined;
+    this.setState({ kind: 'off', reason });
+    await link?.close(mode);
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  private after(ms: number, fn: () => void, timers: Scheduler = this.o.scheduler): TimerHandle {
+    const gen = this.generation;
+    const handle: TimerHandle = timers.after(ms, () => {
+      this.timers.delete(handle);
+      if (gen === this.generation) fn();
+    });
+    this.timers.add(handle);
+    return handle;
+  }
+
+  /** Measurements happen at runStart + phase + k · period (the phase spreads a fleet). */
+  private scheduleTick(): void {
+    const now = this.o.scheduler.now();
+    const k = Math.max(0, Math.ceil((now - this.o.runStartMs - this.phaseMs) / this.periodMs));
+    const at = this.o.runStartMs + this.phaseMs + k * this.periodMs;
+    this.after(at - now, () => this.tick(k));
+  }
+
+  private tick(k: number): void {
+    if (!this.measuringEnabled) return;
+    const fault = tickFault(this.faults, this.o.seed, this.id, k);
+    if (fault.kind === 'reboot') {
+      this.stats.faults.reboot++;
+      this.reboot(fault.offMs);
+      return;
+    }
+    this.after(Math.max(1, this.o.runStartMs + this.phaseMs + (k + 1) * this.periodMs - this.o.scheduler.now()), () => this.tick(k + 1));
+    if (fault.kind === 'link-down') {
+      this.stats.faults.linkDown++;
+      this.linkOutage(fault.ms);
+    }
+    this.measure();
+  }
+
+  // ---------------------------------------------------------------- measuring
+
+  private measure(): void {
+    const s = this.stateValue;
+    if (s.kind === 'provisioned') {
+      this.stats.notMeasured.noTicket++;
+      return;
+    }
+    if (s.kind !== 'ticketed' && s.kind !== 'sleeping') return;
+    const now = this.o.scheduler.now();
+    const code = ticketUsable(s.ticket.ticket, now, this.nextSeq - s.ticket.startSeq);
+    if (code !== undefined) {
+      this.forgetTicket(s.ticket.bytes, code);
+      this.stats.notMeasured.noTicket++;
+      return;
+    }
+    const outbox = this.outboxValue!;
+    if (!outbox.hasRoom()) {
+      this.stats.notMeasured.outboxFull++;
+      return;
+    }
+    const seq = this.nextSeq;
+    this.setState({ kind: 'measuring', ticket: s.ticket, link: s.link, seq });
+    const reading = this.generator!.next(Math.floor(now));
+    const envelope = this.sealer!.seal(reading, { dev: this.id, seq, ts: reading.ts, st: reading.st });
+    const dropped = outbox.add(seq, reading.ts, envelope);
+    this.nextSeq = seq + 1;
+    this.stats.measured++;
+    this.stats.firstSeq ??= seq;
+    this.stats.lastSeq = seq;
+    if (dropped) {
+      this.stats.droppedSeqs.push(dropped.seq);
+      if (dropped.wasSent) this.stats.droppedAfterSend++;
+      this.firstSent.delete(dropped.seq);
+    }
+    this.o.onEvent?.({ kind: 'sealed', seq, ts: reading.ts, envelope });
+    const cur = this.stateValue;
+    if (cur.kind === 'measuring') this.setState({ kind: 'sleeping', ticket: cur.ticket, link: cur.link, wakeAt: now + this.periodMs });
+    this.pump();
+  }
+
+  // ---------------------------------------------------------------- tickets
+
+  private onTicket(bytes: Uint8Array): void {
+    const s = this.stateValue;
+    if (!('link' in s)) return;
+    if (sameTicket(ticketOf(s)?.bytes, bytes)) return;
+    if (this.refused.has(toHex(bytes))) return;
+    const v = checkTicket(bytes, { deviceId: this.id, authorityPublicKey: this.authorityKey, clock: this.o.scheduler });
+    if (!v.ok) {
+      this.refuse(bytes, v.code);
+      this.sendStatus({ state: 'error', code: v.code });
+      return;
+    }
+    const startSeq = this.nextSeq;
+    this.nvm = { ...this.nvm!, ticket: toHex(bytes), ticketStartSeq: startSeq };
+    this.o.storage.saveState(this.nvm);
+    this.sealer = this.newSealer(v.ticket);
+    this.stats.ticketsAccepted++;
+    this.setState({ kind: 'ticketed', ticket: { ticket: v.ticket, bytes, startSeq }, link: s.link });
+    this.sendStatus({ state: 'ticketed', kid: toHex(v.ticket.kid), seq: this.nextSeq });
+  }
+
+  private refuse(bytes: Uint8Array, code: string): void {
+    this.refused.add(toHex(bytes));
+    this.stats.ticketRefusals[code] = (this.stats.ticketRefusals[code] ?? 0) + 1;
+    this.pendingStatusCode = code;
+  }
+
+  /** The ticket in use became unusable (expired, exhausted): drop it and say why. */
+  private forgetTicket(bytes: Uint8Array, code: string): void {
+    this.refuse(bytes, code);
+    if (this.nvm) {
+      const { ticket: _t, ticketStartSeq: _s, ...rest } = this.nvm;
+      this.nvm = rest;
+      this.o.storage.saveState(rest);
+    }
+    this.sealer = undefined;
+    const link = linkOf(this.stateValue);
+    if (link) {
+      this.setState({ kind: 'provisioned', link, refused: code });
+      this.sendStatus({ state: 'error', code });
+    }
+  }
+
+  // ---------------------------------------------------------------- link
+
+  private linkEvents(gen: number): LinkEvents {
+    const live = (): boolean => gen === this.generation;
+    return {
+      onDown: (reason) => live() && this.onLinkDown(reason),
+      onAck: (seq) => live() && this.onAck(seq),
+      onRejected: (seq, code) => live() && this.onRejected(seq, code),
+      onTicket: (t) => live() && this.onTicket(t),
+    };
+  }
+
+  private setLink(link: LinkState): void {
+    this.setState(withLink(this.stateValue, link));
+  }
+
+  private connect(): void {
+    const link = linkOf(this.stateValue);
+    if (link?.kind !== 'down' || !this.link) return;
+    const attempt = link.attempt;
+    this.setLink({ kind: 'connecting', attempt });
+    const gen = this.generation;
+    const outage = this.o.scheduler.now() < this.linkDownUntil;
+    const gauge = !outage && !this.link.inProcess ? this.o.network : undefined;
+    if (gauge) gauge.awaiting++;
+    const opened = outage ? Promise.reject(new SimError('SIM_LINK_DOWN', 'link outage')) : this.link.open();
+    opened.finally(() => {
+      if (gauge) gauge.awaiting--;
+    }).then(
+      () => {
+        if (gen !== this.generation) return;
+        this.stats.connects++;
+        this.setLink({ kind: 'up', since: this.o.scheduler.now() });
+        const t = ticketOf(this.stateValue);
+        this.sendStatus({ state: 'online', boot: this.nvm?.bootCount ?? 0, seq: this.nextSeq, ...(t ? { kid: toHex(t.ticket.kid) } : {}) });
+        if (this.pendingStatusCode !== undefined) this.sendStatus({ state: 'error', code: this.pendingStatusCode });
+        this.pump();
+      },
+      (e: unknown) => {
+        if (gen !== this.generation) return;
+        this.stats.connectFailures++;
+        this.stats.lastLinkError = errorCodeOf(e);
+        this.retryLater(attempt + 1, errorCodeOf(e));
+      },
+    );
+  }
+
+  private retryLater(attempt: number, reason: string): void {
+    const now = this.o.scheduler.now();
+    const delay = backoffDelay(attempt, this.o.backoff ?? DEFAULT_BACKOFF, this.jitter!);
+    this.setLink({ kind: 'down', since: now, attempt, retryAt: now + delay, reason });
+    this.after(delay, () => this.connect());
+  }
+
+  private onLinkDown(reason: string): void {
+    if (linkOf(this.stateValue)?.kind !== 'up') return;
+    this.stats.linkLosses++;
+    this.clearInflight();
+    this.transmitter?.reset();
+    this.retryLater(0, reason);
+  }
+
+  private sendStatus(status: DeviceStatus): void {
+    if (linkOf(this.stateValue)?.kind !== 'up') return;
+    if (status.state === 'error' && status.code === this.pendingStatusCode) this.pendingStatusCode = undefined;
+    this.link?.sendStatus(status);
+    this.o.onEvent?.({ kind: 'status', status });
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /** Sends the outbox in seq order while the window has room. */
+  private pump(): void {
+    if (linkOf(this.stateValue)?.kind !== 'up') return;
+    const outbox = this.outboxValue!;
+    while (this.inflight.size < this.window) {
+      const e = outbox.nextToSend();
+      if (!e) break;
+      this.transmit(e.seq, e.envelope, e);
+    }
+  }
+
+  private transmit(seq: number, envelope: Uint8Array, entry: { attempts: number; inflight: boolean }): void {
+    const attempt = entry.attempts++;
+    entry.inflight = true;
+    if (this.firstSent.has(seq)) this.stats.retried++;
+    else {
+      this.stats.sent++;
+      this.firstSent.set(seq, this.monotonic());
+    }
+    this.stats.transmissions++;
+    const timer = this.after(this.ackTimeoutMs, () => this.onAckTimeout(seq, attempt), this.o.ackTimers);
+    const record: Inflight = { attempt, timer, onWire: false };
+    this.inflight.set(seq, record);
+    const bootKey = (this.nvm?.bootCount ?? 0) * 1_000_000 + attempt;
+    if (this.transmitter!.transmit(seq, bootKey, envelope)) this.markOnWire(record);
+  }
+
+  private markOnWire(record: Inflight): void {
+    if (record.onWire) return;
+    record.onWire = true;
+    if (this.o.network && !this.link?.inProcess) this.o.network.awaiting++;
+  }
+
+  /** Forgets an in-flight record (acknowledged, timed out, link lost). */
+  private dropInflight(seq: number, record: Inflight): void {
+    record.timer.cancel();
+    this.timers.delete(record.timer);
+    this.inflight.delete(seq);
+    if (record.onWire && this.o.network && !this.link?.inProcess) this.o.network.awaiting--;
+  }
+
+  private clearInflight(): void {
+    for (const [seq, record] of [...this.inflight]) this.dropInflight(seq, record);
+    this.outboxValue?.clearInflight();
+  }
+
+  private onAckTimeout(seq: number, attempt: number): void {
+    const f = this.inflight.get(seq);
+    if (!f || f.attempt !== attempt) return;
+    this.dropInflight(seq, f);
+    const e = this.outboxValue?.get(seq);
+    if (e) e.inflight = false;
+    this.stats.ackTimeouts++;
+    this.pump();
+  }
+
+  private settle(seq: number): void {
+    const f = this.inflight.get(seq);
+    if (f) this.dropInflight(seq, f);
+  }
+
+  private onAck(seq: number): void {
+    this.stats.acks++;
+    const entry = this.outboxValue?.ack(seq);
+    this.settle(seq);
+    if (entry) {
+      this.stats.acknowledged++;
+      this.stats.sequence.add(seq);
+      const first = this.firstSent.get(seq);
+      if (first !== undefined) this.stats.latency.add(this.monotonic() - first);
+      this.firstSent.delete(seq);
+    } else {
+      this.stats.duplicateAcks++;
+    }
+    this.pump();
+  }
+
+  private onRejected(seq: number | undefined, code: string): void {
+    this.stats.rejected[code] = (this.stats.rejected[code] ?? 0) + 1;
+    if (seq !== undefined) {
+      this.outboxValue?.reject(seq);
+      this.settle(seq);
+      this.firstSent.delete(seq);
+    }
+    this.pump();
+  }
+
+  private setState(s: DeviceState): void {
+    const changed = s.kind !== this.stateValue.kind;
+    this.stateValue = s;
+    if (changed) this.o.onEvent?.({ kind: 'state', state: s.kind });
+  }
+}

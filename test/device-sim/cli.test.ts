@@ -1,0 +1,68 @@
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { registerSimCommands } from '../../cli/commands/sim.ts';
+import type { EnergyTable } from '../../device-sim/energy/index.ts';
+import type { FleetReport } from '../../device-sim/report/fleetReport.ts';
+
+async function sim(args: string[]): Promise<{ out: string; err: string; code: number }> {
+  let out = '';
+  let err = '';
+  const w1 = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const w2 = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  const program = new Command('vitalseal').exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
+  registerSimCommands(program);
+  let code = 0;
+  program.hook('postAction', (_t, action) => {
+    code = (action as Command & { exitCodeValue?: number }).exitCodeValue ?? 0;
+  });
+  try {
+    await program.parseAsync(['node', 'vitalseal', 'sim', ...args]);
+  } catch (e) {
+    code = (e as { exitCode?: number }).exitCode ?? 1;
+  } finally {
+    w1.mockRestore();
+    w2.mockRestore();
+  }
+  return { out, err, code };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('vitalseal sim (CLI)', () => {
+  it('--help documents the flags', async () => {
+    const r = await sim(['--help']);
+    for (const flag of ['--devices', '--profile', '--broker', '--duration', '--virtual', '--faults', '--serial', '--energy', '--json', '--nvm-dir', '--session']) expect(r.out).toContain(flag);
+  });
+
+  it('--energy --json gives the table data', async () => {
+    const r = await sim(['--energy', '--json']);
+    const t = JSON.parse(r.out) as EnergyTable;
+    expect(t.rows).toHaveLength(20);
+    expect(t.assumptions.battery.capacityMah).toBe(225);
+  });
+
+  it('runs a small seeded fleet (in-process agent stand-in, virtual time) and reports as JSON and as a table', async () => {
+    const args = ['--devices', '3', '--profile', 'spo2,ecg,temp', '--broker', 'loopback', '--virtual', '--duration', '5m', '--backend', 'node', '--faults', 'drop=0.05,dup=0.05,reorder=0.05', '--seed', 'cli', '--ack-timeout', '2s'];
+    const a = JSON.parse((await sim([...args, '--json'])).out) as FleetReport;
+    const b = JSON.parse((await sim([...args, '--json'])).out) as FleetReport;
+    expect(a.devices.map((d) => d.id)).toEqual(['sim-0001', 'sim-0002', 'sim-0003']);
+    expect(a.drained).toBe(true);
+    expect(a.totals.measured).toBeGreaterThan(600);
+    expect(a.totals.retried).toBeGreaterThan(0);
+    // repeatable from the seed
+    const strip = (r: FleetReport) => r.devices.map((d) => ({ measured: d.measured, faults: d.faults, dropped: d.droppedSeqs, lastSeq: d.lastSeq }));
+    expect(strip(b)).toEqual(strip(a));
+    expect(a.devices[0]!.energy).toMatchObject({ core: 'cortex-m4' });
+    const table = await sim(args);
+    expect(table.out).toMatch(/TOTAL \(3\)/);
+    expect(table.out).toContain('p99 ms');
+  });
+
+  it('bad flags exit 2 with a stable code', async () => {
+    const r = await sim(['--faults', 'drop=7', '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.out)).toMatchObject({ ok: false, error: { code: 'SIM_FAULT_SPEC_INVALID' } });
+    expect((await sim(['--duration', 'soon'])).code).toBe(2);
+    expect((await sim(['--devices', '2', '--agent', 'http://127.0.0.1:1', '--broker', 'mqtt://127.0.0.1:1', '--token', 'x'])).code).toBe(5);
+  });
+});
