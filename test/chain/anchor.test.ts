@@ -9,7 +9,7 @@ import { AnchorService, type AnchoredInfo } from '../../chain/anchor/anchorServi
 import { migrateAnchorTables, SqliteAnchorStore } from '../../chain/anchor/sqliteAnchorStore.ts';
 import type { ChainContracts } from '../../chain/contracts.ts';
 import type { EmbeddedSession } from '../../chain/embedded.ts';
-import { anchorDb, b32, checkChainAnchors, LiveLog, registerAgent, removeDir, sleep, startChain, tempDir } from './helpers.ts';
+import { anchorDb, b32, checkChainAnchors, LiveLog, registerAgent, removeDir, sleep, startChain, subDir, tempDir } from './helpers.ts';
 
 let dir: string;
 let s: EmbeddedSession;
@@ -135,7 +135,7 @@ describe('AnchorService', () => {
   it('marks a pending head that was already mined as confirmed instead of resending it', async () => {
     const { contracts, logId } = await registerAgent(s, 'crash', 2);
     const live = new LiveLog('crash');
-    const { db, store } = anchorDb(tempDir('crash'));
+    const { db, store } = anchorDb(subDir(dir, 'crash'));
     live.append(100);
     const root = bytesToHex(live.log.root(100));
     // crash window 1: pending written, tx sent and mined, process died before recording the hash
@@ -173,7 +173,7 @@ describe('AnchorService', () => {
   it('halts with an alarm on a forked log and never anchors it', async () => {
     const { contracts, logId } = await registerAgent(s, 'fork', 3);
     const honest = new LiveLog('honest');
-    const { db, store } = anchorDb(tempDir('fork'));
+    const { db, store } = anchorDb(subDir(dir, 'fork'));
     honest.append(64);
     const svc = service(contracts, logId, honest, store);
     svc.start();

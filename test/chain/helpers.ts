@@ -1,5 +1,5 @@
 /** Shared fixtures of the chain tests: a real embedded chain (anvil), no mocks. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -14,6 +14,13 @@ import { DEV_ACCOUNT } from '../../chain/devKeys.ts';
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `vitalseal-${prefix}-`));
+}
+
+/** A fresh sub-directory of `dir` (removed with it). */
+export function subDir(dir: string, name: string): string {
+  const path = join(dir, name);
+  mkdirSync(path, { recursive: true });
+  return path;
 }
 
 export function removeDir(dir: string): void {

@@ -11,7 +11,7 @@ import { AnchorService, type ReconcileInfo } from '../../chain/anchor/anchorServ
 import type { SqliteAnchorStore } from '../../chain/anchor/sqliteAnchorStore.ts';
 import type { ChainContracts } from '../../chain/contracts.ts';
 import { STATE_FILE, startEmbeddedChain, type EmbeddedSession } from '../../chain/embedded.ts';
-import { anchorDb, checkChainAnchors, LiveLog, registerAgent, removeDir, sleep, startChain, tempDir, testClient } from './helpers.ts';
+import { anchorDb, checkChainAnchors, LiveLog, registerAgent, removeDir, sleep, startChain, subDir, tempDir, testClient } from './helpers.ts';
 
 let dir: string;
 let s: EmbeddedSession;
@@ -61,7 +61,7 @@ function makeService(contracts: ChainContracts, logId: Hex, live: LiveLog, store
 it('re-anchors the heads an evm_revert rewind removed, while appends go on', { timeout: 30_000 }, async () => {
   const { contracts, logId } = await registerAgent(s, 'revert', 1);
   const live = new LiveLog('revert');
-  const { db, store } = anchorDb(tempDir('revert'));
+  const { db, store } = anchorDb(subDir(dir, 'revert'));
   const reconciled: ReconcileInfo[] = [];
   const svc = makeService(contracts, logId, live, store, reconciled);
   svc.start();
@@ -99,7 +99,7 @@ it('re-anchors the heads an evm_revert rewind removed, while appends go on', { t
 it('re-anchors after the embedded chain restarts from an older state file', { timeout: 30_000 }, async () => {
   const { contracts, logId } = await registerAgent(s, 'oldstate', 2);
   const live = new LiveLog('oldstate');
-  const { db, store } = anchorDb(tempDir('oldstate'));
+  const { db, store } = anchorDb(subDir(dir, 'oldstate'));
   const reconciled: ReconcileInfo[] = [];
   const svc = makeService(contracts, logId, live, store, reconciled);
   svc.start();
@@ -137,7 +137,7 @@ it('re-anchors after the embedded chain restarts from an older state file', { ti
 it('recovers when the chain rewinds again while lost heads are being re-anchored', { timeout: 30_000 }, async () => {
   const { contracts, logId } = await registerAgent(s, 'double', 3);
   const live = new LiveLog('double');
-  const { db, store } = anchorDb(tempDir('double'));
+  const { db, store } = anchorDb(subDir(dir, 'double'));
   const reconciled: ReconcileInfo[] = [];
   const svc = makeService(contracts, logId, live, store, reconciled);
   const t = testClient(s.chain.rpcUrl);
