@@ -9,6 +9,7 @@ import { buildHttpServer } from './http/server.ts';
 import { loadOrCreateAdminToken } from './identity.ts';
 import type { FastifyInstance } from 'fastify';
 import type { ExtraMigration } from './store/migrations.ts';
+import { AgentAnchoring } from './anchoring.ts';
 
 export interface RunningAgent {
   readonly core: AgentCore;
@@ -19,6 +20,7 @@ export interface RunningAgent {
   readonly mqttAddress: { host: string; port: number } | undefined;
   readonly httpAddress: { host: string; port: number };
   readonly adminToken: string;
+  readonly anchoring: AgentAnchoring | undefined;
   /** Graceful stop: stop accepting, finish commits, close everything. Idempotent. */
   stop(): Promise<void>;
 }
@@ -94,6 +96,19 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
     throw e;
   }
 
+  let anchoring: AgentAnchoring | undefined;
+  if (config.chain.mode !== 'off') {
+    try {
+      anchoring = await AgentAnchoring.start(core, config, logger);
+    } catch (e) {
+      for (const c of closers.reverse()) await c().catch(() => undefined);
+      await core.close();
+      throw e;
+    }
+    const a = anchoring;
+    core.anchorFor = (leaf) => a.anchorFor(leaf);
+  }
+
   const http = await buildHttpServer(core, adminToken);
   await http.listen({ host: config.http.host, port: config.http.port });
   const httpAddr = http.server.address();
@@ -106,10 +121,17 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
       logger.info('agent stopping: no new connections, finishing commits');
       // 1. stop accepting input, 2. commit what is queued, 3. close the store
       for (const c of closers.reverse()) await c().catch((err: Error) => logger.warn({ err: err.message }, 'close failed'));
+      await core.ingestor.close();
+      // a last anchor of everything committed, then stop the chain (its state file is flushed on a clean stop)
+      if (anchoring) {
+        const final = anchoring.service.anchorNow().catch((err: Error) => logger.warn({ err: err.message }, 'final anchor failed'));
+        await Promise.race([final, new Promise((r) => setTimeout(r, 5000).unref())]);
+        await anchoring.stop().catch((err: Error) => logger.warn({ err: err.message }, 'chain stop failed'));
+      }
       await core.close();
       await http.close();
       logger.info('agent stopped');
     })());
 
-  return { core, broker, external, serial, http, mqttAddress, httpAddress, adminToken, stop };
+  return { core, broker, external, serial, http, mqttAddress, httpAddress, adminToken, anchoring, stop };
 }

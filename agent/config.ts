@@ -39,9 +39,25 @@ export const agentConfigSchema = z.object({
     })
     .strict()
     .default({ maxEnvelopeBytes: 4096, maxFutureSkewMs: 300_000, quarantineMaxRows: 10_000 }),
+  chain: z
+    .object({
+      mode: z.enum(['off', 'embedded', 'rpc']).default('off'),
+      rpcUrl: z.string().regex(/^https?:\/\//, 'must be an http(s):// JSON-RPC URL').optional(),
+      keyFile: z.string().min(1).optional(),
+      deploymentFile: z.string().min(1).optional(),
+      intervalMs: z.number().int().min(50).default(1000),
+      maxLeaves: z.number().int().positive().default(1000),
+    })
+    .strict()
+    .default({ mode: 'off', intervalMs: 1000, maxLeaves: 1000 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).strict().superRefine((c, ctx) => {
   if (c.mode === 'external' && !c.external) ctx.addIssue({ code: 'custom', path: ['external', 'url'], message: 'required when mode is external' });
+  if (c.chain.mode === 'rpc') {
+    for (const k of ['rpcUrl', 'keyFile', 'deploymentFile'] as const) {
+      if (!c.chain[k]) ctx.addIssue({ code: 'custom', path: ['chain', k], message: 'required when chain.mode is rpc' });
+    }
+  }
 });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
@@ -61,6 +77,10 @@ export const ENV_KEYS: Record<string, string> = {
   VITALSEAL_HTTP_HOST: 'http.host',
   VITALSEAL_HTTP_PORT: 'http.port',
   VITALSEAL_LOG_LEVEL: 'logLevel',
+  VITALSEAL_CHAIN: 'chain.mode',
+  VITALSEAL_RPC_URL: 'chain.rpcUrl',
+  VITALSEAL_CHAIN_KEY_FILE: 'chain.keyFile',
+  VITALSEAL_DEPLOYMENT_FILE: 'chain.deploymentFile',
 };
 
 function setPath(target: Json, path: string, value: unknown): void {

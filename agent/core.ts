@@ -6,6 +6,7 @@ import type { Clock } from '../protocol/rng.ts';
 import { decodeEnvelope } from '../protocol/envelope/index.ts';
 import { decodeTicket, verifyTicket } from '../protocol/ticket/index.ts';
 import { AgentError } from './errors.ts';
+import { migrateAnchorTables } from '../chain/anchor/sqliteAnchorStore.ts';
 import { loadOrCreateIdentity, type AgentIdentity } from './identity.ts';
 import { Ingestor } from './ingest/ingestor.ts';
 import type { EnvelopeDecoder } from './ingest/types.ts';
@@ -51,7 +52,7 @@ export class AgentCore {
     this.clock = o.clock;
     this.logger = o.logger;
     this.identity = loadOrCreateIdentity(o.dataDir);
-    this.db = openDatabase(join(o.dataDir, 'agent.sqlite'), o.extraMigrations ?? []);
+    this.db = openDatabase(join(o.dataDir, 'agent.sqlite'), [migrateAnchorTables, ...(o.extraMigrations ?? [])]);
     this.store = new AgentStore(this.db);
     this.store.setAllOffline();
     this.metrics = new AgentMetrics({ defaultMetrics: o.defaultMetrics ?? true });
@@ -90,10 +91,15 @@ export class AgentCore {
     return { logId: toHex(this.identity.logId), publicKey: toHex(this.identity.publicKey), size: h.size, root: toHex(h.root), sth: Buffer.from(h.sth).toString('base64') };
   }
 
-  recordWithProof(idHex: string, treeSize?: number): Record<string, unknown> {
+  /** Set when the agent anchors on a chain: the anchored head covering a leaf. */
+  anchorFor: ((leafIndex: number) => Promise<unknown>) | undefined;
+
+  async recordWithProof(idHex: string, treeSize?: number): Promise<Record<string, unknown>> {
     const rec = this.store.getRecord(fromHex(idHex));
     if (!rec) throw new AgentError('AGENT_NOT_FOUND', 'no such record');
-    const size = treeSize ?? this.ingestor.log.size;
+    // default: prove against the anchored head that covers the record (checkable on-chain), else the current head
+    const anchor = this.anchorFor ? ((await this.anchorFor(rec.leafIndex)) as { treeSize: number } | undefined) : undefined;
+    const size = treeSize ?? anchor?.treeSize ?? this.ingestor.log.size;
     if (size <= rec.leafIndex || size > this.ingestor.log.size) throw new AgentError('AGENT_BAD_REQUEST', 'treeSize does not contain this record');
     return {
       recordId: idHex,
@@ -107,6 +113,7 @@ export class AgentCore {
       envelope: Buffer.from(rec.envelope).toString('base64'),
       inclusionProof: this.ingestor.log.inclusionProof(rec.leafIndex, size).map(toHex),
       root: toHex(this.ingestor.log.root(size)),
+      anchor: anchor && anchor.treeSize === size ? anchor : null,
     };
   }
 

@@ -50,6 +50,7 @@ export class Ingestor {
   private readonly opts: Required<Omit<IngestorOptions, 'observer'>> & { observer: IngestObserver };
   private readonly commitBatch: (batch: IngestItem[]) => IngestOutcome[];
   private idle: Array<() => void> = [];
+  private readonly commitListeners: Array<(logSize: number) => void> = [];
 
   constructor(opts: IngestorOptions) {
     this.opts = { maxBatch: 4096, observer: {}, ...opts };
@@ -57,6 +58,11 @@ export class Ingestor {
     this.log = new MerkleLog(this.nodes);
     for (const t of opts.store.listTickets()) this.rememberTicket(t.device, t.kid, t);
     this.commitBatch = opts.store.db.transaction((batch: IngestItem[]) => this.applyBatch(batch));
+  }
+
+  /** Called after every successful group commit with the new log size (e.g. to wake the anchor service). */
+  addCommitListener(l: (logSize: number) => void): void {
+    this.commitListeners.push(l);
   }
 
   get pending(): number {
@@ -129,6 +135,7 @@ export class Ingestor {
     }
     const seconds = (performance.now() - t0) / 1000;
     this.opts.observer.onCommit?.(batch.length, seconds, this.log.size);
+    for (const l of this.commitListeners) l(this.log.size);
     for (let i = 0; i < batch.length; i++) {
       const item = batch[i]!;
       const outcome = outcomes[i]!;

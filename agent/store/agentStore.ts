@@ -99,6 +99,9 @@ export class AgentStore {
       ),
       tickets: db.prepare<[], Record<string, unknown>>('SELECT * FROM tickets ORDER BY pushed_at'),
       latestTicket: db.prepare<[string], { ticket: Buffer }>('SELECT ticket FROM tickets WHERE device = ? ORDER BY pushed_at DESC LIMIT 1'),
+      patientsBetween: db.prepare<[number, number], { patient: string }>(
+        'SELECT DISTINCT t.patient AS patient FROM records r JOIN tickets t ON t.device = r.device AND t.kid = r.kid WHERE r.leaf_idx >= ? AND r.leaf_idx < ?',
+      ),
       metaGet: db.prepare<[string], { value: Buffer }>('SELECT value FROM meta WHERE key = ?'),
       metaSet: db.prepare<[string, Uint8Array]>('INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)'),
     };
@@ -217,6 +220,11 @@ export class AgentStore {
       ticket: new Uint8Array(r.ticket as Buffer),
       pushedAt: r.pushed_at as number,
     }));
+  }
+
+  /** Distinct patient pseudonyms (from the tickets) of the records at leaves [from, to). */
+  patientsBetween(from: number, to: number): string[] {
+    return this.s.patientsBetween.all(from, to).map((r) => r.patient);
   }
 
   latestTicket(device: string): Uint8Array | undefined {

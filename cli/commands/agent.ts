@@ -21,6 +21,10 @@ interface AgentFlags {
   maxPacketBytes?: string;
   authorityKey?: string;
   logLevel?: string;
+  chain?: string;
+  rpc?: string;
+  chainKeyFile?: string;
+  deployment?: string;
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -43,6 +47,12 @@ function flagsToConfig(f: AgentFlags): Record<string, unknown> {
   }
   if (f.serial?.length) out.serial = f.serial;
   if (f.logLevel) out.logLevel = f.logLevel;
+  if (f.rpc) {
+    setConfigPath(out, 'chain.mode', 'rpc');
+    setConfigPath(out, 'chain.rpcUrl', f.rpc);
+  } else if (f.chain) setConfigPath(out, 'chain.mode', f.chain);
+  if (f.chainKeyFile) setConfigPath(out, 'chain.keyFile', f.chainKeyFile);
+  if (f.deployment) setConfigPath(out, 'chain.deploymentFile', f.deployment);
   return out;
 }
 
@@ -79,6 +89,10 @@ export function registerAgentCommands(program: Command): void {
     .option('--http-port <port>', 'HTTP port')
     .option('--authority-key <hex>', "ward authority's Ed25519 public key: pushed tickets must be signed by it")
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
+    .option('--chain <mode>', 'anchoring: embedded (local anvil chain in the data dir) | rpc | off', 'embedded')
+    .option('--rpc <url>', "anchor on an external Ethereum JSON-RPC node (implies --chain rpc); see chain/README.md")
+    .option('--chain-key-file <file>', "the agent's own Ethereum key file (rpc mode; development keys are refused)")
+    .option('--deployment <file>', 'contract deployment file (chain.json) of the external chain')
     .action(async (f: AgentFlags) => {
       const config = resolveAgentConfig({ file: f.config, env: process.env, flags: flagsToConfig(f) });
       const agent = await startAgent(config, f.authorityKey ? { authorityPublicKey: fromHex(f.authorityKey) } : {});
