@@ -1,7 +1,7 @@
 /** RFC 9180 §5.2 encryption contexts and §5.3 secret export. */
 import { fail } from '../errors.ts';
 import type { RecipientContext, SenderContext } from './types.ts';
-import type { HpkePrimitives } from './primitives.ts';
+import type { SymmetricPrimitives } from './primitives.ts';
 import { AEAD_NONCE_LENGTH, HPKE_SUITE_ID, labeledExpand } from './labeled.ts';
 import { type ScheduledSecrets, exporterSecretOf } from './keySchedule.ts';
 
@@ -18,18 +18,18 @@ export function checkSeq(seq: bigint): bigint {
 /** ComputeNonce(seq) = base_nonce XOR I2OSP(seq, Nn). */
 export function computeNonce(baseNonce: Uint8Array, seq: bigint): Uint8Array {
   if (seq === 0n) return baseNonce;
-  const nonce = baseNonce.slice();
+  const nonce = new Uint8Array(baseNonce); // a copy even when baseNonce is a Buffer (whose slice() is a view)
   for (let i = AEAD_NONCE_LENGTH - 1, rest = seq; rest > 0n; i--, rest >>= 8n) nonce[i]! ^= Number(rest & 0xffn);
   return nonce;
 }
 
-abstract class Context<Handle> {
-  protected readonly p: HpkePrimitives<Handle>;
+abstract class Context {
+  protected readonly p: SymmetricPrimitives;
   readonly #scheduled: ScheduledSecrets;
   #exporterSecret: Uint8Array | undefined;
   protected currentSeq = 0n;
 
-  constructor(p: HpkePrimitives<Handle>, scheduled: ScheduledSecrets) {
+  constructor(p: SymmetricPrimitives, scheduled: ScheduledSecrets) {
     this.p = p;
     this.#scheduled = scheduled;
   }
@@ -60,10 +60,10 @@ abstract class Context<Handle> {
   }
 }
 
-export class HpkeSenderContext<Handle> extends Context<Handle> implements SenderContext {
+export class HpkeSenderContext extends Context implements SenderContext {
   readonly enc: Uint8Array;
 
-  constructor(p: HpkePrimitives<Handle>, scheduled: ScheduledSecrets, enc: Uint8Array) {
+  constructor(p: SymmetricPrimitives, scheduled: ScheduledSecrets, enc: Uint8Array) {
     super(p, scheduled);
     this.enc = enc;
   }
@@ -75,7 +75,7 @@ export class HpkeSenderContext<Handle> extends Context<Handle> implements Sender
   }
 }
 
-export class HpkeRecipientContext<Handle> extends Context<Handle> implements RecipientContext {
+export class HpkeRecipientContext extends Context implements RecipientContext {
   open(ciphertext: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {
     const plaintext = this.p.aeadOpen(this.key, this.nonceAt(this.currentSeq), aad, ciphertext);
     this.currentSeq++;

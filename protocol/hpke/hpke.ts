@@ -7,19 +7,20 @@ import type { HpkePrimitives } from './primitives.ts';
 import { createKem } from './kem.ts';
 import { createKeySchedule, exporterSecretOf } from './keySchedule.ts';
 import { HpkeRecipientContext, HpkeSenderContext } from './context.ts';
-import { cachingSecretKeyImporter } from './secretKeyCache.ts';
-import { checkAeadKeyAndNonce, checkSecretKey } from './validate.ts';
+import { checkAeadKeyAndNonce } from './validate.ts';
 
-export function createHpkeFromPrimitives<Handle>(p: HpkePrimitives<Handle>): Hpke {
-  const longTermKey = cachingSecretKeyImporter(p);
-  const kem = createKem(p, longTermKey);
+/** A plain, exact-length copy (values handed out must not be views into larger or Buffer-pooled memory). */
+const copy = (b: Uint8Array): Uint8Array => new Uint8Array(b);
+
+export function createHpkeFromPrimitives<S, P>(p: HpkePrimitives<S, P>): Hpke {
+  const kem = createKem(p);
   const keySchedule = createKeySchedule(p.hmacSha256);
 
   return {
     backend: p.name,
     deriveKeyPair: kem.deriveKeyPair,
     generateKeyPair: kem.generateKeyPair,
-    publicKeyOf: (secretKey) => longTermKey(checkSecretKey(secretKey)).publicKey.slice(),
+    publicKeyOf: (secretKey) => copy(kem.publicKeyOf(secretKey)),
 
     setupBaseS(pkR, info, eph) {
       const { sharedSecret, enc } = kem.encap(pkR, eph);
@@ -61,8 +62,7 @@ export function createHpkeFromPrimitives<Handle>(p: HpkePrimitives<Handle>): Hpk
         pkS === undefined
           ? keySchedule(HPKE_MODE_BASE, kem.decap(enc, skR), info)
           : keySchedule(HPKE_MODE_AUTH, kem.authDecap(enc, skR, pkS), info);
-      // Exact-length copies: these are handed out (research disclosure), not views into larger buffers.
-      return { key: scheduled.key.slice(), baseNonce: scheduled.baseNonce.slice(), exporterSecret: exporterSecretOf(p.hmacSha256, scheduled) };
+      return { key: copy(scheduled.key), baseNonce: copy(scheduled.baseNonce), exporterSecret: copy(exporterSecretOf(p.hmacSha256, scheduled)) };
     },
     aeadOpen(key, nonce, aad, ciphertext) {
       checkAeadKeyAndNonce(key, nonce);

@@ -1,10 +1,10 @@
 /** RFC 9180 §4.1 DHKEM(X25519, HKDF-SHA256): DeriveKeyPair, (Auth)Encap, (Auth)Decap. */
 import { fail } from '../errors.ts';
+import { bytesEqual } from '../bytes.ts';
 import type { EphemeralSource, X25519KeyPair } from './types.ts';
 import type { HpkePrimitives } from './primitives.ts';
 import { HASH_LENGTH, KEM_SUITE_ID, X25519_KEY_LENGTH, labeledExpand, labeledExtract, labeledIkmMessage, labeledInfo } from './labeled.ts';
-import { bytesEqual } from '../bytes.ts';
-import { type ImportedSecretKey, type SecretKeyImporter, importSecretKey } from './secretKeyCache.ts';
+import { type ImportedSecretKey, cachingPublicKeyImporter, cachingSecretKeyImporter, importSecretKey } from './keyCache.ts';
 import { checkDhNotAllZero, checkPublicKey, checkSecretKey } from './validate.ts';
 
 const EMPTY = new Uint8Array(0);
@@ -17,14 +17,18 @@ export interface Encapsulation {
 export interface Kem {
   deriveKeyPair(ikm: Uint8Array): X25519KeyPair;
   generateKeyPair(rng: (n: number) => Uint8Array): X25519KeyPair;
+  /** pk(sk) for a long-term secret key (cached; do not mutate the result). */
+  publicKeyOf(secretKey: Uint8Array): Uint8Array;
   encap(pkR: Uint8Array, eph: EphemeralSource): Encapsulation;
   decap(enc: Uint8Array, skR: Uint8Array): Uint8Array;
   authEncap(pkR: Uint8Array, skS: Uint8Array, eph: EphemeralSource): Encapsulation;
   authDecap(enc: Uint8Array, skR: Uint8Array, pkS: Uint8Array): Uint8Array;
 }
 
-export function createKem<Handle>(p: HpkePrimitives<Handle>, longTermKey: SecretKeyImporter<Handle>): Kem {
+export function createKem<S, P>(p: HpkePrimitives<S, P>): Kem {
   const hmac = p.hmacSha256;
+  const longTermSecretKey = cachingSecretKeyImporter(p);
+  const longTermPublicKey = cachingPublicKeyImporter(p);
   // labeled_ikm of LabeledExtract("", "eae_prk", dh) without dh.
   const eaePrkPrefix = labeledIkmMessage(KEM_SUITE_ID, 'eae_prk');
   // labeled_info of LabeledExpand(eae_prk, "shared_secret", kem_context, 32) without kem_context.
@@ -47,11 +51,10 @@ export function createKem<Handle>(p: HpkePrimitives<Handle>, longTermKey: Secret
     return hmac(eaePrk, message);
   }
 
-  function dh(secretKey: Handle, publicKey: Uint8Array): Uint8Array {
-    return checkDhNotAllZero(p.dh(secretKey, publicKey));
-  }
+  const dh = (secretKey: S, publicKey: P): Uint8Array => checkDhNotAllZero(p.dh(secretKey, publicKey));
+  const dhWithEnc = (secretKey: S, enc: Uint8Array): Uint8Array => dh(secretKey, p.importPublicKey(checkPublicKey(enc)));
 
-  function ephemeralKey(eph: EphemeralSource): ImportedSecretKey<Handle> {
+  function ephemeralKey(eph: EphemeralSource): ImportedSecretKey<S> {
     if ('rng' in eph) return importSecretKey(p, checkSecretKey(eph.rng(X25519_KEY_LENGTH)));
     if ('ikmE' in eph) return importSecretKey(p, derivedSecretKey(eph.ikmE));
     const given = importSecretKey(p, checkSecretKey(eph.ephemeral.secretKey));
@@ -67,44 +70,41 @@ export function createKem<Handle>(p: HpkePrimitives<Handle>, longTermKey: Secret
     return labeledExpand(hmac, KEM_SUITE_ID, dkpPrk, 'sk', EMPTY, X25519_KEY_LENGTH);
   }
 
-  function keyPairOf(secretKey: Uint8Array): X25519KeyPair {
-    return { secretKey, publicKey: p.publicKey(p.importSecretKey(secretKey)) };
-  }
+  const keyPairOf = (secretKey: Uint8Array): X25519KeyPair => ({ secretKey, publicKey: p.publicKey(p.importSecretKey(secretKey)) });
 
   return {
     deriveKeyPair: (ikm) => keyPairOf(derivedSecretKey(ikm)),
     generateKeyPair: (rng) => keyPairOf(checkSecretKey(rng(X25519_KEY_LENGTH))),
+    publicKeyOf: (secretKey) => longTermSecretKey(checkSecretKey(secretKey)).publicKey,
 
     encap(pkR, eph) {
-      checkPublicKey(pkR);
+      const recipient = longTermPublicKey(checkPublicKey(pkR));
       const e = ephemeralKey(eph);
-      const shared = dh(e.handle, pkR);
-      return { sharedSecret: extractAndExpand(shared, e.publicKey, pkR), enc: e.publicKey };
+      return { sharedSecret: extractAndExpand(dh(e.handle, recipient), e.publicKey, pkR), enc: e.publicKey };
     },
 
     decap(enc, skR) {
-      checkPublicKey(enc);
-      const r = longTermKey(checkSecretKey(skR));
-      return extractAndExpand(dh(r.handle, enc), enc, r.publicKey);
+      const r = longTermSecretKey(checkSecretKey(skR));
+      return extractAndExpand(dhWithEnc(r.handle, enc), enc, r.publicKey);
     },
 
     authEncap(pkR, skS, eph) {
-      checkPublicKey(pkR);
-      const s = longTermKey(checkSecretKey(skS));
+      const recipient = longTermPublicKey(checkPublicKey(pkR));
+      const s = longTermSecretKey(checkSecretKey(skS));
       const e = ephemeralKey(eph);
       const shared = new Uint8Array(2 * X25519_KEY_LENGTH);
-      shared.set(dh(e.handle, pkR), 0);
-      shared.set(dh(s.handle, pkR), X25519_KEY_LENGTH);
+      shared.set(dh(e.handle, recipient), 0);
+      shared.set(dh(s.handle, recipient), X25519_KEY_LENGTH);
       return { sharedSecret: extractAndExpand(shared, e.publicKey, pkR, s.publicKey), enc: e.publicKey };
     },
 
     authDecap(enc, skR, pkS) {
       checkPublicKey(enc);
-      checkPublicKey(pkS);
-      const r = longTermKey(checkSecretKey(skR));
+      const sender = longTermPublicKey(checkPublicKey(pkS));
+      const r = longTermSecretKey(checkSecretKey(skR));
       const shared = new Uint8Array(2 * X25519_KEY_LENGTH);
-      shared.set(dh(r.handle, enc), 0);
-      shared.set(dh(r.handle, pkS), X25519_KEY_LENGTH);
+      shared.set(dhWithEnc(r.handle, enc), 0);
+      shared.set(dh(r.handle, sender), X25519_KEY_LENGTH);
       return extractAndExpand(shared, enc, r.publicKey, pkS);
     },
   };

@@ -7,10 +7,11 @@ import { fail } from '../errors.ts';
 import type { HpkePrimitives } from './primitives.ts';
 import { AEAD_TAG_LENGTH } from './labeled.ts';
 
-export const noblePrimitives: HpkePrimitives<Uint8Array> = {
+export const noblePrimitives: HpkePrimitives<Uint8Array, Uint8Array> = {
   name: 'noble',
-  // A private copy, so a caller mutating its array later cannot change a cached key.
-  importSecretKey: (secretKey) => secretKey.slice(),
+  // Private copies (also of a Buffer, whose slice() is a view), so a caller mutating its array later cannot change a cached key.
+  importSecretKey: (secretKey) => new Uint8Array(secretKey),
+  importPublicKey: (publicKey) => new Uint8Array(publicKey),
   publicKey: (secretKey) => x25519.getPublicKey(secretKey),
   dh(secretKey, publicKey) {
     try {

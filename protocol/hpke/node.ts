@@ -6,8 +6,9 @@
  * uses the raw-key path (~18 µs public, ~48 µs private including the public-key
  * computation); a private JWK needs an `x` member but Node ignores its value, so a
  * fixed placeholder is passed and the public key is read back from the JWK export
- * (~2 µs; SPKI export ~55–150 µs). `createHmac` beats `hkdfSync` for HPKE's short
- * HKDF calls.
+ * (~2 µs; SPKI export ~55–150 µs). `createHmac` beats `hkdfSync` (and an HMAC built
+ * from one-shot `crypto.hash` calls) for HPKE's short HKDF calls. Internal values
+ * (HMAC, DH outputs) stay Buffers; what is handed out is a plain Uint8Array.
  */
 import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import { fail } from '../errors.ts';
@@ -22,15 +23,7 @@ const AEAD_OPTIONS = { authTagLength: AEAD_TAG_LENGTH } as const;
 const plain = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 const base64url = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 
-function importPublicKey(publicKey: Uint8Array): KeyObject {
-  try {
-    return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: base64url(publicKey) }, format: 'jwk' });
-  } catch (cause) {
-    return fail('HPKE_BAD_PUBLIC_KEY', undefined, cause);
-  }
-}
-
-export const nodePrimitives: HpkePrimitives<KeyObject> = {
+export const nodePrimitives: HpkePrimitives<KeyObject, KeyObject> = {
   name: 'node',
   importSecretKey(secretKey) {
     try {
@@ -41,18 +34,26 @@ export const nodePrimitives: HpkePrimitives<KeyObject> = {
   },
   publicKey(secretKey) {
     const { x } = secretKey.export({ format: 'jwk' });
-    return plain(Buffer.from(x!, 'base64url'));
+    // A copy: a small Buffer.from() lives in Node's shared 8 KiB pool, which also holds
+    // other recent decodings (such as a JWK `d`); a view would expose it through `.buffer`.
+    return new Uint8Array(Buffer.from(x!, 'base64url'));
+  },
+  importPublicKey(publicKey) {
+    try {
+      return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: base64url(publicKey) }, format: 'jwk' });
+    } catch (cause) {
+      return fail('HPKE_BAD_PUBLIC_KEY', undefined, cause);
+    }
   },
   dh(secretKey, publicKey) {
-    const peer = importPublicKey(publicKey);
     try {
       // OpenSSL refuses to return the all-zero shared secret ("failed during derivation").
-      return plain(diffieHellman({ privateKey: secretKey, publicKey: peer }));
+      return diffieHellman({ privateKey: secretKey, publicKey });
     } catch (cause) {
       return fail('HPKE_DH_ALL_ZERO', undefined, cause);
     }
   },
-  hmacSha256: (key, data) => plain(createHmac('sha256', key).update(data).digest()),
+  hmacSha256: (key, data) => createHmac('sha256', key).update(data).digest(),
   aeadSeal(key, nonce, aad, plaintext) {
     const cipher = createCipheriv('chacha20-poly1305', key, nonce, AEAD_OPTIONS);
     if (aad.length > 0) cipher.setAAD(aad, { plaintextLength: plaintext.length });

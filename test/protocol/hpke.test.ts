@@ -263,6 +263,23 @@ describe.each(HPKE_BACKENDS)('%s backend', (backend) => {
       }
     });
 
+    it('Buffer keys work, and mutated pkR / pkS / skR Buffers are re-imported (no stale cache)', () => {
+      const other = hpke.deriveKeyPair(new Uint8Array(32).fill(13));
+      const pk = Buffer.from(recipient.publicKey);
+      const toRecipient = hpke.seal(pk, info, aad, pt, { rng: seededRng('b1') });
+      pk.set(other.publicKey);
+      const toOther = hpke.seal(pk, info, aad, pt, { rng: seededRng('b2') });
+      const sk = Buffer.from(recipient.secretKey);
+      expect(hex(hpke.open(toRecipient.enc, sk, info, aad, toRecipient.ciphertext))).toBe(hex(pt));
+      sk.set(other.secretKey);
+      expect(hex(hpke.open(toOther.enc, sk, info, aad, toOther.ciphertext))).toBe(hex(pt));
+      const pkS = Buffer.from(sender.publicKey);
+      const auth = hpke.sealAuth(recipient.publicKey, info, aad, pt, sender.secretKey, { rng: seededRng('b3') });
+      expect(hex(hpke.openAuth(auth.enc, recipient.secretKey, info, aad, auth.ciphertext, pkS))).toBe(hex(pt));
+      pkS.set(other.publicKey);
+      expectCode(() => hpke.openAuth(auth.enc, recipient.secretKey, info, aad, auth.ciphertext, pkS), 'HPKE_OPEN_FAILED');
+    });
+
     it('a secret key array mutated after use is re-imported (no stale cache)', () => {
       const other = hpke.deriveKeyPair(new Uint8Array(32).fill(11));
       const toOther = hpke.seal(other.publicKey, info, aad, pt, { rng: seededRng('mut') });
