@@ -170,7 +170,7 @@ export function formatFleetBench(r: FleetBenchResult): string {
 
 // ---------------------------------------------------------------- the agent, in a child process
 
-interface BenchAgent {
+export interface BenchAgent {
   readonly url: string;
   readonly secrets: ReadonlyMap<string, string>;
   stop(): Promise<void>;
@@ -178,7 +178,8 @@ interface BenchAgent {
 
 const SELF = fileURLToPath(import.meta.url);
 
-async function startBenchAgent(ids: string[]): Promise<BenchAgent> {
+/** The real agent in a child process, with `ids` provisioned and their tickets pushed. */
+export async function startBenchAgent(ids: string[]): Promise<BenchAgent> {
   const dir = mkdtempSync(join(tmpdir(), 'vitalseal-bench-fleet-'));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve-agent', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
   const hello = await new Promise<{ port: number; secrets: Record<string, string> }>((resolve, reject) => {

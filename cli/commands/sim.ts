@@ -103,8 +103,17 @@ async function resolveFleet(f: SimFlags, seed: string, durationMs: number, start
   const profiles = f.profile.split(',').map((p) => profileByName(p.trim()).name) as ProfileName[];
 
   if (f.serial?.length) {
-    const file = f.fleet ? loadFleetFile(f.fleet) : undefined;
-    const base = file?.devices ?? generateFleet({ ids: generatedIds(f.serial.length), profiles, seed, nbf: Math.floor(startMs / 1000) - 60, exp: Math.floor((startMs + durationMs) / 1000) + 3600 * Number(f.ticketHours), preloadTickets: false }).devices;
+    let base: readonly FleetDevice[];
+    if (f.fleet) base = loadFleetFile(f.fleet).devices;
+    else {
+      // generated wired devices: their tickets must reach the agent, which hands them out on the line
+      if (!f.agent) usage('--serial needs a --fleet file or --agent <http url> (to push the generated devices’ tickets)');
+      const g = generateFleet({ ids: generatedIds(f.serial.length), profiles, seed, nbf: Math.floor(startMs / 1000) - 60, exp: Math.floor((startMs + durationMs) / 1000) + 3600 * Number(f.ticketHours), preloadTickets: false });
+      const admin = agentAdmin(f.agent, f.token ?? readFileSync(join(f.agentDataDir, 'admin-token'), 'utf8').trim());
+      for (const ticket of g.tickets.values()) await admin.pushTicket(ticket);
+      if (f.patientKeys) writePatientKeys(f.patientKeys, g.patientKeys);
+      base = g.devices;
+    }
     if (base.length < f.serial.length) usage('the fleet file has fewer devices than --serial ports');
     const devices = f.serial.map((path, i) => withPeriod({ ...base[i]!, serialPath: path }));
     return { devices, link: { kind: 'serial' }, notes };
