@@ -45,6 +45,8 @@ export class EmbeddedBroker {
   private readonly deviceOf = new WeakMap<Client, string>();
   private readonly sockets = new Set<Socket>();
   private connected = 0;
+  private readonly statusQueue = new Map<string, { online: boolean; at: number }>();
+  private statusTimer: NodeJS.Timeout | undefined;
 
   private constructor(aedes: Aedes, private readonly o: EmbeddedBrokerOptions) {
     this.aedes = aedes;
@@ -173,9 +175,25 @@ export class EmbeddedBroker {
     this.markStatus(dev, online);
   }
 
+  /**
+   * Online/offline changes are written in one transaction per 50 ms, not one fsync'd write per
+   * CONNECT/DISCONNECT: a reconnect storm of thousands of devices must not stall the ingest path.
+   */
   private markStatus(dev: string, online: boolean): void {
+    this.statusQueue.set(dev, { online, at: this.o.clock.now() });
+    if (this.statusTimer) return;
+    this.statusTimer = setTimeout(() => this.flushStatus(), 50);
+  }
+
+  private flushStatus(): void {
+    this.statusTimer = undefined;
+    const entries = [...this.statusQueue];
+    this.statusQueue.clear();
+    if (entries.length === 0) return;
     try {
-      this.o.store.setOnline(dev, online, this.o.clock.now());
+      this.o.store.db.transaction(() => {
+        for (const [dev, st] of entries) this.o.store.setOnline(dev, st.online, st.at);
+      })();
     } catch (e) {
       this.o.logger.warn({ err: (e as Error).message }, 'could not record device status');
     }
@@ -202,5 +220,7 @@ export class EmbeddedBroker {
     for (const s of this.sockets) s.destroy();
     await closed;
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.flushStatus();
   }
 }

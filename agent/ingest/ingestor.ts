@@ -57,7 +57,11 @@ export class Ingestor {
     this.nodes = new SqliteNodeStore(opts.store.db);
     this.log = new MerkleLog(this.nodes);
     for (const t of opts.store.listTickets()) this.rememberTicket(t.device, t.kid, t);
-    this.commitBatch = opts.store.db.transaction((batch: IngestItem[]) => this.applyBatch(batch));
+    this.commitBatch = opts.store.db.transaction((batch: IngestItem[]) => {
+      const outcomes = this.applyBatch(batch);
+      this.nodes.persistSize(); // once per transaction, not once per leaf
+      return outcomes;
+    });
   }
 
   /** Called after every successful group commit with the new log size (e.g. to wake the anchor service). */
@@ -211,7 +215,11 @@ export class Ingestor {
     const { dev, seq, ts } = view.header;
     if (deviceHint !== null && dev !== deviceHint) return { kind: 'quarantine', reason: 'AGENT_DEVICE_MISMATCH', device: deviceHint, seq };
     const idHex = toHex(view.recordId);
-    if (seenInBatch.has(idHex) || this.opts.store.hasRecord(view.recordId)) return { kind: 'duplicate', view, device: dev };
+    // Every stored record of `dev` has seq <= its maxSeq (both commit together): a higher seq can be
+    // neither a duplicate nor a replay, so the common path skips both index lookups.
+    const maxSeq = this.counters.get(dev)?.maxSeq ?? this.opts.store.getDevice(dev)?.maxSeq ?? null;
+    const mayBeStored = maxSeq !== null && seq <= maxSeq;
+    if (seenInBatch.has(idHex) || (mayBeStored && this.opts.store.hasRecord(view.recordId))) return { kind: 'duplicate', view, device: dev };
     const ticket = this.tickets.get(dev)?.get(toHex(view.kid));
     if (!ticket) return { kind: 'quarantine', reason: 'AGENT_UNKNOWN_KID', device: dev, seq };
     const skew = this.opts.maxFutureSkewMs;
@@ -220,7 +228,7 @@ export class Ingestor {
     }
     const otherInBatch = seqInBatch.get(`${dev}/${seq}`);
     const other = otherInBatch ?? (() => {
-      const id = this.opts.store.recordIdAtSeq(dev, seq);
+      const id = mayBeStored ? this.opts.store.recordIdAtSeq(dev, seq) : undefined;
       return id ? toHex(id) : undefined;
     })();
     if (other !== undefined && other !== idHex) return { kind: 'quarantine', reason: 'AGENT_SEQ_REPLAY', device: dev, seq };

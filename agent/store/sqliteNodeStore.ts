@@ -6,6 +6,7 @@ import type { Db } from './db.ts';
  * Writes go through the caller's transaction (the ingest group commit), so leaves, nodes,
  * size and records commit or roll back together. The last node written per level is
  * cached: it is all an append and a root computation read, so the hot path does no SELECT.
+ * The size is written once per transaction (`persistSize`), not once per leaf.
  * After a rolled-back transaction call `reload()`.
  */
 export class SqliteNodeStore implements NodeStore {
@@ -15,6 +16,7 @@ export class SqliteNodeStore implements NodeStore {
   private readonly getSizeStmt;
   private frontier = new Map<number, { index: number; hash: Uint8Array }>();
   private leafCount = 0;
+  private sizeDirty = false;
 
   constructor(private readonly db: Db) {
     this.getStmt = db.prepare<[number, number], { hash: Buffer }>('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?');
@@ -26,6 +28,7 @@ export class SqliteNodeStore implements NodeStore {
 
   reload(): void {
     this.frontier = new Map();
+    this.sizeDirty = false;
     const row = this.getSizeStmt.get();
     this.leafCount = row ? Number(row.value.readBigUInt64BE(0)) : 0;
   }
@@ -49,10 +52,18 @@ export class SqliteNodeStore implements NodeStore {
     return this.leafCount;
   }
 
+  /** Records the size in memory; `persistSize()` writes it, once per transaction (the ingest commit). */
   setSize(n: number): void {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64BE(BigInt(n));
-    this.setSizeStmt.run(b);
     this.leafCount = n;
+    this.sizeDirty = true;
+  }
+
+  /** Writes the size if it changed; call inside the transaction that wrote the nodes. */
+  persistSize(): void {
+    if (!this.sizeDirty) return;
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(BigInt(this.leafCount));
+    this.setSizeStmt.run(b);
+    this.sizeDirty = false;
   }
 }

@@ -211,9 +211,9 @@ describe('embedded broker: quarantine (acknowledged, stored with a reason, count
 describe('device status', () => {
   it('marks a device offline when its last will fires', async () => {
     const c = await connectDevice('dev-b');
-    expect(agent.core.store.getDevice('dev-b')!.online).toBe(true);
-    c.stream.destroy(); // ungraceful: the will is published
     const { waitFor } = await import('../helpers/services.ts');
+    await waitFor(() => agent.core.store.getDevice('dev-b')!.online === true, 5000, 'online');
+    c.stream.destroy(); // ungraceful: the will is published
     await waitFor(() => agent.core.store.getDevice('dev-b')!.online === false, 5000, 'offline');
   });
 });
