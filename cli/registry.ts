@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerChainCommands } from './commands/chain.ts';
+import { registerBenchCommands } from './commands/bench.ts';
 
 /** Command groups owned by other layers (chain, simulator, wallet, bench) register here. */
-export const optionalCommandModules: Array<(program: Command) => void> = [registerChainCommands];
+export const optionalCommandModules: Array<(program: Command) => void> = [registerChainCommands, registerBenchCommands];
