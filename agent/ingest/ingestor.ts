@@ -1,7 +1,6 @@
 import { MerkleLog } from '../../protocol/merkle/log.ts';
-import { leafHash } from '../../protocol/merkle/hash.ts';
 import { isVitalsealError } from '../../protocol/errors.ts';
-import { toHex } from '../../protocol/bytes.ts';
+import { createHash } from 'node:crypto';
 import type { Clock } from '../../protocol/rng.ts';
 import { AgentError } from '../errors.ts';
 import type { AgentStore, DeviceCounters } from '../store/agentStore.ts';
@@ -76,11 +75,11 @@ export class Ingestor {
   rememberTicket(device: string, kid: Uint8Array, t: KnownTicket): void {
     let m = this.tickets.get(device);
     if (!m) this.tickets.set(device, (m = new Map()));
-    m.set(toHex(kid), { nbf: t.nbf, exp: t.exp, patient: t.patient });
+    m.set(hexOf(kid), { nbf: t.nbf, exp: t.exp, patient: t.patient });
   }
 
   patientOfKid(device: string, kid: Uint8Array): string | undefined {
-    return this.tickets.get(device)?.get(toHex(kid))?.patient;
+    return this.tickets.get(device)?.get(hexOf(kid))?.patient;
   }
 
   submit(item: IngestItem): void {
@@ -179,7 +178,7 @@ export class Ingestor {
         outcomes.push({ kind: 'duplicate', recordId, device: v.device, seq: header.seq });
         continue;
       }
-      const lh = leafHash(item.payload);
+      const lh = recordLeafHash(item.payload);
       const { index } = this.log.appendLeafHash(lh);
       this.opts.store.insertLeaf(index, lh, LEAF_KIND_RECORD);
       this.opts.store.insertRecord({
@@ -195,8 +194,8 @@ export class Ingestor {
         source: item.source,
       });
       countSequence(c, header.seq);
-      seenInBatch.set(toHex(recordId), v.device);
-      seqInBatch.set(`${v.device}/${header.seq}`, toHex(recordId));
+      seenInBatch.set(hexOf(recordId), v.device);
+      seqInBatch.set(`${v.device}/${header.seq}`, hexOf(recordId));
       outcomes.push({ kind: 'stored', recordId, leafIndex: index, device: v.device, seq: header.seq });
     }
     for (const d of touched) this.opts.store.saveCounters(d, this.countersOf(d));
@@ -214,13 +213,13 @@ export class Ingestor {
     }
     const { dev, seq, ts } = view.header;
     if (deviceHint !== null && dev !== deviceHint) return { kind: 'quarantine', reason: 'AGENT_DEVICE_MISMATCH', device: deviceHint, seq };
-    const idHex = toHex(view.recordId);
+    const idHex = hexOf(view.recordId);
     // Every stored record of `dev` has seq <= its maxSeq (both commit together): a higher seq can be
     // neither a duplicate nor a replay, so the common path skips both index lookups.
     const maxSeq = this.counters.get(dev)?.maxSeq ?? this.opts.store.getDevice(dev)?.maxSeq ?? null;
     const mayBeStored = maxSeq !== null && seq <= maxSeq;
     if (seenInBatch.has(idHex) || (mayBeStored && this.opts.store.hasRecord(view.recordId))) return { kind: 'duplicate', view, device: dev };
-    const ticket = this.tickets.get(dev)?.get(toHex(view.kid));
+    const ticket = this.tickets.get(dev)?.get(hexOf(view.kid));
     if (!ticket) return { kind: 'quarantine', reason: 'AGENT_UNKNOWN_KID', device: dev, seq };
     const skew = this.opts.maxFutureSkewMs;
     if (ts > now + skew || ts < ticket.nbf * 1000 - skew || ts > ticket.exp * 1000 + skew) {
@@ -229,7 +228,7 @@ export class Ingestor {
     const otherInBatch = seqInBatch.get(`${dev}/${seq}`);
     const other = otherInBatch ?? (() => {
       const id = mayBeStored ? this.opts.store.recordIdAtSeq(dev, seq) : undefined;
-      return id ? toHex(id) : undefined;
+      return id ? hexOf(id) : undefined;
     })();
     if (other !== undefined && other !== idHex) return { kind: 'quarantine', reason: 'AGENT_SEQ_REPLAY', device: dev, seq };
     return { kind: 'store', view, device: dev };
@@ -268,4 +267,19 @@ export function countSequence(c: DeviceCounters, seq: number): void {
     c.reorders++;
     if (c.gaps > 0) c.gaps--;
   }
+}
+
+/** Hex of bytes via Buffer (native; this is on the per-reading path). */
+function hexOf(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+const LEAF_PREFIX = Buffer.from([0x00]);
+
+/**
+ * RFC 6962 leaf hash SHA-256(0x00 ‖ envelope) with node:crypto (the agent's hot path; protocol/merkle's
+ * `leafHash` computes the same bytes in pure JS, which the tests cross-check).
+ */
+export function recordLeafHash(envelope: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(LEAF_PREFIX).update(envelope).digest());
 }

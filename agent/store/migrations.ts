@@ -32,9 +32,10 @@ export const MIGRATIONS: readonly Migration[] = [
           PRIMARY KEY (level, idx)
         ) WITHOUT ROWID;
 
+        -- clustered by log position (appends at the end); the random record id is a small unique index
         CREATE TABLE records (
-          record_id BLOB PRIMARY KEY,          -- SHA-256(envelope)
-          leaf_idx INTEGER NOT NULL UNIQUE REFERENCES log_leaves(idx),
+          leaf_idx INTEGER PRIMARY KEY REFERENCES log_leaves(idx),
+          record_id BLOB NOT NULL UNIQUE,      -- SHA-256(envelope)
           device TEXT NOT NULL,
           seq INTEGER NOT NULL,
           ts INTEGER NOT NULL,
@@ -43,7 +44,7 @@ export const MIGRATIONS: readonly Migration[] = [
           envelope BLOB NOT NULL,
           received_at INTEGER NOT NULL,
           source TEXT NOT NULL
-        ) WITHOUT ROWID;
+        );
         CREATE UNIQUE INDEX records_device_seq ON records(device, seq);
         CREATE INDEX records_kid ON records(kid, seq);
 
