@@ -278,7 +278,7 @@ export async function runPipelineBench(o: PipelineBenchOptions = {}): Promise<Pi
       ingestSkipped = `bench/ingest.ts not available: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
     }
     if (mod) {
-      ingest = await mod.runIngestBench({ quick, onProgress: (l) => progress(`ingest: ${l}`) });
+      ingest = await mod.runIngestBench({ quick, onProgress: (l) => progress(l) });
       const r = ingest as { throughput?: { publishers: number; runs: { broker: string; perSecond: number }[] }[] };
       for (const t of r.throughput ?? []) {
         const agentRuns = t.runs.filter((x) => x.broker === 'agent').map((x) => x.perSecond);
@@ -291,8 +291,8 @@ export async function runPipelineBench(o: PipelineBenchOptions = {}): Promise<Pi
 
   let anchor: AnchorBenchResult | null = null;
   if (parts.has('anchor')) {
-    progress('anchor: gas per reading and append → anchored (bench/anchor.ts)');
-    anchor = await runAnchorBench({ quick, onProgress: (m) => progress(`anchor: ${m}`) });
+    progress('gas per reading and append → anchored (bench/anchor.ts)');
+    anchor = await runAnchorBench({ quick, onProgress: (m) => progress(m) });
   }
 
   let e2e: PipelineBenchResult['e2e'] = null;

@@ -167,7 +167,8 @@ export function formatReport(r: BenchResult): string {
   }
   if (r.flagged.length) {
     out.push('');
-    out.push(`⚠ unstable: ${r.flagged.map((f) => `${f.suite} ${f.name} (spread ${Math.round(f.spread * 100)} % > ${Math.round(f.allowedSpread * 100)} %)`).join('; ')}`);
+    const worst = [...r.flagged].sort((a, b) => b.spread - a.spread).slice(0, 5);
+    out.push(`⚠ ${r.flagged.length} unstable figure(s) (spread over rounds > allowed; all listed under \`flagged\` in the JSON), worst: ${worst.map((f) => `${f.suite} ${f.name} ${Math.round(f.spread * 100)} % > ${Math.round(f.allowedSpread * 100)} %`).join('; ')}.`);
   }
   return out.join('\n');
 }
