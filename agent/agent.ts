@@ -10,6 +10,8 @@ import { loadOrCreateAdminToken } from './identity.ts';
 import type { FastifyInstance } from 'fastify';
 import type { ExtraMigration } from './store/migrations.ts';
 import { AgentAnchoring } from './anchoring.ts';
+import { loadOrCreateWardKeys, type WardKeys } from './api/wardKeys.ts';
+import type { Rng } from '../protocol/rng.ts';
 
 export interface RunningAgent {
   readonly core: AgentCore;
@@ -21,6 +23,8 @@ export interface RunningAgent {
   readonly httpAddress: { host: string; port: number };
   readonly adminToken: string;
   readonly anchoring: AgentAnchoring | undefined;
+  /** The ward authority (ticket signing) and emergency escrow keys held in the data dir. */
+  readonly ward: WardKeys;
   /** Graceful stop: stop accepting, finish commits, close everything. Idempotent. */
   stop(): Promise<void>;
 }
@@ -31,6 +35,10 @@ export interface StartAgentDeps {
   authorityPublicKey?: Uint8Array;
   extraMigrations?: readonly ExtraMigration[];
   defaultMetrics?: boolean;
+  /** Randomness of the query API (re-sealing emergency keys). */
+  rng?: Rng;
+  /** Per-requester rate limit of the signed API. */
+  apiRate?: { burst: number; perSecond: number };
 }
 
 export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {}): Promise<RunningAgent> {
@@ -109,7 +117,9 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
     core.anchorFor = (leaf) => a.anchorFor(leaf);
   }
 
-  const http = await buildHttpServer(core, adminToken);
+  const ward = loadOrCreateWardKeys(config.dataDir);
+  const chain = anchoring ? { contracts: anchoring.contracts, chainId: anchoring.chainId, logId: anchoring.logId } : undefined;
+  const http = await buildHttpServer(core, adminToken, { ward, chain, ...(deps.rng ? { rng: deps.rng } : {}), ...(deps.apiRate ? { rate: deps.apiRate } : {}) });
   await http.listen({ host: config.http.host, port: config.http.port });
   const httpAddr = http.server.address();
   const httpAddress = typeof httpAddr === 'object' && httpAddr ? { host: httpAddr.address, port: httpAddr.port } : { host: config.http.host, port: config.http.port };
@@ -133,5 +143,5 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
       logger.info('agent stopped');
     })());
 
-  return { core, broker, external, serial, http, mqttAddress, httpAddress, adminToken, anchoring, stop };
+  return { core, broker, external, serial, http, mqttAddress, httpAddress, adminToken, anchoring, ward, stop };
 }

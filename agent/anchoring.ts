@@ -52,7 +52,7 @@ export class AgentAnchoring {
     readonly deployment: Deployment,
     readonly logId: Hex,
     readonly embedded: EmbeddedSession | undefined,
-    private readonly chainId: number,
+    readonly chainId: number,
   ) {}
 
   static async start(core: AgentCore, config: AgentConfig, logger: Logger): Promise<AgentAnchoring> {

@@ -3,6 +3,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { AgentError } from '../errors.ts';
 import { isVitalsealError } from '../../protocol/errors.ts';
 import type { AgentCore } from '../core.ts';
+import { ApiError, apiStatusOf } from '../api/apiError.ts';
+import { registerQueryApi, type QueryApiOptions } from '../api/queryApi.ts';
 
 /** HTTP codes for the stable error codes the API can answer with. */
 const STATUS: Record<string, number> = {
@@ -26,13 +28,13 @@ function tokenMatches(header: string | undefined, token: string): boolean {
  * (public: they reveal hashes only), and a token-protected admin API for provisioning
  * devices and pushing session tickets.
  */
-export async function buildHttpServer(core: AgentCore, adminToken: string): Promise<FastifyInstance> {
+export async function buildHttpServer(core: AgentCore, adminToken: string, api?: Omit<QueryApiOptions, 'core'>): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
 
   app.setErrorHandler((err, _req, reply) => {
     const e = err as Error & { validation?: unknown };
-    const code = err instanceof AgentError || isVitalsealError(err) ? err.code : e.validation ? 'AGENT_BAD_REQUEST' : 'INTERNAL';
-    const status = STATUS[code] ?? (code === 'INTERNAL' ? 500 : 400);
+    const code = err instanceof AgentError || err instanceof ApiError || isVitalsealError(err) ? err.code : e.validation ? 'AGENT_BAD_REQUEST' : 'INTERNAL';
+    const status = STATUS[code] ?? apiStatusOf(code) ?? (code === 'INTERNAL' ? 500 : 400);
     void reply.status(status).send({ error: { code, message: code === 'INTERNAL' ? 'internal error' : e.message } });
   });
 
@@ -59,6 +61,8 @@ export async function buildHttpServer(core: AgentCore, adminToken: string): Prom
     { schema: { querystring: { type: 'object', properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } }, required: ['from'] } } },
     async (req) => core.consistencyJson(req.query.from, req.query.to),
   );
+
+  if (api) registerQueryApi(app, { core, ...api });
 
   // --- admin (bearer token from <dataDir>/admin-token)
   app.register(async (admin) => {

@@ -31,6 +31,14 @@ type Verdict =
   | { kind: 'quarantine'; reason: string; device: string | null; seq: number | null };
 
 const LEAF_KIND_RECORD = 1;
+const LEAF_KIND_ACCESS = 2;
+
+/** An access event waiting for the next group commit (its body becomes a kind-2 leaf). */
+interface PendingAccess {
+  body: Uint8Array;
+  resolve: (r: { leafIndex: number; leafHash: Uint8Array }) => void;
+  reject: (e: Error) => void;
+}
 
 /**
  * The durable ingest pipeline. Items are validated, then committed in one SQLite
@@ -42,12 +50,15 @@ export class Ingestor {
   readonly log: MerkleLog;
   private readonly nodes: SqliteNodeStore;
   private queue: IngestItem[] = [];
+  private accessQueue: PendingAccess[] = [];
+  private readonly insertAccess: (leafIdx: number, at: number, body: Uint8Array) => void;
   private scheduled = false;
   private closed = false;
   private readonly counters = new Map<string, DeviceCounters>();
   private readonly tickets = new Map<string, Map<string, KnownTicket>>();
   private readonly opts: Required<Omit<IngestorOptions, 'observer'>> & { observer: IngestObserver };
-  private readonly commitBatch: (batch: IngestItem[]) => IngestOutcome[];
+  private readonly commitBatch: (batch: IngestItem[], access: PendingAccess[]) => IngestOutcome[];
+  private accessResults: Array<{ leafIndex: number; leafHash: Uint8Array }> = [];
   private idle: Array<() => void> = [];
   private readonly commitListeners: Array<(logSize: number) => void> = [];
 
@@ -56,11 +67,14 @@ export class Ingestor {
     this.nodes = new SqliteNodeStore(opts.store.db);
     this.log = new MerkleLog(this.nodes);
     for (const t of opts.store.listTickets()) this.rememberTicket(t.device, t.kid, t);
-    this.commitBatch = opts.store.db.transaction((batch: IngestItem[]) => {
+    this.commitBatch = opts.store.db.transaction((batch: IngestItem[], access: PendingAccess[]) => {
       const outcomes = this.applyBatch(batch);
+      this.accessResults = this.applyAccess(access);
       this.nodes.persistSize(); // once per transaction, not once per leaf
       return outcomes;
     });
+    const insertAccess = opts.store.db.prepare<[number, number, Uint8Array]>('INSERT INTO access_events(leaf_idx, at, body) VALUES (?, ?, ?)');
+    this.insertAccess = (i, at, body) => void insertAccess.run(i, at, body);
   }
 
   /** Called after every successful group commit with the new log size (e.g. to wake the anchor service). */
@@ -69,7 +83,22 @@ export class Ingestor {
   }
 
   get pending(): number {
-    return this.queue.length;
+    return this.queue.length + this.accessQueue.length;
+  }
+
+  /**
+   * Appends an access event (served query, session, emergency release) as a kind-2 leaf in the
+   * next group commit; resolves after that commit with its leaf index.
+   */
+  appendAccessEvent(body: Uint8Array): Promise<{ leafIndex: number; leafHash: Uint8Array }> {
+    if (this.closed) return Promise.reject(new AgentError('AGENT_SHUTTING_DOWN'));
+    return new Promise((resolve, reject) => {
+      this.accessQueue.push({ body, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
   }
 
   rememberTicket(device: string, kid: Uint8Array, t: KnownTicket): void {
@@ -97,9 +126,10 @@ export class Ingestor {
   /** Commits everything queued now (normally called once per tick by `submit`). */
   flush(): void {
     this.scheduled = false;
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 || this.accessQueue.length > 0) {
       const batch = this.queue.splice(0, this.opts.maxBatch);
-      this.commit(batch);
+      const access = this.accessQueue.splice(0, this.accessQueue.length);
+      this.commit(batch, access);
       if (this.queue.length > 0 && !this.closed) {
         // let the event loop breathe between large batches
         this.scheduled = true;
@@ -115,18 +145,18 @@ export class Ingestor {
   /** Stops accepting and resolves once every queued item is committed and answered. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.queue.length === 0 && !this.scheduled) return;
+    if (this.queue.length === 0 && this.accessQueue.length === 0 && !this.scheduled) return;
     await new Promise<void>((resolve) => {
       this.idle.push(resolve);
       if (!this.scheduled) this.flush();
     });
   }
 
-  private commit(batch: IngestItem[]): void {
+  private commit(batch: IngestItem[], access: PendingAccess[] = []): void {
     const t0 = performance.now();
     let outcomes: IngestOutcome[];
     try {
-      outcomes = this.commitBatch(batch);
+      outcomes = this.commitBatch(batch, access);
     } catch (e) {
       // the transaction rolled back: forget cached state, answer nobody positively
       this.nodes.reload();
@@ -134,8 +164,11 @@ export class Ingestor {
       const error = e instanceof Error ? e : new Error(String(e));
       this.opts.observer.onCommitFailed?.(error, batch.length);
       for (const item of batch) item.done({ kind: 'failed', error });
+      for (const a of access) a.reject(error);
       return;
     }
+    const accessResults = this.accessResults;
+    this.accessResults = [];
     const seconds = (performance.now() - t0) / 1000;
     this.opts.observer.onCommit?.(batch.length, seconds, this.log.size);
     for (const l of this.commitListeners) l(this.log.size);
@@ -145,6 +178,19 @@ export class Ingestor {
       this.opts.observer.onOutcome?.(outcome, item.source);
       item.done(outcome);
     }
+    for (let i = 0; i < access.length; i++) access[i]!.resolve(accessResults[i]!);
+  }
+
+  /** Runs inside the transaction, after the records of the same batch. */
+  private applyAccess(access: PendingAccess[]): Array<{ leafIndex: number; leafHash: Uint8Array }> {
+    const now = this.opts.clock.now();
+    return access.map((a) => {
+      const lh = recordLeafHash(a.body);
+      const { index } = this.log.appendLeafHash(lh);
+      this.opts.store.insertLeaf(index, lh, LEAF_KIND_ACCESS);
+      this.insertAccess(index, now, a.body);
+      return { leafIndex: index, leafHash: lh };
+    });
   }
 
   /** Runs inside the transaction. */

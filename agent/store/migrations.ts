@@ -89,6 +89,38 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'query API: request nonces, access events, emergency escrow',
+    up(db) {
+      db.exec(`
+        -- signed API requests: one row per (requester, nonce) until the request's expiry (replay guard)
+        CREATE TABLE api_nonces (
+          requester TEXT NOT NULL,
+          nonce BLOB NOT NULL,
+          expiry INTEGER NOT NULL,
+          PRIMARY KEY (requester, nonce)
+        ) WITHOUT ROWID;
+        CREATE INDEX api_nonces_expiry ON api_nonces(expiry);
+
+        -- body (CBOR) of each kind-2 log leaf: served queries, sessions, emergency releases
+        CREATE TABLE access_events (
+          leaf_idx INTEGER PRIMARY KEY REFERENCES log_leaves(idx),
+          at INTEGER NOT NULL,
+          body BLOB NOT NULL
+        );
+
+        -- a patient's emergency profile (COSE_Encrypt0 under K) and K sealed (HPKE) to the ward's emergency key
+        CREATE TABLE emergency_escrow (
+          patient TEXT PRIMARY KEY,
+          profile BLOB NOT NULL,
+          sealed_enc BLOB NOT NULL,
+          sealed_key BLOB NOT NULL,
+          uploaded_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

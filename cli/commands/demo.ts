@@ -1,19 +1,318 @@
-import { rmSync } from 'node:fs';
+/**
+ * The ward scenario behind `npm start` and test/e2e/ward.test.ts: embedded chain + contracts, the
+ * agent with its broker, a ward authority, a patient, clinicians and a researcher (funded dev
+ * accounts of the embedded chain), sessions on several devices, consent, streamed readings,
+ * anchoring, then the reading side: verified + decrypted readings, refusals, a revocation, a
+ * break-glass drill and a research disclosure. Every step's outcome is returned for checking.
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Command } from 'commander';
 import mqtt, { type MqttClient } from 'mqtt';
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { startAgent } from '../../agent/agent.ts';
-import { parseAgentConfig } from '../../agent/config.ts';
-import { fromHex, toHex } from '../../protocol/bytes.ts';
-import { createHpke } from '../../protocol/hpke/index.ts';
-import { tempKeyPairGen } from '../../protocol/keys/index.ts';
-import { issueTicket } from '../../protocol/ticket/index.ts';
-import { openReading, sealReading, type Reading } from '../../protocol/envelope/index.ts';
-import { leafHash, verifyInclusion } from '../../protocol/merkle/index.ts';
-import { verifyTreeHead } from '../../protocol/treeHead.ts';
-import { seededRng, type Rng } from '../../protocol/rng.ts';
+import type { Address, Hex } from 'viem';
+import type { Command } from 'commander';
 import { printJson } from '../output.ts';
+import { startAgent, type RunningAgent } from '../../agent/agent.ts';
+import { parseAgentConfig } from '../../agent/config.ts';
+import { devPrivateKey } from '../../chain/devKeys.ts';
+import type { ChainContracts, RoleName } from '../../chain/contracts.ts';
+import { createHpke } from '../../protocol/hpke/index.ts';
+import { fromHex } from '../../protocol/bytes.ts';
+import { sealReading, type Reading } from '../../protocol/envelope/index.ts';
+import { seededRng, type Rng } from '../../protocol/rng.ts';
+import { PROFILES, ScenarioTimeline, type ProfileName } from '../../device-sim/profiles/index.ts';
+import { Wallet } from '../../wallet/wallet.ts';
+import { AgentClient } from '../../wallet/agentClient.ts';
+import { contractsFor, registerByAdmin, registerPatient, type ChainLink } from '../../wallet/chainLink.ts';
+import { startSession } from '../../wallet/sessions.ts';
+import { grantConsent, revokeConsent, sessionsCoveredBy } from '../../wallet/consent.ts';
+import { importKeyShare, sealKeyShare } from '../../wallet/keyShare.ts';
+import { fetchRecords } from '../../wallet/fetchRecords.ts';
+import { verifyAndDecrypt, toRows, toTable, type ReadRecord } from '../../wallet/readings.ts';
+import { breakGlassAndRelease, initEmergency, type EmergencyProfile } from '../../wallet/emergency.ts';
+import { patientEvents, describeEvent, type PatientEvent } from '../../wallet/chainEvents.ts';
+import { createDisclosure, openDisclosure, tryDisclosureOn, type OpenedDisclosure } from '../../wallet/disclosure.ts';
+import { envelopeOf, type ServedRecord } from '../../wallet/verifyRecords.ts';
+import { WalletError } from '../../wallet/errors.ts';
+
+export interface WardFlowOptions {
+  dataDir: string;
+  reset?: boolean;
+  readingsPerDevice: number;
+  /** One console line (the demo prints, the test collects). */
+  say: (line: string) => void;
+  rng?: Rng;
+  /** Wallet files' scrypt cost (default: the wallet default). */
+  scryptN?: number;
+  logLevel?: 'silent' | 'warn' | 'info';
+  /** Aborted on Ctrl-C: the flow stops at the next step and cleans up. */
+  signal?: AbortSignal;
+  /** Runs after the last step while the agent and the chain are still up (tests add their own checks here). */
+  beforeStop?: (ctx: WardFlowContext) => Promise<void>;
+}
+
+export interface WardFlowContext {
+  agent: RunningAgent;
+  link: ChainLink;
+  api: string;
+  wallets: Record<'patient' | 'clinician' | 'emergency' | 'researcher' | 'stranger' | 'unregistered', Wallet>;
+  clinicianRecords: ServedRecord[];
+}
+
+export interface SentReading {
+  device: string;
+  seq: number;
+  kid: string;
+  reading: Reading;
+}
+
+export interface WardFlowResult {
+  seconds: number;
+  accounts: Record<string, Address>;
+  sent: SentReading[];
+  anchors: Array<{ treeSize: number; blockNumber: number; txHash: Hex }>;
+  clinicianRead: ReadRecord[];
+  /** Stable codes of the refused requests, by case. */
+  refusals: Record<'unregistered' | 'unauthorized' | 'replayed' | 'expired' | 'revoked', string | undefined>;
+  breakGlass: { profile: EmergencyProfile; drill: boolean; until: number; blockNumber: number; patientSaw: PatientEvent | undefined };
+  disclosure: { opened: OpenedDisclosure; recordId: string; otherReadingsOpened: number; otherReadingsTried: number };
+  watch: PatientEvent[];
+  logSize: number;
+  logAudit: boolean;
+}
+
+const DEVICES: ReadonlyArray<{ dev: string; profile: ProfileName }> = [
+  { dev: 'oxi-01', profile: 'pulse-oximeter' },
+  { dev: 'nibp-01', profile: 'nibp-cuff' },
+  { dev: 'temp-01', profile: 'thermometer' },
+  { dev: 'cgm-01', profile: 'cgm' },
+];
+
+/** Dev accounts (indices of anvil's public mnemonic; 0 = ward authority, 1 = agent). */
+const ACCOUNTS = { patient: 2, clinician: 3, emergency: 4, researcher: 5, stranger: 6, unregistered: 7 } as const;
+const PASSPHRASE = 'vitalseal-demo-only';
+
+async function refusalCode(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (e) {
+    if (e instanceof WalletError && e.code === 'WALLET_API_REFUSED') return e.apiCode;
+    throw e;
+  }
+}
+
+function openOrCreateWallet(dir: string, name: string, index: number, rng: Rng, scryptN: number | undefined): Wallet {
+  const path = join(dir, `${name}.wallet.json`);
+  if (existsSync(path)) return Wallet.open(path, PASSPHRASE, rng);
+  return Wallet.create(path, PASSPHRASE, { rng, ethPrivateKey: devPrivateKey(index), ...(scryptN ? { scryptN } : {}) });
+}
+
+export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
+  const t0 = performance.now();
+  const say = o.say;
+  const rng: Rng = o.rng ?? ((n) => new Uint8Array(randomBytes(n)));
+  const hpke = createHpke('node');
+  const checkAbort = (): void => {
+    if (o.signal?.aborted) throw Object.assign(new Error('interrupted'), { code: 'DEMO_INTERRUPTED' });
+  };
+  if (o.reset) rmSync(o.dataDir, { recursive: true, force: true });
+  const agentDir = join(o.dataDir, 'agent');
+  const walletDir = join(o.dataDir, 'wallets');
+  mkdirSync(walletDir, { recursive: true });
+
+  const agent: RunningAgent = await startAgent(
+    parseAgentConfig({ dataDir: agentDir, mqtt: { port: 0 }, http: { port: 0 }, logLevel: o.logLevel ?? 'warn', chain: { mode: 'embedded', intervalMs: 250, maxLeaves: 200 } }),
+    { defaultMetrics: false, rng },
+  );
+  const mqttClients: MqttClient[] = [];
+  try {
+    const anchoring = agent.anchoring!;
+    const embedded = anchoring.embedded!;
+    const link: ChainLink = { rpcUrl: embedded.chain.rpcUrl, deployment: anchoring.deployment, embedded: true };
+    const api = `http://127.0.0.1:${agent.httpAddress.port}`;
+    const mqttUrl = `mqtt://127.0.0.1:${agent.mqttAddress!.port}`;
+    const startBlock = Number(await anchoring.contracts.clients.publicClient.getBlockNumber());
+    say(`chain    embedded anvil ${link.rpcUrl}  chain id ${link.deployment.chainId}  block ${startBlock}`);
+    say(`         Registrar ${link.deployment.registrar}  Consent ${link.deployment.consent}  Ledger ${link.deployment.ledger}`);
+    say(`agent    MQTT ${mqttUrl}  HTTP ${api}  log ${anchoring.logId.slice(0, 18)}…  size ${agent.core.ingestor.log.size}`);
+
+    // ------------------------------------------------------------ identities
+    const names = Object.keys(ACCOUNTS) as Array<keyof typeof ACCOUNTS>;
+    const wallets = Object.fromEntries(names.map((n) => [n, openOrCreateWallet(walletDir, n, ACCOUNTS[n], rng, o.scryptN)])) as Record<keyof typeof ACCOUNTS, Wallet>;
+    const { patient, clinician, emergency, researcher, stranger, unregistered } = wallets;
+    const pc = contractsFor(patient, link);
+    const admin = embedded.adminContracts;
+    const ensure = async (w: Wallet, role: RoleName, register: () => Promise<unknown>): Promise<string> => {
+      const r = await admin.registration(w.address);
+      if (r.role === role && !r.revoked) return 'registered earlier';
+      await register();
+      return 'registered';
+    };
+    say(`ward     authority key ${Buffer.from(agent.ward.authorityPublicKey).toString('hex').slice(0, 16)}… (in the agent's data dir), emergency key ${Buffer.from(agent.ward.emergencyPublicKey).toString('hex').slice(0, 16)}…`);
+    say(`patient  ${patient.address}  ${await ensure(patient, 'Patient', () => registerPatient(pc, patient))} (self, Registrar)`);
+    say(`clinician ${clinician.address}  ${await ensure(clinician, 'Clinician', () => registerByAdmin(admin, clinician, 'Clinician'))} by the ward authority`);
+    say(`emergency ${emergency.address}  ${await ensure(emergency, 'EmergencyClinician', () => registerByAdmin(admin, emergency, 'EmergencyClinician'))} (emergency clinician)`);
+    say(`research ${researcher.address}  ${await ensure(researcher, 'Researcher', () => registerByAdmin(admin, researcher, 'Researcher'))}`);
+    say(`other    ${stranger.address}  ${await ensure(stranger, 'Clinician', () => registerByAdmin(admin, stranger, 'Clinician'))} clinician without consent; ${unregistered.address} not registered`);
+    checkAbort();
+
+    // ------------------------------------------------------------ sessions on the devices
+    const client = (): AgentClient => new AgentClient(api, rng);
+    const patientApi = client();
+    const nowSec = () => Math.floor(Date.now() / 1000);
+    const sessions = new Map<string, string>();
+    for (const d of DEVICES) {
+      const s = await startSession(patient, patientApi, { device: d.dev, hpke, rng, nowSec: nowSec() });
+      sessions.set(d.dev, s.kid);
+    }
+    say(`sessions ${DEVICES.length} devices, TempKeyPairGen in the wallet, tickets signed by the ward authority and pushed: ${DEVICES.map((d) => `${d.dev} kid ${sessions.get(d.dev)!.slice(0, 8)}…`).join(', ')}`);
+
+    // ------------------------------------------------------------ consent + key share
+    const grant = await grantConsent(pc, clinician.address, { kind: 'all' }, nowSec() + 3600);
+    const reg = await admin.registration(clinician.address);
+    const share = sealKeyShare(patient, sessionsCoveredBy(patient, { kind: 'all' }), clinician.address, reg.pubKey, hpke, rng);
+    const shared = importKeyShare(clinician, share, hpke);
+    say(`consent  patient → clinician scope all until +1 h (block ${grant.blockNumber}); ${shared} session keys shared, sealed to the clinician's registered X25519 key`);
+    checkAbort();
+
+    // ------------------------------------------------------------ readings
+    const sent: SentReading[] = [];
+    const runStart = Date.now();
+    const scenarios = new ScenarioTimeline([{ kind: 'desaturation', atMs: 0, durationMs: o.readingsPerDevice * 1000, severity: 0.8 }]);
+    const dataRng = seededRng('vitalseal-ward-demo');
+    for (const d of DEVICES) {
+      const profile = PROFILES[d.profile];
+      const gen = profile.createGenerator({ rng: dataRng, scenarios, runStartMs: runStart - o.readingsPerDevice * 1000 });
+      const { secret } = agent.core.provisionDevice(d.dev);
+      const c = await mqtt.connectAsync(mqttUrl, { clientId: d.dev, username: d.dev, password: secret, protocolVersion: 4, reconnectPeriod: 0 });
+      mqttClients.push(c);
+      const base = agent.core.store.getDevice(d.dev)?.maxSeq ?? 0;
+      const kid = sessions.get(d.dev)!;
+      const s = patient.sessions.find((x) => x.kid === kid)!;
+      const publishes: Array<Promise<unknown>> = [];
+      for (let i = 0; i < o.readingsPerDevice; i++) {
+        const ts = runStart - (o.readingsPerDevice - i) * 1000;
+        const reading = gen.next(ts);
+        const seq = base + 1 + i;
+        const env = sealReading({ reading, header: { dev: d.dev, seq, ts, st: reading.st }, recipient: { publicKey: fromHex(s.pk), kid: fromHex(kid) }, hpke, rng });
+        publishes.push(c.publishAsync(`vs/v1/${d.dev}/r`, Buffer.from(env), { qos: 1 }));
+        sent.push({ device: d.dev, seq, kid, reading });
+      }
+      await Promise.all(publishes);
+      say(`device   ${d.dev.padEnd(8)} ${profile.title.padEnd(22)} ${o.readingsPerDevice} sealed ${profile.st} readings, PUBACKed after commit`);
+    }
+    checkAbort();
+
+    // ------------------------------------------------------------ anchoring
+    const size = agent.core.ingestor.log.size;
+    await anchoring.service.waitForAnchored(size, 20_000);
+    const anchored = await anchoring.contracts.anchoredEvents(anchoring.logId, { fromBlock: startBlock });
+    const anchors = anchored.map((a) => ({ treeSize: a.treeSize, blockNumber: a.blockNumber, txHash: a.txHash }));
+    say(`anchors  ${anchors.map((a) => `size ${a.treeSize} @ block ${a.blockNumber}`).join(', ')}  (log size ${size})`);
+    checkAbort();
+
+    // ------------------------------------------------------------ clinician reads
+    const clinApi = client();
+    const clinicianContracts = contractsFor(clinician, link);
+    const verifyOpts = { wallet: clinician, hpke, contracts: clinicianContracts, fromBlock: link.deployment.deployBlock, chainId: link.deployment.chainId, ledger: link.deployment.ledger };
+    const fetched = await fetchRecords(clinician, clinApi, patient.address);
+    const thisRun = new Set(sessions.values());
+    const clinicianRead = (await verifyAndDecrypt(fetched.records, verifyOpts)).filter((r) => thisRun.has(r.record.kid));
+    const ok = clinicianRead.filter((r) => r.check.status === 'verified' && r.decrypt === 'ok');
+    say(`\nclinician query: ${fetched.records.length} records served (this run ${clinicianRead.length}), ${ok.length} proof-verified against the root read from the Ledger + decrypted`);
+    const rows = toRows(clinicianRead);
+    const shown = DEVICES.flatMap((d) => rows.filter((r) => r.device === d.dev).slice(0, 2));
+    say(toTable(shown).split('\n').map((l) => '  ' + l).join('\n'));
+    say(`  … ${rows.length - shown.length} more rows (vitalseal records fetch --csv for all)`);
+    checkAbort();
+
+    // ------------------------------------------------------------ refusals
+    const refusals: WardFlowResult['refusals'] = { unregistered: undefined, unauthorized: undefined, replayed: undefined, expired: undefined, revoked: undefined };
+    refusals.unregistered = await refusalCode(fetchRecords(unregistered, client(), patient.address));
+    refusals.unauthorized = await refusalCode(fetchRecords(stranger, client(), patient.address));
+    const once = await clinApi.signed(clinician, 'RecordQuery', { patient: patient.address, device: 'oxi-01', fromLeaf: 0, limit: 5 });
+    await clinApi.post('/v1/query/records', once);
+    refusals.replayed = await refusalCode(clinApi.post('/v1/query/records', once));
+    const stale = await clinApi.signed(clinician, 'RecordQuery', { patient: patient.address, device: '', fromLeaf: 0, limit: 5 }, { expiry: nowSec() - 1 });
+    refusals.expired = await refusalCode(clinApi.post('/v1/query/records', stale));
+    say(`\nrefused  unregistered requester → ${refusals.unregistered}; registered clinician without consent → ${refusals.unauthorized}`);
+    say(`         replayed request → ${refusals.replayed}; expired request → ${refusals.expired}`);
+    const rev = await revokeConsent(pc, clinician.address, { kind: 'all' });
+    refusals.revoked = await refusalCode(fetchRecords(clinician, clinApi, patient.address));
+    say(`revoked  patient revokes the clinician (block ${rev.blockNumber}); the next query → ${refusals.revoked}`);
+    checkAbort();
+
+    // ------------------------------------------------------------ break-glass drill
+    const profile: EmergencyProfile = { bloodType: 'A+', allergies: ['penicillin'], medication: ['metformin 500 mg'], notes: 'demo profile' };
+    const esc = await initEmergency(patient, patientApi, profile, { hpke, rng });
+    const bg = await breakGlassAndRelease(emergency, contractsFor(emergency, link), client(), patient.address, { reason: 'drill: unresponsive patient, ward 3', drill: true, hpke });
+    const watchNow = await patientEvents(pc, patient.address, startBlock);
+    const patientSaw = watchNow.find((e) => e.kind === 'break-glass' && e.block === bg.blockNumber);
+    say(`\nbreak-glass drill: emergency key escrowed (kid ${esc.kid.slice(0, 8)}…, sealed to the ward); emergency clinician breaks the glass on-chain (block ${bg.blockNumber}, drill=${bg.drill})`);
+    say(`         released to that clinician only, re-sealed to its key: blood ${bg.profile.bloodType}, allergies ${bg.profile.allergies.join(', ')}, medication ${bg.profile.medication.join(', ')}`);
+    say(`         patient's watch: ${patientSaw ? describeEvent(patientSaw) : 'NOT SEEN'}`);
+    checkAbort();
+
+    // ------------------------------------------------------------ research disclosure
+    const own = await fetchRecords(patient, patientApi, patient.address, { device: 'oxi-01' });
+    const ownThisRun = own.records.filter((r) => r.kid === sessions.get('oxi-01'));
+    const target: ServedRecord = ownThisRun[Math.floor(ownThisRun.length / 2)]!;
+    const domain = (await patientApi.ward()).chain!.domain;
+    const disclosure = await createDisclosure(patient, target, { domain, hpke, nowSec: nowSec() });
+    const researcherContracts = contractsFor(researcher, link);
+    const opened = await openDisclosure(disclosure, { hpke, contracts: researcherContracts, fromBlock: link.deployment.deployBlock, chainId: link.deployment.chainId, ledger: link.deployment.ledger, consent: link.deployment.consent });
+    const others = ownThisRun.filter((r) => r.recordId !== target.recordId);
+    const otherOpened = others.filter((r) => tryDisclosureOn(disclosure, envelopeOf(r), hpke)).length;
+    say(`\nresearch patient discloses one reading's AEAD key + nonce (signed, not the session key): ${opened.reading.st} ${opened.reading.v.join(' ')} ${opened.reading.u}, proof ${opened.check.status}`);
+    say(`         the same disclosure opens ${otherOpened} of the ${others.length} other readings of that session`);
+
+    const watch = await patientEvents(pc, patient.address, startBlock);
+    say(`\npatient watch (chain events since block ${startBlock}):`);
+    for (const e of watch.slice(-8)) say(`  ${describeEvent(e)}`);
+    if (o.beforeStop) await o.beforeStop({ agent, link, api, wallets, clinicianRecords: fetched.records });
+    const audit = agent.core.auditLog();
+    return {
+      seconds: (performance.now() - t0) / 1000,
+      accounts: Object.fromEntries(names.map((n) => [n, wallets[n].address])),
+      sent,
+      anchors,
+      clinicianRead,
+      refusals,
+      breakGlass: { profile: bg.profile, drill: bg.drill, until: bg.until, blockNumber: bg.blockNumber, patientSaw },
+      disclosure: { opened, recordId: target.recordId, otherReadingsOpened: otherOpened, otherReadingsTried: others.length },
+      watch,
+      logSize: agent.core.ingestor.log.size,
+      logAudit: audit.ok,
+    };
+  } finally {
+    for (const c of mqttClients) await c.endAsync().catch(() => undefined);
+    await agent.stop();
+  }
+}
+
+/** Plaintexts the clinician must have decrypted exactly: one check per sent reading. */
+export function compareWithSent(sent: readonly SentReading[], read: readonly ReadRecord[]): { matched: number; missing: number; differing: number } {
+  let matched = 0;
+  let differing = 0;
+  let missing = 0;
+  for (const s of sent) {
+    const r = read.find((x) => x.record.device === s.device && x.record.seq === s.seq);
+    if (!r || !r.reading) missing++;
+    else if (JSON.stringify(r.reading) === JSON.stringify(s.reading)) matched++;
+    else differing++;
+  }
+  return { matched, missing, differing };
+}
+
+/** The stable codes each refused case must answer with. */
+export const EXPECTED_REFUSALS: WardFlowResult['refusals'] = {
+  unregistered: 'API_NOT_REGISTERED',
+  unauthorized: 'API_CONSENT_DENIED',
+  replayed: 'API_REPLAYED',
+  expired: 'API_EXPIRED',
+  revoked: 'API_CONSENT_DENIED',
+};
 
 interface DemoOptions {
   dataDir: string;
@@ -22,107 +321,56 @@ interface DemoOptions {
   json?: boolean;
 }
 
-const DEVICES = [
-  { dev: 'oxi-01', st: 'spo2', u: '%', gen: (r: Rng, i: number) => [Math.round(96 + (r(1)[0]! % 4) - (i > 6 ? 6 : 0)), 70 + (r(1)[0]! % 10)] },
-  { dev: 'temp-01', st: 'temp', u: 'Cel', gen: (r: Rng) => [Math.round((36.6 + (r(1)[0]! % 10) / 20) * 10) / 10] },
-  { dev: 'cgm-01', st: 'glucose', u: 'mmol/L', gen: (r: Rng) => [Math.round((5.5 + (r(1)[0]! % 20) / 10) * 10) / 10] },
-];
-
-/**
- * The local ward demo on embedded defaults: an agent with its MQTT broker and SQLite store, a ward
- * authority, a patient session key, tickets pushed to three devices, sealed readings over MQTT,
- * then the patient's side: records fetched with inclusion proofs, verified against the agent's
- * signed tree head, decrypted with the session key. (Chain anchoring and consent join the demo
- * with the chain and query-API work.)
- */
+/** `npm start`: the ward demo on embedded defaults, a live console and a summary; Ctrl-C stops cleanly. */
 async function runDemo(o: DemoOptions): Promise<void> {
   const say = (s: string): void => {
     if (!o.json) process.stdout.write(s + '\n');
   };
-  if (o.reset) rmSync(o.dataDir, { recursive: true, force: true });
-  const t0 = performance.now();
-  const rng: Rng = (n) => new Uint8Array(randomBytes(n));
-  const dataRng = seededRng('vitalseal-demo');
-  const hpke = createHpke('node');
-
-  say('vitalseal ward demo');
-  const agent = await startAgent(parseAgentConfig({ dataDir: o.dataDir, mqtt: { port: 0 }, http: { port: 0 }, logLevel: 'warn' }), { defaultMetrics: false });
-  const clients: MqttClient[] = [];
+  const abort = new AbortController();
+  const onSigint = (): void => {
+    if (abort.signal.aborted) process.exit(130);
+    say('\ninterrupted: stopping the agent and the chain (Ctrl-C again to force)');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
   try {
-    const mqttUrl = `mqtt://127.0.0.1:${agent.mqttAddress!.port}`;
-    const api = `http://127.0.0.1:${agent.httpAddress.port}`;
-    say(`  agent    MQTT ${mqttUrl}   HTTP ${api}   data ${o.dataDir}   log size ${agent.core.ingestor.log.size}`);
-
-    const authoritySecret = rng(32);
-    const authorityPublic = ed25519.getPublicKey(authoritySecret);
-    const patient = tempKeyPairGen('patient-0042', rng, hpke);
-    say(`  ward     authority key ${toHex(authorityPublic).slice(0, 16)}…`);
-    say(`  patient  session key kid ${toHex(patient.kid)} (secret stays with the patient)`);
-
-    const now = Math.floor(Date.now() / 1000);
-    const perDevice = Number(o.readings);
-    const sent: Array<{ dev: string; seq: number; reading: Reading }> = [];
-    for (const d of DEVICES) {
-      const { secret } = agent.core.provisionDevice(d.dev);
-      await agent.core.pushTicket(issueTicket({ dev: d.dev, kid: patient.kid, pk: patient.publicKey, patient: 'pseudo-7f3a', nbf: now - 60, exp: now + 3600 }, authoritySecret));
-      const c = await mqtt.connectAsync(mqttUrl, { clientId: d.dev, username: d.dev, password: secret, protocolVersion: 4, reconnectPeriod: 0 });
-      clients.push(c);
-      const base = agent.core.store.getDevice(d.dev)?.maxSeq ?? 0;
-      for (let i = 0; i < perDevice; i++) {
-        const ts = Date.now() - (perDevice - i) * 1000;
-        const reading: Reading = { st: d.st, ts, v: d.gen(dataRng, i), u: d.u };
-        const seq = base + 1 + i;
-        const env = sealReading({ reading, header: { dev: d.dev, seq, ts, st: d.st }, recipient: { publicKey: patient.publicKey, kid: patient.kid }, hpke, rng });
-        await c.publishAsync(`vs/v1/${d.dev}/r`, Buffer.from(env), { qos: 1 });
-        sent.push({ dev: d.dev, seq, reading });
-      }
-      say(`  device   ${d.dev.padEnd(8)} ticket verified, ${perDevice} sealed ${d.st} readings, all PUBACKed after commit`);
-    }
-    // one malformed packet: acknowledged, quarantined with a stable reason, nothing else disturbed
-    await clients[0]!.publishAsync('vs/v1/oxi-01/r', Buffer.from([0xde, 0xad, 0xbe, 0xef]), { qos: 1 });
-    say(`  agent    quarantined 1 malformed packet: ${JSON.stringify(agent.core.store.quarantineCounts())}`);
-
-    const sth = (await (await fetch(`${api}/v1/log/sth`)).json()) as { sth: string; publicKey: string; size: number; root: string };
-    const head = verifyTreeHead(new Uint8Array(Buffer.from(sth.sth, 'base64')), fromHex(sth.publicKey));
-    say(`  log      signed tree head verified: size ${head.size}, root ${toHex(head.root).slice(0, 16)}…`);
-
-    say('\n  patient reads back (fetch → verify inclusion proof against the signed head → decrypt):');
-    say(`  ${'device'.padEnd(8)} ${'seq'.padStart(4)}  ${'sensor'.padEnd(8)} ${'values'.padEnd(12)} ${'leaf'.padStart(5)}  proof`);
-    const rows: Array<Record<string, unknown>> = [];
-    let verified = 0;
-    for (const d of DEVICES) {
-      for (const rec of agent.core.store.recordsOfDevice(d.dev, 0, 100_000).slice(-perDevice)) {
-        const r = (await (await fetch(`${api}/v1/records/${toHex(rec.recordId)}?treeSize=${head.size}`)).json()) as { envelope: string; leafIndex: number; treeSize: number; inclusionProof: string[] };
-        const env = new Uint8Array(Buffer.from(r.envelope, 'base64'));
-        verifyInclusion(r.leafIndex, r.treeSize, leafHash(env), r.inclusionProof.map(fromHex), head.root);
-        const opened = openReading(env, { secretKey: patient.secretKey, hpke });
-        const expected = sent.find((s) => s.dev === d.dev && s.seq === opened.header.seq);
-        if (!expected || JSON.stringify(expected.reading.v) !== JSON.stringify(opened.reading.v)) throw new Error('decrypted reading differs from what the device sent');
-        verified++;
-        rows.push({ dev: d.dev, seq: opened.header.seq, st: opened.reading.st, v: opened.reading.v, u: opened.reading.u, leaf: r.leafIndex });
-        say(`  ${d.dev.padEnd(8)} ${String(opened.header.seq).padStart(4)}  ${opened.reading.st.padEnd(8)} ${(opened.reading.v.join(' ') + ' ' + opened.reading.u).padEnd(12)} ${String(r.leafIndex).padStart(5)}  ok (${r.inclusionProof.length} hashes)`);
-      }
-    }
-    const audit = agent.core.auditLog();
-    const seconds = (performance.now() - t0) / 1000;
-    const summary = { devices: DEVICES.length, sent: sent.length, verifiedAndDecrypted: verified, quarantined: agent.core.store.quarantineCounts(), logSize: head.size, logAudit: audit.ok, seconds: Math.round(seconds * 100) / 100, rows };
-    say(`\n  summary  ${sent.length} readings sent, ${verified} fetched + proof-verified + decrypted to the exact plaintext,`);
-    say(`           log audit (root recomputed from ${audit.size} stored leaves) ${audit.ok ? 'OK' : 'FAILED'}, ${summary.seconds} s`);
-    if (o.json) printJson(summary);
-    if (!audit.ok || verified !== sent.length) throw Object.assign(new Error('demo verification failed'), { code: 'DEMO_FAILED' });
+    say('vitalseal ward demo (embedded chain, agent, broker, SQLite; data in ' + o.dataDir + ')\n');
+    const r = await runWardFlow({ dataDir: o.dataDir, ...(o.reset ? { reset: true } : {}), readingsPerDevice: Number(o.readings), say, signal: abort.signal });
+    const cmp = compareWithSent(r.sent, r.clinicianRead);
+    const verified = r.clinicianRead.filter((x) => x.check.status === 'verified').length;
+    const summary = {
+      seconds: Math.round(r.seconds * 100) / 100,
+      readingsSent: r.sent.length,
+      clinicianDecryptedExact: cmp.matched,
+      proofsVerifiedOnChain: verified,
+      anchors: r.anchors.length,
+      refusals: r.refusals,
+      breakGlass: { drill: r.breakGlass.drill, block: r.breakGlass.blockNumber, patientSawIt: r.breakGlass.patientSaw !== undefined },
+      disclosure: { proof: r.disclosure.opened.check.status, otherReadingsOpened: r.disclosure.otherReadingsOpened, otherReadingsTried: r.disclosure.otherReadingsTried },
+      logSize: r.logSize,
+      logAudit: r.logAudit,
+    };
+    const ok =
+      cmp.matched === r.sent.length && verified === r.clinicianRead.length && JSON.stringify(r.refusals) === JSON.stringify(EXPECTED_REFUSALS) &&
+      r.breakGlass.patientSaw !== undefined && r.disclosure.opened.check.status === 'verified' && r.disclosure.otherReadingsOpened === 0 && r.logAudit;
+    say(`\nsummary  ${r.sent.length} readings from ${new Set(r.sent.map((s) => s.device)).size} devices; clinician decrypted ${cmp.matched} exactly, ${verified} proofs verified against ${r.anchors.length} on-chain anchors`);
+    say(`         refused: ${Object.entries(r.refusals).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    say(`         break-glass drill seen by the patient: ${summary.breakGlass.patientSawIt}; disclosure opened 1 reading (${summary.disclosure.proof}), 0/${r.disclosure.otherReadingsTried} others: ${r.disclosure.otherReadingsOpened === 0}`);
+    say(`         log size ${r.logSize}, audit ${r.logAudit ? 'OK' : 'FAILED'}; ${summary.seconds} s  →  ${ok ? 'ALL CHECKS PASSED' : 'CHECKS FAILED'}`);
+    if (o.json) printJson({ ok, ...summary });
+    if (!ok) throw Object.assign(new Error('demo verification failed'), { code: 'DEMO_FAILED' });
   } finally {
-    for (const c of clients) await c.endAsync().catch(() => undefined);
-    await agent.stop();
+    process.off('SIGINT', onSigint);
   }
 }
 
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('local ward demo on embedded defaults (what `npm start` runs)')
+    .description('the ward demo on embedded defaults (what `npm start` runs): chain, agent, wallets, consent, break-glass drill, research disclosure')
     .option('-d, --data-dir <dir>', 'data directory (reused across runs)', '.vitalseal/demo')
     .option('--reset', 'start from an empty data directory')
-    .option('--readings <n>', 'readings per device', '8')
+    .option('--readings <n>', 'readings per device', '12')
     .option('--json', 'print the summary as JSON')
     .action((o: DemoOptions) => runDemo(o));
 }

@@ -1,0 +1,228 @@
+import type { FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { bytesToHex, type Address, type Hex } from 'viem';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, fromHex, toHex } from '../../protocol/bytes.ts';
+import { createHpke } from '../../protocol/hpke/index.ts';
+import { keyIdOf } from '../../protocol/keys/index.ts';
+import { decodeTicket } from '../../protocol/ticket/index.ts';
+import { isDeviceId } from '../../protocol/envelope/index.ts';
+import type { Rng } from '../../protocol/rng.ts';
+import type { ChainContracts } from '../../chain/contracts.ts';
+import { SCOPE_ALL, scopeSensor, scopeSession } from '../../chain/scope.ts';
+import type { AgentCore } from '../core.ts';
+import { encodeAccessEvent, type AccessEvent } from './accessEvent.ts';
+import { ApiError } from './apiError.ts';
+import { ESCROW_INFO, RELEASE_INFO, escrowAad, isDrillReason, releaseAad } from './escrowFormat.ts';
+import { NonceStore } from './nonceStore.ts';
+import { QueryStore } from './queryStore.ts';
+import { checkSignedRequest, type RequestGuard } from './signedRequest.ts';
+import { TokenBuckets } from './tokenBucket.ts';
+import { apiDomain, type MessageOf, type SignedRequest } from './typedData.ts';
+import type { WardKeys } from './wardKeys.ts';
+import {
+  EMERGENCY_RELEASE_BODY,
+  ESCROW_UPLOAD_BODY,
+  RECORD_QUERY_BODY,
+  RECORD_QUERY_RESPONSE,
+  SESSION_END_BODY,
+  SESSION_REQUEST_BODY,
+} from './schemas.ts';
+import { buildOpenApi, type RouteDoc } from './openapi.ts';
+
+/** What the signed API needs from the chain: read-only calls (eth_call) and the domain. */
+export interface ApiChain {
+  contracts: ChainContracts;
+  chainId: number;
+  logId: Hex;
+}
+
+export interface QueryApiOptions {
+  core: AgentCore;
+  ward: WardKeys;
+  /** undefined when the agent runs without a chain: signed routes answer API_CHAIN_UNAVAILABLE. */
+  chain: ApiChain | undefined;
+  rng?: Rng;
+  rate?: { burst: number; perSecond: number };
+  maxLifetimeSec?: number;
+  /** Longest session a ticket may cover (seconds). */
+  maxSessionSec?: number;
+}
+
+const MAX_RECORDS = 500;
+
+async function chainRead<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    throw new ApiError('API_CHAIN_UNAVAILABLE', undefined, { cause: e });
+  }
+}
+
+/**
+ * The signed query API: record queries checked against Registrar + Consent with eth_call,
+ * session tickets issued by the ward authority, emergency escrow and break-glass release.
+ * Every served request appends an access event (kind-2 leaf) through the ingestor's group commit.
+ */
+export function registerQueryApi(app: FastifyInstance, o: QueryApiOptions): void {
+  const { core, ward } = o;
+  const rng: Rng = o.rng ?? ((n) => new Uint8Array(randomBytes(n)));
+  const hpke = createHpke('node');
+  const qs = new QueryStore(core.db);
+  const nonces = new NonceStore(core.db);
+  const limiter = new TokenBuckets({ burst: o.rate?.burst ?? 30, perSecond: o.rate?.perSecond ?? 10 }, core.clock);
+  const maxSessionSec = o.maxSessionSec ?? 7 * 86_400;
+  const nowSec = (): number => Math.floor(core.clock.now() / 1000);
+  const docs: RouteDoc[] = [];
+
+  const guardOf = (): { guard: RequestGuard; chain: ApiChain } => {
+    const chain = o.chain;
+    if (!chain) throw new ApiError('API_CHAIN_UNAVAILABLE', 'the agent runs without a chain');
+    const guard: RequestGuard = {
+      domain: apiDomain(chain.chainId, chain.contracts.addresses.consent, chain.logId),
+      nonces,
+      limiter,
+      nowMs: () => core.clock.now(),
+      maxLifetimeSec: o.maxLifetimeSec ?? 600,
+    };
+    return { guard, chain };
+  };
+  const logAccess = (e: AccessEvent) => core.ingestor.appendAccessEvent(encodeAccessEvent(e));
+
+  docs.push({ method: 'get', url: '/v1/ward', summary: 'ward keys (ticket authority, emergency escrow key), log id, chain and EIP-712 domain', codes: [] });
+  app.get('/v1/ward', async () => {
+    const c = o.chain;
+    return {
+      authorityPublicKey: toHex(ward.authorityPublicKey),
+      emergencyPublicKey: toHex(ward.emergencyPublicKey),
+      logId: toHex(core.identity.logId),
+      chain: c ? { chainId: c.chainId, ...c.contracts.addresses, domain: apiDomain(c.chainId, c.contracts.addresses.consent, c.logId) } : null,
+    };
+  });
+
+  // ------------------------------------------------------------ records
+  const QUERY_CODES = ['API_BAD_REQUEST', 'API_BAD_SIGNATURE', 'API_EXPIRED', 'API_EXPIRY_TOO_FAR', 'API_REPLAYED', 'API_RATE_LIMITED', 'API_NOT_REGISTERED', 'API_CONSENT_DENIED', 'API_CHAIN_UNAVAILABLE'] as const;
+  docs.push({ method: 'post', url: '/v1/query/records', summary: 'records of a patient with inclusion proofs and anchor references (EIP-712 RecordQuery; Consent.canRead per sensor type / session)', body: RECORD_QUERY_BODY, response: RECORD_QUERY_RESPONSE, codes: [...QUERY_CODES] });
+  app.post<{ Body: SignedRequest<MessageOf['RecordQuery']> }>('/v1/query/records', { schema: { body: RECORD_QUERY_BODY } }, async (req) => {
+    const { guard, chain } = guardOf();
+    const m = req.body.message;
+    const requester = await checkSignedRequest(guard, 'RecordQuery', req.body);
+    const c = chain.contracts;
+    if (!(await chainRead(() => c.isActive(requester)))) throw new ApiError('API_NOT_REGISTERED');
+    const patient = m.patient.toLowerCase() as Address;
+    const rows = qs.recordsOfPatient(patient, m.device, m.fromLeaf, Math.min(m.limit, MAX_RECORDS));
+    const verdicts = new Map<string, Promise<boolean>>();
+    const readable: typeof rows = [];
+    for (const r of rows) {
+      const key = `${r.st}/${toHex(r.kid)}`;
+      let v = verdicts.get(key);
+      if (!v) verdicts.set(key, (v = chainRead(() => c.canRead(patient, requester, scopeSensor(r.st), scopeSession(r.kid)))));
+      if (await v) readable.push(r);
+    }
+    if (readable.length === 0) {
+      const emptyButAllowed = rows.length === 0 && (await chainRead(() => c.hasAccess(patient, requester, SCOPE_ALL)));
+      if (!emptyButAllowed) throw new ApiError('API_CONSENT_DENIED');
+    }
+    const records = [];
+    for (const r of readable) records.push(await core.recordWithProof(toHex(r.recordId)));
+    const digest = sha256(concatBytes(...readable.map((r) => r.recordId)));
+    const access = await logAccess({ t: 'query', requester, patient, records: readable.length, withheld: rows.length - readable.length, digest, nonce: fromHex(m.nonce.slice(2)), ts: core.clock.now() });
+    return { patient, records, withheld: rows.length - readable.length, nextFromLeaf: rows.length > 0 ? rows[rows.length - 1]!.leafIndex + 1 : m.fromLeaf, access: { leafIndex: access.leafIndex } };
+  });
+
+  // ------------------------------------------------------------ sessions
+  docs.push({ method: 'post', url: '/v1/sessions', summary: 'a registered patient asks for a session ticket (signed by the ward authority, pushed to the device)', body: SESSION_REQUEST_BODY, codes: ['API_BAD_SIGNATURE', 'API_EXPIRED', 'API_REPLAYED', 'API_RATE_LIMITED', 'API_NOT_PATIENT', 'API_SESSION_INVALID', 'API_CHAIN_UNAVAILABLE'] });
+  app.post<{ Body: SignedRequest<MessageOf['SessionRequest']> }>('/v1/sessions', { schema: { body: SESSION_REQUEST_BODY } }, async (req) => {
+    const { guard, chain } = guardOf();
+    const m = req.body.message;
+    const patient = await checkSignedRequest(guard, 'SessionRequest', req.body);
+    if (!(await chainRead(() => chain.contracts.hasRole(patient, 'Patient')))) throw new ApiError('API_NOT_PATIENT');
+    const now = nowSec();
+    if (!isDeviceId(m.device) || m.exp <= m.nbf || m.exp <= now || m.exp - m.nbf > maxSessionSec) throw new ApiError('API_SESSION_INVALID');
+    const pk = fromHex(m.pk.slice(2));
+    const kid = keyIdOf(pk);
+    const ticket = ward.issueTicket({ dev: m.device, kid, pk, patient, nbf: m.nbf, exp: m.exp });
+    await core.pushTicket(ticket);
+    const access = await logAccess({ t: 'session', patient, device: m.device, kid, nbf: m.nbf, exp: m.exp, ts: core.clock.now() });
+    return { device: m.device, kid: bytesToHex(kid), ticket: Buffer.from(ticket).toString('base64'), access: { leafIndex: access.leafIndex } };
+  });
+
+  docs.push({ method: 'post', url: '/v1/sessions/end', summary: 'the patient ends a session: the ticket is superseded by one expiring now', body: SESSION_END_BODY, codes: ['API_BAD_SIGNATURE', 'API_EXPIRED', 'API_REPLAYED', 'API_RATE_LIMITED', 'API_SESSION_NOT_FOUND', 'API_CHAIN_UNAVAILABLE'] });
+  app.post<{ Body: SignedRequest<MessageOf['SessionEnd']> }>('/v1/sessions/end', { schema: { body: SESSION_END_BODY } }, async (req) => {
+    const { guard } = guardOf();
+    const m = req.body.message;
+    const patient = await checkSignedRequest(guard, 'SessionEnd', req.body);
+    const kid = fromHex(m.kid.slice(2));
+    const stored = core.store.listTickets().find((t) => t.device === m.device && toHex(t.kid) === toHex(kid));
+    if (!stored || stored.patient !== patient) throw new ApiError('API_SESSION_NOT_FOUND');
+    const t = decodeTicket(stored.ticket);
+    const exp = Math.max(t.nbf + 1, nowSec());
+    await core.pushTicket(ward.issueTicket({ dev: t.dev, kid: t.kid, pk: t.pk, patient: t.patient, nbf: t.nbf, exp }));
+    const access = await logAccess({ t: 'session-end', patient, device: m.device, kid, ts: core.clock.now() });
+    return { device: m.device, kid: m.kid, endedAt: exp, access: { leafIndex: access.leafIndex } };
+  });
+
+  // ------------------------------------------------------------ emergency
+  docs.push({ method: 'post', url: '/v1/emergency/escrow', summary: "a patient uploads its emergency profile (COSE_Encrypt0 alg 24 under K) and K HPKE-sealed to the ward's emergency key", body: ESCROW_UPLOAD_BODY, codes: ['API_BAD_REQUEST', 'API_BAD_SIGNATURE', 'API_EXPIRED', 'API_REPLAYED', 'API_RATE_LIMITED', 'API_NOT_PATIENT', 'API_ESCROW_INVALID', 'API_CHAIN_UNAVAILABLE'] });
+  app.post<{ Body: SignedRequest<MessageOf['EscrowUpload']> & { profile: string; enc: Hex; sealed: string } }>('/v1/emergency/escrow', { schema: { body: ESCROW_UPLOAD_BODY } }, async (req) => {
+    const { guard, chain } = guardOf();
+    const m = req.body.message;
+    const patient = await checkSignedRequest(guard, 'EscrowUpload', req.body);
+    const profile = new Uint8Array(Buffer.from(req.body.profile, 'base64'));
+    const enc = fromHex(req.body.enc.slice(2));
+    const sealed = new Uint8Array(Buffer.from(req.body.sealed, 'base64'));
+    if (bytesToHex(sha256(profile)) !== m.profileHash.toLowerCase() || bytesToHex(sha256(concatBytes(enc, sealed))) !== m.escrowHash.toLowerCase()) {
+      throw new ApiError('API_BAD_REQUEST', 'escrow does not match the signed hashes');
+    }
+    if (!(await chainRead(() => chain.contracts.hasRole(patient, 'Patient')))) throw new ApiError('API_NOT_PATIENT');
+    let k: Uint8Array;
+    try {
+      k = ward.openEmergency(hpke, enc, ESCROW_INFO, escrowAad(patient), sealed);
+    } catch (e) {
+      throw new ApiError('API_ESCROW_INVALID', undefined, { cause: e });
+    }
+    const valid = k.length === 32;
+    k.fill(0);
+    if (!valid) throw new ApiError('API_ESCROW_INVALID');
+    qs.putEscrow(patient, profile, enc, sealed, core.clock.now());
+    const access = await logAccess({ t: 'escrow', patient, ts: core.clock.now() });
+    return { patient, stored: true, access: { leafIndex: access.leafIndex } };
+  });
+
+  docs.push({ method: 'post', url: '/v1/emergency/release', summary: 'an emergency clinician with an open break-glass window on-chain receives the escrowed profile and K re-sealed to its key', body: EMERGENCY_RELEASE_BODY, codes: ['API_BAD_SIGNATURE', 'API_EXPIRED', 'API_REPLAYED', 'API_RATE_LIMITED', 'API_NOT_EMERGENCY_CLINICIAN', 'API_BREAK_GLASS_CLOSED', 'API_ESCROW_NOT_FOUND', 'API_CHAIN_UNAVAILABLE'] });
+  app.post<{ Body: SignedRequest<MessageOf['EmergencyRelease']> }>('/v1/emergency/release', { schema: { body: EMERGENCY_RELEASE_BODY } }, async (req) => {
+    const { guard, chain } = guardOf();
+    const m = req.body.message;
+    const clinician = await checkSignedRequest(guard, 'EmergencyRelease', req.body);
+    const c = chain.contracts;
+    const patient = m.patient.toLowerCase() as Address;
+    if (!(await chainRead(() => c.hasRole(clinician, 'EmergencyClinician')))) throw new ApiError('API_NOT_EMERGENCY_CLINICIAN');
+    const until = await chainRead(() => c.emergencyAccessUntil(patient, clinician));
+    if (until < nowSec()) throw new ApiError('API_BREAK_GLASS_CLOSED');
+    const escrow = qs.escrow(patient);
+    if (!escrow) throw new ApiError('API_ESCROW_NOT_FOUND');
+    const events = await chainRead(() => c.breakGlassEvents({ patient }));
+    const mine = events.filter((e) => e.clinician.toLowerCase() === clinician);
+    const drill = mine.length > 0 && isDrillReason(mine[mine.length - 1]!.reasonHash);
+    const k = ward.openEmergency(hpke, escrow.enc, ESCROW_INFO, escrowAad(patient), escrow.sealed);
+    let resealed: { enc: Uint8Array; ciphertext: Uint8Array };
+    try {
+      resealed = hpke.seal(fromHex(m.recipientKey.slice(2)), RELEASE_INFO, releaseAad(patient, clinician), k, { rng });
+    } finally {
+      k.fill(0);
+    }
+    const access = await logAccess({ t: 'emergency-release', clinician, patient, drill, until, ts: core.clock.now() });
+    return {
+      patient,
+      drill,
+      until,
+      profile: Buffer.from(escrow.profile).toString('base64'),
+      enc: bytesToHex(resealed.enc),
+      sealedKey: Buffer.from(resealed.ciphertext).toString('base64'),
+      access: { leafIndex: access.leafIndex },
+    };
+  });
+
+  docs.push({ method: 'get', url: '/openapi.json', summary: 'this description', codes: [] });
+  app.get('/openapi.json', async () => buildOpenApi(docs));
+}

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { compareWithSent, EXPECTED_REFUSALS, runWardFlow, type WardFlowResult } from '../../cli/commands/demo.ts';
+import { ChainContracts } from '../../chain/contracts.ts';
+import { fromHex, toHex } from '../../protocol/bytes.ts';
+import { leafHash, verifyInclusion } from '../../protocol/merkle/index.ts';
+import { AnchoredRoots, verifyServedRecord, type ServedRecord } from '../../wallet/verifyRecords.ts';
+import { AgentClient } from '../../wallet/agentClient.ts';
+import { seededRng } from '../../protocol/rng.ts';
+import { tempDir } from '../helpers/services.ts';
+
+/**
+ * The ward demo's flow on real components (embedded anvil chain + contracts, aedes broker,
+ * SQLite agent store), with the test's own checks made while the chain is still up.
+ */
+const dataDir = tempDir('vitalseal-e2e-');
+const lines: string[] = [];
+let result: WardFlowResult;
+const extra: {
+  independentlyVerified: number;
+  served: number;
+  tampered: string[];
+  unanchored: string;
+  openapi: Record<string, unknown>;
+  accessLeaves: number;
+  rateLimited: string | undefined;
+} = { independentlyVerified: 0, served: 0, tampered: [], unanchored: '', openapi: {}, accessLeaves: 0, rateLimited: undefined };
+
+beforeAll(async () => {
+  result = await runWardFlow({
+    dataDir,
+    reset: true,
+    readingsPerDevice: 8,
+    say: (l) => lines.push(l),
+    scryptN: 1 << 12,
+    logLevel: 'silent',
+    rng: seededRng('e2e-ward'),
+    beforeStop: async ({ agent, link, api, clinicianRecords, wallets }) => {
+      // every served record's proof, checked here directly against the root of the Ledger's Anchored event
+      const reader = new ChainContracts(agent.anchoring!.embedded!.devClients(9), link.deployment);
+      extra.served = clinicianRecords.length;
+      for (const r of clinicianRecords) {
+        expect(r.anchor).not.toBeNull();
+        const ev = await reader.anchoredEvents(r.anchor!.logId, { treeSize: r.anchor!.treeSize });
+        const root = fromHex(ev[ev.length - 1]!.root.slice(2));
+        const env = new Uint8Array(Buffer.from(r.envelope, 'base64'));
+        expect(toHex(sha256(env))).toBe(r.recordId);
+        verifyInclusion(r.leafIndex, r.treeSize, leafHash(env), r.inclusionProof.map(fromHex), root);
+        extra.independentlyVerified++;
+      }
+      // tampered and unanchored records are reported, not hidden
+      const roots = new AnchoredRoots(reader, link.deployment.deployBlock);
+      const exp = { chainId: link.deployment.chainId, ledger: link.deployment.ledger };
+      const r0 = clinicianRecords[0]!;
+      const env = Buffer.from(r0.envelope, 'base64');
+      env[env.length - 1]! ^= 1;
+      const badEnvelope: ServedRecord = { ...r0, envelope: env.toString('base64') };
+      const badProof: ServedRecord = { ...r0, inclusionProof: r0.inclusionProof.map((h, i) => (i === 0 ? 'ff' + h.slice(2) : h)) };
+      const badSize: ServedRecord = { ...r0, anchor: { ...r0.anchor!, treeSize: r0.anchor!.treeSize + 1000 }, treeSize: r0.anchor!.treeSize + 1000 };
+      for (const t of [badEnvelope, badProof]) extra.tampered.push((await verifyServedRecord(t, roots, exp)).status);
+      extra.unanchored = (await verifyServedRecord({ ...r0, anchor: null }, roots, exp)).status + '/' + (await verifyServedRecord(badSize, roots, exp)).status;
+      extra.openapi = (await (await fetch(`${api}/openapi.json`)).json()) as Record<string, unknown>;
+      extra.accessLeaves = (agent.core.db.prepare('SELECT COUNT(*) AS n FROM log_leaves WHERE kind = 2').get() as { n: number }).n;
+      // rate limit: a burst beyond the bucket from one requester
+      const c = new AgentClient(api, seededRng('burst'));
+      const burst = await Promise.all(Array.from({ length: 60 }, () => c.signed(wallets.patient, 'RecordQuery', { patient: wallets.patient.address, device: '', fromLeaf: 0, limit: 1 })));
+      const answers = await Promise.all(burst.map((b) => fetch(`${api}/v1/query/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) })));
+      const limited = answers.find((r) => r.status === 429);
+      extra.rateLimited = limited ? ((await limited.json()) as { error: { code: string } }).error.code : undefined;
+    },
+  });
+}, 120_000);
+
+afterAll(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('ward end to end (embedded chain, aedes, SQLite)', () => {
+  it('the authorized clinician decrypts exactly the plaintexts the devices sent', () => {
+    expect(result.sent.length).toBe(4 * 8);
+    expect(compareWithSent(result.sent, result.clinicianRead)).toEqual({ matched: result.sent.length, missing: 0, differing: 0 });
+  });
+
+  it('every served record verifies against the root anchored on-chain', () => {
+    expect(result.clinicianRead.every((r) => r.check.status === 'verified')).toBe(true);
+    expect(extra.independentlyVerified).toBe(extra.served);
+    const blocks = new Set(result.anchors.map((a) => a.blockNumber));
+    for (const r of result.clinicianRead) expect(blocks.has(r.check.block!)).toBe(true);
+  });
+
+  it('tampered and unanchored records are reported as such', () => {
+    expect(extra.tampered).toEqual(['tampered', 'tampered']);
+    expect(extra.unanchored).toBe('unanchored/unanchored');
+  });
+
+  it('refuses unregistered, unauthorized, replayed, expired and revoked requests with their codes', () => {
+    expect(result.refusals).toEqual(EXPECTED_REFUSALS);
+  });
+
+  it('rate-limits a requester with a stable code', () => {
+    expect(extra.rateLimited).toBe('API_RATE_LIMITED');
+  });
+
+  it('logs every served request as an access leaf', () => {
+    expect(extra.accessLeaves).toBeGreaterThan(5);
+    expect(result.logAudit).toBe(true);
+  });
+
+  it('break-glass releases the emergency profile to the clinician and the patient sees it', () => {
+    expect(result.breakGlass.profile.bloodType).toBe('A+');
+    expect(result.breakGlass.drill).toBe(true);
+    expect(result.breakGlass.patientSaw).toMatchObject({ kind: 'break-glass', drill: true });
+  });
+
+  it('a research disclosure opens exactly one reading', () => {
+    expect(result.disclosure.opened.check.status).toBe('verified');
+    expect(result.disclosure.otherReadingsTried).toBeGreaterThan(0);
+    expect(result.disclosure.otherReadingsOpened).toBe(0);
+  });
+
+  it('describes the API in /openapi.json with the refusal codes', () => {
+    const paths = extra.openapi.paths as Record<string, Record<string, { 'x-error-codes': string[] }>>;
+    expect(Object.keys(paths)).toEqual(expect.arrayContaining(['/v1/query/records', '/v1/sessions', '/v1/emergency/release']));
+    expect(paths['/v1/query/records']!.post!['x-error-codes']).toEqual(expect.arrayContaining(['API_REPLAYED', 'API_EXPIRED', 'API_CONSENT_DENIED']));
+  });
+});
