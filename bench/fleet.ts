@@ -134,6 +134,11 @@ export async function runFleetBench(o: FleetBenchOptions = {}): Promise<FleetBen
     clearTimeout(timer);
     const run: FleetBenchRun = { link, backend, round, devices, acknowledged: report.totals.acknowledged, wallMs: report.wallMs, rate: Math.round((report.totals.acknowledged * 1000) / Math.max(1, report.wallMs)) };
     if (!warmup) runs.push(run);
+    if (run.acknowledged === 0) {
+      const states = new Map<string, number>();
+      for (const d of report.devices) states.set(`${d.state}/${d.lastLinkError ?? '-'}`, (states.get(`${d.state}/${d.lastLinkError ?? '-'}`) ?? 0) + 1);
+      say(`  no reading acknowledged: device states ${JSON.stringify(Object.fromEntries(states))}, simulated ${report.simulatedMs} ms`);
+    }
     say(`${warmup ? 'warm-up   ' : `round ${round + 1}/${rounds}`} ${link.padEnd(10)} ${backend.padEnd(5)} ${String(run.acknowledged).padStart(6)} readings in ${(run.wallMs / 1000).toFixed(2)} s → ${run.rate} /s`);
   }
 

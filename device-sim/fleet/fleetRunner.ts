@@ -212,6 +212,9 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
         for (const f of firmwares.slice(i, i + batch)) f.start();
         await waitForNetwork();
       }
+      // the retained ticket follows the subscription: give it a moment before simulated time starts
+      const until = performance.now() + 2000;
+      while (firmwares.some((f) => f.linkUp && f.state.kind === 'provisioned' && Object.keys(f.stats.ticketRefusals).length === 0) && performance.now() < until) await sleep(5);
     } else {
       const ramp = o.rampMs ?? Math.min(2000, 2 * firmwares.length);
       for (let i = 0; i < firmwares.length; i++) {
