@@ -187,7 +187,7 @@ export class DeviceFirmware {
   reboot(offMs = 500): void {
     if (this.stateValue.kind === 'off' || this.stateValue.kind === 'error') return;
     this.stats.reboots++;
-    this.powerDown('reboot', 'abrupt');
+    void this.powerDown('reboot', 'abrupt').catch(() => undefined);
     const gen = this.generation;
     this.o.scheduler.after(offMs, () => {
       if (gen === this.generation) this.boot();
