@@ -20,6 +20,7 @@ export const API_ERRORS = {
   API_ESCROW_INVALID: { status: 400, message: 'the emergency escrow does not open with the ward key' },
   API_ESCROW_NOT_FOUND: { status: 404, message: 'no emergency escrow for this patient' },
   API_NOT_EMERGENCY_CLINICIAN: { status: 403, message: 'the requester is not a registered emergency clinician' },
+  API_RECIPIENT_KEY_MISMATCH: { status: 400, message: 'the key to re-seal to is not the one the clinician registered on-chain' },
   API_BREAK_GLASS_CLOSED: { status: 403, message: 'no open break-glass window on-chain for this clinician and patient' },
 } as const;
 

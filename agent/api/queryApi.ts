@@ -189,7 +189,7 @@ export function registerQueryApi(app: FastifyInstance, o: QueryApiOptions): void
     return { patient, stored: true, access: { leafIndex: access.leafIndex } };
   });
 
-  docs.push({ method: 'post', url: '/v1/emergency/release', summary: 'an emergency clinician with an open break-glass window on-chain receives the escrowed profile and K re-sealed to its key', body: EMERGENCY_RELEASE_BODY, codes: ['API_BAD_SIGNATURE', 'API_EXPIRED', 'API_REPLAYED', 'API_RATE_LIMITED', 'API_NOT_EMERGENCY_CLINICIAN', 'API_BREAK_GLASS_CLOSED', 'API_ESCROW_NOT_FOUND', 'API_CHAIN_UNAVAILABLE'] });
+  docs.push({ method: 'post', url: '/v1/emergency/release', summary: 'an emergency clinician with an open break-glass window on-chain receives the escrowed profile and K re-sealed to its key', body: EMERGENCY_RELEASE_BODY, codes: ['API_BAD_SIGNATURE', 'API_EXPIRED', 'API_REPLAYED', 'API_RATE_LIMITED', 'API_NOT_EMERGENCY_CLINICIAN', 'API_RECIPIENT_KEY_MISMATCH', 'API_BREAK_GLASS_CLOSED', 'API_ESCROW_NOT_FOUND', 'API_CHAIN_UNAVAILABLE'] });
   app.post<{ Body: SignedRequest<MessageOf['EmergencyRelease']> }>('/v1/emergency/release', { schema: { body: EMERGENCY_RELEASE_BODY } }, async (req) => {
     const { guard, chain } = guardOf();
     const m = req.body.message;
@@ -197,6 +197,8 @@ export function registerQueryApi(app: FastifyInstance, o: QueryApiOptions): void
     const c = chain.contracts;
     const patient = m.patient.toLowerCase() as Address;
     if (!(await chainRead(() => c.hasRole(clinician, 'EmergencyClinician')))) throw new ApiError('API_NOT_EMERGENCY_CLINICIAN');
+    const registered = await chainRead(() => c.registration(clinician));
+    if (registered.pubKey.toLowerCase() !== m.recipientKey.toLowerCase()) throw new ApiError('API_RECIPIENT_KEY_MISMATCH');
     const until = await chainRead(() => c.emergencyAccessUntil(patient, clinician));
     if (until < nowSec()) throw new ApiError('API_BREAK_GLASS_CLOSED');
     const escrow = qs.escrow(patient);

@@ -322,7 +322,7 @@ interface DemoOptions {
 }
 
 /** `npm start`: the ward demo on embedded defaults, a live console and a summary; Ctrl-C stops cleanly. */
-async function runDemo(o: DemoOptions): Promise<void> {
+async function runDemo(o: DemoOptions, cmd: Command): Promise<void> {
   const say = (s: string): void => {
     if (!o.json) process.stdout.write(s + '\n');
   };
@@ -359,6 +359,10 @@ async function runDemo(o: DemoOptions): Promise<void> {
     say(`         log size ${r.logSize}, audit ${r.logAudit ? 'OK' : 'FAILED'}; ${summary.seconds} s  →  ${ok ? 'ALL CHECKS PASSED' : 'CHECKS FAILED'}`);
     if (o.json) printJson({ ok, ...summary });
     if (!ok) throw Object.assign(new Error('demo verification failed'), { code: 'DEMO_FAILED' });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'DEMO_INTERRUPTED') throw e;
+    say('stopped cleanly (agent, broker and chain closed; rerun to continue with the same data dir, --reset to start over)');
+    (cmd as Command & { exitCodeValue?: number }).exitCodeValue = 130;
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -372,5 +376,5 @@ export function registerDemoCommand(program: Command): void {
     .option('--reset', 'start from an empty data directory')
     .option('--readings <n>', 'readings per device', '12')
     .option('--json', 'print the summary as JSON')
-    .action((o: DemoOptions) => runDemo(o));
+    .action((o: DemoOptions, cmd: Command) => runDemo(o, cmd));
 }

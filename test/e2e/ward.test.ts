@@ -25,7 +25,8 @@ const extra: {
   openapi: Record<string, unknown>;
   accessLeaves: number;
   rateLimited: string | undefined;
-} = { independentlyVerified: 0, served: 0, tampered: [], unanchored: '', openapi: {}, accessLeaves: 0, rateLimited: undefined };
+  otherRefusals: Record<string, string | undefined>;
+} = { independentlyVerified: 0, served: 0, tampered: [], unanchored: '', openapi: {}, accessLeaves: 0, rateLimited: undefined, otherRefusals: {} };
 
 beforeAll(async () => {
   result = await runWardFlow({
@@ -63,6 +64,14 @@ beforeAll(async () => {
       extra.openapi = (await (await fetch(`${api}/openapi.json`)).json()) as Record<string, unknown>;
       extra.accessLeaves = (agent.core.db.prepare('SELECT COUNT(*) AS n FROM log_leaves WHERE kind = 2').get() as { n: number }).n;
       // rate limit: a burst beyond the bucket from one requester
+      const code = async (p: Promise<unknown>) => p.then(() => undefined, (e: { apiCode?: string }) => e.apiCode);
+      const k = new AgentClient(api, seededRng('others'));
+      extra.otherRefusals = {
+        releaseToNonEmergency: await code(k.call(wallets.clinician, '/v1/emergency/release', 'EmergencyRelease', { patient: wallets.patient.address, recipientKey: wallets.clinician.vitalsealPublicKey })),
+        releaseToOtherKey: await code(k.call(wallets.emergency, '/v1/emergency/release', 'EmergencyRelease', { patient: wallets.patient.address, recipientKey: wallets.stranger.vitalsealPublicKey })),
+        sessionByNonPatient: await code(k.call(wallets.clinician, '/v1/sessions', 'SessionRequest', { device: 'oxi-01', pk: wallets.clinician.vitalsealPublicKey, nbf: 1, exp: 2 })),
+        badSignature: await code(k.signed(wallets.clinician, 'RecordQuery', { patient: wallets.patient.address, device: '', fromLeaf: 0, limit: 1 }).then((r) => k.post('/v1/query/records', { ...r, message: { ...r.message, limit: 2 } }))),
+      };
       const c = new AgentClient(api, seededRng('burst'));
       const burst = await Promise.all(Array.from({ length: 60 }, () => c.signed(wallets.patient, 'RecordQuery', { patient: wallets.patient.address, device: '', fromLeaf: 0, limit: 1 })));
       const answers = await Promise.all(burst.map((b) => fetch(`${api}/v1/query/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) })));
@@ -96,6 +105,15 @@ describe('ward end to end (embedded chain, aedes, SQLite)', () => {
 
   it('refuses unregistered, unauthorized, replayed, expired and revoked requests with their codes', () => {
     expect(result.refusals).toEqual(EXPECTED_REFUSALS);
+  });
+
+  it('refuses emergency releases, sessions and forged requests outside their rules', () => {
+    expect(extra.otherRefusals).toEqual({
+      releaseToNonEmergency: 'API_NOT_EMERGENCY_CLINICIAN',
+      releaseToOtherKey: 'API_RECIPIENT_KEY_MISMATCH',
+      sessionByNonPatient: 'API_NOT_PATIENT',
+      badSignature: 'API_BAD_SIGNATURE',
+    });
   });
 
   it('rate-limits a requester with a stable code', () => {
