@@ -17,7 +17,7 @@ import { parseAgentConfig } from '../../agent/config.ts';
 import { devPrivateKey } from '../../chain/devKeys.ts';
 import type { ChainContracts, RoleName } from '../../chain/contracts.ts';
 import { createHpke } from '../../protocol/hpke/index.ts';
-import { fromHex } from '../../protocol/bytes.ts';
+import { verifyTicket, type Ticket } from '../../protocol/ticket/index.ts';
 import { sealReading, type Reading } from '../../protocol/envelope/index.ts';
 import { seededRng, type Rng } from '../../protocol/rng.ts';
 import { PROFILES, ScenarioTimeline, type ProfileName } from '../../device-sim/profiles/index.ts';
@@ -187,20 +187,21 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
       const { secret } = agent.core.provisionDevice(d.dev);
       const c = await mqtt.connectAsync(mqttUrl, { clientId: d.dev, username: d.dev, password: secret, protocolVersion: 4, reconnectPeriod: 0 });
       mqttClients.push(c);
+      // the device takes the patient's session key from its retained ticket, checked against the pinned ward authority key
+      const ticket = await retainedTicket(c, d.dev, sessions.get(d.dev)!, agent.ward.authorityPublicKey);
       const base = agent.core.store.getDevice(d.dev)?.maxSeq ?? 0;
-      const kid = sessions.get(d.dev)!;
-      const s = patient.sessions.find((x) => x.kid === kid)!;
+      const kid = Buffer.from(ticket.kid).toString('hex');
       const publishes: Array<Promise<unknown>> = [];
       for (let i = 0; i < o.readingsPerDevice; i++) {
         const ts = runStart - (o.readingsPerDevice - i) * 1000;
         const reading = gen.next(ts);
         const seq = base + 1 + i;
-        const env = sealReading({ reading, header: { dev: d.dev, seq, ts, st: reading.st }, recipient: { publicKey: fromHex(s.pk), kid: fromHex(kid) }, hpke, rng });
+        const env = sealReading({ reading, header: { dev: d.dev, seq, ts, st: reading.st }, recipient: { publicKey: ticket.pk, kid: ticket.kid }, hpke, rng });
         publishes.push(c.publishAsync(`vs/v1/${d.dev}/r`, Buffer.from(env), { qos: 1 }));
         sent.push({ device: d.dev, seq, kid, reading });
       }
       await Promise.all(publishes);
-      say(`device   ${d.dev.padEnd(8)} ${profile.title.padEnd(22)} ${o.readingsPerDevice} sealed ${profile.st} readings, PUBACKed after commit`);
+      say(`device   ${d.dev.padEnd(8)} ${profile.title.padEnd(22)} ticket verified (pinned ward key), ${o.readingsPerDevice} sealed ${profile.st} readings, PUBACKed after commit`);
     }
     checkAbort();
 
@@ -289,6 +290,25 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     for (const c of mqttClients) await c.endAsync().catch(() => undefined);
     await agent.stop();
   }
+}
+
+/** A device's view: waits for its retained ticket of session `kid` and verifies it with the pinned authority key. */
+async function retainedTicket(c: MqttClient, dev: string, kid: string, authorityPublicKey: Uint8Array): Promise<Ticket> {
+  const topic = `vs/v1/${dev}/ticket`;
+  const got = new Promise<Ticket>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ticket for ${dev}`)), 10_000);
+    const onMessage = (t: string, payload: Buffer): void => {
+      if (t !== topic) return;
+      const ticket = verifyTicket(new Uint8Array(payload), { authorityPublicKey, deviceId: dev, clock: { now: () => Date.now() } });
+      if (Buffer.from(ticket.kid).toString('hex') !== kid) return;
+      clearTimeout(timer);
+      c.off('message', onMessage);
+      resolve(ticket);
+    };
+    c.on('message', onMessage);
+  });
+  await c.subscribeAsync(topic, { qos: 1 });
+  return got;
 }
 
 /** Plaintexts the clinician must have decrypted exactly: one check per sent reading. */
