@@ -38,7 +38,15 @@ export interface RecordCheck {
 /** On-chain roots by (logId, treeSize), read from the Ledger's Anchored events (never from the agent). */
 export class AnchoredRoots {
   private readonly cache = new Map<string, Promise<{ root: string; blockNumber: number } | undefined>>();
+  private readonly agents = new Map<string, Promise<boolean>>();
   constructor(private readonly contracts: ChainContracts, private readonly fromBlock: number) {}
+
+  /** True if the Registrar binds `logId` to an active agent (only that agent can anchor it on the Ledger). */
+  isWardLog(logId: Hex): Promise<boolean> {
+    let p = this.agents.get(logId);
+    if (!p) this.agents.set(logId, (p = this.contracts.activeAgentOf(logId).then((a) => !/^0x0{40}$/i.test(a))));
+    return p;
+  }
 
   rootAt(logId: Hex, treeSize: number): Promise<{ root: string; blockNumber: number } | undefined> {
     const key = `${logId}/${treeSize}`;
@@ -64,6 +72,7 @@ export async function verifyServedRecord(r: ServedRecord, roots: AnchoredRoots, 
   if (toHex(sha256(env)) !== r.recordId.toLowerCase()) return { status: 'tampered', detail: 'envelope does not hash to its record id' };
   if (!r.anchor) return { status: 'unanchored', detail: 'no anchored tree head covers this record yet' };
   if (r.anchor.chainId !== expect.chainId || r.anchor.ledger.toLowerCase() !== expect.ledger.toLowerCase()) return { status: 'foreign', detail: 'anchor on another chain or ledger' };
+  if (!(await roots.isWardLog(r.anchor.logId))) return { status: 'foreign', detail: 'the log is not bound to a registered agent on-chain' };
   if (r.anchor.treeSize !== r.treeSize) return { status: 'tampered', detail: 'proof is not for the anchored tree size' };
   const onChain = await roots.rootAt(r.anchor.logId, r.anchor.treeSize);
   if (!onChain) return { status: 'unanchored', detail: `no Anchored event for tree size ${r.anchor.treeSize} on-chain` };

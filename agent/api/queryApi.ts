@@ -71,6 +71,11 @@ export function registerQueryApi(app: FastifyInstance, o: QueryApiOptions): void
   const qs = new QueryStore(core.db);
   const nonces = new NonceStore(core.db);
   const limiter = new TokenBuckets({ burst: o.rate?.burst ?? 30, perSecond: o.rate?.perSecond ?? 10 }, core.clock);
+  // before any signature is checked: a coarser bucket per client address, so floods of forged requests stay cheap
+  const perIp = new TokenBuckets({ burst: (o.rate?.burst ?? 30) * 4, perSecond: (o.rate?.perSecond ?? 10) * 4 }, core.clock);
+  app.addHook('onRequest', async (req) => {
+    if (req.method === 'POST' && req.url.startsWith('/v1/') && !perIp.take(req.ip)) throw new ApiError('API_RATE_LIMITED');
+  });
   const maxSessionSec = o.maxSessionSec ?? 7 * 86_400;
   const nowSec = (): number => Math.floor(core.clock.now() / 1000);
   const docs: RouteDoc[] = [];
@@ -153,7 +158,7 @@ export function registerQueryApi(app: FastifyInstance, o: QueryApiOptions): void
     const m = req.body.message;
     const patient = await checkSignedRequest(guard, 'SessionEnd', req.body);
     const kid = fromHex(m.kid.slice(2));
-    const stored = core.store.listTickets().find((t) => t.device === m.device && toHex(t.kid) === toHex(kid));
+    const stored = qs.ticket(m.device, kid);
     if (!stored || stored.patient !== patient) throw new ApiError('API_SESSION_NOT_FOUND');
     const t = decodeTicket(stored.ticket);
     const exp = Math.max(t.nbf + 1, nowSec());

@@ -38,9 +38,9 @@ export class QueryStore {
     }));
   }
 
-  ticket(device: string, kid: Uint8Array): { patient: string; nbf: number; exp: number } | undefined {
+  ticket(device: string, kid: Uint8Array): { patient: string; nbf: number; exp: number; ticket: Uint8Array } | undefined {
     const r = this.s.ticket.get(device, kid);
-    return r ? { patient: r.patient, nbf: r.nbf, exp: r.exp } : undefined;
+    return r ? { patient: r.patient, nbf: r.nbf, exp: r.exp, ticket: new Uint8Array(r.ticket) } : undefined;
   }
 
   putEscrow(patient: string, profile: Uint8Array, enc: Uint8Array, sealed: Uint8Array, at: number): void {

@@ -117,6 +117,12 @@ describe('vitalseal wallet / records / research', () => {
     writeFileSync(f('disc2.json'), JSON.stringify(forged));
     expect((await cli('research', 'open', f('disc2.json'), '--wallet', f('r.json'))).code).toBe(4);
 
+    // ending the session supersedes the ticket with one that expires now
+    expect((await cli('wallet', 'session', 'end', '--device', 'dev-x', '--wallet', f('p.json'))).code).toBe(0);
+    const t = agent.core.store.listTickets().find((x) => Buffer.from(x.kid).toString('hex') === kid)!;
+    expect(t.exp).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+    expect((await cli('wallet', 'session', 'end', '--device', 'dev-x', '--kid', '00'.repeat(16), '--wallet', f('p.json'))).code).toBe(3);
+
     // a wrong passphrase is refused with its code
     process.env['VITALSEAL_PASSPHRASE'] = 'wrong';
     const bad = await cli('wallet', 'show', '--wallet', f('p.json'));
