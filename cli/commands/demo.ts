@@ -44,7 +44,7 @@ export interface WardFlowOptions {
   rng?: Rng;
   /** Wallet files' scrypt cost (default: the wallet default). */
   scryptN?: number;
-  logLevel?: 'silent' | 'warn' | 'info';
+  logLevel?: 'silent' | 'error' | 'warn' | 'info';
   /** Aborted on Ctrl-C: the flow stops at the next step and cleans up. */
   signal?: AbortSignal;
   /** Runs after the last step while the agent and the chain are still up (tests add their own checks here). */
@@ -122,7 +122,7 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
   mkdirSync(walletDir, { recursive: true });
 
   const agent: RunningAgent = await startAgent(
-    parseAgentConfig({ dataDir: agentDir, mqtt: { port: 0 }, http: { port: 0 }, logLevel: o.logLevel ?? 'warn', chain: { mode: 'embedded', intervalMs: 250, maxLeaves: 200 } }),
+    parseAgentConfig({ dataDir: agentDir, mqtt: { port: 0 }, http: { port: 0 }, logLevel: o.logLevel ?? 'error', chain: { mode: 'embedded', intervalMs: 250, maxLeaves: 200 } }),
     { defaultMetrics: false, rng },
   );
   const mqttClients: MqttClient[] = [];
