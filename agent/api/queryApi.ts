@@ -11,7 +11,7 @@ import type { Rng } from '../../protocol/rng.ts';
 import type { ChainContracts } from '../../chain/contracts.ts';
 import { SCOPE_ALL, scopeSensor, scopeSession } from '../../chain/scope.ts';
 import type { AgentCore } from '../core.ts';
-import { encodeAccessEvent, type AccessEvent } from './accessEvent.ts';
+import { decodeAccessEvent, encodeAccessEvent, type AccessEvent } from './accessEvent.ts';
 import { ApiError } from './apiError.ts';
 import { ESCROW_INFO, RELEASE_INFO, escrowAad, isDrillReason, releaseAad } from './escrowFormat.ts';
 import { NonceStore } from './nonceStore.ts';
@@ -21,6 +21,7 @@ import { TokenBuckets } from './tokenBucket.ts';
 import { apiDomain, type MessageOf, type SignedRequest } from './typedData.ts';
 import type { WardKeys } from './wardKeys.ts';
 import {
+  ACCESS_QUERY_BODY,
   EMERGENCY_RELEASE_BODY,
   ESCROW_UPLOAD_BODY,
   RECORD_QUERY_BODY,
@@ -228,6 +229,36 @@ export function registerQueryApi(app: FastifyInstance, o: QueryApiOptions): void
       sealedKey: Buffer.from(resealed.ciphertext).toString('base64'),
       access: { leafIndex: access.leafIndex },
     };
+  });
+
+  // ------------------------------------------------------------ access events (the paper's Summary, provable)
+  docs.push({ method: 'post', url: '/v1/access', summary: 'a patient reads the access events about itself (kind-2 leaves) with inclusion proofs and anchor references', body: ACCESS_QUERY_BODY, codes: ['API_BAD_SIGNATURE', 'API_EXPIRED', 'API_REPLAYED', 'API_RATE_LIMITED', 'API_NOT_PATIENT', 'API_CHAIN_UNAVAILABLE'] });
+  app.post<{ Body: SignedRequest<MessageOf['AccessQuery']> }>('/v1/access', { schema: { body: ACCESS_QUERY_BODY } }, async (req) => {
+    const { guard, chain } = guardOf();
+    const m = req.body.message;
+    const patient = await checkSignedRequest(guard, 'AccessQuery', req.body);
+    if (!(await chainRead(() => chain.contracts.hasRole(patient, 'Patient')))) throw new ApiError('API_NOT_PATIENT');
+    const scanned = qs.accessEvents(m.fromLeaf, 5000);
+    const events = [];
+    let next = m.fromLeaf;
+    for (const row of scanned) {
+      next = row.leafIndex + 1;
+      const event = decodeAccessEvent(row.body);
+      if (!event || (event['patient'] !== patient && event['requester'] !== patient)) continue;
+      const anchor = core.anchorFor ? ((await core.anchorFor(row.leafIndex)) as { treeSize: number } | undefined) : undefined;
+      const size = anchor?.treeSize ?? core.ingestor.log.size;
+      events.push({
+        leafIndex: row.leafIndex,
+        at: row.at,
+        event,
+        body: Buffer.from(row.body).toString('base64'),
+        treeSize: size,
+        inclusionProof: core.ingestor.log.inclusionProof(row.leafIndex, size).map(toHex),
+        anchor: anchor ?? null,
+      });
+      if (events.length >= m.limit) break;
+    }
+    return { patient, events, nextFromLeaf: next };
   });
 
   docs.push({ method: 'get', url: '/openapi.json', summary: 'this description', codes: [] });

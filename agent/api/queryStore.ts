@@ -21,6 +21,7 @@ export class QueryStore {
         'SELECT r.record_id, r.leaf_idx, r.device, r.seq, r.st, r.kid FROM records r JOIN tickets t ON t.device = r.device AND t.kid = r.kid WHERE t.patient = ? AND r.device = ? AND r.leaf_idx >= ? ORDER BY r.leaf_idx LIMIT ?',
       ),
       ticket: db.prepare<[string, Uint8Array], { patient: string; nbf: number; exp: number; ticket: Buffer }>('SELECT patient, nbf, exp, ticket FROM tickets WHERE device = ? AND kid = ?'),
+      access: db.prepare<[number, number], { leaf_idx: number; at: number; body: Buffer }>('SELECT leaf_idx, at, body FROM access_events WHERE leaf_idx >= ? ORDER BY leaf_idx LIMIT ?'),
       putEscrow: db.prepare('INSERT OR REPLACE INTO emergency_escrow(patient, profile, sealed_enc, sealed_key, uploaded_at) VALUES (@patient, @profile, @enc, @sealed, @at)'),
       escrow: db.prepare<[string], { profile: Buffer; sealed_enc: Buffer; sealed_key: Buffer }>('SELECT profile, sealed_enc, sealed_key FROM emergency_escrow WHERE patient = ?'),
     };
@@ -41,6 +42,11 @@ export class QueryStore {
   ticket(device: string, kid: Uint8Array): { patient: string; nbf: number; exp: number; ticket: Uint8Array } | undefined {
     const r = this.s.ticket.get(device, kid);
     return r ? { patient: r.patient, nbf: r.nbf, exp: r.exp, ticket: new Uint8Array(r.ticket) } : undefined;
+  }
+
+  /** Access events from leaf `fromLeaf` on (the caller filters by patient). */
+  accessEvents(fromLeaf: number, scan: number): Array<{ leafIndex: number; at: number; body: Uint8Array }> {
+    return this.s.access.all(fromLeaf, scan).map((r) => ({ leafIndex: r.leaf_idx, at: r.at, body: new Uint8Array(r.body) }));
   }
 
   putEscrow(patient: string, profile: Uint8Array, enc: Uint8Array, sealed: Uint8Array, at: number): void {

@@ -35,6 +35,8 @@ export const ESCROW_UPLOAD_BODY = signed({ profileHash: BYTES32, escrowHash: BYT
 });
 export const EMERGENCY_RELEASE_BODY = signed({ patient: ADDRESS, recipientKey: BYTES32 }, ['patient', 'recipientKey']);
 
+export const ACCESS_QUERY_BODY = signed({ fromLeaf: uint, limit: { type: 'integer', minimum: 1, maximum: 500 } }, ['fromLeaf', 'limit']);
+
 export const ERROR_RESPONSE = {
   type: 'object',
   properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } },

@@ -37,6 +37,8 @@ export const API_TYPES = {
   EscrowUpload: [...common, { name: 'profileHash', type: 'bytes32' }, { name: 'escrowHash', type: 'bytes32' }],
   /** An emergency clinician asks for the escrowed profile key, re-sealed to `recipientKey` (X25519). */
   EmergencyRelease: [...common, { name: 'patient', type: 'address' }, { name: 'recipientKey', type: 'bytes32' }],
+  /** A patient reads the access events about itself (served queries, sessions, releases). */
+  AccessQuery: [...common, { name: 'fromLeaf', type: 'uint64' }, { name: 'limit', type: 'uint32' }],
   /** A patient's disclosure of one reading's AEAD key to a researcher. */
   Disclosure: [
     { name: 'patient', type: 'address' },
@@ -78,6 +80,10 @@ export interface EmergencyReleaseMessage extends RequestCommon {
   patient: Address;
   recipientKey: Hex;
 }
+export interface AccessQueryMessage extends RequestCommon {
+  fromLeaf: number;
+  limit: number;
+}
 export interface DisclosureMessage {
   patient: Address;
   recordId: Hex;
@@ -91,6 +97,7 @@ export interface MessageOf {
   SessionEnd: SessionEndMessage;
   EscrowUpload: EscrowUploadMessage;
   EmergencyRelease: EmergencyReleaseMessage;
+  AccessQuery: AccessQueryMessage;
   Disclosure: DisclosureMessage;
 }
 

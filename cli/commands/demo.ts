@@ -32,7 +32,8 @@ import { verifyAndDecrypt, toRows, toTable, type ReadRecord } from '../../wallet
 import { breakGlassAndRelease, initEmergency, type EmergencyProfile } from '../../wallet/emergency.ts';
 import { patientEvents, describeEvent, type PatientEvent } from '../../wallet/chainEvents.ts';
 import { createDisclosure, openDisclosure, tryDisclosureOn, type OpenedDisclosure } from '../../wallet/disclosure.ts';
-import { envelopeOf, type ServedRecord } from '../../wallet/verifyRecords.ts';
+import { AnchoredRoots, envelopeOf, type ServedRecord } from '../../wallet/verifyRecords.ts';
+import { fetchAccessEvents } from '../../wallet/accessEvents.ts';
 import { WalletError } from '../../wallet/errors.ts';
 
 export interface WardFlowOptions {
@@ -77,6 +78,8 @@ export interface WardFlowResult {
   breakGlass: { profile: EmergencyProfile; drill: boolean; until: number; blockNumber: number; patientSaw: PatientEvent | undefined };
   disclosure: { opened: OpenedDisclosure; recordId: string; otherReadingsOpened: number; otherReadingsTried: number };
   watch: PatientEvent[];
+  /** Access events about the patient (this run), as the patient fetched and verified them. */
+  accessLog: Array<{ kind: string; requester: string | undefined; clinician: string | undefined; drill: boolean | undefined; status: string }>;
   logSize: number;
   logAudit: boolean;
 }
@@ -133,6 +136,7 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     const api = `http://127.0.0.1:${agent.httpAddress.port}`;
     const mqttUrl = `mqtt://127.0.0.1:${agent.mqttAddress!.port}`;
     const startBlock = Number(await anchoring.contracts.clients.publicClient.getBlockNumber());
+    const startLogSize = agent.core.ingestor.log.size;
     say(`chain    embedded anvil ${link.rpcUrl}  chain id ${link.deployment.chainId}  block ${startBlock}`);
     say(`         Registrar ${link.deployment.registrar}  Consent ${link.deployment.consent}  Ledger ${link.deployment.ledger}`);
     say(`agent    MQTT ${mqttUrl}  HTTP ${api}  log ${anchoring.logId.slice(0, 18)}…  size ${agent.core.ingestor.log.size}`);
@@ -268,6 +272,13 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     say(`\nresearch patient discloses one reading's AEAD key + nonce (signed, not the session key): ${opened.reading.st} ${opened.reading.v.join(' ')} ${opened.reading.u}, proof ${opened.check.status}`);
     say(`         the same disclosure opens ${otherOpened} of the ${others.length} other readings of that session`);
 
+    await anchoring.service.waitForAnchored(agent.core.ingestor.log.size, 20_000);
+    const roots = new AnchoredRoots(pc, link.deployment.deployBlock);
+    const accessLog = await fetchAccessEvents(patient, patientApi, roots, { fromLeaf: startLogSize });
+    const kinds = accessLog.reduce<Record<string, number>>((a, e) => ({ ...a, [String(e.event['t'])]: (a[String(e.event['t'])] ?? 0) + 1 }), {});
+    const accessVerified = accessLog.filter((e) => e.check.status === 'verified').length;
+    say(`\naccess log (kind-2 leaves about the patient, this run): ${Object.entries(kinds).map(([k, n]) => `${k} ×${n}`).join(', ')}; ${accessVerified}/${accessLog.length} proofs verified on-chain`);
+
     const watch = await patientEvents(pc, patient.address, startBlock);
     say(`\npatient watch (chain events since block ${startBlock}):`);
     for (const e of watch.slice(-8)) say(`  ${describeEvent(e)}`);
@@ -283,6 +294,7 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
       breakGlass: { profile: bg.profile, drill: bg.drill, until: bg.until, blockNumber: bg.blockNumber, patientSaw },
       disclosure: { opened, recordId: target.recordId, otherReadingsOpened: otherOpened, otherReadingsTried: others.length },
       watch,
+      accessLog: accessLog.map((e) => ({ kind: String(e.event['t']), requester: e.event['requester'] as string | undefined, clinician: e.event['clinician'] as string | undefined, drill: e.event['drill'] as boolean | undefined, status: e.check.status })),
       logSize: agent.core.ingestor.log.size,
       logAudit: audit.ok,
     };
@@ -372,7 +384,7 @@ async function runDemo(o: DemoOptions, cmd: Command): Promise<void> {
     };
     const ok =
       cmp.matched === r.sent.length && verified === r.clinicianRead.length && JSON.stringify(r.refusals) === JSON.stringify(EXPECTED_REFUSALS) &&
-      r.breakGlass.patientSaw !== undefined && r.disclosure.opened.check.status === 'verified' && r.disclosure.otherReadingsOpened === 0 && r.logAudit;
+      r.accessLog.every((e) => e.status === 'verified') && r.breakGlass.patientSaw !== undefined && r.disclosure.opened.check.status === 'verified' && r.disclosure.otherReadingsOpened === 0 && r.logAudit;
     say(`\nsummary  ${r.sent.length} readings from ${new Set(r.sent.map((s) => s.device)).size} devices; clinician decrypted ${cmp.matched} exactly, ${verified} proofs verified against ${r.anchors.length} on-chain anchors`);
     say(`         refused: ${Object.entries(r.refusals).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     say(`         break-glass drill seen by the patient: ${summary.breakGlass.patientSawIt}; disclosure opened 1 reading (${summary.disclosure.proof}), 0/${r.disclosure.otherReadingsTried} others: ${r.disclosure.otherReadingsOpened === 0}`);

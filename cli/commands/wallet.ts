@@ -21,6 +21,8 @@ import { currentGrants, describeEvent, patientEvents, watchPatient } from '../..
 import { breakGlassAndRelease, initEmergency, type EmergencyProfile } from '../../wallet/emergency.ts';
 import { createDisclosure } from '../../wallet/disclosure.ts';
 import { fetchRecords } from '../../wallet/fetchRecords.ts';
+import { fetchAccessEvents } from '../../wallet/accessEvents.ts';
+import { AnchoredRoots } from '../../wallet/verifyRecords.ts';
 import { EXIT, printError, printJson, UsageError } from '../output.ts';
 
 /** Flags every wallet / records / research command shares. */
@@ -293,6 +295,20 @@ export function registerWalletCommands(program: Command): void {
       const d = await createDisclosure(w, rec, { domain: (await client.ward()).chain!.domain, hpke, nowSec: nowSec() });
       writeFileSync(o.out, JSON.stringify(d, null, 2) + '\n', { mode: 0o600 });
       out(o.json, `disclosure of record ${rec.recordId} (${d.scope}) written to ${o.out}`, { recordId: rec.recordId, scope: d.scope, file: o.out });
+    }));
+
+  wallet
+    .command('access')
+    .description("patient: who accessed what — the agent's access events about you (served queries, sessions, emergency releases), each proof checked on-chain")
+    .option('--from-leaf <n>', 'first log leaf', '0')
+    .action(action(async (_o: unknown, cmd: Command) => {
+      const o = g<{ fromLeaf: string }>(cmd);
+      const w = openWallet(o);
+      const link = linkOf(o);
+      const evs = await fetchAccessEvents(w, new AgentClient(o.agent, rng), new AnchoredRoots(contractsFor(w, link), link.deployment.deployBlock), { fromLeaf: Number(o.fromLeaf) });
+      const lines = evs.map((e) => `leaf ${e.leafIndex}  ${new Date(e.at).toISOString()}  ${String(e.event['t']).padEnd(17)} ${String(e.event['requester'] ?? e.event['clinician'] ?? '')}${e.event['drill'] ? ' (drill)' : ''}  ${e.check.status}`);
+      out(o.json, lines.join('\n') || '(no access events)', evs);
+      if (evs.some((e) => e.check.status !== 'verified' && e.check.status !== 'unanchored')) setExit(cmd, EXIT.VERIFICATION_FAILED);
     }));
 
   wallet

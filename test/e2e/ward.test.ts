@@ -131,6 +131,14 @@ describe('ward end to end (embedded chain, aedes, SQLite)', () => {
     expect(result.breakGlass.patientSaw).toMatchObject({ kind: 'break-glass', drill: true });
   });
 
+  it('the patient reads its access log (queries, sessions, the drill release) with proofs verified on-chain', () => {
+    const kinds = new Set(result.accessLog.map((e) => e.kind));
+    expect(kinds).toEqual(new Set(['session', 'query', 'escrow', 'emergency-release']));
+    expect(result.accessLog.some((e) => e.kind === 'query' && e.requester === result.accounts['clinician'])).toBe(true);
+    expect(result.accessLog.find((e) => e.kind === 'emergency-release')).toMatchObject({ clinician: result.accounts['emergency'], drill: true });
+    expect(result.accessLog.every((e) => e.status === 'verified')).toBe(true);
+  });
+
   it('a research disclosure opens exactly one reading', () => {
     expect(result.disclosure.opened.check.status).toBe('verified');
     expect(result.disclosure.otherReadingsTried).toBeGreaterThan(0);

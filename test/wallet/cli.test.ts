@@ -117,6 +117,12 @@ describe('vitalseal wallet / records / research', () => {
     writeFileSync(f('disc2.json'), JSON.stringify(forged));
     expect((await cli('research', 'open', f('disc2.json'), '--wallet', f('r.json'))).code).toBe(4);
 
+    await agent.anchoring!.service.waitForAnchored(agent.core.ingestor.log.size, 20_000);
+    const acc = await cli('wallet', 'access', '--wallet', f('p.json'));
+    expect(acc.code).toBe(0);
+    expect(acc.out).toMatch(/query .*verified/);
+    expect(acc.out).toMatch(/emergency-release .*\(drill\)/);
+
     // ending the session supersedes the ticket with one that expires now
     expect((await cli('wallet', 'session', 'end', '--device', 'dev-x', '--wallet', f('p.json'))).code).toBe(0);
     const t = agent.core.store.listTickets().find((x) => Buffer.from(x.kid).toString('hex') === kid)!;
