@@ -13,19 +13,32 @@ import { readKeyFile } from '../chain/keyFile.ts';
 import { Gauge, Counter } from 'prom-client';
 import type { AgentCore } from './core.ts';
 import type { AgentConfig } from './config.ts';
+import { decodeAccessEvent } from './api/accessEvent.ts';
 
 /** On-chain patientRef of a ticket's patient pseudonym: the bytes32 itself if it is one, else SHA-256(utf8). */
 export function patientRefOf(patient: string): Hex {
   return /^0x[0-9a-fA-F]{64}$/.test(patient) ? (patient.toLowerCase() as Hex) : viemSha256(toBytes(patient));
 }
 
-/** The agent's log as the anchor service sees it: committed leaves + the patients they touch. */
+/**
+ * The agent's log as the anchor service sees it: committed leaves + the patients they touch —
+ * those of the records (through their tickets) and those named by access events (queries of
+ * their data, sessions, emergency releases), so each patient's Updated event covers both.
+ */
 export function agentLogView(core: AgentCore): LogView {
+  const accessBodies = core.db.prepare<[number, number], { body: Buffer }>('SELECT body FROM access_events WHERE leaf_idx >= ? AND leaf_idx < ?');
   return {
     size: () => core.ingestor.log.size,
     root: (size) => core.ingestor.log.root(size),
     consistencyProof: (a, b) => core.ingestor.log.consistencyProof(a, b),
-    patientRefsBetween: (a, b) => core.store.patientsBetween(a, b).map(patientRefOf),
+    patientRefsBetween: (a, b) => {
+      const patients = new Set(core.store.patientsBetween(a, b));
+      for (const r of accessBodies.all(a, b)) {
+        const p = decodeAccessEvent(new Uint8Array(r.body))?.['patient'];
+        if (typeof p === 'string') patients.add(p);
+      }
+      return [...patients].map(patientRefOf);
+    },
   };
 }
 

@@ -48,7 +48,7 @@ export async function currentGrants(c: ChainContracts, patient: Address, fromBlo
 export function describeEvent(e: PatientEvent): string {
   switch (e.kind) {
     case 'updated':
-      return `block ${e.block}  records anchored: log ${e.logId.slice(0, 10)}… size ${e.treeSize}`;
+      return `block ${e.block}  your data anchored (records or accesses): log ${e.logId.slice(0, 10)}… size ${e.treeSize}`;
     case 'granted':
       return `block ${e.block}  consent granted to ${e.grantee} scope ${e.scope.slice(0, 12)}… until ${new Date(e.notAfter * 1000).toISOString()}`;
     case 'revoked':

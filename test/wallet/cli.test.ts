@@ -104,7 +104,7 @@ describe('vitalseal wallet / records / research', () => {
     expect(JSON.parse(bg.out)).toMatchObject({ drill: true, profile: { bloodType: 'AB-' } });
     const watch = await cli('wallet', 'watch', '--once', '--wallet', f('p.json'));
     expect(watch.out).toContain('BREAK-GLASS (drill)');
-    expect(watch.out).toContain('records anchored');
+    expect(watch.out).toContain('your data anchored');
 
     // research disclosure of one reading
     const recId = (JSON.parse(readFileSync(f('recs.json'), 'utf8')) as { records: Array<{ recordId: string }> }).records[1]!.recordId;
