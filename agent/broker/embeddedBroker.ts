@@ -1,11 +1,10 @@
 import { Aedes, type Client, type AuthenticateError, type PublishPacket } from 'aedes';
 import { createServer, type Server, type Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import type { AgentStore } from '../store/agentStore.ts';
 import type { Clock } from '../../protocol/rng.ts';
-import { PacketSizeGuard } from './packetSizeGuard.ts';
+import { PacketSizeScanner } from './packetSizeGuard.ts';
 import { isValidDeviceId, parseTopic, ticketTopic } from './topics.ts';
 
 export interface BrokerEvents {
@@ -97,21 +96,30 @@ export class EmbeddedBroker {
     return { host: addr.address, port: addr.port };
   }
 
-  /** socket → size guard → aedes; aedes → socket. A packet over the limit closes the connection. */
+  /**
+   * The socket goes straight to aedes; each chunk passes the size scanner just before aedes'
+   * parser (its `_parser.parse`, stable since aedes 0.x) so an oversize packet closes the
+   * connection before anything is buffered — without a stream layer per connection.
+   */
   private handleSocket(socket: Socket): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     socket.setNoDelay(true);
-    const guard = new PacketSizeGuard(this.o.maxPacketBytes);
-    guard.once('error', (err) => {
-      const code = (err as { code?: string }).code;
-      if (code === 'MQTT_PACKET_TOO_LARGE' || code === 'MQTT_MALFORMED') this.o.logger.warn({ code }, 'mqtt connection closed: packet too large or malformed');
-      socket.destroy();
-    });
     socket.on('error', () => socket.destroy());
-    socket.pipe(guard);
-    const stream = Duplex.from({ readable: guard, writable: socket });
-    this.aedes.handle(stream);
+    const client = this.aedes.handle(socket) as unknown as { _parser?: { parse(buf: Buffer): number } };
+    const parser = client._parser;
+    if (!parser) throw new Error('aedes client has no parser: PacketSizeScanner cannot be installed');
+    const scanner = new PacketSizeScanner(this.o.maxPacketBytes);
+    const parse = parser.parse.bind(parser);
+    parser.parse = (buf: Buffer): number => {
+      const problem = scanner.scan(buf);
+      if (problem) {
+        this.o.logger.warn({ code: problem }, 'mqtt connection closed: packet too large or malformed');
+        socket.destroy();
+        return 0;
+      }
+      return parse(buf);
+    };
   }
 
   private authenticate(

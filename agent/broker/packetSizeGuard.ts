@@ -1,22 +1,21 @@
-import { Transform, type TransformCallback } from 'node:stream';
-
 /**
  * Enforces a maximum MQTT packet size before the broker's parser buffers anything:
  * follows the fixed headers (MQTT 3.1.1 §2.2: type byte + 1–4 byte Remaining Length)
- * across chunks and errors the stream when a packet announces more than `maxBytes`.
+ * across chunks and reports a packet that announces more than `maxBytes`.
  * aedes' parser (mqtt-packet) would otherwise buffer up to 256 MiB per client.
+ * A plain scanner (no extra stream per connection): it runs on each chunk just before the
+ * parser sees it, so 10,000 connections cost no additional stream objects.
  */
-export class PacketSizeGuard extends Transform {
+export class PacketSizeScanner {
   private state: 'type' | 'length' | 'body' = 'type';
   private length = 0;
   private multiplier = 1;
   private bodyLeft = 0;
 
-  constructor(private readonly maxBytes: number) {
-    super();
-  }
+  constructor(private readonly maxBytes: number) {}
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  /** Scans a chunk; returns an error code when the stream must be closed, else undefined. */
+  scan(chunk: Uint8Array): 'MQTT_PACKET_TOO_LARGE' | 'MQTT_MALFORMED' | undefined {
     let i = 0;
     while (i < chunk.length) {
       if (this.state === 'body') {
@@ -36,18 +35,14 @@ export class PacketSizeGuard extends Transform {
       // Remaining Length: 7 bits per byte, continuation bit 0x80, at most 4 bytes
       this.length += (byte & 0x7f) * this.multiplier;
       this.multiplier *= 128;
-      if (this.length > this.maxBytes) {
-        cb(Object.assign(new Error(`MQTT packet exceeds ${this.maxBytes} bytes`), { code: 'MQTT_PACKET_TOO_LARGE' }));
-        return;
-      }
+      if (this.length > this.maxBytes) return 'MQTT_PACKET_TOO_LARGE';
       if ((byte & 0x80) === 0) {
         this.bodyLeft = this.length;
         this.state = this.length === 0 ? 'type' : 'body';
       } else if (this.multiplier > 128 ** 4) {
-        cb(Object.assign(new Error('malformed MQTT remaining length'), { code: 'MQTT_MALFORMED' }));
-        return;
+        return 'MQTT_MALFORMED';
       }
     }
-    cb(null, chunk);
+    return undefined;
   }
 }
