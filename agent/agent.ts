@@ -51,6 +51,7 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
     maxEnvelopeBytes: config.ingest.maxEnvelopeBytes,
     maxFutureSkewMs: config.ingest.maxFutureSkewMs,
     quarantineMaxRows: config.ingest.quarantineMaxRows,
+    synchronous: config.ingest.synchronous,
     authorityPublicKey: deps.authorityPublicKey,
     ...(deps.extraMigrations ? { extraMigrations: deps.extraMigrations } : {}),
     ...(deps.defaultMetrics !== undefined ? { defaultMetrics: deps.defaultMetrics } : {}),

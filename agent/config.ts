@@ -36,9 +36,16 @@ export const agentConfigSchema = z.object({
       maxEnvelopeBytes: z.number().int().min(256).max(1_048_576).default(4096),
       maxFutureSkewMs: z.number().int().nonnegative().default(300_000),
       quarantineMaxRows: z.number().int().positive().default(10_000),
+      /**
+       * SQLite `synchronous` in WAL mode. 'full' (default): every group commit is fsync'd before
+       * any acknowledgement, so acknowledged readings survive power loss. 'normal': commits reach
+       * the OS but are fsync'd only at checkpoints — acknowledged readings survive a crash or
+       * kill -9 of the agent, but not a power cut or kernel crash. Faster; a deliberate trade-off.
+       */
+      synchronous: z.enum(['full', 'normal']).default('full'),
     })
     .strict()
-    .default({ maxEnvelopeBytes: 4096, maxFutureSkewMs: 300_000, quarantineMaxRows: 10_000 }),
+    .default({ maxEnvelopeBytes: 4096, maxFutureSkewMs: 300_000, quarantineMaxRows: 10_000, synchronous: 'full' }),
   chain: z
     .object({
       mode: z.enum(['off', 'embedded', 'rpc']).default('off'),
@@ -77,6 +84,7 @@ export const ENV_KEYS: Record<string, string> = {
   VITALSEAL_HTTP_HOST: 'http.host',
   VITALSEAL_HTTP_PORT: 'http.port',
   VITALSEAL_LOG_LEVEL: 'logLevel',
+  VITALSEAL_SYNCHRONOUS: 'ingest.synchronous',
   VITALSEAL_CHAIN: 'chain.mode',
   VITALSEAL_RPC_URL: 'chain.rpcUrl',
   VITALSEAL_CHAIN_KEY_FILE: 'chain.keyFile',

@@ -22,6 +22,8 @@ export interface AgentCoreOptions {
   maxEnvelopeBytes: number;
   maxFutureSkewMs: number;
   quarantineMaxRows: number;
+  /** SQLite synchronous mode (see AgentConfig ingest.synchronous); default 'full'. */
+  synchronous?: 'full' | 'normal';
   /** Ward authority's Ed25519 key: when set, pushed tickets must carry its signature. */
   authorityPublicKey?: Uint8Array | undefined;
   extraMigrations?: readonly ExtraMigration[];
@@ -52,7 +54,7 @@ export class AgentCore {
     this.clock = o.clock;
     this.logger = o.logger;
     this.identity = loadOrCreateIdentity(o.dataDir);
-    this.db = openDatabase(join(o.dataDir, 'agent.sqlite'), [migrateAnchorTables, ...(o.extraMigrations ?? [])]);
+    this.db = openDatabase(join(o.dataDir, 'agent.sqlite'), [migrateAnchorTables, ...(o.extraMigrations ?? [])], o.synchronous ?? 'full');
     this.store = new AgentStore(this.db);
     this.store.setAllOffline();
     this.metrics = new AgentMetrics({ defaultMetrics: o.defaultMetrics ?? true });

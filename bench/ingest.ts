@@ -261,7 +261,7 @@ async function serve(kind: string, dataDir: string | undefined, stopBoundSeconds
     if (!dataDir) throw new Error('--serve agent needs --data-dir');
     const { startAgent } = await import('../agent/agent.ts');
     const { parseAgentConfig } = await import('../agent/config.ts');
-    const agent = await startAgent(parseAgentConfig({ dataDir, mqtt: { port: 0, maxConnections: 20_000 }, http: { port: 0 }, logLevel: 'silent' }), { defaultMetrics: false });
+    const agent = await startAgent(parseAgentConfig({ dataDir, mqtt: { port: 0, maxConnections: 20_000 }, http: { port: 0 }, logLevel: 'silent', ingest: { synchronous: process.env.VITALSEAL_SYNCHRONOUS === 'normal' ? 'normal' : 'full' } }), { defaultMetrics: false });
     port = agent.mqttAddress!.port;
     httpPort = agent.httpAddress.port;
     stop = () => agent.stop();
@@ -680,7 +680,7 @@ export function formatIngestBench(r: IngestBenchResult): string {
   const pad = (s: string | number, n: number): string => String(s).padStart(n);
   const lines = [
     `vitalseal ingest bench (${r.mode}) — ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, node ${m.node}, load ${m.loadavgStart.join('/')} → ${m.loadavgEnd.join('/')}`,
-    `data dir ${m.dataDir} (SQLite WAL, synchronous=FULL); brokers in child processes, clients in this one; loopback`,
+    `data dir ${m.dataDir} (SQLite WAL, synchronous=${process.env.VITALSEAL_SYNCHRONOUS === "normal" ? "NORMAL" : "FULL"}); brokers in child processes, clients in this one; loopback`,
     '',
     `durable ingest throughput, QoS 1, window ${r.throughput[0]?.window ?? '?'} in flight per publisher (median of ${r.throughput[0]?.runs.filter((x) => x.broker === 'agent').length ?? 0} runs)`,
     `  publishers  readings/run   agent (readings/s)   aedes, no store (readings/s)   ratio   target ≥ ${r.ratioTarget}`,

@@ -11,11 +11,11 @@ export type Db = Database.Database;
  * WAL + synchronous=FULL, so a COMMIT returns only after the WAL is fsync'd — a reading whose
  * PUBACK was sent survives power loss and kill -9.
  */
-export function openDatabase(file: string, extra: readonly ExtraMigration[] = []): Db {
+export function openDatabase(file: string, extra: readonly ExtraMigration[] = [], synchronous: 'full' | 'normal' = 'full'): Db {
   mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
