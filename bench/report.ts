@@ -143,6 +143,9 @@ export function formatReport(r: BenchResult): string {
             ['HTTP GET /v1/records/:id, sequential', fmtNum(q.http.totalMs), `p50 ${q.http.p50Ms} ms, p99 ${q.http.p99Ms} ms (${fmtNum(q.http.perSecond)}/s)`],
             ['HTTP, 8 requests in flight', fmtNum(q.httpConcurrent8.totalMs), `${fmtNum(q.httpConcurrent8.perSecond)}/s`],
             ['core.recordWithProof in process', fmtNum(q.core.totalMs), `${fmtNum(q.core.perRecordUs)} µs`],
+            ...(e2e.signedQuery
+              ? [[`signed query API (POST /v1/query/records, EIP-712, on-chain consent check), ${e2e.signedQuery.records} records in ${e2e.signedQuery.requests} requests of ≤ ${e2e.signedQuery.pageSize}; ${e2e.signedQuery.verified} verified on-chain`, fmtNum(e2e.signedQuery.totalMs), `${fmtNum(e2e.signedQuery.perRecordUs)} µs`] as Row]
+              : [[`signed query API: not measured (${e2e.signedQueryError ?? '?'})`, '–', '–'] as Row]),
           ],
           ['l', 'r', 'l'],
         ),

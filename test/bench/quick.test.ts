@@ -66,6 +66,7 @@ const schema = z.object({
         e2e: z.object({
           runs: z.array(z.object({ rate: num, readings: num, failed: z.literal(0), puback: z.object({ p50Ms: num, p99Ms: num }), pubackToAnchor: z.object({ p50Ms: num, p99Ms: num }) })).min(1),
           query: z.object({ records: z.literal(1000), withAnchor: num, http: z.object({ totalMs: num }), core: z.object({ totalMs: num }) }),
+          signedQuery: z.object({ records: num.min(1000), requests: num, totalMs: num, verified: num.min(1000) }),
         }),
       }),
     ),
@@ -135,6 +136,7 @@ describe('npm run bench -- --quick', () => {
     expect(names).toMatch(/libsodium crypto_box_seal/);
     expect(names).toMatch(/query: every served inclusion proof verifies/);
     expect(names).toMatch(/covered by a confirmed on-chain anchor/);
+    expect(names).toMatch(/signed query API: every record served to the patient verifies/);
     // every peer was timed (none skipped because of a failed precheck)
     for (const p of r.suites.crypto.result.payloads) for (const op of ['node.seal', 'noble.seal', 'node.session-seal', 'hpke-core.seal', 'hpke-core.open', 'libsodium.seal', 'libsodium.open']) expect(Object.keys(p.ops)).toContain(op);
   });
