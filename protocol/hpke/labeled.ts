@@ -6,6 +6,7 @@
  * The functions are written against a bare HMAC-SHA256 so both backends share them;
  * the `…Message` helpers return the exact HMAC input so hot paths can precompute it.
  */
+import { concatBytes } from '../bytes.ts';
 import { fail } from '../errors.ts';
 
 /** HMAC-SHA256(key, data): the only hash primitive HKDF-SHA256 needs. */
@@ -46,32 +47,21 @@ export const HPKE_SUITE_ID = Uint8Array.of(
 
 const EMPTY = new Uint8Array(0);
 
-function joinParts(parts: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 /** labeled_ikm = "HPKE-v1" ‖ suite_id ‖ label ‖ ikm (the HMAC message of LabeledExtract). */
 export function labeledIkmMessage(suiteId: Uint8Array, label: string, ikm: Uint8Array = EMPTY): Uint8Array {
-  return joinParts([HPKE_VERSION, suiteId, ascii(label), ikm]);
+  return concatBytes(HPKE_VERSION, suiteId, ascii(label), ikm);
 }
 
 /** labeled_info = I2OSP(L, 2) ‖ "HPKE-v1" ‖ suite_id ‖ label ‖ info. */
 export function labeledInfo(suiteId: Uint8Array, label: string, info: Uint8Array, length: number): Uint8Array {
-  return joinParts([Uint8Array.of(length >> 8, length & 0xff), HPKE_VERSION, suiteId, ascii(label), info]);
+  return concatBytes(Uint8Array.of(length >> 8, length & 0xff), HPKE_VERSION, suiteId, ascii(label), info);
 }
 
 /** The single HMAC message of an Expand whose output fits in one block: labeled_info ‖ 0x01. */
 export function singleBlockExpandMessage(suiteId: Uint8Array, label: string, info: Uint8Array, length: number): Uint8Array {
   if (length > HASH_LENGTH) throw new RangeError('single-block expand only');
-  return joinParts([labeledInfo(suiteId, label, info, length), Uint8Array.of(1)]);
+  return concatBytes(labeledInfo(suiteId, label, info, length), Uint8Array.of(1));
 }
 
 /** RFC 9180 LabeledExtract(salt, label, ikm) = HKDF-Extract(salt, labeled_ikm). */
