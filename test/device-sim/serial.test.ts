@@ -3,16 +3,14 @@ import { openReading } from '../../protocol/envelope/index.ts';
 import { createHpke } from '../../protocol/hpke/index.ts';
 import { parseFaults } from '../../device-sim/faults/faultPlan.ts';
 import { runFleet } from '../../device-sim/fleet/fleetRunner.ts';
-import { findBinary, startPtyPair } from '../helpers/services.ts';
+import { startPtyPair } from '../helpers/services.ts';
 import { authority, nowS, patientTicket, startTestAgent } from './helpers.ts';
 
 /**
  * A wired device on a real serial line: a socat pty pair between the simulator (serialport)
- * and the agent's serial ingress. Under CI=true a missing socat fails the test.
+ * and the agent's serial ingress. A missing socat fails the test (never a skip).
  */
-const haveSocat = findBinary('socat') !== undefined || process.env['CI'] === 'true';
-
-describe.skipIf(!haveSocat)('serial link end to end (socat pty pair, real agent)', () => {
+describe('serial link end to end (socat pty pair, real agent)', () => {
   let pty: Awaited<ReturnType<typeof startPtyPair>>;
   let t: Awaited<ReturnType<typeof startTestAgent>>;
 
