@@ -29,12 +29,7 @@ import { createInterface } from 'node:readline';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
-import pino from 'pino';
-import { createHpke } from '../protocol/hpke/index.ts';
-import { tempKeyPairGen, type TempKeyPair } from '../protocol/keys/index.ts';
-import { issueTicket, decodeTicket } from '../protocol/ticket/index.ts';
-import { createSessionSealer, sealReading } from '../protocol/envelope/index.ts';
-import { seededRng, systemClock, type Rng } from '../protocol/rng.ts';
+import { BenchWard, devName as benchDevName, secretOf } from './lib/ward.ts';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const REPO = resolve(dirname(THIS_FILE), '..');
@@ -144,71 +139,9 @@ export interface IngestBenchResult {
 
 export const RATIO_TARGET = 0.6;
 
-// ---------------------------------------------------------------- ward fixtures (keys, tickets, payloads)
+// ---------------------------------------------------------------- ward fixtures (keys, tickets, payloads): bench/lib/ward.ts
 
-class Ward {
-  readonly rng: Rng = seededRng('bench-ingest');
-  readonly hpke = createHpke('node');
-  readonly authoritySecret: Uint8Array;
-  readonly patient: TempKeyPair;
-  private readonly tickets = new Map<string, Uint8Array>();
-
-  constructor() {
-    this.authoritySecret = this.rng(32);
-    this.patient = tempKeyPairGen('bench-patient', this.rng, this.hpke);
-  }
-
-  ticketFor(dev: string): Uint8Array {
-    let t = this.tickets.get(dev);
-    if (!t) {
-      const now = Math.floor(Date.now() / 1000);
-      t = issueTicket({ dev, kid: this.patient.kid, pk: this.patient.publicKey, patient: 'bench-patient-ref', nbf: now - 3600, exp: now + 86_400 }, this.authoritySecret);
-      this.tickets.set(dev, t);
-    }
-    return t;
-  }
-
-  /** Per-reading HPKE envelope (the default mode). */
-  seal(dev: string, seq: number, ts = Date.now()): Buffer {
-    return Buffer.from(
-      sealReading({
-        reading: { st: 'spo2', ts, v: [97, 72], u: '%' },
-        header: { dev, seq, ts, st: 'spo2' },
-        recipient: { publicKey: this.patient.publicKey, kid: this.patient.kid },
-        hpke: this.hpke,
-        rng: this.rng,
-      }),
-    );
-  }
-
-  /** Session-mode sealer for one device (one HPKE context, cheap per reading). */
-  sessionSealer(dev: string): (seq: number, ts: number) => Buffer {
-    const s = createSessionSealer({ recipient: { publicKey: this.patient.publicKey, kid: this.patient.kid }, hpke: this.hpke, rng: this.rng });
-    return (seq, ts) => Buffer.from(s.seal({ reading: { st: 'spo2', ts, v: [97, 72], u: '%' }, header: { dev, seq, ts, st: 'spo2' } }));
-  }
-}
-
-const secretOf = (dev: string): string => `bench-secret-${dev}`;
-const devName = (i: number): string => `bench-${String(i).padStart(5, '0')}`;
-
-/** Provisions devices (credentials) and their tickets straight into a fresh agent data dir. */
-async function provision(dataDir: string, ward: Ward, devices: readonly string[]): Promise<void> {
-  const { AgentCore } = await import('../agent/core.ts');
-  const core = new AgentCore({ dataDir, clock: systemClock, logger: pino({ level: 'silent' }), maxEnvelopeBytes: 4096, maxFutureSkewMs: 300_000, quarantineMaxRows: 10_000, defaultMetrics: false });
-  try {
-    const now = Date.now();
-    core.db.transaction(() => {
-      for (const dev of devices) {
-        core.store.provisionDevice(dev, now, secretOf(dev));
-        const ticket = ward.ticketFor(dev);
-        const t = decodeTicket(ticket);
-        core.store.saveTicket({ device: t.dev, kid: t.kid, patient: t.patient, nbf: t.nbf, exp: t.exp, ticket, pushedAt: now });
-      }
-    })();
-  } finally {
-    await core.close();
-  }
-}
+const devName = (i: number): string => benchDevName('bench', i);
 
 // ---------------------------------------------------------------- broker children
 
@@ -376,10 +309,10 @@ async function healthRecords(httpPort: number): Promise<number> {
 
 // ---------------------------------------------------------------- the three measurements
 
-async function throughputRun(kind: 'agent' | 'aedes', ward: Ward, lists: ReadonlyMap<string, Buffer[]>, window: number, warmupFraction: number): Promise<ThroughputRun> {
+async function throughputRun(kind: 'agent' | 'aedes', ward: BenchWard, lists: ReadonlyMap<string, Buffer[]>, window: number, warmupFraction: number): Promise<ThroughputRun> {
   const devices = [...lists.keys()];
   const dataDir = kind === 'agent' ? mkdtempSync(join(tmpdir(), 'vitalseal-bench-ingest-')) : undefined;
-  if (dataDir) await provision(dataDir, ward, devices);
+  if (dataDir) await ward.provision(dataDir, devices);
   const server = await startServer(kind, dataDir);
   try {
     const clients = await connectMany(server.port, devices, 64);
@@ -407,10 +340,10 @@ async function throughputRun(kind: 'agent' | 'aedes', ward: Ward, lists: Readonl
   }
 }
 
-async function latencyRun(ward: Ward, lists: ReadonlyMap<string, Buffer[]>, rate: number, seconds: number, warmupSeconds: number): Promise<LatencyResult> {
+async function latencyRun(ward: BenchWard, lists: ReadonlyMap<string, Buffer[]>, rate: number, seconds: number, warmupSeconds: number): Promise<LatencyResult> {
   const devices = [...lists.keys()];
   const dataDir = mkdtempSync(join(tmpdir(), 'vitalseal-bench-latency-'));
-  await provision(dataDir, ward, devices);
+  await ward.provision(dataDir, devices);
   const server = await startServer('agent', dataDir);
   try {
     const clients = await connectMany(server.port, devices, 64);
@@ -469,12 +402,12 @@ async function latencyRun(ward: Ward, lists: ReadonlyMap<string, Buffer[]>, rate
   }
 }
 
-async function fleetRun(ward: Ward, nDevices: number, seconds: number, progress: (s: string) => void): Promise<FleetResult> {
+async function fleetRun(ward: BenchWard, nDevices: number, seconds: number, progress: (s: string) => void): Promise<FleetResult> {
   const devices = Array.from({ length: nDevices }, (_, i) => devName(i));
   const dataDir = mkdtempSync(join(tmpdir(), 'vitalseal-ingest-fleet-'));
   let t = performance.now();
   progress(`fleet: issuing ${nDevices} tickets and provisioning ${nDevices} devices`);
-  await provision(dataDir, ward, devices);
+  await ward.provision(dataDir, devices);
   progress(`fleet: provisioned in ${round((performance.now() - t) / 1000, 1)} s; pre-sealing ${nDevices * seconds} session-mode envelopes`);
   t = performance.now();
   const now = Date.now();
@@ -592,7 +525,7 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
   const fleet = opts.fleet ?? !quick;
   const progress = opts.onProgress ?? ((): void => undefined);
   const loadavgStart = loadavg().map((x) => round(x, 2));
-  const ward = new Ward();
+  const ward = new BenchWard('bench-ingest');
 
   // payloads, sealed once before any measurement and reused by every run (each agent run has a fresh store)
   const perSingle = quick ? 1500 : 6000;

@@ -1,3 +1,4 @@
+import { outcome } from './fuzz-inputs.ts';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -26,15 +27,6 @@ import {
 
 // ---------------------------------------------------------------- helpers
 
-function outcome(f: () => void): 'ok' | ErrorCode {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    if (e instanceof VitalsealError) return e.code;
-    throw e;
-  }
-}
 
 const FRAME_CODES: ErrorCode[] = ['FRAME_BAD_COBS', 'FRAME_BAD_CRC', 'FRAME_OVERSIZE', 'FRAME_TOO_SHORT', 'FRAME_UNKNOWN_TYPE'];
 const TYPES = Object.values(FRAME_TYPE) as FrameType[];

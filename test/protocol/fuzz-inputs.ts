@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { ERROR_CODES, VitalsealError } from '../../protocol/errors.ts';
+import { ERROR_CODES, VitalsealError, type ErrorCode } from '../../protocol/errors.ts';
 
 export const FUZZ_RUNS = 10_000;
 
@@ -72,4 +72,15 @@ export function codeOf(fn: () => unknown): string {
     return `not a VitalsealError: ${String(e)}`;
   }
   return 'no error';
+}
+
+/** Outcome of a throwing call: 'ok' or the VitalsealError code; any other exception propagates. */
+export function outcome(f: () => void): 'ok' | ErrorCode {
+  try {
+    f();
+    return 'ok';
+  } catch (e) {
+    if (e instanceof VitalsealError) return e.code;
+    throw e;
+  }
 }

@@ -1,3 +1,4 @@
+import { outcome } from './fuzz-inputs.ts';
 import { readFileSync } from 'node:fs';
 import { sha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
@@ -24,16 +25,6 @@ import { decomposeInclusionProof } from '../../protocol/merkle/inclusion.ts';
 
 // ---------------------------------------------------------------- helpers
 
-/** Outcome of a throwing call: 'ok' or the VitalsealError code; any other exception propagates. */
-function outcome(f: () => void): 'ok' | ErrorCode {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    if (e instanceof VitalsealError) return e.code;
-    throw e;
-  }
-}
 
 const b64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
 
