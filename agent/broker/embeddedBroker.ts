@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import type { AgentStore } from '../store/agentStore.ts';
 import type { Clock } from '../../protocol/rng.ts';
-import { PacketSizeScanner } from './packetSizeGuard.ts';
+import { PacketSizeScanner } from './packetSizeScanner.ts';
 import { isValidDeviceId, parseTopic, ticketTopic } from './topics.ts';
 
 export interface BrokerEvents {

@@ -102,8 +102,6 @@ export class AgentStore {
       patientsBetween: db.prepare<[number, number], { patient: string }>(
         'SELECT DISTINCT t.patient AS patient FROM records r JOIN tickets t ON t.device = r.device AND t.kid = r.kid WHERE r.leaf_idx >= ? AND r.leaf_idx < ?',
       ),
-      metaGet: db.prepare<[string], { value: Buffer }>('SELECT value FROM meta WHERE key = ?'),
-      metaSet: db.prepare<[string, Uint8Array]>('INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)'),
     };
   }
 
@@ -232,14 +230,6 @@ export class AgentStore {
     return row ? new Uint8Array(row.ticket) : undefined;
   }
 
-  getMeta(key: string): Uint8Array | undefined {
-    const row = this.s.metaGet.get(key);
-    return row ? new Uint8Array(row.value) : undefined;
-  }
-
-  setMeta(key: string, value: Uint8Array): void {
-    this.s.metaSet.run(key, value);
-  }
 }
 
 function toRecord(r: Record<string, unknown>): RecordRow {
