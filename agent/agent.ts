@@ -124,7 +124,7 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
   await http.listen({ host: config.http.host, port: config.http.port });
   const httpAddr = http.server.address();
   const httpAddress = typeof httpAddr === 'object' && httpAddr ? { host: httpAddr.address, port: httpAddr.port } : { host: config.http.host, port: config.http.port };
-  logger.info({ mqtt: mqttAddress, http: httpAddress, mode: config.mode, serial: serial.map((s) => s.path), logSize: core.ingestor.log.size }, 'agent started');
+  logger.info({ mqtt: mqttAddress, http: httpAddress, mode: config.mode, serial: serial.map((s) => s.path), logSize: core.ingestor.size }, 'agent started');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>

@@ -28,7 +28,7 @@ export function patientRefOf(patient: string): Hex {
 export function agentLogView(core: AgentCore): LogView {
   const accessBodies = core.db.prepare<[number, number], { body: Buffer }>('SELECT body FROM access_events WHERE leaf_idx >= ? AND leaf_idx < ?');
   return {
-    size: () => core.ingestor.log.size,
+    size: () => core.ingestor.size,
     root: (size) => core.ingestor.log.root(size),
     consistencyProof: (a, b) => core.ingestor.log.consistencyProof(a, b),
     patientRefsBetween: (a, b) => {

@@ -37,12 +37,16 @@ export const agentConfigSchema = z.object({
       maxFutureSkewMs: z.number().int().nonnegative().default(300_000),
       quarantineMaxRows: z.number().int().positive().default(10_000),
       /**
-       * SQLite `synchronous` in WAL mode. 'full' (default): every group commit is fsync'd before
-       * any acknowledgement, so acknowledged readings survive power loss. 'normal': commits reach
-       * the OS but are fsync'd only at checkpoints — acknowledged readings survive a crash or
-       * kill -9 of the agent, but not a power cut or kernel crash. Faster; a deliberate trade-off.
+       * Durability of an acknowledged reading (SQLite in WAL mode).
+       * 'full' (default): every group commit's WAL frames are fdatasync'd before any of its readings
+       * is acknowledged, so acknowledged readings survive power loss. The fdatasync runs on the
+       * thread pool (agent/store/walSync.ts) while the event loop goes on with the next batch.
+       * 'sqlite-full': the same guarantee through SQLite's own `synchronous = FULL` (the fsync
+       * blocks the event loop inside each COMMIT); kept for comparison and cautious operators.
+       * 'normal': commits reach the OS but are fsync'd only at checkpoints — acknowledged readings
+       * survive a crash or kill -9 of the agent, but not a power cut or kernel crash.
        */
-      synchronous: z.enum(['full', 'normal']).default('full'),
+      synchronous: z.enum(['full', 'sqlite-full', 'normal']).default('full'),
     })
     .strict()
     .default({ maxEnvelopeBytes: 4096, maxFutureSkewMs: 300_000, quarantineMaxRows: 10_000, synchronous: 'full' }),

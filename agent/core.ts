@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { toHex, fromHex } from '../protocol/bytes.ts';
 import { merkleRoot } from '../protocol/merkle/index.ts';
 import type { Clock } from '../protocol/rng.ts';
-import { decodeEnvelope } from '../protocol/envelope/index.ts';
+import { decodeEnvelopeView } from '../protocol/envelope/index.ts';
+import { sha256Native } from './ingest/hashes.ts';
 import { decodeTicket, verifyTicket } from '../protocol/ticket/index.ts';
 import { AgentError } from './errors.ts';
 import { migrateAnchorTables } from '../chain/anchor/sqliteAnchorStore.ts';
@@ -13,6 +14,7 @@ import type { EnvelopeDecoder } from './ingest/types.ts';
 import { AgentMetrics } from './metrics.ts';
 import { openDatabase, type Db } from './store/db.ts';
 import { AgentStore } from './store/agentStore.ts';
+import { WalSync } from './store/walSync.ts';
 import type { ExtraMigration } from './store/migrations.ts';
 
 export interface AgentCoreOptions {
@@ -22,8 +24,8 @@ export interface AgentCoreOptions {
   maxEnvelopeBytes: number;
   maxFutureSkewMs: number;
   quarantineMaxRows: number;
-  /** SQLite synchronous mode (see AgentConfig ingest.synchronous); default 'full'. */
-  synchronous?: 'full' | 'normal';
+  /** Durability of an acknowledged reading (see AgentConfig ingest.synchronous); default 'full'. */
+  synchronous?: 'full' | 'sqlite-full' | 'normal';
   /** Ward authority's Ed25519 key: when set, pushed tickets must carry its signature. */
   authorityPublicKey?: Uint8Array | undefined;
   extraMigrations?: readonly ExtraMigration[];
@@ -33,7 +35,8 @@ export interface AgentCoreOptions {
 /** Publishes a ticket to its device (embedded broker: retained on vs/v1/<dev>/ticket). */
 export type TicketPublisher = (device: string, ticket: Uint8Array) => Promise<void>;
 
-export const decodeEnvelopeHeader: EnvelopeDecoder = (bytes, maxBytes) => decodeEnvelope(bytes, { maxBytes });
+/** The strict key-less decode (canonical fast path, strict decoder otherwise) with a native SHA-256 for the record id. */
+export const decodeEnvelopeHeader: EnvelopeDecoder = (bytes, maxBytes) => decodeEnvelopeView(bytes, { maxBytes, sha256: sha256Native });
 
 /**
  * Everything of the agent that is not a transport: store, ingest pipeline, log, identity,
@@ -48,13 +51,18 @@ export class AgentCore {
   readonly logger: Logger;
   readonly clock: Clock;
   private ticketPublishers: TicketPublisher[] = [];
+  private readonly walSync: WalSync | undefined;
   private readonly authorityPublicKey: Uint8Array | undefined;
 
   constructor(o: AgentCoreOptions) {
     this.clock = o.clock;
     this.logger = o.logger;
     this.identity = loadOrCreateIdentity(o.dataDir);
-    this.db = openDatabase(join(o.dataDir, 'agent.sqlite'), [migrateAnchorTables, ...(o.extraMigrations ?? [])], o.synchronous ?? 'full');
+    const dbFile = join(o.dataDir, 'agent.sqlite');
+    const durability = o.synchronous ?? 'full';
+    // 'full': SQLite commits without syncing and the ingestor fdatasyncs the WAL off the event loop before acknowledging
+    this.db = openDatabase(dbFile, [migrateAnchorTables, ...(o.extraMigrations ?? [])], durability === 'sqlite-full' ? 'full' : 'normal');
+    this.walSync = durability === 'full' ? new WalSync(`${dbFile}-wal`) : undefined;
     this.store = new AgentStore(this.db);
     this.store.setAllOffline();
     this.metrics = new AgentMetrics({ defaultMetrics: o.defaultMetrics ?? true });
@@ -67,23 +75,25 @@ export class AgentCore {
       maxFutureSkewMs: o.maxFutureSkewMs,
       quarantineMaxRows: o.quarantineMaxRows,
       observer: this.metrics.ingestObserver(),
+      walSync: this.walSync,
     });
-    this.metrics.logSize.set(this.ingestor.log.size);
+    this.metrics.logSize.set(this.ingestor.size);
   }
 
   addTicketPublisher(p: TicketPublisher): void {
     this.ticketPublishers.push(p);
   }
 
-  health(): { ok: boolean; logSize: number; records: number; pending: number; logId: string } {
-    return { ok: true, logSize: this.ingestor.log.size, records: this.store.recordCount(), pending: this.ingestor.pending, logId: toHex(this.identity.logId) };
+  health(): { ok: boolean; logSize: number; records: number; pending: number; logId: string; error?: string } {
+    const failure = this.ingestor.failure;
+    return { ok: failure === undefined, ...(failure ? { error: (failure as AgentError).code ?? failure.message } : {}), logSize: this.ingestor.size, records: this.store.recordCount(), pending: this.ingestor.pending, logId: toHex(this.identity.logId) };
   }
 
   refreshGauges(): void {
-    this.metrics.logSize.set(this.ingestor.log.size);
+    this.metrics.logSize.set(this.ingestor.size);
   }
 
-  signedTreeHead(size = this.ingestor.log.size): { size: number; root: Uint8Array; sth: Uint8Array } {
+  signedTreeHead(size = this.ingestor.size): { size: number; root: Uint8Array; sth: Uint8Array } {
     const root = this.ingestor.log.root(size);
     return { size, root, sth: this.identity.signTreeHead(size, root, this.clock.now()) };
   }
@@ -101,8 +111,8 @@ export class AgentCore {
     if (!rec) throw new AgentError('AGENT_NOT_FOUND', 'no such record');
     // default: prove against the anchored head that covers the record (checkable on-chain), else the current head
     const anchor = this.anchorFor ? ((await this.anchorFor(rec.leafIndex)) as { treeSize: number } | undefined) : undefined;
-    const size = treeSize ?? anchor?.treeSize ?? this.ingestor.log.size;
-    if (size <= rec.leafIndex || size > this.ingestor.log.size) throw new AgentError('AGENT_BAD_REQUEST', 'treeSize does not contain this record');
+    const size = treeSize ?? anchor?.treeSize ?? this.ingestor.size;
+    if (size <= rec.leafIndex || size > this.ingestor.size) throw new AgentError('AGENT_BAD_REQUEST', 'treeSize does not contain this record');
     return {
       recordId: idHex,
       device: rec.device,
@@ -120,7 +130,8 @@ export class AgentCore {
   }
 
   consistencyJson(from: number, to?: number): { from: number; to: number; proof: string[] } {
-    const end = to ?? this.ingestor.log.size;
+    const end = to ?? this.ingestor.size;
+    if (end > this.ingestor.size) throw new AgentError('AGENT_BAD_REQUEST', 'tree size is beyond the current (durable) log');
     return { from, to: end, proof: this.ingestor.log.consistencyProof(from, end).map(toHex) };
   }
 
@@ -155,6 +166,7 @@ export class AgentCore {
 
   async close(): Promise<void> {
     await this.ingestor.close();
+    this.walSync?.close();
     this.db.close();
   }
 }

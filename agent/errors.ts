@@ -18,6 +18,7 @@ export const AGENT_ERROR_CODES = {
   AGENT_UNAUTHORIZED: 'missing or wrong admin token',
   AGENT_BAD_REQUEST: 'request is invalid',
   AGENT_SHUTTING_DOWN: 'agent is shutting down',
+  STORE_SYNC_FAILED: 'the store could not make a commit durable (fdatasync failed); nothing more is acknowledged',
 } as const;
 
 export type AgentErrorCode = keyof typeof AGENT_ERROR_CODES;

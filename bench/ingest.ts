@@ -5,7 +5,7 @@
  *
  * 1. Throughput (readings/s): 1 publisher and 16 publishers, each keeping a window of
  *    QoS 1 publishes in flight, against (a) the real agent (embedded aedes broker, auth, ACL,
- *    validation, SQLite WAL synchronous=FULL group commit, Merkle log; PUBACK after commit)
+ *    validation, SQLite WAL group commit + fdatasync, Merkle log; PUBACK after both)
  *    and (b) a plain aedes broker with QoS 1 and no store, in the same run, with the same
  *    pre-sealed payloads and the same client code. Each broker runs in its own child
  *    process (fresh data dir per run); runs are interleaved and the median is reported.
@@ -156,7 +156,9 @@ interface Server {
 }
 
 async function startServer(kind: 'agent' | 'aedes', dataDir?: string, stopBoundSeconds = 20): Promise<Server> {
-  const args = ['--import', 'tsx', THIS_FILE, '--serve', kind, ...(dataDir ? ['--data-dir', dataDir] : []), '--stop-bound', String(stopBoundSeconds)];
+  // VITALSEAL_BENCH_NODE_ARGS: extra node flags for the broker children (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p")
+  const nodeArgs = (process.env.VITALSEAL_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+  const args = [...nodeArgs, '--import', 'tsx', THIS_FILE, '--serve', kind, ...(dataDir ? ['--data-dir', dataDir] : []), '--stop-bound', String(stopBoundSeconds)];
   const proc = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -185,6 +187,12 @@ async function startServer(kind: 'agent' | 'aedes', dataDir?: string, stopBoundS
   return { kind, proc, pid: proc.pid!, port: ready.port, httpPort: ready.httpPort, stop };
 }
 
+/** The agent's ingest.synchronous for the runs: VITALSEAL_SYNCHRONOUS (full | sqlite-full | normal), default 'full'. */
+function benchDurability(): 'full' | 'sqlite-full' | 'normal' {
+  const v = process.env.VITALSEAL_SYNCHRONOUS;
+  return v === 'normal' || v === 'sqlite-full' ? v : 'full';
+}
+
 /** The child side of startServer. */
 async function serve(kind: string, dataDir: string | undefined, stopBoundSeconds: number): Promise<void> {
   let port: number;
@@ -194,7 +202,7 @@ async function serve(kind: string, dataDir: string | undefined, stopBoundSeconds
     if (!dataDir) throw new Error('--serve agent needs --data-dir');
     const { startAgent } = await import('../agent/agent.ts');
     const { parseAgentConfig } = await import('../agent/config.ts');
-    const agent = await startAgent(parseAgentConfig({ dataDir, mqtt: { port: 0, maxConnections: 20_000 }, http: { port: 0 }, logLevel: 'silent', ingest: { synchronous: process.env.VITALSEAL_SYNCHRONOUS === 'normal' ? 'normal' : 'full' } }), { defaultMetrics: false });
+    const agent = await startAgent(parseAgentConfig({ dataDir, mqtt: { port: 0, maxConnections: 20_000 }, http: { port: 0 }, logLevel: 'silent', ingest: { synchronous: benchDurability() } }), { defaultMetrics: false });
     port = agent.mqttAddress!.port;
     httpPort = agent.httpAddress.port;
     stop = () => agent.stop();
@@ -314,8 +322,9 @@ async function throughputRun(kind: 'agent' | 'aedes', ward: BenchWard, lists: Re
   const dataDir = kind === 'agent' ? mkdtempSync(join(tmpdir(), 'vitalseal-bench-ingest-')) : undefined;
   if (dataDir) await ward.provision(dataDir, devices);
   const server = await startServer(kind, dataDir);
+  let clients: MqttClient[] = [];
   try {
-    const clients = await connectMany(server.port, devices, 64);
+    clients = await connectMany(server.port, devices, 64);
     const warm = devices.map((d) => lists.get(d)!.slice(0, Math.floor(lists.get(d)!.length * warmupFraction)));
     const timed = devices.map((d) => lists.get(d)!.slice(Math.floor(lists.get(d)!.length * warmupFraction)));
     await Promise.all(clients.map((c, k) => publishWindowed(c, `vs/v1/${devices[k]}/r`, warm[k]!, window)));
@@ -332,9 +341,9 @@ async function throughputRun(kind: 'agent' | 'aedes', ward: BenchWard, lists: Re
       if (stored !== expected) throw new Error(`agent stored ${stored} of ${expected} acknowledged readings`);
       commit = await commitStats(server.httpPort!);
     }
-    await endAll(clients);
     return { broker: kind, publishers: devices.length, readings, seconds, perSecond: readings / seconds, ...(commit ? { commit } : {}) };
   } finally {
+    await endAll(clients); // also on failure, or the open sockets keep this process alive
     await server.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
@@ -613,7 +622,7 @@ export function formatIngestBench(r: IngestBenchResult): string {
   const pad = (s: string | number, n: number): string => String(s).padStart(n);
   const lines = [
     `vitalseal ingest bench (${r.mode}) — ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, node ${m.node}, load ${m.loadavgStart.join('/')} → ${m.loadavgEnd.join('/')}`,
-    `data dir ${m.dataDir} (SQLite WAL, synchronous=${process.env.VITALSEAL_SYNCHRONOUS === "normal" ? "NORMAL" : "FULL"}); brokers in child processes, clients in this one; loopback`,
+    `data dir ${m.dataDir} (SQLite WAL, agent durability '${benchDurability()}'); brokers in child processes, clients in this one; loopback`,
     '',
     `durable ingest throughput, QoS 1, window ${r.throughput[0]?.window ?? '?'} in flight per publisher (median of ${r.throughput[0]?.runs.filter((x) => x.broker === 'agent').length ?? 0} runs)`,
     `  publishers  readings/run   agent (readings/s)   aedes, no store (readings/s)   ratio   target ≥ ${r.ratioTarget}`,

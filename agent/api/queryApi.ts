@@ -251,7 +251,7 @@ export function registerQueryApi(app: FastifyInstance, o: QueryApiOptions): void
       const event = decodeAccessEvent(row.body);
       if (!event || (event['patient'] !== patient && event['requester'] !== patient)) continue;
       const anchor = core.anchorFor ? ((await core.anchorFor(row.leafIndex)) as { treeSize: number } | undefined) : undefined;
-      const size = anchor?.treeSize ?? core.ingestor.log.size;
+      const size = anchor?.treeSize ?? core.ingestor.size;
       events.push({
         leafIndex: row.leafIndex,
         at: row.at,

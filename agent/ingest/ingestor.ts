@@ -1,10 +1,11 @@
 import { MerkleLog } from '../../protocol/merkle/log.ts';
 import { isVitalsealError } from '../../protocol/errors.ts';
-import { createHash } from 'node:crypto';
+import { nodeHashNative, recordLeafHash } from './hashes.ts';
 import type { Clock } from '../../protocol/rng.ts';
 import { AgentError } from '../errors.ts';
 import type { AgentStore, DeviceCounters } from '../store/agentStore.ts';
-import { SqliteNodeStore } from '../store/sqliteNodeStore.ts';
+import { SqliteNodeStore, type LeafKind } from '../store/sqliteNodeStore.ts';
+import type { WalSync } from '../store/walSync.ts';
 import type { EnvelopeDecoder, EnvelopeHeaderView, IngestItem, IngestObserver, IngestOutcome } from './types.ts';
 
 export interface IngestorOptions {
@@ -17,6 +18,21 @@ export interface IngestorOptions {
   /** Most items committed in one transaction (the rest go in the next tick's). */
   maxBatch?: number;
   observer?: IngestObserver;
+  /**
+   * Makes committed WAL frames durable off the event loop (synchronous 'full'); when absent, a
+   * COMMIT is taken as final when it returns (SQLite's own synchronous=FULL, or 'normal').
+   */
+  walSync?: WalSync | undefined;
+}
+
+/** A committed group waiting for its WAL sync before anyone is answered. */
+interface CommittedGroup {
+  batch: IngestItem[];
+  outcomes: IngestOutcome[];
+  access: PendingAccess[];
+  accessResults: Array<{ leafIndex: number; leafHash: Uint8Array }>;
+  startedAt: number;
+  logSize: number;
 }
 
 interface KnownTicket {
@@ -30,8 +46,8 @@ type Verdict =
   | { kind: 'duplicate'; view: EnvelopeHeaderView; device: string }
   | { kind: 'quarantine'; reason: string; device: string | null; seq: number | null };
 
-const LEAF_KIND_RECORD = 1;
-const LEAF_KIND_ACCESS = 2;
+const LEAF_KIND_RECORD: LeafKind = 1;
+const LEAF_KIND_ACCESS: LeafKind = 2;
 
 /** An access event waiting for the next group commit (its body becomes a kind-2 leaf). */
 interface PendingAccess {
@@ -56,16 +72,23 @@ export class Ingestor {
   private closed = false;
   private readonly counters = new Map<string, DeviceCounters>();
   private readonly tickets = new Map<string, Map<string, KnownTicket>>();
-  private readonly opts: Required<Omit<IngestorOptions, 'observer'>> & { observer: IngestObserver };
+  private readonly opts: Required<Omit<IngestorOptions, 'observer' | 'walSync'>> & { observer: IngestObserver; walSync: WalSync | undefined };
+  /** Committed, waiting for the next WAL sync. */
+  private unsynced: CommittedGroup[] = [];
+  /** The groups the fdatasync in flight covers. */
+  private syncing: CommittedGroup[] | undefined;
+  private syncError: Error | undefined;
+  private durableSize: number;
   private readonly commitBatch: (batch: IngestItem[], access: PendingAccess[]) => IngestOutcome[];
   private accessResults: Array<{ leafIndex: number; leafHash: Uint8Array }> = [];
   private idle: Array<() => void> = [];
   private readonly commitListeners: Array<(logSize: number) => void> = [];
 
   constructor(opts: IngestorOptions) {
-    this.opts = { maxBatch: 4096, observer: {}, ...opts };
+    this.opts = { maxBatch: 4096, observer: {}, ...opts, walSync: opts.walSync };
     this.nodes = new SqliteNodeStore(opts.store.db);
-    this.log = new MerkleLog(this.nodes);
+    this.log = new MerkleLog(this.nodes, nodeHashNative);
+    this.durableSize = this.log.size;
     for (const t of opts.store.listTickets()) this.rememberTicket(t.device, t.kid, t);
     this.commitBatch = opts.store.db.transaction((batch: IngestItem[], access: PendingAccess[]) => {
       const outcomes = this.applyBatch(batch);
@@ -82,8 +105,25 @@ export class Ingestor {
     this.commitListeners.push(l);
   }
 
+  /** Items received and not yet answered (queued, or committed and waiting for their WAL sync). */
   get pending(): number {
-    return this.queue.length + this.accessQueue.length;
+    let n = this.queue.length + this.accessQueue.length;
+    for (const g of [...this.unsynced, ...(this.syncing ?? [])]) n += g.batch.length + g.access.length;
+    return n;
+  }
+
+  /** Why the ingestor stopped acknowledging (a failed fdatasync), if it did: /healthz reports it. */
+  get failure(): Error | undefined {
+    return this.syncError;
+  }
+
+  /**
+   * Size of the log whose every leaf is durable and answered: what tree heads are signed over,
+   * anchored and proved against. (`log.size` may already count leaves committed but still
+   * waiting for their WAL sync.)
+   */
+  get size(): number {
+    return this.durableSize;
   }
 
   /**
@@ -137,23 +177,33 @@ export class Ingestor {
         return;
       }
     }
-    const waiters = this.idle;
-    this.idle = [];
-    for (const w of waiters) w();
+    this.notifyIfIdle();
   }
 
-  /** Stops accepting and resolves once every queued item is committed and answered. */
+  /** Stops accepting and resolves once every queued item is committed, synced and answered. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.queue.length === 0 && this.accessQueue.length === 0 && !this.scheduled) return;
+    if (this.isIdle()) return;
     await new Promise<void>((resolve) => {
       this.idle.push(resolve);
       if (!this.scheduled) this.flush();
     });
   }
 
+  private isIdle(): boolean {
+    return this.queue.length === 0 && this.accessQueue.length === 0 && !this.scheduled && this.unsynced.length === 0 && this.syncing === undefined;
+  }
+
+  private notifyIfIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.idle;
+    this.idle = [];
+    for (const w of waiters) w();
+  }
+
   private commit(batch: IngestItem[], access: PendingAccess[] = []): void {
-    const t0 = performance.now();
+    const startedAt = performance.now();
+    if (this.syncError) return this.failGroup(batch, access, this.syncError);
     let outcomes: IngestOutcome[];
     try {
       outcomes = this.commitBatch(batch, access);
@@ -161,24 +211,70 @@ export class Ingestor {
       // the transaction rolled back: forget cached state, answer nobody positively
       this.nodes.reload();
       this.counters.clear();
-      const error = e instanceof Error ? e : new Error(String(e));
-      this.opts.observer.onCommitFailed?.(error, batch.length);
-      for (const item of batch) item.done({ kind: 'failed', error });
-      for (const a of access) a.reject(error);
-      return;
+      return this.failGroup(batch, access, e instanceof Error ? e : new Error(String(e)));
     }
-    const accessResults = this.accessResults;
+    const group: CommittedGroup = { batch, outcomes, access, accessResults: this.accessResults, startedAt, logSize: this.log.size };
     this.accessResults = [];
-    const seconds = (performance.now() - t0) / 1000;
-    this.opts.observer.onCommit?.(batch.length, seconds, this.log.size);
-    for (const l of this.commitListeners) l(this.log.size);
-    for (let i = 0; i < batch.length; i++) {
-      const item = batch[i]!;
-      const outcome = outcomes[i]!;
+    if (this.opts.walSync === undefined) return this.answer(group);
+    this.unsynced.push(group);
+    this.syncCommitted();
+  }
+
+  /**
+   * Group commit of the fsync: one fdatasync at a time covers every group committed before it
+   * started; groups committed meanwhile wait for the next one. Nobody is answered before the
+   * sync that covers their COMMIT has completed.
+   */
+  private syncCommitted(): void {
+    if (this.syncing || this.unsynced.length === 0) return;
+    const covered = this.unsynced;
+    this.unsynced = [];
+    this.syncing = covered;
+    this.opts.walSync!.sync((err) => {
+      this.syncing = undefined;
+      if (err && !this.syncError) {
+        // After a failed fdatasync the kernel may have dropped the dirty pages: what is committed
+        // can no longer be trusted to be on disk, so nothing more is acknowledged (devices keep
+        // their readings and resend to a restarted agent, whose store holds only what is durable).
+        this.syncError = new AgentError('STORE_SYNC_FAILED', err.message, { cause: err });
+      }
+      if (this.syncError) {
+        const failed = [...covered, ...this.unsynced];
+        this.unsynced = [];
+        for (const g of failed) this.failGroup(g.batch, g.access, this.syncError);
+      } else {
+        for (const g of covered) this.answer(g);
+        this.syncCommitted();
+      }
+      this.notifyIfIdle();
+    });
+  }
+
+  /** The group is durable: advance the durable size, record metrics, answer every item. */
+  private answer(g: CommittedGroup): void {
+    this.durableSize = g.logSize;
+    const seconds = (performance.now() - g.startedAt) / 1000;
+    this.opts.observer.onCommit?.(g.batch.length, seconds, g.logSize);
+    for (const l of this.commitListeners) l(g.logSize);
+    for (let i = 0; i < g.batch.length; i++) {
+      const item = g.batch[i]!;
+      const outcome = g.outcomes[i]!;
       this.opts.observer.onOutcome?.(outcome, item.source);
       item.done(outcome);
     }
-    for (let i = 0; i < access.length; i++) access[i]!.resolve(accessResults[i]!);
+    for (let i = 0; i < g.access.length; i++) g.access[i]!.resolve(g.accessResults[i]!);
+  }
+
+  private failGroup(batch: IngestItem[], access: PendingAccess[], error: Error): void {
+    this.opts.observer.onCommitFailed?.(error, batch.length);
+    for (const item of batch) item.done({ kind: 'failed', error });
+    for (const a of access) a.reject(error);
+  }
+
+  /** Appends a leaf hash to the log; its log_leaves row (with `kind`) is the node store's level 0. */
+  private appendLeaf(leafHash: Uint8Array, kind: LeafKind): number {
+    this.nodes.nextLeafKind = kind;
+    return this.log.appendLeafHash(leafHash).index;
   }
 
   /** Runs inside the transaction, after the records of the same batch. */
@@ -186,8 +282,7 @@ export class Ingestor {
     const now = this.opts.clock.now();
     return access.map((a) => {
       const lh = recordLeafHash(a.body);
-      const { index } = this.log.appendLeafHash(lh);
-      this.opts.store.insertLeaf(index, lh, LEAF_KIND_ACCESS);
+      const index = this.appendLeaf(lh, LEAF_KIND_ACCESS);
       this.insertAccess(index, now, a.body);
       return { leafIndex: index, leafHash: lh };
     });
@@ -196,12 +291,11 @@ export class Ingestor {
   /** Runs inside the transaction. */
   private applyBatch(batch: IngestItem[]): IngestOutcome[] {
     const now = this.opts.clock.now();
-    const seenInBatch = new Map<string, string>(); // recordId hex -> device
-    const seqInBatch = new Map<string, string>(); // device/seq -> recordId hex
+    const seqInBatch = new Map<string, string>(); // device/seq -> recordId hex, stored by this batch
     const touched = new Set<string>();
     const outcomes: IngestOutcome[] = [];
     for (const item of batch) {
-      const v = this.judge(item, now, seenInBatch, seqInBatch);
+      const v = this.judge(item, now, seqInBatch);
       if (v.kind === 'quarantine') {
         this.opts.store.insertQuarantine(
           { receivedAt: now, source: item.source, deviceHint: v.device, reason: v.reason, payload: item.payload },
@@ -225,8 +319,7 @@ export class Ingestor {
         continue;
       }
       const lh = recordLeafHash(item.payload);
-      const { index } = this.log.appendLeafHash(lh);
-      this.opts.store.insertLeaf(index, lh, LEAF_KIND_RECORD);
+      const index = this.appendLeaf(lh, LEAF_KIND_RECORD);
       this.opts.store.insertRecord({
         recordId,
         leafIndex: index,
@@ -240,7 +333,6 @@ export class Ingestor {
         source: item.source,
       });
       countSequence(c, header.seq);
-      seenInBatch.set(hexOf(recordId), v.device);
       seqInBatch.set(`${v.device}/${header.seq}`, hexOf(recordId));
       outcomes.push({ kind: 'stored', recordId, leafIndex: index, device: v.device, seq: header.seq });
     }
@@ -248,7 +340,7 @@ export class Ingestor {
     return outcomes;
   }
 
-  private judge(item: IngestItem, now: number, seenInBatch: Map<string, string>, seqInBatch: Map<string, string>): Verdict {
+  private judge(item: IngestItem, now: number, seqInBatch: Map<string, string>): Verdict {
     const deviceHint = item.linkDevice;
     if (item.payload.length > this.opts.maxEnvelopeBytes) return { kind: 'quarantine', reason: 'ENVELOPE_TOO_LARGE', device: deviceHint, seq: null };
     let view: EnvelopeHeaderView;
@@ -260,24 +352,26 @@ export class Ingestor {
     const { dev, seq, ts } = view.header;
     if (deviceHint !== null && dev !== deviceHint) return { kind: 'quarantine', reason: 'AGENT_DEVICE_MISMATCH', device: deviceHint, seq };
     const idHex = hexOf(view.recordId);
-    // Every stored record of `dev` has seq <= its maxSeq (both commit together): a higher seq can be
-    // neither a duplicate nor a replay, so the common path skips both index lookups.
+    // The record id hashes bytes that contain dev and seq, so a duplicate is exactly "this (dev, seq) is
+    // stored with this id"; the same (dev, seq) with another id is a replay. Every stored record of
+    // `dev` has seq <= its maxSeq (both commit together): a higher seq needs no index lookup at all.
     const maxSeq = this.counters.get(dev)?.maxSeq ?? this.opts.store.getDevice(dev)?.maxSeq ?? null;
-    const mayBeStored = maxSeq !== null && seq <= maxSeq;
-    if (seenInBatch.has(idHex) || (mayBeStored && this.opts.store.hasRecord(view.recordId))) return { kind: 'duplicate', view, device: dev };
+    const seqKey = `${dev}/${seq}`;
+    const storedId = seqInBatch.get(seqKey) ?? (maxSeq !== null && seq <= maxSeq ? this.storedIdAt(dev, seq) : undefined);
+    if (storedId === idHex) return { kind: 'duplicate', view, device: dev };
     const ticket = this.tickets.get(dev)?.get(hexOf(view.kid));
     if (!ticket) return { kind: 'quarantine', reason: 'AGENT_UNKNOWN_KID', device: dev, seq };
     const skew = this.opts.maxFutureSkewMs;
     if (ts > now + skew || ts < ticket.nbf * 1000 - skew || ts > ticket.exp * 1000 + skew) {
       return { kind: 'quarantine', reason: 'AGENT_TS_OUT_OF_RANGE', device: dev, seq };
     }
-    const otherInBatch = seqInBatch.get(`${dev}/${seq}`);
-    const other = otherInBatch ?? (() => {
-      const id = mayBeStored ? this.opts.store.recordIdAtSeq(dev, seq) : undefined;
-      return id ? hexOf(id) : undefined;
-    })();
-    if (other !== undefined && other !== idHex) return { kind: 'quarantine', reason: 'AGENT_SEQ_REPLAY', device: dev, seq };
+    if (storedId !== undefined) return { kind: 'quarantine', reason: 'AGENT_SEQ_REPLAY', device: dev, seq };
     return { kind: 'store', view, device: dev };
+  }
+
+  private storedIdAt(device: string, seq: number): string | undefined {
+    const id = this.opts.store.recordIdAtSeq(device, seq);
+    return id ? hexOf(id) : undefined;
   }
 
   private countersOf(device: string, now?: number): DeviceCounters {
@@ -318,14 +412,4 @@ export function countSequence(c: DeviceCounters, seq: number): void {
 /** Hex of bytes via Buffer (native; this is on the per-reading path). */
 function hexOf(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
-
-const LEAF_PREFIX = Buffer.from([0x00]);
-
-/**
- * RFC 6962 leaf hash SHA-256(0x00 ‖ envelope) with node:crypto (the agent's hot path; protocol/merkle's
- * `leafHash` computes the same bytes in pure JS, which the tests cross-check).
- */
-export function recordLeafHash(envelope: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(LEAF_PREFIX).update(envelope).digest());
 }

@@ -1,5 +1,6 @@
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
 import type { Db } from './db.ts';
+import { RECORD_ID_BUCKET_BITS } from './migrations.ts';
 
 export interface DeviceCounters {
   maxSeq: number | null;
@@ -64,13 +65,17 @@ export class AgentStore {
   constructor(db: Db) {
     this.db = db;
     this.s = {
-      insertLeaf: db.prepare<[number, Uint8Array, number]>('INSERT INTO log_leaves(idx, leaf_hash, kind) VALUES (?, ?, ?)'),
       insertRecord: db.prepare(
         'INSERT INTO records(record_id, leaf_idx, device, seq, ts, st, kid, envelope, received_at, source) VALUES (@recordId, @leafIndex, @device, @seq, @ts, @st, @kid, @envelope, @receivedAt, @source)',
       ),
-      recordExists: db.prepare<[Uint8Array], { one: number }>('SELECT 1 AS one FROM records WHERE record_id = ?'),
       recordBySeq: db.prepare<[string, number], { record_id: Buffer }>('SELECT record_id FROM records WHERE device = ? AND seq = ?'),
-      recordById: db.prepare<[Uint8Array], Record<string, unknown>>('SELECT * FROM records WHERE record_id = ?'),
+      // one index probe per bucket of the log, newest first (records_by_id, migration v3); CROSS JOIN
+      // keeps the bucket list as the outer loop (EXPLAIN QUERY PLAN: SEARCH r USING INDEX records_by_id)
+      recordById: db.prepare<[{ id: Uint8Array; last: number }], Record<string, unknown>>(
+        `WITH RECURSIVE bucket(n) AS (SELECT @last UNION ALL SELECT n - 1 FROM bucket WHERE n > 0)
+         SELECT r.* FROM bucket CROSS JOIN records r ON (r.leaf_idx >> ${RECORD_ID_BUCKET_BITS}) = bucket.n AND r.record_id = @id LIMIT 1`,
+      ),
+      lastLeafIndex: db.prepare<[], { idx: number | null }>('SELECT MAX(leaf_idx) AS idx FROM records'),
       recordsByDevice: db.prepare<[string, number, number], Record<string, unknown>>(
         'SELECT * FROM records WHERE device = ? AND seq >= ? ORDER BY seq LIMIT ?',
       ),
@@ -105,16 +110,8 @@ export class AgentStore {
     };
   }
 
-  insertLeaf(index: number, leafHash: Uint8Array, kind: 1 | 2): void {
-    this.s.insertLeaf.run(index, leafHash, kind);
-  }
-
   insertRecord(r: RecordRow): void {
     this.s.insertRecord.run(r);
-  }
-
-  hasRecord(recordId: Uint8Array): boolean {
-    return this.s.recordExists.get(recordId) !== undefined;
   }
 
   recordIdAtSeq(device: string, seq: number): Uint8Array | undefined {
@@ -122,8 +119,11 @@ export class AgentStore {
     return row ? new Uint8Array(row.record_id) : undefined;
   }
 
+  /** The record named `recordId` (O(buckets) index probes: an operator/audit path, not the ingest path). */
   getRecord(recordId: Uint8Array): RecordRow | undefined {
-    const row = this.s.recordById.get(recordId);
+    const last = this.s.lastLeafIndex.get()?.idx;
+    if (last === null || last === undefined) return undefined;
+    const row = this.s.recordById.get({ id: recordId, last: Math.floor(last / 2 ** RECORD_ID_BUCKET_BITS) });
     return row ? toRecord(row) : undefined;
   }
 

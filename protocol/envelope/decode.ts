@@ -3,6 +3,7 @@ import type { CborLimits } from '../cbor/index.ts';
 import { decodeEncrypt0 } from '../cose/index.ts';
 import { fail, isVitalsealError, type ErrorCode } from '../errors.ts';
 import { AEAD_TAG_BYTES, ENVELOPE_MAX_BYTES } from './constants.ts';
+import { tryDecodeCanonicalEnvelope } from './fastHeader.ts';
 import { parseEnvelopeProtected, parseEnvelopeUnprotected, type EnvelopeHeader } from './header.ts';
 
 /** Everything about an envelope that needs no key: what the edge agent validates, stores and indexes. */
@@ -53,4 +54,18 @@ export function decodeEnvelope(bytes: Uint8Array, limits: Partial<CborLimits> = 
   const { kid, enc } = parseEnvelopeUnprotected(message.unprotected);
   if (message.ciphertext.length < AEAD_TAG_BYTES) fail('ENVELOPE_BAD_STRUCTURE', 'ciphertext is shorter than the AEAD tag');
   return { protectedBytes: message.protectedBytes, header, kid, enc, ciphertext: message.ciphertext, recordId: sha256(bytes) };
+}
+
+/**
+ * Key-less view for the ingest hot path: the canonical fast path, else the strict decoder; recordId = hash(bytes).
+ * Same result as decodeEnvelope(bytes, { maxBytes }) for every input, and the same error code when it fails
+ * (the fast path only accepts bytes the strict decoder accepts with deep-equal fields). `sha256` (default: noble's)
+ * names the record on the fast path; a fallback result carries decodeEnvelope's own recordId.
+ */
+export function decodeEnvelopeView(bytes: Uint8Array, options: { maxBytes?: number; sha256?: (b: Uint8Array) => Uint8Array } = {}): DecodedEnvelope {
+  const { maxBytes } = options;
+  const view = tryDecodeCanonicalEnvelope(bytes, maxBytes);
+  if (view === null) return decodeEnvelope(bytes, maxBytes === undefined ? {} : { maxBytes });
+  const hash = options.sha256 ?? sha256;
+  return { protectedBytes: view.protectedBytes, header: view.header, kid: view.kid, enc: view.enc, ciphertext: view.ciphertext, recordId: hash(bytes) };
 }

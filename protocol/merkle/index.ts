@@ -4,5 +4,5 @@ export { merkleRoot } from './root.ts';
 export { inclusionProof, verifyInclusion, rootFromInclusionProof } from './inclusion.ts';
 export { consistencyProof, verifyConsistency, rootFromConsistencyProof } from './consistency.ts';
 export type { ProofResult } from './proof-result.ts';
-export { MerkleLog, type AppendResult } from './log.ts';
+export { MerkleLog, type AppendResult, type NodeHasher } from './log.ts';
 export { MemoryNodeStore, type NodeStore } from './node-store.ts';

@@ -15,8 +15,18 @@ export interface AppendResult {
   readonly leafHash: Uint8Array;
 }
 
+/**
+ * How a log computes an interior node, SHA-256(0x01 ‖ left ‖ right) (RFC 6962 §2.1). The default is
+ * the pure-JS `nodeHash`; a host with a native SHA-256 (the agent: node:crypto) injects its own,
+ * which must return the same 32 bytes (the agent's tests cross-check both).
+ */
+export type NodeHasher = (left: Uint8Array, right: Uint8Array) => Uint8Array;
+
 export class MerkleLog {
-  constructor(readonly store: NodeStore = new MemoryNodeStore()) {}
+  constructor(
+    readonly store: NodeStore = new MemoryNodeStore(),
+    private readonly hashNode: NodeHasher = nodeHash,
+  ) {}
 
   /** Number of leaves in the log. */
   get size(): number {
@@ -40,7 +50,7 @@ export class MerkleLog {
     let nodeIndex = index;
     let hash: Uint8Array = stored;
     while (nodeIndex % 2 === 1) {
-      hash = nodeHash(this.node(level, nodeIndex - 1), hash);
+      hash = this.hashNode(this.node(level, nodeIndex - 1), hash);
       level++;
       nodeIndex = (nodeIndex - 1) / 2;
       this.store.put(level, nodeIndex, hash);
@@ -123,7 +133,7 @@ export class MerkleLog {
     }
     const single = parts.length === 1;
     let hash = parts.pop()!;
-    while (parts.length > 0) hash = nodeHash(parts.pop()!, hash);
+    while (parts.length > 0) hash = this.hashNode(parts.pop()!, hash);
     return single ? hash.slice() : hash; // never hand out the store's own arrays
   }
 

@@ -1,0 +1,188 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { createHash } from 'node:crypto';
+import { migrate, openDatabase } from '../../agent/store/db.ts';
+import { MIGRATIONS, RECORD_ID_BUCKET_BITS, SCHEMA_VERSION } from '../../agent/store/migrations.ts';
+import { AgentStore } from '../../agent/store/agentStore.ts';
+import { Ingestor } from '../../agent/ingest/ingestor.ts';
+import type { IngestOutcome } from '../../agent/ingest/types.ts';
+import type { WalSync } from '../../agent/store/walSync.ts';
+import { decodeEnvelopeHeader } from '../../agent/core.ts';
+import { AgentError } from '../../agent/errors.ts';
+import { WardFixture } from '../helpers/ward.ts';
+
+const dirs: string[] = [];
+function tempDb(): string {
+  const d = mkdtempSync(join(tmpdir(), 'vitalseal-store-'));
+  dirs.push(d);
+  return join(d, 'agent.sqlite');
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const sha = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** Inserts `n` records (leaf + record rows) straight into the tables, ids sha256("r<i>"). */
+function fillRecords(db: Database.Database, n: number): void {
+  const leaf = db.prepare('INSERT INTO log_leaves(idx, leaf_hash, kind) VALUES (?, ?, 1)');
+  const rec = db.prepare(
+    "INSERT INTO records(leaf_idx, record_id, device, seq, ts, st, kid, envelope, received_at, source) VALUES (?, ?, 'dev-1', ?, 1, 'spo2', ?, ?, 1, 'mqtt')",
+  );
+  db.transaction(() => {
+    for (let i = 0; i < n; i++) {
+      leaf.run(i, sha(`l${i}`));
+      rec.run(i, sha(`r${i}`), i + 1, Buffer.alloc(16), Buffer.from([i & 0xff]));
+    }
+  })();
+}
+
+describe('agent store: schema v3', () => {
+  it('migrates a v2 database: records kept, record_id no longer unique-indexed, lookups by id and by (device, seq) work', () => {
+    const file = tempDb();
+    const v2 = new Database(file);
+    for (const m of MIGRATIONS.filter((x) => x.version <= 2)) {
+      m.up(v2);
+      v2.pragma(`user_version = ${m.version}`);
+    }
+    fillRecords(v2, 10);
+    v2.close();
+
+    const db = openDatabase(file);
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'").all() as Array<{ name: string }>).map((r) => r.name).sort();
+      expect(indexes).toEqual(['records_by_id', 'records_device_seq', 'records_kid']);
+      const store = new AgentStore(db);
+      expect(store.recordCount()).toBe(10);
+      expect(store.getRecord(sha('r7'))).toMatchObject({ leafIndex: 7, seq: 8, device: 'dev-1' });
+      expect(Buffer.from(store.recordIdAtSeq('dev-1', 3)!)).toEqual(sha('r2'));
+      expect(migrate(db)).toBe(SCHEMA_VERSION); // idempotent
+    } finally {
+      db.close();
+    }
+  });
+
+  it('finds a record by id in every bucket of the log-ordered id index, and nothing for an unknown id', () => {
+    const db = openDatabase(tempDb());
+    try {
+      const bucket = 2 ** RECORD_ID_BUCKET_BITS;
+      const n = 2 * bucket + 17;
+      fillRecords(db, n);
+      const store = new AgentStore(db);
+      for (const i of [0, 1, bucket - 1, bucket, bucket + 5, 2 * bucket, n - 1]) {
+        expect(store.getRecord(sha(`r${i}`))?.leafIndex).toBe(i);
+      }
+      expect(store.getRecord(sha('not stored'))).toBeUndefined();
+      const plan = db
+        .prepare(
+          `EXPLAIN QUERY PLAN WITH RECURSIVE bucket(n) AS (SELECT 2 UNION ALL SELECT n - 1 FROM bucket WHERE n > 0)
+           SELECT r.* FROM bucket CROSS JOIN records r ON (r.leaf_idx >> ${RECORD_ID_BUCKET_BITS}) = bucket.n AND r.record_id = ? LIMIT 1`,
+        )
+        .all(sha('r1')) as Array<{ detail: string }>;
+      expect(plan.map((p) => p.detail).join('\n')).toContain('USING INDEX records_by_id');
+    } finally {
+      db.close();
+    }
+  });
+});
+
+/** A WalSync whose fdatasyncs complete only when the test says so. */
+class ManualSync {
+  calls: Array<(err: Error | null) => void> = [];
+  sync(done: (err: Error | null) => void): void {
+    this.calls.push(done);
+  }
+  complete(err: Error | null = null): void {
+    const done = this.calls.shift();
+    if (!done) throw new Error('no sync in flight');
+    done(err);
+  }
+}
+
+function ingestorWith(sync: ManualSync, ward: WardFixture, devices: string[]): Ingestor {
+  const db = openDatabase(tempDb(), [], 'normal');
+  const store = new AgentStore(db);
+  const ingestor = new Ingestor({
+    store,
+    decode: decodeEnvelopeHeader,
+    clock: { now: () => Date.now() },
+    maxEnvelopeBytes: 4096,
+    maxFutureSkewMs: 300_000,
+    quarantineMaxRows: 100,
+    walSync: sync as unknown as WalSync,
+  });
+  const now = Math.floor(Date.now() / 1000);
+  for (const d of devices) {
+    store.ensureDevice(d, Date.now());
+    ingestor.rememberTicket(d, ward.patient.kid, { nbf: now - 60, exp: now + 3600, patient: 'p' });
+  }
+  return ingestor;
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('ingestor with an off-thread WAL sync (synchronous "full")', () => {
+  const ward = new WardFixture('store-test');
+  void pino; // logger-free: the ingestor reports through its observer
+
+  it('answers nobody before the fdatasync that follows its commit; groups committed meanwhile wait for the next one', async () => {
+    const sync = new ManualSync();
+    const ing = ingestorWith(sync, ward, ['dev-a']);
+    const outcomes: IngestOutcome[] = [];
+    const submit = (seq: number): void => ing.submit({ linkDevice: 'dev-a', payload: ward.seal('dev-a', seq), source: 'mqtt', done: (o) => outcomes.push(o) });
+
+    submit(1);
+    submit(2);
+    await tick(); // group 1 committed, its sync started
+    expect(sync.calls).toHaveLength(1);
+    expect(ing.log.size).toBe(2);
+    expect(ing.size).toBe(0); // nothing durable yet: tree heads and proofs stay at 0
+    expect(outcomes).toHaveLength(0);
+
+    submit(3);
+    await tick(); // group 2 committed while sync 1 is in flight: no second sync yet
+    expect(sync.calls).toHaveLength(1);
+    expect(ing.pending).toBe(3);
+
+    sync.complete(); // sync 1 done: group 1 answered, sync 2 starts for group 2
+    expect(outcomes.map((o) => o.kind)).toEqual(['stored', 'stored']);
+    expect(ing.size).toBe(2);
+    expect(sync.calls).toHaveLength(1);
+
+    const closed = ing.close();
+    let isClosed = false;
+    void closed.then(() => (isClosed = true));
+    await tick();
+    expect(isClosed).toBe(false); // close waits for the last sync
+    sync.complete();
+    await closed;
+    expect(outcomes.map((o) => o.kind)).toEqual(['stored', 'stored', 'stored']);
+    expect(ing.size).toBe(3);
+  });
+
+  it('a failed fdatasync fails its group and everything after it with STORE_SYNC_FAILED (never acknowledged)', async () => {
+    const sync = new ManualSync();
+    const ing = ingestorWith(sync, ward, ['dev-b']);
+    const outcomes: IngestOutcome[] = [];
+    const submit = (seq: number): void => ing.submit({ linkDevice: 'dev-b', payload: ward.seal('dev-b', seq), source: 'mqtt', done: (o) => outcomes.push(o) });
+    submit(1);
+    await tick();
+    submit(2);
+    await tick();
+    sync.complete(new Error('EIO: i/o error'));
+    submit(3);
+    await tick();
+    expect(outcomes).toHaveLength(3);
+    for (const o of outcomes) {
+      expect(o.kind).toBe('failed');
+      if (o.kind === 'failed') expect((o.error as AgentError).code).toBe('STORE_SYNC_FAILED');
+    }
+    expect(ing.size).toBe(0);
+    await ing.close();
+  });
+});
