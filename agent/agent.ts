@@ -52,6 +52,7 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
     maxFutureSkewMs: config.ingest.maxFutureSkewMs,
     quarantineMaxRows: config.ingest.quarantineMaxRows,
     synchronous: config.ingest.synchronous,
+    writer: config.ingest.writer,
     authorityPublicKey: deps.authorityPublicKey,
     ...(deps.extraMigrations ? { extraMigrations: deps.extraMigrations } : {}),
     ...(deps.defaultMetrics !== undefined ? { defaultMetrics: deps.defaultMetrics } : {}),

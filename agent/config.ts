@@ -47,9 +47,15 @@ export const agentConfigSchema = z.object({
        * survive a crash or kill -9 of the agent, but not a power cut or kernel crash.
        */
       synchronous: z.enum(['full', 'sqlite-full', 'normal']).default('full'),
+      /**
+       * Where group commits run. 'thread' (default): a writer thread with its own SQLite connection
+       * executes each batch and its fdatasync while the event loop serves the broker.
+       * 'inline': on the event loop (one thread; the fdatasync still runs on the thread pool).
+       */
+      writer: z.enum(['thread', 'inline']).default('thread'),
     })
     .strict()
-    .default({ maxEnvelopeBytes: 4096, maxFutureSkewMs: 300_000, quarantineMaxRows: 10_000, synchronous: 'full' }),
+    .default({ maxEnvelopeBytes: 4096, maxFutureSkewMs: 300_000, quarantineMaxRows: 10_000, synchronous: 'full', writer: 'thread' }),
   chain: z
     .object({
       mode: z.enum(['off', 'embedded', 'rpc']).default('off'),
@@ -89,6 +95,7 @@ export const ENV_KEYS: Record<string, string> = {
   VITALSEAL_HTTP_PORT: 'http.port',
   VITALSEAL_LOG_LEVEL: 'logLevel',
   VITALSEAL_SYNCHRONOUS: 'ingest.synchronous',
+  VITALSEAL_WRITER: 'ingest.writer',
   VITALSEAL_CHAIN: 'chain.mode',
   VITALSEAL_RPC_URL: 'chain.rpcUrl',
   VITALSEAL_CHAIN_KEY_FILE: 'chain.keyFile',

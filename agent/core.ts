@@ -14,7 +14,9 @@ import type { EnvelopeDecoder } from './ingest/types.ts';
 import { AgentMetrics } from './metrics.ts';
 import { openDatabase, type Db } from './store/db.ts';
 import { AgentStore } from './store/agentStore.ts';
-import { WalSync } from './store/walSync.ts';
+import { WalSync } from './store/walSync.mjs';
+import { InlineWriter, type StoreWriter } from './store/storeWriter.ts';
+import { ThreadWriter } from './store/writerThread.ts';
 import type { ExtraMigration } from './store/migrations.ts';
 
 export interface AgentCoreOptions {
@@ -26,6 +28,8 @@ export interface AgentCoreOptions {
   quarantineMaxRows: number;
   /** Durability of an acknowledged reading (see AgentConfig ingest.synchronous); default 'full'. */
   synchronous?: 'full' | 'sqlite-full' | 'normal';
+  /** Where group commits run (see AgentConfig ingest.writer); default 'thread'. */
+  writer?: 'thread' | 'inline';
   /** Ward authority's Ed25519 key: when set, pushed tickets must carry its signature. */
   authorityPublicKey?: Uint8Array | undefined;
   extraMigrations?: readonly ExtraMigration[];
@@ -51,7 +55,8 @@ export class AgentCore {
   readonly logger: Logger;
   readonly clock: Clock;
   private ticketPublishers: TicketPublisher[] = [];
-  private readonly walSync: WalSync | undefined;
+  private walSync: WalSync | undefined;
+  private readonly storeWriter: StoreWriter;
   private readonly authorityPublicKey: Uint8Array | undefined;
 
   constructor(o: AgentCoreOptions) {
@@ -60,9 +65,13 @@ export class AgentCore {
     this.identity = loadOrCreateIdentity(o.dataDir);
     const dbFile = join(o.dataDir, 'agent.sqlite');
     const durability = o.synchronous ?? 'full';
-    // 'full': SQLite commits without syncing and the ingestor fdatasyncs the WAL off the event loop before acknowledging
+    // 'full': SQLite commits without syncing, then the WAL is fdatasync'd (writer thread, or the thread pool
+    // when inline) before anything is acknowledged; 'sqlite-full': SQLite fsyncs inside each COMMIT
     this.db = openDatabase(dbFile, [migrateAnchorTables, ...(o.extraMigrations ?? [])], durability === 'sqlite-full' ? 'full' : 'normal');
-    this.walSync = durability === 'full' ? new WalSync(`${dbFile}-wal`) : undefined;
+    this.storeWriter =
+      (o.writer ?? 'thread') === 'thread'
+        ? new ThreadWriter(dbFile, durability)
+        : new InlineWriter(this.db, durability === 'full' ? (this.walSync = new WalSync(`${dbFile}-wal`)) : undefined);
     this.store = new AgentStore(this.db);
     this.store.setAllOffline();
     this.metrics = new AgentMetrics({ defaultMetrics: o.defaultMetrics ?? true });
@@ -75,7 +84,7 @@ export class AgentCore {
       maxFutureSkewMs: o.maxFutureSkewMs,
       quarantineMaxRows: o.quarantineMaxRows,
       observer: this.metrics.ingestObserver(),
-      walSync: this.walSync,
+      writer: this.storeWriter,
     });
     this.metrics.logSize.set(this.ingestor.size);
   }
@@ -166,6 +175,7 @@ export class AgentCore {
 
   async close(): Promise<void> {
     await this.ingestor.close();
+    await this.storeWriter.close();
     this.walSync?.close();
     this.db.close();
   }

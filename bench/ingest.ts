@@ -64,6 +64,10 @@ export interface ThroughputRun {
   readonly readings: number;
   readonly seconds: number;
   readonly perSecond: number;
+  /** CPU time of the broker process per reading over the timed part (all threads; from /proc, 10 ms ticks). */
+  readonly cpuUsPerReading: number;
+  /** The same for its main (event-loop) thread only. */
+  readonly mainThreadCpuUsPerReading: number;
   readonly commit?: CommitStats;
 }
 
@@ -202,7 +206,7 @@ async function serve(kind: string, dataDir: string | undefined, stopBoundSeconds
     if (!dataDir) throw new Error('--serve agent needs --data-dir');
     const { startAgent } = await import('../agent/agent.ts');
     const { parseAgentConfig } = await import('../agent/config.ts');
-    const agent = await startAgent(parseAgentConfig({ dataDir, mqtt: { port: 0, maxConnections: 20_000 }, http: { port: 0 }, logLevel: 'silent', ingest: { synchronous: benchDurability() } }), { defaultMetrics: false });
+    const agent = await startAgent(parseAgentConfig({ dataDir, mqtt: { port: 0, maxConnections: 20_000 }, http: { port: 0 }, logLevel: 'silent', ingest: { synchronous: benchDurability(), writer: process.env.VITALSEAL_WRITER === 'inline' ? 'inline' : 'thread' } }), { defaultMetrics: false });
     port = agent.mqttAddress!.port;
     httpPort = agent.httpAddress.port;
     stop = () => agent.stop();
@@ -299,6 +303,19 @@ function rssMiB(pid: number): { rss: number; hwm: number } {
   }
 }
 
+/** CPU seconds (user + system) of a process and of its main thread, from /proc (Linux; NaN elsewhere). */
+function cpuSeconds(pid: number): { process: number; main: number } {
+  const ticks = (file: string): number => {
+    try {
+      const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ = 100
+    } catch {
+      return NaN;
+    }
+  };
+  return { process: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`) };
+}
+
 async function commitStats(httpPort: number): Promise<CommitStats> {
   const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
   const v = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
@@ -328,9 +345,11 @@ async function throughputRun(kind: 'agent' | 'aedes', ward: BenchWard, lists: Re
     const warm = devices.map((d) => lists.get(d)!.slice(0, Math.floor(lists.get(d)!.length * warmupFraction)));
     const timed = devices.map((d) => lists.get(d)!.slice(Math.floor(lists.get(d)!.length * warmupFraction)));
     await Promise.all(clients.map((c, k) => publishWindowed(c, `vs/v1/${devices[k]}/r`, warm[k]!, window)));
+    const cpu0 = cpuSeconds(server.pid);
     const t0 = performance.now();
     const res = await Promise.all(clients.map((c, k) => publishWindowed(c, `vs/v1/${devices[k]}/r`, timed[k]!, window)));
     const seconds = (performance.now() - t0) / 1000;
+    const cpu1 = cpuSeconds(server.pid);
     const failed = res.reduce((s, r) => s + r.failed, 0);
     if (failed > 0) throw new Error(`${kind}: ${failed} publishes failed`);
     const readings = res.reduce((s, r) => s + r.acked, 0);
@@ -341,7 +360,17 @@ async function throughputRun(kind: 'agent' | 'aedes', ward: BenchWard, lists: Re
       if (stored !== expected) throw new Error(`agent stored ${stored} of ${expected} acknowledged readings`);
       commit = await commitStats(server.httpPort!);
     }
-    return { broker: kind, publishers: devices.length, readings, seconds, perSecond: readings / seconds, ...(commit ? { commit } : {}) };
+    const perReading = (a: number, b: number): number => round(((b - a) * 1e6) / readings, 1);
+    return {
+      broker: kind,
+      publishers: devices.length,
+      readings,
+      seconds,
+      perSecond: readings / seconds,
+      cpuUsPerReading: perReading(cpu0.process, cpu1.process),
+      mainThreadCpuUsPerReading: perReading(cpu0.main, cpu1.main),
+      ...(commit ? { commit } : {}),
+    };
   } finally {
     await endAll(clients); // also on failure, or the open sockets keep this process alive
     await server.stop();

@@ -44,8 +44,6 @@ export class EmbeddedBroker {
   private readonly deviceOf = new WeakMap<Client, string>();
   private readonly sockets = new Set<Socket>();
   private connected = 0;
-  private readonly statusQueue = new Map<string, { online: boolean; at: number }>();
-  private statusTimer: NodeJS.Timeout | undefined;
 
   private constructor(aedes: Aedes, private readonly o: EmbeddedBrokerOptions) {
     this.aedes = aedes;
@@ -184,27 +182,11 @@ export class EmbeddedBroker {
   }
 
   /**
-   * Online/offline changes are written in one transaction per 50 ms, not one fsync'd write per
-   * CONNECT/DISCONNECT: a reconnect storm of thousands of devices must not stall the ingest path.
+   * Online/offline changes ride with the ingestor's next group commit (one row per device and
+   * tick, last change wins): a reconnect storm of thousands of devices costs no extra transaction.
    */
   private markStatus(dev: string, online: boolean): void {
-    this.statusQueue.set(dev, { online, at: this.o.clock.now() });
-    if (this.statusTimer) return;
-    this.statusTimer = setTimeout(() => this.flushStatus(), 50);
-  }
-
-  private flushStatus(): void {
-    this.statusTimer = undefined;
-    const entries = [...this.statusQueue];
-    this.statusQueue.clear();
-    if (entries.length === 0) return;
-    try {
-      this.o.store.db.transaction(() => {
-        for (const [dev, st] of entries) this.o.store.setOnline(dev, st.online, st.at);
-      })();
-    } catch (e) {
-      this.o.logger.warn({ err: (e as Error).message }, 'could not record device status');
-    }
+    this.o.ingestor.recordStatus(dev, online, this.o.clock.now());
   }
 
   /** Publishes a device's session ticket, retained, on vs/v1/<dev>/ticket (QoS 1). */
@@ -228,7 +210,5 @@ export class EmbeddedBroker {
     for (const s of this.sockets) s.destroy();
     await closed;
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
-    if (this.statusTimer) clearTimeout(this.statusTimer);
-    this.flushStatus();
   }
 }

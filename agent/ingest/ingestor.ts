@@ -5,11 +5,15 @@ import type { Clock } from '../../protocol/rng.ts';
 import { AgentError } from '../errors.ts';
 import type { AgentStore, DeviceCounters } from '../store/agentStore.ts';
 import { SqliteNodeStore, type LeafKind } from '../store/sqliteNodeStore.ts';
-import type { WalSync } from '../store/walSync.ts';
+import type { StoreWriter } from '../store/storeWriter.ts';
+import { emptyWriteBatch, type WriteBatch } from '../store/writeBatch.ts';
 import type { EnvelopeDecoder, EnvelopeHeaderView, IngestItem, IngestObserver, IngestOutcome } from './types.ts';
 
 export interface IngestorOptions {
+  /** Reads (device rows, dedup lookups, log nodes for proofs) on the event loop's connection. */
   store: AgentStore;
+  /** Where the group commits go (a writer thread, or inline on the event loop). */
+  writer: StoreWriter;
   decode: EnvelopeDecoder;
   clock: Clock;
   maxEnvelopeBytes: number;
@@ -18,19 +22,16 @@ export interface IngestorOptions {
   /** Most items committed in one transaction (the rest go in the next tick's). */
   maxBatch?: number;
   observer?: IngestObserver;
-  /**
-   * Makes committed WAL frames durable off the event loop (synchronous 'full'); when absent, a
-   * COMMIT is taken as final when it returns (SQLite's own synchronous=FULL, or 'normal').
-   */
-  walSync?: WalSync | undefined;
 }
 
-/** A committed group waiting for its WAL sync before anyone is answered. */
-interface CommittedGroup {
+/** A group written to the store, waiting for its commit (and sync) before anyone is answered. */
+interface WrittenGroup {
   batch: IngestItem[];
   outcomes: IngestOutcome[];
   access: PendingAccess[];
   accessResults: Array<{ leafIndex: number; leafHash: Uint8Array }>;
+  /** device/seq keys of the records it stores (see `inFlightSeq`). */
+  seqKeys: string[];
   startedAt: number;
   logSize: number;
 }
@@ -57,47 +58,46 @@ interface PendingAccess {
 }
 
 /**
- * The durable ingest pipeline. Items are validated, then committed in one SQLite
- * transaction per event-loop tick (group commit): records, log leaves and nodes, device
- * counters and quarantine rows commit together, and only then is each item's `done`
- * called — so an acknowledgement always follows the fsync'd commit.
+ * The durable ingest pipeline. Once per event-loop tick the queued items are validated and turned
+ * into one WriteBatch (records, log leaves and nodes, device counters, quarantine rows, status) —
+ * all decisions, log positions and hashes are made here, on the event loop — and the batch goes to
+ * the StoreWriter, which commits it in one transaction and makes it durable; only then is each
+ * item's `done` called, so an acknowledgement always follows the durable commit. Several batches
+ * may be in flight; what they will store is remembered (`inFlightSeq`, the counters cache, the
+ * log's frontier) so the next batch is judged as if they were committed.
  */
 export class Ingestor {
   readonly log: MerkleLog;
   private readonly nodes: SqliteNodeStore;
   private queue: IngestItem[] = [];
   private accessQueue: PendingAccess[] = [];
-  private readonly insertAccess: (leafIdx: number, at: number, body: Uint8Array) => void;
+  private statusQueue = new Map<string, { online: boolean; at: number }>();
   private scheduled = false;
   private closed = false;
   private readonly counters = new Map<string, DeviceCounters>();
   private readonly tickets = new Map<string, Map<string, KnownTicket>>();
-  private readonly opts: Required<Omit<IngestorOptions, 'observer' | 'walSync'>> & { observer: IngestObserver; walSync: WalSync | undefined };
-  /** Committed, waiting for the next WAL sync. */
-  private unsynced: CommittedGroup[] = [];
-  /** The groups the fdatasync in flight covers. */
-  private syncing: CommittedGroup[] | undefined;
-  private syncError: Error | undefined;
+  private readonly opts: Required<Omit<IngestorOptions, 'observer'>> & { observer: IngestObserver };
+  /** Written, not yet answered, oldest first. */
+  private inFlight: WrittenGroup[] = [];
+  /** device/seq -> record id hex of every record in a group in flight. */
+  private readonly inFlightSeq = new Map<string, string>();
+  /** A batch failed: later ones are refused until every group in flight is answered and state is reloaded. */
+  private broken: Error | undefined;
+  /** A sync failed (or the writer died): nothing is acknowledged any more. */
+  private fatal: Error | undefined;
   private durableSize: number;
-  private readonly commitBatch: (batch: IngestItem[], access: PendingAccess[]) => IngestOutcome[];
-  private accessResults: Array<{ leafIndex: number; leafHash: Uint8Array }> = [];
+  private batch: WriteBatch;
   private idle: Array<() => void> = [];
   private readonly commitListeners: Array<(logSize: number) => void> = [];
 
   constructor(opts: IngestorOptions) {
-    this.opts = { maxBatch: 4096, observer: {}, ...opts, walSync: opts.walSync };
+    this.opts = { maxBatch: 4096, observer: {}, ...opts };
+    this.batch = emptyWriteBatch(opts.quarantineMaxRows);
     this.nodes = new SqliteNodeStore(opts.store.db);
+    this.nodes.writeInto(this.batch);
     this.log = new MerkleLog(this.nodes, nodeHashNative);
     this.durableSize = this.log.size;
     for (const t of opts.store.listTickets()) this.rememberTicket(t.device, t.kid, t);
-    this.commitBatch = opts.store.db.transaction((batch: IngestItem[], access: PendingAccess[]) => {
-      const outcomes = this.applyBatch(batch);
-      this.accessResults = this.applyAccess(access);
-      this.nodes.persistSize(); // once per transaction, not once per leaf
-      return outcomes;
-    });
-    const insertAccess = opts.store.db.prepare<[number, number, Uint8Array]>('INSERT INTO access_events(leaf_idx, at, body) VALUES (?, ?, ?)');
-    this.insertAccess = (i, at, body) => void insertAccess.run(i, at, body);
   }
 
   /** Called after every successful group commit with the new log size (e.g. to wake the anchor service). */
@@ -105,22 +105,21 @@ export class Ingestor {
     this.commitListeners.push(l);
   }
 
-  /** Items received and not yet answered (queued, or committed and waiting for their WAL sync). */
+  /** Items received and not yet answered (queued, or written and waiting for their commit). */
   get pending(): number {
     let n = this.queue.length + this.accessQueue.length;
-    for (const g of [...this.unsynced, ...(this.syncing ?? [])]) n += g.batch.length + g.access.length;
+    for (const g of this.inFlight) n += g.batch.length + g.access.length;
     return n;
   }
 
-  /** Why the ingestor stopped acknowledging (a failed fdatasync), if it did: /healthz reports it. */
+  /** Why the ingestor stopped acknowledging (a failed fdatasync or writer thread), if it did: /healthz reports it. */
   get failure(): Error | undefined {
-    return this.syncError;
+    return this.fatal;
   }
 
   /**
    * Size of the log whose every leaf is durable and answered: what tree heads are signed over,
-   * anchored and proved against. (`log.size` may already count leaves committed but still
-   * waiting for their WAL sync.)
+   * anchored and proved against. (`log.size` may already count leaves of groups in flight.)
    */
   get size(): number {
     return this.durableSize;
@@ -134,11 +133,15 @@ export class Ingestor {
     if (this.closed) return Promise.reject(new AgentError('AGENT_SHUTTING_DOWN'));
     return new Promise((resolve, reject) => {
       this.accessQueue.push({ body, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
+  }
+
+  /** Records a device going online/offline with the next group commit (last one per device wins). */
+  recordStatus(device: string, online: boolean, at: number): void {
+    if (this.closed) return; // the next start marks every device offline anyway
+    this.statusQueue.set(device, { online, at });
+    this.schedule();
   }
 
   rememberTicket(device: string, kid: Uint8Array, t: KnownTicket): void {
@@ -157,30 +160,32 @@ export class Ingestor {
       return;
     }
     this.queue.push(item);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.schedule();
   }
 
-  /** Commits everything queued now (normally called once per tick by `submit`). */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Writes everything queued now (normally called once per tick by `submit`). */
   flush(): void {
     this.scheduled = false;
-    while (this.queue.length > 0 || this.accessQueue.length > 0) {
+    while (this.queue.length > 0 || this.accessQueue.length > 0 || this.statusQueue.size > 0) {
       const batch = this.queue.splice(0, this.opts.maxBatch);
       const access = this.accessQueue.splice(0, this.accessQueue.length);
       this.commit(batch, access);
       if (this.queue.length > 0 && !this.closed) {
         // let the event loop breathe between large batches
-        this.scheduled = true;
-        setImmediate(() => this.flush());
+        this.schedule();
         return;
       }
     }
     this.notifyIfIdle();
   }
 
-  /** Stops accepting and resolves once every queued item is committed, synced and answered. */
+  /** Stops accepting and resolves once every queued item is committed, durable and answered. */
   async close(): Promise<void> {
     this.closed = true;
     if (this.isIdle()) return;
@@ -191,7 +196,7 @@ export class Ingestor {
   }
 
   private isIdle(): boolean {
-    return this.queue.length === 0 && this.accessQueue.length === 0 && !this.scheduled && this.unsynced.length === 0 && this.syncing === undefined;
+    return this.queue.length === 0 && this.accessQueue.length === 0 && this.statusQueue.size === 0 && !this.scheduled && this.inFlight.length === 0;
   }
 
   private notifyIfIdle(): void {
@@ -201,57 +206,57 @@ export class Ingestor {
     for (const w of waiters) w();
   }
 
-  private commit(batch: IngestItem[], access: PendingAccess[] = []): void {
+  private commit(batch: IngestItem[], access: PendingAccess[]): void {
     const startedAt = performance.now();
-    if (this.syncError) return this.failGroup(batch, access, this.syncError);
-    let outcomes: IngestOutcome[];
-    try {
-      outcomes = this.commitBatch(batch, access);
-    } catch (e) {
-      // the transaction rolled back: forget cached state, answer nobody positively
-      this.nodes.reload();
-      this.counters.clear();
-      return this.failGroup(batch, access, e instanceof Error ? e : new Error(String(e)));
+    const refused = this.fatal ?? this.broken;
+    if (refused) {
+      this.statusQueue.clear();
+      return this.failGroup(batch, access, refused);
     }
-    const group: CommittedGroup = { batch, outcomes, access, accessResults: this.accessResults, startedAt, logSize: this.log.size };
-    this.accessResults = [];
-    if (this.opts.walSync === undefined) return this.answer(group);
-    this.unsynced.push(group);
-    this.syncCommitted();
+    const write = this.batch;
+    const seqKeys: string[] = [];
+    const outcomes = this.applyBatch(batch, seqKeys);
+    const accessResults = this.applyAccess(access);
+    for (const [dev, st] of this.statusQueue) write.status.push([dev, st.online, st.at]);
+    this.statusQueue.clear();
+    if (write.leaves.length > 0) write.logSize = this.log.size;
+    const group: WrittenGroup = { batch, outcomes, access, accessResults, seqKeys, startedAt, logSize: this.log.size };
+    this.inFlight.push(group);
+    this.batch = emptyWriteBatch(this.opts.quarantineMaxRows);
+    this.nodes.writeInto(this.batch);
+    this.opts.writer.write(write, (err) => this.written(group, err));
   }
 
-  /**
-   * Group commit of the fsync: one fdatasync at a time covers every group committed before it
-   * started; groups committed meanwhile wait for the next one. Nobody is answered before the
-   * sync that covers their COMMIT has completed.
-   */
-  private syncCommitted(): void {
-    if (this.syncing || this.unsynced.length === 0) return;
-    const covered = this.unsynced;
-    this.unsynced = [];
-    this.syncing = covered;
-    this.opts.walSync!.sync((err) => {
-      this.syncing = undefined;
-      if (err && !this.syncError) {
-        // After a failed fdatasync the kernel may have dropped the dirty pages: what is committed
-        // can no longer be trusted to be on disk, so nothing more is acknowledged (devices keep
-        // their readings and resend to a restarted agent, whose store holds only what is durable).
-        this.syncError = new AgentError('STORE_SYNC_FAILED', err.message, { cause: err });
-      }
-      if (this.syncError) {
-        const failed = [...covered, ...this.unsynced];
-        this.unsynced = [];
-        for (const g of failed) this.failGroup(g.batch, g.access, this.syncError);
-      } else {
-        for (const g of covered) this.answer(g);
-        this.syncCommitted();
-      }
-      this.notifyIfIdle();
-    });
+  /** The writer's answer for `group` (answers arrive in write order). */
+  private written(group: WrittenGroup, err: Error | null): void {
+    this.inFlight.splice(this.inFlight.indexOf(group), 1);
+    for (const k of group.seqKeys) this.inFlightSeq.delete(k);
+    if (err === null && this.broken === undefined && this.fatal === undefined) {
+      this.answer(group);
+    } else {
+      const error = err ?? this.fatal ?? this.broken!;
+      if (err && (err as AgentError).code === 'STORE_SYNC_FAILED') this.fatal ??= err;
+      else if (err) this.broken ??= err;
+      this.failGroup(group.batch, group.access, error);
+      // every later group was built on this one's state: once all are answered, reload from the database
+      if (this.inFlight.length === 0 && this.fatal === undefined) this.reloadAfterFailure();
+    }
+    this.notifyIfIdle();
+  }
+
+  /** Forgets cached state that failed batches had advanced, re-reads it, and lets the writer go on. */
+  private reloadAfterFailure(): void {
+    this.nodes.reload();
+    this.counters.clear();
+    this.inFlightSeq.clear();
+    this.batch = emptyWriteBatch(this.opts.quarantineMaxRows);
+    this.nodes.writeInto(this.batch);
+    this.broken = undefined;
+    this.opts.writer.reset();
   }
 
   /** The group is durable: advance the durable size, record metrics, answer every item. */
-  private answer(g: CommittedGroup): void {
+  private answer(g: WrittenGroup): void {
     this.durableSize = g.logSize;
     const seconds = (performance.now() - g.startedAt) / 1000;
     this.opts.observer.onCommit?.(g.batch.length, seconds, g.logSize);
@@ -277,30 +282,33 @@ export class Ingestor {
     return this.log.appendLeafHash(leafHash).index;
   }
 
-  /** Runs inside the transaction, after the records of the same batch. */
+  /** Access events of this group, after its records. */
   private applyAccess(access: PendingAccess[]): Array<{ leafIndex: number; leafHash: Uint8Array }> {
     const now = this.opts.clock.now();
     return access.map((a) => {
       const lh = recordLeafHash(a.body);
       const index = this.appendLeaf(lh, LEAF_KIND_ACCESS);
-      this.insertAccess(index, now, a.body);
+      this.batch.accessEvents.push([index, now, exactCopy(a.body)]);
       return { leafIndex: index, leafHash: lh };
     });
   }
 
-  /** Runs inside the transaction. */
-  private applyBatch(batch: IngestItem[]): IngestOutcome[] {
+  private applyBatch(batch: IngestItem[], seqKeys: string[]): IngestOutcome[] {
     const now = this.opts.clock.now();
-    const seqInBatch = new Map<string, string>(); // device/seq -> recordId hex, stored by this batch
+    const write = this.batch;
     const touched = new Set<string>();
     const outcomes: IngestOutcome[] = [];
     for (const item of batch) {
-      const v = this.judge(item, now, seqInBatch);
+      const v = this.judge(item, now);
       if (v.kind === 'quarantine') {
-        this.opts.store.insertQuarantine(
-          { receivedAt: now, source: item.source, deviceHint: v.device, reason: v.reason, payload: item.payload },
-          this.opts.quarantineMaxRows,
-        );
+        write.quarantine.push({
+          receivedAt: now,
+          source: item.source,
+          deviceHint: v.device,
+          reason: v.reason,
+          size: item.payload.length,
+          payload: exactCopy(item.payload.subarray(0, QUARANTINE_KEEP_BYTES)),
+        });
         // counted against a device only when the link authenticated it (never create rows for spoofed names)
         if (item.linkDevice !== null) {
           this.countersOf(item.linkDevice, now).quarantined++;
@@ -320,27 +328,29 @@ export class Ingestor {
       }
       const lh = recordLeafHash(item.payload);
       const index = this.appendLeaf(lh, LEAF_KIND_RECORD);
-      this.opts.store.insertRecord({
-        recordId,
+      write.records.push({
+        recordId: exactCopy(recordId),
         leafIndex: index,
         device: v.device,
         seq: header.seq,
         ts: header.ts,
         st: header.st,
-        kid: v.view.kid,
-        envelope: item.payload,
+        kid: exactCopy(v.view.kid),
+        envelope: exactCopy(item.payload),
         receivedAt: now,
         source: item.source,
       });
       countSequence(c, header.seq);
-      seqInBatch.set(`${v.device}/${header.seq}`, hexOf(recordId));
+      const key = `${v.device}/${header.seq}`;
+      this.inFlightSeq.set(key, hexOf(recordId));
+      seqKeys.push(key);
       outcomes.push({ kind: 'stored', recordId, leafIndex: index, device: v.device, seq: header.seq });
     }
-    for (const d of touched) this.opts.store.saveCounters(d, this.countersOf(d));
+    for (const d of touched) write.counters.push({ id: d, ...this.countersOf(d) });
     return outcomes;
   }
 
-  private judge(item: IngestItem, now: number, seqInBatch: Map<string, string>): Verdict {
+  private judge(item: IngestItem, now: number): Verdict {
     const deviceHint = item.linkDevice;
     if (item.payload.length > this.opts.maxEnvelopeBytes) return { kind: 'quarantine', reason: 'ENVELOPE_TOO_LARGE', device: deviceHint, seq: null };
     let view: EnvelopeHeaderView;
@@ -357,7 +367,7 @@ export class Ingestor {
     // `dev` has seq <= its maxSeq (both commit together): a higher seq needs no index lookup at all.
     const maxSeq = this.counters.get(dev)?.maxSeq ?? this.opts.store.getDevice(dev)?.maxSeq ?? null;
     const seqKey = `${dev}/${seq}`;
-    const storedId = seqInBatch.get(seqKey) ?? (maxSeq !== null && seq <= maxSeq ? this.storedIdAt(dev, seq) : undefined);
+    const storedId = this.inFlightSeq.get(seqKey) ?? (maxSeq !== null && seq <= maxSeq ? this.storedIdAt(dev, seq) : undefined);
     if (storedId === idHex) return { kind: 'duplicate', view, device: dev };
     const ticket = this.tickets.get(dev)?.get(hexOf(view.kid));
     if (!ticket) return { kind: 'quarantine', reason: 'AGENT_UNKNOWN_KID', device: dev, seq };
@@ -377,8 +387,8 @@ export class Ingestor {
   private countersOf(device: string, now?: number): DeviceCounters {
     let c = this.counters.get(device);
     if (c) return c;
-    if (now !== undefined) this.opts.store.ensureDevice(device, now);
     const row = this.opts.store.getDevice(device);
+    if (!row && now !== undefined) this.batch.newDevices.push([device, now]);
     c = row
       ? { maxSeq: row.maxSeq, received: row.received, duplicates: row.duplicates, gaps: row.gaps, reorders: row.reorders, quarantined: row.quarantined, lastSeen: row.lastSeen }
       : { maxSeq: null, received: 0, duplicates: 0, gaps: 0, reorders: 0, quarantined: 0, lastSeen: null };
@@ -407,6 +417,17 @@ export function countSequence(c: DeviceCounters, seq: number): void {
     c.reorders++;
     if (c.gaps > 0) c.gaps--;
   }
+}
+
+/** Quarantined payloads keep their first bytes only (the row says the whole size). */
+const QUARANTINE_KEEP_BYTES = 512;
+
+/**
+ * A copy that owns exactly these bytes. Rows cross to the writer thread by structured clone, which
+ * copies a view's whole ArrayBuffer — for an MQTT payload, a slice of a pooled socket buffer.
+ */
+function exactCopy(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b);
 }
 
 /** Hex of bytes via Buffer (native; this is on the per-reading path). */

@@ -10,7 +10,10 @@ import { MIGRATIONS, RECORD_ID_BUCKET_BITS, SCHEMA_VERSION } from '../../agent/s
 import { AgentStore } from '../../agent/store/agentStore.ts';
 import { Ingestor } from '../../agent/ingest/ingestor.ts';
 import type { IngestOutcome } from '../../agent/ingest/types.ts';
-import type { WalSync } from '../../agent/store/walSync.ts';
+import type { WalSync } from '../../agent/store/walSync.mjs';
+import { InlineWriter } from '../../agent/store/storeWriter.ts';
+import { ThreadWriter } from '../../agent/store/writerThread.ts';
+import { emptyWriteBatch, type WriteBatch } from '../../agent/store/writeBatch.ts';
 import { decodeEnvelopeHeader } from '../../agent/core.ts';
 import { AgentError } from '../../agent/errors.ts';
 import { WardFixture } from '../helpers/ward.ts';
@@ -114,7 +117,7 @@ function ingestorWith(sync: ManualSync, ward: WardFixture, devices: string[]): I
     maxEnvelopeBytes: 4096,
     maxFutureSkewMs: 300_000,
     quarantineMaxRows: 100,
-    walSync: sync as unknown as WalSync,
+    writer: new InlineWriter(db, sync as unknown as WalSync),
   });
   const now = Math.floor(Date.now() / 1000);
   for (const d of devices) {
@@ -126,7 +129,7 @@ function ingestorWith(sync: ManualSync, ward: WardFixture, devices: string[]): I
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-describe('ingestor with an off-thread WAL sync (synchronous "full")', () => {
+describe('ingestor with the inline writer and an off-thread WAL sync (synchronous "full")', () => {
   const ward = new WardFixture('store-test');
   void pino; // logger-free: the ingestor reports through its observer
 
@@ -184,5 +187,49 @@ describe('ingestor with an off-thread WAL sync (synchronous "full")', () => {
     }
     expect(ing.size).toBe(0);
     await ing.close();
+  });
+});
+
+describe('writer thread (ThreadWriter)', () => {
+  const row = (i: number) => ({ recordId: new Uint8Array(sha(`r${i}`)), leafIndex: i, device: 'dev-t', seq: i + 1, ts: 1, st: 'spo2', kid: new Uint8Array(16), envelope: new Uint8Array([i]), receivedAt: 1, source: 'mqtt' });
+  const leafOf = (i: number): [number, Uint8Array, number] => [i, new Uint8Array(sha(`l${i}`)), 1];
+  const writeAsync = (w: ThreadWriter, b: WriteBatch): Promise<Error | null> => new Promise((resolve) => w.write(b, resolve));
+
+  it('commits batches in order, fails a failed batch\'s whole transaction, refuses every later batch until reset, then goes on', async () => {
+    const file = tempDb();
+    openDatabase(file).close();
+    const w = new ThreadWriter(file, 'full');
+    try {
+      const ok = emptyWriteBatch(10);
+      ok.newDevices.push(['dev-t', 1]);
+      ok.leaves.push(leafOf(0));
+      ok.records.push(row(0));
+      ok.logSize = 1;
+      // a record whose leaf does not exist: the foreign key fails the whole transaction
+      const bad = emptyWriteBatch(10);
+      bad.records.push(row(5));
+      const after = emptyWriteBatch(10);
+      after.leaves.push(leafOf(1));
+      after.records.push(row(1));
+      expect(await writeAsync(w, ok)).toBeNull();
+      // queued together they share one transaction, so both fail; later ones are refused until reset
+      const [badResult, afterResult] = await Promise.all([writeAsync(w, bad), writeAsync(w, after)]);
+      expect(badResult?.message).toMatch(/FOREIGN KEY/);
+      expect(afterResult).not.toBeNull();
+      expect(await writeAsync(w, after)).not.toBeNull();
+      w.reset();
+      expect(await writeAsync(w, after)).toBeNull();
+    } finally {
+      await w.close();
+    }
+    const db = openDatabase(file);
+    try {
+      const store = new AgentStore(db);
+      expect(store.recordCount()).toBe(2);
+      expect(store.getRecord(sha('r1'))?.seq).toBe(2);
+      expect(store.getRecord(sha('r5'))).toBeUndefined();
+    } finally {
+      db.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { closeSync, fdatasync, fstatSync, openSync, statSync } from 'node:fs';
+// Plain JavaScript (typed by walSync.d.mts): the writer thread uses it and starts as plain Node.
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync } from 'node:fs';
 
 /**
  * fdatasync of a WAL-mode database's `-wal` file on libuv's thread pool.
@@ -18,14 +19,17 @@ import { closeSync, fdatasync, fstatSync, openSync, statSync } from 'node:fs';
  * inode ever changes, so a sync never lands on a stale file.
  */
 export class WalSync {
-  private fd: number | undefined;
-  private ino = -1;
+  /** @param {string} walPath */
+  constructor(walPath) {
+    this.walPath = walPath;
+    /** @type {number | undefined} */
+    this.fd = undefined;
+    this.ino = -1;
+  }
 
-  constructor(private readonly walPath: string) {}
-
-  /** fdatasync of the WAL; `done(err)` runs on the event loop when the data is on disk. */
-  sync(done: (err: Error | null) => void): void {
-    let fd: number;
+  /** fdatasync of the WAL on the thread pool; `done(err)` runs on the event loop when the data is on disk. */
+  sync(done) {
+    let fd;
     try {
       fd = this.currentFd();
     } catch (e) {
@@ -35,12 +39,17 @@ export class WalSync {
     fdatasync(fd, (err) => done(err));
   }
 
-  close(): void {
+  /** fdatasync of the WAL on the calling thread (the writer thread's way). */
+  syncNow() {
+    fdatasyncSync(this.currentFd());
+  }
+
+  close() {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
 
-  private currentFd(): number {
+  currentFd() {
     const st = statSync(this.walPath); // ENOENT here would mean a commit wrote no WAL: an error
     if (this.fd === undefined || st.ino !== this.ino) {
       this.close();
