@@ -16,7 +16,7 @@ interface IngestView {
   readonly mode: string;
   readonly throughput: ReadonlyArray<{ publishers: number; window: number; readingsPerRun: number; agentPerSecond: number; aedesPerSecond: number; ratio: number; runs: ReadonlyArray<{ broker: string; perSecond: number }> }>;
   readonly latency: { targetRate: number; publishers: number; seconds: number; readings: number; achievedRate: number; p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number; failed: number; commit: { avgBatch: number; avgCommitMs: number } };
-  readonly fleet: { devices: number; seconds: number; acked: number; achievedRate: number; p50Ms: number; p99Ms: number; rssMiB: { idle: number; connected: number; peak: number }; zeroLoss: boolean } | null;
+  readonly fleet: { devices: number; seconds: number; acked: number; achievedRate: number; p50Ms: number; p99Ms: number; rssMiB: { idle: number; connected: number; peak: number }; zeroLoss: boolean; heapFlags?: string } | null;
 }
 
 export function formatReport(r: BenchResult): string {
@@ -100,7 +100,7 @@ export function formatReport(r: BenchResult): string {
       out.push('');
       const l = x.latency;
       out.push(`PUBACK latency at ${l.targetRate} readings/s (${l.publishers} paced publishers, ${l.seconds} s, achieved ${fmtNum(l.achievedRate)}/s): p50 ${l.p50Ms} ms, p90 ${l.p90Ms} ms, **p99 ${l.p99Ms} ms**, max ${l.maxMs} ms; ${l.failed} failed; group commits of ${l.commit.avgBatch} readings, ${l.commit.avgCommitMs} ms each.`);
-      if (x.fleet) out.push(`${x.fleet.devices} devices × 1 reading/s × ${x.fleet.seconds} s: ${fmtNum(x.fleet.achievedRate)} readings/s, PUBACK p50 ${x.fleet.p50Ms} ms / p99 ${x.fleet.p99Ms} ms, agent RSS ${x.fleet.rssMiB.idle} → ${x.fleet.rssMiB.connected} MiB (peak ${x.fleet.rssMiB.peak}), ${x.fleet.zeroLoss ? 'zero loss' : 'LOSS'}.`);
+      if (x.fleet) out.push(`${x.fleet.devices} devices × 1 reading/s × ${x.fleet.seconds} s: ${fmtNum(x.fleet.achievedRate)} readings/s, PUBACK p50 ${x.fleet.p50Ms} ms / p99 ${x.fleet.p99Ms} ms, agent RSS ${x.fleet.rssMiB.idle} → ${x.fleet.rssMiB.connected} MiB (peak ${x.fleet.rssMiB.peak}; agent flags: ${x.fleet.heapFlags || "Node's defaults"}), ${x.fleet.zeroLoss ? 'zero loss' : 'LOSS'}.`);
     }
     out.push('');
   }
