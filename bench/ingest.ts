@@ -705,15 +705,21 @@ export function formatIngestBench(r: IngestBenchResult): string {
   return lines.join('\n');
 }
 
-const HELP = `Usage: node --import tsx bench/ingest.ts [--quick] [--json FILE]
+const HELP = `Usage: node --import tsx bench/ingest.ts [--quick] [--rounds N] [--no-fleet] [--json FILE]
 
 Durable ingest throughput of the edge agent vs a plain aedes QoS 1 broker (1 and 16
 publishers), PUBACK latency at 1,000 readings/s, and (full mode) agent RSS with 10,000
 connected devices publishing 1 reading/s for 60 s with a zero-loss check.
 
   --quick        small counts, one round, no 10,000-device run (~1 min)
+  --rounds N     rounds of the throughput comparison (default 3; quick 1)
+  --no-fleet     skip the 10,000-device run
   --json FILE    also write the result (with machine info) as JSON ("-" for stdout only)
   --help         this text
+
+Environment: VITALSEAL_SYNCHRONOUS (full | sqlite-full | normal) and VITALSEAL_WRITER (thread |
+inline) configure the agent under test; VITALSEAL_BENCH_NODE_ARGS adds node flags to the broker
+children (e.g. --cpu-prof).
 
 Exit code: 0 when every target is met, 1 when one is missed, 2 on bad usage.`;
 
@@ -723,6 +729,8 @@ async function main(argv: readonly string[]): Promise<number> {
   let serveKind: string | undefined;
   let dataDir: string | undefined;
   let stopBound = 20;
+  let rounds: number | undefined;
+  let fleet: boolean | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
@@ -730,6 +738,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     } else if (arg === '--quick') quick = true;
     else if (arg === '--json' && argv[i + 1] !== undefined) jsonPath = argv[++i];
+    else if (arg === '--rounds' && argv[i + 1] !== undefined && Number.isInteger(Number(argv[i + 1])) && Number(argv[i + 1]) > 0) rounds = Number(argv[++i]);
+    else if (arg === '--no-fleet') fleet = false;
     else if (arg === '--serve' && argv[i + 1] !== undefined) serveKind = argv[++i];
     else if (arg === '--data-dir' && argv[i + 1] !== undefined) dataDir = argv[++i];
     else if (arg === '--stop-bound' && argv[i + 1] !== undefined) stopBound = Number(argv[++i]);
@@ -742,7 +752,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await serve(serveKind, dataDir, stopBound);
     return -1; // keep running until SIGTERM
   }
-  const result = await runIngestBench({ quick, onProgress: (line) => process.stderr.write(`  ${line}\n`) });
+  const result = await runIngestBench({ quick, ...(rounds !== undefined ? { rounds } : {}), ...(fleet !== undefined ? { fleet } : {}), onProgress: (line) => process.stderr.write(`  ${line}\n`) });
   if (jsonPath === '-') console.log(JSON.stringify(result, null, 2));
   else {
     console.log(formatIngestBench(result));
