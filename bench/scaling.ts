@@ -22,6 +22,8 @@ import type { MqttClient } from 'mqtt';
 import { MerkleLog, verifyInclusion, verifyConsistency, leafHash, type NodeStore } from '../protocol/merkle/index.ts';
 import { openDatabase } from '../agent/store/db.ts';
 import { SqliteNodeStore } from '../agent/store/sqliteNodeStore.ts';
+import { BatchWriter } from '../agent/store/batchWriter.mjs';
+import { emptyWriteBatch } from '../agent/store/writeBatch.ts';
 import { startAgentChild } from './lib/agentChild.ts';
 import { connectDevices, endDevices } from './lib/mqttClients.ts';
 import { quantileSorted, round, sortedCopy } from './lib/stats.ts';
@@ -166,10 +168,14 @@ function logCurve(store: 'memory' | 'sqlite', maxExp: number, prechecks: Prechec
   let dir: string | undefined;
   let nodes: NodeStore | undefined;
   let db: ReturnType<typeof openDatabase> | undefined;
+  let sqliteNodes: SqliteNodeStore | undefined;
+  let writer: BatchWriter | undefined;
   if (store === 'sqlite') {
     dir = mkdtempSync(join(tmpdir(), 'vitalseal-bench-log-'));
     db = openDatabase(join(dir, 'log.sqlite'));
-    nodes = new SqliteNodeStore(db);
+    sqliteNodes = new SqliteNodeStore(db);
+    nodes = sqliteNodes;
+    writer = new BatchWriter(db);
   }
   const log = new MerkleLog(nodes);
   const leafPool = Array.from({ length: 4096 }, () => new Uint8Array(randomBytes(32)));
@@ -184,10 +190,13 @@ function logCurve(store: 'memory' | 'sqlite', maxExp: number, prechecks: Prechec
   const appendTo = (target: number): void => {
     while (log.size < target) {
       const end = Math.min(target, log.size + BATCH);
-      if (db) {
-        db.transaction(() => {
-          for (let i = log.size; i < end; i++) log.appendLeafHash(leafHash(leaf(i)));
-        })();
+      if (db && sqliteNodes && writer) {
+        // as the agent does: the appends fill a WriteBatch, which one transaction then applies
+        const batch = emptyWriteBatch(0);
+        sqliteNodes.writeInto(batch);
+        for (let i = log.size; i < end; i++) log.appendLeafHash(leafHash(leaf(i)));
+        batch.logSize = log.size;
+        db.transaction(() => writer.apply(batch))();
       } else {
         for (let i = log.size; i < end; i++) log.appendLeafHash(leafHash(leaf(i)));
       }
