@@ -55,8 +55,7 @@ export class ExternalSubscriber {
       const topic = parseTopic(packet.topic);
       if (topic?.kind === 'status') {
         try {
-          this.o.store.ensureDevice(topic.device, this.o.clock.now());
-          this.o.store.setOnline(topic.device, statusIsOnline(packet.payload as Buffer), this.o.clock.now());
+          this.o.ingestor.recordStatus(topic.device, statusIsOnline(packet.payload as Buffer), this.o.clock.now());
         } catch (e) {
           this.o.logger.warn({ err: (e as Error).message }, 'could not record device status');
         }

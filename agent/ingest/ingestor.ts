@@ -217,7 +217,10 @@ export class Ingestor {
     const seqKeys: string[] = [];
     const outcomes = this.applyBatch(batch, seqKeys);
     const accessResults = this.applyAccess(access);
-    for (const [dev, st] of this.statusQueue) write.status.push([dev, st.online, st.at]);
+    for (const [dev, st] of this.statusQueue) {
+      write.newDevices.push([dev, st.at]); // a device first heard of by its status (external broker, serial)
+      write.status.push([dev, st.online, st.at]);
+    }
     this.statusQueue.clear();
     if (write.leaves.length > 0) write.logSize = this.log.size;
     const group: WrittenGroup = { batch, outcomes, access, accessResults, seqKeys, startedAt, logSize: this.log.size };

@@ -113,8 +113,7 @@ export class SerialIngress {
     }
     if (dev === null) return;
     this.seenDevice = dev;
-    this.o.store.ensureDevice(dev, this.o.clock.now());
-    this.o.store.setOnline(dev, true, this.o.clock.now());
+    this.o.ingestor.recordStatus(dev, true, this.o.clock.now());
     const ticket = this.o.ticketOf(dev);
     if (ticket) this.send(FRAME_TYPE.ticket, ticket);
   }

@@ -65,9 +65,6 @@ export class AgentStore {
   constructor(db: Db) {
     this.db = db;
     this.s = {
-      insertRecord: db.prepare(
-        'INSERT INTO records(record_id, leaf_idx, device, seq, ts, st, kid, envelope, received_at, source) VALUES (@recordId, @leafIndex, @device, @seq, @ts, @st, @kid, @envelope, @receivedAt, @source)',
-      ),
       recordBySeq: db.prepare<[string, number], { record_id: Buffer }>('SELECT record_id FROM records WHERE device = ? AND seq = ?'),
       // one index probe per bucket of the log, newest first (records_by_id, migration v3); CROSS JOIN
       // keeps the bucket list as the outer loop (EXPLAIN QUERY PLAN: SEARCH r USING INDEX records_by_id)
@@ -81,10 +78,6 @@ export class AgentStore {
       ),
       countRecords: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM records'),
       leafHashes: db.prepare<[number, number], { leaf_hash: Buffer }>('SELECT leaf_hash FROM log_leaves WHERE idx >= ? ORDER BY idx LIMIT ?'),
-      insertQuarantine: db.prepare(
-        'INSERT INTO quarantine(received_at, source, device_hint, reason, size, payload) VALUES (@receivedAt, @source, @deviceHint, @reason, @size, @payload)',
-      ),
-      trimQuarantine: db.prepare<[number]>('DELETE FROM quarantine WHERE id <= (SELECT MAX(id) FROM quarantine) - ?'),
       quarantineList: db.prepare<[number], Record<string, unknown>>('SELECT id, received_at, source, device_hint, reason, size FROM quarantine ORDER BY id DESC LIMIT ?'),
       quarantineByReason: db.prepare<[], { reason: string; n: number }>('SELECT reason, COUNT(*) AS n FROM quarantine GROUP BY reason'),
       device: db.prepare<[string], Record<string, unknown>>('SELECT * FROM devices WHERE id = ?'),
@@ -94,10 +87,6 @@ export class AgentStore {
         'INSERT INTO devices(id, created_at, secret_salt, secret_hash) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET secret_salt = excluded.secret_salt, secret_hash = excluded.secret_hash, revoked = 0',
       ),
       revokeDevice: db.prepare<[string]>('UPDATE devices SET revoked = 1 WHERE id = ?'),
-      saveCounters: db.prepare(
-        'UPDATE devices SET max_seq = @maxSeq, received = @received, duplicates = @duplicates, gaps = @gaps, reorders = @reorders, quarantined = @quarantined, last_seen = @lastSeen WHERE id = @id',
-      ),
-      setOnline: db.prepare<[number, number, string]>('UPDATE devices SET online = ?, status_at = ? WHERE id = ?'),
       setAllOffline: db.prepare('UPDATE devices SET online = 0'),
       upsertTicket: db.prepare(
         'INSERT OR REPLACE INTO tickets(device, kid, ticket, patient, nbf, exp, pushed_at) VALUES (@device, @kid, @ticket, @patient, @nbf, @exp, @pushedAt)',
@@ -108,10 +97,6 @@ export class AgentStore {
         'SELECT DISTINCT t.patient AS patient FROM records r JOIN tickets t ON t.device = r.device AND t.kid = r.kid WHERE r.leaf_idx >= ? AND r.leaf_idx < ?',
       ),
     };
-  }
-
-  insertRecord(r: RecordRow): void {
-    this.s.insertRecord.run(r);
   }
 
   recordIdAtSeq(device: string, seq: number): Uint8Array | undefined {
@@ -138,11 +123,6 @@ export class AgentStore {
   /** Leaf hashes from `from`, in order, `limit` at most (for audits and root recomputation). */
   leafHashes(from: number, limit: number): Uint8Array[] {
     return this.s.leafHashes.all(from, limit).map((r) => new Uint8Array(r.leaf_hash));
-  }
-
-  insertQuarantine(q: { receivedAt: number; source: string; deviceHint: string | null; reason: string; payload: Uint8Array }, maxRows: number): void {
-    this.s.insertQuarantine.run({ ...q, size: q.payload.length, payload: q.payload.subarray(0, 512) });
-    this.s.trimQuarantine.run(maxRows);
   }
 
   quarantine(limit = 100): QuarantineRow[] {
@@ -190,14 +170,6 @@ export class AgentStore {
 
   listDevices(): DeviceRow[] {
     return this.s.devices.all().map(toDevice);
-  }
-
-  saveCounters(id: string, c: DeviceCounters): void {
-    this.s.saveCounters.run({ id, ...c });
-  }
-
-  setOnline(id: string, online: boolean, now: number): void {
-    this.s.setOnline.run(online ? 1 : 0, now, id);
   }
 
   setAllOffline(): void {
