@@ -95,7 +95,7 @@ export class AgentCore {
 
   health(): { ok: boolean; logSize: number; records: number; pending: number; logId: string; error?: string } {
     const failure = this.ingestor.failure;
-    return { ok: failure === undefined, ...(failure ? { error: (failure as AgentError).code ?? failure.message } : {}), logSize: this.ingestor.size, records: this.store.recordCount(), pending: this.ingestor.pending, logId: toHex(this.identity.logId) };
+    return { ok: failure === undefined, ...(failure ? { error: (failure as AgentError).code ?? failure.message } : {}), logSize: this.ingestor.size, records: this.ingestor.records, pending: this.ingestor.pending, logId: toHex(this.identity.logId) };
   }
 
   refreshGauges(): void {

@@ -86,6 +86,8 @@ export class Ingestor {
   /** A sync failed (or the writer died): nothing is acknowledged any more. */
   private fatal: Error | undefined;
   private durableSize: number;
+  /** Records stored and durable (counted once at start, then per answered group: /healthz stays O(1)). */
+  private durableRecords: number;
   private batch: WriteBatch;
   private idle: Array<() => void> = [];
   private readonly commitListeners: Array<(logSize: number) => void> = [];
@@ -97,6 +99,7 @@ export class Ingestor {
     this.nodes.writeInto(this.batch);
     this.log = new MerkleLog(this.nodes, nodeHashNative);
     this.durableSize = this.log.size;
+    this.durableRecords = opts.store.recordCount();
     for (const t of opts.store.listTickets()) this.rememberTicket(t.device, t.kid, t);
   }
 
@@ -123,6 +126,11 @@ export class Ingestor {
    */
   get size(): number {
     return this.durableSize;
+  }
+
+  /** Records durably stored (equals `SELECT COUNT(*) FROM records` once nothing is in flight). */
+  get records(): number {
+    return this.durableRecords;
   }
 
   /**
@@ -261,6 +269,7 @@ export class Ingestor {
   /** The group is durable: advance the durable size, record metrics, answer every item. */
   private answer(g: WrittenGroup): void {
     this.durableSize = g.logSize;
+    this.durableRecords += g.seqKeys.length; // one key per stored record
     const seconds = (performance.now() - g.startedAt) / 1000;
     this.opts.observer.onCommit?.(g.batch.length, seconds, g.logSize);
     for (const l of this.commitListeners) l(g.logSize);

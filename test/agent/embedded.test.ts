@@ -148,6 +148,7 @@ describe('embedded broker: durable ingest', () => {
     const before = agent.core.store.recordCount();
     await Promise.all(cs.map((c, i) => Promise.all(Array.from({ length: 200 }, (_, k) => publish(c, `vs/v1/${devs[i]}/r`, ward.seal(devs[i]!, 1000 + k))))));
     expect(agent.core.store.recordCount()).toBe(before + 400);
+    expect(agent.core.health().records).toBe(before + 400); // the O(1) counter /healthz serves
     expect(agent.core.auditLog().ok).toBe(true);
   });
 });
