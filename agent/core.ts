@@ -16,7 +16,7 @@ import { openDatabase, type Db } from './store/db.ts';
 import { AgentStore } from './store/agentStore.ts';
 import { WalSync } from './store/walSync.mjs';
 import { InlineWriter, type StoreWriter } from './store/storeWriter.ts';
-import { ThreadWriter } from './store/writerThread.ts';
+import { ThreadWriter, type WriterDurability } from './store/writerThread.ts';
 import type { ExtraMigration } from './store/migrations.ts';
 
 export interface AgentCoreOptions {
@@ -27,7 +27,7 @@ export interface AgentCoreOptions {
   maxFutureSkewMs: number;
   quarantineMaxRows: number;
   /** Durability of an acknowledged reading (see AgentConfig ingest.synchronous); default 'full'. */
-  synchronous?: 'full' | 'sqlite-full' | 'normal';
+  synchronous?: WriterDurability;
   /** Where group commits run (see AgentConfig ingest.writer); default 'thread'. */
   writer?: 'thread' | 'inline';
   /** Ward authority's Ed25519 key: when set, pushed tickets must carry its signature. */
@@ -55,7 +55,7 @@ export class AgentCore {
   readonly logger: Logger;
   readonly clock: Clock;
   private ticketPublishers: TicketPublisher[] = [];
-  private walSync: WalSync | undefined;
+  private readonly walSync: WalSync | undefined;
   private readonly storeWriter: StoreWriter;
   private readonly authorityPublicKey: Uint8Array | undefined;
 
@@ -68,10 +68,12 @@ export class AgentCore {
     // 'full': SQLite commits without syncing, then the WAL is fdatasync'd (writer thread, or the thread pool
     // when inline) before anything is acknowledged; 'sqlite-full': SQLite fsyncs inside each COMMIT
     this.db = openDatabase(dbFile, [migrateAnchorTables, ...(o.extraMigrations ?? [])], durability === 'sqlite-full' ? 'full' : 'normal');
-    this.storeWriter =
-      (o.writer ?? 'thread') === 'thread'
-        ? new ThreadWriter(dbFile, durability)
-        : new InlineWriter(this.db, durability === 'full' ? (this.walSync = new WalSync(`${dbFile}-wal`)) : undefined);
+    if ((o.writer ?? 'thread') === 'thread') {
+      this.storeWriter = new ThreadWriter(dbFile, durability);
+    } else {
+      this.walSync = durability === 'full' ? new WalSync(`${dbFile}-wal`) : undefined;
+      this.storeWriter = new InlineWriter(this.db, this.walSync);
+    }
     this.store = new AgentStore(this.db);
     this.store.setAllOffline();
     this.metrics = new AgentMetrics({ defaultMetrics: o.defaultMetrics ?? true });

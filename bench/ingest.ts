@@ -30,6 +30,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { BenchWard, devName as benchDevName, secretOf } from './lib/ward.ts';
+import { configFromEnv, parseAgentConfig, type AgentConfig } from '../agent/config.ts';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const REPO = resolve(dirname(THIS_FILE), '..');
@@ -205,10 +206,12 @@ async function startServer(kind: 'agent' | 'aedes', dataDir?: string, stopBoundS
   return { kind, proc, pid: proc.pid!, port: ready.port, httpPort: ready.httpPort, stop };
 }
 
-/** The agent's ingest.synchronous for the runs: VITALSEAL_SYNCHRONOUS (full | sqlite-full | normal), default 'full'. */
-function benchDurability(): 'full' | 'sqlite-full' | 'normal' {
-  const v = process.env.VITALSEAL_SYNCHRONOUS;
-  return v === 'normal' || v === 'sqlite-full' ? v : 'full';
+/**
+ * The agent's ingest settings for the runs, from the environment as `vitalseal agent` reads it
+ * (VITALSEAL_SYNCHRONOUS, VITALSEAL_WRITER; validated, CONFIG_INVALID otherwise), defaults otherwise.
+ */
+function benchIngestConfig(): AgentConfig['ingest'] {
+  return parseAgentConfig({ dataDir: '.', ingest: configFromEnv(process.env).ingest ?? {} }).ingest;
 }
 
 /** The child side of startServer. */
@@ -219,8 +222,7 @@ async function serve(kind: string, dataDir: string | undefined, stopBoundSeconds
   if (kind === 'agent') {
     if (!dataDir) throw new Error('--serve agent needs --data-dir');
     const { startAgent } = await import('../agent/agent.ts');
-    const { parseAgentConfig } = await import('../agent/config.ts');
-    const agent = await startAgent(parseAgentConfig({ dataDir, mqtt: { port: 0, maxConnections: 20_000 }, http: { port: 0 }, logLevel: 'silent', ingest: { synchronous: benchDurability(), writer: process.env.VITALSEAL_WRITER === 'inline' ? 'inline' : 'thread' } }), { defaultMetrics: false });
+    const agent = await startAgent(parseAgentConfig({ dataDir, mqtt: { port: 0, maxConnections: 20_000 }, http: { port: 0 }, logLevel: 'silent', ingest: benchIngestConfig() }), { defaultMetrics: false });
     port = agent.mqttAddress!.port;
     httpPort = agent.httpAddress.port;
     stop = () => agent.stop();
@@ -579,6 +581,7 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
   const fleet = opts.fleet ?? !quick;
   const progress = opts.onProgress ?? ((): void => undefined);
   const loadavgStart = loadavg().map((x) => round(x, 2));
+  benchIngestConfig(); // an invalid VITALSEAL_SYNCHRONOUS / VITALSEAL_WRITER fails here, before any work
   const ward = new BenchWard('bench-ingest');
 
   // payloads, sealed once before any measurement and reused by every run (each agent run has a fresh store)
@@ -667,7 +670,7 @@ export function formatIngestBench(r: IngestBenchResult): string {
   const pad = (s: string | number, n: number): string => String(s).padStart(n);
   const lines = [
     `vitalseal ingest bench (${r.mode}) — ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, node ${m.node}, load ${m.loadavgStart.join('/')} → ${m.loadavgEnd.join('/')}`,
-    `data dir ${m.dataDir} (SQLite WAL, agent durability '${benchDurability()}'); brokers in child processes, clients in this one; loopback`,
+    `data dir ${m.dataDir} (SQLite WAL, agent ingest.synchronous '${benchIngestConfig().synchronous}', ingest.writer '${benchIngestConfig().writer}'); brokers in child processes, clients in this one; loopback`,
     '',
     `durable ingest throughput, QoS 1, window ${r.throughput[0]?.window ?? '?'} in flight per publisher (median of ${r.throughput[0]?.runs.filter((x) => x.broker === 'agent').length ?? 0} runs)`,
     `  publishers  readings/run   agent (readings/s)   aedes, no store (readings/s)   ratio   target ≥ ${r.ratioTarget}`,

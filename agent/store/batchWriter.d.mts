@@ -7,6 +7,3 @@ export declare class BatchWriter {
   constructor(db: Database);
   apply(batch: WriteBatch): void;
 }
-
-/** meta 'log_size': 8-byte big-endian leaf count. */
-export declare function encodeLogSize(n: number): Buffer;

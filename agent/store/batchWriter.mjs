@@ -45,7 +45,7 @@ export class BatchWriter {
 }
 
 /** meta 'log_size': 8-byte big-endian leaf count. */
-export function encodeLogSize(n) {
+function encodeLogSize(n) {
   const b = Buffer.alloc(8);
   b.writeBigUInt64BE(BigInt(n));
   return b;

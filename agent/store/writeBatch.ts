@@ -27,10 +27,3 @@ export interface WriteBatch {
 export function emptyWriteBatch(quarantineMaxRows: number): WriteBatch {
   return { newDevices: [], leaves: [], nodes: [], records: [], accessEvents: [], counters: [], quarantine: [], quarantineMaxRows, status: [], logSize: null };
 }
-
-export function isEmptyWriteBatch(b: WriteBatch): boolean {
-  return (
-    b.newDevices.length + b.leaves.length + b.nodes.length + b.records.length + b.accessEvents.length + b.counters.length + b.quarantine.length + b.status.length === 0 &&
-    b.logSize === null
-  );
-}

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import pino from 'pino';
 import { createHash } from 'node:crypto';
 import { migrate, openDatabase } from '../../agent/store/db.ts';
 import { MIGRATIONS, RECORD_ID_BUCKET_BITS, SCHEMA_VERSION } from '../../agent/store/migrations.ts';
@@ -131,7 +130,6 @@ const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('ingestor with the inline writer and an off-thread WAL sync (synchronous "full")', () => {
   const ward = new WardFixture('store-test');
-  void pino; // logger-free: the ingestor reports through its observer
 
   it('answers nobody before the fdatasync that follows its commit; groups committed meanwhile wait for the next one', async () => {
     const sync = new ManualSync();
