@@ -71,6 +71,7 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
         port: config.mqtt.port,
         maxConnections: config.mqtt.maxConnections,
         maxPacketBytes: config.mqtt.maxPacketBytes,
+        maxInflightPerDevice: config.mqtt.maxInflightPerDevice,
         store: core.store,
         ingestor: core.ingestor,
         clock,

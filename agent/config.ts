@@ -13,9 +13,11 @@ export const agentConfigSchema = z.object({
       port: port.default(1883),
       maxConnections: z.number().int().positive().default(20_000),
       maxPacketBytes: z.number().int().min(256).max(1_048_576).default(8192),
+      /** Publishes of one connection read on while earlier ones wait for their commit (agent/broker/publishWindow.ts). */
+      maxInflightPerDevice: z.number().int().min(1).max(65_535).default(64),
     })
     .strict()
-    .default({ host: '127.0.0.1', port: 1883, maxConnections: 20_000, maxPacketBytes: 8192 }),
+    .default({ host: '127.0.0.1', port: 1883, maxConnections: 20_000, maxPacketBytes: 8192, maxInflightPerDevice: 64 }),
   external: z
     .object({
       url: z.string().regex(/^(mqtts?|tcp|wss?):\/\//, 'must be an mqtt://, mqtts://, tcp:// or ws:// URL'),
@@ -88,6 +90,7 @@ export const ENV_KEYS: Record<string, string> = {
   VITALSEAL_MQTT_PORT: 'mqtt.port',
   VITALSEAL_MQTT_MAX_CONNECTIONS: 'mqtt.maxConnections',
   VITALSEAL_MQTT_MAX_PACKET_BYTES: 'mqtt.maxPacketBytes',
+  VITALSEAL_MQTT_MAX_INFLIGHT_PER_DEVICE: 'mqtt.maxInflightPerDevice',
   VITALSEAL_EXTERNAL_URL: 'external.url',
   VITALSEAL_EXTERNAL_USERNAME: 'external.username',
   VITALSEAL_EXTERNAL_PASSWORD: 'external.password',

@@ -53,9 +53,17 @@ export interface IngestBenchOptions {
    * "Agent operations" recommends for a gateway); '' runs it with Node's defaults.
    */
   readonly fleetHeapFlags?: string;
+  /**
+   * How the broker children run: 'built' = compiled JavaScript (scripts/build.mjs, as a gateway runs
+   * `node dist/cli/bin.js agent`), 'tsx' = the TypeScript sources through tsx's loader (+~40 MiB RSS
+   * for its loader thread). Default: 'built' for full runs, 'tsx' for --quick (no 17 s compile).
+   */
+  readonly runtime?: BenchRuntime;
   /** Progress lines (stderr by default in the CLI). */
   readonly onProgress?: (line: string) => void;
 }
+
+export type BenchRuntime = 'built' | 'tsx';
 
 /** The agent's own group-commit metrics over a run (from its /metrics). */
 export interface CommitStats {
@@ -132,6 +140,8 @@ export interface FleetResult {
 export interface IngestBenchResult {
   readonly bench: 'vitalseal-ingest';
   readonly mode: 'quick' | 'full';
+  /** How the broker children ran (IngestBenchOptions.runtime). */
+  readonly runtime: BenchRuntime;
   readonly date: string;
   readonly machine: {
     readonly node: string;
@@ -174,10 +184,32 @@ const RSS_TARGET_MIB = 300;
 
 export const FLEET_HEAP_FLAGS = '--max-semi-space-size=2 --max-old-space-size=256';
 
+/** This file compiled (scripts/build.mjs) when the bench itself runs from a build. */
+const RUNNING_BUILT = THIS_FILE.endsWith('.js');
+
+/** Where a run with runtime 'built' compiles the sources (inside node_modules, so the children resolve packages). */
+const BENCH_BUILD_DIR = join(REPO, 'node_modules', '.cache', 'vitalseal', 'bench-build');
+
+/** How the broker children start: this bench compiled (runtime 'built') or its source through tsx. */
+interface ChildScript {
+  readonly runtime: BenchRuntime;
+  readonly args: readonly string[];
+}
+
+async function childScript(runtime: BenchRuntime, progress: (s: string) => void): Promise<ChildScript> {
+  if (runtime === 'tsx') return { runtime, args: ['--import', 'tsx', RUNNING_BUILT ? THIS_FILE.replace(/\.js$/, '.ts') : THIS_FILE] };
+  if (RUNNING_BUILT) return { runtime, args: [THIS_FILE] };
+  progress('compiling the sources for the broker children (scripts/build.mjs)');
+  const { build } = (await import(pathToFileURL(join(REPO, 'scripts', 'build.mjs')).href)) as typeof import('../scripts/build.mjs');
+  return { runtime, args: [join(build(BENCH_BUILD_DIR), 'bench', 'ingest.js')] };
+}
+
+let child: ChildScript = { runtime: RUNNING_BUILT ? 'built' : 'tsx', args: RUNNING_BUILT ? [THIS_FILE] : ['--import', 'tsx', THIS_FILE] };
+
 async function startServer(kind: 'agent' | 'aedes', dataDir?: string, stopBoundSeconds = 20, heapFlags = ''): Promise<Server> {
   // VITALSEAL_BENCH_NODE_ARGS: extra node flags for the broker children (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p")
   const nodeArgs = `${heapFlags} ${process.env.VITALSEAL_BENCH_NODE_ARGS ?? ''}`.split(' ').filter((a) => a.length > 0);
-  const args = [...nodeArgs, '--import', 'tsx', THIS_FILE, '--serve', kind, ...(dataDir ? ['--data-dir', dataDir] : []), '--stop-bound', String(stopBoundSeconds)];
+  const args = [...nodeArgs, ...child.args, '--serve', kind, ...(dataDir ? ['--data-dir', dataDir] : []), '--stop-bound', String(stopBoundSeconds)];
   const proc = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -582,11 +614,13 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
   const progress = opts.onProgress ?? ((): void => undefined);
   const loadavgStart = loadavg().map((x) => round(x, 2));
   benchIngestConfig(); // an invalid VITALSEAL_SYNCHRONOUS / VITALSEAL_WRITER fails here, before any work
+  child = await childScript(opts.runtime ?? (quick ? 'tsx' : 'built'), progress);
   const ward = new BenchWard('bench-ingest');
 
   // payloads, sealed once before any measurement and reused by every run (each agent run has a fresh store)
-  const perSingle = quick ? 1500 : 6000;
-  const perMulti = quick ? 250 : 1000;
+  // full runs last ~3-4 s each (1.5 s ones swung ±30 % on a shared 2-core machine)
+  const perSingle = quick ? 1500 : 15000;
+  const perMulti = quick ? 250 : 2500;
   const latencySeconds = quick ? 3 : 10;
   const latencyWarmup = 1;
   const latencyPublishers = 10;
@@ -645,6 +679,7 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
   return {
     bench: 'vitalseal-ingest',
     mode: quick ? 'quick' : 'full',
+    runtime: child.runtime,
     date: new Date().toISOString(),
     machine: {
       node: process.version,
@@ -670,7 +705,7 @@ export function formatIngestBench(r: IngestBenchResult): string {
   const pad = (s: string | number, n: number): string => String(s).padStart(n);
   const lines = [
     `vitalseal ingest bench (${r.mode}) — ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, node ${m.node}, load ${m.loadavgStart.join('/')} → ${m.loadavgEnd.join('/')}`,
-    `data dir ${m.dataDir} (SQLite WAL, agent ingest.synchronous '${benchIngestConfig().synchronous}', ingest.writer '${benchIngestConfig().writer}'); brokers in child processes, clients in this one; loopback`,
+    `data dir ${m.dataDir} (SQLite WAL, agent ingest.synchronous '${benchIngestConfig().synchronous}', ingest.writer '${benchIngestConfig().writer}'); brokers in child processes (${r.runtime === 'built' ? 'compiled JavaScript' : 'TypeScript via tsx'}), clients in this one; loopback`,
     '',
     `durable ingest throughput, QoS 1, window ${r.throughput[0]?.window ?? '?'} in flight per publisher (median of ${r.throughput[0]?.runs.filter((x) => x.broker === 'agent').length ?? 0} runs)`,
     `  publishers  readings/run   agent (readings/s)   aedes, no store (readings/s)   ratio   target ≥ ${r.ratioTarget}`,
@@ -717,6 +752,9 @@ connected devices publishing 1 reading/s for 60 s with a zero-loss check.
   --quick        small counts, one round, no 10,000-device run (~1 min)
   --rounds N     rounds of the throughput comparison (default 3; quick 1)
   --no-fleet     skip the 10,000-device run
+  --runtime R    broker children run 'built' (compiled by scripts/build.mjs first, as a
+                 gateway runs node dist/cli/bin.js; default of full runs) or 'tsx' (the
+                 sources through tsx; default of --quick)
   --json FILE    also write the result (with machine info) as JSON ("-" for stdout only)
   --help         this text
 
@@ -734,6 +772,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let stopBound = 20;
   let rounds: number | undefined;
   let fleet: boolean | undefined;
+  let runtime: BenchRuntime | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
@@ -743,6 +782,7 @@ async function main(argv: readonly string[]): Promise<number> {
     else if (arg === '--json' && argv[i + 1] !== undefined) jsonPath = argv[++i];
     else if (arg === '--rounds' && argv[i + 1] !== undefined && Number.isInteger(Number(argv[i + 1])) && Number(argv[i + 1]) > 0) rounds = Number(argv[++i]);
     else if (arg === '--no-fleet') fleet = false;
+    else if (arg === '--runtime' && (argv[i + 1] === 'built' || argv[i + 1] === 'tsx')) runtime = argv[++i] as BenchRuntime;
     else if (arg === '--serve' && argv[i + 1] !== undefined) serveKind = argv[++i];
     else if (arg === '--data-dir' && argv[i + 1] !== undefined) dataDir = argv[++i];
     else if (arg === '--stop-bound' && argv[i + 1] !== undefined) stopBound = Number(argv[++i]);
@@ -755,7 +795,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await serve(serveKind, dataDir, stopBound);
     return -1; // keep running until SIGTERM
   }
-  const result = await runIngestBench({ quick, ...(rounds !== undefined ? { rounds } : {}), ...(fleet !== undefined ? { fleet } : {}), onProgress: (line) => process.stderr.write(`  ${line}\n`) });
+  const result = await runIngestBench({ quick, ...(rounds !== undefined ? { rounds } : {}), ...(fleet !== undefined ? { fleet } : {}), ...(runtime !== undefined ? { runtime } : {}), onProgress: (line) => process.stderr.write(`  ${line}\n`) });
   if (jsonPath === '-') console.log(JSON.stringify(result, null, 2));
   else {
     console.log(formatIngestBench(result));

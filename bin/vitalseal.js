@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Entry point: registers tsx so the TypeScript sources run as they are, then loads the CLI.
+// Entry point: registers tsx so the TypeScript sources run as they are, then runs the CLI
+// (cli/bin.ts). A gateway can run the compiled build instead: `npm run build && node dist/cli/bin.js agent`.
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../cli/main.ts');
-process.exitCode = await main(process.argv);
+await import('../cli/bin.ts');

@@ -5,6 +5,7 @@ import type { Ingestor } from '../ingest/ingestor.ts';
 import type { AgentStore } from '../store/agentStore.ts';
 import type { Clock } from '../../protocol/rng.ts';
 import { PacketSizeScanner } from './packetSizeScanner.ts';
+import { PublishWindow } from './publishWindow.ts';
 import { isValidDeviceId, parseTopic, ticketTopic } from './topics.ts';
 
 export interface BrokerEvents {
@@ -18,6 +19,8 @@ export interface EmbeddedBrokerOptions {
   port: number;
   maxConnections: number;
   maxPacketBytes: number;
+  /** Readings of one connection waiting for their commit while aedes reads on (default 64; PublishWindow). */
+  maxInflightPerDevice?: number;
   store: AgentStore;
   ingestor: Ingestor;
   clock: Clock;
@@ -35,7 +38,9 @@ function authError(message: string, returnCode: 4 | 5): AuthenticateError {
  *   (stored as a salted hash); a last will, if any, must be the device's own status topic;
  * - authorizePublish (MQTT-3.3.1 / MQTT-4.3.2): a device publishes only under vs/v1/<its id>/{r,status};
  *   a reading is committed (group commit) BEFORE the callback, so aedes sends PUBACK only after
- *   the fsync'd commit (MQTT-4.3.2-2 "MUST send a PUBACK … after it has taken ownership");
+ *   the fsync'd commit (MQTT-4.3.2-2 "MUST send a PUBACK … after it has taken ownership"); while a
+ *   reading waits, aedes reads the connection on (PublishWindow, up to maxInflightPerDevice), and
+ *   PUBACKs go out in the order the PUBLISHes came (MQTT-4.6.0-2);
  * - authorizeSubscribe (MQTT-3.8.4): a device subscribes only to vs/v1/<its id>/ticket (else SUBACK 0x80).
  */
 export class EmbeddedBroker {
@@ -44,9 +49,11 @@ export class EmbeddedBroker {
   private readonly deviceOf = new WeakMap<Client, string>();
   private readonly sockets = new Set<Socket>();
   private connected = 0;
+  private readonly window: PublishWindow;
 
   private constructor(aedes: Aedes, private readonly o: EmbeddedBrokerOptions) {
     this.aedes = aedes;
+    this.window = new PublishWindow(o.maxInflightPerDevice ?? 64);
   }
 
   static async create(o: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
@@ -105,6 +112,7 @@ export class EmbeddedBroker {
     socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
     const client = this.aedes.handle(socket) as unknown as { _parser?: { parse(buf: Buffer): number } };
+    this.window.attach(client);
     const parser = client._parser;
     if (!parser) throw new Error('aedes client has no parser: PacketSizeScanner cannot be installed');
     const scanner = new PacketSizeScanner(this.o.maxPacketBytes);
@@ -165,11 +173,15 @@ export class EmbeddedBroker {
       return;
     }
     packet.retain = false;
+    const release = this.window.hold(client);
     this.o.ingestor.submit({
       linkDevice: dev,
       payload: packet.payload as Buffer,
       source: 'mqtt',
-      done: (outcome) => cb(outcome.kind === 'failed' ? outcome.error : null),
+      done: (outcome) => {
+        release();
+        cb(outcome.kind === 'failed' ? outcome.error : null);
+      },
     });
   }
 

@@ -340,15 +340,16 @@ export class Ingestor {
       }
       const lh = recordLeafHash(item.payload);
       const index = this.appendLeaf(lh, LEAF_KIND_RECORD);
+      // no copies: a StoreWriter applies the row before this tick ends (inline) or packs its bytes (thread)
       write.records.push({
-        recordId: exactCopy(recordId),
+        recordId,
         leafIndex: index,
         device: v.device,
         seq: header.seq,
         ts: header.ts,
         st: header.st,
-        kid: exactCopy(v.view.kid),
-        envelope: exactCopy(item.payload),
+        kid: v.view.kid,
+        envelope: item.payload,
         receivedAt: now,
         source: item.source,
       });

@@ -5,5 +5,6 @@ import type { WriteBatch } from './writeBatch.ts';
 export declare class BatchWriter {
   readonly db: Database;
   constructor(db: Database);
-  apply(batch: WriteBatch): void;
+  /** `packed`: more leaves, nodes and records of the same batch (packedRows.mjs), written before `batch`'s own. */
+  apply(batch: WriteBatch, packed?: Uint8Array): void;
 }

@@ -1,5 +1,6 @@
 // Plain JavaScript (typed by batchWriter.d.mts): it runs in the writer thread, which starts as plain
 // Node — loading the TypeScript toolchain there cost ~28 MiB of RSS (measured with .prof tooling).
+import { unpackRows } from './packedRows.mjs';
 
 /**
  * Prepared statements that apply WriteBatches (agent/store/writeBatch.ts); the caller wraps `apply`
@@ -16,6 +17,9 @@ export class BatchWriter {
       record: db.prepare(
         'INSERT INTO records(record_id, leaf_idx, device, seq, ts, st, kid, envelope, received_at, source) VALUES (@recordId, @leafIndex, @device, @seq, @ts, @st, @kid, @envelope, @receivedAt, @source)',
       ),
+      recordValues: db.prepare(
+        'INSERT INTO records(record_id, leaf_idx, device, seq, ts, st, kid, envelope, received_at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
       access: db.prepare('INSERT INTO access_events(leaf_idx, at, body) VALUES (?, ?, ?)'),
       counters: db.prepare(
         'UPDATE devices SET max_seq = @maxSeq, received = @received, duplicates = @duplicates, gaps = @gaps, reorders = @reorders, quarantined = @quarantined, last_seen = @lastSeen WHERE id = @id',
@@ -27,11 +31,21 @@ export class BatchWriter {
       status: db.prepare('UPDATE devices SET online = ?, status_at = ? WHERE id = ?'),
       logSize: db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('log_size', ?)"),
     };
+    const s = this.s;
+    /** @type {import('./packedRows.d.mts').PackedRowSink} */
+    this.sink = {
+      leaf: (i, h, kind) => s.leaf.run(i, h, kind),
+      node: (level, i, h) => s.node.run(level, i, h),
+      record: (recordId, leafIndex, device, seq, ts, st, kid, envelope, receivedAt, source) =>
+        s.recordValues.run(recordId, leafIndex, device, seq, ts, st, kid, envelope, receivedAt, source),
+    };
   }
 
-  apply(b) {
+  /** `packed`: more leaves, nodes and records of the same batch (packedRows.mjs), written before `b`'s own. */
+  apply(b, packed) {
     const s = this.s;
     for (const [id, at] of b.newDevices) s.ensureDevice.run(id, at);
+    if (packed) unpackRows(packed, this.sink);
     for (const [i, h, kind] of b.leaves) s.leaf.run(i, h, kind);
     for (const [level, i, h] of b.nodes) s.node.run(level, i, h);
     for (const r of b.records) s.record.run(r);

@@ -2,13 +2,27 @@ import { Worker } from 'node:worker_threads';
 import { AgentError } from '../errors.ts';
 import type { StoreWriter } from './storeWriter.ts';
 import type { WriteBatch } from './writeBatch.ts';
+import { packRows } from './packedRows.mjs';
 
 /** Messages between the event loop and the writer thread (agent/store/writerThread.worker.mjs). */
-export type ToWriter = { type: 'write'; id: number; batch: WriteBatch } | { type: 'reset' } | { type: 'close' };
+/** `write`: the batch's leaves, nodes and records travel in `packed` (packedRows.mjs), the rest as is. */
+export type ToWriter = { type: 'write'; id: number; batch: WriteBatch; packed: Uint8Array } | { type: 'reset' } | { type: 'close' };
 export type FromWriter =
   | { type: 'ready' }
   | { type: 'done'; ids: number[]; error?: { message: string; code?: string } }
+  | { type: 'trace'; event: WriterTraceEvent; ids: number[] }
   | { type: 'closed' };
+
+/** What the writer thread did to batches `ids` (ThreadWriter's `trace` option; for tests and debugging). */
+export type WriterTraceEvent = 'commit' | 'sync-start' | 'sync-done' | 'sync-failed';
+
+export interface ThreadWriterOptions {
+  /**
+   * Called with the thread's commits and fdatasyncs, in its order, before the answers they lead to;
+   * `ids` number the batches 1, 2, 3, … in write order.
+   */
+  trace?: (event: WriterTraceEvent, ids: readonly number[]) => void;
+}
 
 export type WriterDurability = 'full' | 'sqlite-full' | 'normal';
 
@@ -18,7 +32,8 @@ export type WriterDurability = 'full' | 'sqlite-full' | 'normal';
  * and building the next batch (~40 % of the agent's per-reading CPU was SQLite statement
  * execution on the event loop). Batches queued while one commits are coalesced into one
  * transaction and one fdatasync. Other writers of the same database (admin, anchoring, API) use
- * the main connection; SQLite serialises them (busy_timeout).
+ * the main connection; SQLite serialises them (busy_timeout). With durability 'full' the thread
+ * commits the next group while the previous one's fdatasync runs (see the worker).
  */
 export class ThreadWriter implements StoreWriter {
   private nextId = 1;
@@ -29,8 +44,8 @@ export class ThreadWriter implements StoreWriter {
   private readonly worker: Worker;
 
   /** Starts the thread; batches written before it is up wait in its message queue. */
-  constructor(dbFile: string, durability: WriterDurability) {
-    this.worker = new Worker(new URL('./writerThread.worker.mjs', import.meta.url), { workerData: { dbFile, durability } });
+  constructor(dbFile: string, durability: WriterDurability, private readonly opts: ThreadWriterOptions = {}) {
+    this.worker = new Worker(new URL('./writerThread.worker.mjs', import.meta.url), { workerData: { dbFile, durability, trace: opts.trace !== undefined } });
     this.worker.on('message', (m: FromWriter) => this.onMessage(m));
     this.worker.on('error', (e) => this.failAll(e));
     this.worker.on('exit', (code) => this.failAll(new Error(`writer thread exited (${code})`)));
@@ -40,7 +55,9 @@ export class ThreadWriter implements StoreWriter {
     if (this.exited) return done(this.exited);
     const id = this.nextId++;
     this.pending.set(id, done);
-    this.worker.postMessage({ type: 'write', id, batch } satisfies ToWriter);
+    const packed = packRows(batch);
+    const rest: WriteBatch = { ...batch, leaves: [], nodes: [], records: [] };
+    this.worker.postMessage({ type: 'write', id, batch: rest, packed } satisfies ToWriter, [packed.buffer]);
   }
 
   reset(): void {
@@ -57,6 +74,7 @@ export class ThreadWriter implements StoreWriter {
   }
 
   private onMessage(m: FromWriter): void {
+    if (m.type === 'trace') return this.opts.trace?.(m.event, m.ids);
     if (m.type !== 'done') return;
     const err = m.error ? (m.error.code === 'STORE_SYNC_FAILED' ? new AgentError('STORE_SYNC_FAILED', m.error.message) : new Error(m.error.message)) : null;
     for (const id of m.ids) {

@@ -6,46 +6,98 @@ import { BatchWriter } from './batchWriter.mjs';
 import { WalSync } from './walSync.mjs';
 
 /**
- * Applies every batch queued since its last commit in one transaction, makes it durable (fdatasync
- * of the WAL for 'full'; SQLite's own fsync for 'sqlite-full'), then answers all of them
- * (messages: writerThread.ts ToWriter / FromWriter). After a failed transaction it refuses batches
- * until the event loop sends 'reset'; after a failed fdatasync it refuses them for good.
+ * Applies every batch queued since its last transaction in one transaction, then answers them once
+ * they are durable (messages: writerThread.ts ToWriter / FromWriter), in the order they were written.
+ *
+ * Durability 'full' pipelines the fdatasync of the WAL with the next transaction: the fdatasync runs
+ * on the thread pool while this thread already commits the batches that arrived meanwhile; a group
+ * is answered by the first fdatasync that *started after* its COMMIT (data written before an
+ * fdatasync call is on disk when it returns), and the groups committed during a sync share the next
+ * one. With 'sqlite-full' SQLite's own fsync at COMMIT makes a group durable, with 'normal' nothing
+ * does: both answer right after the transaction.
+ *
+ * After a failed transaction it refuses batches until the event loop sends 'reset'; after a failed
+ * fdatasync it refuses them for good (nothing committed since the last good sync is known to be on disk).
  */
 const port = parentPort;
-const { dbFile, durability } = workerData;
+const { dbFile, durability, trace } = workerData;
+/** With workerData.trace, every commit and fdatasync is reported (tests check the durability order with it). */
+const traceEvent = trace ? (event, ids) => port.postMessage({ type: 'trace', event, ids }) : () => undefined;
 const db = new Database(dbFile);
 db.pragma(`synchronous = ${durability === 'sqlite-full' ? 'FULL' : 'NORMAL'}`);
 db.pragma('foreign_keys = ON');
 db.pragma('busy_timeout = 5000');
 const writer = new BatchWriter(db);
-const applyAll = db.transaction((batches) => {
-  for (const b of batches) writer.apply(b);
+const applyAll = db.transaction((writes) => {
+  for (const w of writes) writer.apply(w.batch, w.packed);
 });
 const wal = durability === 'full' ? new WalSync(`${dbFile}-wal`) : undefined;
 let broken; // { message, code? } while refusing
 let syncFailed = false;
 
+/** Groups in write order: { ids, error?, durable } — answered from the head while durable or failed. */
+const answers = [];
+/** Committed groups no fdatasync has started for yet. */
+let unsynced = [];
+let syncing = false;
+let closing = false;
+
+function answerReady() {
+  while (answers.length > 0 && (answers[0].durable || answers[0].error)) {
+    const g = answers.shift();
+    port.postMessage(g.error ? { type: 'done', ids: g.ids, error: g.error } : { type: 'done', ids: g.ids });
+  }
+  if (closing && answers.length === 0 && !syncing) finishClose();
+}
+
 function commitGroup(ids, batches) {
   if (ids.length === 0) return;
-  if (broken) return port.postMessage({ type: 'done', ids, error: broken });
-  try {
-    applyAll(batches);
-  } catch (e) {
-    broken = { message: e.message };
-    return port.postMessage({ type: 'done', ids, error: broken });
+  const group = { ids, error: undefined, durable: false };
+  answers.push(group);
+  if (broken) group.error = broken;
+  else {
+    try {
+      applyAll(batches);
+      traceEvent('commit', ids);
+      if (wal) unsynced.push(group);
+      else group.durable = true;
+    } catch (e) {
+      broken = { message: e.message };
+      group.error = broken;
+    }
   }
-  try {
-    wal?.syncNow();
-  } catch (e) {
-    syncFailed = true;
-    broken = { message: e.message, code: 'STORE_SYNC_FAILED' };
-    return port.postMessage({ type: 'done', ids, error: broken });
-  }
-  port.postMessage({ type: 'done', ids });
+  startSync();
+}
+
+/** One fdatasync for every group committed since the last one started (none while one runs). */
+function startSync() {
+  if (syncing || unsynced.length === 0) return answerReady();
+  const covered = unsynced;
+  unsynced = [];
+  syncing = true;
+  const coveredIds = covered.flatMap((g) => g.ids);
+  traceEvent('sync-start', coveredIds);
+  wal.sync((err) => {
+    syncing = false;
+    traceEvent(err ? 'sync-failed' : 'sync-done', coveredIds);
+    if (err) {
+      syncFailed = true;
+      broken = { message: err.message, code: 'STORE_SYNC_FAILED' };
+      for (const g of [...covered, ...unsynced]) g.error = broken;
+      unsynced = [];
+    } else for (const g of covered) g.durable = true;
+    startSync();
+  });
+}
+
+function finishClose() {
+  wal?.close();
+  db.close();
+  port.close();
 }
 
 function handle(first) {
-  // drain everything already queued: one transaction + one fdatasync for all of it
+  // drain everything already queued: one transaction for all of it
   const queue = [first];
   for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) queue.push(m.message);
   let ids = [];
@@ -53,7 +105,7 @@ function handle(first) {
   for (const m of queue) {
     if (m.type === 'write') {
       ids.push(m.id);
-      batches.push(m.batch);
+      batches.push(m);
       continue;
     }
     commitGroup(ids, batches);
@@ -61,9 +113,8 @@ function handle(first) {
     batches = [];
     if (m.type === 'reset' && !syncFailed) broken = undefined;
     if (m.type === 'close') {
-      wal?.close();
-      db.close();
-      port.close();
+      closing = true;
+      answerReady();
       return;
     }
   }

@@ -230,4 +230,53 @@ describe('writer thread (ThreadWriter)', () => {
       db.close();
     }
   });
+
+  it('pipelines fdatasync with the next commit, yet answers a batch only after an fdatasync that started after its commit, in write order', async () => {
+    const file = tempDb();
+    openDatabase(file).close();
+    const log: string[] = [];
+    const w = new ThreadWriter(file, 'full', { trace: (event, ids) => log.push(`${event} ${ids.join(',')}`) });
+    const n = 40;
+    try {
+      const answers: Array<Promise<Error | null>> = [];
+      for (let i = 0; i < n; i++) {
+        const b = emptyWriteBatch(10);
+        if (i === 0) b.newDevices.push(['dev-t', 1]);
+        b.leaves.push(leafOf(i));
+        b.records.push(row(i));
+        b.logSize = i + 1;
+        const id = i + 1;
+        answers.push(writeAsync(w, b).then((err) => (log.push(`done ${id}`), err)));
+        if (i === 0) await answers[0]; // the thread is up: the rest arrive while it commits and syncs
+        // vary the arrival: some batches together, some while a sync runs, some after
+        if (i % 3 === 0) await new Promise((r) => setImmediate(r));
+        if (i % 7 === 0) await new Promise((r) => setTimeout(r, 2));
+      }
+      expect(await Promise.all(answers)).toEqual(new Array(n).fill(null));
+    } finally {
+      await w.close();
+    }
+    const at = (prefix: string, id: number): number[] =>
+      log.flatMap((line, i) => (line.startsWith(`${prefix} `) && line.slice(prefix.length + 1).split(',').map(Number).includes(id) ? [i] : []));
+    const done = log.filter((l) => l.startsWith('done ')).map((l) => Number(l.slice(5)));
+    expect(done).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    for (let id = 1; id <= n; id++) {
+      const [commit] = at('commit', id);
+      const syncStart = at('sync-start', id);
+      const syncDone = at('sync-done', id);
+      const [answered] = at('done', id);
+      expect(commit).toBeDefined();
+      expect(syncStart).toHaveLength(1); // covered by exactly one fdatasync…
+      expect(syncStart[0]!).toBeGreaterThan(commit!); // …that started after its commit
+      expect(syncDone).toHaveLength(1);
+      expect(syncDone[0]!).toBeGreaterThan(syncStart[0]!);
+      expect(answered!).toBeGreaterThan(syncDone[0]!);
+    }
+    const db = openDatabase(file);
+    try {
+      expect(new AgentStore(db).recordCount()).toBe(n);
+    } finally {
+      db.close();
+    }
+  });
 });
