@@ -182,7 +182,7 @@ interface Server {
 /** Heap flags for an agent serving ~10,000 devices: a small young generation and a capped old one (README "Agent operations"). */
 const RSS_TARGET_MIB = 300;
 
-export const FLEET_HEAP_FLAGS = '--max-semi-space-size=2 --max-old-space-size=256';
+export const FLEET_HEAP_FLAGS = '--max-semi-space-size=1 --max-old-space-size=192';
 
 /** This file compiled (scripts/build.mjs) when the bench itself runs from a build. */
 const RUNNING_BUILT = THIS_FILE.endsWith('.js');
