@@ -2,6 +2,26 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { IngestObserver, IngestOutcome, IngestSource } from './ingest/types.ts';
 import type { BrokerEvents } from './broker/embeddedBroker.ts';
 
+/**
+ * Counts by two label values, kept in plain maps on the ingest path and added to a prom-client
+ * counter when it is collected (scrape): a labelled `inc` hashes its labels on every call, twice
+ * per reading otherwise.
+ */
+class PendingCounts {
+  private readonly counts = new Map<string, Map<string, number>>();
+
+  add(a: string, b: string): void {
+    let m = this.counts.get(a);
+    if (!m) this.counts.set(a, (m = new Map()));
+    m.set(b, (m.get(b) ?? 0) + 1);
+  }
+
+  flush(inc: (a: string, b: string, n: number) => void): void {
+    for (const [a, m] of this.counts) for (const [b, n] of m) inc(a, b, n);
+    this.counts.clear();
+  }
+}
+
 /** Prometheus metrics of one agent (own registry, so tests can run several agents in a process). */
 export class AgentMetrics {
   readonly registry = new Registry();
@@ -16,13 +36,15 @@ export class AgentMetrics {
   readonly authFailures: Counter<'reason'>;
   readonly aclDenied: Counter<'action'>;
   readonly serialFrames: Counter<'port' | 'result'>;
+  private readonly pendingIngested = new PendingCounts();
+  private readonly pendingDevice = new PendingCounts();
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'vitalseal_process_' });
-    this.ingested = new Counter({ name: 'vitalseal_ingest_total', help: 'Readings received, by source and outcome (stored, duplicate, quarantined, failed)', labelNames: ['source', 'outcome'], registers });
+    this.ingested = new Counter({ name: 'vitalseal_ingest_total', help: 'Readings received, by source and outcome (stored, duplicate, quarantined, failed)', labelNames: ['source', 'outcome'], registers, collect: () => this.flushPending() });
     this.quarantined = new Counter({ name: 'vitalseal_quarantine_total', help: 'Readings quarantined, by stable reason code', labelNames: ['reason'], registers });
-    this.deviceReadings = new Counter({ name: 'vitalseal_device_readings_total', help: 'Readings per device and outcome', labelNames: ['device', 'outcome'], registers });
+    this.deviceReadings = new Counter({ name: 'vitalseal_device_readings_total', help: 'Readings per device and outcome', labelNames: ['device', 'outcome'], registers, collect: () => this.flushPending() });
     this.commitSeconds = new Histogram({
       name: 'vitalseal_commit_seconds',
       help: 'Duration of one group commit (validation + SQLite transaction incl. fsync)',
@@ -46,12 +68,17 @@ export class AgentMetrics {
         this.logSize.set(logSize);
       },
       onOutcome: (o: IngestOutcome, source: IngestSource) => {
-        this.ingested.inc({ source, outcome: o.kind });
+        this.pendingIngested.add(source, o.kind);
         if (o.kind === 'quarantined') this.quarantined.inc({ reason: o.reason });
-        if (o.kind !== 'failed' && o.device !== null) this.deviceReadings.inc({ device: o.device, outcome: o.kind });
+        if (o.kind !== 'failed' && o.device !== null) this.pendingDevice.add(o.device, o.kind);
       },
       onCommitFailed: () => this.commitFailures.inc(),
     };
+  }
+
+  private flushPending(): void {
+    this.pendingIngested.flush((source, outcome, n) => this.ingested.inc({ source, outcome }, n));
+    this.pendingDevice.flush((device, outcome, n) => this.deviceReadings.inc({ device, outcome }, n));
   }
 
   brokerEvents(): BrokerEvents {

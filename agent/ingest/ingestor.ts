@@ -21,6 +21,12 @@ export interface IngestorOptions {
   quarantineMaxRows: number;
   /** Most items committed in one transaction (the rest go in the next tick's). */
   maxBatch?: number;
+  /**
+   * Groups written and not yet answered before the next one waits (default 2: one syncing while the
+   * next commits). Readings arriving meanwhile join one larger group instead of many small ones,
+   * which saves the per-group work of both threads (~7 readings per group → ~12 with one device).
+   */
+  maxGroupsInFlight?: number;
   observer?: IngestObserver;
 }
 
@@ -93,7 +99,7 @@ export class Ingestor {
   private readonly commitListeners: Array<(logSize: number) => void> = [];
 
   constructor(opts: IngestorOptions) {
-    this.opts = { maxBatch: 4096, observer: {}, ...opts };
+    this.opts = { maxBatch: 4096, maxGroupsInFlight: 2, observer: {}, ...opts };
     this.batch = emptyWriteBatch(opts.quarantineMaxRows);
     this.nodes = new SqliteNodeStore(opts.store.db);
     this.nodes.writeInto(this.batch);
@@ -180,6 +186,8 @@ export class Ingestor {
   /** Writes everything queued now (normally called once per tick by `submit`). */
   flush(): void {
     this.scheduled = false;
+    // group commit: while enough groups are in flight, the queue grows and `written` flushes it
+    if (this.inFlight.length >= this.opts.maxGroupsInFlight) return;
     while (this.queue.length > 0 || this.accessQueue.length > 0 || this.statusQueue.size > 0) {
       const batch = this.queue.splice(0, this.opts.maxBatch);
       const access = this.accessQueue.splice(0, this.accessQueue.length);
@@ -252,6 +260,7 @@ export class Ingestor {
       // every later group was built on this one's state: once all are answered, reload from the database
       if (this.inFlight.length === 0 && this.fatal === undefined) this.reloadAfterFailure();
     }
+    if (this.queue.length > 0 || this.accessQueue.length > 0 || this.statusQueue.size > 0) this.schedule();
     this.notifyIfIdle();
   }
 
