@@ -49,7 +49,7 @@ interface KnownTicket {
 }
 
 type Verdict =
-  | { kind: 'store'; view: EnvelopeHeaderView; device: string }
+  | { kind: 'store'; view: EnvelopeHeaderView; device: string; idHex: string; seqKey: string }
   | { kind: 'duplicate'; view: EnvelopeHeaderView; device: string }
   | { kind: 'quarantine'; reason: string; device: string | null; seq: number | null };
 
@@ -363,9 +363,8 @@ export class Ingestor {
         source: item.source,
       });
       countSequence(c, header.seq);
-      const key = `${v.device}/${header.seq}`;
-      this.inFlightSeq.set(key, hexOf(recordId));
-      seqKeys.push(key);
+      this.inFlightSeq.set(v.seqKey, v.idHex);
+      seqKeys.push(v.seqKey);
       outcomes.push({ kind: 'stored', recordId, leafIndex: index, device: v.device, seq: header.seq });
     }
     for (const d of touched) write.counters.push({ id: d, ...this.countersOf(d) });
@@ -398,7 +397,7 @@ export class Ingestor {
       return { kind: 'quarantine', reason: 'AGENT_TS_OUT_OF_RANGE', device: dev, seq };
     }
     if (storedId !== undefined) return { kind: 'quarantine', reason: 'AGENT_SEQ_REPLAY', device: dev, seq };
-    return { kind: 'store', view, device: dev };
+    return { kind: 'store', view, device: dev, idHex, seqKey };
   }
 
   private storedIdAt(device: string, seq: number): string | undefined {
