@@ -19,6 +19,7 @@ interface AgentFlags {
   serial?: string[];
   maxConnections?: string;
   maxPacketBytes?: string;
+  maxInflightPerDevice?: string;
   authorityKey?: string;
   logLevel?: string;
   chain?: string;
@@ -37,6 +38,7 @@ function flagsToConfig(f: AgentFlags): Record<string, unknown> {
   if (f.mqttPort) setConfigPath(out, 'mqtt.port', num(f.mqttPort));
   if (f.maxConnections) setConfigPath(out, 'mqtt.maxConnections', num(f.maxConnections));
   if (f.maxPacketBytes) setConfigPath(out, 'mqtt.maxPacketBytes', num(f.maxPacketBytes));
+  if (f.maxInflightPerDevice) setConfigPath(out, 'mqtt.maxInflightPerDevice', num(f.maxInflightPerDevice));
   if (f.httpHost) setConfigPath(out, 'http.host', f.httpHost);
   if (f.httpPort) setConfigPath(out, 'http.port', num(f.httpPort));
   if (f.external) {
@@ -81,6 +83,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--mqtt-port <port>', 'embedded broker port (0 = any free port)')
     .option('--max-connections <n>', 'embedded broker connection limit')
     .option('--max-packet-bytes <n>', 'largest MQTT packet accepted')
+    .option('--max-inflight-per-device <n>', 'readings of one connection waiting for their commit before the broker stops reading it (default 64)')
     .option('--external <url>', 'subscribe to an external broker instead (mqtt://host:port)')
     .option('--external-username <u>')
     .option('--external-password <p>')
