@@ -32,8 +32,7 @@ export type WriterDurability = 'full' | 'sqlite-full' | 'normal';
  * and building the next batch (~40 % of the agent's per-reading CPU was SQLite statement
  * execution on the event loop). Batches queued while one commits are coalesced into one
  * transaction and one fdatasync. Other writers of the same database (admin, anchoring, API) use
- * the main connection; SQLite serialises them (busy_timeout). With durability 'full' the thread
- * commits the next group while the previous one's fdatasync runs (see the worker).
+ * the main connection; SQLite serialises them (busy_timeout).
  */
 export class ThreadWriter implements StoreWriter {
   private nextId = 1;

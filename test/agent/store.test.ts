@@ -231,7 +231,7 @@ describe('writer thread (ThreadWriter)', () => {
     }
   });
 
-  it('pipelines fdatasync with the next commit, yet answers a batch only after an fdatasync that started after its commit, in write order', async () => {
+  it('answers a batch only after an fdatasync that started after its commit, once, in write order (batches arriving meanwhile share the next)', async () => {
     const file = tempDb();
     openDatabase(file).close();
     const log: string[] = [];
