@@ -42,9 +42,9 @@ export class AgentMetrics {
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'vitalseal_process_' });
-    this.ingested = new Counter({ name: 'vitalseal_ingest_total', help: 'Readings received, by source and outcome (stored, duplicate, quarantined, failed)', labelNames: ['source', 'outcome'], registers, collect: () => this.flushPending() });
+    this.ingested = new Counter({ name: 'vitalseal_ingest_total', help: 'Readings received, by source and outcome (stored, duplicate, quarantined, failed)', labelNames: ['source', 'outcome'], registers, collect: () => this.pendingIngested.flush((source, outcome, n) => this.ingested.inc({ source, outcome }, n)) });
     this.quarantined = new Counter({ name: 'vitalseal_quarantine_total', help: 'Readings quarantined, by stable reason code', labelNames: ['reason'], registers });
-    this.deviceReadings = new Counter({ name: 'vitalseal_device_readings_total', help: 'Readings per device and outcome', labelNames: ['device', 'outcome'], registers, collect: () => this.flushPending() });
+    this.deviceReadings = new Counter({ name: 'vitalseal_device_readings_total', help: 'Readings per device and outcome', labelNames: ['device', 'outcome'], registers, collect: () => this.pendingDevice.flush((device, outcome, n) => this.deviceReadings.inc({ device, outcome }, n)) });
     this.commitSeconds = new Histogram({
       name: 'vitalseal_commit_seconds',
       help: 'Duration of one group commit (validation + SQLite transaction incl. fsync)',
@@ -74,11 +74,6 @@ export class AgentMetrics {
       },
       onCommitFailed: () => this.commitFailures.inc(),
     };
-  }
-
-  private flushPending(): void {
-    this.pendingIngested.flush((source, outcome, n) => this.ingested.inc({ source, outcome }, n));
-    this.pendingDevice.flush((device, outcome, n) => this.deviceReadings.inc({ device, outcome }, n));
   }
 
   brokerEvents(): BrokerEvents {

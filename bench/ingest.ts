@@ -56,7 +56,7 @@ export interface IngestBenchOptions {
   /**
    * How the broker children run: 'built' = compiled JavaScript (scripts/build.mjs, as a gateway runs
    * `node dist/cli/bin.js agent`), 'tsx' = the TypeScript sources through tsx's loader (+~40 MiB RSS
-   * for its loader thread). Default: 'built' for full runs, 'tsx' for --quick (no 17 s compile).
+   * for its loader thread). Default: 'built' for full runs (and when this bench runs compiled), 'tsx' for --quick.
    */
   readonly runtime?: BenchRuntime;
   /** Progress lines (stderr by default in the CLI). */
@@ -179,9 +179,9 @@ interface Server {
   stop(): Promise<boolean>;
 }
 
-/** Heap flags for an agent serving ~10,000 devices: a small young generation and a capped old one (README "Agent operations"). */
 const RSS_TARGET_MIB = 300;
 
+/** Heap flags for an agent serving ~10,000 devices: a small young generation and a capped old one (README "Agent operations"). */
 export const FLEET_HEAP_FLAGS = '--max-semi-space-size=1 --max-old-space-size=192';
 
 /** This file compiled (scripts/build.mjs) when the bench itself runs from a build. */
@@ -197,18 +197,23 @@ interface ChildScript {
 }
 
 async function childScript(runtime: BenchRuntime, progress: (s: string) => void): Promise<ChildScript> {
-  if (runtime === 'tsx') return { runtime, args: ['--import', 'tsx', RUNNING_BUILT ? THIS_FILE.replace(/\.js$/, '.ts') : THIS_FILE] };
-  if (RUNNING_BUILT) return { runtime, args: [THIS_FILE] };
+  if (RUNNING_BUILT) {
+    if (runtime === 'tsx') throw new Error("--runtime tsx needs the sources: run bench/ingest.ts with 'node --import tsx'");
+    return { runtime, args: [THIS_FILE] };
+  }
+  if (runtime === 'tsx') return { runtime, args: ['--import', 'tsx', THIS_FILE] };
   progress('compiling the sources for the broker children (scripts/build.mjs)');
   const { build } = (await import(pathToFileURL(join(REPO, 'scripts', 'build.mjs')).href)) as typeof import('../scripts/build.mjs');
   return { runtime, args: [join(build(BENCH_BUILD_DIR), 'bench', 'ingest.js')] };
 }
 
-let child: ChildScript = { runtime: RUNNING_BUILT ? 'built' : 'tsx', args: RUNNING_BUILT ? [THIS_FILE] : ['--import', 'tsx', THIS_FILE] };
+/** Set by runIngestBench before any broker starts. */
+let child: ChildScript | undefined;
 
 async function startServer(kind: 'agent' | 'aedes', dataDir?: string, stopBoundSeconds = 20, heapFlags = ''): Promise<Server> {
   // VITALSEAL_BENCH_NODE_ARGS: extra node flags for the broker children (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p")
   const nodeArgs = `${heapFlags} ${process.env.VITALSEAL_BENCH_NODE_ARGS ?? ''}`.split(' ').filter((a) => a.length > 0);
+  if (!child) throw new Error('startServer before runIngestBench chose the child script');
   const args = [...nodeArgs, ...child.args, '--serve', kind, ...(dataDir ? ['--data-dir', dataDir] : []), '--stop-bound', String(stopBoundSeconds)];
   const proc = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -614,7 +619,8 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
   const progress = opts.onProgress ?? ((): void => undefined);
   const loadavgStart = loadavg().map((x) => round(x, 2));
   benchIngestConfig(); // an invalid VITALSEAL_SYNCHRONOUS / VITALSEAL_WRITER fails here, before any work
-  child = await childScript(opts.runtime ?? (quick ? 'tsx' : 'built'), progress);
+  const runtime = opts.runtime ?? (quick && !RUNNING_BUILT ? 'tsx' : 'built');
+  child = await childScript(runtime, progress);
   const ward = new BenchWard('bench-ingest');
 
   // payloads, sealed once before any measurement and reused by every run (each agent run has a fresh store)
@@ -679,7 +685,7 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
   return {
     bench: 'vitalseal-ingest',
     mode: quick ? 'quick' : 'full',
-    runtime: child.runtime,
+    runtime,
     date: new Date().toISOString(),
     machine: {
       node: process.version,

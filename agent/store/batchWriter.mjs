@@ -15,9 +15,6 @@ export class BatchWriter {
       leaf: db.prepare('INSERT INTO log_leaves(idx, leaf_hash, kind) VALUES (?, ?, ?)'),
       node: db.prepare('INSERT OR REPLACE INTO log_nodes(level, idx, hash) VALUES (?, ?, ?)'),
       record: db.prepare(
-        'INSERT INTO records(record_id, leaf_idx, device, seq, ts, st, kid, envelope, received_at, source) VALUES (@recordId, @leafIndex, @device, @seq, @ts, @st, @kid, @envelope, @receivedAt, @source)',
-      ),
-      recordValues: db.prepare(
         'INSERT INTO records(record_id, leaf_idx, device, seq, ts, st, kid, envelope, received_at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       access: db.prepare('INSERT INTO access_events(leaf_idx, at, body) VALUES (?, ?, ?)'),
@@ -37,7 +34,7 @@ export class BatchWriter {
       leaf: (i, h, kind) => s.leaf.run(i, h, kind),
       node: (level, i, h) => s.node.run(level, i, h),
       record: (recordId, leafIndex, device, seq, ts, st, kid, envelope, receivedAt, source) =>
-        s.recordValues.run(recordId, leafIndex, device, seq, ts, st, kid, envelope, receivedAt, source),
+        s.record.run(recordId, leafIndex, device, seq, ts, st, kid, envelope, receivedAt, source),
     };
   }
 
@@ -46,9 +43,10 @@ export class BatchWriter {
     const s = this.s;
     for (const [id, at] of b.newDevices) s.ensureDevice.run(id, at);
     if (packed) unpackRows(packed, this.sink);
-    for (const [i, h, kind] of b.leaves) s.leaf.run(i, h, kind);
-    for (const [level, i, h] of b.nodes) s.node.run(level, i, h);
-    for (const r of b.records) s.record.run(r);
+    const sink = this.sink;
+    for (const [i, h, kind] of b.leaves) sink.leaf(i, h, kind);
+    for (const [level, i, h] of b.nodes) sink.node(level, i, h);
+    for (const r of b.records) sink.record(r.recordId, r.leafIndex, r.device, r.seq, r.ts, r.st, r.kid, r.envelope, r.receivedAt, r.source);
     for (const [i, at, body] of b.accessEvents) s.access.run(i, at, body);
     for (const c of b.counters) s.counters.run(c);
     for (const q of b.quarantine) s.quarantine.run(q);

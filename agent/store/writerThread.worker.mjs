@@ -34,11 +34,13 @@ const wal = durability === 'full' ? new WalSync(`${dbFile}-wal`) : undefined;
 let broken; // { message, code? } while refusing
 let syncFailed = false;
 
-function commitGroup(ids, batches) {
-  if (ids.length === 0) return;
+/** @param {Array<{ id: number, batch: object, packed: Uint8Array }>} writes the 'write' messages of one group */
+function commitGroup(writes) {
+  if (writes.length === 0) return;
+  const ids = writes.map((w) => w.id);
   if (broken) return port.postMessage({ type: 'done', ids, error: broken });
   try {
-    applyAll(batches);
+    applyAll(writes);
     traceEvent('commit', ids);
   } catch (e) {
     broken = { message: e.message };
@@ -63,17 +65,14 @@ function handle(first) {
   // drain everything already queued: one transaction for all of it
   const queue = [first];
   for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) queue.push(m.message);
-  let ids = [];
-  let batches = [];
+  let writes = [];
   for (const m of queue) {
     if (m.type === 'write') {
-      ids.push(m.id);
-      batches.push(m);
+      writes.push(m);
       continue;
     }
-    commitGroup(ids, batches);
-    ids = [];
-    batches = [];
+    commitGroup(writes);
+    writes = [];
     if (m.type === 'reset' && !syncFailed) broken = undefined;
     if (m.type === 'close') {
       wal?.close();
@@ -82,7 +81,7 @@ function handle(first) {
       return;
     }
   }
-  commitGroup(ids, batches);
+  commitGroup(writes);
 }
 
 port.on('message', handle);
