@@ -101,7 +101,7 @@ export class Ingestor {
   constructor(opts: IngestorOptions) {
     this.opts = { maxBatch: 4096, maxGroupsInFlight: 2, observer: {}, ...opts };
     this.batch = emptyWriteBatch(opts.quarantineMaxRows);
-    this.nodes = new SqliteNodeStore(opts.store.db);
+    this.nodes = new SqliteNodeStore(opts.store.db, nodeHashNative);
     this.nodes.writeInto(this.batch);
     this.log = new MerkleLog(this.nodes, nodeHashNative);
     this.durableSize = this.log.size;

@@ -1,6 +1,6 @@
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
 import type { Db } from './db.ts';
-import { RECORD_ID_BUCKET_BITS } from './migrations.ts';
+import { RECORD_ID_BUCKET_BITS } from './recordIds.mjs';
 
 export interface DeviceCounters {
   maxSeq: number | null;
@@ -66,13 +66,16 @@ export class AgentStore {
     this.db = db;
     this.s = {
       recordBySeq: db.prepare<[string, number], { record_id: Buffer }>('SELECT record_id FROM records WHERE device = ? AND seq = ?'),
-      // one index probe per bucket of the log, newest first (records_by_id, migration v3); CROSS JOIN
-      // keeps the bucket list as the outer loop (EXPLAIN QUERY PLAN: SEARCH r USING INDEX records_by_id)
-      recordById: db.prepare<[{ id: Uint8Array; last: number }], Record<string, unknown>>(
+      // record_ids holds every complete bucket of the log (recordIds.mjs); the rest is scanned
+      indexedBuckets: db.prepare<[], number>('SELECT COALESCE(MAX(bucket) + 1, 0) FROM record_ids').pluck(),
+      recordInTail: db.prepare<[number, Uint8Array], Record<string, unknown>>('SELECT * FROM records WHERE leaf_idx >= ? AND record_id = ? LIMIT 1'),
+      // one primary-key probe per indexed bucket, newest first; CROSS JOIN keeps the bucket list as the
+      // outer loop (EXPLAIN QUERY PLAN: SEARCH i USING PRIMARY KEY (bucket=? AND record_id=?))
+      recordIndexed: db.prepare<[{ id: Uint8Array; last: number }], Record<string, unknown>>(
         `WITH RECURSIVE bucket(n) AS (SELECT @last UNION ALL SELECT n - 1 FROM bucket WHERE n > 0)
-         SELECT r.* FROM bucket CROSS JOIN records r ON (r.leaf_idx >> ${RECORD_ID_BUCKET_BITS}) = bucket.n AND r.record_id = @id LIMIT 1`,
+         SELECT r.* FROM bucket CROSS JOIN record_ids i ON i.bucket = bucket.n AND i.record_id = @id
+         JOIN records r ON r.leaf_idx = i.leaf_idx LIMIT 1`,
       ),
-      lastLeafIndex: db.prepare<[], { idx: number | null }>('SELECT MAX(leaf_idx) AS idx FROM records'),
       recordsByDevice: db.prepare<[string, number, number], Record<string, unknown>>(
         'SELECT * FROM records WHERE device = ? AND seq >= ? ORDER BY seq LIMIT ?',
       ),
@@ -104,11 +107,14 @@ export class AgentStore {
     return row ? new Uint8Array(row.record_id) : undefined;
   }
 
-  /** The record named `recordId` (O(buckets) index probes: an operator/audit path, not the ingest path). */
+  /**
+   * The record named `recordId`: a scan of the log's last, unindexed bucket (≤ 4,096 rows), then one
+   * index probe per complete bucket, newest first — an operator/audit path, not the ingest path.
+   */
   getRecord(recordId: Uint8Array): RecordRow | undefined {
-    const last = this.s.lastLeafIndex.get()?.idx;
-    if (last === null || last === undefined) return undefined;
-    const row = this.s.recordById.get({ id: recordId, last: Math.floor(last / 2 ** RECORD_ID_BUCKET_BITS) });
+    // buckets below `indexed` were complete when read; a bucket indexed after that is still in the scanned tail
+    const indexed = this.s.indexedBuckets.get()!;
+    const row = this.s.recordInTail.get(indexed * 2 ** RECORD_ID_BUCKET_BITS, recordId) ?? (indexed > 0 ? this.s.recordIndexed.get({ id: recordId, last: indexed - 1 }) : undefined);
     return row ? toRecord(row) : undefined;
   }
 

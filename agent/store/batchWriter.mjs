@@ -1,6 +1,7 @@
 // Plain JavaScript (typed by batchWriter.d.mts): it runs in the writer thread, which starts as plain
 // Node — loading the TypeScript toolchain there cost ~28 MiB of RSS (measured with .prof tooling).
 import { unpackRows } from './packedRows.mjs';
+import { RecordIdIndexer } from './recordIds.mjs';
 
 /**
  * Prepared statements that apply WriteBatches (agent/store/writeBatch.ts); the caller wraps `apply`
@@ -26,8 +27,8 @@ export class BatchWriter {
       ),
       trimQuarantine: db.prepare('DELETE FROM quarantine WHERE id <= (SELECT MAX(id) FROM quarantine) - ?'),
       status: db.prepare('UPDATE devices SET online = ?, status_at = ? WHERE id = ?'),
-      logSize: db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('log_size', ?)"),
     };
+    this.recordIds = new RecordIdIndexer(db);
     const s = this.s;
     /** @type {import('./packedRows.d.mts').PackedRowSink} */
     this.sink = {
@@ -52,13 +53,6 @@ export class BatchWriter {
     for (const q of b.quarantine) s.quarantine.run(q);
     if (b.quarantine.length > 0) s.trimQuarantine.run(b.quarantineMaxRows);
     for (const [dev, online, at] of b.status) s.status.run(online ? 1 : 0, at, dev);
-    if (b.logSize !== null) s.logSize.run(encodeLogSize(b.logSize));
+    if (b.logSize !== null) this.recordIds.indexUpTo(b.logSize);
   }
-}
-
-/** meta 'log_size': 8-byte big-endian leaf count. */
-function encodeLogSize(n) {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(BigInt(n));
-  return b;
 }

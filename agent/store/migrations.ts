@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { RECORD_ID_BUCKET_BITS } from './recordIds.mjs';
 
 /**
  * Versioned schema migrations. `PRAGMA user_version` holds the last applied version;
@@ -153,10 +154,32 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'records: record ids indexed per complete bucket (table record_ids); log size from log_leaves',
+    up(db) {
+      // records_by_id took each random record id as it arrived, dirtying a random page of the newest
+      // bucket per reading; record_ids gets a whole bucket at once, sorted (recordIds.mjs). The log
+      // size is MAX(log_leaves.idx) + 1 (the leaves are the log) instead of a meta row rewritten per commit.
+      db.exec(`
+        CREATE TABLE record_ids (
+          bucket INTEGER NOT NULL,            -- leaf_idx >> ${RECORD_ID_BUCKET_BITS}
+          record_id BLOB NOT NULL,
+          leaf_idx INTEGER NOT NULL,
+          PRIMARY KEY (bucket, record_id)
+        ) WITHOUT ROWID;
+        INSERT INTO record_ids(bucket, record_id, leaf_idx)
+          SELECT leaf_idx >> ${RECORD_ID_BUCKET_BITS}, record_id, leaf_idx FROM records
+          WHERE leaf_idx < ((SELECT COALESCE(MAX(idx) + 1, 0) FROM log_leaves) >> ${RECORD_ID_BUCKET_BITS}) << ${RECORD_ID_BUCKET_BITS}
+          ORDER BY 1, 2;
+        DROP INDEX records_by_id;
+        DELETE FROM meta WHERE key = 'log_size';
+      `);
+    },
+  },
 ];
 
-/** Log positions per bucket of the record-id index (2^12 = 4,096 leaves). */
-export const RECORD_ID_BUCKET_BITS = 12;
+export { RECORD_ID_BUCKET_BITS };
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

@@ -1,4 +1,6 @@
 import type { NodeStore } from '../../protocol/merkle/node-store.ts';
+import { nodeHash } from '../../protocol/merkle/hash.ts';
+import type { NodeHasher } from '../../protocol/merkle/log.ts';
 import type { Db } from './db.ts';
 import type { WriteBatch } from './writeBatch.ts';
 
@@ -13,31 +15,52 @@ interface FrontierNodes {
 export type LeafKind = 1 | 2;
 
 /**
+ * Interior levels kept as rows: every 4th (4, 8, 12, …). A node of a level between is the fold of
+ * at most 2^3 = 8 stored nodes (or leaves) below it, so a proof still reads O(log n) rows; the log
+ * writes ~1/15 of a node row per leaf instead of ~1 (an 11-reading commit dirtied a page per level).
+ */
+export const NODE_LEVEL_STRIDE = 4;
+
+/** Whether complete subtrees of this level are stored rows (level 0: table log_leaves). */
+export function isStoredLevel(level: number): boolean {
+  return level % NODE_LEVEL_STRIDE === 0;
+}
+
+/**
  * The transparency log's NodeStore on SQLite. Level 0 (the leaf hashes) is table log_leaves, one
- * row per leaf with its kind; the hashes of complete subtrees above it are table log_nodes; the
- * size is meta 'log_size'. (Databases written before v0.2 also hold level 0 in log_nodes; those
- * rows equal log_leaves and are no longer read.)
- * Writes are rows of the ingestor's current WriteBatch (`writeInto`), so leaves, nodes, size and
- * records commit or fail together; reads use the event loop's connection. The last two nodes written per
- * level is cached: it is all an append reads (and a root computation mostly), so the hot path does
- * no SELECT, and nodes of batches still in flight are served from the cache. After a failed batch
- * call `reload()`.
+ * row per leaf with its kind, and the log's size is its last index + 1; the hashes of complete
+ * subtrees at every NODE_LEVEL_STRIDE-th level above are table log_nodes, the levels between are
+ * recomputed from those below. (Databases written before schema v4 also hold the levels between,
+ * and before v0.2 level 0 in log_nodes; those rows are correct and no longer read.)
+ * Writes are rows of the ingestor's current WriteBatch (`writeInto`), so leaves, nodes and
+ * records commit or fail together; reads use the event loop's connection. The last two nodes
+ * written per level (every level, stored or not) are cached: it is all an append reads (and a root
+ * computation mostly), so the hot path does no SELECT, and nodes of batches still in flight are
+ * served from the cache. After a failed batch call `reload()`.
  */
 export class SqliteNodeStore implements NodeStore {
   /** Kind of the next leaf `put` at level 0 (set by the ingestor before each append). */
   nextLeafKind: LeafKind = 1;
   private readonly getNodeStmt;
   private readonly getLeafStmt;
+  private readonly nodeRangeStmt;
+  private readonly leafRangeStmt;
   private readonly getSizeStmt;
   /** The last two nodes written per level: an append reads the left sibling of the node it just wrote. */
   private frontier = new Map<number, FrontierNodes>();
   private leafCount = 0;
   private batch: WriteBatch | undefined;
 
-  constructor(db: Db) {
-    this.getNodeStmt = db.prepare<[number, number], { hash: Buffer }>('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?');
-    this.getLeafStmt = db.prepare<[number], { hash: Buffer }>('SELECT leaf_hash AS hash FROM log_leaves WHERE idx = ?');
-    this.getSizeStmt = db.prepare<[], { value: Buffer }>("SELECT value FROM meta WHERE key = 'log_size'");
+  /** `hashNode`: RFC 6962 interior hash for the levels between stored ones (the log's own hasher). */
+  constructor(
+    db: Db,
+    private readonly hashNode: NodeHasher = nodeHash,
+  ) {
+    this.getNodeStmt = db.prepare<[number, number], Buffer>('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?').pluck();
+    this.getLeafStmt = db.prepare<[number], Buffer>('SELECT leaf_hash FROM log_leaves WHERE idx = ?').pluck();
+    this.nodeRangeStmt = db.prepare<[number, number, number], Buffer>('SELECT hash FROM log_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx').pluck();
+    this.leafRangeStmt = db.prepare<[number, number], Buffer>('SELECT leaf_hash FROM log_leaves WHERE idx >= ? AND idx < ? ORDER BY idx').pluck();
+    this.getSizeStmt = db.prepare<[], number>('SELECT COALESCE(MAX(idx) + 1, 0) FROM log_leaves').pluck();
     this.reload();
   }
 
@@ -48,8 +71,7 @@ export class SqliteNodeStore implements NodeStore {
 
   reload(): void {
     this.frontier = new Map();
-    const row = this.getSizeStmt.get();
-    this.leafCount = row ? Number(row.value.readBigUInt64BE(0)) : 0;
+    this.leafCount = this.getSizeStmt.get()!;
   }
 
   get(level: number, index: number): Uint8Array | undefined {
@@ -58,9 +80,8 @@ export class SqliteNodeStore implements NodeStore {
       if (f.index === index) return f.hash;
       if (f.prevIndex === index) return f.prevHash;
     }
-    const row = level === 0 ? this.getLeafStmt.get(index) : this.getNodeStmt.get(level, index);
-    if (!row) return undefined;
-    const hash = new Uint8Array(row.hash);
+    const hash = isStoredLevel(level) ? this.readStored(level, index) : this.recompute(level, index);
+    if (!hash) return undefined;
     if (!f || index > f.index) this.remember(level, index, hash);
     return hash;
   }
@@ -68,8 +89,29 @@ export class SqliteNodeStore implements NodeStore {
   put(level: number, index: number, hash: Uint8Array): void {
     if (!this.batch) throw new Error('SqliteNodeStore.put outside a write batch');
     if (level === 0) this.batch.leaves.push([index, hash, this.nextLeafKind]);
-    else this.batch.nodes.push([level, index, hash]);
+    else if (isStoredLevel(level)) this.batch.nodes.push([level, index, hash]);
     this.remember(level, index, hash);
+  }
+
+  private readStored(level: number, index: number): Uint8Array | undefined {
+    const row = level === 0 ? this.getLeafStmt.get(index) : this.getNodeStmt.get(level, index);
+    return row ? new Uint8Array(row) : undefined;
+  }
+
+  /** Node (level, index) of a level that is not stored: the fold of its descendants at the stored level below. */
+  private recompute(level: number, index: number): Uint8Array | undefined {
+    const base = level - (level % NODE_LEVEL_STRIDE);
+    const span = 2 ** (level - base);
+    const first = index * span;
+    const rows = base === 0 ? this.leafRangeStmt.all(first, first + span) : this.nodeRangeStmt.all(base, first, first + span);
+    if (rows.length !== span) return undefined; // not complete (or not committed): the log reports LOG_STORE_MISSING_NODE
+    let hashes: Uint8Array[] = rows.map((r) => new Uint8Array(r));
+    while (hashes.length > 1) {
+      const up: Uint8Array[] = [];
+      for (let i = 0; i < hashes.length; i += 2) up.push(this.hashNode(hashes[i]!, hashes[i + 1]!));
+      hashes = up;
+    }
+    return hashes[0];
   }
 
   private remember(level: number, index: number, hash: Uint8Array): void {
@@ -81,7 +123,7 @@ export class SqliteNodeStore implements NodeStore {
     return this.leafCount;
   }
 
-  /** Records the size in memory; the ingestor writes it with the batch (WriteBatch.logSize). */
+  /** Records the size in memory; it becomes durable with the batch's leaves. */
   setSize(n: number): void {
     this.leafCount = n;
   }

@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { migrate, openDatabase } from '../../agent/store/db.ts';
 import { MIGRATIONS, RECORD_ID_BUCKET_BITS, SCHEMA_VERSION } from '../../agent/store/migrations.ts';
+import { RecordIdIndexer } from '../../agent/store/recordIds.mjs';
+import { BatchWriter } from '../../agent/store/batchWriter.mjs';
 import { AgentStore } from '../../agent/store/agentStore.ts';
 import { Ingestor } from '../../agent/ingest/ingestor.ts';
 import type { IngestOutcome } from '../../agent/ingest/types.ts';
@@ -43,25 +45,29 @@ function fillRecords(db: Database.Database, n: number): void {
   })();
 }
 
-describe('agent store: schema v3', () => {
-  it('migrates a v2 database: records kept, record_id no longer unique-indexed, lookups by id and by (device, seq) work', () => {
+describe('agent store: schema v3/v4 (records, record-id index by bucket)', () => {
+  it('migrates a v2 database: records kept, record ids indexed for complete buckets only, lookups by id and by (device, seq) work', () => {
     const file = tempDb();
     const v2 = new Database(file);
     for (const m of MIGRATIONS.filter((x) => x.version <= 2)) {
       m.up(v2);
       v2.pragma(`user_version = ${m.version}`);
     }
-    fillRecords(v2, 10);
+    const bucket = 2 ** RECORD_ID_BUCKET_BITS;
+    fillRecords(v2, bucket + 10);
     v2.close();
 
     const db = openDatabase(file);
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'").all() as Array<{ name: string }>).map((r) => r.name).sort();
-      expect(indexes).toEqual(['records_by_id', 'records_device_seq', 'records_kid']);
+      expect(indexes).toEqual(['records_device_seq', 'records_kid']);
+      expect(db.prepare('SELECT COUNT(*) AS n, MIN(bucket) AS lo, MAX(bucket) AS hi FROM record_ids').get()).toEqual({ n: bucket, lo: 0, hi: 0 });
+      expect(db.prepare("SELECT COUNT(*) AS n FROM meta WHERE key = 'log_size'").get()).toEqual({ n: 0 });
       const store = new AgentStore(db);
-      expect(store.recordCount()).toBe(10);
-      expect(store.getRecord(sha('r7'))).toMatchObject({ leafIndex: 7, seq: 8, device: 'dev-1' });
+      expect(store.recordCount()).toBe(bucket + 10);
+      expect(store.getRecord(sha('r7'))).toMatchObject({ leafIndex: 7, seq: 8, device: 'dev-1' }); // indexed bucket
+      expect(store.getRecord(sha(`r${bucket + 3}`))).toMatchObject({ leafIndex: bucket + 3 }); // the unindexed tail
       expect(Buffer.from(store.recordIdAtSeq('dev-1', 3)!)).toEqual(sha('r2'));
       expect(migrate(db)).toBe(SCHEMA_VERSION); // idempotent
     } finally {
@@ -69,12 +75,14 @@ describe('agent store: schema v3', () => {
     }
   });
 
-  it('finds a record by id in every bucket of the log-ordered id index, and nothing for an unknown id', () => {
+  it('finds a record by id in every bucket and in the unindexed tail, and nothing for an unknown id', () => {
     const db = openDatabase(tempDb());
     try {
       const bucket = 2 ** RECORD_ID_BUCKET_BITS;
       const n = 2 * bucket + 17;
       fillRecords(db, n);
+      db.transaction(() => new RecordIdIndexer(db).indexUpTo(n))();
+      expect((db.prepare('SELECT COUNT(*) AS n FROM record_ids').get() as { n: number }).n).toBe(2 * bucket);
       const store = new AgentStore(db);
       for (const i of [0, 1, bucket - 1, bucket, bucket + 5, 2 * bucket, n - 1]) {
         expect(store.getRecord(sha(`r${i}`))?.leafIndex).toBe(i);
@@ -82,11 +90,55 @@ describe('agent store: schema v3', () => {
       expect(store.getRecord(sha('not stored'))).toBeUndefined();
       const plan = db
         .prepare(
-          `EXPLAIN QUERY PLAN WITH RECURSIVE bucket(n) AS (SELECT 2 UNION ALL SELECT n - 1 FROM bucket WHERE n > 0)
-           SELECT r.* FROM bucket CROSS JOIN records r ON (r.leaf_idx >> ${RECORD_ID_BUCKET_BITS}) = bucket.n AND r.record_id = ? LIMIT 1`,
+          `EXPLAIN QUERY PLAN WITH RECURSIVE bucket(n) AS (SELECT 1 UNION ALL SELECT n - 1 FROM bucket WHERE n > 0)
+           SELECT r.* FROM bucket CROSS JOIN record_ids i ON i.bucket = bucket.n AND i.record_id = ? JOIN records r ON r.leaf_idx = i.leaf_idx LIMIT 1`,
         )
         .all(sha('r1')) as Array<{ detail: string }>;
-      expect(plan.map((p) => p.detail).join('\n')).toContain('USING INDEX records_by_id');
+      expect(plan.map((p) => p.detail).join('\n')).toMatch(/SEARCH i USING PRIMARY KEY \(bucket=\? AND record_id=\?\)/);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('BatchWriter indexes a bucket, sorted, in the commit that completes it — a rolled-back one is indexed at the next bucket end', () => {
+    const db = openDatabase(tempDb());
+    try {
+      const bucket = 2 ** RECORD_ID_BUCKET_BITS;
+      const writer = new BatchWriter(db);
+      const indexed = (): number => (db.prepare('SELECT COUNT(*) AS n FROM record_ids').get() as { n: number }).n;
+      const group = (from: number, to: number): WriteBatch => {
+        const b = emptyWriteBatch(0);
+        if (from === 0) b.newDevices.push(['dev-1', 1]);
+        for (let i = from; i < to; i++) {
+          b.leaves.push([i, sha(`l${i}`), 1]);
+          b.records.push({ recordId: sha(`r${i}`), leafIndex: i, device: 'dev-1', seq: i + 1, ts: 1, st: 'spo2', kid: new Uint8Array(16), envelope: new Uint8Array([i & 0xff]), receivedAt: 1, source: 'mqtt' });
+        }
+        b.logSize = to;
+        return b;
+      };
+      const commit = (b: WriteBatch): void => db.transaction(() => writer.apply(b))();
+      commit(group(0, bucket - 1));
+      expect(indexed()).toBe(0);
+      commit(group(bucket - 1, bucket + 2)); // crosses the end of bucket 0
+      expect(indexed()).toBe(bucket);
+      const ids = (db.prepare('SELECT record_id FROM record_ids WHERE bucket = 0').pluck().all() as Buffer[]).map((b) => b.toString('hex'));
+      expect(ids).toEqual([...ids].sort());
+      // bucket 1 completes in a transaction that then fails: nothing of it stays …
+      expect(() =>
+        db.transaction(() => {
+          writer.apply(group(bucket + 2, 2 * bucket + 1));
+          throw new Error('rolled back');
+        })(),
+      ).toThrow('rolled back');
+      expect(indexed()).toBe(bucket);
+      // … the same rows again in two commits (the writer's hint says bucket 1 is done), then bucket 2's end
+      commit(group(bucket + 2, 2 * bucket));
+      commit(group(2 * bucket, 2 * bucket + 1));
+      const store = new AgentStore(db);
+      expect(store.getRecord(sha(`r${bucket + 7}`))?.leafIndex).toBe(bucket + 7); // found in the scanned tail meanwhile
+      commit(group(2 * bucket + 1, 3 * bucket));
+      expect(indexed()).toBe(3 * bucket);
+      expect(store.getRecord(sha(`r${bucket + 7}`))?.leafIndex).toBe(bucket + 7);
     } finally {
       db.close();
     }
