@@ -158,7 +158,7 @@ class ManualSync {
   }
 }
 
-function ingestorWith(sync: ManualSync, ward: WardFixture, devices: string[]): Ingestor {
+function ingestorWith(sync: ManualSync, ward: WardFixture, devices: string[], maxGroupsInFlight?: number): Ingestor {
   const db = openDatabase(tempDb(), [], 'normal');
   const store = new AgentStore(db);
   const ingestor = new Ingestor({
@@ -169,6 +169,7 @@ function ingestorWith(sync: ManualSync, ward: WardFixture, devices: string[]): I
     maxFutureSkewMs: 300_000,
     quarantineMaxRows: 100,
     writer: new InlineWriter(db, sync as unknown as WalSync),
+    ...(maxGroupsInFlight === undefined ? {} : { maxGroupsInFlight }),
   });
   const now = Math.floor(Date.now() / 1000);
   for (const d of devices) {
@@ -185,7 +186,7 @@ describe('ingestor with the inline writer and an off-thread WAL sync (synchronou
 
   it('answers nobody before the fdatasync that follows its commit; groups committed meanwhile wait for the next one', async () => {
     const sync = new ManualSync();
-    const ing = ingestorWith(sync, ward, ['dev-a']);
+    const ing = ingestorWith(sync, ward, ['dev-a'], 2);
     const outcomes: IngestOutcome[] = [];
     const submit = (seq: number): void => ing.submit({ linkDevice: 'dev-a', payload: ward.seal('dev-a', seq), source: 'mqtt', done: (o) => outcomes.push(o) });
 
@@ -216,6 +217,28 @@ describe('ingestor with the inline writer and an off-thread WAL sync (synchronou
     await closed;
     expect(outcomes.map((o) => o.kind)).toEqual(['stored', 'stored', 'stored']);
     expect(ing.size).toBe(3);
+  });
+
+  it('by default (one group in flight) readings arriving during a commit wait and then go as one group', async () => {
+    const sync = new ManualSync();
+    const ing = ingestorWith(sync, ward, ['dev-a']);
+    const outcomes: IngestOutcome[] = [];
+    const submit = (seq: number): void => ing.submit({ linkDevice: 'dev-a', payload: ward.seal('dev-a', seq), source: 'mqtt', done: (o) => outcomes.push(o) });
+    submit(1);
+    await tick(); // group 1 (1 reading) committed, its sync started
+    expect(ing.log.size).toBe(1);
+    for (const seq of [2, 3, 4]) submit(seq);
+    await tick();
+    expect(ing.log.size).toBe(1); // not written while group 1 waits for its sync
+    expect(sync.calls).toHaveLength(1);
+    sync.complete(); // group 1 answered; the 3 waiting readings form group 2
+    expect(outcomes).toHaveLength(1);
+    await tick();
+    expect(ing.log.size).toBe(4);
+    expect(sync.calls).toHaveLength(1);
+    sync.complete();
+    expect(outcomes.map((o) => o.kind)).toEqual(['stored', 'stored', 'stored', 'stored']);
+    await ing.close();
   });
 
   it('a failed fdatasync fails its group and everything after it with STORE_SYNC_FAILED (never acknowledged)', async () => {
