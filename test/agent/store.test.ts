@@ -158,8 +158,9 @@ class ManualSync {
   }
 }
 
-function ingestorWith(sync: ManualSync, ward: WardFixture, devices: string[], maxGroupsInFlight?: number): Ingestor {
+function ingestorWith(sync: ManualSync, ward: WardFixture, devices: string[], maxGroupsInFlight?: number, prepare?: (db: Database.Database) => void): Ingestor {
   const db = openDatabase(tempDb(), [], 'normal');
+  prepare?.(db);
   const store = new AgentStore(db);
   const ingestor = new Ingestor({
     store,
@@ -230,6 +231,7 @@ describe('ingestor with the inline writer and an off-thread WAL sync (synchronou
     for (const seq of [2, 3, 4]) submit(seq);
     await tick();
     expect(ing.log.size).toBe(1); // not written while group 1 waits for its sync
+    expect(ing.pending).toBe(4);
     expect(sync.calls).toHaveLength(1);
     sync.complete(); // group 1 answered; the 3 waiting readings form group 2
     expect(outcomes).toHaveLength(1);
@@ -238,6 +240,42 @@ describe('ingestor with the inline writer and an off-thread WAL sync (synchronou
     expect(sync.calls).toHaveLength(1);
     sync.complete();
     expect(outcomes.map((o) => o.kind)).toEqual(['stored', 'stored', 'stored', 'stored']);
+    await ing.close();
+  });
+
+  it('a failed transaction fails its whole group (after the group before is answered); resent readings are then stored', async () => {
+    const sync = new ManualSync();
+    let db: Database.Database | undefined;
+    const ing = ingestorWith(sync, ward, ['dev-c'], undefined, (d) => {
+      db = d;
+      d.exec("CREATE TRIGGER refuse_seq3 BEFORE INSERT ON records WHEN NEW.seq = 3 BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
+    });
+    const outcomes: Array<[number, string]> = [];
+    const submit = (seq: number): void => ing.submit({ linkDevice: 'dev-c', payload: ward.seal('dev-c', seq), source: 'mqtt', done: (o) => outcomes.push([seq, o.kind]) });
+    submit(1);
+    await tick();
+    submit(2);
+    submit(3);
+    await tick(); // 2 and 3 wait while group 1 syncs
+    sync.complete(); // group 1 answered, then 2 and 3 go as group 2, whose transaction fails
+    await tick();
+    expect(outcomes).toEqual([
+      [1, 'stored'],
+      [2, 'failed'],
+      [3, 'failed'],
+    ]);
+    db!.exec('DROP TRIGGER refuse_seq3');
+    submit(2);
+    submit(3);
+    await tick();
+    expect(sync.calls).toHaveLength(1);
+    sync.complete();
+    expect(outcomes.slice(3)).toEqual([
+      [2, 'stored'],
+      [3, 'stored'],
+    ]);
+    expect(ing.size).toBe(3);
+    expect(ing.log.size).toBe(3);
     await ing.close();
   });
 
