@@ -158,7 +158,13 @@ class ManualSync {
   }
 }
 
-function ingestorWith(sync: ManualSync, ward: WardFixture, devices: string[], maxGroupsInFlight?: number, prepare?: (db: Database.Database) => void): Ingestor {
+function ingestorWith(
+  sync: ManualSync,
+  ward: WardFixture,
+  devices: string[],
+  overlap?: { maxGroupsInFlight: number; minOverlapReadings: number },
+  prepare?: (db: Database.Database) => void,
+): Ingestor {
   const db = openDatabase(tempDb(), [], 'normal');
   prepare?.(db);
   const store = new AgentStore(db);
@@ -170,7 +176,7 @@ function ingestorWith(sync: ManualSync, ward: WardFixture, devices: string[], ma
     maxFutureSkewMs: 300_000,
     quarantineMaxRows: 100,
     writer: new InlineWriter(db, sync as unknown as WalSync),
-    ...(maxGroupsInFlight === undefined ? {} : { maxGroupsInFlight }),
+    ...overlap,
   });
   const now = Math.floor(Date.now() / 1000);
   for (const d of devices) {
@@ -187,7 +193,7 @@ describe('ingestor with the inline writer and an off-thread WAL sync (synchronou
 
   it('answers nobody before the fdatasync that follows its commit; groups committed meanwhile wait for the next one', async () => {
     const sync = new ManualSync();
-    const ing = ingestorWith(sync, ward, ['dev-a'], 2);
+    const ing = ingestorWith(sync, ward, ['dev-a'], { maxGroupsInFlight: 2, minOverlapReadings: 1 });
     const outcomes: IngestOutcome[] = [];
     const submit = (seq: number): void => ing.submit({ linkDevice: 'dev-a', payload: ward.seal('dev-a', seq), source: 'mqtt', done: (o) => outcomes.push(o) });
 
@@ -220,7 +226,7 @@ describe('ingestor with the inline writer and an off-thread WAL sync (synchronou
     expect(ing.size).toBe(3);
   });
 
-  it('by default (one group in flight) readings arriving during a commit wait and then go as one group', async () => {
+  it('by default a second group overlaps the one in flight only once 64 readings wait; fewer wait and then go as one group', async () => {
     const sync = new ManualSync();
     const ing = ingestorWith(sync, ward, ['dev-a']);
     const outcomes: IngestOutcome[] = [];
@@ -228,18 +234,23 @@ describe('ingestor with the inline writer and an off-thread WAL sync (synchronou
     submit(1);
     await tick(); // group 1 (1 reading) committed, its sync started
     expect(ing.log.size).toBe(1);
-    for (const seq of [2, 3, 4]) submit(seq);
+    for (let seq = 2; seq <= 64; seq++) submit(seq);
     await tick();
-    expect(ing.log.size).toBe(1); // not written while group 1 waits for its sync
-    expect(ing.pending).toBe(4);
-    expect(sync.calls).toHaveLength(1);
-    sync.complete(); // group 1 answered; the 3 waiting readings form group 2
+    expect(ing.log.size).toBe(1); // 63 waiting: not written while group 1 waits for its sync
+    expect(ing.pending).toBe(64);
+    sync.complete(); // group 1 answered; the 63 waiting readings form group 2
     expect(outcomes).toHaveLength(1);
     await tick();
-    expect(ing.log.size).toBe(4);
+    expect(ing.log.size).toBe(64);
+    for (let seq = 65; seq <= 128; seq++) submit(seq);
+    await tick();
+    expect(ing.log.size).toBe(128); // 64 waiting: group 3 is committed beside group 2 (one sync covers both later)
     expect(sync.calls).toHaveLength(1);
     sync.complete();
-    expect(outcomes.map((o) => o.kind)).toEqual(['stored', 'stored', 'stored', 'stored']);
+    expect(outcomes).toHaveLength(64);
+    sync.complete();
+    expect(outcomes).toHaveLength(128);
+    expect(outcomes.every((o) => o.kind === 'stored')).toBe(true);
     await ing.close();
   });
 
