@@ -28,7 +28,7 @@ import { emptyWriteBatch, type WriteBatch } from '../agent/store/writeBatch.ts';
 import { nodeHashNative, recordLeafHash, sha256Native } from '../agent/ingest/hashes.ts';
 import { MerkleLog } from '../protocol/merkle/index.ts';
 import type { NodeStore } from '../protocol/merkle/node-store.ts';
-import { round } from './lib/stats.ts';
+import { quantileSorted, round } from './lib/stats.ts';
 
 export type StoreLayout = 'v4' | 'dense';
 
@@ -80,10 +80,6 @@ class DenseNodes implements NodeStore {
   setSize(n: number): void {
     this.inner.setSize(n);
   }
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
 
 function storeRun(layout: StoreLayout, groupSize: number, devices: number, readings: number): StoreRun {
@@ -142,8 +138,8 @@ function storeRun(layout: StoreLayout, groupSize: number, devices: number, readi
       devices,
       groups,
       cpuUsPerReading: round((cpu.user + cpu.system) / (groups * groupSize), 1),
-      syncP50Ms: round(quantile(syncMs, 0.5), 3),
-      syncP90Ms: round(quantile(syncMs, 0.9), 3),
+      syncP50Ms: round(quantileSorted(syncMs, 0.5), 3),
+      syncP90Ms: round(quantileSorted(syncMs, 0.9), 3),
       nodeRows,
     };
   } finally {

@@ -1,6 +1,6 @@
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
 import type { Db } from './db.ts';
-import { RECORD_ID_BUCKET_BITS } from './recordIds.mjs';
+import { INDEXED_BUCKETS_SQL, RECORD_ID_BUCKET_BITS } from './recordIds.mjs';
 
 export interface DeviceCounters {
   maxSeq: number | null;
@@ -57,6 +57,15 @@ export function hashDeviceSecret(salt: Uint8Array, secret: string): Buffer {
   return createHash('sha256').update(salt).update(secret, 'utf8').digest();
 }
 
+/**
+ * The record with id @id among buckets @last, @last - 1, …, 0 of record_ids: one primary-key probe per
+ * bucket, newest first; CROSS JOIN keeps the bucket list as the outer loop (EXPLAIN QUERY PLAN:
+ * SEARCH i USING PRIMARY KEY (bucket=? AND record_id=?), checked in test/agent/store.test.ts).
+ */
+export const RECORD_BY_INDEXED_ID_SQL = `WITH RECURSIVE bucket(n) AS (SELECT @last UNION ALL SELECT n - 1 FROM bucket WHERE n > 0)
+  SELECT r.* FROM bucket CROSS JOIN record_ids i ON i.bucket = bucket.n AND i.record_id = @id
+  JOIN records r ON r.leaf_idx = i.leaf_idx LIMIT 1`;
+
 /** Prepared statements over the agent schema. All writes happen inside the caller's transaction. */
 export class AgentStore {
   readonly db: Db;
@@ -67,15 +76,9 @@ export class AgentStore {
     this.s = {
       recordBySeq: db.prepare<[string, number], { record_id: Buffer }>('SELECT record_id FROM records WHERE device = ? AND seq = ?'),
       // record_ids holds every complete bucket of the log (recordIds.mjs); the rest is scanned
-      indexedBuckets: db.prepare<[], number>('SELECT COALESCE(MAX(bucket) + 1, 0) FROM record_ids').pluck(),
+      indexedBuckets: db.prepare<[], number>(INDEXED_BUCKETS_SQL).pluck(),
       recordInTail: db.prepare<[number, Uint8Array], Record<string, unknown>>('SELECT * FROM records WHERE leaf_idx >= ? AND record_id = ? LIMIT 1'),
-      // one primary-key probe per indexed bucket, newest first; CROSS JOIN keeps the bucket list as the
-      // outer loop (EXPLAIN QUERY PLAN: SEARCH i USING PRIMARY KEY (bucket=? AND record_id=?))
-      recordIndexed: db.prepare<[{ id: Uint8Array; last: number }], Record<string, unknown>>(
-        `WITH RECURSIVE bucket(n) AS (SELECT @last UNION ALL SELECT n - 1 FROM bucket WHERE n > 0)
-         SELECT r.* FROM bucket CROSS JOIN record_ids i ON i.bucket = bucket.n AND i.record_id = @id
-         JOIN records r ON r.leaf_idx = i.leaf_idx LIMIT 1`,
-      ),
+      recordIndexed: db.prepare<[{ id: Uint8Array; last: number }], Record<string, unknown>>(RECORD_BY_INDEXED_ID_SQL),
       recordsByDevice: db.prepare<[string, number, number], Record<string, unknown>>(
         'SELECT * FROM records WHERE device = ? AND seq >= ? ORDER BY seq LIMIT ?',
       ),

@@ -3,6 +3,9 @@
 /** Log positions per bucket of the record-id index (table record_ids): 2^12 = 4,096 leaves. */
 export const RECORD_ID_BUCKET_BITS = 12;
 
+/** Buckets [0, n) of the log are in record_ids (read by the writer here and by AgentStore.getRecord). */
+export const INDEXED_BUCKETS_SQL = 'SELECT COALESCE(MAX(bucket) + 1, 0) FROM record_ids';
+
 /**
  * Keeps table record_ids (bucket, record_id → leaf_idx) filled for every *complete* bucket of the
  * log: the bucket's ids go in, sorted, in the transaction whose commit takes the log past the
@@ -14,7 +17,7 @@ export const RECORD_ID_BUCKET_BITS = 12;
 export class RecordIdIndexer {
   /** @param {import('better-sqlite3').Database} db */
   constructor(db) {
-    this.indexedBuckets = db.prepare('SELECT COALESCE(MAX(bucket) + 1, 0) AS n FROM record_ids').pluck();
+    this.indexedBuckets = db.prepare(INDEXED_BUCKETS_SQL).pluck();
     this.fill = db.prepare(
       `INSERT INTO record_ids(bucket, record_id, leaf_idx)
          SELECT leaf_idx >> ${RECORD_ID_BUCKET_BITS}, record_id, leaf_idx FROM records

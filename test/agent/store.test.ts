@@ -8,7 +8,7 @@ import { migrate, openDatabase } from '../../agent/store/db.ts';
 import { MIGRATIONS, RECORD_ID_BUCKET_BITS, SCHEMA_VERSION } from '../../agent/store/migrations.ts';
 import { RecordIdIndexer } from '../../agent/store/recordIds.mjs';
 import { BatchWriter } from '../../agent/store/batchWriter.mjs';
-import { AgentStore } from '../../agent/store/agentStore.ts';
+import { AgentStore, RECORD_BY_INDEXED_ID_SQL } from '../../agent/store/agentStore.ts';
 import { Ingestor } from '../../agent/ingest/ingestor.ts';
 import type { IngestOutcome } from '../../agent/ingest/types.ts';
 import type { WalSync } from '../../agent/store/walSync.mjs';
@@ -88,12 +88,7 @@ describe('agent store: schema v3/v4 (records, record-id index by bucket)', () =>
         expect(store.getRecord(sha(`r${i}`))?.leafIndex).toBe(i);
       }
       expect(store.getRecord(sha('not stored'))).toBeUndefined();
-      const plan = db
-        .prepare(
-          `EXPLAIN QUERY PLAN WITH RECURSIVE bucket(n) AS (SELECT 1 UNION ALL SELECT n - 1 FROM bucket WHERE n > 0)
-           SELECT r.* FROM bucket CROSS JOIN record_ids i ON i.bucket = bucket.n AND i.record_id = ? JOIN records r ON r.leaf_idx = i.leaf_idx LIMIT 1`,
-        )
-        .all(sha('r1')) as Array<{ detail: string }>;
+      const plan = db.prepare(`EXPLAIN QUERY PLAN ${RECORD_BY_INDEXED_ID_SQL}`).all({ id: sha('r1'), last: 1 }) as Array<{ detail: string }>;
       expect(plan.map((p) => p.detail).join('\n')).toMatch(/SEARCH i USING PRIMARY KEY \(bucket=\? AND record_id=\?\)/);
     } finally {
       db.close();
