@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { toHex, fromHex } from '../protocol/bytes.ts';
 import { merkleRoot } from '../protocol/merkle/index.ts';
 import type { Clock } from '../protocol/rng.ts';
-import { decodeEnvelopeView } from '../protocol/envelope/index.ts';
+import { decodeEnvelopeHeaderView } from '../protocol/envelope/index.ts';
 import { sha256Native } from './ingest/hashes.ts';
 import { decodeTicket, verifyTicket } from '../protocol/ticket/index.ts';
 import { AgentError } from './errors.ts';
@@ -40,7 +40,7 @@ export interface AgentCoreOptions {
 export type TicketPublisher = (device: string, ticket: Uint8Array) => Promise<void>;
 
 /** The strict key-less decode (canonical fast path, strict decoder otherwise) with a native SHA-256 for the record id. */
-export const decodeEnvelopeHeader: EnvelopeDecoder = (bytes, maxBytes) => decodeEnvelopeView(bytes, { maxBytes, sha256: sha256Native });
+export const decodeEnvelopeHeader: EnvelopeDecoder = (bytes, maxBytes) => decodeEnvelopeHeaderView(bytes, { maxBytes, sha256: sha256Native });
 
 /**
  * Everything of the agent that is not a transport: store, ingest pipeline, log, identity,

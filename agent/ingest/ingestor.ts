@@ -1,4 +1,5 @@
 import { MerkleLog } from '../../protocol/merkle/log.ts';
+import { bytesEqual } from '../../protocol/bytes.ts';
 import { isVitalsealError } from '../../protocol/errors.ts';
 import { nodeHashNative, recordLeafHash } from './hashes.ts';
 import type { Clock } from '../../protocol/rng.ts';
@@ -57,8 +58,15 @@ interface KnownTicket {
   patient: string;
 }
 
+/** A device's tickets by kid (hex), and the one its last reading named (a device seals with one ticket at a time). */
+interface DeviceTickets {
+  byKid: Map<string, KnownTicket>;
+  lastKid: Uint8Array | undefined;
+  last: KnownTicket | undefined;
+}
+
 type Verdict =
-  | { kind: 'store'; view: EnvelopeHeaderView; device: string; idHex: string; seqKey: string }
+  | { kind: 'store'; view: EnvelopeHeaderView; device: string; seqKey: string }
   | { kind: 'duplicate'; view: EnvelopeHeaderView; device: string }
   | { kind: 'quarantine'; reason: string; device: string | null; seq: number | null };
 
@@ -90,12 +98,12 @@ export class Ingestor {
   private scheduled = false;
   private closed = false;
   private readonly counters = new Map<string, DeviceCounters>();
-  private readonly tickets = new Map<string, Map<string, KnownTicket>>();
+  private readonly tickets = new Map<string, DeviceTickets>();
   private readonly opts: Required<Omit<IngestorOptions, 'observer'>> & { observer: IngestObserver };
   /** Written, not yet answered, oldest first. */
   private inFlight: WrittenGroup[] = [];
-  /** device/seq -> record id hex of every record in a group in flight. */
-  private readonly inFlightSeq = new Map<string, string>();
+  /** device/seq -> record id of every record in a group in flight. */
+  private readonly inFlightSeq = new Map<string, Uint8Array>();
   /** A batch failed: later ones are refused until every group in flight is answered and state is reloaded. */
   private broken: Error | undefined;
   /** A sync failed (or the writer died): nothing is acknowledged any more. */
@@ -168,13 +176,27 @@ export class Ingestor {
   }
 
   rememberTicket(device: string, kid: Uint8Array, t: KnownTicket): void {
-    let m = this.tickets.get(device);
-    if (!m) this.tickets.set(device, (m = new Map()));
-    m.set(hexOf(kid), { nbf: t.nbf, exp: t.exp, patient: t.patient });
+    let d = this.tickets.get(device);
+    if (!d) this.tickets.set(device, (d = { byKid: new Map(), lastKid: undefined, last: undefined }));
+    d.byKid.set(hexOf(kid), { nbf: t.nbf, exp: t.exp, patient: t.patient });
+    d.lastKid = d.last = undefined;
   }
 
   patientOfKid(device: string, kid: Uint8Array): string | undefined {
-    return this.tickets.get(device)?.get(hexOf(kid))?.patient;
+    return this.ticketOf(device, kid)?.patient;
+  }
+
+  /** The ticket `kid` names for `device`: the last one found, else a lookup by hex (cached for the next reading). */
+  private ticketOf(device: string, kid: Uint8Array): KnownTicket | undefined {
+    const d = this.tickets.get(device);
+    if (d === undefined) return undefined;
+    if (d.lastKid !== undefined && bytesEqual(d.lastKid, kid)) return d.last;
+    const t = d.byKid.get(hexOf(kid));
+    if (t !== undefined) {
+      d.lastKid = new Uint8Array(kid); // an owned copy: `kid` may be a view into a packet
+      d.last = t;
+    }
+    return t;
   }
 
   submit(item: IngestItem): void {
@@ -261,6 +283,10 @@ export class Ingestor {
     this.inFlight.splice(this.inFlight.indexOf(group), 1);
     for (const k of group.seqKeys) this.inFlightSeq.delete(k);
     if (err === null && this.broken === undefined && this.fatal === undefined) {
+      // the readings that arrived meanwhile go to the writer before this group's answers go out, so
+      // the writer commits them while the event loop answers (one device × 32 in flight: the answers
+      // took ~0.6 ms of each ~2.2 ms round with the writer idle; ~0.3 ms of ~1.8 ms after)
+      if (this.hasQueued()) this.flush();
       this.answer(group);
     } else {
       const error = err ?? this.fatal ?? this.broken!;
@@ -270,8 +296,12 @@ export class Ingestor {
       // every later group was built on this one's state: once all are answered, reload from the database
       if (this.inFlight.length === 0 && this.fatal === undefined) this.reloadAfterFailure();
     }
-    if (this.queue.length > 0 || this.accessQueue.length > 0 || this.statusQueue.size > 0) this.schedule();
+    if (this.hasQueued()) this.schedule();
     this.notifyIfIdle();
+  }
+
+  private hasQueued(): boolean {
+    return this.queue.length > 0 || this.accessQueue.length > 0 || this.statusQueue.size > 0;
   }
 
   /** Forgets cached state that failed batches had advanced, re-reads it, and lets the writer go on. */
@@ -373,7 +403,7 @@ export class Ingestor {
         source: item.source,
       });
       countSequence(c, header.seq);
-      this.inFlightSeq.set(v.seqKey, v.idHex);
+      this.inFlightSeq.set(v.seqKey, recordId);
       seqKeys.push(v.seqKey);
       outcomes.push({ kind: 'stored', recordId, leafIndex: index, device: v.device, seq: header.seq });
     }
@@ -392,27 +422,25 @@ export class Ingestor {
     }
     const { dev, seq, ts } = view.header;
     if (deviceHint !== null && dev !== deviceHint) return { kind: 'quarantine', reason: 'AGENT_DEVICE_MISMATCH', device: deviceHint, seq };
-    const idHex = hexOf(view.recordId);
     // The record id hashes bytes that contain dev and seq, so a duplicate is exactly "this (dev, seq) is
     // stored with this id"; the same (dev, seq) with another id is a replay. Every stored record of
     // `dev` has seq <= its maxSeq (both commit together): a higher seq needs no index lookup at all.
     const maxSeq = this.counters.get(dev)?.maxSeq ?? this.opts.store.getDevice(dev)?.maxSeq ?? null;
     const seqKey = `${dev}/${seq}`;
     const storedId = this.inFlightSeq.get(seqKey) ?? (maxSeq !== null && seq <= maxSeq ? this.storedIdAt(dev, seq) : undefined);
-    if (storedId === idHex) return { kind: 'duplicate', view, device: dev };
-    const ticket = this.tickets.get(dev)?.get(hexOf(view.kid));
+    if (storedId !== undefined && bytesEqual(storedId, view.recordId)) return { kind: 'duplicate', view, device: dev };
+    const ticket = this.ticketOf(dev, view.kid);
     if (!ticket) return { kind: 'quarantine', reason: 'AGENT_UNKNOWN_KID', device: dev, seq };
     const skew = this.opts.maxFutureSkewMs;
     if (ts > now + skew || ts < ticket.nbf * 1000 - skew || ts > ticket.exp * 1000 + skew) {
       return { kind: 'quarantine', reason: 'AGENT_TS_OUT_OF_RANGE', device: dev, seq };
     }
     if (storedId !== undefined) return { kind: 'quarantine', reason: 'AGENT_SEQ_REPLAY', device: dev, seq };
-    return { kind: 'store', view, device: dev, idHex, seqKey };
+    return { kind: 'store', view, device: dev, seqKey };
   }
 
-  private storedIdAt(device: string, seq: number): string | undefined {
-    const id = this.opts.store.recordIdAtSeq(device, seq);
-    return id ? hexOf(id) : undefined;
+  private storedIdAt(device: string, seq: number): Uint8Array | undefined {
+    return this.opts.store.recordIdAtSeq(device, seq);
   }
 
   private countersOf(device: string, now?: number): DeviceCounters {

@@ -9,7 +9,9 @@ import { AgentError } from '../errors.ts';
  * committed *and durable* as configured; batches are applied in the order written. After a
  * failed batch the writer refuses every later one until `reset()` (the ingestor then reloads
  * its cached state from the database). An error with code STORE_SYNC_FAILED is final: what was
- * committed may not be on disk, and nothing more may be acknowledged.
+ * committed may not be on disk, and nothing more may be acknowledged. `done` is never called from
+ * within `write` (always later): the ingestor writes the next group before it answers the last,
+ * and a re-entrant answer would overtake that one's (acknowledgements must keep their order).
  */
 export interface StoreWriter {
   write(batch: WriteBatch, done: (err: Error | null) => void): void;
@@ -39,14 +41,14 @@ export class InlineWriter implements StoreWriter {
   }
 
   write(batch: WriteBatch, done: (err: Error | null) => void): void {
-    if (this.broken) return done(new Error('an earlier batch failed; waiting for reset'));
+    if (this.broken) return answerLater(done, new Error('an earlier batch failed; waiting for reset'));
     try {
       this.applyInTransaction(batch);
     } catch (e) {
       this.broken = true;
-      return done(e instanceof Error ? e : new Error(String(e)));
+      return answerLater(done, e instanceof Error ? e : new Error(String(e)));
     }
-    if (this.walSync === undefined) return done(null);
+    if (this.walSync === undefined) return answerLater(done, null);
     this.unsynced.push(done);
     this.syncCommitted();
   }
@@ -81,4 +83,9 @@ export class InlineWriter implements StoreWriter {
       if (this.syncing === undefined && this.unsynced.length === 0) for (const w of this.idle.splice(0)) w();
     });
   }
+}
+
+/** Calls `done(err)` after the current call stack (a microtask), never from inside `write`. */
+function answerLater(done: (err: Error | null) => void, err: Error | null): void {
+  queueMicrotask(() => done(err));
 }

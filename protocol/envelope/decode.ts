@@ -3,7 +3,7 @@ import type { CborLimits } from '../cbor/index.ts';
 import { decodeEncrypt0 } from '../cose/index.ts';
 import { fail, isVitalsealError, type ErrorCode } from '../errors.ts';
 import { AEAD_TAG_BYTES, ENVELOPE_MAX_BYTES } from './constants.ts';
-import { tryDecodeCanonicalEnvelope } from './fastHeader.ts';
+import { tryDecodeCanonicalEnvelope, tryDecodeCanonicalHeader } from './fastHeader.ts';
 import { parseEnvelopeProtected, parseEnvelopeUnprotected, type EnvelopeHeader } from './header.ts';
 
 /** Everything about an envelope that needs no key: what the edge agent validates, stores and indexes. */
@@ -68,4 +68,26 @@ export function decodeEnvelopeView(bytes: Uint8Array, options: { maxBytes?: numb
   if (view === null) return decodeEnvelope(bytes, maxBytes === undefined ? {} : { maxBytes });
   const hash = options.sha256 ?? sha256;
   return { protectedBytes: view.protectedBytes, header: view.header, kid: view.kid, enc: view.enc, ciphertext: view.ciphertext, recordId: hash(bytes) };
+}
+
+/** What the edge agent judges a reading by: header, kid and record id (no ciphertext, no key). */
+export interface EnvelopeHeaderView {
+  readonly header: EnvelopeHeader;
+  /** On the canonical fast path a view into the input bytes, else decodeEnvelope's own copy. */
+  readonly kid: Uint8Array;
+  readonly recordId: Uint8Array;
+}
+
+/**
+ * decodeEnvelopeView reduced to header, kid and recordId: the same bytes accepted, the same error
+ * codes, equal fields — without copying ciphertext, ek and protected bytes on the fast path.
+ */
+export function decodeEnvelopeHeaderView(bytes: Uint8Array, options: { maxBytes?: number; sha256?: (b: Uint8Array) => Uint8Array } = {}): EnvelopeHeaderView {
+  const { maxBytes } = options;
+  const view = tryDecodeCanonicalHeader(bytes, maxBytes);
+  if (view === null) {
+    const full = decodeEnvelope(bytes, maxBytes === undefined ? {} : { maxBytes });
+    return { header: full.header, kid: full.kid, recordId: full.recordId };
+  }
+  return { header: view.header, kid: view.kid, recordId: (options.sha256 ?? sha256)(bytes) };
 }

@@ -215,13 +215,19 @@ function copyOf(bytes: Uint8Array, start: number, length: number): Uint8Array {
   return out;
 }
 
-/**
- * Returns the key-less view for an envelope in exactly the canonical layout
- * sealReading emits, or null for anything else (the caller then runs the
- * strict decodeEnvelope). Never throws. The byte fields are owned copies, as
- * decodeEnvelope returns them; recordId is not computed.
- */
-export function tryDecodeCanonicalEnvelope(bytes: Uint8Array, maxBytes: number = ENVELOPE_MAX_BYTES): CanonicalEnvelopeView | null {
+/** Where the fields of an envelope in the canonical layout are (offsets into its bytes). */
+interface CanonicalLayout {
+  readonly header: EnvelopeHeader;
+  readonly protectedStart: number;
+  readonly protectedLength: number;
+  readonly kidStart: number;
+  readonly encStart: number;
+  readonly ciphertextStart: number;
+  readonly ciphertextLength: number;
+}
+
+/** Reads the canonical layout (see the top of this file), or null for anything else. Never throws. */
+function readCanonicalLayout(bytes: Uint8Array, maxBytes: number): CanonicalLayout | null {
   if (!(bytes instanceof Uint8Array) || bytes.length > maxBytes) return null;
   const c = new Cursor(bytes);
   if (bytes[0] === TAG16) c.pos = 1;
@@ -245,12 +251,40 @@ export function tryDecodeCanonicalEnvelope(bytes: Uint8Array, maxBytes: number =
   const ciphertextLength = readHead(c, MAJOR_BYTES);
   const ciphertextStart = c.pos;
   if (ciphertextLength < AEAD_TAG_BYTES || ciphertextLength > MAX_STRING_BYTES || ciphertextStart + ciphertextLength !== bytes.length) return null;
+  return { header, protectedStart, protectedLength, kidStart, encStart, ciphertextStart, ciphertextLength };
+}
 
+/**
+ * Returns the key-less view for an envelope in exactly the canonical layout
+ * sealReading emits, or null for anything else (the caller then runs the
+ * strict decodeEnvelope). Never throws. The byte fields are owned copies, as
+ * decodeEnvelope returns them; recordId is not computed.
+ */
+export function tryDecodeCanonicalEnvelope(bytes: Uint8Array, maxBytes: number = ENVELOPE_MAX_BYTES): CanonicalEnvelopeView | null {
+  const l = readCanonicalLayout(bytes, maxBytes);
+  if (l === null) return null;
   return {
-    header,
-    kid: copyOf(bytes, kidStart, KID_BYTES),
-    enc: copyOf(bytes, encStart, ENC_BYTES),
-    ciphertext: copyOf(bytes, ciphertextStart, ciphertextLength),
-    protectedBytes: copyOf(bytes, protectedStart, protectedLength),
+    header: l.header,
+    kid: copyOf(bytes, l.kidStart, KID_BYTES),
+    enc: copyOf(bytes, l.encStart, ENC_BYTES),
+    ciphertext: copyOf(bytes, l.ciphertextStart, l.ciphertextLength),
+    protectedBytes: copyOf(bytes, l.protectedStart, l.protectedLength),
   };
+}
+
+/** The header and kid of a canonical envelope: what the ingest path judges a reading by. */
+export interface CanonicalHeaderView {
+  readonly header: EnvelopeHeader;
+  /** A view into the envelope's bytes (not a copy): valid as long as they are. */
+  readonly kid: Uint8Array;
+}
+
+/**
+ * tryDecodeCanonicalEnvelope without its copies: accepts and refuses exactly the same bytes,
+ * returns the same header and the kid as a view of `bytes` (the ingest path stores the whole
+ * envelope anyway, and copying ciphertext, ek and protected bytes per reading only fed the GC).
+ */
+export function tryDecodeCanonicalHeader(bytes: Uint8Array, maxBytes: number = ENVELOPE_MAX_BYTES): CanonicalHeaderView | null {
+  const l = readCanonicalLayout(bytes, maxBytes);
+  return l === null ? null : { header: l.header, kid: bytes.subarray(l.kidStart, l.kidStart + KID_BYTES) };
 }

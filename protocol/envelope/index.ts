@@ -3,8 +3,8 @@ export { DEVICE_ID_PATTERN, isDeviceId, isPatientRef, isSensorType, isUint, isUn
 export { checkReading, decodeReading, encodeReading, READING_MAX_VALUES, type Reading } from './reading.ts';
 export { encodeEnvelopeProtected, type EnvelopeHeader, type ReadingHeader } from './header.ts';
 export { envelopeAad } from './aad.ts';
-export { decodeEnvelope, decodeEnvelopeView, type DecodedEnvelope } from './decode.ts';
-export { tryDecodeCanonicalEnvelope, type CanonicalEnvelopeView, type EnvelopeHeaderFields } from './fastHeader.ts';
+export { decodeEnvelope, decodeEnvelopeHeaderView, decodeEnvelopeView, type DecodedEnvelope, type EnvelopeHeaderView } from './decode.ts';
+export { tryDecodeCanonicalEnvelope, tryDecodeCanonicalHeader, type CanonicalEnvelopeView, type CanonicalHeaderView, type EnvelopeHeaderFields } from './fastHeader.ts';
 export { sealReading, type ReadingRecipient, type SealReadingInput } from './seal.ts';
 export { openReading, type OpenedReading, type OpenReadingOptions } from './open.ts';
 export { createSessionSealer, type SessionSealer } from './session.ts';

@@ -249,6 +249,29 @@ describe('ingestor with the inline writer and an off-thread WAL sync (synchronou
     await ing.close();
   });
 
+  it('hands the readings that waited to the writer before it answers the group in flight; answers keep their order', async () => {
+    const sync = new ManualSync();
+    const ing = ingestorWith(sync, ward, ['dev-d']);
+    const answered: Array<[number, number]> = []; // [seq, log size when its answer came]
+    const submit = (seq: number): void => ing.submit({ linkDevice: 'dev-d', payload: ward.seal('dev-d', seq), source: 'mqtt', done: () => answered.push([seq, ing.log.size]) });
+    submit(1);
+    await tick();
+    submit(2);
+    submit(3);
+    await tick();
+    expect(ing.log.size).toBe(1); // 2 and 3 wait while group 1 syncs
+    sync.complete(); // group 1 durable: group 2 (2, 3) is committed and its sync started, then 1 is answered
+    expect(answered).toEqual([[1, 3]]);
+    expect(sync.calls).toHaveLength(1);
+    sync.complete();
+    expect(answered).toEqual([
+      [1, 3],
+      [2, 3],
+      [3, 3],
+    ]);
+    await ing.close();
+  });
+
   it('a failed transaction fails its whole group (after the group before is answered); resent readings are then stored', async () => {
     const sync = new ManualSync();
     let db: Database.Database | undefined;

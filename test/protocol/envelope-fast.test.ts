@@ -7,12 +7,14 @@ import { decodeEncrypt0, encodeEncrypt0 } from '../../protocol/cose/index.ts';
 import {
   createSessionSealer,
   decodeEnvelope,
+  decodeEnvelopeHeaderView,
   decodeEnvelopeView,
   DEVICE_ID_PATTERN,
   ENVELOPE_MAX_BYTES,
   SENSOR_TYPE_PATTERN,
   sealReading,
   tryDecodeCanonicalEnvelope,
+  tryDecodeCanonicalHeader,
   type DecodedEnvelope,
   type EnvelopeHeaderFields,
   type Reading,
@@ -59,21 +61,36 @@ const comparable = (d: Omit<DecodedEnvelope, 'recordId'> & { recordId?: Uint8Arr
 });
 const withoutRecordId = ({ recordId: _, ...rest }: DecodedEnvelope) => rest;
 
+/** The header view's fields as comparable data (its kid may be a view: compared by value). */
+const headerOf = (d: { header: object; kid: Uint8Array; recordId: Uint8Array }) => ({ header: d.header, kid: toHex(d.kid), recordId: toHex(d.recordId) });
+
 /**
  * The fast path's contract, for one input: non-null implies decodeEnvelope succeeds with
  * deep-equal (same classes) owned fields; decodeEnvelopeView equals decodeEnvelope (result, or
- * error code) with recordId = SHA-256(bytes). Returns which way the fast path went.
+ * error code) with recordId = SHA-256(bytes); tryDecodeCanonicalHeader takes the fast path exactly
+ * when tryDecodeCanonicalEnvelope does, and decodeEnvelopeHeaderView gives decodeEnvelope's header,
+ * kid and recordId (or its error code). Returns which way the fast path went.
  */
 function checkAgainstStrict(bytes: Uint8Array, maxBytes?: number): 'fast' | 'fallback-ok' | 'fallback-error' {
   const limits = maxBytes === undefined ? {} : { maxBytes };
   const fast = tryDecodeCanonicalEnvelope(bytes, maxBytes);
+  const fastHeader = tryDecodeCanonicalHeader(bytes, maxBytes);
   const strict = runStrict(() => decodeEnvelope(bytes, limits));
   const view = runStrict(() => decodeEnvelopeView(bytes, limits));
+  let headerView: ReturnType<typeof headerOf> | undefined;
+  const headerCode = outcome(() => {
+    headerView = headerOf(decodeEnvelopeHeaderView(bytes, limits));
+  });
+  expect(fastHeader === null).toBe(fast === null);
   if ('code' in strict) {
     expect(fast).toBeNull();
     expect(view).toEqual({ code: strict.code });
+    expect(headerView).toBeUndefined();
+    expect(headerCode).toBe(strict.code);
     return 'fallback-error';
   }
+  expect(headerView).toStrictEqual(headerOf(strict.ok));
+  if (fastHeader !== null) expect({ header: fastHeader.header, kid: toHex(fastHeader.kid) }).toStrictEqual({ header: strict.ok.header, kid: toHex(strict.ok.kid) });
   expect('ok' in view).toBe(true);
   if (!('ok' in view)) return 'fallback-error';
   expect(comparable(view.ok)).toStrictEqual(comparable(strict.ok));
