@@ -6,7 +6,7 @@ import type { AgentStore } from '../store/agentStore.ts';
 import type { Clock } from '../../protocol/rng.ts';
 import { PacketSizeScanner } from './packetSizeScanner.ts';
 import { PublishWindow } from './publishWindow.ts';
-import { isValidDeviceId, parseTopic, ticketTopic } from './topics.ts';
+import { isValidDeviceId, parseTopic, readingTopic, ticketTopic } from './topics.ts';
 
 export interface BrokerEvents {
   onAuthFailure?(reason: 'bad_credentials' | 'bad_client_id' | 'bad_will' | 'connection_limit'): void;
@@ -49,6 +49,8 @@ export class EmbeddedBroker {
   readonly aedes: Aedes;
   private server: Server | undefined;
   private readonly deviceOf = new WeakMap<Client, string>();
+  /** vs/v1/<dev>/r of each authenticated client: a reading's topic is checked by one string compare. */
+  private readonly readingTopicOf = new WeakMap<Client, string>();
   private readonly sockets = new Set<Socket>();
   private connected = 0;
   private readonly window: PublishWindow;
@@ -156,10 +158,12 @@ export class EmbeddedBroker {
       return;
     }
     this.deviceOf.set(client, username);
+    this.readingTopicOf.set(client, readingTopic(username));
     done(null, true);
   }
 
   private authorizePublish(client: Client | null, packet: PublishPacket, cb: (error?: Error | null) => void): void {
+    if (client !== null && packet.topic === this.readingTopicOf.get(client)) return this.acceptReading(client, this.deviceOf.get(client)!, packet, cb);
     const topic = parseTopic(packet.topic);
     if (client === null) {
       // a persisted last will (MQTT-3.1.2-8): its topic was checked at CONNECT
@@ -177,6 +181,11 @@ export class EmbeddedBroker {
       cb(null);
       return;
     }
+    this.acceptReading(client, dev, packet, cb);
+  }
+
+  /** A reading on the device's own topic: held until its group commit is durable (then PUBACK). */
+  private acceptReading(client: Client, dev: string, packet: PublishPacket, cb: (error?: Error | null) => void): void {
     packet.retain = false;
     this.readings.add(packet);
     const release = this.window.hold(client);
