@@ -1,9 +1,7 @@
+import type { EnvelopeHeaderView } from '../../protocol/envelope/index.ts';
+
 /** What the ingest pipeline needs from an envelope: the protocol decoder's header view (no key). */
-export interface EnvelopeHeaderView {
-  readonly header: { readonly dev: string; readonly seq: number; readonly ts: number; readonly st: string };
-  readonly kid: Uint8Array;
-  readonly recordId: Uint8Array;
-}
+export type { EnvelopeHeaderView };
 
 export type EnvelopeDecoder = (bytes: Uint8Array, maxBytes: number) => EnvelopeHeaderView;
 
