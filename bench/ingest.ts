@@ -29,6 +29,7 @@ import { createInterface } from 'node:readline';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
+import { diskSyncLatency, type DiskSyncLatency } from './lib/machine.ts';
 import { BenchWard, devName as benchDevName, secretOf } from './lib/ward.ts';
 import { configFromEnv, parseAgentConfig, type AgentConfig } from '../agent/config.ts';
 
@@ -153,6 +154,8 @@ export interface IngestBenchResult {
     readonly loadavgStart: readonly number[];
     readonly loadavgEnd: readonly number[];
     readonly dataDir: string;
+    /** fdatasync of a 4 KiB append in the data dir's disk, measured before the runs (bench/lib/machine.ts). */
+    readonly fdatasync: DiskSyncLatency;
   };
   readonly ratioTarget: number;
   readonly throughput: readonly ThroughputResult[];
@@ -622,11 +625,13 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
   const runtime = opts.runtime ?? (quick && !RUNNING_BUILT ? 'tsx' : 'built');
   child = await childScript(runtime, progress);
   const ward = new BenchWard('bench-ingest');
+  const fdatasync = diskSyncLatency(tmpdir(), quick ? 50 : 200);
+  progress(`disk: fdatasync of a 4 KiB append p50 ${fdatasync.p50Ms} ms, p90 ${fdatasync.p90Ms} ms`);
 
   // payloads, sealed once before any measurement and reused by every run (each agent run has a fresh store)
-  // full runs last ~3-4 s each (1.5 s ones swung ±30 % on a shared 2-core machine)
-  const perSingle = quick ? 1500 : 15000;
-  const perMulti = quick ? 250 : 2500;
+  // full runs: plain aedes ≥ ~2 s per run, the agent ~4-6 s (runs of 0.5-1.5 s swung ±30 % on a shared 2-core machine)
+  const perSingle = quick ? 1500 : 60000;
+  const perMulti = quick ? 250 : 6000;
   const latencySeconds = quick ? 3 : 10;
   const latencyWarmup = 1;
   const latencyPublishers = 10;
@@ -697,6 +702,7 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
       loadavgStart,
       loadavgEnd: loadavg().map((x) => round(x, 2)),
       dataDir: tmpdir(),
+      fdatasync,
     },
     ratioTarget: RATIO_TARGET,
     throughput,
@@ -711,7 +717,8 @@ export function formatIngestBench(r: IngestBenchResult): string {
   const pad = (s: string | number, n: number): string => String(s).padStart(n);
   const lines = [
     `vitalseal ingest bench (${r.mode}) — ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, node ${m.node}, load ${m.loadavgStart.join('/')} → ${m.loadavgEnd.join('/')}`,
-    `data dir ${m.dataDir} (SQLite WAL, agent ingest.synchronous '${benchIngestConfig().synchronous}', ingest.writer '${benchIngestConfig().writer}'); brokers in child processes (${r.runtime === 'built' ? 'compiled JavaScript' : 'TypeScript via tsx'}), clients in this one; loopback`,
+    `data dir ${m.dataDir}: fdatasync of a 4 KiB append p50 ${m.fdatasync.p50Ms} ms, p90 ${m.fdatasync.p90Ms} ms (${m.fdatasync.samples} samples; every durable commit waits for one)`,
+    `store: SQLite WAL, agent ingest.synchronous '${benchIngestConfig().synchronous}', ingest.writer '${benchIngestConfig().writer}'; brokers in child processes (${r.runtime === 'built' ? 'compiled JavaScript' : 'TypeScript via tsx'}), clients in this one; loopback`,
     '',
     `durable ingest throughput, QoS 1, window ${r.throughput[0]?.window ?? '?'} in flight per publisher (median of ${r.throughput[0]?.runs.filter((x) => x.broker === 'agent').length ?? 0} runs)`,
     `  publishers  readings/run   agent (readings/s)   aedes, no store (readings/s)   ratio   target ≥ ${r.ratioTarget}`,

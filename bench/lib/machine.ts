@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { quantileSorted, round, sortedCopy } from './stats.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -74,4 +75,36 @@ export function machineInfo(): MachineInfo {
     loadavgStart: loadavg().map((x) => Math.round(x * 100) / 100),
     loadavgEnd: [],
   };
+}
+
+/** How long the disk under a directory takes to make a small write durable. */
+export interface DiskSyncLatency {
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly samples: number;
+}
+
+/**
+ * fdatasync latency of the disk holding `dir`: `samples` appends of 4 KiB to a scratch file, each
+ * followed by an fdatasync — the step that every durable group commit (WAL frames, then fdatasync)
+ * waits for, and so a floor under the round trip of a publisher whose PUBACK follows it.
+ */
+export function diskSyncLatency(dir: string, samples: number): DiskSyncLatency {
+  const scratch = mkdtempSync(join(dir, 'vitalseal-fsync-probe-'));
+  const fd = openSync(join(scratch, 'probe'), 'w');
+  const block = Buffer.alloc(4096, 0xa5);
+  const ms: number[] = [];
+  try {
+    for (let i = 0; i < samples; i++) {
+      writeSync(fd, block, 0, block.length, i * block.length);
+      const t0 = performance.now();
+      fdatasyncSync(fd);
+      ms.push(performance.now() - t0);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const sorted = sortedCopy(ms);
+  return { p50Ms: round(quantileSorted(sorted, 0.5), 3), p90Ms: round(quantileSorted(sorted, 0.9), 3), samples };
 }

@@ -59,7 +59,7 @@ const schema = z.object({
       }),
     ),
     mcu: outcome(z.object({ rows: z.array(z.object({ profile: z.string(), core: z.enum(['cortex-m4', 'cortex-m0plus']), mode: z.enum(['per-reading', 'session']), kcyclesPerReading: num, totalUj: num, cryptoShare: num, batteryDays: num })).min(4) })),
-    ingest: outcome(z.object({ ingest: z.object({ throughput: z.array(z.object({ publishers: num, agentPerSecond: num, aedesPerSecond: num, ratio: num })).min(1), latency: z.object({ p50Ms: num, p99Ms: num, failed: z.literal(0) }) }) })),
+    ingest: outcome(z.object({ ingest: z.object({ machine: z.object({ fdatasync: z.object({ p50Ms: z.number().positive(), p90Ms: z.number().positive(), samples: z.number().int().positive() }) }), throughput: z.array(z.object({ publishers: num, agentPerSecond: num, aedesPerSecond: num, ratio: num })).min(1), latency: z.object({ p50Ms: num, p99Ms: num, failed: z.literal(0) }) }) })),
     anchor: outcome(z.object({ anchor: z.object({ gas: z.object({ perRecordTx: num, batchedPerReading: num, ratio: num }) }) })),
     e2e: outcome(
       z.object({
