@@ -7,12 +7,12 @@
  *
  *   node --import tsx bench/store.ts [--quick] [--json out.json]
  *
- * Same run, same rows, two layouts: 'v4' (the agent's: interior log nodes at every 4th level only,
- * record ids indexed once per complete 4,096-leaf bucket) and 'dense' (what schema v3 did: every
- * node level stored and each record id put into a (bucket, id) index as it arrives). Reported:
- * CPU µs per reading (process.cpuUsage, so the fdatasync's own CPU is in), fdatasync ms per group
- * (p50, p90) and v4 / dense. Files go to the OS temp dir (the disk a gateway's data dir would be
- * on is what the fdatasync figures depend on).
+ * Same run, same rows, two layouts: 'agent' (the current schema: interior log nodes at every 4th
+ * level only, record ids indexed once per complete 4,096-leaf bucket, no (kid, seq) index) and 'dense'
+ * (what schema v3 did: every node level stored, each record id put into a (bucket, id) index as it
+ * arrives, and a (kid, seq) index). Reported: CPU µs per reading (process.cpuUsage, so the
+ * fdatasync's own CPU is in), fdatasync ms per group (p50, p90) and agent / dense. Files go to the
+ * OS temp dir (the disk a gateway's data dir would be on is what the fdatasync figures depend on).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +30,7 @@ import { MerkleLog } from '../protocol/merkle/index.ts';
 import type { NodeStore } from '../protocol/merkle/node-store.ts';
 import { quantileSorted, round } from './lib/stats.ts';
 
-export type StoreLayout = 'v4' | 'dense';
+export type StoreLayout = 'agent' | 'dense';
 
 export interface StoreRun {
   readonly layout: StoreLayout;
@@ -47,9 +47,9 @@ export interface StoreRun {
 export interface StoreCase {
   readonly groupSize: number;
   readonly devices: number;
-  readonly v4: StoreRun;
+  readonly agent: StoreRun;
   readonly dense: StoreRun;
-  /** v4 / dense (< 1: the agent's layout is cheaper). */
+  /** agent / dense (< 1: the agent's layout is cheaper). */
   readonly cpuRatio: number;
   readonly syncP50Ratio: number;
 }
@@ -87,7 +87,10 @@ function storeRun(layout: StoreLayout, groupSize: number, devices: number, readi
   try {
     const file = join(dir, 'agent.sqlite');
     const db = openDatabase(file, [], 'normal');
-    if (layout === 'dense') db.exec(`CREATE INDEX dense_record_ids ON records((leaf_idx >> ${RECORD_ID_BUCKET_BITS}), record_id)`);
+    if (layout === 'dense') {
+      db.exec(`CREATE INDEX dense_record_ids ON records((leaf_idx >> ${RECORD_ID_BUCKET_BITS}), record_id)`);
+      db.exec('CREATE INDEX dense_records_kid ON records(kid, seq)');
+    }
     const writer = new BatchWriter(db);
     const wal = new WalSync(`${file}-wal`);
     const nodes = new SqliteNodeStore(db, nodeHashNative);
@@ -156,12 +159,12 @@ export function runStoreBench(opts: { quick?: boolean; rounds?: number } = {}): 
     [11, 1],
     [150, 16],
   ] as const) {
-    const runs: Record<StoreLayout, StoreRun[]> = { v4: [], dense: [] };
-    for (let r = 0; r < rounds; r++) for (const layout of ['v4', 'dense'] as const) runs[layout].push(storeRun(layout, groupSize, devices, readings));
+    const runs: Record<StoreLayout, StoreRun[]> = { agent: [], dense: [] };
+    for (let r = 0; r < rounds; r++) for (const layout of ['agent', 'dense'] as const) runs[layout].push(storeRun(layout, groupSize, devices, readings));
     const mid = (xs: StoreRun[]): StoreRun => [...xs].sort((a, b) => a.cpuUsPerReading - b.cpuUsPerReading)[Math.floor(xs.length / 2)]!;
-    const v4 = mid(runs.v4);
+    const agent = mid(runs.agent);
     const dense = mid(runs.dense);
-    cases.push({ groupSize, devices, v4, dense, cpuRatio: round(v4.cpuUsPerReading / dense.cpuUsPerReading, 2), syncP50Ratio: round(v4.syncP50Ms / dense.syncP50Ms, 2) });
+    cases.push({ groupSize, devices, agent, dense, cpuRatio: round(agent.cpuUsPerReading / dense.cpuUsPerReading, 2), syncP50Ratio: round(agent.syncP50Ms / dense.syncP50Ms, 2) });
   }
   return { bench: 'vitalseal-store', mode: opts.quick ? 'quick' : 'full', readingsPerRun: readings, cases };
 }
@@ -172,10 +175,10 @@ export function storeTable(r: StoreBenchResult): string {
     '  group  devices   layout   CPU µs/reading   fdatasync p50 / p90 ms',
   ];
   for (const c of r.cases) {
-    for (const run of [c.v4, c.dense]) {
+    for (const run of [c.agent, c.dense]) {
       lines.push(`  ${String(c.groupSize).padStart(5)}  ${String(c.devices).padStart(7)}   ${run.layout.padEnd(6)}   ${String(run.cpuUsPerReading).padStart(14)}   ${run.syncP50Ms} / ${run.syncP90Ms}`);
     }
-    lines.push(`  ${String(c.groupSize).padStart(5)}  ${String(c.devices).padStart(7)}   v4/dense CPU ${c.cpuRatio}, fdatasync p50 ${c.syncP50Ratio}`);
+    lines.push(`  ${String(c.groupSize).padStart(5)}  ${String(c.devices).padStart(7)}   agent/dense CPU ${c.cpuRatio}, fdatasync p50 ${c.syncP50Ratio}`);
   }
   return lines.join('\n');
 }

@@ -9,6 +9,7 @@ import { MIGRATIONS, RECORD_ID_BUCKET_BITS, SCHEMA_VERSION } from '../../agent/s
 import { RecordIdIndexer } from '../../agent/store/recordIds.mjs';
 import { BatchWriter } from '../../agent/store/batchWriter.mjs';
 import { AgentStore, RECORD_BY_INDEXED_ID_SQL } from '../../agent/store/agentStore.ts';
+import { QueryStore } from '../../agent/api/queryStore.ts';
 import { Ingestor } from '../../agent/ingest/ingestor.ts';
 import type { IngestOutcome } from '../../agent/ingest/types.ts';
 import type { WalSync } from '../../agent/store/walSync.mjs';
@@ -30,6 +31,7 @@ afterEach(() => {
 });
 
 const sha = (s: string): Buffer => createHash('sha256').update(s).digest();
+const COUNT_RECORDS = 'SELECT COUNT(*) AS n FROM records';
 
 /** Inserts `n` records (leaf + record rows) straight into the tables, ids sha256("r<i>"). */
 function fillRecords(db: Database.Database, n: number): void {
@@ -45,7 +47,7 @@ function fillRecords(db: Database.Database, n: number): void {
   })();
 }
 
-describe('agent store: schema v3/v4 (records, record-id index by bucket)', () => {
+describe('agent store: schema v3-v5 (records, record-id index by bucket)', () => {
   it('migrates a v2 database: records kept, record ids indexed for complete buckets only, lookups by id and by (device, seq) work', () => {
     const file = tempDb();
     const v2 = new Database(file);
@@ -61,7 +63,7 @@ describe('agent store: schema v3/v4 (records, record-id index by bucket)', () =>
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'").all() as Array<{ name: string }>).map((r) => r.name).sort();
-      expect(indexes).toEqual(['records_device_seq', 'records_kid']);
+      expect(indexes).toEqual(['records_device_seq']);
       expect(db.prepare('SELECT COUNT(*) AS n, MIN(bucket) AS lo, MAX(bucket) AS hi FROM record_ids').get()).toEqual({ n: bucket, lo: 0, hi: 0 });
       expect(db.prepare("SELECT COUNT(*) AS n FROM meta WHERE key = 'log_size'").get()).toEqual({ n: 0 });
       const store = new AgentStore(db);
@@ -70,6 +72,46 @@ describe('agent store: schema v3/v4 (records, record-id index by bucket)', () =>
       expect(store.getRecord(sha(`r${bucket + 3}`))).toMatchObject({ leafIndex: bucket + 3 }); // the unindexed tail
       expect(Buffer.from(store.recordIdAtSeq('dev-1', 3)!)).toEqual(sha('r2'));
       expect(migrate(db)).toBe(SCHEMA_VERSION); // idempotent
+    } finally {
+      db.close();
+    }
+  });
+
+  it('no statement of the agent store or the query API plans with records_kid (v5 drops it): EXPLAINed on a v4 database that has it', () => {
+    const file = tempDb();
+    const v4 = new Database(file);
+    try {
+      for (const m of MIGRATIONS.filter((x) => x.version <= 4)) {
+        m.up(v4);
+        v4.pragma(`user_version = ${m.version}`);
+      }
+      fillRecords(v4, 100);
+      const prepare = v4.prepare.bind(v4);
+      const prepared: string[] = [];
+      (v4 as { prepare: (sql: string) => Database.Statement }).prepare = (sql: string) => {
+        prepared.push(sql);
+        return prepare(sql);
+      };
+      new AgentStore(v4);
+      new QueryStore(v4);
+      const onRecords = prepared.filter((q) => /\b(FROM|JOIN) records\b/.test(q));
+      expect(onRecords.length).toBeGreaterThanOrEqual(7);
+      expect(onRecords).toContain(COUNT_RECORDS);
+      for (const q of onRecords) {
+        if (q === COUNT_RECORDS) continue; // counting scans the smallest covering index: records_device_seq after v5 (below)
+        const named = [...new Set(q.match(/@\w+/g) ?? [])];
+        const params = named.length > 0 ? Object.fromEntries(named.map((n) => [n.slice(1), 1])) : (q.match(/\?/g) ?? []).map(() => 1);
+        const plan = (prepare(`EXPLAIN QUERY PLAN ${q}`).all(params) as Array<{ detail: string }>).map((p) => p.detail).join('\n');
+        expect(plan, q).not.toMatch(/records_kid/);
+      }
+    } finally {
+      v4.close();
+    }
+    const db = openDatabase(file);
+    try {
+      expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'records_kid'").all()).toEqual([]);
+      expect(db.prepare(COUNT_RECORDS).get()).toEqual({ n: 100 });
+      expect(db.prepare(`EXPLAIN QUERY PLAN ${COUNT_RECORDS}`).all()).toMatchObject([{ detail: 'SCAN records USING COVERING INDEX records_device_seq' }]);
     } finally {
       db.close();
     }

@@ -9,17 +9,17 @@ describe('bench/store (quick)', () => {
       [150, 16],
     ]);
     for (const c of r.cases) {
-      for (const run of [c.v4, c.dense]) {
+      for (const run of [c.agent, c.dense]) {
         expect(run.groups).toBe(Math.ceil(r.readingsPerRun / c.groupSize));
         expect(run.cpuUsPerReading).toBeGreaterThan(0);
         expect(run.syncP50Ms).toBeGreaterThan(0);
         expect(run.syncP90Ms).toBeGreaterThanOrEqual(run.syncP50Ms);
       }
-      // dense stores every interior node (~1 per leaf), v4 every 4th level (~1/15 per leaf)
+      // dense stores every interior node (~1 per leaf), agent every 4th level (~1/15 per leaf)
       expect(c.dense.nodeRows).toBeGreaterThan(2 * r.readingsPerRun - 16);
-      expect(c.v4.nodeRows).toBeLessThan((2 * r.readingsPerRun) / 14);
-      expect(c.cpuRatio).toBeCloseTo(c.v4.cpuUsPerReading / c.dense.cpuUsPerReading, 1);
+      expect(c.agent.nodeRows).toBeLessThan((2 * r.readingsPerRun) / 14);
+      expect(c.cpuRatio).toBeCloseTo(c.agent.cpuUsPerReading / c.dense.cpuUsPerReading, 1);
     }
-    expect(storeTable(r)).toContain('v4/dense CPU');
+    expect(storeTable(r)).toContain('agent/dense CPU');
   });
 });
