@@ -629,7 +629,7 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
   progress(`disk: fdatasync of a 4 KiB append p50 ${fdatasync.p50Ms} ms, p90 ${fdatasync.p90Ms} ms`);
 
   // payloads, sealed once before any measurement and reused by every run (each agent run has a fresh store)
-  // full runs: plain aedes ≥ ~2 s per run, the agent ~4-6 s (runs of 0.5-1.5 s swung ±30 % on a shared 2-core machine)
+  // full runs: plain aedes 1.2-3 s per run, the agent 3-7 s here (runs of 0.4-1.5 s swung ±30 % on a shared 2-core machine)
   const perSingle = quick ? 1500 : 60000;
   const perMulti = quick ? 250 : 6000;
   const latencySeconds = quick ? 3 : 10;
