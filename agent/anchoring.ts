@@ -8,7 +8,8 @@ import { createChainClients, fetchChainId, type ChainClients } from '../chain/cl
 import { ChainContracts } from '../chain/contracts.ts';
 import { DEV_ACCOUNT } from '../chain/devKeys.ts';
 import { startEmbeddedChain, type EmbeddedSession } from '../chain/embedded.ts';
-import { readDeployment, type Deployment } from '../chain/deployment.ts';
+import { outdatedBecause, readDeployment, type Deployment } from '../chain/deployment.ts';
+import { ChainError } from '../chain/errors.ts';
 import { readKeyFile } from '../chain/keyFile.ts';
 import { Gauge, Counter } from 'prom-client';
 import type { AgentCore } from './core.ts';
@@ -89,6 +90,9 @@ export class AgentAnchoring {
       if (!c.rpcUrl || !c.keyFile || !c.deploymentFile) throw new Error('chain.mode rpc needs chain.rpcUrl, chain.keyFile and chain.deploymentFile');
       const dep = readDeployment(c.deploymentFile);
       if (!dep) throw new Error(`cannot read deployment file ${c.deploymentFile}`);
+      const outdated = outdatedBecause(dep);
+      // the API checks consent with views of this build (e.g. Consent.canReadAt): older contracts lack them
+      if (outdated !== undefined) throw new ChainError('CHAIN_DEPLOYMENT_OUTDATED', `${c.deploymentFile}: ${outdated}; run vitalseal chain deploy`);
       deployment = dep;
       const key = readKeyFile(c.keyFile);
       if (key.worldReadable) logger.warn({ file: c.keyFile }, 'agent key file is readable by group/others');

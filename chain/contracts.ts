@@ -110,6 +110,12 @@ function blockRange(r: EventRange | undefined): { fromBlock: bigint | 'earliest'
   };
 }
 
+/** A clock reading (Unix seconds) as the contracts' uint64; refuses what is not one. */
+function clockArg(atSec: number): bigint {
+  if (!Number.isSafeInteger(atSec) || atSec < 0) throw new ChainError('CHAIN_BAD_ARGUMENT', 'a clock reading must be a non-negative integer of seconds');
+  return BigInt(atSec);
+}
+
 export class ChainContracts {
   constructor(
     readonly clients: ChainClients,
@@ -288,6 +294,24 @@ export class ChainContracts {
   async canRead(patient: Address, grantee: Address, sensorScope: Hex, sessionScope: Hex): Promise<boolean> {
     return this.read('canRead', () =>
       this.p.readContract({ address: this.addresses.consent, abi: consentAbi, functionName: 'canRead', args: [patient, grantee, sensorScope, sessionScope] }),
+    );
+  }
+
+  /**
+   * hasAccess as of `atSec` (the caller's clock, Unix seconds) or the latest block's time,
+   * whichever is later: an idle chain's block time lags the wall clock, so readers that
+   * enforce expiry pass their own clock (it can only make the check stricter).
+   */
+  async hasAccessAt(patient: Address, grantee: Address, scope: Hex, atSec: number): Promise<boolean> {
+    return this.read('hasAccessAt', () =>
+      this.p.readContract({ address: this.addresses.consent, abi: consentAbi, functionName: 'hasAccessAt', args: [patient, grantee, scope, clockArg(atSec)] }),
+    );
+  }
+
+  /** canRead as of `atSec` or the latest block's time, whichever is later (see hasAccessAt). */
+  async canReadAt(patient: Address, grantee: Address, sensorScope: Hex, sessionScope: Hex, atSec: number): Promise<boolean> {
+    return this.read('canReadAt', () =>
+      this.p.readContract({ address: this.addresses.consent, abi: consentAbi, functionName: 'canReadAt', args: [patient, grantee, sensorScope, sessionScope, clockArg(atSec)] }),
     );
   }
 

@@ -2,7 +2,8 @@
  * Deployment of Registrar, Consent and Ledger, and its record `chain.json`:
  * `{version, chainId, admin, registrar, consent, ledger, deployBlock, codeHashes, ...}`.
  * On restart the record is reused if the code is still at those addresses (same code
- * hash); otherwise the contracts are deployed again and the caller is told why.
+ * hash) and was deployed from this build of the contracts (`buildHashes`, the creation code
+ * in chain/abi.ts); otherwise the contracts are deployed again and the caller is told why.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { keccak256, isAddress, type Address, type Hex } from 'viem';
@@ -25,6 +26,8 @@ export interface Deployment extends ContractAddresses {
   breakGlassSeconds: number;
   /** keccak256 of the runtime code found at each address right after deployment. */
   codeHashes: { registrar: Hex; consent: Hex; ledger: Hex };
+  /** keccak256 of the creation code each contract was deployed from (absent in records older than this field). */
+  buildHashes?: { registrar: Hex; consent: Hex; ledger: Hex };
   deployedAt: string;
 }
 
@@ -55,6 +58,21 @@ export function writeDeployment(path: string, d: Deployment): void {
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(d, null, 2)}\n`);
   renameSync(tmp, path);
+}
+
+/** keccak256 of each contract's creation code in this build (chain/abi.ts). */
+export function currentBuildHashes(): NonNullable<Deployment['buildHashes']> {
+  return { registrar: keccak256(registrarBytecode), consent: keccak256(consentBytecode), ledger: keccak256(ledgerBytecode) };
+}
+
+/** undefined if `d` was deployed from this build of the contracts, else why not. */
+export function outdatedBecause(d: Deployment): string | undefined {
+  if (!d.buildHashes) return 'the record predates build hashes (contracts of an older build)';
+  const now = currentBuildHashes();
+  for (const name of ['registrar', 'consent', 'ledger'] as const) {
+    if (d.buildHashes[name] !== now[name]) return `${name} was deployed from another build of the contracts`;
+  }
+  return undefined;
 }
 
 export interface DeployOptions {
@@ -88,6 +106,7 @@ export async function deployContracts(clients: ChainClients, opts: DeployOptions
       deployBlock: reg.block,
       breakGlassSeconds,
       codeHashes: await codeHashes(clients, addresses),
+      buildHashes: currentBuildHashes(),
       deployedAt: new Date((opts.now ?? Date.now)()).toISOString(),
     };
   } catch (e) {
@@ -107,11 +126,13 @@ async function codeHashes(clients: ChainClients, a: ContractAddresses): Promise<
 
 export type DeploymentCheck = { ok: true } | { ok: false; reason: string };
 
-/** Is the recorded deployment live on the node behind `clients` (chain id and code)? */
+/** Is the recorded deployment live on the node behind `clients` (chain id and code) and of this build? */
 export async function checkDeployment(clients: ChainClients, d: Deployment): Promise<DeploymentCheck> {
   try {
     const chainId = await clients.publicClient.getChainId();
     if (chainId !== d.chainId) return { ok: false, reason: `chain id ${chainId} differs from the recorded ${d.chainId}` };
+    const outdated = outdatedBecause(d);
+    if (outdated !== undefined) return { ok: false, reason: outdated };
     for (const name of ['registrar', 'consent', 'ledger'] as const) {
       const code = await clients.publicClient.getCode({ address: d[name] });
       if (!code || code === '0x') return { ok: false, reason: `no ${name} code at ${d[name]} (chain state lost or reset)` };

@@ -15,6 +15,7 @@ export const CHAIN_ERROR_CODES = {
   CHAIN_CONTRACT_MISSING: 'no contract code at a recorded address',
   CHAIN_DEPLOYMENT_MISSING: 'no deployment record (chain.json) for this chain',
   CHAIN_DEPLOYMENT_INVALID: 'the deployment record is malformed',
+  CHAIN_DEPLOYMENT_OUTDATED: 'the recorded contracts were deployed from another build: deploy again',
   CHAIN_COMPILER_MISMATCH: 'the solc compiler is not the pinned version',
   CHAIN_COMPILE_FAILED: 'the contracts do not compile',
   CHAIN_BAD_ARGUMENT: 'an argument is out of range or malformed',

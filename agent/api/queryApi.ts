@@ -126,12 +126,12 @@ export function registerQueryApi(app: FastifyInstance, o: QueryApiOptions): void
         const session = scopeSession(r.kid);
         // a sensor type longer than a scope holds (32 chars) can be granted by session (or all) only
         const sensor = r.st.length <= 31 ? scopeSensor(r.st) : session;
-        verdicts.set(key, (v = chainRead(() => c.canRead(patient, requester, sensor, session))));
+        verdicts.set(key, (v = chainRead(() => c.canReadAt(patient, requester, sensor, session, nowSec()))));
       }
       if (await v) readable.push(r);
     }
     if (readable.length === 0) {
-      const emptyButAllowed = rows.length === 0 && (await chainRead(() => c.hasAccess(patient, requester, SCOPE_ALL)));
+      const emptyButAllowed = rows.length === 0 && (await chainRead(() => c.hasAccessAt(patient, requester, SCOPE_ALL, nowSec())));
       if (!emptyButAllowed) throw new ApiError('API_CONSENT_DENIED');
     }
     const records = [];

@@ -73,12 +73,20 @@ contract Consent {
 
     /// @notice True if `grantee` may read `scope` of `patient` now: the patient itself, an
     /// unexpired grant of that scope or of all, or an unexpired break-glass. Both must hold
-    /// active registrations.
-    function hasAccess(address patient, address grantee, bytes32 scope) public view returns (bool) {
+    /// active registrations. "Now" is the block's time; see hasAccessAt for the caller's clock.
+    function hasAccess(address patient, address grantee, bytes32 scope) external view returns (bool) {
+        return hasAccessAt(patient, grantee, scope, 0);
+    }
+
+    /// @notice hasAccess at the later of `at` (the caller's clock, Unix seconds) and the block's
+    /// time. A node mines only when a transaction arrives, so on an idle chain block.timestamp
+    /// lags the wall clock; a reader passes its own clock to see an expiry when it happens.
+    /// A caller can only make the check stricter (later), never revive an expired grant.
+    function hasAccessAt(address patient, address grantee, bytes32 scope, uint64 at) public view returns (bool) {
         if (!registrar.hasRole(patient, Registrar.Role.Patient)) return false;
         if (patient == grantee) return true;
         if (!registrar.isActive(grantee)) return false;
-        uint256 t = block.timestamp;
+        uint256 t = at > block.timestamp ? at : block.timestamp;
         if (grants[patient][grantee][scope] >= t) return true;
         if (scope != SCOPE_ALL && grants[patient][grantee][SCOPE_ALL] >= t) return true;
         if (emergencyUntil[patient][grantee] >= t) {
@@ -93,7 +101,16 @@ contract Consent {
         view
         returns (bool)
     {
-        return hasAccess(patient, grantee, sensorScope) || hasAccess(patient, grantee, sessionScope);
+        return canReadAt(patient, grantee, sensorScope, sessionScope, 0);
+    }
+
+    /// @notice canRead at the later of `at` (the caller's clock) and the block's time.
+    function canReadAt(address patient, address grantee, bytes32 sensorScope, bytes32 sessionScope, uint64 at)
+        public
+        view
+        returns (bool)
+    {
+        return hasAccessAt(patient, grantee, sensorScope, at) || hasAccessAt(patient, grantee, sessionScope, at);
     }
 
     function grantExpiry(address patient, address grantee, bytes32 scope) external view returns (uint64) {
