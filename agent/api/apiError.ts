@@ -22,6 +22,13 @@ export const API_ERRORS = {
   API_NOT_EMERGENCY_CLINICIAN: { status: 403, message: 'the requester is not a registered emergency clinician' },
   API_RECIPIENT_KEY_MISMATCH: { status: 400, message: 'the key to re-seal to is not the one the clinician registered on-chain' },
   API_BREAK_GLASS_CLOSED: { status: 403, message: 'no open break-glass window on-chain for this clinician and patient' },
+  // client errors of the HTTP layer itself (fastify's own codes mapped in agent/http/errorReply.ts)
+  API_MALFORMED_BODY: { status: 400, message: 'the request body is not valid JSON (or is empty)' },
+  API_BODY_TOO_LARGE: { status: 413, message: 'the request body exceeds the size limit' },
+  API_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'the request content-type is not accepted (use application/json)' },
+  API_URL_INVALID: { status: 400, message: 'the request URL is malformed' },
+  API_URL_TOO_LONG: { status: 414, message: 'a path parameter of the request URL is too long' },
+  API_ROUTE_NOT_FOUND: { status: 404, message: 'no such route' },
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;
@@ -38,6 +45,9 @@ export class ApiError extends CodedError<ApiErrorCode> {
   }
 }
 
-export function apiStatusOf(code: string): number | undefined {
-  return (API_ERRORS as Record<string, { status: number }>)[code]?.status;
+/** API_RATE_LIMITED with the seconds after which the client may try again (the Retry-After header). */
+export class RateLimitedError extends ApiError {
+  constructor(readonly retryAfterSec: number) {
+    super('API_RATE_LIMITED');
+  }
 }

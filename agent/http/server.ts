@@ -1,20 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { AgentError } from '../errors.ts';
-import { isVitalsealError } from '../../protocol/errors.ts';
 import type { AgentCore } from '../core.ts';
-import { ApiError, apiStatusOf } from '../api/apiError.ts';
+import { ApiError } from '../api/apiError.ts';
+import { sendError } from './errorReply.ts';
 import { registerQueryApi, type QueryApiOptions } from '../api/queryApi.ts';
-
-/** HTTP codes for the stable error codes the API can answer with. */
-const STATUS: Record<string, number> = {
-  AGENT_NOT_FOUND: 404,
-  AGENT_UNAUTHORIZED: 401,
-  AGENT_BAD_REQUEST: 400,
-  AGENT_SHUTTING_DOWN: 503,
-  LOG_INDEX_OUT_OF_RANGE: 400,
-  INPUT_BAD_HEX: 400,
-};
 
 function tokenMatches(header: string | undefined, token: string): boolean {
   if (!header?.startsWith('Bearer ')) return false;
@@ -29,13 +19,14 @@ function tokenMatches(header: string | undefined, token: string): boolean {
  * devices and pushing session tickets.
  */
 export async function buildHttpServer(core: AgentCore, adminToken: string, api?: Omit<QueryApiOptions, 'core'>): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, frameworkErrors: (err, _req, reply) => void sendError(reply, err) });
 
+  // client errors are typed 4xx answers, never a 500 (issue #15 defect 8.1; mapping in errorReply.ts)
   app.setErrorHandler((err, _req, reply) => {
-    const e = err as Error & { validation?: unknown };
-    const code = err instanceof AgentError || err instanceof ApiError || isVitalsealError(err) ? err.code : e.validation ? 'AGENT_BAD_REQUEST' : 'INTERNAL';
-    const status = STATUS[code] ?? apiStatusOf(code) ?? (code === 'INTERNAL' ? 500 : 400);
-    void reply.status(status).send({ error: { code, message: code === 'INTERNAL' ? 'internal error' : e.message } });
+    void sendError(reply, err);
+  });
+  app.setNotFoundHandler((_req, reply) => {
+    void sendError(reply, new ApiError('API_ROUTE_NOT_FOUND'));
   });
 
   app.get('/healthz', async (_req, reply) => {
