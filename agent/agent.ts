@@ -12,6 +12,8 @@ import type { ExtraMigration } from './store/migrations.ts';
 import { AgentAnchoring } from './anchoring.ts';
 import { loadOrCreateWardKeys, type WardKeys } from './api/wardKeys.ts';
 import type { Rng } from '../protocol/rng.ts';
+import { DeviceCustody } from './custody/deviceCustody.ts';
+import { randomBytes } from 'node:crypto';
 
 export interface RunningAgent {
   readonly core: AgentCore;
@@ -25,6 +27,8 @@ export interface RunningAgent {
   readonly anchoring: AgentAnchoring | undefined;
   /** The ward authority (ticket signing) and emergency escrow keys held in the data dir. */
   readonly ward: WardKeys;
+  /** Device assignments, pairing, session key ownership: who may hold sessions on which device. */
+  readonly custody: DeviceCustody;
   /** Graceful stop: stop accepting, finish commits, close everything. Idempotent. */
   stop(): Promise<void>;
 }
@@ -82,6 +86,7 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
       closers.push(() => b.close());
       mqttAddress = await b.listen();
       core.addTicketPublisher((dev, t) => b.publishTicket(dev, t));
+      core.addRevocationListener((dev) => b.disconnectDevice(dev));
       // tickets pushed before a restart are retained again
       for (const t of core.store.listTickets()) await b.publishTicket(t.device, t.ticket);
     } else {
@@ -91,11 +96,13 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
       closers.push(() => e.close());
       await e.start();
       core.addTicketPublisher((dev, t) => e.publishTicket(dev, t));
+      core.addRevocationListener((dev) => e.deviceRevoked(dev));
     }
     for (const spec of config.serial) {
       const s = new SerialIngress({ spec, baudRate: config.serialBaudRate, ingestor: core.ingestor, store: core.store, metrics: core.metrics, clock, logger, ticketOf: (d) => core.store.latestTicket(d) });
       await s.start();
       serial.push(s);
+      core.addRevocationListener((dev) => s.deviceRevoked(dev));
       closers.push(() => s.close());
     }
     core.addTicketPublisher(async (dev, t) => {
@@ -121,8 +128,10 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
   }
 
   const ward = loadOrCreateWardKeys(config.dataDir);
+  const rng: Rng = deps.rng ?? ((n) => new Uint8Array(randomBytes(n)));
+  const custody = new DeviceCustody({ core, ward, rng });
   const chain = anchoring ? { contracts: anchoring.contracts, chainId: anchoring.chainId, logId: anchoring.logId } : undefined;
-  const http = await buildHttpServer(core, adminToken, { ward, chain, ...(deps.rng ? { rng: deps.rng } : {}), ...(deps.apiRate ? { rate: deps.apiRate } : {}) });
+  const http = await buildHttpServer(core, adminToken, { ward, custody, chain, rng, ...(deps.apiRate ? { rate: deps.apiRate } : {}) });
   await http.listen({ host: config.http.host, port: config.http.port });
   const httpAddr = http.server.address();
   const httpAddress = typeof httpAddr === 'object' && httpAddr ? { host: httpAddr.address, port: httpAddr.port } : { host: config.http.host, port: config.http.port };
@@ -146,5 +155,5 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
       logger.info('agent stopped');
     })());
 
-  return { core, broker, external, serial, http, mqttAddress, httpAddress, adminToken, anchoring, ward, stop };
+  return { core, broker, external, serial, http, mqttAddress, httpAddress, adminToken, anchoring, ward, custody, stop };
 }

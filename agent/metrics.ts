@@ -25,6 +25,11 @@ class PendingCounts {
 /** Prometheus metrics of one agent (own registry, so tests can run several agents in a process). */
 export class AgentMetrics {
   readonly registry = new Registry();
+  /**
+   * Series labelled with device ids: served only to the ward operator (GET /admin/metrics, admin token),
+   * never on the public /metrics, so device ids cannot be listed by anyone on the network (issue #15).
+   */
+  readonly deviceRegistry = new Registry();
   readonly ingested: Counter<'source' | 'outcome'>;
   readonly quarantined: Counter<'reason'>;
   readonly deviceReadings: Counter<'device' | 'outcome'>;
@@ -44,7 +49,7 @@ export class AgentMetrics {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'vitalseal_process_' });
     this.ingested = new Counter({ name: 'vitalseal_ingest_total', help: 'Readings received, by source and outcome (stored, duplicate, quarantined, failed)', labelNames: ['source', 'outcome'], registers, collect: () => this.pendingIngested.flush((source, outcome, n) => this.ingested.inc({ source, outcome }, n)) });
     this.quarantined = new Counter({ name: 'vitalseal_quarantine_total', help: 'Readings quarantined, by stable reason code', labelNames: ['reason'], registers });
-    this.deviceReadings = new Counter({ name: 'vitalseal_device_readings_total', help: 'Readings per device and outcome', labelNames: ['device', 'outcome'], registers, collect: () => this.pendingDevice.flush((device, outcome, n) => this.deviceReadings.inc({ device, outcome }, n)) });
+    this.deviceReadings = new Counter({ name: 'vitalseal_device_readings_total', help: 'Readings per device and outcome', labelNames: ['device', 'outcome'], registers: [this.deviceRegistry], collect: () => this.pendingDevice.flush((device, outcome, n) => this.deviceReadings.inc({ device, outcome }, n)) });
     this.commitSeconds = new Histogram({
       name: 'vitalseal_commit_seconds',
       help: 'Duration of one group commit (validation + SQLite transaction incl. fsync)',

@@ -7,6 +7,15 @@ import type { AgentClient } from './agentClient.ts';
 import type { Wallet } from './wallet.ts';
 
 /**
+ * `wallet pair`: a signed pairing request for a device. The agent answers with a one-time code
+ * (valid minutes); the patient shows it, with the wallet address, to the ward operator at the
+ * bedside, who confirms it (`vitalseal device assign <id> --code …`). Sessions need that assignment.
+ */
+export async function requestPairing(wallet: Wallet, client: AgentClient, device: string): Promise<{ device: string; code: string; expiresAt: number; patient: string }> {
+  return (await client.call(wallet, '/v1/pairings', 'PairingRequest', { device })) as { device: string; code: string; expiresAt: number; patient: string };
+}
+
+/**
  * `wallet session start`: TempKeyPairGen(PatientID ‖ randomness) with PatientID = the patient's
  * address; the public key goes to the agent in a signed SessionRequest, the agent (ward authority)
  * issues and pushes the ticket; the secret key stays in the wallet.

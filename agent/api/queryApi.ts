@@ -4,7 +4,6 @@ import { bytesToHex, type Address, type Hex } from 'viem';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, fromHex, toHex } from '../../protocol/bytes.ts';
 import { createHpke } from '../../protocol/hpke/index.ts';
-import { keyIdOf } from '../../protocol/keys/index.ts';
 import { decodeTicket } from '../../protocol/ticket/index.ts';
 import { isDeviceId } from '../../protocol/envelope/index.ts';
 import type { Rng } from '../../protocol/rng.ts';
@@ -26,9 +25,12 @@ import {
   ESCROW_UPLOAD_BODY,
   RECORD_QUERY_BODY,
   RECORD_QUERY_RESPONSE,
+  PAIRING_REQUEST_BODY,
   SESSION_END_BODY,
   SESSION_REQUEST_BODY,
 } from './schemas.ts';
+import type { DeviceCustody } from '../custody/deviceCustody.ts';
+import { AgentError } from '../errors.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
 
 /** What the signed API needs from the chain: read-only calls (eth_call) and the domain. */
@@ -41,6 +43,8 @@ export interface ApiChain {
 export interface QueryApiOptions {
   core: AgentCore;
   ward: WardKeys;
+  /** Device assignments: the only way to a session ticket. */
+  custody: DeviceCustody;
   /** undefined when the agent runs without a chain: signed routes answer API_CHAIN_UNAVAILABLE. */
   chain: ApiChain | undefined;
   rng?: Rng;
@@ -141,8 +145,22 @@ export function registerQueryApi(app: FastifyInstance, o: QueryApiOptions): void
     return { patient, records, withheld: rows.length - readable.length, nextFromLeaf: rows.length > 0 ? rows[rows.length - 1]!.leafIndex + 1 : m.fromLeaf, access: { leafIndex: access.leafIndex } };
   });
 
-  // ------------------------------------------------------------ sessions
-  docs.push({ method: 'post', url: '/v1/sessions', summary: 'a registered patient asks for a session ticket (signed by the ward authority, pushed to the device)', body: SESSION_REQUEST_BODY, codes: ['API_BAD_SIGNATURE', 'API_EXPIRED', 'API_REPLAYED', 'API_RATE_LIMITED', 'API_NOT_PATIENT', 'API_SESSION_INVALID', 'API_CHAIN_UNAVAILABLE'] });
+  // ------------------------------------------------------------ pairing + sessions
+  const custodyRefusal = (e: unknown): never => {
+    if (e instanceof AgentError && e.code === 'AGENT_DEVICE_NOT_ASSIGNED') throw new ApiError('API_DEVICE_NOT_ASSIGNED', undefined, { cause: e });
+    if (e instanceof AgentError && e.code === 'AGENT_SESSION_KEY_TAKEN') throw new ApiError('API_SESSION_KEY_TAKEN', undefined, { cause: e });
+    throw e;
+  };
+
+  docs.push({ method: 'post', url: '/v1/pairings', summary: 'a registered patient asks to be paired with a device: a one-time code (10 min) that the ward operator confirms at the bedside (POST /admin/assignments)', body: PAIRING_REQUEST_BODY, codes: ['API_BAD_SIGNATURE', 'API_EXPIRED', 'API_REPLAYED', 'API_RATE_LIMITED', 'API_NOT_PATIENT', 'API_CHAIN_UNAVAILABLE'] });
+  app.post<{ Body: SignedRequest<MessageOf['PairingRequest']> }>('/v1/pairings', { schema: { body: PAIRING_REQUEST_BODY } }, async (req) => {
+    const { guard, chain } = guardOf();
+    const patient = await checkSignedRequest(guard, 'PairingRequest', req.body);
+    if (!(await chainRead(() => chain.contracts.hasRole(patient, 'Patient')))) throw new ApiError('API_NOT_PATIENT');
+    return { ...o.custody.requestPairing(patient, req.body.message.device), patient };
+  });
+
+  docs.push({ method: 'post', url: '/v1/sessions', summary: 'the patient the ward assigned the device to asks for a session ticket (signed by the ward authority, pushed to the device); a session key belongs to one patient forever', body: SESSION_REQUEST_BODY, codes: ['API_BAD_SIGNATURE', 'API_EXPIRED', 'API_REPLAYED', 'API_RATE_LIMITED', 'API_NOT_PATIENT', 'API_SESSION_INVALID', 'API_DEVICE_NOT_ASSIGNED', 'API_SESSION_KEY_TAKEN', 'API_CHAIN_UNAVAILABLE'] });
   app.post<{ Body: SignedRequest<MessageOf['SessionRequest']> }>('/v1/sessions', { schema: { body: SESSION_REQUEST_BODY } }, async (req) => {
     const { guard, chain } = guardOf();
     const m = req.body.message;
@@ -151,11 +169,8 @@ export function registerQueryApi(app: FastifyInstance, o: QueryApiOptions): void
     const now = nowSec();
     if (!isDeviceId(m.device) || m.exp <= m.nbf || m.exp <= now || m.exp - m.nbf > maxSessionSec) throw new ApiError('API_SESSION_INVALID');
     const pk = fromHex(m.pk.slice(2));
-    const kid = keyIdOf(pk);
-    const ticket = ward.issueTicket({ dev: m.device, kid, pk, patient, nbf: m.nbf, exp: m.exp });
-    await core.pushTicket(ticket);
-    const access = await logAccess({ t: 'session', patient, device: m.device, kid, nbf: m.nbf, exp: m.exp, ts: core.clock.now() });
-    return { device: m.device, kid: bytesToHex(kid), ticket: Buffer.from(ticket).toString('base64'), access: { leafIndex: access.leafIndex } };
+    const s = await o.custody.openSession(patient, { device: m.device, pk, nbf: m.nbf, exp: m.exp }).catch(custodyRefusal);
+    return { device: m.device, kid: bytesToHex(s.kid), ticket: Buffer.from(s.ticket).toString('base64'), access: { leafIndex: s.leafIndex } };
   });
 
   docs.push({ method: 'post', url: '/v1/sessions/end', summary: 'the patient ends a session: the ticket is superseded by one expiring now', body: SESSION_END_BODY, codes: ['API_BAD_SIGNATURE', 'API_EXPIRED', 'API_REPLAYED', 'API_RATE_LIMITED', 'API_SESSION_NOT_FOUND', 'API_CHAIN_UNAVAILABLE'] });
@@ -166,9 +181,7 @@ export function registerQueryApi(app: FastifyInstance, o: QueryApiOptions): void
     const kid = fromHex(m.kid.slice(2));
     const stored = qs.ticket(m.device, kid);
     if (!stored || stored.patient !== patient) throw new ApiError('API_SESSION_NOT_FOUND');
-    const t = decodeTicket(stored.ticket);
-    const exp = Math.max(t.nbf + 1, nowSec());
-    await core.pushTicket(ward.issueTicket({ dev: t.dev, kid: t.kid, pk: t.pk, patient: t.patient, nbf: t.nbf, exp }));
+    const exp = await o.custody.endSession(decodeTicket(stored.ticket));
     const access = await logAccess({ t: 'session-end', patient, device: m.device, kid, ts: core.clock.now() });
     return { device: m.device, kid: m.kid, endedAt: exp, access: { leafIndex: access.leafIndex } };
   });

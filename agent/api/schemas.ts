@@ -27,6 +27,7 @@ export const RECORD_QUERY_BODY = signed(
   ['patient', 'device', 'fromLeaf', 'limit'],
 );
 export const SESSION_REQUEST_BODY = signed({ device: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' }, pk: BYTES32, nbf: uint, exp: uint }, ['device', 'pk', 'nbf', 'exp']);
+export const PAIRING_REQUEST_BODY = signed({ device: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } }, ['device']);
 export const SESSION_END_BODY = signed({ device: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' }, kid: BYTES16 }, ['device', 'kid']);
 export const ESCROW_UPLOAD_BODY = signed({ profileHash: BYTES32, escrowHash: BYTES32 }, ['profileHash', 'escrowHash'], {
   profile: b64(16_384),

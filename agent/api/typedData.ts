@@ -31,6 +31,8 @@ export const API_TYPES = {
   RecordQuery: [...common, { name: 'patient', type: 'address' }, { name: 'device', type: 'string' }, { name: 'fromLeaf', type: 'uint64' }, { name: 'limit', type: 'uint32' }],
   /** A patient asks the ward to issue a session ticket for its temporary public key. */
   SessionRequest: [...common, { name: 'device', type: 'string' }, { name: 'pk', type: 'bytes32' }, { name: 'nbf', type: 'uint64' }, { name: 'exp', type: 'uint64' }],
+  /** A patient asks to be paired with a device: the answer is a code the ward operator confirms at the bedside. */
+  PairingRequest: [...common, { name: 'device', type: 'string' }],
   /** A patient ends a session (the ticket is superseded by one that expires now). */
   SessionEnd: [...common, { name: 'device', type: 'string' }, { name: 'kid', type: 'bytes16' }],
   /** A patient uploads its emergency escrow (hashes of the profile and of the sealed key). */
@@ -68,6 +70,9 @@ export interface SessionRequestMessage extends RequestCommon {
   nbf: number;
   exp: number;
 }
+export interface PairingRequestMessage extends RequestCommon {
+  device: string;
+}
 export interface SessionEndMessage extends RequestCommon {
   device: string;
   kid: Hex;
@@ -94,6 +99,7 @@ export interface DisclosureMessage {
 export interface MessageOf {
   RecordQuery: RecordQueryMessage;
   SessionRequest: SessionRequestMessage;
+  PairingRequest: PairingRequestMessage;
   SessionEnd: SessionEndMessage;
   EscrowUpload: EscrowUploadMessage;
   EmergencyRelease: EmergencyReleaseMessage;

@@ -1,5 +1,6 @@
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
 import type { Db } from './db.ts';
+import { AgentError } from '../errors.ts';
 import { INDEXED_BUCKETS_SQL, RECORD_ID_BUCKET_BITS } from './recordIds.mjs';
 
 export interface DeviceCounters {
@@ -93,10 +94,14 @@ export class AgentStore {
         'INSERT INTO devices(id, created_at, secret_salt, secret_hash) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET secret_salt = excluded.secret_salt, secret_hash = excluded.secret_hash, revoked = 0',
       ),
       revokeDevice: db.prepare<[string]>('UPDATE devices SET revoked = 1 WHERE id = ?'),
+      revokedDevices: db.prepare<[], string>('SELECT id FROM devices WHERE revoked = 1').pluck(),
       setAllOffline: db.prepare('UPDATE devices SET online = 0'),
+      // a ticket row never changes owner: a re-issue (session end, restart) updates it for the same patient only
       upsertTicket: db.prepare(
-        'INSERT OR REPLACE INTO tickets(device, kid, ticket, patient, nbf, exp, pushed_at) VALUES (@device, @kid, @ticket, @patient, @nbf, @exp, @pushedAt)',
+        'INSERT INTO tickets(device, kid, ticket, patient, nbf, exp, pushed_at) VALUES (@device, @kid, @ticket, @patient, @nbf, @exp, @pushedAt) ON CONFLICT(device, kid) DO UPDATE SET ticket = excluded.ticket, nbf = excluded.nbf, exp = excluded.exp, pushed_at = excluded.pushed_at WHERE tickets.patient = excluded.patient',
       ),
+      kidOwner: db.prepare<[Uint8Array], string>('SELECT patient FROM session_keys WHERE kid = ?').pluck(),
+      claimKid: db.prepare<[Uint8Array, string, string, number]>('INSERT INTO session_keys(kid, patient, device, registered_at) VALUES (?, ?, ?, ?)'),
       tickets: db.prepare<[], Record<string, unknown>>('SELECT * FROM tickets ORDER BY pushed_at'),
       latestTicket: db.prepare<[string], { ticket: Buffer }>('SELECT ticket FROM tickets WHERE device = ? ORDER BY pushed_at DESC LIMIT 1'),
       patientsBetween: db.prepare<[number, number], { patient: string }>(
@@ -160,8 +165,14 @@ export class AgentStore {
     return secret;
   }
 
-  revokeDevice(id: string): void {
-    this.s.revokeDevice.run(id);
+  /** Marks a device revoked (its credentials stop working); false when no such device exists. */
+  revokeDevice(id: string): boolean {
+    return this.s.revokeDevice.run(id).changes === 1;
+  }
+
+  /** Ids of every revoked device (the ingestor refuses their readings). */
+  revokedDevices(): string[] {
+    return this.s.revokedDevices.all();
   }
 
   checkDeviceSecret(id: string, secret: string): boolean {
@@ -185,8 +196,23 @@ export class AgentStore {
     this.s.setAllOffline.run();
   }
 
+  /**
+   * Stores a session ticket. A session key (kid) belongs to the first patient it was registered for,
+   * forever: a ticket naming the same kid for another patient is refused (AGENT_SESSION_KEY_TAKEN)
+   * and no row changes owner (issue #15 defect 2: a former grantee re-registering a victim's key).
+   */
   saveTicket(t: TicketInfo): void {
-    this.s.upsertTicket.run(t);
+    this.db.transaction(() => {
+      const owner = this.s.kidOwner.get(t.kid);
+      if (owner === undefined) this.s.claimKid.run(t.kid, t.patient, t.device, t.pushedAt);
+      else if (owner !== t.patient) throw new AgentError('AGENT_SESSION_KEY_TAKEN');
+      if (this.s.upsertTicket.run(t).changes !== 1) throw new AgentError('AGENT_SESSION_KEY_TAKEN');
+    })();
+  }
+
+  /** The patient a session key belongs to, if it was ever registered. */
+  sessionKeyOwner(kid: Uint8Array): string | undefined {
+    return this.s.kidOwner.get(kid);
   }
 
   listTickets(): TicketInfo[] {

@@ -188,6 +188,42 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('DROP INDEX records_kid;');
     },
   },
+  {
+    version: 6,
+    name: 'custody: device assignments, pairing requests, session keys owned by one patient',
+    up(db) {
+      // Who may hold sessions on a device (issue #15 defect 1) and who owns a session key (defect 2).
+      // A kid's first registered patient owns it forever: the backfill takes, per kid, the earliest
+      // ticket's patient (tickets written before v6 may disagree; later ones cannot change owner).
+      db.exec(`
+        CREATE TABLE device_assignments (
+          device TEXT PRIMARY KEY,
+          patient TEXT NOT NULL,              -- patient reference: the patient's lowercase address for API sessions
+          via TEXT NOT NULL,                  -- 'pairing' (operator confirmed the patient's code) or 'operator'
+          assigned_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        -- a patient's signed pairing request; the ward operator confirms it with the code the patient shows
+        CREATE TABLE pairing_requests (
+          device TEXT NOT NULL,
+          code_hash BLOB NOT NULL,            -- SHA-256 of the code: the code itself is never stored
+          patient TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL,
+          PRIMARY KEY (device, code_hash)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE session_keys (
+          kid BLOB PRIMARY KEY,
+          patient TEXT NOT NULL,
+          device TEXT NOT NULL,               -- the device of its first ticket
+          registered_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO session_keys(kid, patient, device, registered_at)
+          SELECT kid, patient, device, pushed_at FROM tickets ORDER BY pushed_at, device;
+      `);
+    },
+  },
 ];
 
 export { RECORD_ID_BUCKET_BITS };

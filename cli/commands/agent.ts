@@ -5,6 +5,7 @@ import { resolveAgentConfig, setConfigPath } from '../../agent/config.ts';
 import { startAgent } from '../../agent/agent.ts';
 import { fromHex } from '../../protocol/bytes.ts';
 import { printJson } from '../output.ts';
+import { AgentError } from '../../agent/errors.ts';
 
 interface AgentFlags {
   config?: string;
@@ -126,6 +127,23 @@ export function registerAgentCommands(program: Command): void {
   );
   agentOpts(device.command('revoke <id>').description("revoke a device's credentials")).action(
     async (id: string, o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('DELETE', `/admin/devices/${encodeURIComponent(id)}`)),
+  );
+
+  agentOpts(
+    device
+      .command('assign <id>')
+      .description('assign a device to a patient: --code confirms the pairing code the patient shows at the bedside; --patient assigns by reference')
+      .option('--code <code>', "the patient's pairing code (vitalseal wallet pair)")
+      .option('--patient <ref>', 'patient address or ward reference (when the patient was identified otherwise)'),
+  ).action(async (id: string, o: { agent: string; dataDir: string; token?: string; code?: string; patient?: string }) => {
+    if ((o.code === undefined) === (o.patient === undefined)) throw new AgentError('CONFIG_INVALID', 'give exactly one of --code or --patient');
+    printJson(await adminClient(o)('POST', '/admin/assignments', o.code !== undefined ? { device: id, code: o.code } : { device: id, patient: o.patient }));
+  });
+  agentOpts(device.command('release <id>').description("end a device's assignment (the patient's sessions on it end)")).action(
+    async (id: string, o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('DELETE', `/admin/assignments/${encodeURIComponent(id)}`)),
+  );
+  agentOpts(device.command('assignments').description('devices and the patients they are assigned to')).action(
+    async (o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('GET', '/admin/assignments')),
   );
 
   const ticket = program.command('ticket').description('Session tickets');

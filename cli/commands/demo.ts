@@ -24,7 +24,7 @@ import { PROFILES, ScenarioTimeline, type ProfileName } from '../../device-sim/p
 import { Wallet } from '../../wallet/wallet.ts';
 import { AgentClient } from '../../wallet/agentClient.ts';
 import { contractsFor, registerByAdmin, registerPatient, type ChainLink } from '../../wallet/chainLink.ts';
-import { startSession } from '../../wallet/sessions.ts';
+import { requestPairing, startSession } from '../../wallet/sessions.ts';
 import { grantConsent, revokeConsent, sessionsCoveredBy } from '../../wallet/consent.ts';
 import { importKeyShare, sealKeyShare } from '../../wallet/keyShare.ts';
 import { fetchRecords } from '../../wallet/fetchRecords.ts';
@@ -56,7 +56,7 @@ export interface WardFlowContext {
   agent: RunningAgent;
   link: ChainLink;
   api: string;
-  wallets: Record<'patient' | 'clinician' | 'emergency' | 'researcher' | 'stranger' | 'unregistered', Wallet>;
+  wallets: Record<'patient' | 'clinician' | 'emergency' | 'researcher' | 'stranger' | 'unregistered' | 'intruder', Wallet>;
   clinicianRecords: ServedRecord[];
 }
 
@@ -74,7 +74,9 @@ export interface WardFlowResult {
   anchors: Array<{ treeSize: number; blockNumber: number; txHash: Hex }>;
   clinicianRead: ReadRecord[];
   /** Stable codes of the refused requests, by case. */
-  refusals: Record<'unregistered' | 'unauthorized' | 'replayed' | 'expired' | 'revoked', string | undefined>;
+  refusals: Record<'unregistered' | 'unauthorized' | 'replayed' | 'expired' | 'revoked' | 'otherPatientsDevice' | 'otherPatientsKey', string | undefined>;
+  /** Devices and the patient the ward operator assigned each to (pairing codes confirmed at the bedside). */
+  assignments: Array<{ device: string; patient: string; via: string }>;
   breakGlass: { profile: EmergencyProfile; drill: boolean; until: number; blockNumber: number; patientSaw: PatientEvent | undefined };
   disclosure: { opened: OpenedDisclosure; recordId: string; otherReadingsOpened: number; otherReadingsTried: number };
   watch: PatientEvent[];
@@ -92,7 +94,7 @@ const DEVICES: ReadonlyArray<{ dev: string; profile: ProfileName }> = [
 ];
 
 /** Dev accounts (indices of anvil's public mnemonic; 0 = ward authority, 1 = agent). */
-const ACCOUNTS = { patient: 2, clinician: 3, emergency: 4, researcher: 5, stranger: 6, unregistered: 7 } as const;
+const ACCOUNTS = { patient: 2, clinician: 3, emergency: 4, researcher: 5, stranger: 6, unregistered: 7, intruder: 8 } as const;
 const PASSPHRASE = 'vitalseal-demo-only';
 
 async function refusalCode(p: Promise<unknown>): Promise<string | undefined> {
@@ -144,7 +146,7 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     // ------------------------------------------------------------ identities
     const names = Object.keys(ACCOUNTS) as Array<keyof typeof ACCOUNTS>;
     const wallets = Object.fromEntries(names.map((n) => [n, openOrCreateWallet(walletDir, n, ACCOUNTS[n], rng, o.scryptN)])) as Record<keyof typeof ACCOUNTS, Wallet>;
-    const { patient, clinician, emergency, researcher, stranger, unregistered } = wallets;
+    const { patient, clinician, emergency, researcher, stranger, unregistered, intruder } = wallets;
     const pc = contractsFor(patient, link);
     const admin = embedded.adminContracts;
     const ensure = async (w: Wallet, role: RoleName, register: () => Promise<unknown>): Promise<string> => {
@@ -159,11 +161,26 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     say(`emergency ${emergency.address}  ${await ensure(emergency, 'EmergencyClinician', () => registerByAdmin(admin, emergency, 'EmergencyClinician'))} (emergency clinician)`);
     say(`research ${researcher.address}  ${await ensure(researcher, 'Researcher', () => registerByAdmin(admin, researcher, 'Researcher'))}`);
     say(`other    ${stranger.address}  ${await ensure(stranger, 'Clinician', () => registerByAdmin(admin, stranger, 'Clinician'))} clinician without consent; ${unregistered.address} not registered`);
+    say(`intruder ${intruder.address}  ${await ensure(intruder, 'Patient', () => registerPatient(contractsFor(intruder, link), intruder))} (self-registered patient of the same ward)`);
+    checkAbort();
+
+    // ------------------------------------------------------------ devices: provisioned, then assigned at the bedside
+    const client = (): AgentClient => new AgentClient(api, rng);
+    const patientApi = client();
+    const operator = adminCall(api, agent.adminToken);
+    const secrets = new Map(DEVICES.map((d) => [d.dev, agent.core.provisionDevice(d.dev).secret]));
+    const assignments: WardFlowResult['assignments'] = [];
+    for (const d of DEVICES) {
+      // the patient's wallet asks to pair (signed); the operator checks the wristband and types the code the wallet shows
+      const pairing = await requestPairing(patient, patientApi, d.dev);
+      const a = (await operator('POST', '/admin/assignments', { device: d.dev, code: pairing.code })) as { patient: string; via: string };
+      assignments.push({ device: d.dev, patient: a.patient, via: a.via });
+    }
+    say(`assign   ${DEVICES.length} devices provisioned; the patient's wallet asks to pair with each (signed), shows a one-time code, the ward operator confirms it at the bedside:`);
+    say(`         ${assignments.map((a) => `${a.device} → ${a.patient.slice(0, 10)}… (${a.via})`).join(', ')}`);
     checkAbort();
 
     // ------------------------------------------------------------ sessions on the devices
-    const client = (): AgentClient => new AgentClient(api, rng);
-    const patientApi = client();
     const nowSec = () => Math.floor(Date.now() / 1000);
     const sessions = new Map<string, string>();
     for (const d of DEVICES) {
@@ -171,6 +188,9 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
       sessions.set(d.dev, s.kid);
     }
     say(`sessions ${DEVICES.length} devices, TempKeyPairGen in the wallet, tickets signed by the ward authority and pushed: ${DEVICES.map((d) => `${d.dev} kid ${sessions.get(d.dev)!.slice(0, 8)}…`).join(', ')}`);
+    const intruderApi = client();
+    const otherPatientsDevice = await refusalCode(startSession(intruder, intruderApi, { device: 'oxi-01', hpke, rng, nowSec: nowSec() }));
+    say(`refused  another registered patient asks for a session on oxi-01 (not assigned to it) → ${otherPatientsDevice}`);
 
     // ------------------------------------------------------------ consent + key share
     const grant = await grantConsent(pc, clinician.address, { kind: 'all' }, nowSec() + 3600);
@@ -188,8 +208,7 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     for (const d of DEVICES) {
       const profile = PROFILES[d.profile];
       const gen = profile.createGenerator({ rng: dataRng, scenarios, runStartMs: runStart - o.readingsPerDevice * 1000 });
-      const { secret } = agent.core.provisionDevice(d.dev);
-      const c = await mqtt.connectAsync(mqttUrl, { clientId: d.dev, username: d.dev, password: secret, protocolVersion: 4, reconnectPeriod: 0 });
+      const c = await mqtt.connectAsync(mqttUrl, { clientId: d.dev, username: d.dev, password: secrets.get(d.dev)!, protocolVersion: 4, reconnectPeriod: 0 });
       mqttClients.push(c);
       // the device takes the patient's session key from its retained ticket, checked against the pinned ward authority key
       const ticket = await retainedTicket(c, d.dev, sessions.get(d.dev)!, agent.ward.authorityPublicKey);
@@ -233,7 +252,7 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     checkAbort();
 
     // ------------------------------------------------------------ refusals
-    const refusals: WardFlowResult['refusals'] = { unregistered: undefined, unauthorized: undefined, replayed: undefined, expired: undefined, revoked: undefined };
+    const refusals: WardFlowResult['refusals'] = { unregistered: undefined, unauthorized: undefined, replayed: undefined, expired: undefined, revoked: undefined, otherPatientsDevice, otherPatientsKey: undefined };
     refusals.unregistered = await refusalCode(fetchRecords(unregistered, client(), patient.address));
     refusals.unauthorized = await refusalCode(fetchRecords(stranger, client(), patient.address));
     const once = await clinApi.signed(clinician, 'RecordQuery', { patient: patient.address, device: 'oxi-01', fromLeaf: 0, limit: 5 });
@@ -246,6 +265,10 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     const rev = await revokeConsent(pc, clinician.address, { kind: 'all' });
     refusals.revoked = await refusalCode(fetchRecords(clinician, clinApi, patient.address));
     say(`revoked  patient revokes the clinician (block ${rev.blockNumber}); the next query → ${refusals.revoked}`);
+    // a former grantee kept the session key from the key share: registering it again under another patient account fails
+    const sharedKey = clinician.sessions.find((x) => x.kid === sessions.get('oxi-01'))!;
+    refusals.otherPatientsKey = await refusalCode(intruderApi.call(intruder, '/v1/sessions', 'SessionRequest', { device: 'oxi-01', pk: `0x${sharedKey.pk}`, nbf: nowSec() - 60, exp: nowSec() + 3600 }));
+    say(`         a former grantee re-registers the patient's session key from another patient account → ${refusals.otherPatientsKey} (the patient's access log shows the attempt)`);
     checkAbort();
 
     // ------------------------------------------------------------ break-glass drill
@@ -291,6 +314,7 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
       anchors,
       clinicianRead,
       refusals,
+      assignments,
       breakGlass: { profile: bg.profile, drill: bg.drill, until: bg.until, blockNumber: bg.blockNumber, patientSaw },
       disclosure: { opened, recordId: target.recordId, otherReadingsOpened: otherOpened, otherReadingsTried: others.length },
       watch,
@@ -344,7 +368,19 @@ export const EXPECTED_REFUSALS: WardFlowResult['refusals'] = {
   replayed: 'API_REPLAYED',
   expired: 'API_EXPIRED',
   revoked: 'API_CONSENT_DENIED',
+  otherPatientsDevice: 'API_DEVICE_NOT_ASSIGNED',
+  otherPatientsKey: 'API_SESSION_KEY_TAKEN',
 };
+
+/** The ward operator's admin API (bearer token from the agent's data dir). */
+function adminCall(api: string, token: string) {
+  return async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(`${api}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const json = (await res.json()) as { error?: { code: string } };
+    if (!res.ok) throw new WalletError('WALLET_API_REFUSED', `admin ${path}`, { ...(json.error ? { apiCode: json.error.code } : {}), status: res.status });
+    return json;
+  };
+}
 
 interface DemoOptions {
   dataDir: string;

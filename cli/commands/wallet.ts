@@ -14,7 +14,7 @@ import { Wallet } from '../../wallet/wallet.ts';
 import { WalletError } from '../../wallet/errors.ts';
 import { AgentClient } from '../../wallet/agentClient.ts';
 import { chainLinkOf, contractsFor, fundOnEmbedded, registerByAdmin, registerPatient, type ChainLink } from '../../wallet/chainLink.ts';
-import { startSession, endSession } from '../../wallet/sessions.ts';
+import { startSession, endSession, requestPairing } from '../../wallet/sessions.ts';
 import { grantConsent, parseScope, revokeConsent, scopeLabel, sessionsCoveredBy } from '../../wallet/consent.ts';
 import { importKeyShare, sealKeyShare, type KeyShareFile } from '../../wallet/keyShare.ts';
 import { currentGrants, describeEvent, patientEvents, watchPatient } from '../../wallet/chainEvents.ts';
@@ -172,6 +172,18 @@ export function registerWalletCommands(program: Command): void {
       }
       const r = await registerPatient(c, w);
       out(o.json, `registered patient ${w.address} id ${r.id} (block ${r.blockNumber}, tx ${r.txHash})`, { address: w.address, ...r });
+    }));
+
+  wallet
+    .command('pair')
+    .description('ask to be paired with a device: prints a one-time code to show the ward operator at the bedside')
+    .requiredOption('--device <id>', 'device id')
+    .action(action(async (_o: unknown, cmd: Command) => {
+      const o = g<{ device: string }>(cmd);
+      const w = openWallet(o);
+      const p = await requestPairing(w, new AgentClient(o.agent, rng), o.device);
+      const until = new Date(p.expiresAt).toISOString();
+      out(o.json, `pairing code ${p.code} for ${p.device} (valid until ${until}): show it with your address ${w.address} to the ward operator`, p);
     }));
 
   const session = wallet.command('session').description('device sessions (TempKeyPairGen; tickets issued by the ward authority)');

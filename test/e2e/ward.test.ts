@@ -103,6 +103,10 @@ describe('ward end to end (embedded chain, aedes, SQLite)', () => {
     expect(extra.unanchored).toBe('unanchored/unanchored');
   });
 
+  it('assigns every device to the patient through operator-confirmed pairing codes', () => {
+    expect(result.assignments).toEqual(result.sent.length > 0 ? ['oxi-01', 'nibp-01', 'temp-01', 'cgm-01'].map((device) => ({ device, patient: result.accounts['patient']!.toLowerCase(), via: 'pairing' })) : []);
+  });
+
   it('refuses unregistered, unauthorized, replayed, expired and revoked requests with their codes', () => {
     expect(result.refusals).toEqual(EXPECTED_REFUSALS);
   });
@@ -133,7 +137,7 @@ describe('ward end to end (embedded chain, aedes, SQLite)', () => {
 
   it('the patient reads its access log (queries, sessions, the drill release) with proofs verified on-chain', () => {
     const kinds = new Set(result.accessLog.map((e) => e.kind));
-    expect(kinds).toEqual(new Set(['session', 'query', 'escrow', 'emergency-release']));
+    expect(kinds).toEqual(new Set(['assign', 'session', 'session-refused', 'query', 'escrow', 'emergency-release']));
     expect(result.accessLog.some((e) => e.kind === 'query' && e.requester === result.accounts['clinician'])).toBe(true);
     expect(result.accessLog.find((e) => e.kind === 'emergency-release')).toMatchObject({ clinician: result.accounts['emergency'], drill: true });
     expect(result.accessLog.every((e) => e.status === 'verified')).toBe(true);

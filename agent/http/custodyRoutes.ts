@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import type { DeviceCustody } from '../custody/deviceCustody.ts';
+
+const DEVICE = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } as const;
+
+/**
+ * Ward operator routes for device custody (inside the admin scope: bearer admin token).
+ * POST /admin/assignments {device, code}: confirm the pairing code the patient shows at the bedside;
+ * {device, patient}: assign by patient reference (the operator identified the patient otherwise).
+ * DELETE /admin/assignments/:device releases the device; both end the previous patient's sessions.
+ */
+export function registerCustodyRoutes(admin: FastifyInstance, custody: DeviceCustody): void {
+  admin.get('/admin/assignments', async () => ({ assignments: custody.assignments() }));
+  admin.post<{ Body: { device: string; code?: string; patient?: string } }>(
+    '/admin/assignments',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          properties: { device: DEVICE, code: { type: 'string', minLength: 8, maxLength: 16 }, patient: { type: 'string', minLength: 1, maxLength: 128 } },
+          required: ['device'],
+          oneOf: [{ required: ['code'] }, { required: ['patient'] }],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => {
+      const b = req.body;
+      return b.code !== undefined ? custody.confirmPairing(b.device, b.code) : custody.assign(b.device, b.patient!, 'operator');
+    },
+  );
+  admin.delete<{ Params: { device: string } }>('/admin/assignments/:device', { schema: { params: { type: 'object', properties: { device: DEVICE }, required: ['device'] } } }, async (req) =>
+    custody.release(req.params.device),
+  );
+}
