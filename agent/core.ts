@@ -55,6 +55,7 @@ export class AgentCore {
   readonly logger: Logger;
   readonly clock: Clock;
   private ticketPublishers: TicketPublisher[] = [];
+  private readonly revocationListeners: Array<(device: string) => void> = [];
   private readonly walSync: WalSync | undefined;
   private readonly storeWriter: StoreWriter;
   private readonly authorityPublicKey: Uint8Array | undefined;
@@ -147,9 +148,33 @@ export class AgentCore {
   }
 
   provisionDevice(id: string): { id: string; secret: string } {
-    const secret = this.store.provisionDevice(id, this.clock.now());
+    const secret = this.store.provisionDevice(id, this.clock.now()); // clears a revocation: new credentials
+    this.ingestor.reinstateDevice(id);
     this.logger.info({ device: id }, 'device provisioned');
     return { id, secret };
+  }
+
+  /** A transport's way to cut a revoked device off at once (close its connection, tell its serial line). */
+  addRevocationListener(l: (device: string) => void): void {
+    this.revocationListeners.push(l);
+  }
+
+  /**
+   * Revokes a device: its credentials stop working (stored flag), every reading of it judged from
+   * now on is quarantined (AGENT_DEVICE_REVOKED), and each transport cuts it off where it can.
+   * Throws AGENT_NOT_FOUND for an unknown device. Provisioning it again (new secret) undoes this.
+   */
+  revokeDevice(id: string): void {
+    if (!this.store.revokeDevice(id)) throw new AgentError('AGENT_NOT_FOUND', 'no such device');
+    this.ingestor.revokeDevice(id);
+    for (const l of this.revocationListeners) {
+      try {
+        l(id);
+      } catch (e) {
+        this.logger.warn({ device: id, err: (e as Error).message }, 'a transport could not cut off a revoked device');
+      }
+    }
+    this.logger.info({ device: id }, 'device revoked');
   }
 
   /** Stores a session ticket (its kid becomes valid for the device) and publishes it retained. */

@@ -14,6 +14,7 @@ export const AGENT_ERROR_CODES = {
   AGENT_UNKNOWN_KID: 'envelope kid is not a ticket known for this device',
   AGENT_SEQ_REPLAY: 'envelope reuses a sequence number already stored with other content',
   AGENT_TS_OUT_OF_RANGE: 'envelope timestamp is too far in the future or before its ticket',
+  AGENT_DEVICE_REVOKED: 'the device was revoked by the operator: its readings are refused until it is provisioned again',
   AGENT_NOT_FOUND: 'record or device not found',
   AGENT_UNAUTHORIZED: 'missing or wrong admin token',
   AGENT_BAD_REQUEST: 'request is invalid',

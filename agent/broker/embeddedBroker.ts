@@ -146,7 +146,8 @@ export class EmbeddedBroker {
       done(authError('client id must equal the device id (username)', 5), null);
       return;
     }
-    if (!password || !this.o.store.checkDeviceSecret(username, password.toString('utf8'))) {
+    // a revoked device's row refuses its secret; the ingestor's set is checked too (both change on revocation)
+    if (!password || this.o.ingestor.isRevoked(username) || !this.o.store.checkDeviceSecret(username, password.toString('utf8'))) {
       this.o.events?.onAuthFailure?.('bad_credentials');
       done(authError('bad username or password', 4), null);
       return;
@@ -248,6 +249,18 @@ export class EmbeddedBroker {
         (err) => (err ? reject(err) : resolve()),
       );
     });
+  }
+
+  /**
+   * Closes the connection of a revoked device at once (its reconnect is then refused by
+   * `authenticate`). A reading it sent that is not yet judged is refused by the ingestor.
+   */
+  disconnectDevice(device: string): void {
+    // aedes keeps its connected clients by client id, which `authenticate` made equal to the device id
+    const client = (this.aedes as unknown as { clients: Record<string, Client | undefined> }).clients[device];
+    if (client === undefined || this.deviceOf.get(client) !== device) return;
+    this.o.logger.info({ device }, 'revoked device disconnected');
+    client.close();
   }
 
   get connectedDevices(): number {

@@ -90,6 +90,15 @@ export class ExternalSubscriber {
     });
   }
 
+  /**
+   * A device was revoked. The agent cannot close a connection to another broker: the ingestor
+   * quarantines the device's readings (AGENT_DEVICE_REVOKED, acknowledged to the broker so it stops
+   * redelivering them), and the operator must also revoke the device's credentials on that broker.
+   */
+  deviceRevoked(device: string): void {
+    this.o.logger.warn({ device, broker: redactUrl(this.o.url) }, 'device revoked: its readings are refused here; revoke its credentials on the external broker too');
+  }
+
   publishTicket(device: string, ticket: Uint8Array): Promise<void> {
     const client = this.client;
     if (!client) return Promise.reject(new Error('not connected'));

@@ -66,7 +66,7 @@ export async function buildHttpServer(core: AgentCore, adminToken: string, api?:
       async (req) => core.provisionDevice(req.body.id),
     );
     admin.delete<{ Params: { id: string } }>('/admin/devices/:id', async (req) => {
-      core.store.revokeDevice(req.params.id);
+      core.revokeDevice(req.params.id); // 404 AGENT_NOT_FOUND for an unknown device
       return { id: req.params.id, revoked: true };
     });
     admin.get('/admin/devices', async () => ({ devices: core.store.listDevices() }));

@@ -99,6 +99,8 @@ export class Ingestor {
   private closed = false;
   private readonly counters = new Map<string, DeviceCounters>();
   private readonly tickets = new Map<string, DeviceTickets>();
+  /** Devices the operator revoked: every reading of theirs judged from then on is quarantined (AGENT_DEVICE_REVOKED). */
+  private readonly revoked = new Set<string>();
   private readonly opts: Required<Omit<IngestorOptions, 'observer'>> & { observer: IngestObserver };
   /** Written, not yet answered, oldest first. */
   private inFlight: WrittenGroup[] = [];
@@ -124,6 +126,25 @@ export class Ingestor {
     this.durableSize = this.log.size;
     this.durableRecords = opts.store.recordCount();
     for (const t of opts.store.listTickets()) this.rememberTicket(t.device, t.kid, t);
+    for (const d of opts.store.revokedDevices()) this.revoked.add(d);
+  }
+
+  /**
+   * From now on every reading of `device` is refused (quarantined with AGENT_DEVICE_REVOKED), on
+   * every transport — also readings received earlier and not yet judged. Every transport goes
+   * through here; each also cuts the device off where it can (see AgentCore.revokeDevice).
+   */
+  revokeDevice(device: string): void {
+    this.revoked.add(device);
+  }
+
+  /** The device was provisioned again: its readings are judged as usual. */
+  reinstateDevice(device: string): void {
+    this.revoked.delete(device);
+  }
+
+  isRevoked(device: string): boolean {
+    return this.revoked.has(device);
   }
 
   /** Called after every successful group commit with the new log size (e.g. to wake the anchor service). */
@@ -413,6 +434,7 @@ export class Ingestor {
 
   private judge(item: IngestItem, now: number): Verdict {
     const deviceHint = item.linkDevice;
+    if (deviceHint !== null && this.revoked.has(deviceHint)) return { kind: 'quarantine', reason: 'AGENT_DEVICE_REVOKED', device: deviceHint, seq: null };
     if (item.payload.length > this.opts.maxEnvelopeBytes) return { kind: 'quarantine', reason: 'ENVELOPE_TOO_LARGE', device: deviceHint, seq: null };
     let view: EnvelopeHeaderView;
     try {
@@ -422,6 +444,7 @@ export class Ingestor {
     }
     const { dev, seq, ts } = view.header;
     if (deviceHint !== null && dev !== deviceHint) return { kind: 'quarantine', reason: 'AGENT_DEVICE_MISMATCH', device: deviceHint, seq };
+    if (this.revoked.size > 0 && this.revoked.has(dev)) return { kind: 'quarantine', reason: 'AGENT_DEVICE_REVOKED', device: dev, seq };
     // The record id hashes bytes that contain dev and seq, so a duplicate is exactly "this (dev, seq) is
     // stored with this id"; the same (dev, seq) with another id is a replay. Every stored record of
     // `dev` has seq <= its maxSeq (both commit together): a higher seq needs no index lookup at all.

@@ -112,15 +112,33 @@ export class SerialIngress {
       return;
     }
     if (dev === null) return;
+    if (this.o.ingestor.isRevoked(dev)) {
+      this.sendRevoked(); // no ticket, no online status for a revoked device
+      return;
+    }
     this.seenDevice = dev;
     this.o.ingestor.recordStatus(dev, true, this.o.clock.now());
     const ticket = this.o.ticketOf(dev);
     if (ticket) this.send(FRAME_TYPE.ticket, ticket);
   }
 
-  /** Sends a ticket if this line carries `device`. */
+  /** Sends a ticket if this line carries `device` (and it is not revoked). */
   offerTicket(device: string, ticket: Uint8Array): void {
-    if (this.device === device) this.send(FRAME_TYPE.ticket, ticket);
+    if (this.device === device && !this.o.ingestor.isRevoked(device)) this.send(FRAME_TYPE.ticket, ticket);
+  }
+
+  /**
+   * `device` was revoked: if this line carries it, the device is told at once with an error frame
+   * {code: AGENT_DEVICE_REVOKED}; its later readings are refused by the ingestor (error frames too).
+   */
+  deviceRevoked(device: string): void {
+    if (this.device !== device) return;
+    this.o.logger.info({ port: this.path, device }, 'revoked device told on its serial line');
+    this.sendRevoked();
+  }
+
+  private sendRevoked(): void {
+    this.send(FRAME_TYPE.error, encodeCanonical(new Map([['code', 'AGENT_DEVICE_REVOKED']])));
   }
 
   private send(type: (typeof FRAME_TYPE)[keyof typeof FRAME_TYPE], body: Uint8Array): void {
