@@ -5,13 +5,14 @@
  * hash) and was deployed from this build of the contracts (`buildHashes`, the creation code
  * in chain/abi.ts); otherwise the contracts are deployed again and the caller is told why.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { keccak256, isAddress, type Address, type Hex } from 'viem';
 import { consentAbi, consentBytecode, ledgerAbi, ledgerBytecode, registrarAbi, registrarBytecode } from './abi.ts';
 import type { ChainClients } from './client.ts';
 import type { ContractAddresses } from './contracts.ts';
 import { ChainError } from './errors.ts';
 import { pollReceipt } from './receipt.ts';
+import { writePrivateFileAtomicSync } from './privateFiles.ts';
 import { toChainError } from './viemErrors.ts';
 
 export const DEPLOYMENT_FILE = 'chain.json';
@@ -53,11 +54,9 @@ export function readDeployment(path: string): Deployment | undefined {
   return x as Deployment;
 }
 
-/** Atomic write (temp file + rename). */
+/** Atomic write (temp file + fsync + rename), mode 0600. */
 export function writeDeployment(path: string, d: Deployment): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(d, null, 2)}\n`);
-  renameSync(tmp, path);
+  writePrivateFileAtomicSync(path, `${JSON.stringify(d, null, 2)}\n`);
 }
 
 /** keccak256 of each contract's creation code in this build (chain/abi.ts). */

@@ -7,6 +7,7 @@ import { CodedError } from '../protocol/errors.ts';
 export const CHAIN_ERROR_CODES = {
   CHAIN_UNAVAILABLE: 'the chain node does not answer',
   CHAIN_START_FAILED: 'the embedded chain (anvil) did not start',
+  CHAIN_STATE_LOCKED: 'another live process runs the embedded chain on this data dir',
   CHAIN_WRONG_CHAIN_ID: 'the node reports another chain id than the deployment',
   CHAIN_TX_REVERTED: 'a transaction or call reverted',
   CHAIN_TX_TIMEOUT: 'no receipt arrived in time',
