@@ -55,6 +55,8 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
     maxEnvelopeBytes: config.ingest.maxEnvelopeBytes,
     maxFutureSkewMs: config.ingest.maxFutureSkewMs,
     quarantineMaxRows: config.ingest.quarantineMaxRows,
+    quarantineMaxRowsPerDevice: config.ingest.quarantineMaxRowsPerDevice,
+    maxSeqJump: config.ingest.maxSeqJump,
     synchronous: config.ingest.synchronous,
     writer: config.ingest.writer,
     authorityPublicKey: deps.authorityPublicKey,

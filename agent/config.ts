@@ -37,7 +37,21 @@ export const agentConfigSchema = z.object({
     .object({
       maxEnvelopeBytes: z.number().int().min(256).max(1_048_576).default(4096),
       maxFutureSkewMs: z.number().int().nonnegative().default(300_000),
+      /** Quarantined readings kept in all; beyond it the largest per-device buckets lose their oldest rows first. */
       quarantineMaxRows: z.number().int().positive().default(10_000),
+      /**
+       * Quarantined readings kept per device hint (the device the link authenticated or the topic
+       * names; readings no link attributes share one bucket): a device flooding bad readings evicts
+       * only its own oldest rows, never another device's evidence.
+       */
+      quarantineMaxRowsPerDevice: z.number().int().positive().default(1_000),
+      /**
+       * Largest accepted jump of a device's sequence number above the highest it has stored. A reading
+       * further ahead (e.g. seq 2^53-1) is quarantined as AGENT_SEQ_JUMP and leaves max_seq and the gap
+       * counter untouched; 1,000,000 is ~11.5 days of one reading per second lost in transit. The first
+       * reading of a device has no reference and is not bounded.
+       */
+      maxSeqJump: z.number().int().positive().default(1_000_000),
       /**
        * Durability of an acknowledged reading (SQLite in WAL mode).
        * 'full' (default): every group commit's WAL frames are fdatasync'd before any of its readings
@@ -57,7 +71,7 @@ export const agentConfigSchema = z.object({
       writer: z.enum(['thread', 'inline']).default('thread'),
     })
     .strict()
-    .default({ maxEnvelopeBytes: 4096, maxFutureSkewMs: 300_000, quarantineMaxRows: 10_000, synchronous: 'full', writer: 'thread' }),
+    .default({ maxEnvelopeBytes: 4096, maxFutureSkewMs: 300_000, quarantineMaxRows: 10_000, quarantineMaxRowsPerDevice: 1_000, maxSeqJump: 1_000_000, synchronous: 'full', writer: 'thread' }),
   chain: z
     .object({
       mode: z.enum(['off', 'embedded', 'rpc']).default('off'),

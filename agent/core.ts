@@ -26,6 +26,10 @@ export interface AgentCoreOptions {
   maxEnvelopeBytes: number;
   maxFutureSkewMs: number;
   quarantineMaxRows: number;
+  /** Quarantine rows per device hint (default 1,000; AgentConfig ingest.quarantineMaxRowsPerDevice). */
+  quarantineMaxRowsPerDevice?: number;
+  /** Largest accepted seq jump (default 1,000,000; AgentConfig ingest.maxSeqJump). */
+  maxSeqJump?: number;
   /** Durability of an acknowledged reading (see AgentConfig ingest.synchronous); default 'full'. */
   synchronous?: WriterDurability;
   /** Where group commits run (see AgentConfig ingest.writer); default 'thread'. */
@@ -86,6 +90,8 @@ export class AgentCore {
       maxEnvelopeBytes: o.maxEnvelopeBytes,
       maxFutureSkewMs: o.maxFutureSkewMs,
       quarantineMaxRows: o.quarantineMaxRows,
+      ...(o.quarantineMaxRowsPerDevice !== undefined ? { quarantineMaxRowsPerDevice: o.quarantineMaxRowsPerDevice } : {}),
+      ...(o.maxSeqJump !== undefined ? { maxSeqJump: o.maxSeqJump } : {}),
       observer: this.metrics.ingestObserver(),
       writer: this.storeWriter,
     });

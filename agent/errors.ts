@@ -13,6 +13,7 @@ export const AGENT_ERROR_CODES = {
   AGENT_DEVICE_MISMATCH: 'envelope device differs from the topic/link device',
   AGENT_UNKNOWN_KID: 'envelope kid is not a ticket known for this device',
   AGENT_SEQ_REPLAY: 'envelope reuses a sequence number already stored with other content',
+  AGENT_SEQ_JUMP: 'envelope sequence number jumps further above the device\'s highest than ingest.maxSeqJump allows',
   AGENT_TS_OUT_OF_RANGE: 'envelope timestamp is too far in the future or before its ticket',
   AGENT_DEVICE_REVOKED: 'the device was revoked by the operator: its readings are refused until it is provisioned again',
   AGENT_NOT_FOUND: 'record or device not found',

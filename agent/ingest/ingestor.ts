@@ -8,6 +8,7 @@ import type { AgentStore, DeviceCounters } from '../store/agentStore.ts';
 import { SqliteNodeStore, type LeafKind } from '../store/sqliteNodeStore.ts';
 import type { StoreWriter } from '../store/storeWriter.ts';
 import { emptyWriteBatch, type WriteBatch } from '../store/writeBatch.ts';
+import { QuarantineQuota } from './quarantineQuota.ts';
 import type { EnvelopeDecoder, EnvelopeHeaderView, IngestItem, IngestObserver, IngestOutcome } from './types.ts';
 
 export interface IngestorOptions {
@@ -19,7 +20,15 @@ export interface IngestorOptions {
   clock: Clock;
   maxEnvelopeBytes: number;
   maxFutureSkewMs: number;
+  /** Quarantine rows kept in all (the oldest rows of the largest buckets go first beyond it). */
   quarantineMaxRows: number;
+  /**
+   * Quarantine rows kept per device hint (the device the link authenticated or the topic names;
+   * readings no link attributes share one bucket): one device's flood evicts only its own rows.
+   */
+  quarantineMaxRowsPerDevice?: number;
+  /** A seq more than this above the device's highest is quarantined (AGENT_SEQ_JUMP), counters untouched. */
+  maxSeqJump?: number;
   /** Most items committed in one transaction (the rest go in the next tick's). */
   maxBatch?: number;
   /**
@@ -116,9 +125,12 @@ export class Ingestor {
   private batch: WriteBatch;
   private idle: Array<() => void> = [];
   private readonly commitListeners: Array<(logSize: number) => void> = [];
+  /** Quarantine rows per device hint, as the groups built so far leave them (trims ride in each WriteBatch). */
+  private readonly quarantineQuota: QuarantineQuota;
 
   constructor(opts: IngestorOptions) {
-    this.opts = { maxBatch: 4096, maxGroupsInFlight: 2, minOverlapReadings: 64, observer: {}, ...opts };
+    this.opts = { maxBatch: 4096, maxGroupsInFlight: 2, minOverlapReadings: 64, observer: {}, quarantineMaxRowsPerDevice: 1000, maxSeqJump: 1_000_000, ...opts };
+    this.quarantineQuota = new QuarantineQuota(this.opts.quarantineMaxRowsPerDevice, opts.quarantineMaxRows, this.storedQuarantineCounts());
     this.batch = emptyWriteBatch(opts.quarantineMaxRows);
     this.nodes = new SqliteNodeStore(opts.store.db, nodeHashNative);
     this.nodes.writeInto(this.batch);
@@ -330,6 +342,7 @@ export class Ingestor {
     this.nodes.reload();
     this.counters.clear();
     this.inFlightSeq.clear();
+    this.quarantineQuota.reset(this.storedQuarantineCounts());
     this.batch = emptyWriteBatch(this.opts.quarantineMaxRows);
     this.nodes.writeInto(this.batch);
     this.broken = undefined;
@@ -383,10 +396,13 @@ export class Ingestor {
     for (const item of batch) {
       const v = this.judge(item, now);
       if (v.kind === 'quarantine') {
+        // the row's bucket: the device the link names; a claim inside an unattributed payload is no one's
+        const hint = item.linkDevice === null ? null : v.device;
+        this.quarantineQuota.add(hint);
         write.quarantine.push({
           receivedAt: now,
           source: item.source,
-          deviceHint: v.device,
+          deviceHint: hint,
           reason: v.reason,
           size: item.payload.length,
           payload: exactCopy(item.payload.subarray(0, QUARANTINE_KEEP_BYTES)),
@@ -429,6 +445,7 @@ export class Ingestor {
       outcomes.push({ kind: 'stored', recordId, leafIndex: index, device: v.device, seq: header.seq });
     }
     for (const d of touched) write.counters.push({ id: d, ...this.countersOf(d) });
+    if (write.quarantine.length > 0) write.quarantineTrim.push(...this.quarantineQuota.takeTrims());
     return outcomes;
   }
 
@@ -459,7 +476,15 @@ export class Ingestor {
       return { kind: 'quarantine', reason: 'AGENT_TS_OUT_OF_RANGE', device: dev, seq };
     }
     if (storedId !== undefined) return { kind: 'quarantine', reason: 'AGENT_SEQ_REPLAY', device: dev, seq };
+    // a jump to e.g. 2^53-1 would make every later honest reading a "reorder" and the gap count meaningless
+    if (maxSeq !== null && seq - maxSeq > this.opts.maxSeqJump) return { kind: 'quarantine', reason: 'AGENT_SEQ_JUMP', device: dev, seq };
     return { kind: 'store', view, device: dev, seqKey };
+  }
+
+  /** Quarantine rows per device hint in the database (one scan of a table bounded by quarantineMaxRows). */
+  private storedQuarantineCounts(): Array<[string | null, number]> {
+    const rows = this.opts.store.db.prepare('SELECT device_hint AS hint, COUNT(*) AS n FROM quarantine GROUP BY device_hint').all() as Array<{ hint: string | null; n: number }>;
+    return rows.map((r) => [r.hint, r.n]);
   }
 
   private storedIdAt(device: string, seq: number): Uint8Array | undefined {

@@ -25,7 +25,10 @@ export class BatchWriter {
       quarantine: db.prepare(
         'INSERT INTO quarantine(received_at, source, device_hint, reason, size, payload) VALUES (@receivedAt, @source, @deviceHint, @reason, @size, @payload)',
       ),
-      trimQuarantine: db.prepare('DELETE FROM quarantine WHERE id <= (SELECT MAX(id) FROM quarantine) - ?'),
+      // the n oldest rows of one device hint's bucket (IS: the unattributed bucket is NULL)
+      trimQuarantineOf: db.prepare('DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine WHERE device_hint IS ? ORDER BY id LIMIT ?)'),
+      // backstop: all but the newest N rows by count (a no-op while the ingestor's quota holds)
+      trimQuarantine: db.prepare('DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine ORDER BY id DESC LIMIT -1 OFFSET ?)'),
       status: db.prepare('UPDATE devices SET online = ?, status_at = ? WHERE id = ?'),
     };
     this.recordIds = new RecordIdIndexer(db);
@@ -51,6 +54,7 @@ export class BatchWriter {
     for (const [i, at, body] of b.accessEvents) s.access.run(i, at, body);
     for (const c of b.counters) s.counters.run(c);
     for (const q of b.quarantine) s.quarantine.run(q);
+    for (const [hint, n] of b.quarantineTrim) s.trimQuarantineOf.run(hint, n);
     if (b.quarantine.length > 0) s.trimQuarantine.run(b.quarantineMaxRows);
     for (const [dev, online, at] of b.status) s.status.run(online ? 1 : 0, at, dev);
     if (b.logSize !== null) this.recordIds.indexUpTo(b.logSize);

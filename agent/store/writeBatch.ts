@@ -17,6 +17,9 @@ export interface WriteBatch {
   counters: Array<DeviceCounters & { id: string }>;
   /** `payload`: the first bytes only (bounded), `size`: the whole envelope's. */
   quarantine: Array<{ receivedAt: number; source: string; deviceHint: string | null; reason: string; size: number; payload: Uint8Array }>;
+  /** Rows to delete after the inserts, oldest first, per device hint (agent/ingest/quarantineQuota.ts decides). */
+  quarantineTrim: Array<[deviceHint: string | null, rows: number]>;
+  /** Backstop: never more rows than this in all (the quota keeps below it; this only bounds a miscount). */
   quarantineMaxRows: number;
   /** Online/offline changes: [device, online, at]. */
   status: Array<[device: string, online: boolean, at: number]>;
@@ -25,5 +28,5 @@ export interface WriteBatch {
 }
 
 export function emptyWriteBatch(quarantineMaxRows: number): WriteBatch {
-  return { newDevices: [], leaves: [], nodes: [], records: [], accessEvents: [], counters: [], quarantine: [], quarantineMaxRows, status: [], logSize: null };
+  return { newDevices: [], leaves: [], nodes: [], records: [], accessEvents: [], counters: [], quarantine: [], quarantineTrim: [], quarantineMaxRows, status: [], logSize: null };
 }
