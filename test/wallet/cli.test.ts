@@ -19,13 +19,17 @@ let agent: RunningAgent;
 let flags: string[];
 const f = (name: string) => join(dir, name);
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return cliBare(...args, ...flags);
+}
+
+async function cliBare(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => (out.push(String(c)), true));
   const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => (err.push(String(c)), true));
   try {
-    const code = await main(['node', 'vitalseal', ...args, ...flags]);
+    const code = await main(['node', 'vitalseal', ...args]);
     return { code, out: out.join(''), err: err.join('') };
   } finally {
     o.mockRestore();
@@ -55,6 +59,17 @@ describe('vitalseal wallet / records / research', () => {
     expect((await cli('wallet', 'register', '--wallet', f('c.json'), '--role', 'clinician')).code).toBe(0);
     expect((await cli('wallet', 'register', '--wallet', f('e.json'), '--role', 'emergency-clinician')).code).toBe(0);
     expect((await cli('wallet', 'register', '--wallet', f('r.json'), '--role', 'researcher')).code).toBe(0);
+    // the ward provisions the device and assigns it: the patient's wallet pairs, the operator confirms the code
+    const { secret } = agent.core.provisionDevice('dev-x');
+    expect((await cli('wallet', 'session', 'start', '--device', 'dev-x', '--wallet', f('p.json'))).err).toContain('API_DEVICE_NOT_ASSIGNED');
+    const pair = await cli('wallet', 'pair', '--device', 'dev-x', '--wallet', f('p.json'), '--json');
+    expect(pair.code).toBe(0);
+    const code = (JSON.parse(pair.out) as { code: string }).code;
+    const operator = ['--agent', `http://127.0.0.1:${agent.httpAddress.port}`, '--token', agent.adminToken];
+    expect((await cliBare('device', 'assign', 'dev-x', '--code', 'ZZZZ-ZZZZ', ...operator)).code).not.toBe(0);
+    const assigned = await cliBare('device', 'assign', 'dev-x', '--code', code.toLowerCase(), ...operator);
+    expect(assigned.code).toBe(0);
+    expect(JSON.parse(assigned.out)).toMatchObject({ device: 'dev-x', patient: addr('p').toLowerCase(), via: 'pairing' });
     const s = await cli('wallet', 'session', 'start', '--device', 'dev-x', '--wallet', f('p.json'), '--json');
     expect(s.code).toBe(0);
     const kid = (JSON.parse(s.out) as { kid: string }).kid;
@@ -62,7 +77,6 @@ describe('vitalseal wallet / records / research', () => {
     // the device seals to the session key (read from the patient's wallet) and publishes
     const pw = Wallet.open(f('p.json'), 'cli-test-passphrase', seededRng('x'));
     const sess = pw.sessions.find((x) => x.kid === kid)!;
-    const { secret } = agent.core.provisionDevice('dev-x');
     const client: MqttClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.mqttAddress!.port}`, { clientId: 'dev-x', username: 'dev-x', password: secret, protocolVersion: 4, reconnectPeriod: 0 });
     const rng = seededRng('cli-device');
     for (let i = 1; i <= 5; i++) {
