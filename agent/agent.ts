@@ -76,6 +76,8 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
         host: config.mqtt.host,
         port: config.mqtt.port,
         maxConnections: config.mqtt.maxConnections,
+        maxConnectionsPerIp: config.mqtt.maxConnectionsPerIp,
+        perIpExemptLoopback: config.mqtt.perIpExemptLoopback,
         maxPacketBytes: config.mqtt.maxPacketBytes,
         maxInflightPerDevice: config.mqtt.maxInflightPerDevice,
         store: core.store,

@@ -12,12 +12,26 @@ export const agentConfigSchema = z.object({
       host: z.string().min(1).default('127.0.0.1'),
       port: port.default(1883),
       maxConnections: z.number().int().positive().default(20_000),
+      /**
+       * Open connections one remote address may hold (counted at TCP accept, before any MQTT byte is
+       * parsed); beyond it the socket is closed and counted (vitalseal_mqtt_auth_failures_total
+       * {reason="per_ip_limit"}). 1,000 leaves room for a gateway bridging a ward's devices behind one
+       * address while one hostile host can no longer take all of maxConnections.
+       */
+      maxConnectionsPerIp: z.number().int().positive().default(1_000),
+      /**
+       * Loopback addresses (127.0.0.0/8, ::1) are exempt from maxConnectionsPerIp: the fleet runner,
+       * bench/ingest and the tests open thousands of device connections from 127.0.0.1, and a local
+       * process is not the network attacker this cap is for. Set false when a local proxy or tunnel
+       * forwards network clients from loopback.
+       */
+      perIpExemptLoopback: z.boolean().default(true),
       maxPacketBytes: z.number().int().min(256).max(1_048_576).default(8192),
       /** Publishes of one connection read on while earlier ones wait for their commit (agent/broker/publishWindow.ts). */
       maxInflightPerDevice: z.number().int().min(1).max(65_535).default(64),
     })
     .strict()
-    .default({ host: '127.0.0.1', port: 1883, maxConnections: 20_000, maxPacketBytes: 8192, maxInflightPerDevice: 64 }),
+    .default({ host: '127.0.0.1', port: 1883, maxConnections: 20_000, maxConnectionsPerIp: 1_000, perIpExemptLoopback: true, maxPacketBytes: 8192, maxInflightPerDevice: 64 }),
   external: z
     .object({
       url: z.string().regex(/^(mqtts?|tcp|wss?):\/\//, 'must be an mqtt://, mqtts://, tcp:// or ws:// URL'),
@@ -103,6 +117,7 @@ export const ENV_KEYS: Record<string, string> = {
   VITALSEAL_MQTT_HOST: 'mqtt.host',
   VITALSEAL_MQTT_PORT: 'mqtt.port',
   VITALSEAL_MQTT_MAX_CONNECTIONS: 'mqtt.maxConnections',
+  VITALSEAL_MQTT_MAX_CONNECTIONS_PER_IP: 'mqtt.maxConnectionsPerIp',
   VITALSEAL_MQTT_MAX_PACKET_BYTES: 'mqtt.maxPacketBytes',
   VITALSEAL_MQTT_MAX_INFLIGHT_PER_DEVICE: 'mqtt.maxInflightPerDevice',
   VITALSEAL_EXTERNAL_URL: 'external.url',

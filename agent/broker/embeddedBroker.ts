@@ -9,7 +9,7 @@ import { PublishWindow } from './publishWindow.ts';
 import { isValidDeviceId, parseTopic, readingTopic, ticketTopic } from './topics.ts';
 
 export interface BrokerEvents {
-  onAuthFailure?(reason: 'bad_credentials' | 'bad_client_id' | 'bad_will' | 'connection_limit'): void;
+  onAuthFailure?(reason: 'bad_credentials' | 'bad_client_id' | 'bad_will' | 'connection_limit' | 'per_ip_limit'): void;
   onAclDenied?(action: 'publish' | 'subscribe'): void;
   onOnlineChange?(connected: number): void;
 }
@@ -18,6 +18,10 @@ export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
   maxConnections: number;
+  /** Open connections per remote address (default: unlimited); refused ones count as 'per_ip_limit'. */
+  maxConnectionsPerIp?: number;
+  /** Loopback addresses are exempt from maxConnectionsPerIp (default true). */
+  perIpExemptLoopback?: boolean;
   maxPacketBytes: number;
   /** Readings of one connection waiting for their commit while aedes reads on (default 64; PublishWindow). */
   maxInflightPerDevice?: number;
@@ -52,6 +56,8 @@ export class EmbeddedBroker {
   /** vs/v1/<dev>/r of each authenticated client: a reading's topic is checked by one string compare. */
   private readonly readingTopicOf = new WeakMap<Client, string>();
   private readonly sockets = new Set<Socket>();
+  /** Open sockets per remote address (only addresses the per-IP cap applies to). */
+  private readonly perIp = new Map<string, number>();
   private connected = 0;
   private readonly window: PublishWindow;
   /** PUBLISH packets that authorizePublish took as readings (their routing is skipped). */
@@ -114,6 +120,7 @@ export class EmbeddedBroker {
    * connection before anything is buffered — without a stream layer per connection.
    */
   private handleSocket(socket: Socket): void {
+    if (!this.admitAddress(socket)) return;
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     socket.setNoDelay(true);
@@ -133,6 +140,26 @@ export class EmbeddedBroker {
       }
       return parse(buf);
     };
+  }
+
+  /** Counts the socket against its remote address; false (socket destroyed, refusal counted) beyond the cap. */
+  private admitAddress(socket: Socket): boolean {
+    const cap = this.o.maxConnectionsPerIp;
+    const ip = socket.remoteAddress;
+    if (cap === undefined || ip === undefined || ((this.o.perIpExemptLoopback ?? true) && isLoopback(ip))) return true;
+    const n = this.perIp.get(ip) ?? 0;
+    if (n >= cap) {
+      this.o.events?.onAuthFailure?.('per_ip_limit');
+      socket.destroy();
+      return false;
+    }
+    this.perIp.set(ip, n + 1);
+    socket.once('close', () => {
+      const left = (this.perIp.get(ip) ?? 1) - 1;
+      if (left > 0) this.perIp.set(ip, left);
+      else this.perIp.delete(ip);
+    });
+    return true;
   }
 
   private authenticate(
@@ -275,4 +302,9 @@ export class EmbeddedBroker {
     await closed;
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
   }
+}
+
+/** 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
+function isLoopback(ip: string): boolean {
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 }
