@@ -181,6 +181,9 @@ export function registerQueryApi(app: FastifyInstance, o: QueryApiOptions): void
     const kid = fromHex(m.kid.slice(2));
     const stored = qs.ticket(m.device, kid);
     if (!stored || stored.patient !== patient) throw new ApiError('API_SESSION_NOT_FOUND');
+    // an ended session stays ended: no new ticket (it would replace the device's retained ticket,
+    // which after a reassignment belongs to the device's next patient)
+    if (stored.exp <= nowSec()) return { device: m.device, kid: m.kid, endedAt: stored.exp, access: null };
     const exp = await o.custody.endSession(decodeTicket(stored.ticket));
     const access = await logAccess({ t: 'session-end', patient, device: m.device, kid, ts: core.clock.now() });
     return { device: m.device, kid: m.kid, endedAt: exp, access: { leafIndex: access.leafIndex } };

@@ -137,6 +137,15 @@ describe('defect 1: a registered patient cannot take over another patient\'s dev
     expect(theirs).toMatchObject({ ok: false, code: 'API_CONSENT_DENIED' });
   });
 
+  it("the previous patient cannot replace the device's retained ticket by ending its old session again", async () => {
+    const before = device.tickets.length;
+    const r = await ward.call(victim, '/v1/sessions/end', 'SessionEnd', { device: DEV, kid: `0x${victimKid}` });
+    expect(r.ok).toBe(true);
+    await sleep(300);
+    expect(device.tickets.length).toBe(before);
+    expect(device.tickets[device.tickets.length - 1]!.patient).toBe(attacker.address.toLowerCase());
+  });
+
   it('release ends the sessions of the assigned patient; releasing again is 404', async () => {
     const r = await ward.admin('DELETE', `/admin/assignments/${DEV}`);
     expect(r.status).toBe(200);
