@@ -10,7 +10,7 @@ import { AgentError } from './errors.ts';
 import { migrateAnchorTables } from '../chain/anchor/sqliteAnchorStore.ts';
 import { loadOrCreateIdentity, type AgentIdentity } from './identity.ts';
 import { Ingestor } from './ingest/ingestor.ts';
-import type { EnvelopeDecoder } from './ingest/types.ts';
+import type { EnvelopeDecoder, IngestObserver } from './ingest/types.ts';
 import { AgentMetrics } from './metrics.ts';
 import { openDatabase, type Db } from './store/db.ts';
 import { AgentStore } from './store/agentStore.ts';
@@ -18,6 +18,7 @@ import { WalSync } from './store/walSync.mjs';
 import { InlineWriter, type StoreWriter } from './store/storeWriter.ts';
 import { ThreadWriter, type WriterDurability } from './store/writerThread.ts';
 import type { ExtraMigration } from './store/migrations.ts';
+import type { StoreFault } from './store/storeFault.mjs';
 
 export interface AgentCoreOptions {
   dataDir: string;
@@ -92,7 +93,7 @@ export class AgentCore {
       quarantineMaxRows: o.quarantineMaxRows,
       ...(o.quarantineMaxRowsPerDevice !== undefined ? { quarantineMaxRowsPerDevice: o.quarantineMaxRowsPerDevice } : {}),
       ...(o.maxSeqJump !== undefined ? { maxSeqJump: o.maxSeqJump } : {}),
-      observer: this.metrics.ingestObserver(),
+      observer: this.withStoreHealthLog(this.metrics.ingestObserver()),
       writer: this.storeWriter,
     });
     this.metrics.logSize.set(this.ingestor.size);
@@ -102,9 +103,33 @@ export class AgentCore {
     this.ticketPublishers.push(p);
   }
 
-  health(): { ok: boolean; logSize: number; records: number; pending: number; logId: string; error?: string } {
-    const failure = this.ingestor.failure;
-    return { ok: failure === undefined, ...(failure ? { error: (failure as AgentError).code ?? failure.message } : {}), logSize: this.ingestor.size, records: this.ingestor.records, pending: this.ingestor.pending, logId: toHex(this.identity.logId) };
+  /** /healthz: not ok while group commits fail (`error`: STORE_FULL, STORE_SYNC_FAILED or STORE_COMMIT_FAILED, since when). */
+  health(): { ok: boolean; logSize: number; records: number; pending: number; logId: string; error?: string; failingSince?: number } {
+    const s = this.ingestor.storeHealth;
+    return { ok: s.kind === 'healthy', ...(s.kind === 'failing' ? { error: s.code, failingSince: s.since } : {}), logSize: this.ingestor.size, records: this.ingestor.records, pending: this.ingestor.pending, logId: toHex(this.identity.logId) };
+  }
+
+  /**
+   * Fault injection for tests only (no configuration or route reaches it): plays a full disk (a real
+   * SQLITE_FULL on the writer's connection) or a failing fdatasync until `{ kind: 'none' }`.
+   */
+  injectStoreFault(fault: StoreFault): void {
+    this.storeWriter.injectFault(fault);
+  }
+
+  /** The store's health changes, logged: an error line with the cause when commits start failing (no payload), info when they succeed again. */
+  private withStoreHealthLog(o: IngestObserver): IngestObserver {
+    return {
+      ...o,
+      onStoreHealth: (h, prev) => {
+        o.onStoreHealth?.(h, prev);
+        if (h.kind === 'failing') {
+          this.logger.error({ code: h.code, cause: h.error.message, since: h.since }, 'store commits fail: no reading is acknowledged until a commit succeeds');
+        } else if (prev.kind === 'failing') {
+          this.logger.info({ code: prev.code, failures: prev.failures, failingMs: this.clock.now() - prev.since }, 'store commits succeed again');
+        }
+      },
+    };
   }
 
   refreshGauges(): void {

@@ -20,7 +20,9 @@ export const AGENT_ERROR_CODES = {
   AGENT_UNAUTHORIZED: 'missing or wrong admin token',
   AGENT_BAD_REQUEST: 'request is invalid',
   AGENT_SHUTTING_DOWN: 'agent is shutting down',
-  STORE_SYNC_FAILED: 'the store could not make a commit durable (fdatasync failed); nothing more is acknowledged',
+  STORE_SYNC_FAILED: 'the store could not make a commit durable (fdatasync failed); nothing is acknowledged until a later commit is durable',
+  STORE_FULL: 'the store is full (SQLITE_FULL: no space on the disk or the database cannot grow); nothing is acknowledged until a commit succeeds',
+  STORE_COMMIT_FAILED: 'a group commit failed and was rolled back; nothing of it is acknowledged',
 } as const;
 
 export type AgentErrorCode = keyof typeof AGENT_ERROR_CODES;

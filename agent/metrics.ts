@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { IngestObserver, IngestOutcome, IngestSource } from './ingest/types.ts';
+import { AgentError } from './errors.ts';
 import type { BrokerEvents } from './broker/embeddedBroker.ts';
 
 /**
@@ -36,6 +37,8 @@ export class AgentMetrics {
   readonly commitSeconds: Histogram;
   readonly batchSize: Histogram;
   readonly commitFailures: Counter;
+  readonly storeCommitFailures: Counter<'code'>;
+  readonly storeHealthy: Gauge;
   readonly logSize: Gauge;
   readonly connectedDevices: Gauge;
   readonly authFailures: Counter<'reason'>;
@@ -58,6 +61,9 @@ export class AgentMetrics {
     });
     this.batchSize = new Histogram({ name: 'vitalseal_commit_batch_size', help: 'Readings per group commit', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096], registers });
     this.commitFailures = new Counter({ name: 'vitalseal_commit_failures_total', help: 'Group commits that rolled back (nothing acknowledged)', registers });
+    this.storeCommitFailures = new Counter({ name: 'vitalseal_store_commit_failures_total', help: 'Groups of readings not committed (nothing acknowledged), by code: STORE_FULL, STORE_SYNC_FAILED, STORE_COMMIT_FAILED', labelNames: ['code'], registers });
+    this.storeHealthy = new Gauge({ name: 'vitalseal_store_healthy', help: '1 while group commits succeed, 0 from a failed commit until one succeeds again (/healthz is 503 meanwhile)', registers });
+    this.storeHealthy.set(1);
     this.logSize = new Gauge({ name: 'vitalseal_log_size', help: 'Leaves in the transparency log', registers });
     this.connectedDevices = new Gauge({ name: 'vitalseal_connected_devices', help: 'Devices connected to the embedded broker', registers });
     this.authFailures = new Counter({ name: 'vitalseal_mqtt_auth_failures_total', help: 'Refused MQTT connections by reason', labelNames: ['reason'], registers });
@@ -77,7 +83,11 @@ export class AgentMetrics {
         if (o.kind === 'quarantined') this.quarantined.inc({ reason: o.reason });
         if (o.kind !== 'failed' && o.device !== null) this.pendingDevice.add(o.device, o.kind);
       },
-      onCommitFailed: () => this.commitFailures.inc(),
+      onCommitFailed: (error) => {
+        this.commitFailures.inc();
+        this.storeCommitFailures.inc({ code: error instanceof AgentError ? error.code : 'STORE_COMMIT_FAILED' });
+      },
+      onStoreHealth: (h) => this.storeHealthy.set(h.kind === 'healthy' ? 1 : 0),
     };
   }
 

@@ -9,7 +9,7 @@ import { SqliteNodeStore, type LeafKind } from '../store/sqliteNodeStore.ts';
 import type { StoreWriter } from '../store/storeWriter.ts';
 import { emptyWriteBatch, type WriteBatch } from '../store/writeBatch.ts';
 import { QuarantineQuota } from './quarantineQuota.ts';
-import type { EnvelopeDecoder, EnvelopeHeaderView, IngestItem, IngestObserver, IngestOutcome } from './types.ts';
+import type { EnvelopeDecoder, EnvelopeHeaderView, IngestItem, IngestObserver, IngestOutcome, StoreHealth } from './types.ts';
 
 export interface IngestorOptions {
   /** Reads (device rows, dedup lookups, log nodes for proofs) on the event loop's connection. */
@@ -117,8 +117,10 @@ export class Ingestor {
   private readonly inFlightSeq = new Map<string, Uint8Array>();
   /** A batch failed: later ones are refused until every group in flight is answered and state is reloaded. */
   private broken: Error | undefined;
-  /** A sync failed (or the writer died): nothing is acknowledged any more. */
-  private fatal: Error | undefined;
+  /** Failing from a failed commit until a group with readings or access events commits again (/healthz). */
+  private health: StoreHealth = { kind: 'healthy' };
+  /** A sync failed after its commit: the database holds rows never counted in `durableRecords` (recount on reload). */
+  private recountRecords = false;
   private durableSize: number;
   /** Records stored and durable (counted once at start, then per answered group: /healthz stays O(1)). */
   private durableRecords: number;
@@ -171,9 +173,13 @@ export class Ingestor {
     return n;
   }
 
-  /** Why the ingestor stopped acknowledging (a failed fdatasync or writer thread), if it did: /healthz reports it. */
+  /** Why the ingestor does not acknowledge now (the last failed commit while the store is failing): /healthz reports it. */
   get failure(): Error | undefined {
-    return this.fatal;
+    return this.health.kind === 'failing' ? this.health.error : undefined;
+  }
+
+  get storeHealth(): StoreHealth {
+    return this.health;
   }
 
   /**
@@ -289,7 +295,7 @@ export class Ingestor {
 
   private commit(batch: IngestItem[], access: PendingAccess[]): void {
     const startedAt = performance.now();
-    const refused = this.fatal ?? this.broken;
+    const refused = this.broken;
     if (refused) {
       this.statusQueue.clear();
       return this.failGroup(batch, access, refused);
@@ -315,19 +321,23 @@ export class Ingestor {
   private written(group: WrittenGroup, err: Error | null): void {
     this.inFlight.splice(this.inFlight.indexOf(group), 1);
     for (const k of group.seqKeys) this.inFlightSeq.delete(k);
-    if (err === null && this.broken === undefined && this.fatal === undefined) {
+    if (err === null && this.broken === undefined) {
       // the readings that arrived meanwhile go to the writer before this group's answers go out, so
       // the writer commits them while the event loop answers (one device × 32 in flight: the answers
       // took ~0.6 ms of each ~2.2 ms round with the writer idle; ~0.3 ms of ~1.8 ms after)
       if (this.hasQueued()) this.flush();
       this.answer(group);
     } else {
-      const error = err ?? this.fatal ?? this.broken!;
-      if (err && (err as AgentError).code === 'STORE_SYNC_FAILED') this.fatal ??= err;
-      else if (err) this.broken ??= err;
+      const error = err ?? this.broken!;
+      if (err) {
+        this.broken ??= err;
+        // committed, then not made durable: its rows are in the database (the writer makes them durable before the next commit)
+        if (err instanceof AgentError && err.code === 'STORE_SYNC_FAILED') this.recountRecords = true;
+        this.storeFailed(err);
+      }
       this.failGroup(group.batch, group.access, error);
       // every later group was built on this one's state: once all are answered, reload from the database
-      if (this.inFlight.length === 0 && this.fatal === undefined) this.reloadAfterFailure();
+      if (this.inFlight.length === 0) this.reloadAfterFailure();
     }
     if (this.hasQueued()) this.schedule();
     this.notifyIfIdle();
@@ -346,11 +356,30 @@ export class Ingestor {
     this.batch = emptyWriteBatch(this.opts.quarantineMaxRows);
     this.nodes.writeInto(this.batch);
     this.broken = undefined;
+    if (this.recountRecords) {
+      this.durableRecords = this.opts.store.recordCount();
+      this.recountRecords = false;
+    }
     this.opts.writer.reset();
+  }
+
+  /** A group commit failed: the store is failing (observers log it and set the health gauge on a change). */
+  private storeFailed(err: Error): void {
+    const code = err instanceof AgentError ? err.code : 'STORE_COMMIT_FAILED';
+    const prev = this.health;
+    const failing = prev.kind === 'failing';
+    this.health = { kind: 'failing', code, error: err, since: failing ? prev.since : this.opts.clock.now(), failures: failing ? prev.failures + 1 : 1 };
+    if (!failing || prev.code !== code) this.opts.observer.onStoreHealth?.(this.health, prev);
   }
 
   /** The group is durable: advance the durable size, record metrics, answer every item. */
   private answer(g: WrittenGroup): void {
+    // a status-only group commits without growing the database: it says nothing about a full disk
+    if (this.health.kind === 'failing' && g.batch.length + g.access.length > 0) {
+      const prev = this.health;
+      this.health = { kind: 'healthy' };
+      this.opts.observer.onStoreHealth?.(this.health, prev);
+    }
     this.durableSize = g.logSize;
     this.durableRecords += g.seqKeys.length; // one key per stored record
     const seconds = (performance.now() - g.startedAt) / 1000;

@@ -22,9 +22,20 @@ export interface IngestItem {
   readonly done: (outcome: IngestOutcome) => void;
 }
 
+/**
+ * Whether group commits succeed. 'failing' from the first failed commit (STORE_FULL,
+ * STORE_SYNC_FAILED, STORE_COMMIT_FAILED) until a group of readings or access events commits
+ * again; meanwhile nothing is acknowledged and /healthz answers 503 with `code`.
+ */
+export type StoreHealth =
+  | { readonly kind: 'healthy' }
+  | { readonly kind: 'failing'; readonly code: string; readonly error: Error; readonly since: number; readonly failures: number };
+
 /** Metrics/logging hooks; all optional, all cheap. */
 export interface IngestObserver {
   onCommit?(batchSize: number, seconds: number, logSize: number): void;
   onOutcome?(outcome: IngestOutcome, source: IngestSource): void;
   onCommitFailed?(error: Error, batchSize: number): void;
+  /** The store became failing (or failed with another code), or healthy again. */
+  onStoreHealth?(health: StoreHealth, previous: StoreHealth): void;
 }

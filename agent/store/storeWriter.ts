@@ -3,19 +3,25 @@ import { BatchWriter } from './batchWriter.mjs';
 import type { WriteBatch } from './writeBatch.ts';
 import type { WalSync } from './walSync.mjs';
 import { AgentError } from '../errors.ts';
+import { applyStoreFault, commitErrorOf, recoverAfterSyncFailure, type StoreFault } from './storeFault.mjs';
 
 /**
  * Where the ingestor's group commits go. `write` answers `done(null)` only once the batch is
  * committed *and durable* as configured; batches are applied in the order written. After a
  * failed batch the writer refuses every later one until `reset()` (the ingestor then reloads
- * its cached state from the database). An error with code STORE_SYNC_FAILED is final: what was
- * committed may not be on disk, and nothing more may be acknowledged. `done` is never called from
+ * its cached state from the database). Errors are AgentErrors: STORE_FULL (SQLITE_FULL: the disk
+ * or the database is full), STORE_COMMIT_FAILED (another failed transaction, rolled back) or
+ * STORE_SYNC_FAILED (the commit happened but its fdatasync failed: it may not be on disk; after the
+ * reset every batch first makes everything committed durable again — storeFault.mjs
+ * recoverAfterSyncFailure — and is refused while that fails). `done` is never called from
  * within `write` (always later): the ingestor writes the next group before it answers the last,
  * and a re-entrant answer would overtake that one's (acknowledgements must keep their order).
  */
 export interface StoreWriter {
   write(batch: WriteBatch, done: (err: Error | null) => void): void;
   reset(): void;
+  /** Fault injection for tests (a full disk, a failing fdatasync): see storeFault.mjs. */
+  injectFault(fault: StoreFault): void;
   close(): Promise<void>;
 }
 
@@ -29,11 +35,15 @@ export class InlineWriter implements StoreWriter {
   private readonly applyInTransaction: (b: WriteBatch) => void;
   private unsynced: Array<(err: Error | null) => void> = [];
   private syncing: Array<(err: Error | null) => void> | undefined;
-  private broken = false;
+  /** Set by a failure: every batch is refused with it until `reset()`. */
+  private refusing: AgentError | undefined;
+  /** An fdatasync failed: the next batch after the reset first recovers (recoverAfterSyncFailure). */
+  private syncFailed = false;
+  private readonly faultState: { savedMaxPageCount?: number } = {};
   private idle: Array<() => void> = [];
 
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly walSync?: WalSync,
   ) {
     this.writer = new BatchWriter(db);
@@ -41,12 +51,22 @@ export class InlineWriter implements StoreWriter {
   }
 
   write(batch: WriteBatch, done: (err: Error | null) => void): void {
-    if (this.broken) return answerLater(done, new Error('an earlier batch failed; waiting for reset'));
+    if (this.refusing) return answerLater(done, this.refusing);
+    if (this.syncFailed) {
+      try {
+        recoverAfterSyncFailure(this.db, this.walSync!);
+        this.syncFailed = false;
+      } catch (e) {
+        this.refusing = new AgentError('STORE_SYNC_FAILED', `recovery after a failed fdatasync: ${(e as Error).message}`, { cause: e });
+        return answerLater(done, this.refusing);
+      }
+    }
     try {
       this.applyInTransaction(batch);
     } catch (e) {
-      this.broken = true;
-      return answerLater(done, e instanceof Error ? e : new Error(String(e)));
+      const c = commitErrorOf(e);
+      this.refusing = new AgentError(c.code, c.cause !== undefined ? `${c.cause}: ${c.message}` : c.message, { cause: e });
+      return answerLater(done, this.refusing);
     }
     if (this.walSync === undefined) return answerLater(done, null);
     this.unsynced.push(done);
@@ -54,7 +74,11 @@ export class InlineWriter implements StoreWriter {
   }
 
   reset(): void {
-    this.broken = false;
+    this.refusing = undefined;
+  }
+
+  injectFault(fault: StoreFault): void {
+    applyStoreFault(this.db, this.walSync, fault, this.faultState);
   }
 
   async close(): Promise<void> {
@@ -73,9 +97,9 @@ export class InlineWriter implements StoreWriter {
         // everything committed so far may not be on disk: fail it all (the ingestor stops acknowledging)
         const failed = [...covered, ...this.unsynced];
         this.unsynced = [];
-        this.broken = true;
-        const fatal = new AgentError('STORE_SYNC_FAILED', err.message, { cause: err });
-        for (const d of failed) d(fatal);
+        this.syncFailed = true;
+        this.refusing = new AgentError('STORE_SYNC_FAILED', err.message, { cause: err });
+        for (const d of failed) d(this.refusing);
       } else {
         for (const d of covered) d(null);
         this.syncCommitted();

@@ -5,5 +5,7 @@ export declare class WalSync {
   sync(done: (err: Error | null) => void): void;
   /** fdatasync on the calling thread. */
   syncNow(): void;
+  /** Fault injection (storeFault.mjs): every fdatasync fails with `e` until called with undefined. */
+  injectFault(e: Error | undefined): void;
   close(): void;
 }

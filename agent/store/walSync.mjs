@@ -25,12 +25,20 @@ export class WalSync {
     /** @type {number | undefined} */
     this.fd = undefined;
     this.ino = -1;
+    /** @type {Error | undefined} set by a fault-injection test (storeFault.mjs): every fdatasync throws it */
+    this.fault = undefined;
+  }
+
+  /** @param {Error | undefined} e the error every fdatasync fails with from now on (undefined: none) */
+  injectFault(e) {
+    this.fault = e;
   }
 
   /** fdatasync of the WAL on the thread pool; `done(err)` runs on the event loop when the data is on disk. */
   sync(done) {
     let fd;
     try {
+      if (this.fault) throw this.fault;
       fd = this.currentFd();
     } catch (e) {
       queueMicrotask(() => done(e instanceof Error ? e : new Error(String(e))));
@@ -41,6 +49,7 @@ export class WalSync {
 
   /** fdatasync of the WAL on the calling thread (the writer thread's way). */
   syncNow() {
+    if (this.fault) throw this.fault;
     fdatasyncSync(this.currentFd());
   }
 

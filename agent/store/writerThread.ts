@@ -3,13 +3,14 @@ import { AgentError } from '../errors.ts';
 import type { StoreWriter } from './storeWriter.ts';
 import type { WriteBatch } from './writeBatch.ts';
 import { packRows } from './packedRows.mjs';
+import type { StoreFault } from './storeFault.mjs';
 
 /** Messages between the event loop and the writer thread (agent/store/writerThread.worker.mjs). */
 /** `write`: the batch's leaves, nodes and records travel in `packed` (packedRows.mjs), the rest as is. */
-export type ToWriter = { type: 'write'; id: number; batch: WriteBatch; packed: Uint8Array } | { type: 'reset' } | { type: 'close' };
+export type ToWriter = { type: 'write'; id: number; batch: WriteBatch; packed: Uint8Array } | { type: 'reset' } | { type: 'fault'; fault: StoreFault } | { type: 'close' };
 export type FromWriter =
   | { type: 'ready' }
-  | { type: 'done'; ids: number[]; error?: { message: string; code?: string } }
+  | { type: 'done'; ids: number[]; error?: { message: string; code: StoreErrorCode; cause?: string } }
   | { type: 'trace'; event: WriterTraceEvent; ids: number[] }
   | { type: 'closed' };
 
@@ -25,6 +26,9 @@ export interface ThreadWriterOptions {
 }
 
 export type WriterDurability = 'full' | 'sqlite-full' | 'normal';
+
+/** Codes of a failed group commit (agent/errors.ts). */
+export type StoreErrorCode = 'STORE_FULL' | 'STORE_COMMIT_FAILED' | 'STORE_SYNC_FAILED';
 
 /**
  * Runs the group commits on a worker thread with its own SQLite connection: the transaction and
@@ -63,6 +67,11 @@ export class ThreadWriter implements StoreWriter {
     if (!this.exited) this.worker.postMessage({ type: 'reset' } satisfies ToWriter);
   }
 
+  /** Fault injection for tests (storeFault.mjs); applies before every batch written after this call. */
+  injectFault(fault: StoreFault): void {
+    if (!this.exited) this.worker.postMessage({ type: 'fault', fault } satisfies ToWriter);
+  }
+
   /** Waits for every written batch to be answered, then stops the thread (closing its connection). */
   async close(): Promise<void> {
     if (this.pending.size > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
@@ -75,7 +84,7 @@ export class ThreadWriter implements StoreWriter {
   private onMessage(m: FromWriter): void {
     if (m.type === 'trace') return this.opts.trace?.(m.event, m.ids);
     if (m.type !== 'done') return;
-    const err = m.error ? (m.error.code === 'STORE_SYNC_FAILED' ? new AgentError('STORE_SYNC_FAILED', m.error.message) : new Error(m.error.message)) : null;
+    const err = m.error ? new AgentError(m.error.code, m.error.cause !== undefined && !m.error.message.startsWith(m.error.cause) ? `${m.error.cause}: ${m.error.message}` : m.error.message) : null;
     for (const id of m.ids) {
       const done = this.pending.get(id);
       this.pending.delete(id);

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { BatchWriter } from './batchWriter.mjs';
 import { WalSync } from './walSync.mjs';
+import { applyStoreFault, commitErrorOf, recoverAfterSyncFailure } from './storeFault.mjs';
 
 /**
  * Applies every batch queued since its last transaction in one transaction, makes it durable, then
@@ -15,8 +16,12 @@ import { WalSync } from './walSync.mjs';
  * 5-6 / 10-15 ms instead of 4-5 / 8-11 ms, likely as each sync then also flushed pages of the
  * transaction running beside it.)
  *
- * After a failed transaction it refuses batches until the event loop sends 'reset'; after a failed
- * fdatasync it refuses them for good (nothing committed since the last good sync is known to be on disk).
+ * After a failed transaction (STORE_FULL, STORE_COMMIT_FAILED) it refuses batches until the event
+ * loop sends 'reset'. After a failed fdatasync (STORE_SYNC_FAILED) nothing committed since the last
+ * good sync is known to be on disk: after the reset, each group first retries the recovery
+ * (storeFault.mjs recoverAfterSyncFailure: checkpoint everything into the synced database file) and
+ * is refused with STORE_SYNC_FAILED until it succeeds — so the disk's recovery is found by the next
+ * reading a device resends, and nothing is acknowledged before what came earlier is durable.
  */
 const port = parentPort;
 const { dbFile, durability, trace } = workerData;
@@ -31,19 +36,29 @@ const applyAll = db.transaction((writes) => {
   for (const w of writes) writer.apply(w.batch, w.packed);
 });
 const wal = durability === 'full' ? new WalSync(`${dbFile}-wal`) : undefined;
-let broken; // { message, code? } while refusing
+let broken; // { message, code, cause? } while refusing (until 'reset')
 let syncFailed = false;
+const faultState = {};
 
 /** @param {Array<{ id: number, batch: object, packed: Uint8Array }>} writes the 'write' messages of one group */
 function commitGroup(writes) {
   if (writes.length === 0) return;
   const ids = writes.map((w) => w.id);
   if (broken) return port.postMessage({ type: 'done', ids, error: broken });
+  if (syncFailed) {
+    try {
+      recoverAfterSyncFailure(db, wal);
+      syncFailed = false;
+    } catch (e) {
+      broken = { message: e.message, code: 'STORE_SYNC_FAILED', ...(typeof e.code === 'string' ? { cause: e.code } : {}) };
+      return port.postMessage({ type: 'done', ids, error: broken });
+    }
+  }
   try {
     applyAll(writes);
     traceEvent('commit', ids);
   } catch (e) {
-    broken = { message: e.message };
+    broken = commitErrorOf(e);
     return port.postMessage({ type: 'done', ids, error: broken });
   }
   if (wal) {
@@ -53,7 +68,7 @@ function commitGroup(writes) {
     } catch (e) {
       traceEvent('sync-failed', ids);
       syncFailed = true;
-      broken = { message: e.message, code: 'STORE_SYNC_FAILED' };
+      broken = { message: e.message, code: 'STORE_SYNC_FAILED', ...(typeof e.code === 'string' ? { cause: e.code } : {}) };
       return port.postMessage({ type: 'done', ids, error: broken });
     }
     traceEvent('sync-done', ids);
@@ -73,7 +88,8 @@ function handle(first) {
     }
     commitGroup(writes);
     writes = [];
-    if (m.type === 'reset' && !syncFailed) broken = undefined;
+    if (m.type === 'reset') broken = undefined; // after a failed fdatasync the next group first recovers
+    if (m.type === 'fault') applyStoreFault(db, wal, m.fault, faultState);
     if (m.type === 'close') {
       wal?.close();
       db.close();
