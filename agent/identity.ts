@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { ensurePrivateDir, restrictTree } from '../chain/privateFiles.ts';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -18,8 +19,18 @@ export interface AgentIdentity {
   signTreeHead(size: number, root: Uint8Array, ts: number): Uint8Array;
 }
 
+/**
+ * The agent's data dir, private: 0700, and every file under it 0600 — also repairing the modes an older
+ * version or a lax umask left. Files are then created with explicit modes (never via the process umask,
+ * which belongs to whoever embeds the agent). First step of every agent start (AgentCore → identity).
+ */
+export function ensurePrivateDataDir(dataDir: string): void {
+  ensurePrivateDir(dataDir);
+  restrictTree(dataDir);
+}
+
 export function loadOrCreateIdentity(dataDir: string): AgentIdentity {
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDataDir(dataDir);
   const file = join(dataDir, 'agent-key.json');
   let secret: Uint8Array;
   if (existsSync(file)) {
@@ -41,10 +52,11 @@ export function loadOrCreateIdentity(dataDir: string): AgentIdentity {
 
 /** Admin bearer token for the agent's local admin API, created on first start (mode 0600). */
 export function loadOrCreateAdminToken(dataDir: string): string {
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const file = join(dataDir, 'admin-token');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const token = randomBytes(24).toString('base64url');
   writeFileSync(file, token + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
   return token;
 }

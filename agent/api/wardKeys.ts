@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { ensurePrivateDir } from '../../chain/privateFiles.ts';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
@@ -22,7 +23,7 @@ export interface WardKeys {
 }
 
 export function loadOrCreateWardKeys(dataDir: string): WardKeys {
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const file = join(dataDir, WARD_KEY_FILE);
   let authority: Uint8Array;
   let emergency: Uint8Array;

@@ -50,7 +50,12 @@ export interface QuarantineRow {
   source: string;
   deviceHint: string | null;
   reason: string;
+  /** Size of the payload as received. */
   size: number;
+  /** Bytes of it kept (a bounded prefix: ingestor QUARANTINE_KEEP_BYTES). */
+  storedBytes: number;
+  /** True when only a prefix is kept (storedBytes < size). */
+  truncated: boolean;
 }
 
 /** Device secrets are 256-bit random tokens: a salted SHA-256 is enough (no password stretching needed). */
@@ -85,7 +90,7 @@ export class AgentStore {
       ),
       countRecords: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM records'),
       leafHashes: db.prepare<[number, number], { leaf_hash: Buffer }>('SELECT leaf_hash FROM log_leaves WHERE idx >= ? ORDER BY idx LIMIT ?'),
-      quarantineList: db.prepare<[number], Record<string, unknown>>('SELECT id, received_at, source, device_hint, reason, size FROM quarantine ORDER BY id DESC LIMIT ?'),
+      quarantineList: db.prepare<[number], Record<string, unknown>>('SELECT id, received_at, source, device_hint, reason, size, length(payload) AS stored_bytes FROM quarantine ORDER BY id DESC LIMIT ?'),
       quarantineByReason: db.prepare<[], { reason: string; n: number }>('SELECT reason, COUNT(*) AS n FROM quarantine GROUP BY reason'),
       device: db.prepare<[string], Record<string, unknown>>('SELECT * FROM devices WHERE id = ?'),
       devices: db.prepare<[], Record<string, unknown>>('SELECT * FROM devices ORDER BY id'),
@@ -147,6 +152,8 @@ export class AgentStore {
       deviceHint: (r.device_hint as string | null) ?? null,
       reason: r.reason as string,
       size: r.size as number,
+      storedBytes: r.stored_bytes as number,
+      truncated: (r.stored_bytes as number) < (r.size as number),
     }));
   }
 
