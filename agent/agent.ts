@@ -135,7 +135,7 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
   const rng: Rng = deps.rng ?? ((n) => new Uint8Array(randomBytes(n)));
   const custody = new DeviceCustody({ core, ward, rng });
   const chain = anchoring ? { contracts: anchoring.contracts, chainId: anchoring.chainId, logId: anchoring.logId } : undefined;
-  const http = await buildHttpServer(core, adminToken, { ward, custody, chain, rng, ...(deps.apiRate ? { rate: deps.apiRate } : {}) });
+  const http = await buildHttpServer(core, adminToken, { ward, custody, chain, rng, ...(deps.apiRate ? { rate: deps.apiRate } : {}) }, config.http.rateLimit);
   await http.listen({ host: config.http.host, port: config.http.port });
   const httpAddr = http.server.address();
   const httpAddress = typeof httpAddr === 'object' && httpAddr ? { host: httpAddr.address, port: httpAddr.port } : { host: config.http.host, port: config.http.port };

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AgentError } from './errors.ts';
+import { DEFAULT_HTTP_RATE_LIMITS } from './http/rateLimits.ts';
 
 const port = z.number().int().min(0).max(65535);
+const bucketLimit = z.object({ burst: z.number().int().positive(), perSecond: z.number().positive() }).strict();
 
 export const agentConfigSchema = z.object({
   dataDir: z.string().min(1).default('.vitalseal/agent'),
@@ -44,9 +46,29 @@ export const agentConfigSchema = z.object({
   serial: z.array(z.string().min(1)).default([]),
   serialBaudRate: z.number().int().positive().default(115_200),
   http: z
-    .object({ host: z.string().min(1).default('127.0.0.1'), port: port.default(8080) })
+    .object({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: port.default(8080),
+      /**
+       * Per-client-address token buckets (agent/http/rateLimits.ts; 429 API_RATE_LIMITED with Retry-After):
+       * read = GET /v1/records, /v1/log/*, /v1/ward, /openapi.json; ops = /healthz, /metrics; admin =
+       * /admin/*; adminAuthFailures = wrong or missing admin tokens (then /admin/* is refused without
+       * comparing the token). Loopback is exempt from all but adminAuthFailures unless exemptLoopback
+       * is false: the fleet runner (thousands of /admin calls) and bench/pipeline run there.
+       */
+      rateLimit: z
+        .object({
+          read: bucketLimit.default(DEFAULT_HTTP_RATE_LIMITS.read),
+          ops: bucketLimit.default(DEFAULT_HTTP_RATE_LIMITS.ops),
+          admin: bucketLimit.default(DEFAULT_HTTP_RATE_LIMITS.admin),
+          adminAuthFailures: bucketLimit.default(DEFAULT_HTTP_RATE_LIMITS.adminAuthFailures),
+          exemptLoopback: z.boolean().default(DEFAULT_HTTP_RATE_LIMITS.exemptLoopback),
+        })
+        .strict()
+        .default(DEFAULT_HTTP_RATE_LIMITS),
+    })
     .strict()
-    .default({ host: '127.0.0.1', port: 8080 }),
+    .default({ host: '127.0.0.1', port: 8080, rateLimit: DEFAULT_HTTP_RATE_LIMITS }),
   ingest: z
     .object({
       maxEnvelopeBytes: z.number().int().min(256).max(1_048_576).default(4096),

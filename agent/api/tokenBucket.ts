@@ -17,6 +17,14 @@ export class TokenBuckets {
     private readonly clock: Clock,
   ) {}
 
+  /** Milliseconds until `key` has a whole token (0 when it has one now); takes nothing. */
+  waitMs(key: string): number {
+    const b = this.buckets.get(key);
+    if (!b) return 0;
+    const tokens = Math.min(this.o.burst, b.tokens + ((this.clock.now() - b.at) / 1000) * this.o.perSecond);
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / this.o.perSecond) * 1000);
+  }
+
   /** Takes one token for `key`; false when the bucket is empty. */
   take(key: string): boolean {
     const now = this.clock.now();

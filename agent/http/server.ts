@@ -4,6 +4,7 @@ import { AgentError } from '../errors.ts';
 import type { AgentCore } from '../core.ts';
 import { ApiError } from '../api/apiError.ts';
 import { sendError } from './errorReply.ts';
+import { DEFAULT_HTTP_RATE_LIMITS, HttpRateLimits, type HttpRateLimitOptions } from './rateLimits.ts';
 import { registerQueryApi, type QueryApiOptions } from '../api/queryApi.ts';
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -18,7 +19,7 @@ function tokenMatches(header: string | undefined, token: string): boolean {
  * (public: they reveal hashes only), and a token-protected admin API for provisioning
  * devices and pushing session tickets.
  */
-export async function buildHttpServer(core: AgentCore, adminToken: string, api?: Omit<QueryApiOptions, 'core'>): Promise<FastifyInstance> {
+export async function buildHttpServer(core: AgentCore, adminToken: string, api?: Omit<QueryApiOptions, 'core'>, rateLimits: HttpRateLimitOptions = DEFAULT_HTTP_RATE_LIMITS): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024, frameworkErrors: (err, _req, reply) => void sendError(reply, err) });
 
   // client errors are typed 4xx answers, never a 500 (issue #15 defect 8.1; mapping in errorReply.ts)
@@ -28,6 +29,9 @@ export async function buildHttpServer(core: AgentCore, adminToken: string, api?:
   app.setNotFoundHandler((_req, reply) => {
     void sendError(reply, new ApiError('API_ROUTE_NOT_FOUND'));
   });
+  // per-IP token buckets: GET routes, /healthz + /metrics, /admin/* and failed admin tokens (issue #15 defect 8.5)
+  const limits = new HttpRateLimits(rateLimits, core.clock);
+  limits.install(app);
 
   app.get('/healthz', async (_req, reply) => {
     const h = core.health();
@@ -58,7 +62,11 @@ export async function buildHttpServer(core: AgentCore, adminToken: string, api?:
   // --- admin (bearer token from <dataDir>/admin-token)
   app.register(async (admin) => {
     admin.addHook('onRequest', async (req) => {
-      if (!tokenMatches(req.headers.authorization, adminToken)) throw new AgentError('AGENT_UNAUTHORIZED');
+      limits.checkAdminLock(req.ip); // while locked the token is not even compared: a guess learns nothing
+      if (!tokenMatches(req.headers.authorization, adminToken)) {
+        limits.adminAuthFailed(req.ip);
+        throw new AgentError('AGENT_UNAUTHORIZED');
+      }
     });
     admin.post<{ Body: { id: string } }>(
       '/admin/devices',
