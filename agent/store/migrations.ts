@@ -190,7 +190,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
-    name: 'custody: device assignments, pairing requests, session keys owned by one patient',
+    name: 'custody: device assignments, pairing requests, session keys owned by one patient; quarantine by device',
     up(db) {
       // Who may hold sessions on a device (issue #15 defect 1) and who owns a session key (defect 2).
       // A kid's first registered patient owns it forever: the backfill takes, per kid, the earliest
@@ -221,6 +221,9 @@ export const MIGRATIONS: readonly Migration[] = [
         ) WITHOUT ROWID;
         INSERT OR IGNORE INTO session_keys(kid, patient, device, registered_at)
           SELECT kid, patient, device, pushed_at FROM tickets ORDER BY pushed_at, device;
+
+        -- the per-device quarantine quota trims the oldest rows of one device hint
+        CREATE INDEX quarantine_device ON quarantine(device_hint, id);
       `);
     },
   },

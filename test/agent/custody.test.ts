@@ -115,7 +115,7 @@ describe('device custody (AgentCore + SQLite, injected clock)', () => {
       expect(t.patient).toBe(A);
       expect(t.exp).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
       // a pushed ticket naming another patient than the assignment is refused before it reaches the store
-      expect(() => custody.checkPushedTicket({ dev: 'dev-1', kid: key.kid, pk: key.publicKey, patient: A, nbf: nowSec, exp: nowSec + 60 })).toThrow(expect.objectContaining({ code: 'AGENT_DEVICE_NOT_ASSIGNED' }));
+      expect(() => custody.checkPushedTicket({ v: 1, dev: 'dev-1', kid: key.kid, pk: key.publicKey, patient: A, nbf: nowSec, exp: nowSec + 60 })).toThrow(expect.objectContaining({ code: 'AGENT_DEVICE_NOT_ASSIGNED' }));
     } finally {
       await core.close();
     }
