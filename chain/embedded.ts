@@ -26,7 +26,7 @@
  * Every file and directory here is private (0600 / 0700).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -250,6 +250,8 @@ function prepareStateFile(dataDir: string, now: number): StateRecovery {
   const statePath = join(dataDir, STATE_FILE);
   const backup = `${statePath}.prev`;
   const copy = (from: string, to: string) => writePrivateFileAtomicSync(to, readFileSync(from));
+  // temp files of dumps a crash interrupted (never renamed: the state file itself is whole)
+  for (const f of readdirSync(dataDir)) if (f.startsWith(`${STATE_FILE}.tmp-`)) rmSync(join(dataDir, f), { force: true });
   if (!existsSync(statePath)) {
     if (!existsSync(backup)) return { kind: 'fresh' };
     copy(backup, statePath);
@@ -281,8 +283,9 @@ export class EmbeddedChain {
   /** anvil's start time (/proc), for embedded.json. */
   private identity: ProcessIdentity | undefined;
   readonly onProcessExit = (): void => {
-    // a process.exit() without stop(): anvil dumps its state itself on SIGTERM (newest state, in place)
-    if (this.running) this.child.kill('SIGTERM');
+    // a process.exit() without stop(): the last atomic dump (≤ one interval old) stands. Not SIGTERM:
+    // anvil would rewrite the file in place and the parent-death SIGKILL could cut that write short.
+    if (this.running) this.child.kill('SIGKILL');
     this.lock.release();
   };
 
