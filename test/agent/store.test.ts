@@ -106,7 +106,7 @@ describe('agent store: schema v3-v5 (records, record-id index by bucket)', () =>
         expect(plan, q).not.toMatch(/records_kid/);
       }
       // back to a plain v4 file, so that opening it below runs v5 (and v6) as an upgrade would
-      v4.exec('DROP TABLE device_assignments; DROP TABLE pairing_requests; DROP TABLE session_keys;');
+      v4.exec('DROP TABLE device_assignments; DROP TABLE pairing_requests; DROP TABLE session_keys; DROP INDEX quarantine_device;');
       v4.pragma('user_version = 4');
     } finally {
       v4.close();
