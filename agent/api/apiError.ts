@@ -16,6 +16,8 @@ export const API_ERRORS = {
   API_CHAIN_UNAVAILABLE: { status: 503, message: 'the chain cannot be queried (anchoring off or node down)' },
   API_NOT_PATIENT: { status: 403, message: 'the requester is not a registered patient' },
   API_SESSION_INVALID: { status: 400, message: 'the session request is invalid' },
+  API_DEVICE_NOT_ASSIGNED: { status: 403, message: 'the ward has not assigned this device to the requester' },
+  API_SESSION_KEY_TAKEN: { status: 409, message: 'this session key is registered to another patient' },
   API_SESSION_NOT_FOUND: { status: 404, message: 'no such session of this patient' },
   API_ESCROW_INVALID: { status: 400, message: 'the emergency escrow does not open with the ward key' },
   API_ESCROW_NOT_FOUND: { status: 404, message: 'no emergency escrow for this patient' },

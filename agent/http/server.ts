@@ -6,6 +6,8 @@ import { ApiError } from '../api/apiError.ts';
 import { sendError } from './errorReply.ts';
 import { DEFAULT_HTTP_RATE_LIMITS, HttpRateLimits, type HttpRateLimitOptions } from './rateLimits.ts';
 import { registerQueryApi, type QueryApiOptions } from '../api/queryApi.ts';
+import { registerCustodyRoutes } from './custodyRoutes.ts';
+import { decodeTicket } from '../../protocol/ticket/index.ts';
 
 function tokenMatches(header: string | undefined, token: string): boolean {
   if (!header?.startsWith('Bearer ')) return false;
@@ -78,12 +80,18 @@ export async function buildHttpServer(core: AgentCore, adminToken: string, api?:
       return { id: req.params.id, revoked: true };
     });
     admin.get('/admin/devices', async () => ({ devices: core.store.listDevices() }));
+    admin.get('/admin/metrics', async (_req, reply) => reply.header('content-type', core.metrics.deviceRegistry.contentType).send(await core.metrics.deviceRegistry.metrics()));
     admin.get('/admin/quarantine', async () => ({ counts: core.store.quarantineCounts(), recent: core.store.quarantine(100) }));
     admin.post<{ Body: { ticket: string } }>(
       '/admin/tickets',
       { schema: { body: { type: 'object', properties: { ticket: { type: 'string', maxLength: 8192 } }, required: ['ticket'], additionalProperties: false } } },
-      async (req) => core.pushTicket(new Uint8Array(Buffer.from(req.body.ticket, 'base64'))),
+      async (req) => {
+        const ticket = new Uint8Array(Buffer.from(req.body.ticket, 'base64'));
+        api?.custody.checkPushedTicket(decodeTicket(ticket));
+        return core.pushTicket(ticket);
+      },
     );
+    if (api) registerCustodyRoutes(admin, api.custody);
   });
 
   return app;
