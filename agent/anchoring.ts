@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { bytesToHex, sha256 as viemSha256, toBytes, type Hex } from 'viem';
+import { bytesToHex, type Hex } from 'viem';
 import type { Logger } from 'pino';
 import { AnchorService } from '../chain/anchor/anchorService.ts';
 import { SqliteAnchorStore } from '../chain/anchor/sqliteAnchorStore.ts';
@@ -14,12 +14,9 @@ import { readKeyFile } from '../chain/keyFile.ts';
 import { Gauge, Counter } from 'prom-client';
 import type { AgentCore } from './core.ts';
 import type { AgentConfig } from './config.ts';
-import { decodeAccessEvent } from './api/accessEvent.ts';
-
-/** On-chain patientRef of a ticket's patient pseudonym: the bytes32 itself if it is one, else SHA-256(utf8). */
-export function patientRefOf(patient: string): Hex {
-  return /^0x[0-9a-fA-F]{64}$/.test(patient) ? (patient.toLowerCase() as Hex) : viemSha256(toBytes(patient));
-}
+import { decodeAccessEvent } from '../protocol/log/accessEvent.ts';
+import { patientRefOf } from '../protocol/patientRef.ts';
+import type { ServedAnchor } from '../protocol/api/servedRecord.ts';
 
 /**
  * The agent's log as the anchor service sees it: committed leaves + the patients they touch —
@@ -43,16 +40,8 @@ export function agentLogView(core: AgentCore): LogView {
   };
 }
 
-export interface AnchorReference {
-  treeSize: number;
-  root: Hex;
-  txHash: Hex;
-  blockNumber: number;
-  blockHash: Hex;
-  chainId: number;
-  ledger: Hex;
-  logId: Hex;
-}
+/** The anchor of a served record (protocol/api/servedRecord.ts). */
+export type AnchorReference = ServedAnchor;
 
 /**
  * Anchoring of the agent's log on-chain: the embedded anvil chain (default of `vitalseal agent`)

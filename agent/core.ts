@@ -4,6 +4,7 @@ import { toHex, fromHex } from '../protocol/bytes.ts';
 import { merkleRoot } from '../protocol/merkle/index.ts';
 import type { Clock } from '../protocol/rng.ts';
 import { decodeEnvelopeHeaderView } from '../protocol/envelope/index.ts';
+import type { ServedAnchor, ServedRecord } from '../protocol/api/servedRecord.ts';
 import { sha256Native } from './ingest/hashes.ts';
 import { decodeTicket, verifyTicket } from '../protocol/ticket/index.ts';
 import { AgentError } from './errors.ts';
@@ -147,13 +148,14 @@ export class AgentCore {
   }
 
   /** Set when the agent anchors on a chain: the anchored head covering a leaf. */
-  anchorFor: ((leafIndex: number) => Promise<unknown>) | undefined;
+  anchorFor: ((leafIndex: number) => Promise<ServedAnchor | undefined>) | undefined;
 
-  async recordWithProof(idHex: string, treeSize?: number): Promise<Record<string, unknown>> {
+  /** A record as the agent serves it (protocol/api/servedRecord.ts), proved against `treeSize`. */
+  async recordWithProof(idHex: string, treeSize?: number): Promise<ServedRecord> {
     const rec = this.store.getRecord(fromHex(idHex));
     if (!rec) throw new AgentError('AGENT_NOT_FOUND', 'no such record');
     // default: prove against the anchored head that covers the record (checkable on-chain), else the current head
-    const anchor = this.anchorFor ? ((await this.anchorFor(rec.leafIndex)) as { treeSize: number } | undefined) : undefined;
+    const anchor = this.anchorFor ? await this.anchorFor(rec.leafIndex) : undefined;
     const size = treeSize ?? anchor?.treeSize ?? this.ingestor.size;
     if (size <= rec.leafIndex || size > this.ingestor.size) throw new AgentError('AGENT_BAD_REQUEST', 'treeSize does not contain this record');
     return {

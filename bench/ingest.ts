@@ -32,6 +32,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { diskSyncLatency, type DiskSyncLatency } from './lib/machine.ts';
 import { BenchWard, devName as benchDevName, secretOf } from './lib/ward.ts';
 import { configFromEnv, parseAgentConfig, type AgentConfig } from '../agent/config.ts';
+import { readingTopic } from '../protocol/topics.ts';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const REPO = resolve(dirname(THIS_FILE), '..');
@@ -400,10 +401,10 @@ async function throughputRun(kind: 'agent' | 'aedes', ward: BenchWard, lists: Re
     clients = await connectMany(server.port, devices, 64);
     const warm = devices.map((d) => lists.get(d)!.slice(0, Math.floor(lists.get(d)!.length * warmupFraction)));
     const timed = devices.map((d) => lists.get(d)!.slice(Math.floor(lists.get(d)!.length * warmupFraction)));
-    await Promise.all(clients.map((c, k) => publishWindowed(c, `vs/v1/${devices[k]}/r`, warm[k]!, window)));
+    await Promise.all(clients.map((c, k) => publishWindowed(c, readingTopic(devices[k]!), warm[k]!, window)));
     const cpu0 = cpuSeconds(server.pid);
     const t0 = performance.now();
-    const res = await Promise.all(clients.map((c, k) => publishWindowed(c, `vs/v1/${devices[k]}/r`, timed[k]!, window)));
+    const res = await Promise.all(clients.map((c, k) => publishWindowed(c, readingTopic(devices[k]!), timed[k]!, window)));
     const seconds = (performance.now() - t0) / 1000;
     const cpu1 = cpuSeconds(server.pid);
     const failed = res.reduce((s, r) => s + r.failed, 0);
@@ -459,7 +460,7 @@ async function latencyRun(ward: BenchWard, lists: ReadonlyMap<string, Buffer[]>,
           const d = k % devices.length;
           const payload = lists.get(devices[d]!)![cursor[d]!++]!;
           const start = performance.now();
-          clients[d]!.publish(`vs/v1/${devices[d]}/r`, payload, { qos: 1 }, (err) => {
+          clients[d]!.publish(readingTopic(devices[d]!), payload, { qos: 1 }, (err) => {
             const ms = performance.now() - start;
             if (err) failed++;
             else if (k >= warmupCount) latencies.push(ms);
@@ -554,7 +555,7 @@ async function fleetRun(ward: BenchWard, nDevices: number, seconds: number, heap
             inflight[d] = 1;
             const start = performance.now();
             published++;
-            clients[d]!.publish(`vs/v1/${devices[d]}/r`, payloads[d]![second]!, { qos: 1 }, (err) => {
+            clients[d]!.publish(readingTopic(devices[d]!), payloads[d]![second]!, { qos: 1 }, (err) => {
               inflight[d] = 0;
               if (err) failed++;
               else {

@@ -18,6 +18,8 @@ import Database from 'better-sqlite3';
 import pino from 'pino';
 import type { MqttClient } from 'mqtt';
 import { fromHex } from '../protocol/bytes.ts';
+import type { ServedRecord } from '../protocol/api/servedRecord.ts';
+import { readingTopic } from '../protocol/topics.ts';
 import { leafHash, verifyInclusion } from '../protocol/merkle/index.ts';
 import { systemClock } from '../protocol/rng.ts';
 import { runAnchorBench, type AnchorBenchResult } from './anchor.ts';
@@ -128,7 +130,7 @@ async function e2eRun(ward: BenchWard, rate: number, seconds: number, anchorInte
             const payload = payloads[d]![cursor[d]!++]!;
             ids[k] = createHash('sha256').update(payload).digest('hex');
             const start = performance.now();
-            clients[d]!.publish(`vs/v1/${devices[d]}/r`, payload, { qos: 1 }, (err) => {
+            clients[d]!.publish(readingTopic(devices[d]!), payload, { qos: 1 }, (err) => {
               pubackAt[k] = Date.now();
               if (err) failed++;
               else lat.push(performance.now() - start);
@@ -202,15 +204,6 @@ async function e2eRun(ward: BenchWard, rate: number, seconds: number, anchorInte
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-interface ServedRecord {
-  leafIndex: number;
-  treeSize: number;
-  envelope: string;
-  inclusionProof: string[];
-  root: string;
-  anchor: { treeSize: number; root: string } | null;
 }
 
 async function queryBench(httpPort: number, ids: readonly string[], prechecks: Precheck[]): Promise<Omit<QueryResult, 'core'>> {

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { MerkleLog, verifyInclusion, verifyConsistency, leafHash, type NodeStore } from '../protocol/merkle/index.ts';
+import { readingTopic } from '../protocol/topics.ts';
 import { openDatabase } from '../agent/store/db.ts';
 import { SqliteNodeStore } from '../agent/store/sqliteNodeStore.ts';
 import { BatchWriter } from '../agent/store/batchWriter.mjs';
@@ -118,7 +119,7 @@ async function devicePoint(ward: BenchWard, n: number, seconds: number, precheck
         const payload = sealers[d]!(s, Date.now());
         const start = performance.now();
         inflight++;
-        clients[d]!.publish(`vs/v1/${devices[d]}/r`, payload, { qos: 1 }, (err) => {
+        clients[d]!.publish(readingTopic(devices[d]!), payload, { qos: 1 }, (err) => {
           inflight--;
           if (err) failed++;
           else {

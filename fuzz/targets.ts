@@ -41,7 +41,7 @@ import { decodeKeyFile, emergencyKeyGen, encodeKeyFile, tempKeyPairGen } from '.
 import { seededRng } from '../protocol/rng.ts';
 import { decodeTicket, encodeTicketPayload, issueTicket, parseTicketPayload, verifyTicket, type TicketFields } from '../protocol/ticket/index.ts';
 import { signTreeHead, verifyTreeHead } from '../protocol/treeHead.ts';
-import { decodeAccessEvent, encodeAccessEvent } from '../agent/api/accessEvent.ts';
+import { decodeAccessEvent, encodeAccessEvent } from '../protocol/log/accessEvent.ts';
 
 /** An oracle found two decoders disagreeing (a bug even though nothing threw). */
 export class FuzzOracleError extends Error {

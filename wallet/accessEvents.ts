@@ -1,7 +1,8 @@
 import { fromHex } from '../protocol/bytes.ts';
 import { leafHash, verifyInclusion } from '../protocol/merkle/index.ts';
 import type { AgentClient } from './agentClient.ts';
-import type { AnchoredRoots, RecordCheck, ServedRecord } from './verifyRecords.ts';
+import type { AnchoredRoots, RecordCheck } from './verifyRecords.ts';
+import type { ServedRecord } from '../protocol/api/servedRecord.ts';
 import type { Wallet } from './wallet.ts';
 
 /** An access event about the patient as the agent serves it (a kind-2 leaf with its proof). */

@@ -1,6 +1,6 @@
 import { bytesToHex, type Hex } from 'viem';
 import type { Rng } from '../protocol/rng.ts';
-import type { ApiDomain, ApiPrimaryType, MessageOf } from '../agent/api/typedData.ts';
+import type { ApiDomain, ApiPrimaryType, MessageOf } from '../protocol/api/typedData.ts';
 import { WalletError } from './errors.ts';
 import type { Wallet } from './wallet.ts';
 

@@ -1,8 +1,8 @@
 import type { Address, Hex } from 'viem';
 import { consentAbi } from '../chain/abi.ts';
 import type { ChainContracts } from '../chain/contracts.ts';
-import { patientRefOf } from '../agent/anchoring.ts';
-import { isDrillReason } from '../agent/api/escrowFormat.ts';
+import { patientRefOf } from '../protocol/patientRef.ts';
+import { isDrillReason } from '../protocol/escrow.ts';
 
 /** What a patient's `watch` shows: its records anchored, its grants, break-glass on its data. */
 export type PatientEvent =

@@ -4,7 +4,7 @@ import { createChainClients } from '../chain/client.ts';
 import { ChainContracts, type RoleName } from '../chain/contracts.ts';
 import { DEPLOYMENT_FILE, readDeployment, type Deployment } from '../chain/deployment.ts';
 import { readEmbeddedInfo } from '../chain/embedded.ts';
-import { patientRefOf } from '../agent/anchoring.ts';
+import { patientRefOf } from '../protocol/patientRef.ts';
 import { WalletError } from './errors.ts';
 import type { Wallet } from './wallet.ts';
 

@@ -4,9 +4,10 @@ import { fromHex, toHex, utf8 } from '../protocol/bytes.ts';
 import type { Hpke } from '../protocol/hpke/index.ts';
 import { discloseReadingKey, openDisclosedReading, type Reading } from '../protocol/envelope/index.ts';
 import type { ChainContracts } from '../chain/contracts.ts';
-import { typedDataOf, type ApiDomain } from '../agent/api/typedData.ts';
+import { typedDataOf, type ApiDomain } from '../protocol/api/typedData.ts';
 import { WalletError } from './errors.ts';
-import { AnchoredRoots, envelopeOf, verifyServedRecord, type RecordCheck, type ServedRecord } from './verifyRecords.ts';
+import { AnchoredRoots, envelopeOf, verifyServedRecord, type RecordCheck } from './verifyRecords.ts';
+import type { ServedRecord } from '../protocol/api/servedRecord.ts';
 import type { Wallet } from './wallet.ts';
 
 /**

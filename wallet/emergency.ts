@@ -6,7 +6,7 @@ import type { Hpke } from '../protocol/hpke/index.ts';
 import { emergencyKeyGen } from '../protocol/keys/index.ts';
 import type { Rng } from '../protocol/rng.ts';
 import type { ChainContracts } from '../chain/contracts.ts';
-import { DRILL_PREFIX, ESCROW_INFO, RELEASE_INFO, escrowAad, releaseAad } from '../agent/api/escrowFormat.ts';
+import { DRILL_PREFIX, ESCROW_INFO, RELEASE_INFO, escrowAad, releaseAad } from '../protocol/escrow.ts';
 import type { AgentClient } from './agentClient.ts';
 import type { Wallet } from './wallet.ts';
 

@@ -1,6 +1,6 @@
 import type { Address } from 'viem';
 import type { AgentClient } from './agentClient.ts';
-import type { ServedRecord } from './verifyRecords.ts';
+import type { ServedRecord } from '../protocol/api/servedRecord.ts';
 import type { Wallet } from './wallet.ts';
 
 export interface FetchResult {

@@ -2,7 +2,8 @@ import type { Hpke } from '../protocol/hpke/index.ts';
 import { openReading, type Reading } from '../protocol/envelope/index.ts';
 import { isVitalsealError } from '../protocol/errors.ts';
 import type { Wallet } from './wallet.ts';
-import { AnchoredRoots, envelopeOf, verifyServedRecord, type RecordCheck, type ServedRecord } from './verifyRecords.ts';
+import { AnchoredRoots, envelopeOf, verifyServedRecord, type RecordCheck } from './verifyRecords.ts';
+import type { ServedRecord } from '../protocol/api/servedRecord.ts';
 import type { ChainContracts } from '../chain/contracts.ts';
 
 export interface ReadRecord {

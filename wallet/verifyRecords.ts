@@ -3,22 +3,7 @@ import type { Hex } from 'viem';
 import { fromHex, toHex } from '../protocol/bytes.ts';
 import { leafHash, verifyInclusion } from '../protocol/merkle/index.ts';
 import type { ChainContracts } from '../chain/contracts.ts';
-
-/** A record as the agent serves it (core.recordWithProof). */
-export interface ServedRecord {
-  recordId: string;
-  device: string;
-  seq: number;
-  ts: number;
-  st: string;
-  kid: string;
-  leafIndex: number;
-  treeSize: number;
-  envelope: string;
-  inclusionProof: string[];
-  root: string;
-  anchor: { treeSize: number; root: Hex; txHash: Hex; blockNumber: number; blockHash: Hex; chainId: number; ledger: Hex; logId: Hex } | null;
-}
+import type { ServedRecord } from '../protocol/api/servedRecord.ts';
 
 /**
  * verified: the proof leads to the root the Ledger contract recorded for that tree size;

@@ -4,7 +4,7 @@ import { bytesToHex, type Address, type Hex } from 'viem';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { fromHex, toHex, utf8 } from '../protocol/bytes.ts';
 import type { Rng } from '../protocol/rng.ts';
-import { typedDataOf, type ApiDomain, type ApiPrimaryType, type MessageOf } from '../agent/api/typedData.ts';
+import { typedDataOf, type ApiDomain, type ApiPrimaryType, type MessageOf } from '../protocol/api/typedData.ts';
 import { WalletError } from './errors.ts';
 import { decryptWalletFile, deriveWalletKey, newKdf, readWalletHeader, writeWalletFile, type KdfParams, type WalletFileHeader } from './keyFile.ts';
 

@@ -5,19 +5,19 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, fromHex, toHex } from '../../protocol/bytes.ts';
 import { createHpke } from '../../protocol/hpke/index.ts';
 import { decodeTicket } from '../../protocol/ticket/index.ts';
-import { isDeviceId } from '../../protocol/envelope/index.ts';
+import { isDeviceId } from '../../protocol/deviceId.ts';
 import type { Rng } from '../../protocol/rng.ts';
 import type { ChainContracts } from '../../chain/contracts.ts';
 import { SCOPE_ALL, scopeSensor, scopeSession } from '../../chain/scope.ts';
 import type { AgentCore } from '../core.ts';
-import { decodeAccessEvent, encodeAccessEvent, type AccessEvent } from './accessEvent.ts';
+import { decodeAccessEvent, encodeAccessEvent, type AccessEvent } from '../../protocol/log/accessEvent.ts';
 import { ApiError } from './apiError.ts';
-import { ESCROW_INFO, RELEASE_INFO, escrowAad, isDrillReason, releaseAad } from './escrowFormat.ts';
+import { ESCROW_INFO, RELEASE_INFO, escrowAad, isDrillReason, releaseAad } from '../../protocol/escrow.ts';
 import { NonceStore } from './nonceStore.ts';
 import { QueryStore } from './queryStore.ts';
 import { checkSignedRequest, type RequestGuard } from './signedRequest.ts';
 import { TokenBuckets } from './tokenBucket.ts';
-import { apiDomain, type MessageOf, type SignedRequest } from './typedData.ts';
+import { apiDomain, type MessageOf, type SignedRequest } from '../../protocol/api/typedData.ts';
 import type { WardKeys } from './wardKeys.ts';
 import {
   ACCESS_QUERY_BODY,

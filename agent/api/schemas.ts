@@ -1,10 +1,15 @@
 /** JSON schemas of the signed API (fastify validates with them; /openapi.json is generated from them). */
+import { DEVICE_ID_PATTERN } from '../../protocol/deviceId.ts';
+
 const hex = (bytes: number) => ({ type: 'string', pattern: `^0x[0-9a-fA-F]{${bytes * 2}}$` }) as const;
 export const ADDRESS = hex(20);
 export const BYTES32 = hex(32);
 export const BYTES16 = hex(16);
 const uint = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 const b64 = (max: number) => ({ type: 'string', maxLength: max, pattern: '^[A-Za-z0-9+/=]*$' }) as const;
+
+/** A device id (protocol/deviceId.ts). */
+export const DEVICE_ID = { type: 'string', pattern: DEVICE_ID_PATTERN } as const;
 
 const commonProps = { requester: ADDRESS, nonce: BYTES32, expiry: uint } as const;
 const commonReq = ['requester', 'nonce', 'expiry'] as const;
@@ -23,12 +28,12 @@ function signed(messageProps: Record<string, unknown>, required: readonly string
 }
 
 export const RECORD_QUERY_BODY = signed(
-  { patient: ADDRESS, device: { type: 'string', maxLength: 64 }, fromLeaf: uint, limit: { type: 'integer', minimum: 1, maximum: 500 } },
+  { patient: ADDRESS, device: { type: 'string', anyOf: [{ maxLength: 0 }, { pattern: DEVICE_ID_PATTERN }], description: "a device id, or '' for all devices" }, fromLeaf: uint, limit: { type: 'integer', minimum: 1, maximum: 500 } },
   ['patient', 'device', 'fromLeaf', 'limit'],
 );
-export const SESSION_REQUEST_BODY = signed({ device: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' }, pk: BYTES32, nbf: uint, exp: uint }, ['device', 'pk', 'nbf', 'exp']);
-export const PAIRING_REQUEST_BODY = signed({ device: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } }, ['device']);
-export const SESSION_END_BODY = signed({ device: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' }, kid: BYTES16 }, ['device', 'kid']);
+export const SESSION_REQUEST_BODY = signed({ device: DEVICE_ID, pk: BYTES32, nbf: uint, exp: uint }, ['device', 'pk', 'nbf', 'exp']);
+export const PAIRING_REQUEST_BODY = signed({ device: DEVICE_ID }, ['device']);
+export const SESSION_END_BODY = signed({ device: DEVICE_ID, kid: BYTES16 }, ['device', 'kid']);
 export const ESCROW_UPLOAD_BODY = signed({ profileHash: BYTES32, escrowHash: BYTES32 }, ['profileHash', 'escrowHash'], {
   profile: b64(16_384),
   enc: BYTES32,

@@ -4,7 +4,7 @@ import { ApiError } from './apiError.ts';
 import type { NonceStore } from './nonceStore.ts';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type { TokenBuckets } from './tokenBucket.ts';
-import { typedDataOf, type ApiDomain, type ApiPrimaryType, type MessageOf, type SignedRequest } from './typedData.ts';
+import { typedDataOf, type ApiDomain, type ApiPrimaryType, type MessageOf, type SignedRequest } from '../../protocol/api/typedData.ts';
 
 export interface RequestGuard {
   domain: ApiDomain;

@@ -6,7 +6,8 @@ import type { AgentStore } from '../store/agentStore.ts';
 import type { Clock } from '../../protocol/rng.ts';
 import { PacketSizeScanner } from './packetSizeScanner.ts';
 import { PublishWindow } from './publishWindow.ts';
-import { isValidDeviceId, parseTopic, readingTopic, ticketTopic } from './topics.ts';
+import { isDeviceId } from '../../protocol/deviceId.ts';
+import { parseTopic, readingTopic, statusTopic, ticketTopic } from '../../protocol/topics.ts';
 
 export interface BrokerEvents {
   onAuthFailure?(reason: 'bad_credentials' | 'bad_client_id' | 'bad_will' | 'connection_limit' | 'per_ip_limit'): void;
@@ -168,7 +169,7 @@ export class EmbeddedBroker {
     password: Buffer | undefined,
     done: (error: AuthenticateError | null, success: boolean | null) => void,
   ): void {
-    if (!username || !isValidDeviceId(username) || client.id !== username) {
+    if (!username || !isDeviceId(username) || client.id !== username) {
       this.o.events?.onAuthFailure?.('bad_client_id');
       done(authError('client id must equal the device id (username)', 5), null);
       return;
@@ -180,7 +181,7 @@ export class EmbeddedBroker {
       return;
     }
     const will = (client as unknown as { _will?: { topic?: string }; will?: { topic?: string } })._will;
-    if (will?.topic !== undefined && will.topic !== `vs/v1/${username}/status`) {
+    if (will?.topic !== undefined && will.topic !== statusTopic(username)) {
       this.o.events?.onAuthFailure?.('bad_will');
       done(authError('last will must be the device status topic', 5), null);
       return;

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import type { AgentStore } from '../store/agentStore.ts';
 import type { Clock } from '../../protocol/rng.ts';
-import { parseTopic, ticketTopic } from './topics.ts';
+import { parseTopic, READING_TOPIC_FILTER, STATUS_TOPIC_FILTER, ticketTopic } from '../../protocol/topics.ts';
 
 export interface ExternalSubscriberOptions {
   url: string;
@@ -75,7 +75,7 @@ export class ExternalSubscriber {
     };
     client.on('connect', (ack) => {
       this.o.logger.info({ url: redactUrl(this.o.url), sessionPresent: ack.sessionPresent }, 'connected to external broker');
-      client.subscribe(['vs/v1/+/r', 'vs/v1/+/status'], { qos: 1 }, (err) => {
+      client.subscribe([READING_TOPIC_FILTER, STATUS_TOPIC_FILTER], { qos: 1 }, (err) => {
         if (err) this.o.logger.error({ err: err.message }, 'subscribe failed');
       });
     });

@@ -1,11 +1,11 @@
 import type { Rng } from '../../protocol/rng.ts';
 import { toHex } from '../../protocol/bytes.ts';
-import { isDeviceId } from '../../protocol/envelope/index.ts';
+import { isDeviceId } from '../../protocol/deviceId.ts';
 import { keyIdOf } from '../../protocol/keys/index.ts';
 import { decodeTicket, type Ticket } from '../../protocol/ticket/index.ts';
 import type { AgentCore } from '../core.ts';
 import { AgentError } from '../errors.ts';
-import { encodeAccessEvent, type AccessEvent } from '../api/accessEvent.ts';
+import { encodeAccessEvent, type AccessEvent } from '../../protocol/log/accessEvent.ts';
 import type { WardKeys } from '../api/wardKeys.ts';
 import { CustodyStore, type Assignment, type AssignmentVia } from './custodyStore.ts';
 import { newPairingCode, normalizePairingCode, pairingCodeHash } from './pairingCode.ts';

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { DeviceCustody } from '../custody/deviceCustody.ts';
+import { DEVICE_ID_PATTERN } from '../../protocol/deviceId.ts';
 
-const DEVICE = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } as const;
+const DEVICE = { type: 'string', pattern: DEVICE_ID_PATTERN } as const;
 
 /**
  * Ward operator routes for device custody (inside the admin scope: bearer admin token).

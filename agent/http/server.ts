@@ -8,6 +8,7 @@ import { DEFAULT_HTTP_RATE_LIMITS, HttpRateLimits, type HttpRateLimitOptions } f
 import { registerQueryApi, type QueryApiOptions } from '../api/queryApi.ts';
 import { registerCustodyRoutes } from './custodyRoutes.ts';
 import { decodeTicket } from '../../protocol/ticket/index.ts';
+import { DEVICE_ID_PATTERN } from '../../protocol/deviceId.ts';
 
 function tokenMatches(header: string | undefined, token: string): boolean {
   if (!header?.startsWith('Bearer ')) return false;
@@ -72,10 +73,10 @@ export async function buildHttpServer(core: AgentCore, adminToken: string, api?:
     });
     admin.post<{ Body: { id: string } }>(
       '/admin/devices',
-      { schema: { body: { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } }, required: ['id'], additionalProperties: false } } },
+      { schema: { body: { type: 'object', properties: { id: { type: 'string', pattern: DEVICE_ID_PATTERN } }, required: ['id'], additionalProperties: false } } },
       async (req) => core.provisionDevice(req.body.id),
     );
-    admin.delete<{ Params: { id: string } }>('/admin/devices/:id', async (req) => {
+    admin.delete<{ Params: { id: string } }>('/admin/devices/:id', { schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: DEVICE_ID_PATTERN } }, required: ['id'] } } }, async (req) => {
       core.revokeDevice(req.params.id); // 404 AGENT_NOT_FOUND for an unknown device
       return { id: req.params.id, revoked: true };
     });

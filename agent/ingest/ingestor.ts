@@ -5,7 +5,8 @@ import { nodeHashNative, recordLeafHash } from './hashes.ts';
 import type { Clock } from '../../protocol/rng.ts';
 import { AgentError } from '../errors.ts';
 import type { AgentStore, DeviceCounters } from '../store/agentStore.ts';
-import { SqliteNodeStore, type LeafKind } from '../store/sqliteNodeStore.ts';
+import { SqliteNodeStore } from '../store/sqliteNodeStore.ts';
+import { LEAF_KIND, type LeafKind } from '../../protocol/log/leafKinds.ts';
 import type { StoreWriter } from '../store/storeWriter.ts';
 import { emptyWriteBatch, type WriteBatch } from '../store/writeBatch.ts';
 import { QuarantineQuota } from './quarantineQuota.ts';
@@ -78,9 +79,6 @@ type Verdict =
   | { kind: 'store'; view: EnvelopeHeaderView; device: string; seqKey: string }
   | { kind: 'duplicate'; view: EnvelopeHeaderView; device: string }
   | { kind: 'quarantine'; reason: string; device: string | null; seq: number | null };
-
-const LEAF_KIND_RECORD: LeafKind = 1;
-const LEAF_KIND_ACCESS: LeafKind = 2;
 
 /** An access event waiting for the next group commit (its body becomes a kind-2 leaf). */
 interface PendingAccess {
@@ -411,7 +409,7 @@ export class Ingestor {
     const now = this.opts.clock.now();
     return access.map((a) => {
       const lh = recordLeafHash(a.body);
-      const index = this.appendLeaf(lh, LEAF_KIND_ACCESS);
+      const index = this.appendLeaf(lh, LEAF_KIND.accessEvent);
       this.batch.accessEvents.push([index, now, exactCopy(a.body)]);
       return { leafIndex: index, leafHash: lh };
     });
@@ -454,7 +452,7 @@ export class Ingestor {
         continue;
       }
       const lh = recordLeafHash(item.payload);
-      const index = this.appendLeaf(lh, LEAF_KIND_RECORD);
+      const index = this.appendLeaf(lh, LEAF_KIND.record);
       // no copies: a StoreWriter applies the row before this tick ends (inline) or packs its bytes (thread)
       write.records.push({
         recordId,

@@ -6,6 +6,8 @@ import type { Ingestor } from '../ingest/ingestor.ts';
 import type { AgentMetrics } from '../metrics.ts';
 import type { AgentStore } from '../store/agentStore.ts';
 import type { Clock } from '../../protocol/rng.ts';
+import { isDeviceId } from '../../protocol/deviceId.ts';
+import { AgentError } from '../errors.ts';
 
 export interface SerialIngressOptions {
   /** `/dev/ttyX`, or `/dev/ttyX=<device id>` to bind the line to one device. */
@@ -20,9 +22,13 @@ export interface SerialIngressOptions {
   ticketOf: (device: string) => Uint8Array | undefined;
 }
 
+/** `/dev/ttyX` or `/dev/ttyX=<device id>`; CONFIG_INVALID if the bound id is not a device id. */
 export function parseSerialSpec(spec: string): { path: string; device: string | null } {
   const i = spec.lastIndexOf('=');
-  return i > 0 ? { path: spec.slice(0, i), device: spec.slice(i + 1) } : { path: spec, device: null };
+  if (i <= 0) return { path: spec, device: null };
+  const device = spec.slice(i + 1);
+  if (!isDeviceId(device)) throw new AgentError('CONFIG_INVALID', `serial ${spec.slice(0, i)}: "${device}" is not a device id`);
+  return { path: spec.slice(0, i), device };
 }
 
 /**
@@ -105,6 +111,7 @@ export class SerialIngress {
     try {
       const m = decodeStrict(body, { maxBytes: 512, maxDepth: 2 });
       const d = isCborMap(m) ? m.get('dev') : undefined;
+      if (d !== undefined && !isDeviceId(d)) throw new AgentError('AGENT_BAD_REQUEST', 'status frame dev is not a device id');
       if (dev === null && typeof d === 'string') dev = d;
       if (typeof d === 'string' && this.boundDevice !== null && d !== this.boundDevice) dev = null;
     } catch {

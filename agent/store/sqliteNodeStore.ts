@@ -1,4 +1,5 @@
 import type { NodeStore } from '../../protocol/merkle/node-store.ts';
+import { LEAF_KIND, type LeafKind } from '../../protocol/log/leafKinds.ts';
 import { nodeHash } from '../../protocol/merkle/hash.ts';
 import type { NodeHasher } from '../../protocol/merkle/log.ts';
 import type { Db } from './db.ts';
@@ -11,8 +12,6 @@ interface FrontierNodes {
   prevHash: Uint8Array | undefined;
 }
 
-/** What a log leaf is: 1 = a reading record, 2 = an access event (column log_leaves.kind). */
-export type LeafKind = 1 | 2;
 
 /**
  * Interior levels kept as rows: every 4th (4, 8, 12, …). A node of a level between is the fold of
@@ -40,7 +39,8 @@ export function isStoredLevel(level: number): boolean {
  */
 export class SqliteNodeStore implements NodeStore {
   /** Kind of the next leaf `put` at level 0 (set by the ingestor before each append). */
-  nextLeafKind: LeafKind = 1;
+  /** Kind of the next leaf written (column log_leaves.kind). */
+  nextLeafKind: LeafKind = LEAF_KIND.record;
   private readonly getNodeStmt;
   private readonly getLeafStmt;
   private readonly nodeRangeStmt;

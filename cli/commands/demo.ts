@@ -32,7 +32,9 @@ import { verifyAndDecrypt, toRows, toTable, type ReadRecord } from '../../wallet
 import { breakGlassAndRelease, initEmergency, type EmergencyProfile } from '../../wallet/emergency.ts';
 import { patientEvents, describeEvent, type PatientEvent } from '../../wallet/chainEvents.ts';
 import { createDisclosure, openDisclosure, tryDisclosureOn, type OpenedDisclosure } from '../../wallet/disclosure.ts';
-import { AnchoredRoots, envelopeOf, type ServedRecord } from '../../wallet/verifyRecords.ts';
+import { AnchoredRoots, envelopeOf } from '../../wallet/verifyRecords.ts';
+import type { ServedRecord } from '../../protocol/api/servedRecord.ts';
+import { readingTopic, ticketTopic } from '../../protocol/topics.ts';
 import { fetchAccessEvents } from '../../wallet/accessEvents.ts';
 import { WalletError } from '../../wallet/errors.ts';
 
@@ -220,7 +222,7 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
         const reading = gen.next(ts);
         const seq = base + 1 + i;
         const env = sealReading({ reading, header: { dev: d.dev, seq, ts, st: reading.st }, recipient: { publicKey: ticket.pk, kid: ticket.kid }, hpke, rng });
-        publishes.push(c.publishAsync(`vs/v1/${d.dev}/r`, Buffer.from(env), { qos: 1 }));
+        publishes.push(c.publishAsync(readingTopic(d.dev), Buffer.from(env), { qos: 1 }));
         sent.push({ device: d.dev, seq, kid, reading });
       }
       await Promise.all(publishes);
@@ -330,7 +332,7 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
 
 /** A device's view: waits for its retained ticket of session `kid` and verifies it with the pinned authority key. */
 async function retainedTicket(c: MqttClient, dev: string, kid: string, authorityPublicKey: Uint8Array): Promise<Ticket> {
-  const topic = `vs/v1/${dev}/ticket`;
+  const topic = ticketTopic(dev);
   const got = new Promise<Ticket>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ticket for ${dev}`)), 10_000);
     const onMessage = (t: string, payload: Buffer): void => {

@@ -5,7 +5,7 @@ import { AgentClient } from '../../wallet/agentClient.ts';
 import { contractsFor } from '../../wallet/chainLink.ts';
 import { fetchRecords } from '../../wallet/fetchRecords.ts';
 import { toCsv, toNdjson, toRows, toTable, verifyAndDecrypt } from '../../wallet/readings.ts';
-import type { ServedRecord } from '../../wallet/verifyRecords.ts';
+import type { ServedRecord } from '../../protocol/api/servedRecord.ts';
 import { EXIT, UsageError } from '../output.ts';
 import { action, hpke, linkOf, openWallet, out, rng, withWalletFlags, type WalletFlags } from './wallet.ts';
 

@@ -3,6 +3,7 @@ import { utf8 } from '../../protocol/bytes.ts';
 import { tempKeyPairGen } from '../../protocol/keys/index.ts';
 import { createHpke } from '../../protocol/hpke/index.ts';
 import { seededRng } from '../../protocol/rng.ts';
+import { readingTopic } from '../../protocol/topics.ts';
 import { createReadingSealer, type SealMode } from '../crypto/sealer.ts';
 import { PROFILES, ScenarioTimeline, type ProfileName } from '../profiles/index.ts';
 import type { ReadingShape } from './model.ts';
@@ -37,6 +38,6 @@ function computeShape(profile: ProfileName, mode: SealMode, seq: number): Readin
     plaintextBytes: encodeReading(reading).length,
     aadBytes: envelopeAad(protectedBytes).length,
     envelopeBytes: envelope.length,
-    topicBytes: utf8(`vs/v1/${REFERENCE_DEVICE}/r`).length,
+    topicBytes: utf8(readingTopic(REFERENCE_DEVICE)).length,
   };
 }

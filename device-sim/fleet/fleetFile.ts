@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fromHex } from '../../protocol/bytes.ts';
+import { isDeviceId } from '../../protocol/deviceId.ts';
 import { simFail } from '../errors.ts';
 import { PROFILES, profileByName, type ProfileName } from '../profiles/index.ts';
 
@@ -20,7 +21,6 @@ export interface FleetDevice {
 }
 
 /** The agent's device-id alphabet (it is also a topic level and a client id). */
-const DEVICE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
  * A fleet file (JSON):
@@ -70,7 +70,7 @@ export function parseFleetFile(text: string, baseDir: string): FleetFile {
     if (typeof d !== 'object' || d === null) simFail('SIM_FLEET_FILE_INVALID', `${where} is not an object`);
     const e = d as Record<string, unknown>;
     const id = e['id'];
-    if (typeof id !== 'string' || !DEVICE_ID.test(id)) simFail('SIM_FLEET_FILE_INVALID', `${where}.id must be 1-64 of [A-Za-z0-9._-]`);
+    if (!isDeviceId(id)) simFail('SIM_FLEET_FILE_INVALID', `${where}.id is not a device id (1-64 of [A-Za-z0-9._-], starting with a letter or digit)`);
     if (seen.has(id)) simFail('SIM_FLEET_FILE_INVALID', `${where}.id is a duplicate`);
     seen.add(id);
     const profileName = e['profile'] ?? 'pulse-oximeter';

@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { SimError } from '../errors.ts';
 import { flipByte, type DeviceLink, type DeviceStatus, type LinkEvents } from './link.ts';
-import { readingTopic, statusTopic, ticketTopic } from './topics.ts';
+import { readingTopic, statusTopic, ticketTopic } from '../../protocol/topics.ts';
 
 export interface MqttLinkOptions {
   /** mqtt://host:port */

@@ -24,6 +24,7 @@
  */
 import { DEFAULT_CBOR_LIMITS } from '../cbor/limits.ts';
 import { ALG } from '../cose/constants.ts';
+import { DEVICE_ID_MAX_LENGTH } from '../deviceId.ts';
 import { AEAD_TAG_BYTES, ENC_BYTES, ENVELOPE_MAX_BYTES, KID_BYTES } from './constants.ts';
 import type { EnvelopeHeader } from './header.ts';
 
@@ -52,8 +53,8 @@ const MAJOR_TEXT = 3;
 /** The strict decoder's string limit (decodeEnvelope only overrides maxBytes). */
 const MAX_STRING_BYTES = DEFAULT_CBOR_LIMITS.maxStringBytes;
 
-/** Longest device id / sensor type (DEVICE_ID_PATTERN, SENSOR_TYPE_PATTERN in fields.ts). */
-const DEVICE_ID_MAX = 64;
+/** Longest device id / sensor type (DEVICE_ID_PATTERN in ../deviceId.ts, SENSOR_TYPE_PATTERN in fields.ts). */
+const DEVICE_ID_MAX = DEVICE_ID_MAX_LENGTH;
 const SENSOR_TYPE_MAX = 32;
 
 /** Tag 16 (COSE_Encrypt0) in its one-byte head, and array(3). */
@@ -156,12 +157,12 @@ function isAsciiAlnum(b: number): boolean {
 }
 
 /**
- * Reads a text string matching DEVICE_ID_PATTERN (`allowColon`, at most 64
- * bytes) or SENSOR_TYPE_PATTERN (at most 32 bytes): a letter or digit, then
- * letters, digits and `.` `_` `-` (and `:` for device ids). The alphabet is
- * ASCII, so the bytes are the characters (and valid UTF-8). Null otherwise.
+ * Reads a text string matching DEVICE_ID_PATTERN (at most 64 bytes) or
+ * SENSOR_TYPE_PATTERN (at most 32 bytes): a letter or digit, then letters,
+ * digits and `.` `_` `-`. The alphabet is ASCII, so the bytes are the
+ * characters (and valid UTF-8). Null otherwise.
  */
-function readIdentifier(c: Cursor, maxLength: number, allowColon: boolean): string | null {
+function readIdentifier(c: Cursor, maxLength: number): string | null {
   const length = readHead(c, MAJOR_TEXT);
   if (length < 1 || length > maxLength || c.end - c.pos < length) return null;
   const { bytes } = c;
@@ -171,7 +172,7 @@ function readIdentifier(c: Cursor, maxLength: number, allowColon: boolean): stri
   let text = String.fromCharCode(first);
   for (let i = start + 1; i < start + length; i++) {
     const b = bytes[i]!;
-    if (!isAsciiAlnum(b) && b !== 0x2e && b !== 0x5f && b !== 0x2d && !(allowColon && b === 0x3a)) return null;
+    if (!isAsciiAlnum(b) && b !== 0x2e && b !== 0x5f && b !== 0x2d) return null;
     text += String.fromCharCode(b);
   }
   c.pos = start + length;
@@ -196,11 +197,11 @@ function readProtectedMap(c: Cursor): EnvelopeHeader | null {
     if (hs < 0) return null;
   }
   if (!expectBytes(c, KEY_ST)) return null;
-  const st = readIdentifier(c, SENSOR_TYPE_MAX, false);
+  const st = readIdentifier(c, SENSOR_TYPE_MAX);
   if (st === null || !expectBytes(c, KEY_TS)) return null;
   const ts = readHead(c, MAJOR_UINT);
   if (ts < 0 || !expectBytes(c, KEY_DEV)) return null;
-  const dev = readIdentifier(c, DEVICE_ID_MAX, true);
+  const dev = readIdentifier(c, DEVICE_ID_MAX);
   if (dev === null || !expectBytes(c, KEY_SEQ)) return null;
   const seq = readHead(c, MAJOR_UINT);
   if (seq < 0 || c.pos !== c.end) return null;

@@ -1,11 +1,8 @@
 /**
- * Value rules shared by the reading envelope and session tickets. Device ids
- * and sensor types end up in MQTT topics, file names and SQL rows, so they are
- * restricted to a safe ASCII alphabet.
+ * Value rules shared by the reading envelope and session tickets. Sensor types
+ * end up in file names and SQL rows, so they are restricted to a safe ASCII
+ * alphabet. The device-id rule is protocol/deviceId.ts (used everywhere).
  */
-
-/** Device id: 1..64 of [A-Za-z0-9._:-], starting with a letter or digit (no '/', '+', '#', spaces). */
-export const DEVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 /** Sensor type, e.g. "spo2", "ecg", "nibp", "cgm", "temp": 1..32 of [A-Za-z0-9._-]. */
 export const SENSOR_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
@@ -15,10 +12,6 @@ export const UNIT_PATTERN = /^[^\p{Cc}]{1,16}$/u;
 
 /** Pseudonymous patient reference in a ticket: 1..128 characters, no control characters. */
 export const PATIENT_REF_PATTERN = /^[^\p{Cc}]{1,128}$/u;
-
-export function isDeviceId(v: unknown): v is string {
-  return typeof v === 'string' && DEVICE_ID_PATTERN.test(v);
-}
 
 export function isSensorType(v: unknown): v is string {
   return typeof v === 'string' && SENSOR_TYPE_PATTERN.test(v);

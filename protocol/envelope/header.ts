@@ -2,7 +2,8 @@ import { encodeCanonical, isBytes, type CborMap, type CborValue } from '../cbor/
 import { ALG, HEADER } from '../cose/index.ts';
 import { fail } from '../errors.ts';
 import { ENC_BYTES, ENVELOPE_FIELD, KID_BYTES } from './constants.ts';
-import { isDeviceId, isSensorType, isUint } from './fields.ts';
+import { isDeviceId } from '../deviceId.ts';
+import { isSensorType, isUint } from './fields.ts';
 
 /** What a device states about a reading in the clear (authenticated, not encrypted). */
 export interface ReadingHeader {

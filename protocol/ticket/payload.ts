@@ -2,7 +2,8 @@ import { decodeStrict, encodeCanonical, isBytes, isCborMap, type CborMap, type C
 import { x25519CoseKeyMap, x25519PublicKeyFromCoseKey } from '../cose/index.ts';
 import { bytesEqual } from '../bytes.ts';
 import { fail, isVitalsealError } from '../errors.ts';
-import { isDeviceId, isPatientRef, isUint } from '../envelope/fields.ts';
+import { isDeviceId } from '../deviceId.ts';
+import { isPatientRef, isUint } from '../envelope/fields.ts';
 import { KEY_ID_LENGTH, keyIdOf } from '../keys/keyId.ts';
 import { TICKET_KEYS, TICKET_MAX_BYTES, TICKET_VERSION, type Ticket, type TicketFields } from './ticket.ts';
 

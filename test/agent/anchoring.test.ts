@@ -56,7 +56,7 @@ describe('agent anchoring on the embedded chain', () => {
 
   it('notifies the patient of the batch with an Updated event', async () => {
     const a = agent.anchoring!;
-    const { patientRefOf } = await import('../../agent/anchoring.ts');
+    const { patientRefOf } = await import('../../protocol/patientRef.ts');
     const updates = await a.contracts.updatedEvents({ patientRef: patientRefOf('patient-ref-A'), logId: a.logId });
     expect(updates.length).toBeGreaterThan(0);
   }, 30_000);

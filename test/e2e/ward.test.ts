@@ -5,7 +5,9 @@ import { compareWithSent, EXPECTED_REFUSALS, runWardFlow, type WardFlowResult } 
 import { ChainContracts } from '../../chain/contracts.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { leafHash, verifyInclusion } from '../../protocol/merkle/index.ts';
-import { AnchoredRoots, verifyServedRecord, type ServedRecord } from '../../wallet/verifyRecords.ts';
+import { AnchoredRoots, verifyServedRecord } from '../../wallet/verifyRecords.ts';
+import type { ServedRecord } from '../../protocol/api/servedRecord.ts';
+import { LEAF_KIND } from '../../protocol/log/leafKinds.ts';
 import { AgentClient } from '../../wallet/agentClient.ts';
 import { seededRng } from '../../protocol/rng.ts';
 import { tempDir } from '../helpers/services.ts';
@@ -62,7 +64,7 @@ beforeAll(async () => {
       for (const t of [badEnvelope, badProof]) extra.tampered.push((await verifyServedRecord(t, roots, exp)).status);
       extra.unanchored = (await verifyServedRecord({ ...r0, anchor: null }, roots, exp)).status + '/' + (await verifyServedRecord(badSize, roots, exp)).status;
       extra.openapi = (await (await fetch(`${api}/openapi.json`)).json()) as Record<string, unknown>;
-      extra.accessLeaves = (agent.core.db.prepare('SELECT COUNT(*) AS n FROM log_leaves WHERE kind = 2').get() as { n: number }).n;
+      extra.accessLeaves = (agent.core.db.prepare(`SELECT COUNT(*) AS n FROM log_leaves WHERE kind = ${LEAF_KIND.accessEvent}`).get() as { n: number }).n;
       // rate limit: a burst beyond the bucket from one requester
       const code = async (p: Promise<unknown>) => p.then(() => undefined, (e: { apiCode?: string }) => e.apiCode);
       const k = new AgentClient(api, seededRng('others'));

@@ -6,7 +6,7 @@ import { bytesToHex } from 'viem';
 import { Wallet } from '../../wallet/wallet.ts';
 import { WalletError } from '../../wallet/errors.ts';
 import { reasonHashOf, openRelease } from '../../wallet/emergency.ts';
-import { isDrillReason, RELEASE_INFO, releaseAad } from '../../agent/api/escrowFormat.ts';
+import { isDrillReason, RELEASE_INFO, releaseAad } from '../../protocol/escrow.ts';
 import { importKeyShare, sealKeyShare } from '../../wallet/keyShare.ts';
 import { parseScope } from '../../wallet/consent.ts';
 import { toCsv, toNdjson } from '../../wallet/readings.ts';

@@ -1,9 +1,14 @@
 /**
- * EIP-712 messages of the agent's signed API (shared by the agent and the wallet). The domain
- * binds a signature to one chain, one Consent contract and one agent log (salt = logId), so a
- * request signed for one ward cannot be replayed at another.
+ * EIP-712 messages of the agent's signed API (docs/PROTOCOL.md, "Signed query API"), shared by
+ * the agent and the wallet. The domain binds a signature to one chain, one Consent contract and
+ * one agent log (salt = logId), so a request signed for one ward cannot be replayed at another.
+ * Address and Hex are the same template types as viem's, so the values pass to viem unchanged.
  */
-import type { Address, Hex } from 'viem';
+
+/** A 20-byte address, 0x hex. */
+export type Address = `0x${string}`;
+/** Bytes as 0x hex. */
+export type Hex = `0x${string}`;
 
 export const API_DOMAIN_NAME = 'vitalseal-agent';
 export const API_DOMAIN_VERSION = '1';

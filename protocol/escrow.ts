@@ -1,11 +1,11 @@
-import { utf8 } from '../../protocol/bytes.ts';
-
 /**
- * HPKE parameters of the emergency escrow (shared by the wallet and the agent):
- * K is sealed to the ward's emergency X25519 key with info ESCROW_INFO and aad = utf8(patient),
- * and re-sealed by the agent to the clinician's X25519 key with RELEASE_INFO and
- * aad = utf8(patient ‖ "/" ‖ clinician) (addresses lower-case 0x hex).
+ * HPKE parameters of the emergency escrow (docs/PROTOCOL.md, "Emergency escrow"), shared by the
+ * wallet and the agent: the profile key K is sealed to the ward's emergency X25519 key with info
+ * ESCROW_INFO and aad = utf8(patient), and re-sealed by the agent to the clinician's X25519 key
+ * with RELEASE_INFO and aad = utf8(patient ‖ "/" ‖ clinician) (addresses lower-case 0x hex).
  */
+import { utf8 } from './bytes.ts';
+
 export const ESCROW_INFO = utf8('vitalseal/v1/emergency-escrow');
 export const RELEASE_INFO = utf8('vitalseal/v1/emergency-release');
 
