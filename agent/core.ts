@@ -5,6 +5,7 @@ import { merkleRoot } from '../protocol/merkle/index.ts';
 import type { Clock } from '../protocol/rng.ts';
 import { decodeEnvelopeHeaderView } from '../protocol/envelope/index.ts';
 import type { ServedAnchor, ServedRecord } from '../protocol/api/servedRecord.ts';
+import { isDeviceId } from '../protocol/deviceId.ts';
 import { sha256Native } from './ingest/hashes.ts';
 import { decodeTicket, verifyTicket } from '../protocol/ticket/index.ts';
 import { AgentError } from './errors.ts';
@@ -181,6 +182,7 @@ export class AgentCore {
   }
 
   provisionDevice(id: string): { id: string; secret: string } {
+    if (!isDeviceId(id)) throw new AgentError('AGENT_BAD_REQUEST', 'not a device id');
     const secret = this.store.provisionDevice(id, this.clock.now()); // clears a revocation: new credentials
     this.ingestor.reinstateDevice(id);
     this.logger.info({ device: id }, 'device provisioned');

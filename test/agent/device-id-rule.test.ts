@@ -225,6 +225,7 @@ describe('the device-id rule: one table, the same verdict at every entry point',
         expect([assigned.status, assigned.code], label(id)).toEqual([400, 'AGENT_BAD_REQUEST']);
         if (id !== '') expect(await admin('DELETE', `/admin/assignments/${encodeURIComponent(id)}`), label(id)).toEqual({ status: 400, code: 'AGENT_BAD_REQUEST' });
         if (id !== '') expect(await admin('DELETE', `/admin/devices/${encodeURIComponent(id)}`), label(id)).toEqual({ status: 400, code: 'AGENT_BAD_REQUEST' });
+        expect(codeOf(() => agent.core.provisionDevice(id)), label(id)).toBe('AGENT_BAD_REQUEST'); // the core behind the route, too
         // the id cannot be provisioned; a device claiming it anyway is refused at CONNECT
         await expect(connect(id, 'any-secret'), label(id)).rejects.toThrow();
       }
