@@ -30,7 +30,8 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { extract, expand } from '@noble/hashes/hkdf.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { createHpke, type HpkeBackendName } from '../protocol/hpke/index.ts';
+import { type HpkeBackendName } from '../protocol/hpke/index.ts';
+import { createHpke } from '../protocol/node.ts';
 import type { Rng } from '../protocol/rng.ts';
 
 export interface SealBenchOptions {

@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-// Entry point: registers tsx so the TypeScript sources run as they are, then runs the CLI
-// (cli/bin.ts). A gateway can run the compiled build instead: `npm run build && node dist/cli/bin.js agent`.
-import { register } from 'tsx/esm/api';
+// Entry point. In a checkout (cli/bin.ts present) it registers tsx so the TypeScript sources run as
+// they are, then runs the CLI; in the installed package (npm pack ships dist/, not the sources) it
+// runs the compiled CLI. A gateway can run the compiled build directly: `npm run build && node dist/cli/bin.js agent`.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../cli/bin.ts');
+if (existsSync(new URL('../cli/bin.ts', import.meta.url))) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../cli/bin.ts');
+} else {
+  await import('../dist/cli/bin.js');
+}

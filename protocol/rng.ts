@@ -12,6 +12,16 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 /**
+ * Production randomness from the platform CSPRNG (Web Crypto `crypto.getRandomValues`: Node ≥ 19,
+ * browsers, Deno, Bun, workers), in chunks of at most 65,536 bytes (its per-call limit).
+ */
+export const systemRng: Rng = (n: number) => {
+  const out = new Uint8Array(n);
+  for (let off = 0; off < n; off += 65_536) globalThis.crypto.getRandomValues(out.subarray(off, Math.min(n, off + 65_536)));
+  return out;
+};
+
+/**
  * Deterministic byte stream for tests, the simulator and benchmarks:
  * SHA-256(seed ‖ counter) blocks. NOT for production keys.
  */

@@ -3,11 +3,15 @@
 // rewriteRelativeImportExtensions, tsconfig.build.json), so a gateway runs the agent with plain
 // `node dist/cli/bin.js …` — no TypeScript loader at run time (tsx's loader thread costs ~40 MiB of
 // RSS, measured by bench/ingest.ts's 10,000-device run). Plain-JS files the sources load at run time
-// (the writer thread's .mjs modules) and the chain's Solidity sources and artifacts are copied as they are.
+// (the writer thread's .mjs modules, with their hand-written .d.mts declarations) and the chain's
+// Solidity sources and artifacts are copied as they are. Declarations (.d.ts) are emitted beside the
+// JavaScript for the package's `exports` (package.json); their relative `./x.ts` specifiers are
+// rewritten to `./x.js` like the JavaScript's, so a consumer's TypeScript resolves them under any
+// moduleResolution without allowImportingTsExtensions.
 //
 //   node scripts/build.mjs [--out-dir DIR]     (npm run build)
 import { spawnSync } from 'node:child_process';
-import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,10 +26,18 @@ export function build(outDir = join(REPO, 'dist')) {
   const r = spawnSync(process.execPath, [tsc, '-p', join(REPO, 'tsconfig.build.json'), '--outDir', outDir], { cwd: REPO, stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`tsc failed (exit ${r.status ?? r.signal})`);
   for (const dir of SOURCE_DIRS) for (const file of filesUnder(join(REPO, dir))) {
-    if (file.endsWith('.mjs')) cpSync(file, join(outDir, relative(REPO, file)));
+    if (file.endsWith('.mjs') || file.endsWith('.d.mts')) cpSync(file, join(outDir, relative(REPO, file)));
+  }
+  for (const file of filesUnder(outDir)) {
+    if (file.endsWith('.d.ts')) writeFileSync(file, rewriteTsSpecifiers(readFileSync(file, 'utf8')));
   }
   for (const dir of COPIED_DIRS) cpSync(join(REPO, dir), join(outDir, dir), { recursive: true });
   return outDir;
+}
+
+/** `from './a.ts'` / `import('../b.ts')` → `.js` (relative specifiers only; .mts/.mjs ones are left as they are). */
+export function rewriteTsSpecifiers(text) {
+  return text.replace(/(['"])(\.\.?\/[^'"\n]*?)\.ts\1/g, '$1$2.js$1');
 }
 
 function* filesUnder(dir) {

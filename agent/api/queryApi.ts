@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { bytesToHex, type Address, type Hex } from 'viem';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, fromHex, toHex } from '../../protocol/bytes.ts';
-import { createHpke } from '../../protocol/hpke/index.ts';
+import { createHpke } from '../../protocol/node.ts';
 import { decodeTicket } from '../../protocol/ticket/index.ts';
 import { isDeviceId } from '../../protocol/deviceId.ts';
 import type { Rng } from '../../protocol/rng.ts';

@@ -3,7 +3,8 @@
  * credentials, provisioned straight into an agent data dir (before the agent starts).
  */
 import pino from 'pino';
-import { createHpke, type Hpke } from '../../protocol/hpke/index.ts';
+import { type Hpke } from '../../protocol/hpke/index.ts';
+import { createHpke } from '../../protocol/node.ts';
 import { tempKeyPairGen, type TempKeyPair } from '../../protocol/keys/index.ts';
 import { decodeTicket, issueTicket } from '../../protocol/ticket/index.ts';
 import { createSessionSealer, sealReading } from '../../protocol/envelope/index.ts';

@@ -16,7 +16,7 @@ import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
 import { devPrivateKey } from '../../chain/devKeys.ts';
 import type { ChainContracts, RoleName } from '../../chain/contracts.ts';
-import { createHpke } from '../../protocol/hpke/index.ts';
+import { createHpke } from '../../protocol/node.ts';
 import { verifyTicket, type Ticket } from '../../protocol/ticket/index.ts';
 import { sealReading, type Reading } from '../../protocol/envelope/index.ts';
 import { seededRng, type Rng } from '../../protocol/rng.ts';

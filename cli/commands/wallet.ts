@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { isAddress, type Address, type Hex } from 'viem';
-import { createHpke } from '../../protocol/hpke/index.ts';
+import { createHpke } from '../../protocol/node.ts';
 import type { Rng } from '../../protocol/rng.ts';
 import { DEV_ACCOUNT, devPrivateKey, isWellKnownDevKey } from '../../chain/devKeys.ts';
 import { ChainContracts, type RoleName } from '../../chain/contracts.ts';

@@ -1,7 +1,7 @@
 import { encodeEnvelopeProtected, encodeReading, envelopeAad } from '../../protocol/envelope/index.ts';
 import { utf8 } from '../../protocol/bytes.ts';
 import { tempKeyPairGen } from '../../protocol/keys/index.ts';
-import { createHpke } from '../../protocol/hpke/index.ts';
+import { createHpke } from '../../protocol/node.ts';
 import { seededRng } from '../../protocol/rng.ts';
 import { readingTopic } from '../../protocol/topics.ts';
 import { createReadingSealer, type SealMode } from '../crypto/sealer.ts';

@@ -1,7 +1,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHpke } from '../../protocol/hpke/index.ts';
+import { createHpke } from '../../protocol/node.ts';
 import { encodeKeyFile, tempKeyPairGen, type TempKeyPair } from '../../protocol/keys/index.ts';
 import { issueTicket } from '../../protocol/ticket/index.ts';
 import { SimError } from '../errors.ts';

@@ -16,7 +16,7 @@ import { parseAgentConfig } from '../../agent/config.ts';
 import { startEmbeddedChain } from '../../chain/embedded.ts';
 import { devPrivateKey } from '../../chain/devKeys.ts';
 import type { ChainContracts } from '../../chain/contracts.ts';
-import { createHpke } from '../../protocol/hpke/index.ts';
+import { createHpke } from '../../protocol/node.ts';
 import { seededRng } from '../../protocol/rng.ts';
 import { AgentClient } from '../../wallet/agentClient.ts';
 import { contractsFor, registerByAdmin, registerPatient, type ChainLink } from '../../wallet/chainLink.ts';

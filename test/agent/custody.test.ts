@@ -13,7 +13,7 @@ import { openDatabase } from '../../agent/store/db.ts';
 import { AgentStore } from '../../agent/store/agentStore.ts';
 import { seededRng } from '../../protocol/rng.ts';
 import { tempKeyPairGen } from '../../protocol/keys/index.ts';
-import { createHpke } from '../../protocol/hpke/index.ts';
+import { createHpke } from '../../protocol/node.ts';
 import { tempDir } from '../helpers/services.ts';
 
 const dir = tempDir('vitalseal-custody-');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../protocol/bytes.ts';
 import { decodeEnvelope, openReading } from '../../protocol/envelope/index.ts';
-import { createHpke } from '../../protocol/hpke/index.ts';
+import { createHpke } from '../../protocol/node.ts';
 import { DeviceFirmware, type FirmwareEvent, type FirmwareOptions } from '../../device-sim/firmware/device.ts';
 import { MemoryNvm } from '../../device-sim/nvm/storage.ts';
 import { PROFILES } from '../../device-sim/profiles/index.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isVitalsealError } from '../../protocol/errors.ts';
 import { openReading } from '../../protocol/envelope/index.ts';
-import { createHpke } from '../../protocol/hpke/index.ts';
+import { createHpke } from '../../protocol/node.ts';
 import type { TempKeyPair } from '../../protocol/keys/index.ts';
 import { parseFaults } from '../../device-sim/faults/faultPlan.ts';
 import type { FleetDevice } from '../../device-sim/fleet/fleetFile.ts';

@@ -2,7 +2,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { rmSync } from 'node:fs';
 import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
-import { createHpke } from '../../protocol/hpke/index.ts';
+import { createHpke } from '../../protocol/node.ts';
 import { tempKeyPairGen, type TempKeyPair } from '../../protocol/keys/index.ts';
 import { seededRng } from '../../protocol/rng.ts';
 import { issueTicket } from '../../protocol/ticket/index.ts';

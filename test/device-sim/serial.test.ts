@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openReading } from '../../protocol/envelope/index.ts';
-import { createHpke } from '../../protocol/hpke/index.ts';
+import { createHpke } from '../../protocol/node.ts';
 import { parseFaults } from '../../device-sim/faults/faultPlan.ts';
 import { runFleet } from '../../device-sim/fleet/fleetRunner.ts';
 import { startPtyPair } from '../helpers/services.ts';

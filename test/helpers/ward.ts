@@ -1,5 +1,5 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { createHpke } from '../../protocol/hpke/index.ts';
+import { createHpke } from '../../protocol/node.ts';
 import { tempKeyPairGen, type TempKeyPair } from '../../protocol/keys/index.ts';
 import { issueTicket } from '../../protocol/ticket/index.ts';
 import { sealReading } from '../../protocol/envelope/index.ts';

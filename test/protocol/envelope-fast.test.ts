@@ -19,7 +19,7 @@ import {
   type Reading,
   type ReadingHeader,
 } from '../../protocol/envelope/index.ts';
-import { createHpke } from '../../protocol/hpke/index.ts';
+import { createHpke } from '../../protocol/node.ts';
 import { DEVICE_ID_REGEX } from '../../protocol/deviceId.ts';
 import { keyIdOf } from '../../protocol/keys/index.ts';
 import { seededRng } from '../../protocol/rng.ts';

@@ -19,7 +19,7 @@ import {
   type Reading,
   type ReadingHeader,
 } from '../../protocol/envelope/index.ts';
-import { createHpke, HPKE_BACKENDS } from '../../protocol/hpke/index.ts';
+import { createHpke, HPKE_BACKENDS } from '../../protocol/node.ts';
 import { seededRng } from '../../protocol/rng.ts';
 import { keyIdOf, tempKeyPairGen } from '../../protocol/keys/index.ts';
 import { ENVELOPE_VECTORS_PATH, renderEnvelopeVectors } from '../vectors/generate-envelope-vectors.ts';

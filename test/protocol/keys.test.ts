@@ -13,7 +13,7 @@ import {
   tempKeyPairGen,
   type VitalsealKey,
 } from '../../protocol/keys/index.ts';
-import { createHpke } from '../../protocol/hpke/index.ts';
+import { createHpke } from '../../protocol/node.ts';
 import { VitalsealError, type ErrorCode } from '../../protocol/errors.ts';
 import { toHex } from '../../protocol/bytes.ts';
 import { fixedRng, seededRng } from '../../protocol/rng.ts';

@@ -6,7 +6,7 @@ import { main } from '../../cli/main.ts';
 import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
 import { Wallet } from '../../wallet/wallet.ts';
-import { createHpke } from '../../protocol/hpke/index.ts';
+import { createHpke } from '../../protocol/node.ts';
 import { fromHex } from '../../protocol/bytes.ts';
 import { sealReading } from '../../protocol/envelope/index.ts';
 import { seededRng } from '../../protocol/rng.ts';

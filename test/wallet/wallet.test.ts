@@ -11,7 +11,7 @@ import { importKeyShare, sealKeyShare } from '../../wallet/keyShare.ts';
 import { parseScope } from '../../wallet/consent.ts';
 import { toCsv, toNdjson } from '../../wallet/readings.ts';
 import { encryptEncrypt0ChaCha } from '../../protocol/cose/index.ts';
-import { createHpke } from '../../protocol/hpke/index.ts';
+import { createHpke } from '../../protocol/node.ts';
 import { toHex, utf8 } from '../../protocol/bytes.ts';
 import { seededRng } from '../../protocol/rng.ts';
 import { tempDir } from '../helpers/services.ts';
