@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256 as viemSha256, toBytes } from 'viem';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { toHex, utf8 } from '../../protocol/bytes.ts';
 import { patientRefOf } from '../../protocol/patientRef.ts';
 import { DRILL_PREFIX, ESCROW_INFO, RELEASE_INFO, escrowAad, isDrillReason, releaseAad } from '../../protocol/escrow.ts';
@@ -16,6 +16,8 @@ import { decodeAccessEvent, encodeAccessEvent } from '../../protocol/log/accessE
 import { LEAF_KIND, isLeafKind } from '../../protocol/log/leafKinds.ts';
 import { READING_TOPIC_FILTER, STATUS_TOPIC_FILTER, parseTopic, readingTopic, statusTopic, ticketTopic } from '../../protocol/topics.ts';
 import { API_TYPES, apiDomain, typedDataOf } from '../../protocol/api/typedData.ts';
+import type { ServedAnchor, ServedRecord } from '../../protocol/api/servedRecord.ts';
+import { SERVED_RECORD } from '../../agent/api/schemas.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -130,5 +132,14 @@ describe('wire contracts keep their bytes', () => {
     const t = typedDataOf(d, 'PairingRequest', { requester: `0x${'33'.repeat(20)}`, nonce: `0x${'44'.repeat(32)}`, expiry: 9, device: 'oxi-01' });
     expect(t.types).toEqual({ PairingRequest: API_TYPES.PairingRequest });
     expect(t.message).toEqual({ requester: `0x${'33'.repeat(20)}`, nonce: `0x${'44'.repeat(32)}`, expiry: 9n, device: 'oxi-01' });
+  });
+
+  it("served record: the agent's JSON schema (response serializer, /openapi.json) lists exactly the fields of ServedRecord and ServedAnchor", () => {
+    expectTypeOf<keyof typeof SERVED_RECORD.properties>().toEqualTypeOf<keyof ServedRecord>();
+    expectTypeOf<keyof typeof SERVED_RECORD.properties.anchor.properties>().toEqualTypeOf<keyof ServedAnchor>();
+    const record: Record<keyof ServedRecord, true> = { recordId: true, device: true, seq: true, ts: true, st: true, kid: true, leafIndex: true, treeSize: true, envelope: true, inclusionProof: true, root: true, anchor: true };
+    const anchor: Record<keyof ServedAnchor, true> = { treeSize: true, root: true, txHash: true, blockNumber: true, blockHash: true, chainId: true, ledger: true, logId: true };
+    expect(Object.keys(SERVED_RECORD.properties).sort()).toEqual(Object.keys(record).sort());
+    expect(Object.keys(SERVED_RECORD.properties.anchor.properties).sort()).toEqual(Object.keys(anchor).sort());
   });
 });
