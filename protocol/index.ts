@@ -18,6 +18,15 @@ export * from './ticket/index.ts';
 export * from './framing/index.ts';
 export * from './merkle/index.ts';
 export * from './treeHead.ts';
+// Wire contracts shared by devices, the agent and wallets.
+export * from './deviceId.ts';
+export * from './patientRef.ts';
+export * from './topics.ts';
+export * from './escrow.ts';
+export * from './log/leafKinds.ts';
+export * from './log/accessEvent.ts';
+export * from './api/typedData.ts';
+export * from './api/servedRecord.ts';
 export * from './deviceId.ts';
 export * from './topics.ts';
 export * from './patientRef.ts';

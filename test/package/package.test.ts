@@ -116,6 +116,11 @@ describe('npm pack → install the tarball → plain node', () => {
     expect(existsSync(join(installed, 'protocol'))).toBe(false); // no sources: nothing a loader could pick up
   });
 
+  it('the installed `vitalseal` command runs the compiled CLI (bin/vitalseal.js → dist/cli/bin.js)', () => {
+    const help = run(join(CONSUMER, 'node_modules', '.bin', 'vitalseal'), ['--help'], CONSUMER, 60_000);
+    expect(help).toMatch(/Usage: vitalseal/);
+  }, 60_000);
+
   it('seals and opens a reading through vitalseal/protocol (noble) and vitalseal/protocol/node with plain node', () => {
     const script = `
       import { sealReading, openReading, tempKeyPairGen, createHpke, systemRng, isVitalsealError } from 'vitalseal/protocol';
