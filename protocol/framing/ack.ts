@@ -3,32 +3,30 @@
  * of device `dev`. Layout, v1: the deterministic CBOR map {"dev": tstr, "seq": uint}
  * (protocol/cbor encodeCanonical: keys in bytewise order, shortest integers), e.g.
  * dev "d1", seq 7 → a2 63 646576 62 6431 63 736571 07 (13 bytes).
- * Decoding is strict: exactly these two keys, dev 1..MAX_DEV_ID_LENGTH characters,
+ * Decoding is strict: exactly these two keys, dev a device id (../deviceId.ts),
  * seq a non-negative safe integer; anything else is FRAME_BAD_BODY (cause chained).
  */
 import { fail, isVitalsealError } from '../errors.ts';
 import { decodeStrict, encodeCanonical, isCborMap } from '../cbor/index.ts';
+import { isDeviceId } from '../deviceId.ts';
 
 export interface Ack {
   readonly dev: string;
   readonly seq: number;
 }
 
-export const MAX_DEV_ID_LENGTH = 128;
 const MAX_ACK_BYTES = 256;
 
 function isValidAck(dev: unknown, seq: unknown): boolean {
   return (
-    typeof dev === 'string' &&
-    dev.length > 0 &&
-    dev.length <= MAX_DEV_ID_LENGTH &&
+    isDeviceId(dev) &&
     typeof seq === 'number' &&
     Number.isSafeInteger(seq) &&
     seq >= 0
   );
 }
 
-/** Encodes an ack body. Throws FRAME_BAD_BODY for an empty/too long dev or a seq that is not a safe uint. */
+/** Encodes an ack body. Throws FRAME_BAD_BODY for a dev that is not a device id or a seq that is not a safe uint. */
 export function encodeAck(ack: Ack): Uint8Array {
   if (!isValidAck(ack.dev, ack.seq)) fail('FRAME_BAD_BODY', 'ack needs a device id and a non-negative integer seq');
   return encodeCanonical(

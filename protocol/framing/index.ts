@@ -17,4 +17,4 @@ export {
   type FrameResult,
 } from './frame.ts';
 export { FrameDecoder, type FrameCounters } from './decoder.ts';
-export { encodeAck, decodeAck, MAX_DEV_ID_LENGTH, type Ack } from './ack.ts';
+export { encodeAck, decodeAck, type Ack } from './ack.ts';

@@ -16,7 +16,7 @@ import { decodeStrict, encodeCanonical, isCborMap } from '../../protocol/cbor/in
 import { DEVICE_ID_MAX_LENGTH, DEVICE_ID_PATTERN, isDeviceId } from '../../protocol/deviceId.ts';
 import { assembleEnvelope } from '../../protocol/envelope/assemble.ts';
 import { decodeEnvelope, tryDecodeCanonicalEnvelope } from '../../protocol/envelope/index.ts';
-import { FRAME_TYPE, FrameDecoder, decodeAck, encodeFrame, type Frame } from '../../protocol/framing/index.ts';
+import { FRAME_TYPE, FrameDecoder, decodeAck, encodeAck, encodeFrame, type Frame } from '../../protocol/framing/index.ts';
 import { decodeTicket } from '../../protocol/ticket/index.ts';
 import { parseTopic, readingTopic, statusTopic, ticketTopic } from '../../protocol/topics.ts';
 import { startPtyPair, tempDir, waitFor } from '../helpers/services.ts';
@@ -254,6 +254,14 @@ describe('the device-id rule: one table, the same verdict at every entry point',
     for (const [id, valid] of TABLE) {
       const code = codeOf(() => parseFleetFile(JSON.stringify({ version: 1, devices: [{ id, secret: 's' }] }), tempDir()));
       expect(code, label(id)).toBe(valid ? undefined : 'SIM_FLEET_FILE_INVALID');
+    }
+  });
+
+  it('serial ack body (what a device decodes): encodeAck / decodeAck accept exactly the valid ids (FRAME_BAD_BODY otherwise)', () => {
+    for (const [id, valid] of TABLE) {
+      const handBuilt = encodeCanonical(new Map<string, string | number>([['dev', id], ['seq', 1]]));
+      expect(codeOf(() => encodeAck({ dev: id, seq: 1 })), label(id)).toBe(valid ? undefined : 'FRAME_BAD_BODY');
+      expect(codeOf(() => decodeAck(handBuilt)), label(id)).toBe(valid ? undefined : 'FRAME_BAD_BODY');
     }
   });
 

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { concatBytes, fromHex, toHex, utf8 } from '../../protocol/bytes.ts';
 import { VitalsealError, type ErrorCode } from '../../protocol/errors.ts';
+import { DEVICE_ID_REGEX } from '../../protocol/deviceId.ts';
 import {
   DEFAULT_MAX_BODY,
   FRAME_TYPE,
@@ -243,7 +244,7 @@ describe('ack body', () => {
 
   it('round trips', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 64 }), fc.maxSafeNat(), (dev, seq) => {
+      fc.property(fc.stringMatching(DEVICE_ID_REGEX), fc.maxSafeNat(), (dev, seq) => {
         expect(decodeAck(encodeAck({ dev, seq }))).toEqual({ dev, seq });
       }),
       { numRuns: 300 },
@@ -262,10 +263,11 @@ describe('ack body', () => {
       '82626431 07'.replace(' ', ''), // array
       'a2636465766264316373657107ff', // trailing byte
       'a263646576626431', // truncated
+      'a26364657663613a626373657107', // dev "a:b" is not a device id
     ]) {
       expect(outcome(() => decodeAck(fromHex(hex))), hex).toBe('FRAME_BAD_BODY');
     }
-    for (const ack of [{ dev: '', seq: 1 }, { dev: 'd', seq: -1 }, { dev: 'd', seq: 0.5 }, { dev: 'x'.repeat(129), seq: 1 }]) {
+    for (const ack of [{ dev: '', seq: 1 }, { dev: 'd', seq: -1 }, { dev: 'd', seq: 0.5 }, { dev: 'x'.repeat(65), seq: 1 }, { dev: 'a:b', seq: 1 }, { dev: '-x', seq: 1 }]) {
       expect(outcome(() => encodeAck(ack))).toBe('FRAME_BAD_BODY');
     }
   });
