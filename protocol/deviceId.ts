@@ -1,7 +1,7 @@
 /**
- * The device-id rule (docs/PROTOCOL.md, "Device ids, sensor types and units"), the one
- * definition every entry point uses: the envelope header, session tickets, MQTT topics and the
- * broker's ACL, the agent's admin and signed APIs, serial lines and the simulator's fleet file.
+ * The device-id rule (docs/PROTOCOL.md §2.5), the one definition every entry point uses: the
+ * envelope header, session tickets, MQTT topics and the broker's CONNECT check, serial ack bodies,
+ * status frames and line bindings, the agent's admin and signed APIs and the simulator's fleet file.
  * 1..64 ASCII characters, the first a letter or digit, the rest letters, digits, '.', '_', '-'.
  * An id ends up in MQTT topics, file names and SQL rows, so no '/', '+', '#', ':', spaces, control
  * characters or non-ASCII, and no leading '.' or '-' (hidden files, command-line options).

@@ -1,5 +1,5 @@
 /**
- * HPKE parameters of the emergency escrow (docs/PROTOCOL.md, "Emergency escrow"), shared by the
+ * HPKE parameters of the emergency escrow (docs/PROTOCOL.md §14.3, §14.5), shared by the
  * wallet and the agent: the profile key K is sealed to the ward's emergency X25519 key with info
  * ESCROW_INFO and aad = utf8(patient), and re-sealed by the agent to the clinician's X25519 key
  * with RELEASE_INFO and aad = utf8(patient ‖ "/" ‖ clinician) (addresses lower-case 0x hex).

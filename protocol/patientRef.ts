@@ -1,6 +1,6 @@
 /**
- * The on-chain patientRef (bytes32) of a ticket's patient pseudonym (docs/PROTOCOL.md, "Session
- * ticket"): the Consent and Ledger contracts index patients by it, the agent emits it, the wallet
+ * The on-chain patientRef (bytes32) of a ticket's patient pseudonym (docs/PROTOCOL.md
+ * §7.1): the Consent and Ledger contracts index patients by it, the agent emits it, the wallet
  * looks its events up by it.
  *   - 0x + 64 hex digits (already a bytes32): itself, lower-cased;
  *   - any other 0x hex string (e.g. a 20-byte address): SHA-256 of the bytes it encodes (an odd

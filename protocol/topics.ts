@@ -1,5 +1,5 @@
 /**
- * MQTT topics (docs/PROTOCOL.md, "MQTT"): vs/v1/<dev>/r (readings, device → agent, QoS 1),
+ * MQTT topics (docs/PROTOCOL.md §9.1): vs/v1/<dev>/r (readings, device → agent, QoS 1),
  * vs/v1/<dev>/ticket (session ticket, agent → device, retained, QoS 1), vs/v1/<dev>/status
  * (device status and last will). <dev> is a device id (deviceId.ts), so a topic never holds
  * '/', '+' or '#' beyond its separators.

@@ -1,6 +1,6 @@
 /**
  * A reading record as the agent serves it (GET /v1/records/:id, the signed RecordQuery and
- * AccessQuery answers; docs/PROTOCOL.md, "Signed query API"): the envelope, where it sits in the
+ * AccessQuery answers; docs/PROTOCOL.md §11.5): the envelope, where it sits in the
  * log, an RFC 6962 inclusion proof to the root of `treeSize`, and the on-chain anchor of that
  * tree head if one covers it. Byte strings are lower-case hex without 0x (recordId, kid, proof,
  * root) except the envelope (base64) and the anchor's chain values (0x hex).

@@ -1,5 +1,5 @@
 /**
- * EIP-712 messages of the agent's signed API (docs/PROTOCOL.md, "Signed query API"), shared by
+ * EIP-712 messages of the agent's signed API (docs/PROTOCOL.md Appendix A), shared by
  * the agent and the wallet. The domain binds a signature to one chain, one Consent contract and
  * one agent log (salt = logId), so a request signed for one ward cannot be replayed at another.
  * Address and Hex are the same template types as viem's, so the values pass to viem unchanged.

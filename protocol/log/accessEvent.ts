@@ -1,5 +1,5 @@
 /**
- * The access-event leaf (docs/PROTOCOL.md, "Record id and log leaves"): the body of a kind-2 log
+ * The access-event leaf (docs/PROTOCOL.md §12): the body of a kind-2 log
  * leaf (leafKinds.ts), recording who touched a patient's data and when — served queries,
  * sessions, custody changes, escrow uploads, emergency releases. No plaintext, no key: addresses,
  * ids, counts. The body is the canonical CBOR map {"v": 1, "t": <type>, ...fields}.

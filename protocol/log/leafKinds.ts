@@ -1,5 +1,5 @@
 /**
- * Kinds of the agent's transparency-log leaves (docs/PROTOCOL.md, "Record id and log leaves").
+ * Kinds of the agent's transparency-log leaves (docs/PROTOCOL.md §11.2).
  * Every leaf hash is RFC 6962 leafHash(body); the kind says what the body is:
  * a reading record (body = the envelope bytes) or an access event (body = accessEvent.ts).
  */
