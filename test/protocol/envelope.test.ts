@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex, utf8 } from '../../protocol/bytes.ts';
@@ -22,7 +21,6 @@ import {
 import { createHpke, HPKE_BACKENDS } from '../../protocol/node.ts';
 import { seededRng } from '../../protocol/rng.ts';
 import { keyIdOf, tempKeyPairGen } from '../../protocol/keys/index.ts';
-import { ENVELOPE_VECTORS_PATH, renderEnvelopeVectors } from '../vectors/generate-envelope-vectors.ts';
 import { codeOf, FUZZ_RUNS, mutatedBytes, onlyKnownErrors, randomBytes } from './fuzz-inputs.ts';
 
 const noble = createHpke('noble');
@@ -47,28 +45,7 @@ const reencode = (bytes: Uint8Array, edit: (items: CborValue[]) => CborValue) =>
   return encodeCanonical(edit([m.protectedBytes, m.unprotected, m.ciphertext]));
 };
 
-describe('vitalseal-envelope-v1.json', () => {
-  const file = readFileSync(ENVELOPE_VECTORS_PATH, 'utf8');
-  const vectors = JSON.parse(file) as ReturnType<typeof import('../vectors/generate-envelope-vectors.ts').buildEnvelopeVectors>;
-
-  it.each(HPKE_BACKENDS)('is re-derived byte for byte with the %s backend', (backend) => {
-    expect(renderEnvelopeVectors(createHpke(backend))).toBe(file);
-  });
-
-  it.each(HPKE_BACKENDS)('every vector envelope opens and discloses with the %s backend', (backend) => {
-    const hpke = createHpke(backend);
-    for (const c of vectors.cases) {
-      for (const m of c.messages) {
-        const bytes = fromHex(m.envelope);
-        const opened = openReading(bytes, { secretKey: fromHex(c.recipient.secretKey), hpke });
-        expect(opened.reading).toEqual(m.reading);
-        expect(toHex(opened.recordId)).toBe(m.recordId);
-        const viaDisclosure = openDisclosedReading(bytes, { key: fromHex(m.key), nonce: fromHex(m.nonce) }, hpke);
-        expect(viaDisclosure.reading).toEqual(m.reading);
-      }
-    }
-  });
-});
+// Known-answer vectors: test/vectors/vitalseal/*.json, checked by test/protocol/vectors.test.ts.
 
 describe('sealReading / decodeEnvelope / openReading', () => {
   it('builds COSE_Encrypt0 tag 16 with the protected and unprotected headers of the design', () => {

@@ -1,0 +1,155 @@
+/**
+ * The published vectors are not merely self-consistent: every envelope of
+ * test/vectors/vitalseal/envelopes.json and session.json is opened with @hpke/core (hpke-js, an
+ * independent RFC 9180 implementation) from the vector's recipient secret key, enc, info and AAD,
+ * and gives the vector's plaintext (and so are escrow.json's escrow and release); the AEAD key and nonces it derives are the vector's key schedule.
+ * keys.json's DeriveKeyPair outputs are re-derived with @hpke/core too.
+ *
+ * @hpke/core ships no ChaCha20Poly1305 (that is the @hpke/chacha20poly1305 extension, not installed),
+ * so the AEAD below is node:crypto's chacha20-poly1305 behind @hpke/core's AeadInterface; KEM, KDF,
+ * key schedule, nonce computation and sequence numbers are all @hpke/core's. Nothing here uses the
+ * project's CBOR, COSE or HPKE code: the envelope layout and the Enc_structure are rebuilt by hand.
+ */
+import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { AeadId, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256, type AeadEncryptionContext, type AeadInterface } from '@hpke/core';
+import { describe, expect, it } from 'vitest';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- vectors are untyped JSON */
+type Json = any;
+
+const load = (name: string): Json => JSON.parse(readFileSync(new URL(`../vectors/vitalseal/${name}`, import.meta.url), 'utf8'));
+const buf = (hex: string): Buffer => Buffer.from(hex, 'hex');
+const ab = (hex: string): ArrayBuffer => new Uint8Array(buf(hex)).buffer;
+const u8 = (x: ArrayBufferLike | ArrayBufferView): Buffer => (ArrayBuffer.isView(x) ? Buffer.from(x.buffer, x.byteOffset, x.byteLength) : Buffer.from(x));
+const hexOf = (x: ArrayBufferLike | ArrayBufferView): string => u8(x).toString('hex');
+
+/** Every (key, nonce) the AEAD was asked to open with, to compare with the vectors' key schedule. */
+const opened: Array<{ key: string; nonce: string }> = [];
+
+class NodeChaChaContext implements AeadEncryptionContext {
+  constructor(private readonly key: Buffer) {}
+  async seal(iv: ArrayBufferLike | ArrayBufferView, data: ArrayBufferLike | ArrayBufferView, aad: ArrayBufferLike | ArrayBufferView): Promise<ArrayBuffer> {
+    const c = createCipheriv('chacha20-poly1305', this.key, u8(iv), { authTagLength: 16 });
+    c.setAAD(u8(aad), { plaintextLength: u8(data).length });
+    const out = Buffer.concat([c.update(u8(data)), c.final(), c.getAuthTag()]);
+    return new Uint8Array(out).buffer;
+  }
+  async open(iv: ArrayBufferLike | ArrayBufferView, data: ArrayBufferLike | ArrayBufferView, aad: ArrayBufferLike | ArrayBufferView): Promise<ArrayBuffer> {
+    opened.push({ key: this.key.toString('hex'), nonce: hexOf(iv) });
+    const bytes = u8(data);
+    const d = createDecipheriv('chacha20-poly1305', this.key, u8(iv), { authTagLength: 16 });
+    d.setAAD(u8(aad), { plaintextLength: bytes.length - 16 });
+    d.setAuthTag(bytes.subarray(bytes.length - 16));
+    const out = Buffer.concat([d.update(bytes.subarray(0, bytes.length - 16)), d.final()]);
+    return new Uint8Array(out).buffer;
+  }
+}
+
+class NodeChaCha20Poly1305 implements AeadInterface {
+  readonly id = AeadId.Chacha20Poly1305;
+  readonly keySize = 32;
+  readonly nonceSize = 12;
+  readonly tagSize = 16;
+  createEncryptionContext(key: ArrayBufferLike | ArrayBufferView): AeadEncryptionContext {
+    return new NodeChaChaContext(Buffer.from(u8(key)));
+  }
+}
+
+const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new NodeChaCha20Poly1305() });
+const importSecret = (hex: string) => suite.kem.importKey('raw', ab(hex), false);
+
+/** X25519 public key of a raw secret key via node:crypto (RFC 8410 PKCS#8 prefix, SPKI suffix). */
+function x25519PublicOf(secretHex: string): string {
+  const key = createPrivateKey({ key: Buffer.concat([buf('302e020100300506032b656e04220420'), buf(secretHex)]), format: 'der', type: 'pkcs8' });
+  return createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex');
+}
+
+/** CBOR byte-string head + bytes, written out by hand (RFC 8949 §3.1, major type 2). */
+function bstr(hex: string): string {
+  const n = hex.length / 2;
+  if (n < 24) return (0x40 + n).toString(16).padStart(2, '0') + hex;
+  if (n < 0x100) return '58' + n.toString(16).padStart(2, '0') + hex;
+  if (n < 0x10000) return '59' + n.toString(16).padStart(4, '0') + hex;
+  throw new Error('longer than any envelope');
+}
+
+/** Enc_structure ["Encrypt0", protected, h''] by hand: array(3), tstr(8) "Encrypt0", bstr, bstr(0). */
+const encStructure = (protectedHex: string): string => '83' + '68' + Buffer.from('Encrypt0').toString('hex') + bstr(protectedHex) + '40';
+
+/** Tagged COSE_Encrypt0 by hand: tag 16, array(3), protected, {4: kid, -4: enc} in canonical order, ciphertext. */
+const envelopeLayout = (protectedHex: string, kid: string, enc: string, ciphertext: string): string =>
+  'd0' + '83' + bstr(protectedHex) + 'a2' + '04' + bstr(kid) + '23' + bstr(enc) + bstr(ciphertext);
+
+describe('test/vectors/vitalseal opened with @hpke/core (independent RFC 9180 implementation)', () => {
+  it('keys.json: DeriveKeyPair(ikm) gives the same X25519 key pairs', async () => {
+    const keys = load('keys.json');
+    const temp = keys.positive.filter((v: Json) => v.kind === 'temp');
+    expect(temp.length).toBeGreaterThan(0);
+    for (const v of temp) {
+      const pair = await suite.kem.deriveKeyPair(ab(v.ikm));
+      expect(hexOf(await suite.kem.serializePublicKey(pair.publicKey)), v.name).toBe(v.publicKey);
+      expect(hexOf(await suite.kem.serializePrivateKey(pair.privateKey)), v.name).toBe(v.secretKey);
+    }
+  });
+
+  it('envelopes.json: every single-shot envelope opens to its plaintext, with the vector key and base_nonce', async () => {
+    const f = load('envelopes.json');
+    const r = f.inputs.recipient;
+    const recipientKey = await importSecret(r.secretKey);
+    expect(f.positive.length).toBeGreaterThan(0);
+    for (const v of f.positive) {
+      expect(v.envelope, v.name).toBe(envelopeLayout(v.protected, r.kid, v.enc, v.ciphertext));
+      expect(v.aad).toBe(encStructure(v.protected));
+      opened.length = 0;
+      const pt = await suite.open({ recipientKey, enc: ab(v.enc), info: ab(f.inputs.info) }, ab(v.ciphertext), ab(encStructure(v.protected)));
+      expect(hexOf(pt), v.name).toBe(v.plaintext);
+      expect(opened).toEqual([{ key: v.keySchedule.key, nonce: v.keySchedule.baseNonce }]);
+      // enc is the X25519 public key of the vector's ephemeral secret key (node:crypto, PKCS#8 import)
+      expect(x25519PublicOf(v.ephemeral.secretKey), v.name).toBe(v.enc);
+      expect(v.ephemeral.publicKey).toBe(v.enc);
+    }
+  });
+
+  it('session.json: one recipient context opens the stream in hs order, nonce = base_nonce XOR hs', async () => {
+    const f = load('session.json');
+    const r = f.inputs.recipient;
+    const recipientKey = await importSecret(r.secretKey);
+    for (const s of f.positive) {
+      expect(x25519PublicOf(f.inputs.ephemeral.secretKey)).toBe(s.enc);
+      const context = await suite.createRecipientContext({ recipientKey, enc: ab(s.enc), info: ab(f.inputs.info) });
+      opened.length = 0;
+      for (const m of s.messages) {
+        expect(m.envelope).toBe(envelopeLayout(m.protected, r.kid, s.enc, m.ciphertext));
+        expect(m.aad).toBe(encStructure(m.protected));
+        const pt = await context.open(ab(m.ciphertext), ab(encStructure(m.protected)));
+        expect(hexOf(pt), `hs ${m.hs}`).toBe(m.plaintext);
+      }
+      expect(opened).toEqual(s.messages.map((m: Json) => ({ key: s.keySchedule.key, nonce: m.nonce })));
+      expect(opened[0]!.nonce).toBe(s.keySchedule.baseNonce);
+    }
+  });
+
+  it('escrow.json: the escrow and the release open to K with their info and aad', async () => {
+    const f = load('escrow.json');
+    expect(f.positive.length).toBe(2);
+    for (const v of f.positive) {
+      expect(x25519PublicOf(v.ephemeral.secretKey), v.name).toBe(v.enc);
+      opened.length = 0;
+      const pt = await suite.open({ recipientKey: await importSecret(v.recipientSecretKey), enc: ab(v.enc), info: ab(v.info) }, ab(v.ciphertext), ab(v.aad));
+      expect(hexOf(pt), v.name).toBe(f.inputs.emergencyKey.key);
+      expect(opened).toEqual([{ key: v.keySchedule.key, nonce: v.keySchedule.baseNonce }]);
+      expect(Buffer.from(v.info, 'hex').toString()).toBe(v.infoText);
+      expect(Buffer.from(v.aad, 'hex').toString()).toBe(v.aadText);
+    }
+  });
+
+  it('a tampered vector does not open (the check can fail)', async () => {
+    const f = load('envelopes.json');
+    const v = f.positive[0];
+    const recipientKey = await importSecret(f.inputs.recipient.secretKey);
+    const aad = buf(encStructure(v.protected));
+    aad[aad.length - 2] = aad[aad.length - 2]! ^ 1; // one bit of the protected header
+    await expect(suite.open({ recipientKey, enc: ab(v.enc) }, ab(v.ciphertext), new Uint8Array(aad).buffer)).rejects.toThrow();
+  });
+});
