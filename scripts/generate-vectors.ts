@@ -15,7 +15,8 @@
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, fromHex, i2osp, toHex, utf8 } from '../protocol/bytes.ts';
 import { encodeCanonical, Tag, type CborMap, type CborValue } from '../protocol/cbor/index.ts';
@@ -32,6 +33,7 @@ import {
   type ReadingHeader,
 } from '../protocol/envelope/index.ts';
 import { cobsEncode, crc32, DEFAULT_MAX_BODY, encodeAck, encodeFrame, FRAME_TYPE, frameTypeName, type FrameType } from '../protocol/framing/index.ts';
+import { hkdfExpand, KEM_SUITE_ID, labeledIkmMessage, labeledInfo } from '../protocol/hpke/labeled.ts';
 import type { Hpke } from '../protocol/hpke/types.ts';
 import { ESCROW_INFO, escrowAad, RELEASE_INFO, releaseAad } from '../protocol/escrow.ts';
 import { EMERGENCY_KEY_SALT, emergencyKeyGen, keyIdOf, tempKeyPairGen } from '../protocol/keys/index.ts';
@@ -74,6 +76,22 @@ function fileHeader(file: string, description: string, inputs: Record<string, un
   return { file, format: 'vitalseal-vectors', version: VECTORS_FORMAT_VERSION, protocol: 'vitalseal v1 (docs/PROTOCOL.md)', generator: GENERATOR, description, inputs };
 }
 
+// ---------------------------------------------------------------- KEM intermediates (RFC 9180 §4.1, §7.1.3)
+
+const hmacSha256 = (key: Uint8Array, data: Uint8Array): Uint8Array => hmac(sha256, key, data);
+const labeledExtractKem = (label: string, ikm: Uint8Array): Uint8Array => hmacSha256(new Uint8Array(0), labeledIkmMessage(KEM_SUITE_ID, label, ikm));
+
+/** DeriveKeyPair's dkp_prk = LabeledExtract("", "dkp_prk", ikm) (suite_id "KEM" ‖ 0x0020). */
+const dkpPrk = (ikm: Uint8Array): string => hex(labeledExtractKem('dkp_prk', ikm));
+
+/** Decap's intermediates: dh = X25519(skR, enc), shared_secret = LabeledExpand(LabeledExtract("", "eae_prk", dh), "shared_secret", enc ‖ pkR, 32). */
+function kemOf(skR: Uint8Array, enc: Uint8Array): { dh: string; sharedSecret: string } {
+  const dh = x25519.getSharedSecret(skR, enc);
+  const kemContext = concatBytes(enc, x25519.getPublicKey(skR));
+  const sharedSecret = hkdfExpand(hmacSha256, labeledExtractKem('eae_prk', dh), labeledInfo(KEM_SUITE_ID, 'shared_secret', kemContext, 32), 32);
+  return { dh: hex(dh), sharedSecret: hex(sharedSecret) };
+}
+
 // ---------------------------------------------------------------- keys.json
 
 interface Recipient {
@@ -91,7 +109,7 @@ function recipientOf(hpke: Hpke, name: string, patientId: string): Recipient {
   return { patientId, rand, ikm: concatBytes(utf8(patientId), rand), secretKey: pair.secretKey, publicKey: pair.publicKey, kid: pair.kid };
 }
 
-const recipientJson = (r: Recipient) => ({ patientId: r.patientId, rand: hex(r.rand), ikm: hex(r.ikm), secretKey: hex(r.secretKey), publicKey: hex(r.publicKey), kid: hex(r.kid) });
+const recipientJson = (r: Recipient) => ({ patientId: r.patientId, rand: hex(r.rand), ikm: hex(r.ikm), dkpPrk: dkpPrk(r.ikm), secretKey: hex(r.secretKey), publicKey: hex(r.publicKey), kid: hex(r.kid) });
 
 const KEY_CASES = [
   { name: 'temp-ascii', patientId: 'patient:0001' },
@@ -171,6 +189,7 @@ function sealCase(hpke: Hpke, recipient: Recipient, c: EnvelopeCase) {
     info: hex(ENVELOPE_HPKE_INFO),
     ephemeral: { secretKey: hex(skE), publicKey: hex(hpke.publicKeyOf(skE)) },
     enc: hex(d.enc),
+    kem: kemOf(recipient.secretKey, d.enc),
     keySchedule: { key: hex(ks.key), baseNonce: hex(ks.baseNonce), exporterSecret: hex(ks.exporterSecret) },
     ciphertext: hex(d.ciphertext),
     envelope: hex(envelope),
@@ -289,7 +308,7 @@ function buildSession(hpke: Hpke, recipient: Recipient, other: Recipient) {
         'nonce = base_nonce XOR I2OSP(hs, 12). Device seqs have a gap (103 lost): harmless. Decoder: openReading(envelope, inputs.recipient.secretKey), which opens at hs (setupBaseR(enc).openAt(hs)).',
       { recipient: recipientJson(recipient), info: hex(ENVELOPE_HPKE_INFO), ephemeral: { seed: `${SEED}/session/stream/skE`, secretKey: hex(skE), publicKey: hex(hpke.publicKeyOf(skE)) } },
     ),
-    positive: [{ name: 'spo2-stream-5-readings', enc: hex(sealer.enc), keySchedule: { key: hex(ks.key), baseNonce: hex(ks.baseNonce), exporterSecret: hex(ks.exporterSecret) }, messages }],
+    positive: [{ name: 'spo2-stream-5-readings', enc: hex(sealer.enc), kem: kemOf(recipient.secretKey, sealer.enc), keySchedule: { key: hex(ks.key), baseNonce: hex(ks.baseNonce), exporterSecret: hex(ks.exporterSecret) }, messages }],
     negative,
   };
 }
@@ -601,6 +620,7 @@ function buildEscrow(hpke: Hpke) {
       aadText,
       ephemeral: { secretKey: hex(skE), publicKey: hex(enc) },
       enc: hex(enc),
+      kem: kemOf(sk, enc),
       keySchedule: { key: hex(ks.key), baseNonce: hex(ks.baseNonce), exporterSecret: hex(ks.exporterSecret) },
       plaintext: hex(emergency.key),
       ciphertext: hex(ciphertext),

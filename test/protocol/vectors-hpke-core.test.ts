@@ -3,14 +3,15 @@
  * test/vectors/vitalseal/envelopes.json and session.json is opened with @hpke/core (hpke-js, an
  * independent RFC 9180 implementation) from the vector's recipient secret key, enc, info and AAD,
  * and gives the vector's plaintext (and so are escrow.json's escrow and release); the AEAD key and nonces it derives are the vector's key schedule.
- * keys.json's DeriveKeyPair outputs are re-derived with @hpke/core too.
+ * keys.json's DeriveKeyPair outputs are re-derived with @hpke/core too, and the KEM intermediates
+ * (dkp_prk, dh, shared_secret) are recomputed with node:crypto from the RFC 9180 labels written out.
  *
  * @hpke/core ships no ChaCha20Poly1305 (that is the @hpke/chacha20poly1305 extension, not installed),
  * so the AEAD below is node:crypto's chacha20-poly1305 behind @hpke/core's AeadInterface; KEM, KDF,
  * key schedule, nonce computation and sequence numbers are all @hpke/core's. Nothing here uses the
  * project's CBOR, COSE or HPKE code: the envelope layout and the Enc_structure are rebuilt by hand.
  */
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AeadId, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256, type AeadEncryptionContext, type AeadInterface } from '@hpke/core';
 import { describe, expect, it } from 'vitest';
@@ -61,8 +62,24 @@ const importSecret = (hex: string) => suite.kem.importKey('raw', ab(hex), false)
 
 /** X25519 public key of a raw secret key via node:crypto (RFC 8410 PKCS#8 prefix, SPKI suffix). */
 function x25519PublicOf(secretHex: string): string {
-  const key = createPrivateKey({ key: Buffer.concat([buf('302e020100300506032b656e04220420'), buf(secretHex)]), format: 'der', type: 'pkcs8' });
-  return createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex');
+  return createPublicKey(x25519Private(secretHex)).export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex');
+}
+
+const x25519Private = (secretHex: string) => createPrivateKey({ key: Buffer.concat([buf('302e020100300506032b656e04220420'), buf(secretHex)]), format: 'der', type: 'pkcs8' });
+const x25519Public = (publicHex: string) => createPublicKey({ key: Buffer.concat([buf('302a300506032b656e032100'), buf(publicHex)]), format: 'der', type: 'spki' });
+
+/** RFC 9180 labels of DHKEM(X25519, HKDF-SHA256), written out: "HPKE-v1" ‖ "KEM" ‖ I2OSP(0x0020, 2). */
+const KEM_LABEL_PREFIX = Buffer.concat([Buffer.from('HPKE-v1'), Buffer.from('KEM'), buf('0020')]);
+
+/** dkp_prk = LabeledExtract("", "dkp_prk", ikm) with node:crypto's HMAC. */
+const dkpPrkOf = (ikmHex: string): string => createHmac('sha256', Buffer.alloc(0)).update(Buffer.concat([KEM_LABEL_PREFIX, Buffer.from('dkp_prk'), buf(ikmHex)])).digest('hex');
+
+/** Decap with node:crypto: dh = X25519(skR, enc); shared_secret = HKDF(salt "", labeled "eae_prk" ‖ dh, labeled info "shared_secret" ‖ enc ‖ pkR, 32). */
+function kemOf(secretHex: string, encHex: string): { dh: string; sharedSecret: string } {
+  const dh = diffieHellman({ privateKey: x25519Private(secretHex), publicKey: x25519Public(encHex) });
+  const ikm = Buffer.concat([KEM_LABEL_PREFIX, Buffer.from('eae_prk'), dh]);
+  const info = Buffer.concat([buf('0020'), KEM_LABEL_PREFIX, Buffer.from('shared_secret'), buf(encHex), buf(x25519PublicOf(secretHex))]);
+  return { dh: dh.toString('hex'), sharedSecret: Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), info, 32)).toString('hex') };
 }
 
 /** CBOR byte-string head + bytes, written out by hand (RFC 8949 §3.1, major type 2). */
@@ -87,6 +104,8 @@ describe('test/vectors/vitalseal opened with @hpke/core (independent RFC 9180 im
     const temp = keys.positive.filter((v: Json) => v.kind === 'temp');
     expect(temp.length).toBeGreaterThan(0);
     for (const v of temp) {
+      expect(dkpPrkOf(v.ikm), v.name).toBe(v.dkpPrk);
+      expect(x25519PublicOf(v.secretKey), v.name).toBe(v.publicKey);
       const pair = await suite.kem.deriveKeyPair(ab(v.ikm));
       expect(hexOf(await suite.kem.serializePublicKey(pair.publicKey)), v.name).toBe(v.publicKey);
       expect(hexOf(await suite.kem.serializePrivateKey(pair.privateKey)), v.name).toBe(v.secretKey);
@@ -108,6 +127,7 @@ describe('test/vectors/vitalseal opened with @hpke/core (independent RFC 9180 im
       // enc is the X25519 public key of the vector's ephemeral secret key (node:crypto, PKCS#8 import)
       expect(x25519PublicOf(v.ephemeral.secretKey), v.name).toBe(v.enc);
       expect(v.ephemeral.publicKey).toBe(v.enc);
+      expect(kemOf(r.secretKey, v.enc), v.name).toEqual(v.kem);
     }
   });
 
@@ -117,6 +137,7 @@ describe('test/vectors/vitalseal opened with @hpke/core (independent RFC 9180 im
     const recipientKey = await importSecret(r.secretKey);
     for (const s of f.positive) {
       expect(x25519PublicOf(f.inputs.ephemeral.secretKey)).toBe(s.enc);
+      expect(kemOf(r.secretKey, s.enc)).toEqual(s.kem);
       const context = await suite.createRecipientContext({ recipientKey, enc: ab(s.enc), info: ab(f.inputs.info) });
       opened.length = 0;
       for (const m of s.messages) {
@@ -135,6 +156,7 @@ describe('test/vectors/vitalseal opened with @hpke/core (independent RFC 9180 im
     expect(f.positive.length).toBe(2);
     for (const v of f.positive) {
       expect(x25519PublicOf(v.ephemeral.secretKey), v.name).toBe(v.enc);
+      expect(kemOf(v.recipientSecretKey, v.enc), v.name).toEqual(v.kem);
       opened.length = 0;
       const pt = await suite.open({ recipientKey: await importSecret(v.recipientSecretKey), enc: ab(v.enc), info: ab(v.info) }, ab(v.ciphertext), ab(v.aad));
       expect(hexOf(pt), v.name).toBe(f.inputs.emergencyKey.key);
