@@ -664,7 +664,7 @@ export function buildVectorFiles(hpke: Hpke): VectorFiles {
   const stream = session.positive[0]!;
   const accessEvents: LogEntry[] = [
     { name: 'access-event/session', kind: LEAF_KIND.accessEvent, body: encodeAccessEvent({ t: 'session', patient: '0x8ba1f109551bd432803012645ac136ddd64dba72', device: 'oxi-02', kid: sessionRecipient.kid, nbf: T0_S, exp: T0_S + 8 * 3600, ts: T0_MS }) },
-    { name: 'access-event/query', kind: LEAF_KIND.accessEvent, body: encodeAccessEvent({ t: 'query', requester: '0xab5801a7d398351b8be11c439e05c5b3259aec9b', patient: '0x8ba1f109551bd432803012645ac136ddd64dba72', records: 6, withheld: 0, digest: sha256(utf8('query')), nonce: rand32('log/query/nonce').subarray(0, 16), ts: T0_MS + 60_000 }) },
+    { name: 'access-event/query', kind: LEAF_KIND.accessEvent, body: encodeAccessEvent({ t: 'query', requester: '0xab5801a7d398351b8be11c439e05c5b3259aec9b', patient: '0x8ba1f109551bd432803012645ac136ddd64dba72', records: 6, withheld: 0, digest: sha256(utf8('query')), nonce: rand32('log/query/nonce'), ts: T0_MS + 60_000 }) },
   ];
   const log = buildLog([
     ...envelopes.positive.map((e) => ({ name: `envelopes.json/${e.name}`, kind: LEAF_KIND.record, body: fromHex(e.envelope) })),
