@@ -32,7 +32,7 @@ export function parseSerialSpec(spec: string): { path: string; device: string | 
 }
 
 /**
- * A wired device on a serial line, framed as in DESIGN.md (COBS, type ‖ CBOR body ‖ CRC-32).
+ * A wired device on a serial line, framed as in docs/PROTOCOL.md §8 (COBS, type ‖ CBOR body ‖ CRC-32).
  * reading frame (body = envelope) → group commit → ack frame {dev, seq}; a reading that is
  * quarantined is answered with an error frame {code, seq?} (it is stored, so the device must
  * not resend it); a status frame {dev, ...} is answered with the device's current ticket.

@@ -13,7 +13,7 @@ export interface SerialLinkOptions {
 }
 
 /**
- * A wired device on a real serial line (serialport), DESIGN.md "Serial framing": COBS
+ * A wired device on a real serial line (serialport), docs/PROTOCOL.md §8: COBS
  * frames type ‖ CBOR body ‖ CRC-32. The device sends a status frame {dev, state} when the
  * line comes up; the agent answers with its ticket frame. Reading frames carry the
  * envelope; an ack frame {dev, seq} removes the reading from the outbox, an error frame

@@ -1,4 +1,4 @@
-/** Reading envelope v1 (DESIGN.md "Reading envelope"): sizes and field names. */
+/** Reading envelope v1 (docs/PROTOCOL.md §5): sizes and field names. */
 
 /** Largest envelope a device may send and the agent accepts (an ECG block of 250 float64 samples is ~2.4 KiB). */
 export const ENVELOPE_MAX_BYTES = 4096;

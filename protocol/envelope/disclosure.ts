@@ -11,8 +11,8 @@ import type { OpenedReading } from './open.ts';
 const NONCE_BYTES = 12;
 
 /**
- * What a patient hands a researcher for one reading (DESIGN.md "Research
- * disclosure"): the HPKE context's AEAD `key` and the nonce of that reading —
+ * What a patient hands a researcher for one reading (docs/PROTOCOL.md
+ * §13.1): the HPKE context's AEAD `key` and the nonce of that reading —
  * never the secret key.
  */
 export interface ReadingDisclosure {

@@ -1,5 +1,5 @@
 /**
- * Serial frames (DESIGN.md "Serial framing"):
+ * Serial frames (docs/PROTOCOL.md §8.1):
  *   wire  = COBS(type ‖ body ‖ CRC-32(type ‖ body) little-endian) ‖ 0x00
  * The body is opaque bytes at this layer (CBOR above it).
  */

@@ -1,4 +1,4 @@
-/** Serial frame types (DESIGN.md "Serial framing"): the first byte of every frame. */
+/** Serial frame types (docs/PROTOCOL.md §8.4): the first byte of every frame. */
 export const FRAME_TYPE = {
   ticket: 0x01,
   reading: 0x02,

@@ -1,4 +1,4 @@
-/** What a session ticket grants a device (DESIGN.md "Session ticket"). */
+/** What a session ticket grants a device (docs/PROTOCOL.md §7.1). */
 export interface TicketFields {
   /** Device the ticket is for. */
   readonly dev: string;

@@ -78,7 +78,7 @@ export async function startPtyPair(): Promise<{ a: string; b: string; proc: Chil
   return { a: ptys[0]!, b: ptys[1]!, proc, stop: () => stopProcess(proc) };
 }
 
-/** A private mosquitto instance on a free loopback port, with on-disk persistence (DESIGN.md pitfall settings). */
+/** A private mosquitto instance on a free loopback port, with on-disk persistence (the broker settings of docs/PROTOCOL.md §9.7). */
 export async function startMosquitto(): Promise<{ url: string; port: number; proc: ChildProcess; dir: string; stop(): Promise<void>; restart(): Promise<void> }> {
   const bin = requireBinary('mosquitto');
   const dir = tempDir('vitalseal-mosquitto-');
