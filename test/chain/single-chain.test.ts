@@ -48,7 +48,8 @@ function sender(rpcUrl: string, index: number) {
     /** One transfer; resolves with its block number once mined (anvil automines). */
     async send(): Promise<number> {
       const hash: Hex = await wallet.sendTransaction({ to: DEV_ADDRESSES[9]!, value: 1n });
-      const r = await pub.waitForTransactionReceipt({ hash, pollingInterval: 20 });
+      // bounded: when the chain dies mid-wait (the test kills it), viem would otherwise poll for 180 s
+      const r = await pub.waitForTransactionReceipt({ hash, pollingInterval: 20, timeout: 3_000 });
       return Number(r.blockNumber);
     },
   };
