@@ -14,7 +14,9 @@ import { decisionUnit, deviceStream } from '../random/streams.ts';
 import { DeviceStats } from '../report/deviceStats.ts';
 import type { Scheduler, TimerHandle } from '../time/scheduler.ts';
 import type { DeviceLink, DeviceStatus, LinkEvents } from '../transport/link.ts';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import type { BackoffOptions } from './backoff.ts';
+import { LinkSupervisor } from './linkSupervisor.ts';
+import { SendWindow, type NetworkGauge } from './sendWindow.ts';
 import { linkOf, ticketOf, withLink, type ActiveTicket, type DeviceState, type LinkState } from './state.ts';
 import { checkTicket, sameTicket, ticketUsable } from './ticketCheck.ts';
 
@@ -72,17 +74,7 @@ export type FirmwareEvent =
   | { readonly kind: 'status'; readonly status: DeviceStatus }
   | { readonly kind: 'sealed'; readonly seq: number; readonly ts: number; readonly envelope: Uint8Array };
 
-/** Shared by a fleet: how many things its devices are waiting on from the network. */
-export interface NetworkGauge {
-  awaiting: number;
-}
-
-interface Inflight {
-  readonly attempt: number;
-  readonly timer: TimerHandle;
-  /** A copy of this attempt is on the wire (not dropped, held or delayed by a fault). */
-  onWire: boolean;
-}
+export type { NetworkGauge } from './sendWindow.ts';
 
 /**
  * The firmware model of one device. It boots from NVM, waits for (or uses) a session
@@ -97,10 +89,10 @@ export class DeviceFirmware {
   readonly periodMs: number;
   private readonly o: FirmwareOptions;
   private readonly faults: FaultRates;
-  private readonly window: number;
-  private readonly ackTimeoutMs: number;
-  private readonly monotonic: () => number;
   private readonly phaseMs: number;
+  /** The send window (sendWindow.ts) and link supervision (linkSupervisor.ts). */
+  private readonly sending: SendWindow;
+  private readonly supervisor: LinkSupervisor;
 
   private stateValue: DeviceState = { kind: 'off', reason: 'not-started' };
   /** Incremented at every boot and power-down: callbacks of an older boot are ignored. */
@@ -116,13 +108,9 @@ export class DeviceFirmware {
   private transmitter: FaultyTransmitter | undefined;
   private authorityKey: Uint8Array | undefined;
   private nextSeq = 0;
-  private readonly inflight = new Map<number, Inflight>();
-  /** seq → monotonic ms of its first transmission in this run (cleared when acknowledged). */
-  private readonly firstSent = new Map<number, number>();
   private readonly refused = new Set<string>();
   private pendingStatusCode: string | undefined;
   private measuringEnabled = true;
-  private linkDownUntil = 0;
 
   constructor(options: FirmwareOptions) {
     this.o = options;
@@ -130,10 +118,39 @@ export class DeviceFirmware {
     this.periodMs = options.provisioning.periodMs ?? options.provisioning.profile.periodMs;
     if (!(this.periodMs > 0)) throw new SimError('SIM_CONFIG_INVALID', 'period must be positive');
     this.faults = options.faults ?? NO_FAULTS;
-    this.window = options.window ?? 8;
-    this.ackTimeoutMs = options.ackTimeoutMs ?? 5000;
-    this.monotonic = options.monotonic ?? (() => performance.now());
     this.phaseMs = Math.floor(decisionUnit(options.seed, this.id, 'phase') * this.periodMs);
+    this.sending = new SendWindow(
+      { window: options.window ?? 8, ackTimeoutMs: options.ackTimeoutMs ?? 5000, monotonic: options.monotonic ?? (() => performance.now()), ackTimers: options.ackTimers, network: options.network },
+      {
+        stats: this.stats,
+        timers: this.timers,
+        outbox: () => this.outboxValue,
+        transmitter: () => this.transmitter,
+        link: () => this.link,
+        linkUp: () => linkOf(this.stateValue)?.kind === 'up',
+        bootCount: () => this.nvm?.bootCount ?? 0,
+        after: (ms, fn, timers) => this.after(ms, fn, timers),
+      },
+    );
+    this.supervisor = new LinkSupervisor(
+      {
+        stats: this.stats,
+        scheduler: options.scheduler,
+        link: () => this.link,
+        linkState: () => linkOf(this.stateValue),
+        setLink: (link) => this.setState(withLink(this.stateValue, link)),
+        generation: () => this.generation,
+        jitter: () => this.jitter!,
+        after: (ms, fn) => this.after(ms, fn),
+        onUp: () => this.onLinkUp(),
+        onLost: () => {
+          this.sending.clear();
+          this.transmitter?.reset();
+        },
+      },
+      options.backoff,
+      options.network,
+    );
   }
 
   get state(): DeviceState {
@@ -159,8 +176,7 @@ export class DeviceFirmware {
     const link = linkOf(this.stateValue);
     if (link?.kind === 'connecting') return true;
     if (link?.kind !== 'up' || this.link?.inProcess) return false;
-    for (const f of this.inflight.values()) if (f.onWire) return true;
-    return false;
+    return this.sending.onWire;
   }
 
   get linkUp(): boolean {
@@ -202,12 +218,7 @@ export class DeviceFirmware {
 
   /** The link fails for `ms` (cable pulled, radio out of range); reconnection backs off meanwhile. */
   linkOutage(ms: number): void {
-    this.linkDownUntil = Math.max(this.linkDownUntil, this.o.scheduler.now() + ms);
-    if (linkOf(this.stateValue)?.kind === 'up') {
-      const link = this.link;
-      void link?.close('abrupt');
-      this.onLinkDown('link outage');
-    }
+    this.supervisor.outage(ms);
   }
 
   // ---------------------------------------------------------------- boot
@@ -246,16 +257,13 @@ export class DeviceFirmware {
       after: (ms, fn) => this.after(ms, fn),
       stats: this.stats,
       link: () => this.link,
-      onWire: (seq) => {
-        const f = this.inflight.get(seq);
-        if (f) this.markOnWire(f);
-      },
+      onWire: (seq) => this.sending.markOnWire(seq),
     });
     const down: LinkState = { kind: 'down', since: this.o.scheduler.now(), attempt: 0, retryAt: this.o.scheduler.now(), reason: 'boot' };
     const ticket = this.ticketFromNvm(state);
     this.setState(ticket ? { kind: 'ticketed', ticket, link: down } : { kind: 'provisioned', link: down });
     this.scheduleTick();
-    this.connect();
+    this.supervisor.connect();
   }
 
   /** First boot: the provisioning data becomes the NVM state. */
@@ -302,7 +310,7 @@ export class DeviceFirmware {
   private async powerDown(reason: 'reboot' | 'shutdown', mode: 'graceful' | 'abrupt'): Promise<void> {
     this.generation++;
     for (const t of this.timers) t.cancel();
-    this.clearInflight();
+    this.sending.clear();
     this.timers.clear();
     this.transmitter?.reset();
     this.sealer = undefined;
@@ -381,12 +389,12 @@ export class DeviceFirmware {
     if (dropped) {
       this.stats.droppedSeqs.push(dropped.seq);
       if (dropped.wasSent) this.stats.droppedAfterSend++;
-      this.firstSent.delete(dropped.seq);
+      this.sending.forget(dropped.seq);
     }
     this.o.onEvent?.({ kind: 'sealed', seq, ts: reading.ts, envelope });
     const cur = this.stateValue;
     if (cur.kind === 'measuring') this.setState({ kind: 'sleeping', ticket: cur.ticket, link: cur.link, wakeAt: now + this.periodMs });
-    this.pump();
+    this.sending.pump();
   }
 
   // ---------------------------------------------------------------- tickets
@@ -438,61 +446,19 @@ export class DeviceFirmware {
   private linkEvents(gen: number): LinkEvents {
     const live = (): boolean => gen === this.generation;
     return {
-      onDown: (reason) => live() && this.onLinkDown(reason),
-      onAck: (seq) => live() && this.onAck(seq),
-      onRejected: (seq, code) => live() && this.onRejected(seq, code),
+      onDown: (reason) => live() && this.supervisor.onLinkDown(reason),
+      onAck: (seq) => live() && this.sending.onAck(seq),
+      onRejected: (seq, code) => live() && this.sending.onRejected(seq, code),
       onTicket: (t) => live() && this.onTicket(t),
     };
   }
 
-  private setLink(link: LinkState): void {
-    this.setState(withLink(this.stateValue, link));
-  }
-
-  private connect(): void {
-    const link = linkOf(this.stateValue);
-    if (link?.kind !== 'down' || !this.link) return;
-    const attempt = link.attempt;
-    this.setLink({ kind: 'connecting', attempt });
-    const gen = this.generation;
-    const outage = this.o.scheduler.now() < this.linkDownUntil;
-    const gauge = !outage && !this.link.inProcess ? this.o.network : undefined;
-    if (gauge) gauge.awaiting++;
-    const opened = outage ? Promise.reject(new SimError('SIM_LINK_DOWN', 'link outage')) : this.link.open();
-    opened.finally(() => {
-      if (gauge) gauge.awaiting--;
-    }).then(
-      () => {
-        if (gen !== this.generation) return;
-        this.stats.connects++;
-        this.setLink({ kind: 'up', since: this.o.scheduler.now() });
-        const t = ticketOf(this.stateValue);
-        this.sendStatus({ state: 'online', boot: this.nvm?.bootCount ?? 0, seq: this.nextSeq, ...(t ? { kid: toHex(t.ticket.kid) } : {}) });
-        if (this.pendingStatusCode !== undefined) this.sendStatus({ state: 'error', code: this.pendingStatusCode });
-        this.pump();
-      },
-      (e: unknown) => {
-        if (gen !== this.generation) return;
-        this.stats.connectFailures++;
-        this.stats.lastLinkError = errorCodeOf(e);
-        this.retryLater(attempt + 1, errorCodeOf(e));
-      },
-    );
-  }
-
-  private retryLater(attempt: number, reason: string): void {
-    const now = this.o.scheduler.now();
-    const delay = backoffDelay(attempt, this.o.backoff ?? DEFAULT_BACKOFF, this.jitter!);
-    this.setLink({ kind: 'down', since: now, attempt, retryAt: now + delay, reason });
-    this.after(delay, () => this.connect());
-  }
-
-  private onLinkDown(reason: string): void {
-    if (linkOf(this.stateValue)?.kind !== 'up') return;
-    this.stats.linkLosses++;
-    this.clearInflight();
-    this.transmitter?.reset();
-    this.retryLater(0, reason);
+  /** The link came up (linkSupervisor.ts): say so, repeat a pending refusal, send the outbox. */
+  private onLinkUp(): void {
+    const t = ticketOf(this.stateValue);
+    this.sendStatus({ state: 'online', boot: this.nvm?.bootCount ?? 0, seq: this.nextSeq, ...(t ? { kid: toHex(t.ticket.kid) } : {}) });
+    if (this.pendingStatusCode !== undefined) this.sendStatus({ state: 'error', code: this.pendingStatusCode });
+    this.sending.pump();
   }
 
   private sendStatus(status: DeviceStatus): void {
@@ -500,95 +466,6 @@ export class DeviceFirmware {
     if (status.state === 'error' && status.code === this.pendingStatusCode) this.pendingStatusCode = undefined;
     this.link?.sendStatus(status);
     this.o.onEvent?.({ kind: 'status', status });
-  }
-
-  // ---------------------------------------------------------------- sending
-
-  /** Sends the outbox in seq order while the window has room. */
-  private pump(): void {
-    if (linkOf(this.stateValue)?.kind !== 'up') return;
-    const outbox = this.outboxValue!;
-    while (this.inflight.size < this.window) {
-      const e = outbox.nextToSend();
-      if (!e) break;
-      this.transmit(e.seq, e.envelope, e);
-    }
-  }
-
-  private transmit(seq: number, envelope: Uint8Array, entry: { attempts: number; inflight: boolean }): void {
-    const attempt = entry.attempts++;
-    entry.inflight = true;
-    if (this.firstSent.has(seq)) this.stats.retried++;
-    else {
-      this.stats.sent++;
-      this.firstSent.set(seq, this.monotonic());
-    }
-    this.stats.transmissions++;
-    const timer = this.after(this.ackTimeoutMs, () => this.onAckTimeout(seq, attempt), this.o.ackTimers);
-    const record: Inflight = { attempt, timer, onWire: false };
-    this.inflight.set(seq, record);
-    const bootKey = (this.nvm?.bootCount ?? 0) * 1_000_000 + attempt;
-    if (this.transmitter!.transmit(seq, bootKey, envelope)) this.markOnWire(record);
-  }
-
-  private markOnWire(record: Inflight): void {
-    if (record.onWire) return;
-    record.onWire = true;
-    if (this.o.network && !this.link?.inProcess) this.o.network.awaiting++;
-  }
-
-  /** Forgets an in-flight record (acknowledged, timed out, link lost). */
-  private dropInflight(seq: number, record: Inflight): void {
-    record.timer.cancel();
-    this.timers.delete(record.timer);
-    this.inflight.delete(seq);
-    if (record.onWire && this.o.network && !this.link?.inProcess) this.o.network.awaiting--;
-  }
-
-  private clearInflight(): void {
-    for (const [seq, record] of [...this.inflight]) this.dropInflight(seq, record);
-    this.outboxValue?.clearInflight();
-  }
-
-  private onAckTimeout(seq: number, attempt: number): void {
-    const f = this.inflight.get(seq);
-    if (!f || f.attempt !== attempt) return;
-    this.dropInflight(seq, f);
-    const e = this.outboxValue?.get(seq);
-    if (e) e.inflight = false;
-    this.stats.ackTimeouts++;
-    this.pump();
-  }
-
-  private settle(seq: number): void {
-    const f = this.inflight.get(seq);
-    if (f) this.dropInflight(seq, f);
-  }
-
-  private onAck(seq: number): void {
-    this.stats.acks++;
-    const entry = this.outboxValue?.ack(seq);
-    this.settle(seq);
-    if (entry) {
-      this.stats.acknowledged++;
-      this.stats.sequence.add(seq);
-      const first = this.firstSent.get(seq);
-      if (first !== undefined) this.stats.latency.add(this.monotonic() - first);
-      this.firstSent.delete(seq);
-    } else {
-      this.stats.duplicateAcks++;
-    }
-    this.pump();
-  }
-
-  private onRejected(seq: number | undefined, code: string): void {
-    this.stats.rejected[code] = (this.stats.rejected[code] ?? 0) + 1;
-    if (seq !== undefined) {
-      this.outboxValue?.reject(seq);
-      this.settle(seq);
-      this.firstSent.delete(seq);
-    }
-    this.pump();
   }
 
   private setState(s: DeviceState): void {

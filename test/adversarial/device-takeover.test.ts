@@ -13,8 +13,8 @@ import { startSession } from '../../wallet/sessions.ts';
 import type { Wallet } from '../../wallet/wallet.ts';
 import type { Ticket } from '../../protocol/ticket/index.ts';
 import type { MqttClient } from 'mqtt';
-import { LiveWard } from '../helpers/liveWard.ts';
-import { waitFor } from '../helpers/services.ts';
+import { LiveWard } from '../support/liveWard.ts';
+import { waitFor } from '../support/services.ts';
 
 const DEV = 'oxi-takeover-1';
 const SPARE = 'oxi-takeover-2';

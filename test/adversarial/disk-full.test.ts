@@ -13,8 +13,8 @@ import { Writable } from 'node:stream';
 import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
 import type { StoreFault } from '../../agent/store/storeFault.mjs';
-import { tempDir, waitFor } from '../helpers/services.ts';
-import { WardFixture } from '../helpers/ward.ts';
+import { tempDir, waitFor } from '../support/services.ts';
+import { WardFixture } from '../support/ward.ts';
 
 const ward = new WardFixture('disk-full-adversarial');
 const DEV = 'dev-disk';

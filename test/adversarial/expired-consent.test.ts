@@ -24,8 +24,8 @@ import { grantConsent } from '../../wallet/consent.ts';
 import { breakGlassAndRelease, initEmergency } from '../../wallet/emergency.ts';
 import { WalletError } from '../../wallet/errors.ts';
 import { Wallet } from '../../wallet/wallet.ts';
-import { tempDir } from '../helpers/services.ts';
-import { WardFixture } from '../helpers/ward.ts';
+import { tempDir } from '../support/services.ts';
+import { WardFixture } from '../support/ward.ts';
 
 const BREAK_GLASS_SECONDS = 3;
 const DEVICE = 'expiry-01';

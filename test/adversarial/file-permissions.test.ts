@@ -17,8 +17,8 @@ import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
 import { seededRng } from '../../protocol/rng.ts';
 import { Wallet } from '../../wallet/wallet.ts';
-import { tempDir, waitFor } from '../helpers/services.ts';
-import { WardFixture } from '../helpers/ward.ts';
+import { tempDir, waitFor } from '../support/services.ts';
+import { WardFixture } from '../support/ward.ts';
 
 const ward = new WardFixture('file-permissions');
 const base = tempDir('vitalseal-perms-');

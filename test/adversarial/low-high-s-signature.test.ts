@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type { Wallet } from '../../wallet/wallet.ts';
-import { LiveWard } from '../helpers/liveWard.ts';
+import { LiveWard } from '../support/liveWard.ts';
 
 /**
  * Issue #15, defect 8.4: ECDSA signatures are malleable — (r, s, v) and (r, n − s, v ^ 1) both

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
-import { tempDir } from '../helpers/services.ts';
-import { WardFixture } from '../helpers/ward.ts';
+import { tempDir } from '../support/services.ts';
+import { WardFixture } from '../support/ward.ts';
 
 /**
  * Issue #15, defect 8 (items 2 and 3): a hostile but authenticated device abuses the ingest path

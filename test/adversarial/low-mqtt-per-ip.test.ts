@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
-import { tempDir, waitFor } from '../helpers/services.ts';
+import { tempDir, waitFor } from '../support/services.ts';
 
 /**
  * Issue #15, defect 8.6: one network host opens connection after connection to the embedded broker

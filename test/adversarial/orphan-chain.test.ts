@@ -22,7 +22,7 @@ import { ChainContracts } from '../../chain/contracts.ts';
 import { readDeployment } from '../../chain/deployment.ts';
 import { DEV_ACCOUNT, devPrivateKey, DEV_ADDRESSES } from '../../chain/devKeys.ts';
 import { SCOPE_ALL } from '../../chain/scope.ts';
-import { stopProcess, tempDir, waitFor } from '../helpers/services.ts';
+import { stopProcess, tempDir, waitFor } from '../support/services.ts';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const CHILD = join(REPO, 'test/adversarial/chain-agent-child.ts');

@@ -13,8 +13,8 @@ import { parseAgentConfig } from '../../agent/config.ts';
 import { FRAME_TYPE, FrameDecoder, decodeAck, encodeFrame, type Frame } from '../../protocol/framing/index.ts';
 import { decodeStrict, encodeCanonical, isCborMap } from '../../protocol/cbor/index.ts';
 import type { IngestItem } from '../../agent/ingest/types.ts';
-import { startMosquitto, startPtyPair, tempDir, waitFor } from '../helpers/services.ts';
-import { WardFixture } from '../helpers/ward.ts';
+import { startMosquitto, startPtyPair, tempDir, waitFor } from '../support/services.ts';
+import { WardFixture } from '../support/ward.ts';
 
 const ward = new WardFixture('revoked-device-adversarial');
 

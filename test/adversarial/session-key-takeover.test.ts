@@ -15,7 +15,7 @@ import { grantConsent, revokeConsent, sessionsCoveredBy } from '../../wallet/con
 import { importKeyShare, sealKeyShare } from '../../wallet/keyShare.ts';
 import { contractsFor } from '../../wallet/chainLink.ts';
 import type { Wallet } from '../../wallet/wallet.ts';
-import { LiveWard } from '../helpers/liveWard.ts';
+import { LiveWard } from '../support/liveWard.ts';
 
 const VICTIM_DEV = 'cgm-victim';
 const OWN_DEV = 'cgm-attacker';

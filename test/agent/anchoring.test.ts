@@ -4,8 +4,8 @@ import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { leafHash, verifyInclusion } from '../../protocol/merkle/index.ts';
-import { tempDir } from '../helpers/services.ts';
-import { WardFixture } from '../helpers/ward.ts';
+import { tempDir } from '../support/services.ts';
+import { WardFixture } from '../support/ward.ts';
 
 /** The live agent anchoring its log on the real embedded chain (anvil + the compiled contracts). */
 const ward = new WardFixture('anchoring-test');

@@ -25,8 +25,8 @@ import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { leafHash, merkleRoot } from '../../protocol/merkle/index.ts';
 import { seededRng, systemClock } from '../../protocol/rng.ts';
 import { verifyTreeHead } from '../../protocol/treeHead.ts';
-import { freePort, stopProcess, tempDir } from '../helpers/services.ts';
-import { WardFixture } from '../helpers/ward.ts';
+import { freePort, stopProcess, tempDir } from '../support/services.ts';
+import { WardFixture } from '../support/ward.ts';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const CHILD = join(REPO, 'test/agent/crash-child.ts');

@@ -14,7 +14,7 @@ import { AgentStore } from '../../agent/store/agentStore.ts';
 import { seededRng } from '../../protocol/rng.ts';
 import { tempKeyPairGen } from '../../protocol/keys/index.ts';
 import { createHpke } from '../../protocol/node.ts';
-import { tempDir } from '../helpers/services.ts';
+import { tempDir } from '../support/services.ts';
 
 const dir = tempDir('vitalseal-custody-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -19,8 +19,8 @@ import { decodeEnvelope, tryDecodeCanonicalEnvelope } from '../../protocol/envel
 import { FRAME_TYPE, FrameDecoder, decodeAck, encodeAck, encodeFrame, type Frame } from '../../protocol/framing/index.ts';
 import { decodeTicket } from '../../protocol/ticket/index.ts';
 import { parseTopic, readingTopic, statusTopic, ticketTopic } from '../../protocol/topics.ts';
-import { startPtyPair, tempDir, waitFor } from '../helpers/services.ts';
-import { WardFixture } from '../helpers/ward.ts';
+import { startPtyPair, tempDir, waitFor } from '../support/services.ts';
+import { WardFixture } from '../support/ward.ts';
 
 /** [id, valid]: the same table for every entry point. */
 const TABLE: ReadonlyArray<readonly [string, boolean]> = [

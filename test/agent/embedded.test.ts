@@ -8,8 +8,8 @@ import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { verifyInclusion } from '../../protocol/merkle/index.ts';
 import { verifyTreeHead } from '../../protocol/treeHead.ts';
 import { openReading } from '../../protocol/envelope/index.ts';
-import { tempDir } from '../helpers/services.ts';
-import { WardFixture } from '../helpers/ward.ts';
+import { tempDir } from '../support/services.ts';
+import { WardFixture } from '../support/ward.ts';
 
 const ward = new WardFixture('embedded-test');
 let agent: RunningAgent;
@@ -212,7 +212,7 @@ describe('embedded broker: quarantine (acknowledged, stored with a reason, count
 describe('device status', () => {
   it('marks a device offline when its last will fires', async () => {
     const c = await connectDevice('dev-b');
-    const { waitFor } = await import('../helpers/services.ts');
+    const { waitFor } = await import('../support/services.ts');
     await waitFor(() => agent.core.store.getDevice('dev-b')!.online === true, 5000, 'online');
     c.stream.destroy(); // ungraceful: the will is published
     await waitFor(() => agent.core.store.getDevice('dev-b')!.online === false, 5000, 'offline');

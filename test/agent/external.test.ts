@@ -10,8 +10,8 @@ import { parseAgentConfig } from '../../agent/config.ts';
 import { toHex } from '../../protocol/bytes.ts';
 import { decodeTicket } from '../../protocol/ticket/index.ts';
 import type { IngestItem } from '../../agent/ingest/types.ts';
-import { startMosquitto, tempDir, waitFor } from '../helpers/services.ts';
-import { WardFixture } from '../helpers/ward.ts';
+import { startMosquitto, tempDir, waitFor } from '../support/services.ts';
+import { WardFixture } from '../support/ward.ts';
 
 const ward = new WardFixture('external-test');
 const DEVICES = ['dev-a', 'dev-b', 'dev-q'];

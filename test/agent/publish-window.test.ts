@@ -4,8 +4,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { join } from 'node:path';
 import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
-import { tempDir } from '../helpers/services.ts';
-import { WardFixture } from '../helpers/ward.ts';
+import { tempDir } from '../support/services.ts';
+import { WardFixture } from '../support/ward.ts';
 
 // agent/broker/publishWindow.ts: while a device's readings wait for their commit, aedes reads the
 // connection on — up to mqtt.maxInflightPerDevice of them — and PUBACKs keep the PUBLISH order.

@@ -10,8 +10,8 @@ import { FRAME_TYPE, FrameDecoder, cobsEncode, crc32, decodeAck, encodeFrame, ty
 import { decodeStrict, encodeCanonical, isCborMap } from '../../protocol/cbor/index.ts';
 import { toHex } from '../../protocol/bytes.ts';
 import type { IngestItem } from '../../agent/ingest/types.ts';
-import { startPtyPair, tempDir, waitFor } from '../helpers/services.ts';
-import { WardFixture } from '../helpers/ward.ts';
+import { startPtyPair, tempDir, waitFor } from '../support/services.ts';
+import { WardFixture } from '../support/ward.ts';
 
 const ward = new WardFixture('serial-test');
 const DEV = 'dev-s';

@@ -18,7 +18,7 @@ import { ThreadWriter } from '../../agent/store/writerThread.ts';
 import { emptyWriteBatch, type WriteBatch } from '../../agent/store/writeBatch.ts';
 import { decodeEnvelopeHeader } from '../../agent/core.ts';
 import { AgentError } from '../../agent/errors.ts';
-import { WardFixture } from '../helpers/ward.ts';
+import { WardFixture } from '../support/ward.ts';
 
 const dirs: string[] = [];
 function tempDb(): string {

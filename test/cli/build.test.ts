@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import mqtt from 'mqtt';
 import { build } from '../../scripts/build.mjs';
-import { tempDir } from '../helpers/services.ts';
-import { WardFixture } from '../helpers/ward.ts';
+import { tempDir } from '../support/services.ts';
+import { WardFixture } from '../support/ward.ts';
 
 // `npm run build` (scripts/build.mjs) and the compiled agent a gateway runs: `node dist/cli/bin.js agent`.
 // Built inside node_modules/.cache so the output resolves the project's packages, like dist/ does.

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { tempDir } from '../helpers/services.ts';
+import { tempDir } from '../support/services.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/vitalseal.js');
 

@@ -8,7 +8,7 @@ import { FileNvm } from '../../device-sim/nvm/fileNvm.ts';
 import { PROFILES } from '../../device-sim/profiles/index.ts';
 import { VirtualScheduler } from '../../device-sim/time/virtualScheduler.ts';
 import { LoopbackHub } from '../../device-sim/transport/loopbackLink.ts';
-import { tempDir } from '../helpers/services.ts';
+import { tempDir } from '../support/services.ts';
 import { authority } from './helpers.ts';
 
 describe('fleet file and provisioning', () => {

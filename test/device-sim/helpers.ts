@@ -6,7 +6,7 @@ import { createHpke } from '../../protocol/node.ts';
 import { tempKeyPairGen, type TempKeyPair } from '../../protocol/keys/index.ts';
 import { seededRng } from '../../protocol/rng.ts';
 import { issueTicket } from '../../protocol/ticket/index.ts';
-import { tempDir } from '../helpers/services.ts';
+import { tempDir } from '../support/services.ts';
 
 export interface Authority {
   readonly secretKey: Uint8Array;

@@ -6,7 +6,7 @@ import { FileNvm } from '../../device-sim/nvm/fileNvm.ts';
 import { Outbox } from '../../device-sim/nvm/outbox.ts';
 import { MemoryNvm } from '../../device-sim/nvm/storage.ts';
 import { lockNvmDir } from '../../device-sim/fleet/nvmLock.ts';
-import { tempDir } from '../helpers/services.ts';
+import { tempDir } from '../support/services.ts';
 
 const env = (n: number): Uint8Array => new Uint8Array(40).fill(n & 0xff);
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../protocol/bytes.ts';
 import { decodeLog } from '../../device-sim/nvm/logRecord.ts';
 import type { FleetReport } from '../../device-sim/report/fleetReport.ts';
-import { stopProcess, tempDir, waitFor } from '../helpers/services.ts';
+import { stopProcess, tempDir, waitFor } from '../support/services.ts';
 import { authority, nowS, patientTicket, startTestAgent } from './helpers.ts';
 
 /**

@@ -3,7 +3,7 @@ import { openReading } from '../../protocol/envelope/index.ts';
 import { createHpke } from '../../protocol/node.ts';
 import { parseFaults } from '../../device-sim/faults/faultPlan.ts';
 import { runFleet } from '../../device-sim/fleet/fleetRunner.ts';
-import { startPtyPair } from '../helpers/services.ts';
+import { startPtyPair } from '../support/services.ts';
 import { authority, nowS, patientTicket, startTestAgent } from './helpers.ts';
 
 /**

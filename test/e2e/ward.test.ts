@@ -10,7 +10,7 @@ import type { ServedRecord } from '../../protocol/api/servedRecord.ts';
 import { LEAF_KIND } from '../../protocol/log/leafKinds.ts';
 import { AgentClient } from '../../wallet/agentClient.ts';
 import { seededRng } from '../../protocol/rng.ts';
-import { tempDir } from '../helpers/services.ts';
+import { tempDir } from '../support/services.ts';
 
 /**
  * The ward demo's flow on real components (embedded anvil chain + contracts, aedes broker,

@@ -5,7 +5,7 @@ import { join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build as esbuild, type Metafile } from 'esbuild';
 import { build } from '../../scripts/build.mjs';
-import { tempDir } from '../helpers/services.ts';
+import { tempDir } from '../support/services.ts';
 
 // The package a device vendor installs: `npm pack` of the built project, installed from the tarball into
 // a fresh project, used with plain `node` (no TypeScript loader) and bundled for the browser by esbuild.

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FuzzSummary } from '../../fuzz/run.ts';
 import { TARGETS } from '../../fuzz/targets.ts';
-import { tempDir } from '../helpers/services.ts';
+import { tempDir } from '../support/services.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const dir = tempDir('vitalseal-fuzz-');

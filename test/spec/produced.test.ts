@@ -26,7 +26,7 @@ import type { IngestItem, IngestOutcome } from '../../agent/ingest/types.ts';
 import type { Ingestor } from '../../agent/ingest/ingestor.ts';
 import type { AgentMetrics } from '../../agent/metrics.ts';
 import type { AgentStore } from '../../agent/store/agentStore.ts';
-import { startPtyPair, waitFor } from '../helpers/services.ts';
+import { startPtyPair, waitFor } from '../support/services.ts';
 import { protocolSchema } from './specDoc.ts';
 
 const schema = protocolSchema();

@@ -6,7 +6,7 @@ import { NonceStore } from '../../agent/api/nonceStore.ts';
 import { TokenBuckets } from '../../agent/api/tokenBucket.ts';
 import { buildOpenApi } from '../../agent/api/openapi.ts';
 import { API_ERRORS, ApiError } from '../../agent/api/apiError.ts';
-import { tempDir } from '../helpers/services.ts';
+import { tempDir } from '../support/services.ts';
 
 const dir = tempDir('vitalseal-api-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,7 +10,7 @@ import { createHpke } from '../../protocol/node.ts';
 import { fromHex } from '../../protocol/bytes.ts';
 import { sealReading } from '../../protocol/envelope/index.ts';
 import { seededRng } from '../../protocol/rng.ts';
-import { tempDir } from '../helpers/services.ts';
+import { tempDir } from '../support/services.ts';
 
 /** The wallet / records / research commands, run in-process against a live agent on the embedded chain. */
 const dir = tempDir('vitalseal-cli-');

@@ -14,7 +14,7 @@ import { encryptEncrypt0ChaCha } from '../../protocol/cose/index.ts';
 import { createHpke } from '../../protocol/node.ts';
 import { toHex, utf8 } from '../../protocol/bytes.ts';
 import { seededRng } from '../../protocol/rng.ts';
-import { tempDir } from '../helpers/services.ts';
+import { tempDir } from '../support/services.ts';
 
 const dir = tempDir('vitalseal-wallet-');
 const rng = seededRng('wallet-test');
