@@ -273,7 +273,7 @@ async function coreQuery(dataDir: string, ids: readonly string[]): Promise<Query
 }
 
 async function signedQueryBench(prechecks: Precheck[]): Promise<SignedQueryResult> {
-  const { runWardFlow } = await import('../cli/commands/demo.ts');
+  const { runWardFlow } = await import('../scenarios/ward/index.ts');
   const { AgentClient } = await import('../wallet/agentClient.ts');
   const { fetchRecords } = await import('../wallet/fetchRecords.ts');
   const { AnchoredRoots, verifyServedRecord } = await import('../wallet/verifyRecords.ts');

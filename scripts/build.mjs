@@ -16,7 +16,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const SOURCE_DIRS = ['protocol', 'agent', 'device-sim', 'chain', 'cli', 'wallet', 'bench'];
+const SOURCE_DIRS = ['protocol', 'agent', 'device-sim', 'chain', 'cli', 'wallet', 'scenarios', 'bench'];
 const COPIED_DIRS = ['chain/contracts', 'chain/artifacts'];
 
 /** Builds into `outDir` (default <repo>/dist, emptied first); returns outDir. Throws when tsc fails. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { compareWithSent, EXPECTED_REFUSALS, runWardFlow, type WardFlowResult } from '../../cli/commands/demo.ts';
+import { compareWithSent, EXPECTED_REFUSALS, runWardFlow, type WardFlowResult } from '../../scenarios/ward/index.ts';
 import { ChainContracts } from '../../chain/contracts.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { leafHash, verifyInclusion } from '../../protocol/merkle/index.ts';
