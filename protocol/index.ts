@@ -9,6 +9,7 @@
 export * from './bytes.ts';
 export * from './errors.ts';
 export * from './rng.ts';
+export * from './backoff.ts';
 export * from './cbor/index.ts';
 export * from './cose/index.ts';
 export * from './hpke/index.ts';

@@ -1,3 +1,5 @@
+import { nextDelay } from '../../protocol/backoff.ts';
+
 /** Exponential backoff with ±`jitter` spread; randomness injected (`random()` in [0, 1)). */
 export interface BackoffPolicy {
   initialMs: number;
@@ -9,9 +11,7 @@ export interface BackoffPolicy {
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 200, maxMs: 5_000, factor: 2, jitter: 0.2 };
 
-/** Delay before retry number `attempt` (1 = first retry). */
+/** Delay before retry number `attempt` (1 = first retry); the curve is protocol/backoff.ts's `nextDelay`. */
 export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () => number): number {
-  const base = Math.min(policy.maxMs, policy.initialMs * policy.factor ** Math.max(0, attempt - 1));
-  const spread = base * policy.jitter * (2 * random() - 1);
-  return Math.max(0, Math.round(base + spread));
+  return nextDelay(attempt - 1, { baseMs: policy.initialMs, maxMs: policy.maxMs, factor: policy.factor, jitter: policy.jitter }, random);
 }

@@ -1,3 +1,4 @@
+import { nextDelay } from '../../protocol/backoff.ts';
 import type { Prng } from '../random/prng.ts';
 
 export interface BackoffOptions {
@@ -8,11 +9,10 @@ export interface BackoffOptions {
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, capMs: 30_000 };
 
 /**
- * Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff and
- * Jitter", 2015): sleep = uniform(0, min(cap, base · 2^attempt)). Spreads a fleet's
- * reconnections after an agent restart instead of synchronising them.
+ * Exponential backoff with full jitter: sleep = uniform(0, min(cap, base · 2^attempt)), the
+ * curve of protocol/backoff.ts's `nextDelay`. Spreads a fleet's reconnections after an agent
+ * restart instead of synchronising them.
  */
 export function backoffDelay(attempt: number, o: BackoffOptions, prng: Prng): number {
-  const ceiling = Math.min(o.capMs, o.baseMs * 2 ** Math.min(attempt, 30));
-  return Math.floor(prng.uniform() * ceiling);
+  return nextDelay(Math.min(attempt, 30), { baseMs: o.baseMs, maxMs: o.capMs, jitter: 'full' }, () => prng.uniform());
 }
