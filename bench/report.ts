@@ -1,5 +1,5 @@
 /** The markdown report of one benchmark run (printed by `npm run bench` and saved next to the JSON). */
-import type { BenchResult } from './suite.ts';
+import type { BenchResult } from './result.ts';
 import { fmtMeasurement, fmtNum } from './lib/stats.ts';
 
 type Row = ReadonlyArray<string | number>;

@@ -6,11 +6,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { runCryptoBench, type CryptoBenchResult, type Precheck } from './crypto.ts';
-import { runMcuBench, type McuBenchResult } from './mcu.ts';
-import { runPipelineBench, type PipelineBenchResult } from './pipeline.ts';
-import { runScalingBench, type ScalingBenchResult } from './scaling.ts';
-import { machineInfo, REPO_ROOT, type MachineInfo } from './lib/machine.ts';
+import { runCryptoBench, type Precheck } from './crypto.ts';
+import { runMcuBench } from './mcu.ts';
+import { runPipelineBench } from './pipeline.ts';
+import { runScalingBench } from './scaling.ts';
+import { machineInfo, REPO_ROOT } from './lib/machine.ts';
 import { round, type Measurement } from './lib/stats.ts';
 import { scalingSvg } from './svg.ts';
 import { formatReport } from './report.ts';
@@ -19,66 +19,8 @@ export { SUITE_NAMES, SUITE_HELP, type SuiteName } from './suiteNames.ts';
 import type { SuiteName } from './suiteNames.ts';
 import { SUITE_NAMES } from './suiteNames.ts';
 
-export const RESULT_SCHEMA = 'vitalseal-bench/v1';
-
-export interface SuiteOutcome<T> {
-  readonly status: 'ok' | 'error';
-  readonly seconds: number;
-  readonly result?: T;
-  readonly error?: string;
-}
-
-export interface Target {
-  readonly name: string;
-  readonly value: number | null;
-  readonly comparison: '>=' | '<=';
-  readonly target: number;
-  readonly unit: string;
-  /** null when the suite that measures it did not run. */
-  readonly met: boolean | null;
-}
-
-export interface FlaggedFigure {
-  readonly suite: SuiteName;
-  readonly name: string;
-  readonly spread: number;
-  readonly allowedSpread: number;
-}
-
-export interface BenchResult {
-  readonly schema: typeof RESULT_SCHEMA;
-  readonly mode: 'quick' | 'full';
-  readonly suitesRequested: readonly SuiteName[];
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly seconds: number;
-  readonly command: string;
-  readonly machine: MachineInfo;
-  readonly suites: {
-    readonly crypto?: SuiteOutcome<CryptoBenchResult>;
-    readonly mcu?: SuiteOutcome<McuBenchResult>;
-    readonly ingest?: SuiteOutcome<PipelineBenchResult>;
-    readonly anchor?: SuiteOutcome<PipelineBenchResult>;
-    readonly e2e?: SuiteOutcome<PipelineBenchResult>;
-    readonly scaling?: SuiteOutcome<ScalingBenchResult>;
-  };
-  readonly prechecks: ReadonlyArray<Precheck & { readonly suite: SuiteName }>;
-  readonly prechecksPassed: boolean;
-  readonly targets: readonly Target[];
-  readonly flagged: readonly FlaggedFigure[];
-  readonly ok: boolean;
-  readonly files: { readonly json: string | null; readonly markdown: string | null; readonly svg: string | null };
-}
-
-export interface RunBenchOptions {
-  readonly quick?: boolean;
-  readonly suites?: readonly SuiteName[];
-  /** Where to write <timestamp>.json/.md/.svg (default bench/results); null: write nothing. */
-  readonly outDir?: string | null | undefined;
-  readonly command?: string;
-  /** Progress: the current step and the overall fraction done (0..1). */
-  readonly onProgress?: (message: string, fraction: number) => void;
-}
+export { RESULT_SCHEMA, type BenchResult, type FlaggedFigure, type RunBenchOptions, type SuiteOutcome, type Target } from './result.ts';
+import { RESULT_SCHEMA, type BenchResult, type FlaggedFigure, type RunBenchOptions, type SuiteOutcome, type Target } from './result.ts';
 
 /** Rough share of the run time of each suite (for the progress bar). */
 const WEIGHT: Record<SuiteName, number> = { crypto: 3, mcu: 0.1, ingest: 5, anchor: 1.5, e2e: 2, scaling: 4 };

@@ -1,12 +1,11 @@
 /**
  * `vitalseal bench [suite…]`: the benchmark suite (bench/). Progress bar on stderr, the
  * markdown table on stdout (or the JSON with --json), one JSON + markdown (+ SVG) file per
- * run under bench/results/. `npm run bench` (bench/run.ts) is the same command.
+ * run under bench/results/. `npm run bench` (cli/benchBin.ts) is the same command.
  */
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { SUITE_HELP, SUITE_NAMES, type SuiteName } from '../../bench/suiteNames.ts';
-import type { BenchResult } from '../../bench/suite.ts';
+import { loadBench, SUITE_HELP, SUITE_NAMES, type BenchResult, type SuiteName } from '../../bench/index.ts';
 import { EXIT, printJson, UsageError } from '../output.ts';
 
 interface BenchFlags {
@@ -37,8 +36,7 @@ export async function runBenchCommand(suites: readonly string[], flags: BenchFla
   const unknown = suites.filter((s) => !(SUITE_NAMES as readonly string[]).includes(s));
   if (unknown.length) throw new UsageError(`unknown suite: ${unknown.join(', ')} (one of ${SUITE_NAMES.join(', ')})`);
   // the benches (and their dependencies) load only when the command runs
-  const { runBench } = await import('../../bench/suite.ts');
-  const { formatReport } = await import('../../bench/report.ts');
+  const { runBench, formatReport } = await loadBench();
   const tty = process.stderr.isTTY === true;
   const bar = tty
     ? new cliProgress.SingleBar(
@@ -72,7 +70,7 @@ export async function runBenchCommand(suites: readonly string[], flags: BenchFla
   return EXIT.OK;
 }
 
-/** Arguments, options and action of the bench command (shared by the CLI and bench/run.ts). */
+/** Arguments, options and action of the bench command (shared by the CLI and cli/benchBin.ts). */
 export function configureBenchCommand(cmd: Command): Command {
   return cmd
     .description('benchmark suite: per-reading crypto cost vs peers and limits, microcontroller estimate, pipeline, scaling')

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { tempDir } from '../support/services.ts';
 
 /**
- * `npm run bench -- --quick` end to end (bench/run.ts): checks the shape of the JSON it writes
+ * `npm run bench -- --quick` end to end (cli/benchBin.ts): checks the shape of the JSON it writes
  * and that every correctness precheck passed. Timings are never asserted (the machine may be
  * loaded): only that they are numbers.
  */
@@ -88,7 +88,7 @@ const schema = z.object({
 beforeAll(async () => {
   // the whole quick run, as a user starts it; bounded so a hung run fails instead of blocking CI
   await new Promise<void>((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out-dir', outDir], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/benchBin.ts', '--quick', '--out-dir', outDir], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
     const kill = setTimeout(() => child.kill('SIGKILL'), 14 * 60_000);

@@ -1,10 +1,10 @@
 /**
- * Entry of `npm run bench [-- --quick] [-- suite…]`: the same command as `vitalseal bench`.
- * See bench/README.md.
+ * Process entry of `npm run bench [-- --quick] [-- suite…]`: the same command as `vitalseal bench`
+ * (cli/commands/bench.ts, which reaches the benchmarks through bench/index.ts). See bench/README.md.
  */
 import { Command, CommanderError } from 'commander';
-import { configureBenchCommand } from '../cli/commands/bench.ts';
-import { EXIT, printError } from '../cli/output.ts';
+import { configureBenchCommand } from './commands/bench.ts';
+import { EXIT, printError } from './output.ts';
 
 const program = configureBenchCommand(new Command('npm run bench --')).exitOverride();
 let code: number = EXIT.OK;
