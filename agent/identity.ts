@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
-import { ensurePrivateDir, restrictTree } from '../chain/privateFiles.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { ensurePrivateDir, restrictTree, writePrivateFileAtomicSync } from '../platform/privateFiles.ts';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -39,8 +39,7 @@ export function loadOrCreateIdentity(dataDir: string): AgentIdentity {
     secret = fromHex(parsed.ed25519Secret);
   } else {
     secret = new Uint8Array(randomBytes(32));
-    writeFileSync(file, JSON.stringify({ version: 1, kind: 'vitalseal-agent-key', ed25519Secret: toHex(secret) }) + '\n', { mode: 0o600 });
-    chmodSync(file, 0o600);
+    writePrivateFileAtomicSync(file, JSON.stringify({ version: 1, kind: 'vitalseal-agent-key', ed25519Secret: toHex(secret) }) + '\n');
   }
   const publicKey = ed25519.getPublicKey(secret);
   return {
@@ -56,7 +55,6 @@ export function loadOrCreateAdminToken(dataDir: string): string {
   const file = join(dataDir, 'admin-token');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const token = randomBytes(24).toString('base64url');
-  writeFileSync(file, token + '\n', { mode: 0o600 });
-  chmodSync(file, 0o600);
+  writePrivateFileAtomicSync(file, token + '\n');
   return token;
 }

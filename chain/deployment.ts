@@ -12,7 +12,7 @@ import type { ChainClients } from './client.ts';
 import type { ContractAddresses } from './contracts.ts';
 import { ChainError } from './errors.ts';
 import { pollReceipt } from './receipt.ts';
-import { writePrivateFileAtomicSync } from './privateFiles.ts';
+import { writePrivateFileAtomicSync } from '../platform/privateFiles.ts';
 import { toChainError } from './viemErrors.ts';
 
 export const DEPLOYMENT_FILE = 'chain.json';

@@ -39,7 +39,7 @@ import { DEPLOYMENT_FILE, ensureDeployment, type DeployOptions, type Deployment 
 import { DEV_ACCOUNT, devPrivateKey } from './devKeys.ts';
 import { ChainError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
-import { ensurePrivateDir, restrictTree, writePrivateFileAtomic, writePrivateFileAtomicSync } from './privateFiles.ts';
+import { ensurePrivateDir, restrictTree, writePrivateFileAtomic, writePrivateFileAtomicSync } from '../platform/privateFiles.ts';
 import { findChainProcesses, HAS_PROC, isRunning, processArgv, processIdentity, type ChainProcess, type ProcessIdentity } from './processes.ts';
 import { StateLock } from './stateLock.ts';
 

@@ -9,7 +9,7 @@
 import { linkSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChainError } from './errors.ts';
-import { writePrivateFileAtomicSync } from './privateFiles.ts';
+import { writePrivateFileAtomicSync } from '../platform/privateFiles.ts';
 import { isRunning, processIdentity, type ProcessIdentity } from './processes.ts';
 
 export const LOCK_FILE = 'chain.lock';

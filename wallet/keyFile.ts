@@ -2,13 +2,15 @@
  * The wallet file: every secret (Ethereum key, X25519 key, session keys, emergency key) in one
  * JSON document encrypted with ChaCha20-Poly1305 under a key derived from the passphrase with
  * scrypt (@noble/hashes). Only the address, KDF parameters, nonce and ciphertext are on disk;
- * the header is authenticated as AAD. Written atomically (temp file + rename), mode 0600.
+ * the header is authenticated as AAD. Written atomically (platform/privateFiles.ts: temp file +
+ * fsync + rename + directory fsync), mode 0600.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { scrypt } from '@noble/hashes/scrypt.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { fromHex, toHex, utf8 } from '../protocol/bytes.ts';
 import type { Rng } from '../protocol/rng.ts';
+import { writePrivateFileAtomicSync } from '../platform/privateFiles.ts';
 import { WalletError } from './errors.ts';
 
 export interface KdfParams {
@@ -73,8 +75,5 @@ export function writeWalletFile(path: string, header: WalletFileHeader, key: Uin
   const nonce = rng(12);
   const ct = chacha20poly1305(key, nonce, headerAad(header)).encrypt(plaintext);
   const json: WalletFileJson = { ...header, nonce: toHex(nonce), ct: Buffer.from(ct).toString('base64') };
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(json, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
+  writePrivateFileAtomicSync(path, JSON.stringify(json, null, 2) + '\n');
 }

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
-import { ensurePrivateDir } from '../../chain/privateFiles.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { ensurePrivateDir, writePrivateFileAtomicSync } from '../../platform/privateFiles.ts';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
@@ -37,8 +37,7 @@ export function loadOrCreateWardKeys(dataDir: string): WardKeys {
   } else {
     authority = new Uint8Array(randomBytes(32));
     emergency = new Uint8Array(randomBytes(32));
-    writeFileSync(file, JSON.stringify({ version: 1, kind: 'vitalseal-ward-keys', authorityEd25519: toHex(authority), emergencyX25519: toHex(emergency) }) + '\n', { mode: 0o600 });
-    chmodSync(file, 0o600);
+    writePrivateFileAtomicSync(file, JSON.stringify({ version: 1, kind: 'vitalseal-ward-keys', authorityEd25519: toHex(authority), emergencyX25519: toHex(emergency) }) + '\n');
   }
   return {
     authorityPublicKey: ed25519.getPublicKey(authority),

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AgentError } from '../errors.ts';
-import { PRIVATE_DIR_MODE, restrictFile, touchPrivateFile } from '../../chain/privateFiles.ts';
+import { PRIVATE_DIR_MODE, restrictFile, touchPrivateFile } from '../../platform/privateFiles.ts';
 import { MIGRATIONS, SCHEMA_VERSION, type ExtraMigration } from './migrations.ts';
 
 export type Db = Database.Database;

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
+import { writePrivateFileAtomicSync } from '../../platform/privateFiles.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { type HpkeBackendName } from '../../protocol/hpke/index.ts';
 import { createHpke } from '../../protocol/node.ts';
@@ -59,7 +60,7 @@ export function registerCryptoCommands(program: Command): void {
       const file = encodeKeyFile(key);
       const summary = { type: key.type, patientId: key.patientId, kid: toHex(key.kid), ...(key.type === 'temp' ? { publicKey: toHex(key.publicKey) } : {}), file: o.out ?? null };
       if (o.out) {
-        writeFileSync(o.out, file, { mode: 0o600 });
+        writePrivateFileAtomicSync(o.out, file);
         if (o.json) printJson(summary);
         else process.stdout.write(`wrote ${o.type} key ${summary.kid} to ${o.out}\n${'publicKey' in summary ? `public key ${summary.publicKey}\n` : ''}`);
       } else {

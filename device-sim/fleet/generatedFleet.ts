@@ -1,6 +1,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { writePrivateFileAtomicSync } from '../../platform/privateFiles.ts';
 import { createHpke } from '../../protocol/node.ts';
 import { encodeKeyFile, tempKeyPairGen, type TempKeyPair } from '../../protocol/keys/index.ts';
 import { issueTicket } from '../../protocol/ticket/index.ts';
@@ -69,7 +70,7 @@ export function generateFleet(o: GenerateOptions): GeneratedFleet {
 /** Writes one key file per patient (0600) so the run's readings can be decrypted afterwards. */
 export function writePatientKeys(dir: string, keys: ReadonlyMap<string, TempKeyPair>): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  for (const [id, key] of keys) writeFileSync(join(dir, `${id}.key.json`), encodeKeyFile(key), { mode: 0o600 });
+  for (const [id, key] of keys) writePrivateFileAtomicSync(join(dir, `${id}.key.json`), encodeKeyFile(key));
 }
 
 /** The admin API of a running agent (`vitalseal agent`): provisioning and ticket push. */

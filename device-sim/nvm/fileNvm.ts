@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { simFail } from '../errors.ts';
-import { writeFileAtomic } from './atomicFile.ts';
+import { writePrivateFileAtomicSync as writeFileAtomic } from '../../platform/privateFiles.ts';
 import { parseDeviceState, type DeviceNvmState } from './deviceState.ts';
 import { decodeLog, encodeLogRecord, type LogRecord } from './logRecord.ts';
 import type { NvmStorage } from './storage.ts';

@@ -2,7 +2,13 @@
  * Files only their owner may read: directories 0700, files 0600, set explicitly at creation (and
  * with chmod, as the mode given to open(2) is reduced by the umask and ignored for an existing
  * file) — never by changing the process umask, which belongs to the embedding application.
- * Used by the chain's data dir and the agent's (keys, SQLite store, state files).
+ * Used by the chain's data dir and the agent's (keys, SQLite store, state files), the agent's,
+ * wallets' and the CLI's key files, and the device simulator's NVM.
+ *
+ * Layer: platform/ is the lowest layer that does I/O (Node built-ins only, nothing of vitalseal),
+ * beside protocol/ (which stays pure): device-sim, chain, agent, wallet, scenarios, cli and bench
+ * may all import it; it imports none of them. This is the ONE atomic-write helper (temp + fsync +
+ * rename + directory fsync, 0600) and the one `fsyncDir`.
  */
 import { chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -47,7 +53,8 @@ export function touchPrivateFile(path: string): void {
   chmodSync(path, PRIVATE_FILE_MODE);
 }
 
-function fsyncDir(dir: string): void {
+/** fsyncs a directory so a rename inside it is durable (best effort where directories cannot be opened). */
+export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(dir, 'r');
