@@ -1,10 +1,73 @@
+import { existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Test tiers (test/README.md): every test/**\/*.test.ts file is in exactly one project.
+ * - slow: the files listed in SLOW — over ~10 s each, or testing a chain's or process's own lifecycle
+ *   (restart, orphan, outage, rewind, kill -9), or building/packing/benchmarking the whole project.
+ * - integration: the files listed in INTEGRATION — they start something outside the test's own
+ *   process or event loop: an agent (HTTP/MQTT servers), an embedded anvil chain, mosquitto, a pty
+ *   pair (socat), or a child process.
+ * - unit: every other file — in-process, no server, no chain, no child; the edit loop
+ *   (`npm run test:unit`, under 60 s on the 2-core machine).
+ * `npm test` runs all three (after the type check); a new file is unit unless listed here.
+ */
+const SLOW = [
+  'test/bench/quick.test.ts',
+  'test/package/package.test.ts',
+  'test/adversarial/orphan-chain.test.ts',
+  'test/agent/crash.test.ts',
+  'test/chain/outage.test.ts',
+  'test/chain/restart.test.ts',
+  'test/chain/rewind.test.ts',
+  'test/chain/single-chain.test.ts',
+  'test/cli/build.test.ts',
+  'test/cli/cli.test.ts',
+  'test/protocol/fuzz-run.test.ts',
+];
+
+const INTEGRATION = [
+  'test/adversarial/device-takeover.test.ts',
+  'test/adversarial/disk-full.test.ts',
+  'test/adversarial/expired-consent.test.ts',
+  'test/adversarial/file-permissions.test.ts',
+  'test/adversarial/low-high-s-signature.test.ts',
+  'test/adversarial/low-http-client-errors.test.ts',
+  'test/adversarial/low-ingest-abuse.test.ts',
+  'test/adversarial/low-mqtt-per-ip.test.ts',
+  'test/adversarial/low-rate-limits.test.ts',
+  'test/adversarial/revoked-device.test.ts',
+  'test/adversarial/session-key-takeover.test.ts',
+  'test/agent/anchoring.test.ts',
+  'test/agent/device-id-rule.test.ts',
+  'test/agent/embedded.test.ts',
+  'test/agent/external.test.ts',
+  'test/agent/publish-window.test.ts',
+  'test/agent/serial.test.ts',
+  'test/chain/anchor.test.ts',
+  'test/chain/cli.test.ts',
+  'test/chain/consentClock.test.ts',
+  'test/chain/contracts.test.ts',
+  'test/device-sim/fleet-mqtt.test.ts',
+  'test/device-sim/reboot.test.ts',
+  'test/device-sim/serial.test.ts',
+  'test/e2e/ward.test.ts',
+  'test/spec/produced.test.ts',
+  'test/wallet/cli.test.ts',
+];
+
+// a renamed or deleted file must leave these lists too (a renamed file would otherwise fall into unit)
+for (const f of [...SLOW, ...INTEGRATION]) if (!existsSync(new URL(f, import.meta.url))) throw new Error(`vitest.config.ts: tier list names a missing file: ${f}`);
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...SLOW, ...INTEGRATION] } },
+      { extends: true, test: { name: 'integration', include: INTEGRATION } },
+      { extends: true, test: { name: 'slow', include: SLOW } },
+    ],
   },
 });
