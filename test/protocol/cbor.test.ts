@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex, utf8 } from '../../protocol/bytes.ts';
 import { decodeStrict, encodeCanonical, Tag, type CborValue } from '../../protocol/cbor/index.ts';
 import { codeOf, FUZZ_RUNS, mutatedBytes, onlyKnownErrors, randomBytes } from './fuzz-inputs.ts';
+import { runs } from '../support/fuzz.ts';
 
 const hex = (v: CborValue) => toHex(encodeCanonical(v));
 
@@ -68,7 +69,7 @@ describe('encodeCanonical', () => {
         const decoded = decodeStrict(bytes, { maxDepth: 64, maxBytes: 1 << 20 });
         expect(toHex(encodeCanonical(decoded))).toBe(toHex(bytes));
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 });

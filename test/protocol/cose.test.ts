@@ -23,6 +23,7 @@ import {
 import chachaPoly01 from '../vectors/cose/chacha-poly-01.json' with { type: 'json' };
 import chachaPolyEnc01 from '../vectors/cose/chacha-poly-enc-01.json' with { type: 'json' };
 import { codeOf, FUZZ_RUNS, mutatedBytes, onlyKnownErrors, randomBytes } from './fuzz-inputs.ts';
+import { runs } from '../support/fuzz.ts';
 
 const b64url = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));
 
@@ -121,7 +122,7 @@ describe('COSE_Encrypt0 codec', () => {
 
   it('fuzz: COSE_Encrypt (direct) decode on mutated input throws only known VitalsealErrors', () => {
     const seeds = [fromHex(chachaPoly01.output.cbor), sealed];
-    fc.assert(fc.property(mutatedBytes(seeds), (b) => onlyKnownErrors(() => decryptDirectChaCha(b, key))), { numRuns: 3000 });
+    fc.assert(fc.property(mutatedBytes(seeds), (b) => onlyKnownErrors(() => decryptDirectChaCha(b, key))), { numRuns: runs(3000) });
   });
 });
 
@@ -179,7 +180,7 @@ describe('COSE_Sign1 (EdDSA / Ed25519)', () => {
     fc.assert(fc.property(randomBytes(), verify), { numRuns: FUZZ_RUNS });
     fc.assert(fc.property(mutants, decode), { numRuns: FUZZ_RUNS });
     // an Ed25519 verification costs ~1.6 ms and most mutants still decode: verify 3,000 of them
-    fc.assert(fc.property(mutants, verify), { numRuns: 3000 });
+    fc.assert(fc.property(mutants, verify), { numRuns: runs(3000) });
   });
 });
 

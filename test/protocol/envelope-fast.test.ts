@@ -24,6 +24,7 @@ import { DEVICE_ID_REGEX } from '../../protocol/deviceId.ts';
 import { keyIdOf } from '../../protocol/keys/index.ts';
 import { seededRng } from '../../protocol/rng.ts';
 import { FUZZ_RUNS, mutatedBytes, outcome, randomBytes } from './fuzz-inputs.ts';
+import { runs } from '../support/fuzz.ts';
 
 const node = createHpke('node');
 const recipientPair = node.deriveKeyPair(utf8('patient:fast-path-recipient-000000000'));
@@ -280,7 +281,7 @@ const nearCanonicalEnvelope: fc.Arbitrary<{ bytes: Uint8Array; maxBytes: number 
 // ---------------------------------------------------------------------------
 
 describe('tryDecodeCanonicalEnvelope: envelopes sealed by vitalseal take the fast path', () => {
-  const SEAL_RUNS = 1_000;
+  const SEAL_RUNS = runs(1_000);
 
   it('sealReading (tagged) with random device ids, sensor types, seq and ts up to MAX_SAFE_INTEGER: non-null and deep-equal to decodeEnvelope', () => {
     const rng = seededRng('fast-path-single-shot');

@@ -25,6 +25,7 @@ import {
   type FrameResult,
   type FrameType,
 } from '../../protocol/framing/index.ts';
+import { runs } from '../support/fuzz.ts';
 
 // ---------------------------------------------------------------- helpers
 
@@ -106,7 +107,7 @@ describe('CRC-32 (IEEE 802.3, as zlib)', () => {
       fc.property(fc.uint8Array({ maxLength: 300 }), (data) => {
         expect(crc32(data)).toBe(zlibCrc32(data));
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 });
@@ -155,7 +156,7 @@ describe('COBS', () => {
           expect(toHex(cobsDecode(enc))).toBe(toHex(data));
         },
       ),
-      { numRuns: 1000 },
+      { numRuns: runs(1000) },
     );
   });
 
@@ -192,7 +193,7 @@ describe('frames', () => {
         expect(frame.type).toBe(type);
         expect(toHex(frame.body)).toBe(toHex(body));
       }),
-      { numRuns: 1000 },
+      { numRuns: runs(1000) },
     );
     const big = new Uint8Array(DEFAULT_MAX_BODY).fill(7);
     const wire = encodeFrame(FRAME_TYPE.reading, big);
@@ -247,7 +248,7 @@ describe('ack body', () => {
       fc.property(fc.stringMatching(DEVICE_ID_REGEX), fc.maxSafeNat(), (dev, seq) => {
         expect(decodeAck(encodeAck({ dev, seq }))).toEqual({ dev, seq });
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -278,7 +279,7 @@ describe('ack body', () => {
         const got = outcome(() => decodeAck(body));
         expect(['ok', 'FRAME_BAD_BODY']).toContain(got);
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 });
@@ -309,7 +310,7 @@ describe('FrameDecoder', () => {
       fc.property(fc.array(fc.nat(), { maxLength: 30 }), (cuts) => {
         expect(okFrames(feedInChunks(new FrameDecoder(), stream, cuts))).toEqual(expected);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -429,11 +430,11 @@ describe('fuzz: only typed errors or results, never another exception or hang', 
   };
 
   it('decodeFrame: 10,000 random inputs', () => {
-    fc.assert(fc.property(randomBytes, checkDecode), { numRuns: 10_000 });
+    fc.assert(fc.property(randomBytes, checkDecode), { numRuns: runs(10_000) });
   });
 
   it('decodeFrame: 10,000 mutated frames', () => {
-    fc.assert(fc.property(mutatedFrame, checkDecode), { numRuns: 10_000 });
+    fc.assert(fc.property(mutatedFrame, checkDecode), { numRuns: runs(10_000) });
   });
 
   it('FrameDecoder: 10,000 random streams in random chunks', () => {
@@ -446,7 +447,7 @@ describe('fuzz: only typed errors or results, never another exception or hang', 
         expect(c.frames + c.badCobs + c.badCrc + c.oversize + c.tooShort + c.unknownType).toBe(rs.length);
         expect(d.pendingBytes).toBeLessThanOrEqual(maxEncodedFrameLength(256));
       }),
-      { numRuns: 10_000 },
+      { numRuns: runs(10_000) },
     );
   });
 
@@ -461,7 +462,7 @@ describe('fuzz: only typed errors or results, never another exception or hang', 
         expect(last?.ok).toBe(true);
         if (last?.ok) expect(toHex(encodeFrame(last.frame.type, last.frame.body))).toBe(toHex(good));
       }),
-      { numRuns: 10_000 },
+      { numRuns: runs(10_000) },
     );
   });
 });

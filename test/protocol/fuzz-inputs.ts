@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import { ERROR_CODES, VitalsealError, type ErrorCode } from '../../protocol/errors.ts';
 
-export const FUZZ_RUNS = 10_000;
+export { FUZZ_RUNS } from '../support/fuzz.ts';
 
 /** Arbitrary random byte strings, biased towards CBOR-looking heads. */
 export function randomBytes(maxLength = 300): fc.Arbitrary<Uint8Array> {

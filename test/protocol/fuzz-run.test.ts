@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FuzzSummary } from '../../fuzz/run.ts';
 import { TARGETS } from '../../fuzz/targets.ts';
+import { FUZZ_SMOKE_INPUTS } from '../support/fuzz.ts';
 import { tempDir } from '../support/services.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -25,50 +26,56 @@ function fuzz(args: string[], env: Record<string, string> = {}): Promise<{ code:
 
 const summaryOf = (stdout: string) => JSON.parse(stdout) as FuzzSummary;
 
+// counts from the one fuzz setting (test/support/fuzz.ts; 2,000 / 1,000 / 3,000 at the default scale)
+const N = FUZZ_SMOKE_INPUTS;
+const CHUNK = Math.ceil(N / 2);
+const RESUMED = N + CHUNK;
+const fmt = (x: number) => x.toLocaleString('en-US');
+
 describe('npm run fuzz (smoke: 2,000 inputs per decoder)', () => {
   const corpus = join(dir, 'all');
 
   it('runs every decoder on 2,000 seeded inputs without a failure, then resumes from the saved progress', { timeout: 180_000 }, async () => {
-    const first = await fuzz(['--inputs', '2000', '--chunk', '1000', '--corpus', corpus, '--seed', 'smoke', '--json']);
+    const first = await fuzz(['--inputs', String(N), '--chunk', String(CHUNK), '--corpus', corpus, '--seed', 'smoke', '--json']);
     expect(first.code, first.stderr).toBe(0);
     const s1 = summaryOf(first.stdout);
     expect(s1.decoders.map((d) => d.decoder)).toEqual(TARGETS.map((t) => t.name));
     for (const d of s1.decoders) {
-      expect(d, d.decoder).toMatchObject({ inputs: 2000, failures: 0 });
-      expect(Object.values(d.outcomes).reduce((a, b) => a + b, 0), d.decoder).toBe(2000);
+      expect(d, d.decoder).toMatchObject({ inputs: N, failures: 0 });
+      expect(Object.values(d.outcomes).reduce((a, b) => a + b, 0), d.decoder).toBe(N);
       expect(d.corpus, d.decoder).toBeGreaterThan(0);
       expect(readdirSync(join(corpus, 'corpus', d.decoder)).length, d.decoder).toBe(d.corpus);
     }
     // the mutations reach both sides: accepted inputs and typed refusals
     expect(s1.decoders.filter((d) => d.distinctErrorCodes > 0).length).toBeGreaterThanOrEqual(TARGETS.length - 2);
     expect(s1.decoders.every((d) => d.returned > 0)).toBe(true);
-    expect(s1).toMatchObject({ complete: true, totalInputs: 2000 * TARGETS.length, totalFailures: 0, runs: 1 });
-    expect(readFileSync(join(corpus, 'summary.txt'), 'utf8')).toMatch(/total 40,000 inputs|total [\d,]+ inputs, 0 failures/);
+    expect(s1).toMatchObject({ complete: true, totalInputs: N * TARGETS.length, totalFailures: 0, runs: 1 });
+    expect(readFileSync(join(corpus, 'summary.txt'), 'utf8')).toMatch(/total [\d,]+ inputs, 0 failures/);
 
     // the second run continues at input 2,000 of each decoder with the saved corpus
-    const second = await fuzz(['--inputs', '3000', '--chunk', '1000', '--corpus', corpus, '--json']);
+    const second = await fuzz(['--inputs', String(RESUMED), '--chunk', String(CHUNK), '--corpus', corpus, '--json']);
     expect(second.code, second.stderr).toBe(0);
     const s2 = summaryOf(second.stdout);
     expect(s2).toMatchObject({ complete: true, runs: 2, seed: 'smoke', totalFailures: 0 });
     for (const d of s2.decoders) {
       const before = s1.decoders.find((x) => x.decoder === d.decoder)!;
-      expect(d.inputs, d.decoder).toBe(3000);
+      expect(d.inputs, d.decoder).toBe(RESUMED);
       expect(d.corpus).toBeGreaterThanOrEqual(before.corpus);
       for (const [k, v] of Object.entries(before.outcomes)) expect(d.outcomes[k] ?? 0, `${d.decoder} ${k}`).toBeGreaterThanOrEqual(v);
     }
     const progress = second.stderr.split('\n').filter((l) => l.startsWith('cbor.decodeStrict:'));
-    expect(progress).toEqual([expect.stringMatching(/^cbor\.decodeStrict: 3,000\/3,000 inputs/)]); // one chunk: 2,000 → 3,000
+    expect(progress).toEqual([expect.stringMatching(new RegExp(`^cbor\\.decodeStrict: ${fmt(RESUMED)}/${fmt(RESUMED)} inputs`))]); // one chunk: N → N + CHUNK
   });
 
   it('refuses to mix seeds in one corpus directory', { timeout: 60_000 }, async () => {
-    const r = await fuzz(['--inputs', '2000', '--corpus', corpus, '--seed', 'another']);
+    const r = await fuzz(['--inputs', String(N), '--corpus', corpus, '--seed', 'another']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/FUZZ_SEED_MISMATCH/);
   });
 
   it('is reproducible from its seed', { timeout: 120_000 }, async () => {
     const run = async (name: string, seed: string) => {
-      const r = await fuzz(['--inputs', '2000', '--targets', 'cbor.decodeStrict,envelope.fastPath', '--corpus', join(dir, name), '--seed', seed, '--json']);
+      const r = await fuzz(['--inputs', String(N), '--targets', 'cbor.decodeStrict,envelope.fastPath', '--corpus', join(dir, name), '--seed', seed, '--json']);
       expect(r.code, r.stderr).toBe(0);
       return summaryOf(r.stdout).decoders.map((d) => d.outcomes);
     };
@@ -79,6 +86,7 @@ describe('npm run fuzz (smoke: 2,000 inputs per decoder)', () => {
 
   it('catches planted bugs (an untyped exception, an endless loop) and saves the reproducing inputs', { timeout: 120_000 }, async () => {
     const c = join(dir, 'canary');
+    // the canary count stays fixed: it must reach both planted bugs whatever the scale
     const r = await fuzz(['--inputs', '2000', '--chunk', '500', '--hang-ms', '1000', '--max-broken', '2', '--targets', 'canary.untyped,canary.hang', '--corpus', c, '--json'], { VITALSEAL_FUZZ_CANARY: '1' });
     expect(r.code, r.stderr).toBe(1);
     const s = summaryOf(r.stdout);

@@ -12,6 +12,7 @@ import { nodePrimitives } from '../../protocol/hpke/node.ts';
 import { ERROR_CODES, VitalsealError, type ErrorCode } from '../../protocol/errors.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { fixedRng, seededRng } from '../../protocol/rng.ts';
+import { runs } from '../support/fuzz.ts';
 
 interface Vector {
   mode: number;
@@ -352,7 +353,7 @@ describe('noble and node backends agree', () => {
         expect(hex(rb.openAt(0n, ct, aad))).toBe(hex(pt));
         expect(hex(rb.export(aad, 48))).toBe(hex(sa.export(aad, 48)));
       }),
-      { numRuns: 60 },
+      { numRuns: runs(60) },
     );
   });
 
@@ -367,7 +368,7 @@ describe('noble and node backends agree', () => {
         const viaNode = node.sealAuth(pkR, info, aad, pt, skS, { rng: fixedRng(skE) });
         expect(hex(noble.openAuth(viaNode.enc, skR, info, aad, viaNode.ciphertext, pkS))).toBe(hex(pt));
       }),
-      { numRuns: 15 },
+      { numRuns: runs(15) },
     );
   });
 
@@ -383,7 +384,7 @@ describe('noble and node backends agree', () => {
         };
         expect(outcome(node)).toBe(outcome(noble));
       }),
-      { numRuns: 30 },
+      { numRuns: runs(30) },
     );
   });
 
@@ -397,7 +398,7 @@ describe('noble and node backends agree', () => {
         expect(hex(hkdfExpand(noblePrimitives.hmacSha256, ownPrk, info, length))).toBe(expected);
         expect(hex(hkdfExpand(nodePrimitives.hmacSha256, ownPrk, info, length))).toBe(expected);
       }),
-      { numRuns: 50 },
+      { numRuns: runs(50) },
     );
   });
 });

@@ -17,6 +17,7 @@ import { createHpke } from '../../protocol/node.ts';
 import { VitalsealError, type ErrorCode } from '../../protocol/errors.ts';
 import { toHex } from '../../protocol/bytes.ts';
 import { fixedRng, seededRng } from '../../protocol/rng.ts';
+import { runs as fuzzRuns } from '../support/fuzz.ts';
 
 const hex = (b: Uint8Array): string => toHex(b);
 const PATIENT = 'patient-0001';
@@ -261,9 +262,9 @@ describe('key files', () => {
       value: fc.oneof(fc.jsonValue(), fc.constant(undefined), fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 30, maxLength: 66 })),
     });
 
-    fc.assert(fc.property(fc.string({ maxLength: 200 }), check), { numRuns: 1500 });
-    fc.assert(fc.property(fc.json({ maxDepth: 3 }), check), { numRuns: 1500 });
-    fc.assert(fc.property(fc.constantFrom(...valid), fc.array(mutation, { minLength: 1, maxLength: 4 }), (t, ms) => check(mutate(t, ms))), { numRuns: 5000 });
+    fc.assert(fc.property(fc.string({ maxLength: 200 }), check), { numRuns: fuzzRuns(1500) });
+    fc.assert(fc.property(fc.json({ maxDepth: 3 }), check), { numRuns: fuzzRuns(1500) });
+    fc.assert(fc.property(fc.constantFrom(...valid), fc.array(mutation, { minLength: 1, maxLength: 4 }), (t, ms) => check(mutate(t, ms))), { numRuns: fuzzRuns(5000) });
     fc.assert(
       fc.property(structured, ({ base, member, value }) =>
         check(edit(base, (o) => {
@@ -271,9 +272,9 @@ describe('key files', () => {
           else o[member] = value;
         })),
       ),
-      { numRuns: 2000 },
+      { numRuns: fuzzRuns(2000) },
     );
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => check(Buffer.from(b).toString('latin1'))), { numRuns: 500 });
-    expect(runs).toBeGreaterThanOrEqual(10_000);
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => check(Buffer.from(b).toString('latin1'))), { numRuns: fuzzRuns(500) });
+    expect(runs).toBeGreaterThanOrEqual(fuzzRuns(10_000));
   });
 });

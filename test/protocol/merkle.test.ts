@@ -22,6 +22,7 @@ import {
   type NodeStore,
 } from '../../protocol/merkle/index.ts';
 import { decomposeInclusionProof } from '../../protocol/merkle/inclusion.ts';
+import { runs } from '../support/fuzz.ts';
 
 // ---------------------------------------------------------------- helpers
 
@@ -267,7 +268,7 @@ describe('53-bit index arithmetic', () => {
         const border = ones(BigInt(index) >> BigInt(inner));
         expect(decomposeInclusionProof(index, size)).toEqual({ inner, border });
       }),
-      { numRuns: 2_000 },
+      { numRuns: runs(2_000) },
     );
     expect(decomposeInclusionProof(2 ** 53 - 2, 2 ** 53 - 1)).toEqual({ inner: 0, border: 52 });
     expect(decomposeInclusionProof(0, 2 ** 53 - 1)).toEqual({ inner: 53, border: 0 });
@@ -305,7 +306,7 @@ describe('MerkleLog', () => {
       fc.property(fc.integer({ min: 0, max: N }), (s) => {
         expect(toHex(bigLog.root(s))).toBe(toHex(naiveRoot(leaves.slice(0, s))));
       }),
-      { numRuns: 60 },
+      { numRuns: runs(60) },
     );
     expect(toHex(bigLog.root())).toBe(toHex(merkleRoot(leaves)));
   });
@@ -353,7 +354,7 @@ describe('MerkleLog', () => {
           }
         },
       ),
-      { numRuns: 400 },
+      { numRuns: runs(400) },
     );
   });
 
@@ -383,7 +384,7 @@ describe('MerkleLog', () => {
           }
         },
       ),
-      { numRuns: 400 },
+      { numRuns: runs(400) },
     );
     expect(bigLog.consistencyProof(0, 10)).toEqual([]);
     verifyConsistency(0, 0, emptyRoot(), emptyRoot(), []);
@@ -489,7 +490,7 @@ describe('fuzz: verifiers only ever throw typed PROOF_* errors', () => {
         if (r.ok) expect(r.root).toHaveLength(32);
         else expect(r.error.code.startsWith('PROOF_')).toBe(true);
       }),
-      { numRuns: 10_000 },
+      { numRuns: runs(10_000) },
     );
   });
 
@@ -506,7 +507,7 @@ describe('fuzz: verifiers only ever throw typed PROOF_* errors', () => {
           expect(outcome(() => verifyConsistency(size1, size, bigLog.root(size1), bigLog.root(size), cons))).toBe('PROOF_MISMATCH');
         },
       ),
-      { numRuns: 2_000 },
+      { numRuns: runs(2_000) },
     );
   });
 
@@ -517,7 +518,7 @@ describe('fuzz: verifiers only ever throw typed PROOF_* errors', () => {
         const r = rootFromConsistencyProof(size1, size2, root1, proof);
         if (!r.ok) expect(r.error.code.startsWith('PROOF_')).toBe(true);
       }),
-      { numRuns: 10_000 },
+      { numRuns: runs(10_000) },
     );
   });
 });

@@ -8,6 +8,7 @@ import type { Clock } from '../../protocol/rng.ts';
 import { keyIdOf } from '../../protocol/keys/index.ts';
 import { decodeTicket, issueTicket, verifyTicket, type TicketFields } from '../../protocol/ticket/index.ts';
 import { codeOf, FUZZ_RUNS, mutatedBytes, onlyKnownErrors, randomBytes } from './fuzz-inputs.ts';
+import { runs } from '../support/fuzz.ts';
 
 const authority = ed25519.keygen(new Uint8Array(32).fill(1));
 const pk = fromHex('3948cfe0ad1ddb695d780e59077195da6c56506b207d71a7e5c7a9b1a1d7a6a4');
@@ -117,6 +118,6 @@ describe('session tickets', () => {
     fc.assert(fc.property(randomBytes(), run), { numRuns: FUZZ_RUNS });
     // Most mutants still decode and each costs an Ed25519 verification (~1.6 ms): 4,000 here keeps
     // the file under ~20 s; the same mutants' parsing is fuzzed 10,000 times by decodeTicket above.
-    fc.assert(fc.property(mutatedBytes(seeds), run), { numRuns: 4000 });
+    fc.assert(fc.property(mutatedBytes(seeds), run), { numRuns: runs(4000) });
   });
 });

@@ -28,6 +28,7 @@ import type { AgentMetrics } from '../../agent/metrics.ts';
 import type { AgentStore } from '../../agent/store/agentStore.ts';
 import { startPtyPair, waitFor } from '../support/services.ts';
 import { protocolSchema } from './specDoc.ts';
+import { runs } from '../support/fuzz.ts';
 
 const schema = protocolSchema();
 const hpke = createHpke('noble');
@@ -80,7 +81,7 @@ describe('what the encoders produce validates against docs/vitalseal.cddl', () =
           expect(decodeEnvelope(sessionEnvelope).header.hs).toBe(i);
         }
       }),
-      { numRuns: 25 },
+      { numRuns: runs(25) },
     );
   });
 
@@ -101,7 +102,7 @@ describe('what the encoders produce validates against docs/vitalseal.cddl', () =
         expectValid(ticket, 'session-ticket');
         expectValidFrame(decodeFrame(encodeFrame(FRAME_TYPE.ticket, ticket).subarray(0, -1)));
       }),
-      { numRuns: 100 },
+      { numRuns: runs(100) },
     );
   });
 
@@ -116,7 +117,7 @@ describe('what the encoders produce validates against docs/vitalseal.cddl', () =
       fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), uint53, fc.uint8Array({ minLength: 32, maxLength: 32 }), msTime, (logId, size, root, ts) => {
         expectValid(signTreeHead({ logId, size, root, ts }, logKey), 'signed-tree-head');
       }),
-      { numRuns: 50 },
+      { numRuns: runs(50) },
     );
     const kid = fc.uint8Array({ minLength: 16, maxLength: 16 });
     const b32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
@@ -130,7 +131,7 @@ describe('what the encoders produce validates against docs/vitalseal.cddl', () =
       fc.record({ t: fc.constant('session-refused' as const), patient: patientRef, requester: address, device: deviceId, kid, reason: fc.constantFrom('key-taken' as const, 'not-assigned' as const), ts: msTime }),
       fc.record({ t: fc.constant('emergency-release' as const), clinician: address, patient: address, drill: fc.boolean(), until: uint53, ts: msTime }),
     );
-    fc.assert(fc.property(event, (e) => expectValid(encodeAccessEvent(e), 'access-event')), { numRuns: 200 });
+    fc.assert(fc.property(event, (e) => expectValid(encodeAccessEvent(e), 'access-event')), { numRuns: runs(200) });
   });
 
   it('the CDDL refuses what the decoders refuse: a sample of broken envelopes and tickets', () => {
