@@ -4,9 +4,7 @@
  * contracts that moved there keep their exact bytes (patientRef, escrow parameters, access-event
  * leaves, leaf kinds, topics).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { sha256 as viemSha256, toBytes } from 'viem';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { toHex, utf8 } from '../../protocol/bytes.ts';
@@ -18,40 +16,12 @@ import { READING_TOPIC_FILTER, STATUS_TOPIC_FILTER, parseTopic, readingTopic, st
 import { API_TYPES, apiDomain, typedDataOf } from '../../protocol/api/typedData.ts';
 import type { ServedAnchor, ServedRecord } from '../../protocol/api/servedRecord.ts';
 import { SERVED_RECORD } from '../../agent/api/schemas.ts';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...sourceFiles(p));
-    else if (/\.(ts|mts|mjs|js)$/.test(e.name)) out.push(p);
-  }
-  return out;
-}
-
-/** Every module specifier a file imports or re-exports (static `import`/`export ... from`, dynamic `import()`). */
-function specifiersOf(file: string): string[] {
-  // comments may show usage (`import ... from 'vitalseal/protocol'`): only code counts
-  const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-  const specs: string[] = [];
-  for (const m of text.matchAll(/\b(?:import|export)\s[^;]*?\sfrom\s*['"]([^'"]+)['"]/g)) specs.push(m[1]!);
-  for (const m of text.matchAll(/\bimport\s*['"]([^'"]+)['"]/g)) specs.push(m[1]!);
-  for (const m of text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) specs.push(m[1]!);
-  return specs;
-}
-
-/** Top-level directory of the repository a relative specifier of `file` lands in, or the package name of a bare one. */
-function targetOf(file: string, spec: string): string {
-  if (!spec.startsWith('.')) return spec;
-  return relative(ROOT, resolve(dirname(file), spec)).split(sep)[0]!;
-}
+import { REPO_ROOT as ROOT, sourceFiles, specifiersOf, targetOf } from '../support/importGraph.ts';
 
 describe('import graph', () => {
   it('the import scanner sees static, re-export and dynamic imports', () => {
     const probe = join(ROOT, 'test/protocol/wire-contracts.test.ts');
-    expect(specifiersOf(probe)).toEqual(expect.arrayContaining(['node:fs', '../../protocol/patientRef.ts', 'viem']));
+    expect(specifiersOf(probe)).toEqual(expect.arrayContaining(['node:path', '../../protocol/patientRef.ts', 'viem']));
     expect(targetOf(join(ROOT, 'wallet/x.ts'), '../agent/core.ts')).toBe('agent');
   });
 
