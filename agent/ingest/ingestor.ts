@@ -1,6 +1,4 @@
 import { MerkleLog } from '../../protocol/merkle/log.ts';
-import { bytesEqual } from '../../protocol/bytes.ts';
-import { isVitalsealError } from '../../protocol/errors.ts';
 import { nodeHashNative, recordLeafHash } from './hashes.ts';
 import type { Clock } from '../../protocol/rng.ts';
 import { AgentError } from '../errors.ts';
@@ -10,7 +8,8 @@ import { LEAF_KIND, type LeafKind } from '../../protocol/log/leafKinds.ts';
 import type { StoreWriter } from '../store/storeWriter.ts';
 import { emptyWriteBatch, type WriteBatch } from '../store/writeBatch.ts';
 import { QuarantineQuota } from './quarantineQuota.ts';
-import type { EnvelopeDecoder, EnvelopeHeaderView, IngestItem, IngestObserver, IngestOutcome, StoreHealth } from './types.ts';
+import type { EnvelopeDecoder, IngestItem, IngestObserver, IngestOutcome, StoreHealth } from './types.ts';
+import { ReadingValidator, type KnownTicket } from './validation.ts';
 
 export interface IngestorOptions {
   /** Reads (device rows, dedup lookups, log nodes for proofs) on the event loop's connection. */
@@ -62,24 +61,6 @@ interface WrittenGroup {
   logSize: number;
 }
 
-interface KnownTicket {
-  nbf: number;
-  exp: number;
-  patient: string;
-}
-
-/** A device's tickets by kid (hex), and the one its last reading named (a device seals with one ticket at a time). */
-interface DeviceTickets {
-  byKid: Map<string, KnownTicket>;
-  lastKid: Uint8Array | undefined;
-  last: KnownTicket | undefined;
-}
-
-type Verdict =
-  | { kind: 'store'; view: EnvelopeHeaderView; device: string; seqKey: string }
-  | { kind: 'duplicate'; view: EnvelopeHeaderView; device: string }
-  | { kind: 'quarantine'; reason: string; device: string | null; seq: number | null };
-
 /** An access event waiting for the next group commit (its body becomes a kind-2 leaf). */
 interface PendingAccess {
   body: Uint8Array;
@@ -105,9 +86,8 @@ export class Ingestor {
   private scheduled = false;
   private closed = false;
   private readonly counters = new Map<string, DeviceCounters>();
-  private readonly tickets = new Map<string, DeviceTickets>();
-  /** Devices the operator revoked: every reading of theirs judged from then on is quarantined (AGENT_DEVICE_REVOKED). */
-  private readonly revoked = new Set<string>();
+  /** The per-reading checks (validation.ts): it reads `counters` and `inFlightSeq` as this class leaves them. */
+  private readonly validator: ReadingValidator;
   private readonly opts: Required<Omit<IngestorOptions, 'observer'>> & { observer: IngestObserver };
   /** Written, not yet answered, oldest first. */
   private inFlight: WrittenGroup[] = [];
@@ -137,8 +117,10 @@ export class Ingestor {
     this.log = new MerkleLog(this.nodes, nodeHashNative);
     this.durableSize = this.log.size;
     this.durableRecords = opts.store.recordCount();
+    const o = this.opts;
+    this.validator = new ReadingValidator({ store: o.store, decode: o.decode, maxEnvelopeBytes: o.maxEnvelopeBytes, maxFutureSkewMs: o.maxFutureSkewMs, maxSeqJump: o.maxSeqJump, counters: this.counters, inFlightSeq: this.inFlightSeq });
     for (const t of opts.store.listTickets()) this.rememberTicket(t.device, t.kid, t);
-    for (const d of opts.store.revokedDevices()) this.revoked.add(d);
+    for (const d of opts.store.revokedDevices()) this.validator.revoke(d);
   }
 
   /**
@@ -147,16 +129,16 @@ export class Ingestor {
    * through here; each also cuts the device off where it can (see AgentCore.revokeDevice).
    */
   revokeDevice(device: string): void {
-    this.revoked.add(device);
+    this.validator.revoke(device);
   }
 
   /** The device was provisioned again: its readings are judged as usual. */
   reinstateDevice(device: string): void {
-    this.revoked.delete(device);
+    this.validator.reinstate(device);
   }
 
   isRevoked(device: string): boolean {
-    return this.revoked.has(device);
+    return this.validator.isRevoked(device);
   }
 
   /** Called after every successful group commit with the new log size (e.g. to wake the anchor service). */
@@ -213,28 +195,13 @@ export class Ingestor {
   }
 
   rememberTicket(device: string, kid: Uint8Array, t: KnownTicket): void {
-    let d = this.tickets.get(device);
-    if (!d) this.tickets.set(device, (d = { byKid: new Map(), lastKid: undefined, last: undefined }));
-    d.byKid.set(hexOf(kid), { nbf: t.nbf, exp: t.exp, patient: t.patient });
-    d.lastKid = d.last = undefined;
+    this.validator.rememberTicket(device, kid, t);
   }
 
   patientOfKid(device: string, kid: Uint8Array): string | undefined {
-    return this.ticketOf(device, kid)?.patient;
+    return this.validator.ticketOf(device, kid)?.patient;
   }
 
-  /** The ticket `kid` names for `device`: the last one found, else a lookup by hex (cached for the next reading). */
-  private ticketOf(device: string, kid: Uint8Array): KnownTicket | undefined {
-    const d = this.tickets.get(device);
-    if (d === undefined) return undefined;
-    if (d.lastKid !== undefined && bytesEqual(d.lastKid, kid)) return d.last;
-    const t = d.byKid.get(hexOf(kid));
-    if (t !== undefined) {
-      d.lastKid = new Uint8Array(kid); // an owned copy: `kid` may be a view into a packet
-      d.last = t;
-    }
-    return t;
-  }
 
   submit(item: IngestItem): void {
     if (this.closed) {
@@ -421,7 +388,7 @@ export class Ingestor {
     const touched = new Set<string>();
     const outcomes: IngestOutcome[] = [];
     for (const item of batch) {
-      const v = this.judge(item, now);
+      const v = this.validator.judge(item, now);
       if (v.kind === 'quarantine') {
         // the row's bucket: the device the link names; a claim inside an unattributed payload is no one's
         const hint = item.linkDevice === null ? null : v.device;
@@ -476,46 +443,10 @@ export class Ingestor {
     return outcomes;
   }
 
-  private judge(item: IngestItem, now: number): Verdict {
-    const deviceHint = item.linkDevice;
-    if (deviceHint !== null && this.revoked.has(deviceHint)) return { kind: 'quarantine', reason: 'AGENT_DEVICE_REVOKED', device: deviceHint, seq: null };
-    if (item.payload.length > this.opts.maxEnvelopeBytes) return { kind: 'quarantine', reason: 'ENVELOPE_TOO_LARGE', device: deviceHint, seq: null };
-    let view: EnvelopeHeaderView;
-    try {
-      view = this.opts.decode(item.payload, this.opts.maxEnvelopeBytes);
-    } catch (e) {
-      return { kind: 'quarantine', reason: isVitalsealError(e) ? e.code : 'ENVELOPE_BAD_STRUCTURE', device: deviceHint, seq: null };
-    }
-    const { dev, seq, ts } = view.header;
-    if (deviceHint !== null && dev !== deviceHint) return { kind: 'quarantine', reason: 'AGENT_DEVICE_MISMATCH', device: deviceHint, seq };
-    if (this.revoked.size > 0 && this.revoked.has(dev)) return { kind: 'quarantine', reason: 'AGENT_DEVICE_REVOKED', device: dev, seq };
-    // The record id hashes bytes that contain dev and seq, so a duplicate is exactly "this (dev, seq) is
-    // stored with this id"; the same (dev, seq) with another id is a replay. Every stored record of
-    // `dev` has seq <= its maxSeq (both commit together): a higher seq needs no index lookup at all.
-    const maxSeq = this.counters.get(dev)?.maxSeq ?? this.opts.store.getDevice(dev)?.maxSeq ?? null;
-    const seqKey = `${dev}/${seq}`;
-    const storedId = this.inFlightSeq.get(seqKey) ?? (maxSeq !== null && seq <= maxSeq ? this.storedIdAt(dev, seq) : undefined);
-    if (storedId !== undefined && bytesEqual(storedId, view.recordId)) return { kind: 'duplicate', view, device: dev };
-    const ticket = this.ticketOf(dev, view.kid);
-    if (!ticket) return { kind: 'quarantine', reason: 'AGENT_UNKNOWN_KID', device: dev, seq };
-    const skew = this.opts.maxFutureSkewMs;
-    if (ts > now + skew || ts < ticket.nbf * 1000 - skew || ts > ticket.exp * 1000 + skew) {
-      return { kind: 'quarantine', reason: 'AGENT_TS_OUT_OF_RANGE', device: dev, seq };
-    }
-    if (storedId !== undefined) return { kind: 'quarantine', reason: 'AGENT_SEQ_REPLAY', device: dev, seq };
-    // a jump to e.g. 2^53-1 would make every later honest reading a "reorder" and the gap count meaningless
-    if (maxSeq !== null && seq - maxSeq > this.opts.maxSeqJump) return { kind: 'quarantine', reason: 'AGENT_SEQ_JUMP', device: dev, seq };
-    return { kind: 'store', view, device: dev, seqKey };
-  }
-
   /** Quarantine rows per device hint in the database (one scan of a table bounded by quarantineMaxRows). */
   private storedQuarantineCounts(): Array<[string | null, number]> {
     const rows = this.opts.store.db.prepare('SELECT device_hint AS hint, COUNT(*) AS n FROM quarantine GROUP BY device_hint').all() as Array<{ hint: string | null; n: number }>;
     return rows.map((r) => [r.hint, r.n]);
-  }
-
-  private storedIdAt(device: string, seq: number): Uint8Array | undefined {
-    return this.opts.store.recordIdAtSeq(device, seq);
   }
 
   private countersOf(device: string, now?: number): DeviceCounters {
@@ -562,9 +493,4 @@ const QUARANTINE_KEEP_BYTES = 512;
  */
 function exactCopy(b: Uint8Array): Uint8Array {
   return new Uint8Array(b);
-}
-
-/** Hex of bytes via Buffer (native; this is on the per-reading path). */
-function hexOf(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
