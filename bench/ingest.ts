@@ -21,7 +21,7 @@
  *
  * Internal: `--serve agent|aedes [--data-dir DIR]` runs a broker child for the runs above.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, arch, platform, totalmem, tmpdir } from 'node:os';
@@ -207,8 +207,13 @@ async function childScript(runtime: BenchRuntime, progress: (s: string) => void)
   }
   if (runtime === 'tsx') return { runtime, args: ['--import', 'tsx', THIS_FILE] };
   progress('compiling the sources for the broker children (scripts/build.mjs)');
-  const { build } = (await import(pathToFileURL(join(REPO, 'scripts', 'build.mjs')).href)) as typeof import('../scripts/build.mjs');
-  return { runtime, args: [join(build(BENCH_BUILD_DIR), 'bench', 'ingest.js')] };
+  // the build runs as its own process (`node scripts/build.mjs --out-dir …`, what `npm run build` runs): scripts/ is a tool nothing imports
+  const built = spawnSync(process.execPath, [join(REPO, 'scripts', 'build.mjs'), '--out-dir', BENCH_BUILD_DIR], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (built.status !== 0) {
+    process.stderr.write(built.stdout ?? '');
+    throw new Error(`scripts/build.mjs failed (exit ${built.status ?? built.signal})`);
+  }
+  return { runtime, args: [join(BENCH_BUILD_DIR, 'bench', 'ingest.js')] };
 }
 
 /** Set by runIngestBench before any broker starts. */
