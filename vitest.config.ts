@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -64,6 +65,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // vitest's default is cores − 1: ONE worker on the 2-core machine, every file in series (450 s wall).
+    // Most integration/slow files wait on children (anvil, mosquitto, socat, the agent), so one worker
+    // per core at least; VITALSEAL_TEST_WORKERS overrides.
+    maxWorkers: Number(process.env.VITALSEAL_TEST_WORKERS) || Math.max(2, availableParallelism()),
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...SLOW, ...INTEGRATION] } },
       { extends: true, test: { name: 'integration', include: INTEGRATION } },
