@@ -25,6 +25,7 @@ const SLOW = [
   'test/cli/build.test.ts',
   'test/cli/cli.test.ts',
   'test/protocol/fuzz-run.test.ts',
+  'test/protocol/envelope-fast.test.ts', // in-process, but 11 s alone: 10,000-input differential fuzz of the fast path
 ];
 
 const INTEGRATION = [
