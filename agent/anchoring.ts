@@ -14,6 +14,7 @@ import { readKeyFile } from '../chain/keyFile.ts';
 import { Gauge, Counter } from 'prom-client';
 import type { AgentCore } from './core.ts';
 import type { AgentConfig } from './config.ts';
+import { AgentError } from './errors.ts';
 import { decodeAccessEvent } from '../protocol/log/accessEvent.ts';
 import { patientRefOf } from '../protocol/patientRef.ts';
 import type { ServedAnchor } from '../protocol/api/servedRecord.ts';
@@ -76,9 +77,9 @@ export class AgentAnchoring {
         logger.info({ logId, agent: agentAddr }, 'agent registered on the embedded chain');
       }
     } else {
-      if (!c.rpcUrl || !c.keyFile || !c.deploymentFile) throw new Error('chain.mode rpc needs chain.rpcUrl, chain.keyFile and chain.deploymentFile');
+      if (!c.rpcUrl || !c.keyFile || !c.deploymentFile) throw new AgentError('CONFIG_INVALID', 'chain.mode rpc needs chain.rpcUrl, chain.keyFile and chain.deploymentFile');
       const dep = readDeployment(c.deploymentFile);
-      if (!dep) throw new Error(`cannot read deployment file ${c.deploymentFile}`);
+      if (!dep) throw new ChainError('CHAIN_DEPLOYMENT_MISSING', `cannot read deployment file ${c.deploymentFile}`);
       const outdated = outdatedBecause(dep);
       // the API checks consent with views of this build (e.g. Consent.canReadAt): older contracts lack them
       if (outdated !== undefined) throw new ChainError('CHAIN_DEPLOYMENT_OUTDATED', `${c.deploymentFile}: ${outdated}; run vitalseal chain deploy`);

@@ -6,6 +6,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex, fromHex } from '../protocol/bytes.ts';
 import { signTreeHead } from '../protocol/treeHead.ts';
+import { AgentError } from './errors.ts';
 
 /**
  * The agent's long-term identity: an Ed25519 key that signs tree heads, created on first
@@ -35,7 +36,7 @@ export function loadOrCreateIdentity(dataDir: string): AgentIdentity {
   let secret: Uint8Array;
   if (existsSync(file)) {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as { version?: number; ed25519Secret?: string };
-    if (parsed.version !== 1 || typeof parsed.ed25519Secret !== 'string') throw new Error(`${file}: not a vitalseal agent key (version 1)`);
+    if (parsed.version !== 1 || typeof parsed.ed25519Secret !== 'string') throw new AgentError('AGENT_KEY_FILE_INVALID', `${file}: not a vitalseal agent key (version 1)`);
     secret = fromHex(parsed.ed25519Secret);
   } else {
     secret = new Uint8Array(randomBytes(32));

@@ -1,4 +1,5 @@
-import { isVitalsealError } from '../protocol/errors.ts';
+import { CodedError, type ExitClass } from '../protocol/errors.ts';
+export { UsageError } from './errors.ts';
 
 /** Exit codes of every vitalseal command (documented in --help). */
 export const EXIT = {
@@ -24,27 +25,28 @@ Exit codes:
   4  verification failed (decryption, signature or proof does not verify)
   5  a service (agent, broker, chain) could not be reached`;
 
-const VERIFICATION_CODES = new Set([
-  'HPKE_OPEN_FAILED',
-  'ENVELOPE_DECRYPT_FAILED',
-  'COSE_DECRYPT_FAILED',
-  'COSE_BAD_SIGNATURE',
-  'TICKET_BAD_SIGNATURE',
-  'PROOF_MISMATCH',
-]);
+/** The exit code of each exit class of the error tables (protocol/errors.ts ExitClass). */
+export const EXIT_OF_CLASS: Readonly<Record<ExitClass, number>> = {
+  usage: EXIT.USAGE,
+  'invalid-input': EXIT.INVALID_INPUT,
+  verification: EXIT.VERIFICATION_FAILED,
+  unavailable: EXIT.UNAVAILABLE,
+  failure: EXIT.FAILURE,
+};
 
+/** The exit code of an error: its table's exit class; a Node system error's code; else an unexpected failure. */
 export function exitCodeOf(e: unknown): number {
-  const code = (e as { code?: unknown }).code;
-  if (isVitalsealError(e)) return VERIFICATION_CODES.has(e.code) ? EXIT.VERIFICATION_FAILED : EXIT.INVALID_INPUT;
-  if (code === 'CONFIG_INVALID' || code === 'CONFIG_FILE_UNREADABLE' || code === 'USAGE') return EXIT.USAGE;
-  if (code === 'ECONNREFUSED' || code === 'CHAIN_UNAVAILABLE') return EXIT.UNAVAILABLE;
+  if (e instanceof CodedError) return EXIT_OF_CLASS[e.exitClass];
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === 'ECONNREFUSED') return EXIT.UNAVAILABLE;
   if (typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code)) return EXIT.INVALID_INPUT;
   return EXIT.FAILURE;
 }
 
 /** Prints an error as JSON (--json) or one readable line; never a stack trace or secret for typed errors. */
 export function printError(e: unknown, json: boolean): void {
-  const code = (e as { code?: unknown }).code;
+  const apiCode = (e as { apiCode?: unknown } | null)?.apiCode; // the agent's code of a refusal relayed by a wallet or the admin client
+  const code = typeof apiCode === 'string' ? apiCode : (e as { code?: unknown } | null)?.code;
   const message = e instanceof Error ? e.message : String(e);
   if (json) process.stdout.write(JSON.stringify({ ok: false, error: { code: typeof code === 'string' ? code : 'INTERNAL', message } }) + '\n');
   else process.stderr.write(`error${typeof code === 'string' ? ` [${code}]` : ''}: ${message}\n`);
@@ -52,8 +54,4 @@ export function printError(e: unknown, json: boolean): void {
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
-}
-
-export class UsageError extends Error {
-  readonly code = 'USAGE';
 }

@@ -1,35 +1,35 @@
-import { CodedError } from '../protocol/errors.ts';
+import { defineErrors } from '../protocol/errors.ts';
 
 /**
  * Errors of the device simulator: one class, stable codes. Messages are short and never
  * contain a key, a device secret or a plaintext reading.
  */
-export const SIM_ERROR_CODES = {
-  SIM_CONFIG_INVALID: 'simulator configuration is invalid',
-  SIM_FLEET_FILE_INVALID: 'fleet file is not valid',
-  SIM_PROFILE_UNKNOWN: 'unknown device profile',
-  SIM_SCENARIO_INVALID: 'scenario specification is invalid',
-  SIM_FAULT_SPEC_INVALID: 'fault specification is invalid',
-  SIM_DURATION_INVALID: 'duration is invalid',
-  SIM_NVM_CORRUPT: 'device NVM state is corrupt',
-  SIM_NVM_IO: 'device NVM could not be read or written',
-  SIM_NVM_LOCKED: 'device NVM directory is in use by another simulator',
-  SIM_LINK_DOWN: 'the link is down',
-  SIM_LINK_REFUSED: 'the broker refused the connection',
-  SIM_LINK_TIMEOUT: 'the link did not come up in time',
-  SIM_SERIAL_UNAVAILABLE: 'the serial port could not be opened',
-  SIM_NO_TICKET: 'the device has no valid session ticket',
-  SIM_TICKET_EXHAUSTED: 'the session ticket allows no more readings',
-  SIM_NO_AUTHORITY_KEY: 'no ward authority key is pinned: a ticket from the link cannot be verified',
-} as const;
+export const SIM_ERRORS = defineErrors('device-sim', {
+  SIM_CONFIG_INVALID: { message: 'simulator configuration is invalid', exit: 'usage' },
+  SIM_FLEET_FILE_INVALID: { message: 'fleet file is not valid', exit: 'invalid-input' },
+  SIM_PROFILE_UNKNOWN: { message: 'unknown device profile', exit: 'usage' },
+  SIM_SCENARIO_INVALID: { message: 'scenario specification is invalid', exit: 'usage' },
+  SIM_FAULT_SPEC_INVALID: { message: 'fault specification is invalid', exit: 'usage' },
+  SIM_DURATION_INVALID: { message: 'duration is invalid', exit: 'usage' },
+  SIM_NVM_CORRUPT: { message: 'device NVM state is corrupt', exit: 'invalid-input' },
+  SIM_NVM_IO: { message: 'device NVM could not be read or written', exit: 'invalid-input' },
+  SIM_NVM_LOCKED: { message: 'device NVM directory is in use by another simulator', exit: 'usage' },
+  SIM_LINK_DOWN: { message: 'the link is down', exit: 'unavailable' },
+  SIM_LINK_REFUSED: { message: 'the broker refused the connection', exit: 'unavailable' },
+  SIM_LINK_TIMEOUT: { message: 'the link did not come up in time', exit: 'invalid-input' },
+  SIM_SERIAL_UNAVAILABLE: { message: 'the serial port could not be opened', exit: 'unavailable' },
+  SIM_NO_TICKET: { message: 'the device has no valid session ticket', exit: 'invalid-input' },
+  SIM_TICKET_EXHAUSTED: { message: 'the session ticket allows no more readings', exit: 'invalid-input' },
+  SIM_NO_AUTHORITY_KEY: { message: 'no ward authority key is pinned: a ticket from the link cannot be verified', exit: 'invalid-input' },
+});
+
+/** Message of every simulator code. */
+export const SIM_ERROR_CODES = SIM_ERRORS.messages;
 
 export type SimErrorCode = keyof typeof SIM_ERROR_CODES;
 
-export class SimError extends CodedError<SimErrorCode> {
+export class SimError extends SIM_ERRORS.Error {
   override readonly name = 'SimError';
-  constructor(code: SimErrorCode, message?: string, options?: { cause?: unknown }) {
-    super(code, SIM_ERROR_CODES, message, options);
-  }
 }
 
 export function simFail(code: SimErrorCode, message?: string, cause?: unknown): never {

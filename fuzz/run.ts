@@ -22,23 +22,21 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Command, InvalidArgumentError } from 'commander';
-import { CodedError } from '../protocol/errors.ts';
+import { defineErrors } from '../protocol/errors.ts';
 import { SHARED, type ChunkRequest, type ChunkResult, type FailureRecord } from './protocol.ts';
 import { fuzzTargets } from './targets.ts';
 
-export const FUZZ_ERROR_CODES = {
-  FUZZ_BAD_ARGUMENT: 'a command-line argument is malformed',
-  FUZZ_SEED_MISMATCH: 'the corpus directory was started with another seed',
-  FUZZ_STATE_INVALID: 'the corpus state file is malformed',
-  FUZZ_UNKNOWN_TARGET: 'no such decoder',
-} as const;
+export const FUZZ_ERRORS = defineErrors('fuzz', {
+  FUZZ_BAD_ARGUMENT: { message: 'a command-line argument is malformed', exit: 'usage' },
+  FUZZ_SEED_MISMATCH: { message: 'the corpus directory was started with another seed', exit: 'usage' },
+  FUZZ_STATE_INVALID: { message: 'the corpus state file is malformed', exit: 'usage' },
+  FUZZ_UNKNOWN_TARGET: { message: 'no such decoder', exit: 'usage' },
+});
+export const FUZZ_ERROR_CODES = FUZZ_ERRORS.messages;
 export type FuzzErrorCode = keyof typeof FUZZ_ERROR_CODES;
 
-export class FuzzError extends CodedError<FuzzErrorCode> {
+export class FuzzError extends FUZZ_ERRORS.Error {
   override readonly name = 'FuzzError';
-  constructor(code: FuzzErrorCode, message?: string) {
-    super(code, FUZZ_ERROR_CODES, message);
-  }
 }
 
 export interface FuzzOptions {

@@ -6,6 +6,7 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { toHex, fromHex } from '../../protocol/bytes.ts';
 import { issueTicket, type TicketFields } from '../../protocol/ticket/index.ts';
 import type { Hpke } from '../../protocol/hpke/index.ts';
+import { AgentError } from '../errors.ts';
 
 export const WARD_KEY_FILE = 'ward-keys.json';
 
@@ -30,7 +31,7 @@ export function loadOrCreateWardKeys(dataDir: string): WardKeys {
   if (existsSync(file)) {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as { version?: number; authorityEd25519?: string; emergencyX25519?: string };
     if (parsed.version !== 1 || typeof parsed.authorityEd25519 !== 'string' || typeof parsed.emergencyX25519 !== 'string') {
-      throw new Error(`${file}: not a vitalseal ward key file (version 1)`);
+      throw new AgentError('AGENT_KEY_FILE_INVALID', `${file}: not a vitalseal ward key file (version 1)`);
     }
     authority = fromHex(parsed.authorityEd25519);
     emergency = fromHex(parsed.emergencyX25519);

@@ -33,8 +33,16 @@ export interface EmbeddedBrokerOptions {
   events?: BrokerEvents;
 }
 
+/** aedes's refusal of a CONNECT (it never leaves the broker): `returnCode` is the CONNACK code (4 bad user name or password, 5 not authorized). */
+class ConnectRefusal extends Error {
+  override readonly name = 'ConnectRefusal';
+  constructor(message: string, readonly returnCode: 4 | 5) {
+    super(message);
+  }
+}
+
 function authError(message: string, returnCode: 4 | 5): AuthenticateError {
-  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+  return new ConnectRefusal(message, returnCode) as unknown as AuthenticateError; // aedes types returnCode as its const enum
 }
 
 /**

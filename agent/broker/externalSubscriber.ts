@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import type { AgentStore } from '../store/agentStore.ts';
 import type { Clock } from '../../protocol/rng.ts';
+import { AgentError } from '../errors.ts';
 import { parseTopic, READING_TOPIC_FILTER, STATUS_TOPIC_FILTER, ticketTopic } from '../../protocol/topics.ts';
 
 export interface ExternalSubscriberOptions {
@@ -82,7 +83,7 @@ export class ExternalSubscriber {
     client.on('error', (err) => this.o.logger.warn({ err: err.message }, 'external broker error'));
     client.on('offline', () => this.o.logger.warn('external broker offline; reconnecting'));
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`cannot connect to external broker ${redactUrl(this.o.url)}`)), 15_000);
+      const t = setTimeout(() => reject(new AgentError('AGENT_BROKER_UNREACHABLE', `cannot connect to external broker ${redactUrl(this.o.url)}`)), 15_000);
       client.once('connect', () => {
         clearTimeout(t);
         resolve();
@@ -101,7 +102,7 @@ export class ExternalSubscriber {
 
   publishTicket(device: string, ticket: Uint8Array): Promise<void> {
     const client = this.client;
-    if (!client) return Promise.reject(new Error('not connected'));
+    if (!client) return Promise.reject(new AgentError('AGENT_BROKER_UNREACHABLE', 'not connected'));
     return new Promise((resolve, reject) =>
       client.publish(ticketTopic(device), Buffer.from(ticket), { qos: 1, retain: true }, (err) => (err ? reject(err) : resolve())),
     );

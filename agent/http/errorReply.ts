@@ -1,26 +1,15 @@
 import type { FastifyReply } from 'fastify';
-import { isVitalsealError } from '../../protocol/errors.ts';
-import { AgentError } from '../errors.ts';
-import { API_ERRORS, ApiError, RateLimitedError, type ApiErrorCode } from '../api/apiError.ts';
+import { CodedError, errorTableOf } from '../../protocol/errors.ts';
+import '../errors.ts'; // the agent's table (the protocol and API tables load with the imports here)
+import { API_ERRORS, RateLimitedError, type ApiErrorCode } from '../api/apiError.ts';
 
 /**
- * The one place that maps an error to its HTTP answer. API_* codes carry their status in
- * API_ERRORS (agent/api/apiError.ts); every other stable code is listed here; fastify's own
- * client errors become typed API_* codes; anything else is a 500 INTERNAL (our bug, never
- * the client's input).
+ * The one place that maps an error to its HTTP answer. A stable code's status comes from its
+ * error table (`http` of the protocol, agent and API tables: protocol/errors.ts, agent/errors.ts,
+ * agent/api/apiError.ts); fastify's own client errors become typed API_* codes (mapped here);
+ * anything else, a code of a table without HTTP statuses included, is a 500 INTERNAL (our bug,
+ * never the client's input).
  */
-export const HTTP_STATUS: Record<string, number> = {
-  AGENT_NOT_FOUND: 404,
-  AGENT_UNAUTHORIZED: 401,
-  AGENT_BAD_REQUEST: 400,
-  AGENT_SHUTTING_DOWN: 503,
-  AGENT_SESSION_KEY_TAKEN: 409,
-  AGENT_DEVICE_NOT_ASSIGNED: 409,
-  AGENT_PAIRING_NOT_FOUND: 404,
-  LOG_INDEX_OUT_OF_RANGE: 400,
-  INPUT_BAD_HEX: 400,
-  INTERNAL: 500,
-};
 
 /** fastify's client-error codes (its body parsers and router) and the typed code each is answered with. */
 const FRAMEWORK_CODES: Record<string, ApiErrorCode> = {
@@ -33,9 +22,10 @@ const FRAMEWORK_CODES: Record<string, ApiErrorCode> = {
   FST_ERR_MAX_PARAM_LENGTH: 'API_URL_TOO_LONG',
 };
 
-/** Status of a stable code: API_ERRORS, then HTTP_STATUS; another vitalseal code is a refusal of the client's input (400). */
+/** Status of a stable code, from its table; a code without one is a refusal of the client's input (400). */
 export function httpStatusOf(code: string): number {
-  return (API_ERRORS as Record<string, { status: number }>)[code]?.status ?? HTTP_STATUS[code] ?? 400;
+  const table = errorTableOf(code);
+  return (table?.has(code) ? table.httpStatusOf(code) : undefined) ?? 400;
 }
 
 export interface ErrorReply {
@@ -47,8 +37,8 @@ export interface ErrorReply {
 
 /** The answer to a thrown error: typed code, status, a message that never echoes secrets (nor, for framework errors, the input). */
 export function errorReplyOf(err: unknown): ErrorReply {
-  if (err instanceof AgentError || err instanceof ApiError || isVitalsealError(err)) {
-    const r: ErrorReply = { status: httpStatusOf(err.code), code: err.code, message: err.message };
+  if (err instanceof CodedError && err.httpStatus !== undefined) {
+    const r: ErrorReply = { status: err.httpStatus, code: err.code, message: err.message };
     if (err instanceof RateLimitedError) r.retryAfterSec = err.retryAfterSec;
     return r;
   }

@@ -5,6 +5,8 @@ import { resolveAgentConfig, setConfigPath } from '../../agent/config.ts';
 import { startAgent } from '../../agent/agent.ts';
 import { fromHex } from '../../protocol/bytes.ts';
 import { printJson } from '../output.ts';
+import { action } from '../action.ts';
+import { AgentRefusedError } from '../errors.ts';
 import { AgentError } from '../../agent/errors.ts';
 
 interface AgentFlags {
@@ -69,7 +71,7 @@ function adminClient(opts: { agent: string; dataDir: string; token?: string }) {
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const json = (await res.json()) as { error?: { code: string; message: string } };
-    if (!res.ok) throw Object.assign(new Error(json.error?.message ?? `HTTP ${res.status}`), { code: json.error?.code ?? 'AGENT_ERROR' });
+    if (!res.ok) throw new AgentRefusedError(json.error?.code ?? 'AGENT_ERROR', json.error?.message ?? `HTTP ${res.status}`);
     return json;
   };
 }
@@ -97,7 +99,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--rpc <url>', "anchor on an external Ethereum JSON-RPC node (implies --chain rpc); see chain/README.md")
     .option('--chain-key-file <file>', "the agent's own Ethereum key file (rpc mode; development keys are refused)")
     .option('--deployment <file>', 'contract deployment file (chain.json) of the external chain')
-    .action(async (f: AgentFlags) => {
+    .action(action(async (f: AgentFlags) => {
       const config = resolveAgentConfig({ file: f.config, env: process.env, flags: flagsToConfig(f) });
       const agent = await startAgent(config, f.authorityKey ? { authorityPublicKey: fromHex(f.authorityKey) } : {});
       await new Promise<void>((resolve) => {
@@ -109,7 +111,7 @@ export function registerAgentCommands(program: Command): void {
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
       });
-    });
+    }));
 
   const agentOpts = (c: Command): Command =>
     c
@@ -120,13 +122,13 @@ export function registerAgentCommands(program: Command): void {
 
   const device = program.command('device').description('Provision and inspect devices on a running agent');
   agentOpts(device.command('add <id>').description('create (or rotate) MQTT credentials for a device; prints the secret once')).action(
-    async (id: string, o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('POST', '/admin/devices', { id })),
+    action(    async (id: string, o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('POST', '/admin/devices', { id }))),
   );
   agentOpts(device.command('list').description('devices with their counters (seq, gaps, reorders, duplicates, online)')).action(
-    async (o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('GET', '/admin/devices')),
+    action(    async (o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('GET', '/admin/devices'))),
   );
   agentOpts(device.command('revoke <id>').description("revoke a device's credentials")).action(
-    async (id: string, o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('DELETE', `/admin/devices/${encodeURIComponent(id)}`)),
+    action(    async (id: string, o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('DELETE', `/admin/devices/${encodeURIComponent(id)}`))),
   );
 
   agentOpts(
@@ -135,20 +137,20 @@ export function registerAgentCommands(program: Command): void {
       .description('assign a device to a patient: --code confirms the pairing code the patient shows at the bedside; --patient assigns by reference')
       .option('--code <code>', "the patient's pairing code (vitalseal wallet pair)")
       .option('--patient <ref>', 'patient address or ward reference (when the patient was identified otherwise)'),
-  ).action(async (id: string, o: { agent: string; dataDir: string; token?: string; code?: string; patient?: string }) => {
+  ).action(action(async (id: string, o: { agent: string; dataDir: string; token?: string; code?: string; patient?: string }) => {
     if ((o.code === undefined) === (o.patient === undefined)) throw new AgentError('CONFIG_INVALID', 'give exactly one of --code or --patient');
     printJson(await adminClient(o)('POST', '/admin/assignments', o.code !== undefined ? { device: id, code: o.code } : { device: id, patient: o.patient }));
-  });
+  }));
   agentOpts(device.command('release <id>').description("end a device's assignment (the patient's sessions on it end)")).action(
-    async (id: string, o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('DELETE', `/admin/assignments/${encodeURIComponent(id)}`)),
+    action(    async (id: string, o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('DELETE', `/admin/assignments/${encodeURIComponent(id)}`))),
   );
   agentOpts(device.command('assignments').description('devices and the patients they are assigned to')).action(
-    async (o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('GET', '/admin/assignments')),
+    action(    async (o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('GET', '/admin/assignments'))),
   );
 
   const ticket = program.command('ticket').description('Session tickets');
   agentOpts(ticket.command('push <file>').description('push a session ticket (COSE_Sign1 file) to the agent, which publishes it retained to its device')).action(
-    async (file: string, o: { agent: string; dataDir: string; token?: string }) =>
-      printJson(await adminClient(o)('POST', '/admin/tickets', { ticket: readFileSync(file).toString('base64') })),
+    action(    async (file: string, o: { agent: string; dataDir: string; token?: string }) =>
+      printJson(await adminClient(o)('POST', '/admin/tickets', { ticket: readFileSync(file).toString('base64') }))),
   );
 }

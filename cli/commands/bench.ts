@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadBench, SUITE_HELP, SUITE_NAMES, type BenchResult, type SuiteName } from '../../bench/index.ts';
 import { EXIT, printJson, UsageError } from '../output.ts';
+import { action, setExit } from '../action.ts';
 
 interface BenchFlags {
   quick?: boolean;
@@ -81,10 +82,10 @@ export function configureBenchCommand(cmd: Command): Command {
     .addOption(new Option('--no-save', 'write no result files'))
     .option('--list', 'list the suites and exit')
     .addHelpText('after', SUITES_HELP)
-    .action(async (suites: string[], flags: BenchFlags, self: Command) => {
+    .action(action(async (suites: string[], flags: BenchFlags, self: Command) => {
       const code = await runBenchCommand(suites, flags, `vitalseal bench${process.argv.slice(3).length ? ' ' + process.argv.slice(3).join(' ') : ''}`);
-      (self as Command & { exitCodeValue?: number }).exitCodeValue = code;
-    });
+      setExit(self, code);
+    }));
 }
 
 export function registerBenchCommands(program: Command): void {

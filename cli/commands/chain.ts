@@ -23,45 +23,17 @@ import {
 } from '../../chain/deployment.ts';
 import { DEV_ACCOUNT, devPrivateKey } from '../../chain/devKeys.ts';
 import { readEmbeddedInfo, startEmbeddedChain } from '../../chain/embedded.ts';
-import { ChainError, isChainError, type ChainErrorCode } from '../../chain/errors.ts';
+import { ChainError } from '../../chain/errors.ts';
 import { readKeyFile } from '../../chain/keyFile.ts';
 import type { Logger } from '../../chain/logger.ts';
-import { EXIT, printError, printJson } from '../output.ts';
+import { EXIT, printJson } from '../output.ts';
+import { action, setExit } from '../action.ts';
 
 export const DEFAULT_CHAIN_DATA_DIR = '.vitalseal/chain';
-
-const EXIT_OF: Partial<Record<ChainErrorCode, number>> = {
-  CHAIN_UNAVAILABLE: EXIT.UNAVAILABLE,
-  CHAIN_START_FAILED: EXIT.UNAVAILABLE,
-  CHAIN_TX_TIMEOUT: EXIT.UNAVAILABLE,
-  CHAIN_DEV_KEY_REFUSED: EXIT.USAGE,
-  CHAIN_KEY_FILE_INVALID: EXIT.USAGE,
-  CHAIN_BAD_ARGUMENT: EXIT.USAGE,
-  CHAIN_DEPLOYMENT_MISSING: EXIT.USAGE,
-};
 
 interface CommonFlags {
   dataDir: string;
   json?: boolean;
-}
-
-function setExit(cmd: Command, code: number): void {
-  (cmd as Command & { exitCodeValue?: number }).exitCodeValue = code;
-}
-
-/** Runs an action; typed chain errors become one line (or JSON) and a meaningful exit code. */
-function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
-  return async (...args: A): Promise<void> => {
-    const cmd = args[args.length - 1] as Command;
-    const json = Boolean((cmd.opts() as { json?: boolean }).json);
-    try {
-      await fn(...args);
-    } catch (e) {
-      if (!isChainError(e)) throw e;
-      printError(e, json);
-      setExit(cmd, EXIT_OF[e.code] ?? EXIT.INVALID_INPUT);
-    }
-  };
 }
 
 function makeLogger(): Logger {

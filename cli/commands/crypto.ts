@@ -10,6 +10,7 @@ import { checkReading, decodeEnvelope, openReading, sealReading, type Reading } 
 import { leafHash, verifyInclusion } from '../../protocol/merkle/index.ts';
 import type { Rng } from '../../protocol/rng.ts';
 import { printJson, UsageError } from '../output.ts';
+import { action } from '../action.ts';
 
 const systemRng: Rng = (n) => new Uint8Array(randomBytes(n));
 
@@ -54,7 +55,7 @@ export function registerCryptoCommands(program: Command): void {
     .option('--type <type>', 'temp | emergency', 'temp')
     .option('-o, --out <file>', 'key file to write (mode 0600); default: print it to stdout')
     .option('--json', 'print the public part as JSON')
-    .action((o: { patientId: string; type: string; out?: string; json?: boolean }) => {
+    .action(action((o: { patientId: string; type: string; out?: string; json?: boolean }) => {
       if (o.type !== 'temp' && o.type !== 'emergency') throw new UsageError('--type must be temp or emergency');
       const key = o.type === 'temp' ? tempKeyPairGen(o.patientId, systemRng) : emergencyKeyGen(o.patientId, systemRng);
       const file = encodeKeyFile(key);
@@ -66,7 +67,7 @@ export function registerCryptoCommands(program: Command): void {
       } else {
         process.stdout.write(file);
       }
-    });
+    }));
 
   program
     .command('seal')
@@ -80,7 +81,7 @@ export function registerCryptoCommands(program: Command): void {
     .option('-f, --format <fmt>', 'hex | base64 | raw', 'hex')
     .option('-o, --out <file>', 'write the envelope to a file')
     .option('--json', 'print {recordId, bytes, envelope(hex)}')
-    .action((o: { in?: string; key?: string; pk?: string; dev: string; seq: string; backend: string; format: string; out?: string; json?: boolean }) => {
+    .action(action((o: { in?: string; key?: string; pk?: string; dev: string; seq: string; backend: string; format: string; out?: string; json?: boolean }) => {
       if (!['hex', 'base64', 'raw'].includes(o.format)) throw new UsageError('--format must be hex, base64 or raw');
       if (o.backend !== 'noble' && o.backend !== 'node') throw new UsageError('--backend must be noble or node');
       const raw = JSON.parse(readInput(o.in).toString('utf8')) as Partial<Reading>;
@@ -97,7 +98,7 @@ export function registerCryptoCommands(program: Command): void {
       if (o.out) writeFileSync(o.out, out);
       if (o.json) printJson({ recordId: toHex(decodeEnvelope(env).recordId), bytes: env.length, envelope: toHex(env) });
       else if (!o.out) process.stdout.write(out);
-    });
+    }));
 
   program
     .command('open')
@@ -105,12 +106,12 @@ export function registerCryptoCommands(program: Command): void {
     .option('-i, --in <file>', 'envelope (hex, base64 or raw CBOR; default: stdin)')
     .requiredOption('--key <file>', "patient's temp key file")
     .option('--json', 'print JSON (default)')
-    .action((o: { in?: string; key: string }) => {
+    .action(action((o: { in?: string; key: string }) => {
       const key = decodeKeyFile(readFileSync(o.key, 'utf8'));
       if (key.type !== 'temp') throw new UsageError('--key must be a temp (session) key file');
       const opened = openReading(parseBinary(readInput(o.in)), { secretKey: key.secretKey, hpke: createHpke('node') });
       printJson({ header: opened.header, reading: opened.reading, recordId: toHex(opened.recordId) });
-    });
+    }));
 
   program
     .command('verify-proof')
@@ -123,7 +124,7 @@ export function registerCryptoCommands(program: Command): void {
     .option('--proof <hex,...>', 'comma-separated proof hashes, leaf level first', '')
     .option('--root <hex>', 'expected root (e.g. the one anchored on-chain)')
     .option('--json', 'print JSON')
-    .action((o: { in?: string; leafIndex?: string; treeSize?: string; leafHash?: string; envelope?: string; proof: string; root?: string; json?: boolean }) => {
+    .action(action((o: { in?: string; leafIndex?: string; treeSize?: string; leafHash?: string; envelope?: string; proof: string; root?: string; json?: boolean }) => {
       let index: number, size: number, leaf: Uint8Array, proof: Uint8Array[], root: Uint8Array;
       if (o.in) {
         const r = JSON.parse(readFileSync(o.in, 'utf8')) as { envelope: string; leafIndex: number; treeSize: number; inclusionProof: string[]; root: string };
@@ -143,5 +144,5 @@ export function registerCryptoCommands(program: Command): void {
       verifyInclusion(index, size, leaf, proof, root);
       if (o.json) printJson({ ok: true, leafIndex: index, treeSize: size, root: toHex(root) });
       else process.stdout.write(`ok: leaf ${index} is included in the tree of size ${size} with root ${toHex(root)}\n`);
-    });
+    }));
 }

@@ -5,6 +5,8 @@
 import type { Command } from 'commander';
 import { printJson } from '../output.ts';
 import { compareWithSent, EXPECTED_REFUSALS, runWardFlow } from '../../scenarios/ward/index.ts';
+import { ScenarioError } from '../../scenarios/ward/errors.ts';
+import { action } from '../action.ts';
 
 interface DemoOptions {
   dataDir: string;
@@ -50,9 +52,9 @@ async function runDemo(o: DemoOptions, cmd: Command): Promise<void> {
     say(`         break-glass drill seen by the patient: ${summary.breakGlass.patientSawIt}; disclosure opened 1 reading (${summary.disclosure.proof}), 0/${r.disclosure.otherReadingsTried} others: ${r.disclosure.otherReadingsOpened === 0}`);
     say(`         log size ${r.logSize}, audit ${r.logAudit ? 'OK' : 'FAILED'}; ${summary.seconds} s  →  ${ok ? 'ALL CHECKS PASSED' : 'CHECKS FAILED'}`);
     if (o.json) printJson({ ok, ...summary });
-    if (!ok) throw Object.assign(new Error('demo verification failed'), { code: 'DEMO_FAILED' });
+    if (!ok) throw new ScenarioError('DEMO_FAILED');
   } catch (e) {
-    if ((e as { code?: string }).code !== 'DEMO_INTERRUPTED') throw e;
+    if (!(e instanceof ScenarioError && e.code === 'DEMO_INTERRUPTED')) throw e;
     say('stopped cleanly (agent, broker and chain closed; rerun to continue with the same data dir, --reset to start over)');
     (cmd as Command & { exitCodeValue?: number }).exitCodeValue = 130;
   } finally {
@@ -68,5 +70,5 @@ export function registerDemoCommand(program: Command): void {
     .option('--reset', 'start from an empty data directory')
     .option('--readings <n>', 'readings per device', '12')
     .option('--json', 'print the summary as JSON')
-    .action((o: DemoOptions, cmd: Command) => runDemo(o, cmd));
+    .action(action((o: DemoOptions, cmd: Command) => runDemo(o, cmd)));
 }

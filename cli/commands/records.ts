@@ -7,7 +7,8 @@ import { fetchRecords } from '../../wallet/fetchRecords.ts';
 import { toCsv, toNdjson, toRows, toTable, verifyAndDecrypt } from '../../wallet/readings.ts';
 import type { ServedRecord } from '../../protocol/api/servedRecord.ts';
 import { EXIT, UsageError } from '../output.ts';
-import { action, hpke, linkOf, openWallet, out, rng, withWalletFlags, type WalletFlags } from './wallet.ts';
+import { action, setExit } from '../action.ts';
+import { hpke, linkOf, openWallet, out, rng, withWalletFlags, type WalletFlags } from './wallet.ts';
 
 interface RecordFlags extends WalletFlags {
   patient?: string;
@@ -26,9 +27,6 @@ async function served(o: RecordFlags): Promise<ServedRecord[]> {
   return (await fetchRecords(w, new AgentClient(o.agent, rng), patient as Address, o.device ? { device: o.device } : {})).records;
 }
 
-function setExit(cmd: Command, code: number): void {
-  (cmd as Command & { exitCodeValue?: number }).exitCodeValue = code;
-}
 
 /** `vitalseal records fetch|verify|decrypt`: the reading side (proofs checked against roots read from the chain). */
 export function registerRecordsCommands(program: Command): void {

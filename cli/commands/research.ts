@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { contractsFor } from '../../wallet/chainLink.ts';
 import { openDisclosure, type DisclosureFile } from '../../wallet/disclosure.ts';
 import { EXIT } from '../output.ts';
-import { action, hpke, linkOf, openWallet, out, withWalletFlags } from './wallet.ts';
+import { action } from '../action.ts';
+import { hpke, linkOf, openWallet, out, withWalletFlags } from './wallet.ts';
 
 /** `vitalseal research open`: a researcher opens one disclosed reading and verifies it against the chain. */
 export function registerResearchCommands(program: Command): void {

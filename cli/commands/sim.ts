@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { SEAL_BACKENDS, type SealBackend } from '../../device-sim/crypto/sealer.ts';
-import { isSimError, SimError, type SimErrorCode } from '../../device-sim/errors.ts';
+import { SimError } from '../../device-sim/errors.ts';
 import { energyTable, formatEnergyTable, type CoreName } from '../../device-sim/energy/index.ts';
 import { NO_FAULTS, parseFaults } from '../../device-sim/faults/faultPlan.ts';
 import { loadFleetFile, type FleetDevice } from '../../device-sim/fleet/fleetFile.ts';
@@ -22,7 +22,8 @@ import { OUTBOX_POLICIES, type OutboxPolicy } from '../../device-sim/nvm/outbox.
 import { parseScenario, profileByName, type ProfileName } from '../../device-sim/profiles/index.ts';
 import { formatFleetReport, type FleetReport } from '../../device-sim/report/fleetReport.ts';
 import { formatDuration, parseDuration } from '../../device-sim/time/duration.ts';
-import { EXIT, printError, printJson } from '../output.ts';
+import { EXIT, printJson } from '../output.ts';
+import { action, setExit } from '../action.ts';
 
 interface SimFlags {
   fleet?: string;
@@ -57,27 +58,9 @@ interface SimFlags {
   reportFile?: string;
 }
 
-const EXIT_OF: Partial<Record<SimErrorCode, number>> = {
-  SIM_CONFIG_INVALID: EXIT.USAGE,
-  SIM_PROFILE_UNKNOWN: EXIT.USAGE,
-  SIM_SCENARIO_INVALID: EXIT.USAGE,
-  SIM_FAULT_SPEC_INVALID: EXIT.USAGE,
-  SIM_DURATION_INVALID: EXIT.USAGE,
-  SIM_FLEET_FILE_INVALID: EXIT.INVALID_INPUT,
-  SIM_NVM_CORRUPT: EXIT.INVALID_INPUT,
-  SIM_NVM_LOCKED: EXIT.USAGE,
-  SIM_LINK_DOWN: EXIT.UNAVAILABLE,
-  SIM_LINK_REFUSED: EXIT.UNAVAILABLE,
-  SIM_SERIAL_UNAVAILABLE: EXIT.UNAVAILABLE,
-};
-
 const CORE_ALIASES: Record<string, CoreName> = { m4: 'cortex-m4', 'cortex-m4': 'cortex-m4', m0: 'cortex-m0plus', 'm0+': 'cortex-m0plus', m0plus: 'cortex-m0plus', 'cortex-m0plus': 'cortex-m0plus' };
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
-
-function setExit(cmd: Command, code: number): void {
-  (cmd as Command & { exitCodeValue?: number }).exitCodeValue = code;
-}
 
 function usage(message: string): never {
   throw new SimError('SIM_CONFIG_INVALID', message);
@@ -293,14 +276,6 @@ Examples:
   vitalseal sim --devices 500 --backend node --agent http://127.0.0.1:8080 --broker mqtt://127.0.0.1:1883 --virtual --duration 2h
   vitalseal sim --fleet fleet.json --nvm-dir .vitalseal/sim --duration 10m`,
     )
-    .action(async (f: SimFlags, cmd: Command) => {
-      try {
-        await simAction(f, cmd);
-      } catch (e) {
-        if (!isSimError(e)) throw e;
-        printError(e, Boolean(f.json));
-        setExit(cmd, EXIT_OF[e.code] ?? EXIT.INVALID_INPUT);
-      }
-    });
+    .action(action(simAction));
 }
 

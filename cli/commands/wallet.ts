@@ -9,7 +9,6 @@ import { DEV_ACCOUNT, devPrivateKey, isWellKnownDevKey } from '../../chain/devKe
 import { ChainContracts, type RoleName } from '../../chain/contracts.ts';
 import { createChainClients } from '../../chain/client.ts';
 import { readKeyFile } from '../../chain/keyFile.ts';
-import { isChainError } from '../../chain/errors.ts';
 import { Wallet } from '../../wallet/wallet.ts';
 import { WalletError } from '../../wallet/errors.ts';
 import { AgentClient } from '../../wallet/agentClient.ts';
@@ -24,6 +23,7 @@ import { fetchRecords } from '../../wallet/fetchRecords.ts';
 import { fetchAccessEvents } from '../../wallet/accessEvents.ts';
 import { AnchoredRoots } from '../../wallet/verifyRecords.ts';
 import { EXIT, printError, printJson, UsageError } from '../output.ts';
+import { action, setExit } from '../action.ts';
 
 /** Flags every wallet / records / research command shares. */
 export interface WalletFlags {
@@ -40,42 +40,7 @@ export const rng: Rng = (n) => new Uint8Array(randomBytes(n));
 export const hpke = createHpke('node');
 export const nowSec = (): number => Math.floor(Date.now() / 1000);
 
-const EXIT_OF: Record<string, number> = {
-  WALLET_NO_PASSPHRASE: EXIT.USAGE,
-  WALLET_CHAIN_CONFIG: EXIT.USAGE,
-  WALLET_AGENT_UNREACHABLE: EXIT.UNAVAILABLE,
-  WALLET_BAD_PASSPHRASE: EXIT.VERIFICATION_FAILED,
-  DISCLOSURE_BAD_SIGNATURE: EXIT.VERIFICATION_FAILED,
-  RECORD_UNVERIFIED: EXIT.VERIFICATION_FAILED,
-  WALLET_SHARE_INVALID: EXIT.VERIFICATION_FAILED,
-};
-
-function setExit(cmd: Command, code: number): void {
-  (cmd as Command & { exitCodeValue?: number }).exitCodeValue = code;
-}
-
-/** Runs an action; wallet and chain errors become one line (or JSON) with a meaningful exit code. */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
-  return async (...args: A): Promise<void> => {
-    const cmd = args[args.length - 1] as Command;
-    const json = Boolean((cmd.optsWithGlobals() as { json?: boolean }).json);
-    try {
-      await fn(...args);
-    } catch (e) {
-      if (e instanceof WalletError) {
-        printError(e.apiCode ? Object.assign(new Error(e.message), { code: e.apiCode }) : e, json);
-        setExit(cmd, e.code === 'WALLET_API_REFUSED' ? (e.status === 503 ? EXIT.UNAVAILABLE : EXIT.INVALID_INPUT) : (EXIT_OF[e.code] ?? EXIT.INVALID_INPUT));
-        return;
-      }
-      if (isChainError(e)) {
-        printError(e, json);
-        setExit(cmd, e.code === 'CHAIN_UNAVAILABLE' ? EXIT.UNAVAILABLE : EXIT.INVALID_INPUT);
-        return;
-      }
-      throw e;
-    }
-  };
-}
+export { action };
 
 export function out(json: boolean | undefined, text: string, value: unknown): void {
   if (json) printJson(value);

@@ -34,6 +34,7 @@ import type { ServedRecord } from '../../protocol/api/servedRecord.ts';
 import { readingTopic } from '../../protocol/topics.ts';
 import { fetchAccessEvents } from '../../wallet/accessEvents.ts';
 import { WalletError } from '../../wallet/errors.ts';
+import { ScenarioError } from './errors.ts';
 import { adminCall } from './operator.ts';
 import { retainedTicket } from './retainedTicket.ts';
 import type { SentReading, WardFlowOptions, WardFlowResult } from './types.ts';
@@ -71,7 +72,7 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
   const rng: Rng = o.rng ?? ((n) => new Uint8Array(randomBytes(n)));
   const hpke = createHpke('node');
   const checkAbort = (): void => {
-    if (o.signal?.aborted) throw Object.assign(new Error('interrupted'), { code: 'DEMO_INTERRUPTED' });
+    if (o.signal?.aborted) throw new ScenarioError('DEMO_INTERRUPTED');
   };
   if (o.reset) rmSync(o.dataDir, { recursive: true, force: true });
   const agentDir = join(o.dataDir, 'agent');
