@@ -40,10 +40,8 @@ export interface IngestorOptions {
    * A group goes to the writer while another is in flight only once this many readings wait
    * (default 64); fewer wait for the group in flight to be answered and then go as one group.
    * With few devices, overlapping groups are small and each costs both threads a transaction and
-   * an fdatasync (one device × 32 in flight: ~11 readings per group when overlapping, ~16 when not;
-   * bench/ingest 7.6k/8.0k readings/s vs 5.6k/7.7k in interleaved runs); with many, overlapping lets
-   * the event loop build a group while the writer commits the last (10,000 devices × 1 reading/s,
-   * 30 s: 5.7k/5.8k readings/s overlapping vs 5.4k/5.3k not).
+   * an fdatasync; with many, overlapping lets the event loop build a group while the writer commits
+   * the last (measurements: bench/README.md "Measurements behind design choices").
    */
   minOverlapReadings?: number;
   observer?: IngestObserver;
@@ -288,8 +286,7 @@ export class Ingestor {
     for (const k of group.seqKeys) this.inFlightSeq.delete(k);
     if (err === null && this.broken === undefined) {
       // the readings that arrived meanwhile go to the writer before this group's answers go out, so
-      // the writer commits them while the event loop answers (one device × 32 in flight: the answers
-      // took ~0.6 ms of each ~2.2 ms round with the writer idle; ~0.3 ms of ~1.8 ms after)
+      // the writer commits them while the event loop answers (bench/README.md "Measurements behind design choices")
       if (this.hasQueued()) this.flush();
       this.answer(group);
     } else {

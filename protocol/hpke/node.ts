@@ -1,14 +1,12 @@
 /**
  * HPKE primitives on node:crypto only: the agent's and the fleet's fast path.
  *
- * Measured on Node 20 / OpenSSL 3.0 (µs per call): importing an X25519 key from
- * PKCS#8/SPKI DER goes through OpenSSL's decoders (~200–700 µs) while JWK import
- * uses the raw-key path (~18 µs public, ~48 µs private including the public-key
- * computation); a private JWK needs an `x` member but Node ignores its value, so a
- * fixed placeholder is passed and the public key is read back from the JWK export
- * (~2 µs; SPKI export ~55–150 µs). `createHmac` beats `hkdfSync` (and an HMAC built
- * from one-shot `crypto.hash` calls) for HPKE's short HKDF calls. Internal values
- * (HMAC, DH outputs) stay Buffers; what is handed out is a plain Uint8Array.
+ * X25519 keys are imported as JWK (the raw-key path), not PKCS#8/SPKI DER (OpenSSL's
+ * decoders), and public keys read back from the JWK export; a private JWK needs an `x`
+ * member but Node ignores its value, so a fixed placeholder is passed. `createHmac`
+ * serves HPKE's short HKDF calls, not `hkdfSync`. Internal values (HMAC, DH outputs)
+ * stay Buffers; what is handed out is a plain Uint8Array.
+ * Measurements: bench/README.md "Measurements behind design choices".
  */
 import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import { fail } from '../errors.ts';
