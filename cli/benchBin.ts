@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { configureBenchCommand } from './commands/bench.ts';
-import { EXIT, printError } from './output.ts';
+import { EXIT, exitCodeOf, printError } from './output.ts';
 
 const program = configureBenchCommand(new Command('npm run bench --')).exitOverride();
 let code: number = EXIT.OK;
@@ -18,7 +18,7 @@ try {
   if (e instanceof CommanderError) code = e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   else {
     printError(e, process.argv.includes('--json'));
-    code = (e as { code?: unknown }).code === 'USAGE' ? EXIT.USAGE : EXIT.FAILURE;
+    code = exitCodeOf(e);
   }
 }
 // every suite stops what it started; exit explicitly so a stray handle in a dependency cannot hold the run
