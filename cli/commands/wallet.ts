@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { isAddress, type Address, type Hex } from 'viem';
+import { writePrivateFileAtomicSync } from '../../platform/privateFiles.ts';
 import { createHpke } from '../../protocol/node.ts';
 import type { Rng } from '../../protocol/rng.ts';
 import { DEV_ACCOUNT, devPrivateKey, isWellKnownDevKey } from '../../chain/devKeys.ts';
@@ -199,7 +200,7 @@ export function registerWalletCommands(program: Command): void {
       if (o.shareOut) {
         const reg = await c.registration(grantee);
         const covered = sessionsCoveredBy(w, scope);
-        writeFileSync(o.shareOut, JSON.stringify(sealKeyShare(w, covered, grantee, reg.pubKey, hpke, rng), null, 2) + '\n', { mode: 0o600 });
+        writePrivateFileAtomicSync(o.shareOut, JSON.stringify(sealKeyShare(w, covered, grantee, reg.pubKey, hpke, rng), null, 2) + '\n');
         shared = covered.length;
       }
       out(o.json, `granted ${scopeLabel(scope)} to ${grantee} (block ${r.blockNumber})${o.shareOut ? `; ${shared} session keys sealed to it in ${o.shareOut}` : ''}`, { grantee, ...r, shared });
