@@ -16,11 +16,11 @@ import type { EnvelopeDecoder, IngestObserver } from './ingest/types.ts';
 import { AgentMetrics } from './metrics.ts';
 import { openDatabase, type Db } from './store/db.ts';
 import { AgentStore } from './store/agentStore.ts';
-import { WalSync } from './store/walSync.mjs';
+import { WalSync } from './store/walSync.ts';
 import { InlineWriter, type StoreWriter } from './store/storeWriter.ts';
 import { ThreadWriter, type WriterDurability } from './store/writerThread.ts';
 import type { ExtraMigration } from './store/migrations.ts';
-import type { StoreFault } from './store/storeFault.mjs';
+import type { StoreFault } from './store/storeFault.ts';
 
 export interface AgentCoreOptions {
   dataDir: string;

@@ -23,7 +23,7 @@ import { MerkleLog, verifyInclusion, verifyConsistency, leafHash, type NodeStore
 import { readingTopic } from '../protocol/topics.ts';
 import { openDatabase } from '../agent/store/db.ts';
 import { SqliteNodeStore } from '../agent/store/sqliteNodeStore.ts';
-import { BatchWriter } from '../agent/store/batchWriter.mjs';
+import { BatchWriter } from '../agent/store/batchWriter.ts';
 import { emptyWriteBatch } from '../agent/store/writeBatch.ts';
 import { startAgentChild } from './lib/agentChild.ts';
 import { connectDevices, endDevices } from './lib/mqttClients.ts';

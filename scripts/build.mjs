@@ -2,9 +2,9 @@
 // Production build: compiles the TypeScript sources to JavaScript in dist/ (tsc with
 // rewriteRelativeImportExtensions, tsconfig.build.json), so a gateway runs the agent with plain
 // `node dist/cli/bin.js …` — no TypeScript loader at run time (tsx's loader thread costs ~40 MiB of
-// RSS, measured by bench/ingest.ts's 10,000-device run). Plain-JS files the sources load at run time
-// (the writer thread's .mjs modules, with their hand-written .d.mts declarations) and the chain's
-// Solidity sources and artifacts are copied as they are. Declarations (.d.ts) are emitted beside the
+// RSS, measured by bench/ingest.ts's 10,000-device run; the agent's writer thread, too, runs the
+// compiled agent/store/writerThread.worker.js there). The chain's Solidity sources and artifacts are
+// copied as they are. Declarations (.d.ts) are emitted beside the
 // JavaScript for the package's `exports` (package.json); their relative `./x.ts` specifiers are
 // rewritten to `./x.js` like the JavaScript's, so a consumer's TypeScript resolves them under any
 // moduleResolution without allowImportingTsExtensions.
@@ -16,7 +16,6 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const SOURCE_DIRS = ['protocol', 'agent', 'device-sim', 'chain', 'cli', 'wallet', 'scenarios', 'bench'];
 const COPIED_DIRS = ['chain/contracts', 'chain/artifacts'];
 
 /** Builds into `outDir` (default <repo>/dist, emptied first); returns outDir. Throws when tsc fails. */
@@ -25,9 +24,6 @@ export function build(outDir = join(REPO, 'dist')) {
   const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
   const r = spawnSync(process.execPath, [tsc, '-p', join(REPO, 'tsconfig.build.json'), '--outDir', outDir], { cwd: REPO, stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`tsc failed (exit ${r.status ?? r.signal})`);
-  for (const dir of SOURCE_DIRS) for (const file of filesUnder(join(REPO, dir))) {
-    if (file.endsWith('.mjs') || file.endsWith('.d.mts')) cpSync(file, join(outDir, relative(REPO, file)));
-  }
   for (const file of filesUnder(outDir)) {
     if (file.endsWith('.d.ts')) writeFileSync(file, rewriteTsSpecifiers(readFileSync(file, 'utf8')));
   }

@@ -1,7 +1,7 @@
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
 import type { Db } from './db.ts';
 import { AgentError } from '../errors.ts';
-import { INDEXED_BUCKETS_SQL, RECORD_ID_BUCKET_BITS } from './recordIds.mjs';
+import { INDEXED_BUCKETS_SQL, RECORD_ID_BUCKET_BITS } from './recordIds.ts';
 
 export interface DeviceCounters {
   maxSeq: number | null;
@@ -81,7 +81,7 @@ export class AgentStore {
     this.db = db;
     this.s = {
       recordBySeq: db.prepare<[string, number], { record_id: Buffer }>('SELECT record_id FROM records WHERE device = ? AND seq = ?'),
-      // record_ids holds every complete bucket of the log (recordIds.mjs); the rest is scanned
+      // record_ids holds every complete bucket of the log (recordIds.ts); the rest is scanned
       indexedBuckets: db.prepare<[], number>(INDEXED_BUCKETS_SQL).pluck(),
       recordInTail: db.prepare<[number, Uint8Array], Record<string, unknown>>('SELECT * FROM records WHERE leaf_idx >= ? AND record_id = ? LIMIT 1'),
       recordIndexed: db.prepare<[{ id: Uint8Array; last: number }], Record<string, unknown>>(RECORD_BY_INDEXED_ID_SQL),

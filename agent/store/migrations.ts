@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { RECORD_ID_BUCKET_BITS } from './recordIds.mjs';
+import { RECORD_ID_BUCKET_BITS } from './recordIds.ts';
 
 /**
  * Versioned schema migrations. `PRAGMA user_version` holds the last applied version;
@@ -159,7 +159,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'records: record ids indexed per complete bucket (table record_ids); log size from log_leaves',
     up(db) {
       // records_by_id took each random record id as it arrived, dirtying a random page of the newest
-      // bucket per reading; record_ids gets a whole bucket at once, sorted (recordIds.mjs). The log
+      // bucket per reading; record_ids gets a whole bucket at once, sorted (recordIds.ts). The log
       // size is MAX(log_leaves.idx) + 1 (the leaves are the log) instead of a meta row rewritten per commit.
       db.exec(`
         CREATE TABLE record_ids (

@@ -1,9 +1,9 @@
 import type { Db } from './db.ts';
-import { BatchWriter } from './batchWriter.mjs';
+import { BatchWriter } from './batchWriter.ts';
 import type { WriteBatch } from './writeBatch.ts';
-import type { WalSync } from './walSync.mjs';
+import type { WalSync } from './walSync.ts';
 import { AgentError } from '../errors.ts';
-import { applyStoreFault, commitErrorOf, recoverAfterSyncFailure, type StoreFault } from './storeFault.mjs';
+import { applyStoreFault, commitErrorOf, recoverAfterSyncFailure, type StoreFault } from './storeFault.ts';
 
 /**
  * Where the ingestor's group commits go. `write` answers `done(null)` only once the batch is
@@ -12,7 +12,7 @@ import { applyStoreFault, commitErrorOf, recoverAfterSyncFailure, type StoreFaul
  * its cached state from the database). Errors are AgentErrors: STORE_FULL (SQLITE_FULL: the disk
  * or the database is full), STORE_COMMIT_FAILED (another failed transaction, rolled back) or
  * STORE_SYNC_FAILED (the commit happened but its fdatasync failed: it may not be on disk; after the
- * reset every batch first makes everything committed durable again — storeFault.mjs
+ * reset every batch first makes everything committed durable again — storeFault.ts
  * recoverAfterSyncFailure — and is refused while that fails). `done` is never called from
  * within `write` (always later): the ingestor writes the next group before it answers the last,
  * and a re-entrant answer would overtake that one's (acknowledgements must keep their order).
@@ -20,7 +20,7 @@ import { applyStoreFault, commitErrorOf, recoverAfterSyncFailure, type StoreFaul
 export interface StoreWriter {
   write(batch: WriteBatch, done: (err: Error | null) => void): void;
   reset(): void;
-  /** Fault injection for tests (a full disk, a failing fdatasync): see storeFault.mjs. */
+  /** Fault injection for tests (a full disk, a failing fdatasync): see storeFault.ts. */
   injectFault(fault: StoreFault): void;
   close(): Promise<void>;
 }

@@ -2,11 +2,11 @@ import { Worker } from 'node:worker_threads';
 import { AgentError } from '../errors.ts';
 import type { StoreWriter } from './storeWriter.ts';
 import type { WriteBatch } from './writeBatch.ts';
-import { packRows } from './packedRows.mjs';
-import type { StoreFault } from './storeFault.mjs';
+import { packRows } from './packedRows.ts';
+import type { StoreFault } from './storeFault.ts';
 
-/** Messages between the event loop and the writer thread (agent/store/writerThread.worker.mjs). */
-/** `write`: the batch's leaves, nodes and records travel in `packed` (packedRows.mjs), the rest as is. */
+/** Messages between the event loop and the writer thread (agent/store/writerThread.worker.ts). */
+/** `write`: the batch's leaves, nodes and records travel in `packed` (packedRows.ts), the rest as is. */
 export type ToWriter = { type: 'write'; id: number; batch: WriteBatch; packed: Uint8Array } | { type: 'reset' } | { type: 'fault'; fault: StoreFault } | { type: 'close' };
 export type FromWriter =
   | { type: 'ready' }
@@ -26,6 +26,31 @@ export interface ThreadWriterOptions {
 }
 
 export type WriterDurability = 'full' | 'sqlite-full' | 'normal';
+
+/** The writer thread's workerData. */
+export interface WriterData {
+  dbFile: string;
+  durability: WriterDurability;
+  /** Report commits and fdatasyncs ('trace' messages). */
+  trace: boolean;
+}
+
+/**
+ * The writer thread's entry. From the build (this module is dist/agent/store/writerThread.js): the
+ * compiled writerThread.worker.js, plain JavaScript on plain Node — no TypeScript loader in the
+ * thread, whose RSS it would add to (why the thread was JavaScript before it was TypeScript). From
+ * the sources (development: `node --import tsx`, vitest): a two-line module that loads
+ * writerThread.worker.ts through tsx's `tsImport` inside the thread. On Node 20 a worker inherits
+ * neither its parent's module hooks nor vitest's transform, and `--import tsx` in its execArgv does
+ * not register them for it either (tried: "Unknown file extension .ts"); `tsImport` does, scoped to
+ * the worker's own module graph.
+ */
+function writerThreadEntry(): URL {
+  if (!import.meta.url.endsWith('.ts')) return new URL('./writerThread.worker.js', import.meta.url);
+  const worker = JSON.stringify(new URL('./writerThread.worker.ts', import.meta.url).href);
+  const source = `import { tsImport } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};\nawait tsImport(${worker}, ${worker});\n`;
+  return new URL(`data:text/javascript,${encodeURIComponent(source)}`);
+}
 
 /** Codes of a failed group commit (agent/errors.ts). */
 export type StoreErrorCode = 'STORE_FULL' | 'STORE_COMMIT_FAILED' | 'STORE_SYNC_FAILED';
@@ -48,7 +73,8 @@ export class ThreadWriter implements StoreWriter {
 
   /** Starts the thread; batches written before it is up wait in its message queue. */
   constructor(dbFile: string, durability: WriterDurability, private readonly opts: ThreadWriterOptions = {}) {
-    this.worker = new Worker(new URL('./writerThread.worker.mjs', import.meta.url), { workerData: { dbFile, durability, trace: opts.trace !== undefined } });
+    const workerData: WriterData = { dbFile, durability, trace: opts.trace !== undefined };
+    this.worker = new Worker(writerThreadEntry(), { workerData });
     this.worker.on('message', (m: FromWriter) => this.onMessage(m));
     this.worker.on('error', (e) => this.failAll(e));
     this.worker.on('exit', (code) => this.failAll(new Error(`writer thread exited (${code})`)));
@@ -67,7 +93,7 @@ export class ThreadWriter implements StoreWriter {
     if (!this.exited) this.worker.postMessage({ type: 'reset' } satisfies ToWriter);
   }
 
-  /** Fault injection for tests (storeFault.mjs); applies before every batch written after this call. */
+  /** Fault injection for tests (storeFault.ts); applies before every batch written after this call. */
   injectFault(fault: StoreFault): void {
     if (!this.exited) this.worker.postMessage({ type: 'fault', fault } satisfies ToWriter);
   }

@@ -12,7 +12,7 @@ import pino from 'pino';
 import { Writable } from 'node:stream';
 import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
-import type { StoreFault } from '../../agent/store/storeFault.mjs';
+import type { StoreFault } from '../../agent/store/storeFault.ts';
 import { tempDir, waitFor } from '../support/services.ts';
 import { WardFixture } from '../support/ward.ts';
 

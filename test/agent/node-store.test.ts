@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../agent/store/db.ts';
-import { BatchWriter } from '../../agent/store/batchWriter.mjs';
+import { BatchWriter } from '../../agent/store/batchWriter.ts';
 import { NODE_LEVEL_STRIDE, SqliteNodeStore } from '../../agent/store/sqliteNodeStore.ts';
 import { emptyWriteBatch } from '../../agent/store/writeBatch.ts';
 import { nodeHashNative } from '../../agent/ingest/hashes.ts';

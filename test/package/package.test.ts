@@ -101,7 +101,7 @@ afterAll(() => rmSync(WORK, { recursive: true, force: true }));
 
 describe('npm pack → install the tarball → plain node', () => {
   it('the tarball ships the compiled JavaScript, declarations and the CLI, not the TypeScript sources', () => {
-    for (const f of ['dist/protocol/index.js', 'dist/protocol/index.d.ts', 'dist/protocol/node.js', 'dist/protocol/node.d.ts', 'dist/cli/bin.js', 'dist/agent/store/writerThread.worker.mjs', 'dist/agent/store/batchWriter.d.mts', 'bin/vitalseal.js', 'package.json']) {
+    for (const f of ['dist/protocol/index.js', 'dist/protocol/index.d.ts', 'dist/protocol/node.js', 'dist/protocol/node.d.ts', 'dist/cli/bin.js', 'dist/agent/store/writerThread.worker.js', 'dist/agent/store/batchWriter.d.ts', 'bin/vitalseal.js', 'package.json']) {
       expect(packedFiles).toContain(f);
     }
     expect(packedFiles.filter((f) => !f.startsWith('dist/') && /\.(ts|mts)$/.test(f))).toEqual([]);

@@ -1,4 +1,4 @@
-// Plain JavaScript (typed by packedRows.d.mts): the writer thread imports it too.
+import type { WriteBatch } from './writeBatch.ts';
 
 /**
  * The per-reading rows of a WriteBatch (log leaves, log nodes, records) packed into one buffer
@@ -15,8 +15,26 @@
  */
 const HASH = 32;
 
-/** @param {import('./writeBatch.ts').WriteBatch} b */
-export function packRows(b) {
+/** Receives the rows `unpackRows` reads, in packed order (leaves, nodes, records). */
+export interface PackedRowSink {
+  leaf(index: number, hash: Uint8Array, kind: number): void;
+  node(level: number, index: number, hash: Uint8Array): void;
+  record(
+    recordId: Uint8Array,
+    leafIndex: number,
+    device: string,
+    seq: number,
+    ts: number,
+    st: string,
+    kid: Uint8Array,
+    envelope: Uint8Array,
+    receivedAt: number,
+    source: string,
+  ): void;
+}
+
+/** `b`'s leaves, nodes and records in one buffer with its own ArrayBuffer (transferable). */
+export function packRows(b: WriteBatch): Uint8Array<ArrayBuffer> {
   let size = 12 + b.leaves.length * (9 + HASH) + b.nodes.length * (9 + HASH);
   for (const r of b.records) {
     size += 32 + HASH + 2 + r.kid.length + 4 + r.envelope.length + 3 + Buffer.byteLength(r.device) + Buffer.byteLength(r.st) + Buffer.byteLength(r.source);
@@ -52,23 +70,23 @@ export function packRows(b) {
     o = putShortString(buf, r.source, o);
   }
   if (o !== size) throw new Error(`packRows: wrote ${o} of ${size} bytes`);
-  return new Uint8Array(buf.buffer, 0, size);
+  // allocUnsafeSlow: not from the shared pool, so the ArrayBuffer is this buffer's alone
+  return new Uint8Array(buf.buffer as ArrayBuffer, 0, size);
 }
 
 /**
  * Calls `to.leaf`, `to.node`, `to.record` for every packed row, in order; byte fields are views
  * into `bytes` (better-sqlite3 copies what it binds).
- * @param {Uint8Array} bytes
- * @param {import('./packedRows.d.mts').PackedRowSink} to
  */
-export function unpackRows(bytes, to) {
+export function unpackRows(bytes: Uint8Array, to: PackedRowSink): void {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const leaves = buf.readUInt32LE(0);
   const nodes = buf.readUInt32LE(4);
   const records = buf.readUInt32LE(8);
   let o = 12;
-  for (let i = 0; i < leaves; i++, o += 9 + HASH) to.leaf(buf.readDoubleLE(o), buf.subarray(o + 9, o + 9 + HASH), buf[o + 8]);
-  for (let i = 0; i < nodes; i++, o += 9 + HASH) to.node(buf[o], buf.readDoubleLE(o + 1), buf.subarray(o + 9, o + 9 + HASH));
+  // `buf[…]!`: a read past the end (a malformed buffer) fails the length check at the end
+  for (let i = 0; i < leaves; i++, o += 9 + HASH) to.leaf(buf.readDoubleLE(o), buf.subarray(o + 9, o + 9 + HASH), buf[o + 8]!);
+  for (let i = 0; i < nodes; i++, o += 9 + HASH) to.node(buf[o]!, buf.readDoubleLE(o + 1), buf.subarray(o + 9, o + 9 + HASH));
   for (let i = 0; i < records; i++) {
     const leafIndex = buf.readDoubleLE(o);
     const seq = buf.readDoubleLE(o + 8);
@@ -82,24 +100,24 @@ export function unpackRows(bytes, to) {
     const envelopeLength = buf.readUInt32LE(o);
     const envelope = buf.subarray(o + 4, o + 4 + envelopeLength);
     o += 4 + envelopeLength;
-    const device = buf.toString('utf8', o + 1, o + 1 + buf[o]);
-    o += 1 + buf[o];
-    const st = buf.toString('utf8', o + 1, o + 1 + buf[o]);
-    o += 1 + buf[o];
-    const source = buf.toString('utf8', o + 1, o + 1 + buf[o]);
-    o += 1 + buf[o];
+    const device = buf.toString('utf8', o + 1, o + 1 + buf[o]!);
+    o += 1 + buf[o]!;
+    const st = buf.toString('utf8', o + 1, o + 1 + buf[o]!);
+    o += 1 + buf[o]!;
+    const source = buf.toString('utf8', o + 1, o + 1 + buf[o]!);
+    o += 1 + buf[o]!;
     to.record(recordId, leafIndex, device, seq, ts, st, kid, envelope, receivedAt, source);
   }
   if (o !== buf.length) throw new Error(`unpackRows: read ${o} of ${buf.length} bytes`);
 }
 
-function putHash(buf, hash, o) {
+function putHash(buf: Buffer, hash: Uint8Array, o: number): number {
   if (hash.length !== HASH) throw new Error(`packRows: a hash of ${hash.length} bytes`);
   buf.set(hash, o);
   return o + HASH;
 }
 
-function putShortString(buf, s, o) {
+function putShortString(buf: Buffer, s: string, o: number): number {
   const n = buf.write(s, o + 1, 'utf8');
   if (n > 255) throw new Error('packRows: a string over 255 bytes');
   buf[o] = n;

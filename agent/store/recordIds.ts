@@ -1,4 +1,4 @@
-// Plain JavaScript (typed by recordIds.d.mts): the writer thread uses it and starts as plain Node.
+import type { Database, Statement } from 'better-sqlite3';
 
 /** Log positions per bucket of the record-id index (table record_ids): 2^12 = 4,096 leaves. */
 export const RECORD_ID_BUCKET_BITS = 12;
@@ -15,28 +15,30 @@ export const INDEXED_BUCKETS_SQL = 'SELECT COALESCE(MAX(bucket) + 1, 0) FROM rec
  * page once. Records of the incomplete last bucket are found by scanning it (AgentStore.getRecord).
  */
 export class RecordIdIndexer {
-  /** @param {import('better-sqlite3').Database} db */
-  constructor(db) {
-    this.indexedBuckets = db.prepare(INDEXED_BUCKETS_SQL).pluck();
-    this.fill = db.prepare(
+  private readonly indexedBuckets: Statement<[], number>;
+  private readonly fill: Statement<[from: number, to: number]>;
+  /**
+   * Complete buckets at the last call: a hint that skips the MAX query. If that call's transaction
+   * rolled back, the bucket is filled at the next bucket's end instead (the fill covers every
+   * bucket from the table's last one); until then getRecord's scan of the unindexed tail covers it.
+   */
+  private completeSeen = -1;
+
+  constructor(db: Database) {
+    this.indexedBuckets = db.prepare<[], number>(INDEXED_BUCKETS_SQL).pluck();
+    this.fill = db.prepare<[from: number, to: number]>(
       `INSERT INTO record_ids(bucket, record_id, leaf_idx)
          SELECT leaf_idx >> ${RECORD_ID_BUCKET_BITS}, record_id, leaf_idx FROM records
          WHERE leaf_idx >= ? AND leaf_idx < ? ORDER BY leaf_idx >> ${RECORD_ID_BUCKET_BITS}, record_id`,
     );
-    /**
-     * Complete buckets at the last call: a hint that skips the MAX query. If that call's transaction
-     * rolled back, the bucket is filled at the next bucket's end instead (the fill covers every
-     * bucket from the table's last one); until then getRecord's scan of the unindexed tail covers it.
-     */
-    this.completeSeen = -1;
   }
 
   /** Inside the write transaction, after the rows that take the log to `logSize` leaves. */
-  indexUpTo(logSize) {
+  indexUpTo(logSize: number): void {
     const complete = Math.floor(logSize / 2 ** RECORD_ID_BUCKET_BITS);
     if (complete === this.completeSeen) return; // no bucket completed since the last call (the common case)
     // read, not remembered: a rolled-back transaction must not leave a bucket marked as indexed
-    const indexed = this.indexedBuckets.get();
+    const indexed = this.indexedBuckets.get()!; // MAX(…) + 1 or 0: always one row
     if (complete > indexed) this.fill.run(indexed * 2 ** RECORD_ID_BUCKET_BITS, complete * 2 ** RECORD_ID_BUCKET_BITS);
     this.completeSeen = complete;
   }

@@ -1,4 +1,3 @@
-// Plain JavaScript (typed by walSync.d.mts): the writer thread uses it and starts as plain Node.
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync } from 'node:fs';
 
 /**
@@ -19,24 +18,21 @@ import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync } fr
  * inode ever changes, so a sync never lands on a stale file.
  */
 export class WalSync {
-  /** @param {string} walPath */
-  constructor(walPath) {
-    this.walPath = walPath;
-    /** @type {number | undefined} */
-    this.fd = undefined;
-    this.ino = -1;
-    /** @type {Error | undefined} set by a fault-injection test (storeFault.mjs): every fdatasync throws it */
-    this.fault = undefined;
-  }
+  private fd: number | undefined = undefined;
+  private ino = -1;
+  /** Set by a fault-injection test (storeFault.ts): every fdatasync throws it. */
+  private fault: Error | undefined = undefined;
 
-  /** @param {Error | undefined} e the error every fdatasync fails with from now on (undefined: none) */
-  injectFault(e) {
+  constructor(private readonly walPath: string) {}
+
+  /** `e`: the error every fdatasync fails with from now on (undefined: none). */
+  injectFault(e: Error | undefined): void {
     this.fault = e;
   }
 
   /** fdatasync of the WAL on the thread pool; `done(err)` runs on the event loop when the data is on disk. */
-  sync(done) {
-    let fd;
+  sync(done: (err: Error | null) => void): void {
+    let fd: number;
     try {
       if (this.fault) throw this.fault;
       fd = this.currentFd();
@@ -48,17 +44,17 @@ export class WalSync {
   }
 
   /** fdatasync of the WAL on the calling thread (the writer thread's way). */
-  syncNow() {
+  syncNow(): void {
     if (this.fault) throw this.fault;
     fdatasyncSync(this.currentFd());
   }
 
-  close() {
+  close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
 
-  currentFd() {
+  private currentFd(): number {
     const st = statSync(this.walPath); // ENOENT here would mean a commit wrote no WAL: an error
     if (this.fd === undefined || st.ino !== this.ino) {
       this.close();

@@ -1,16 +1,32 @@
-// Plain JavaScript (typed by batchWriter.d.mts): it runs in the writer thread, which starts as plain
-// Node — loading the TypeScript toolchain there cost ~28 MiB of RSS (measured with .prof tooling).
-import { unpackRows } from './packedRows.mjs';
-import { RecordIdIndexer } from './recordIds.mjs';
+import type { Database, Statement } from 'better-sqlite3';
+import type { DeviceCounters } from './agentStore.ts';
+import { unpackRows, type PackedRowSink } from './packedRows.ts';
+import { RecordIdIndexer } from './recordIds.ts';
+import type { WriteBatch } from './writeBatch.ts';
+
+type QuarantineRow = WriteBatch['quarantine'][number];
 
 /**
  * Prepared statements that apply WriteBatches (agent/store/writeBatch.ts); the caller wraps `apply`
  * in a transaction. Rows go in dependency order: leaves before the records that reference them.
  */
 export class BatchWriter {
-  /** @param {import('better-sqlite3').Database} db */
-  constructor(db) {
-    this.db = db;
+  private readonly s: {
+    ensureDevice: Statement<[id: string, createdAt: number]>;
+    leaf: Statement<[index: number, hash: Uint8Array, kind: number]>;
+    node: Statement<[level: number, index: number, hash: Uint8Array]>;
+    record: Statement<[recordId: Uint8Array, leafIndex: number, device: string, seq: number, ts: number, st: string, kid: Uint8Array, envelope: Uint8Array, receivedAt: number, source: string]>;
+    access: Statement<[leafIndex: number, at: number, body: Uint8Array]>;
+    counters: Statement<[DeviceCounters & { id: string }]>;
+    quarantine: Statement<[QuarantineRow]>;
+    trimQuarantineOf: Statement<[deviceHint: string | null, rows: number]>;
+    trimQuarantine: Statement<[maxRows: number]>;
+    status: Statement<[online: 0 | 1, at: number, device: string]>;
+  };
+  private readonly recordIds: RecordIdIndexer;
+  private readonly sink: PackedRowSink;
+
+  constructor(readonly db: Database) {
     this.s = {
       ensureDevice: db.prepare('INSERT OR IGNORE INTO devices(id, created_at) VALUES (?, ?)'),
       leaf: db.prepare('INSERT INTO log_leaves(idx, leaf_hash, kind) VALUES (?, ?, ?)'),
@@ -33,7 +49,6 @@ export class BatchWriter {
     };
     this.recordIds = new RecordIdIndexer(db);
     const s = this.s;
-    /** @type {import('./packedRows.d.mts').PackedRowSink} */
     this.sink = {
       leaf: (i, h, kind) => s.leaf.run(i, h, kind),
       node: (level, i, h) => s.node.run(level, i, h),
@@ -42,8 +57,8 @@ export class BatchWriter {
     };
   }
 
-  /** `packed`: more leaves, nodes and records of the same batch (packedRows.mjs), written before `b`'s own. */
-  apply(b, packed) {
+  /** `packed`: more leaves, nodes and records of the same batch (packedRows.ts), written before `b`'s own. */
+  apply(b: WriteBatch, packed?: Uint8Array): void {
     const s = this.s;
     for (const [id, at] of b.newDevices) s.ensureDevice.run(id, at);
     if (packed) unpackRows(packed, this.sink);

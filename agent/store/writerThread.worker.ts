@@ -1,10 +1,11 @@
-// The agent's writer thread (started by writerThread.ts). Plain JavaScript: a worker starts as plain
-// Node, and loading the TypeScript toolchain in it cost ~28 MiB of RSS.
+// The agent's writer thread, started by writerThread.ts: from the build (dist/, plain JavaScript, no
+// TypeScript loader in the thread) in production, from this source through tsx in development.
 import Database from 'better-sqlite3';
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { BatchWriter } from './batchWriter.mjs';
-import { WalSync } from './walSync.mjs';
-import { applyStoreFault, commitErrorOf, recoverAfterSyncFailure } from './storeFault.mjs';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { BatchWriter } from './batchWriter.ts';
+import { WalSync } from './walSync.ts';
+import { applyStoreFault, commitErrorOf, recoverAfterSyncFailure, syncErrorOf, type CommitError, type StoreFaultState } from './storeFault.ts';
+import type { FromWriter, ToWriter, WriterData, WriterTraceEvent } from './writerThread.ts';
 
 /**
  * Applies every batch queued since its last transaction in one transaction, makes it durable, then
@@ -19,39 +20,42 @@ import { applyStoreFault, commitErrorOf, recoverAfterSyncFailure } from './store
  * After a failed transaction (STORE_FULL, STORE_COMMIT_FAILED) it refuses batches until the event
  * loop sends 'reset'. After a failed fdatasync (STORE_SYNC_FAILED) nothing committed since the last
  * good sync is known to be on disk: after the reset, each group first retries the recovery
- * (storeFault.mjs recoverAfterSyncFailure: checkpoint everything into the synced database file) and
+ * (storeFault.ts recoverAfterSyncFailure: checkpoint everything into the synced database file) and
  * is refused with STORE_SYNC_FAILED until it succeeds — so the disk's recovery is found by the next
  * reading a device resends, and nothing is acknowledged before what came earlier is durable.
  */
-const port = parentPort;
-const { dbFile, durability, trace } = workerData;
+type WriteMessage = Extract<ToWriter, { type: 'write' }>;
+
+const port = parentPort as MessagePort;
+const post = (m: FromWriter): void => port.postMessage(m);
+const { dbFile, durability, trace } = workerData as WriterData;
 /** With workerData.trace, every commit and fdatasync is reported (tests check the durability order with it). */
-const traceEvent = trace ? (event, ids) => port.postMessage({ type: 'trace', event, ids }) : () => undefined;
+const traceEvent = trace ? (event: WriterTraceEvent, ids: number[]): void => post({ type: 'trace', event, ids }) : (): void => undefined;
 const db = new Database(dbFile);
 db.pragma(`synchronous = ${durability === 'sqlite-full' ? 'FULL' : 'NORMAL'}`);
 db.pragma('foreign_keys = ON');
 db.pragma('busy_timeout = 5000');
 const writer = new BatchWriter(db);
-const applyAll = db.transaction((writes) => {
+const applyAll = db.transaction((writes: WriteMessage[]) => {
   for (const w of writes) writer.apply(w.batch, w.packed);
 });
 const wal = durability === 'full' ? new WalSync(`${dbFile}-wal`) : undefined;
-let broken; // { message, code, cause? } while refusing (until 'reset')
+let broken: CommitError | undefined; // while refusing (until 'reset')
 let syncFailed = false;
-const faultState = {};
+const faultState: StoreFaultState = {};
 
-/** @param {Array<{ id: number, batch: object, packed: Uint8Array }>} writes the 'write' messages of one group */
-function commitGroup(writes) {
+/** `writes`: the 'write' messages of one group. */
+function commitGroup(writes: WriteMessage[]): void {
   if (writes.length === 0) return;
   const ids = writes.map((w) => w.id);
-  if (broken) return port.postMessage({ type: 'done', ids, error: broken });
+  if (broken) return post({ type: 'done', ids, error: broken });
   if (syncFailed) {
     try {
-      recoverAfterSyncFailure(db, wal);
+      recoverAfterSyncFailure(db, wal!); // syncFailed is only set with a WalSync
       syncFailed = false;
     } catch (e) {
-      broken = { message: e.message, code: 'STORE_SYNC_FAILED', ...(typeof e.code === 'string' ? { cause: e.code } : {}) };
-      return port.postMessage({ type: 'done', ids, error: broken });
+      broken = syncErrorOf(e);
+      return post({ type: 'done', ids, error: broken });
     }
   }
   try {
@@ -59,7 +63,7 @@ function commitGroup(writes) {
     traceEvent('commit', ids);
   } catch (e) {
     broken = commitErrorOf(e);
-    return port.postMessage({ type: 'done', ids, error: broken });
+    return post({ type: 'done', ids, error: broken });
   }
   if (wal) {
     traceEvent('sync-start', ids);
@@ -68,19 +72,19 @@ function commitGroup(writes) {
     } catch (e) {
       traceEvent('sync-failed', ids);
       syncFailed = true;
-      broken = { message: e.message, code: 'STORE_SYNC_FAILED', ...(typeof e.code === 'string' ? { cause: e.code } : {}) };
-      return port.postMessage({ type: 'done', ids, error: broken });
+      broken = syncErrorOf(e);
+      return post({ type: 'done', ids, error: broken });
     }
     traceEvent('sync-done', ids);
   }
-  port.postMessage({ type: 'done', ids });
+  post({ type: 'done', ids });
 }
 
-function handle(first) {
+function handle(first: ToWriter): void {
   // drain everything already queued: one transaction for all of it
   const queue = [first];
-  for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) queue.push(m.message);
-  let writes = [];
+  for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) queue.push(m.message as ToWriter);
+  let writes: WriteMessage[] = [];
   for (const m of queue) {
     if (m.type === 'write') {
       writes.push(m);
@@ -101,4 +105,4 @@ function handle(first) {
 }
 
 port.on('message', handle);
-port.postMessage({ type: 'ready' });
+post({ type: 'ready' });
