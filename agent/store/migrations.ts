@@ -127,7 +127,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'records: no random-key unique index on record_id (dedup by device+seq), log-ordered id index',
     up(db) {
       // A UNIQUE index on the random 32-byte record id dirtied one random index page per reading
-      // (~30 µs of the ~60 µs a reading cost SQLite, bench in agent/store/README.md). Duplicates are
+      // (cost: bench/README.md, "Measurements behind design choices"). Duplicates are
       // found by (device, seq) instead — an envelope's id is the hash of bytes that contain both —
       // and lookups by id use an index ordered by log position first: (leaf_idx >> 12, record_id),
       // so inserts touch only the newest bucket's pages; a lookup probes each bucket of 4,096 leaves.
@@ -184,7 +184,7 @@ export const MIGRATIONS: readonly Migration[] = [
       // No statement's query plan used records_kid (the query API finds a patient's records through
       // tickets by log position or by (device, seq); test/agent/store.test.ts EXPLAINs them with the
       // index present), yet each commit wrote a page of it per device: ~1/3 of a 16-device commit's
-      // pages. Dropping it: +4 % readings/s with 16 publishers (median of 5 interleaved pairs).
+      // pages (the gain from dropping it: bench/README.md, "Measurements behind design choices").
       db.exec('DROP INDEX records_kid;');
     },
   },

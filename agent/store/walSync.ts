@@ -4,7 +4,7 @@ import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync } fr
  * fdatasync of a WAL-mode database's `-wal` file on libuv's thread pool.
  *
  * Why: with `synchronous = FULL` every COMMIT fsyncs the WAL on the calling thread, which for the
- * agent is the event loop that also serves the broker (~0.4 ms per commit here, during which no
+ * agent is the event loop that also serves the broker (cost per commit: bench/README.md, during which no
  * packet is read). The agent instead runs `synchronous = NORMAL` — a COMMIT writes its WAL frames
  * but does not sync them; SQLite still syncs the WAL before every checkpoint and the database file
  * after it — and calls `sync()` after each group commit, acknowledging the batch only when the

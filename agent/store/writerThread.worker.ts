@@ -13,9 +13,8 @@ import type { FromWriter, ToWriter, WriterData, WriterTraceEvent } from './write
  * Durability 'full': an fdatasync of the WAL right after the COMMIT, on this thread (batches that
  * arrive meanwhile share the next transaction and sync); 'sqlite-full': SQLite's own fsync inside
  * the COMMIT; 'normal': none. (Running the fdatasync on the thread pool while the next transaction
- * commits was tried: no throughput gain in bench/ingest.ts, and PUBACK p90/p99 at 1,000 readings/s
- * 5-6 / 10-15 ms instead of 4-5 / 8-11 ms, likely as each sync then also flushed pages of the
- * transaction running beside it.)
+ * commits was tried: no throughput gain and worse PUBACK tails — figures in bench/README.md,
+ * "Measurements behind design choices".)
  *
  * After a failed transaction (STORE_FULL, STORE_COMMIT_FAILED) it refuses batches until the event
  * loop sends 'reset'. After a failed fdatasync (STORE_SYNC_FAILED) nothing committed since the last
