@@ -59,7 +59,8 @@ const INTEGRATION = [
 ];
 
 // a renamed or deleted file must leave these lists too (a renamed file would otherwise fall into unit)
-for (const f of [...SLOW, ...INTEGRATION]) if (!existsSync(new URL(f, import.meta.url))) throw new Error(`vitest.config.ts: tier list names a missing file: ${f}`);
+for (const f of [...SLOW, ...INTEGRATION])
+  if (!existsSync(new URL(f, import.meta.url))) throw new Error(`vitest.config.ts: tier list names a missing file: ${f}`);
 
 export default defineConfig({
   test: {

@@ -95,7 +95,16 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
       for (const t of core.store.listTickets()) await b.publishTicket(t.device, t.ticket);
     } else {
       const ext = config.external!;
-      const e = new ExternalSubscriber({ url: ext.url, clientId: ext.clientId, username: ext.username, password: ext.password, ingestor: core.ingestor, store: core.store, clock, logger });
+      const e = new ExternalSubscriber({
+        url: ext.url,
+        clientId: ext.clientId,
+        username: ext.username,
+        password: ext.password,
+        ingestor: core.ingestor,
+        store: core.store,
+        clock,
+        logger,
+      });
       external = e;
       closers.push(() => e.close());
       await e.start();
@@ -103,7 +112,16 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
       core.addRevocationListener((dev) => e.deviceRevoked(dev));
     }
     for (const spec of config.serial) {
-      const s = new SerialIngress({ spec, baudRate: config.serialBaudRate, ingestor: core.ingestor, store: core.store, metrics: core.metrics, clock, logger, ticketOf: (d) => core.store.latestTicket(d) });
+      const s = new SerialIngress({
+        spec,
+        baudRate: config.serialBaudRate,
+        ingestor: core.ingestor,
+        store: core.store,
+        metrics: core.metrics,
+        clock,
+        logger,
+        ticketOf: (d) => core.store.latestTicket(d),
+      });
       await s.start();
       serial.push(s);
       core.addRevocationListener((dev) => s.deviceRevoked(dev));
@@ -135,11 +153,22 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
   const rng: Rng = deps.rng ?? ((n) => new Uint8Array(randomBytes(n)));
   const custody = new DeviceCustody({ core, ward, rng });
   const chain = anchoring ? { contracts: anchoring.contracts, chainId: anchoring.chainId, logId: anchoring.logId } : undefined;
-  const http = await buildHttpServer(core, adminToken, { ward, custody, chain, rng, ...(deps.apiRate ? { rate: deps.apiRate } : {}) }, config.http.rateLimit);
+  const http = await buildHttpServer(
+    core,
+    adminToken,
+    { ward, custody, chain, rng, ...(deps.apiRate ? { rate: deps.apiRate } : {}) },
+    config.http.rateLimit,
+  );
   await http.listen({ host: config.http.host, port: config.http.port });
   const httpAddr = http.server.address();
-  const httpAddress = typeof httpAddr === 'object' && httpAddr ? { host: httpAddr.address, port: httpAddr.port } : { host: config.http.host, port: config.http.port };
-  logger.info({ mqtt: mqttAddress, http: httpAddress, mode: config.mode, serial: serial.map((s) => s.path), logSize: core.ingestor.size }, 'agent started');
+  const httpAddress =
+    typeof httpAddr === 'object' && httpAddr
+      ? { host: httpAddr.address, port: httpAddr.port }
+      : { host: config.http.host, port: config.http.port };
+  logger.info(
+    { mqtt: mqttAddress, http: httpAddress, mode: config.mode, serial: serial.map((s) => s.path), logSize: core.ingestor.size },
+    'agent started',
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>

@@ -25,7 +25,9 @@ import type { ServedAnchor } from '../protocol/api/servedRecord.ts';
  * their data, sessions, emergency releases), so each patient's Updated event covers both.
  */
 export function agentLogView(core: AgentCore): LogView {
-  const accessBodies = core.db.prepare<[number, number], { body: Buffer }>('SELECT body FROM access_events WHERE leaf_idx >= ? AND leaf_idx < ?');
+  const accessBodies = core.db.prepare<[number, number], { body: Buffer }>(
+    'SELECT body FROM access_events WHERE leaf_idx >= ? AND leaf_idx < ?',
+  );
   return {
     size: () => core.ingestor.size,
     root: (size) => core.ingestor.log.root(size),
@@ -77,24 +79,53 @@ export class AgentAnchoring {
         logger.info({ logId, agent: agentAddr }, 'agent registered on the embedded chain');
       }
     } else {
-      if (!c.rpcUrl || !c.keyFile || !c.deploymentFile) throw new AgentError('CONFIG_INVALID', 'chain.mode rpc needs chain.rpcUrl, chain.keyFile and chain.deploymentFile');
+      if (!c.rpcUrl || !c.keyFile || !c.deploymentFile)
+        throw new AgentError('CONFIG_INVALID', 'chain.mode rpc needs chain.rpcUrl, chain.keyFile and chain.deploymentFile');
       const dep = readDeployment(c.deploymentFile);
       if (!dep) throw new ChainError('CHAIN_DEPLOYMENT_MISSING', `cannot read deployment file ${c.deploymentFile}`);
       const outdated = outdatedBecause(dep);
       // the API checks consent with views of this build (e.g. Consent.canReadAt): older contracts lack them
-      if (outdated !== undefined) throw new ChainError('CHAIN_DEPLOYMENT_OUTDATED', `${c.deploymentFile}: ${outdated}; run vitalseal chain deploy`);
+      if (outdated !== undefined)
+        throw new ChainError('CHAIN_DEPLOYMENT_OUTDATED', `${c.deploymentFile}: ${outdated}; run vitalseal chain deploy`);
       deployment = dep;
       const key = readKeyFile(c.keyFile);
       if (key.worldReadable) logger.warn({ file: c.keyFile }, 'agent key file is readable by group/others');
-      clients = createChainClients({ rpcUrl: c.rpcUrl, chainId: await fetchChainId(c.rpcUrl), privateKey: key.privateKey, target: 'external' });
+      clients = createChainClients({
+        rpcUrl: c.rpcUrl,
+        chainId: await fetchChainId(c.rpcUrl),
+        privateKey: key.privateKey,
+        target: 'external',
+      });
     }
     const contracts = new ChainContracts(clients, deployment);
     const store = new SqliteAnchorStore(core.db);
-    const anchored = new Counter({ name: 'vitalseal_anchors_total', help: 'Tree heads anchored on-chain, by kind', labelNames: ['kind'], registers: [core.metrics.registry] });
-    const failures = new Counter({ name: 'vitalseal_anchor_failures_total', help: 'Failed anchoring attempts by code', labelNames: ['code'], registers: [core.metrics.registry] });
-    const alarm = new Gauge({ name: 'vitalseal_anchor_alarm', help: '1 when anchoring halted on an inconsistent (forked) log', registers: [core.metrics.registry] });
-    const backlog = new Gauge({ name: 'vitalseal_anchor_backlog_leaves', help: 'Leaves not yet anchored on-chain', registers: [core.metrics.registry] });
-    const anchoredSize = new Gauge({ name: 'vitalseal_anchored_tree_size', help: 'Largest tree size confirmed on-chain', registers: [core.metrics.registry] });
+    const anchored = new Counter({
+      name: 'vitalseal_anchors_total',
+      help: 'Tree heads anchored on-chain, by kind',
+      labelNames: ['kind'],
+      registers: [core.metrics.registry],
+    });
+    const failures = new Counter({
+      name: 'vitalseal_anchor_failures_total',
+      help: 'Failed anchoring attempts by code',
+      labelNames: ['code'],
+      registers: [core.metrics.registry],
+    });
+    const alarm = new Gauge({
+      name: 'vitalseal_anchor_alarm',
+      help: '1 when anchoring halted on an inconsistent (forked) log',
+      registers: [core.metrics.registry],
+    });
+    const backlog = new Gauge({
+      name: 'vitalseal_anchor_backlog_leaves',
+      help: 'Leaves not yet anchored on-chain',
+      registers: [core.metrics.registry],
+    });
+    const anchoredSize = new Gauge({
+      name: 'vitalseal_anchored_tree_size',
+      help: 'Largest tree size confirmed on-chain',
+      registers: [core.metrics.registry],
+    });
     const service = new AnchorService({
       logId,
       log: agentLogView(core),
@@ -109,7 +140,10 @@ export class AgentAnchoring {
         onAnchored: (i) => {
           anchored.inc({ kind: i.kind });
           anchoredSize.set(i.treeSize);
-          logger.info({ treeSize: i.treeSize, block: i.blockNumber, tx: i.txHash, patients: i.patients, kind: i.kind }, 'tree head anchored');
+          logger.info(
+            { treeSize: i.treeSize, block: i.blockNumber, tx: i.txHash, patients: i.patients, kind: i.kind },
+            'tree head anchored',
+          );
         },
         onFailure: (i) => failures.inc({ code: i.code }),
         onAlarm: (i) => {
@@ -128,7 +162,16 @@ export class AgentAnchoring {
   async anchorFor(leafIndex: number): Promise<AnchorReference | undefined> {
     const a: ConfirmedAnchor | undefined = await this.store.coveringAnchor(this.logId, leafIndex);
     if (!a) return undefined;
-    return { treeSize: a.treeSize, root: a.root, txHash: a.txHash, blockNumber: a.blockNumber, blockHash: a.blockHash, chainId: this.chainId, ledger: this.deployment.ledger, logId: this.logId };
+    return {
+      treeSize: a.treeSize,
+      root: a.root,
+      txHash: a.txHash,
+      blockNumber: a.blockNumber,
+      blockHash: a.blockHash,
+      chainId: this.chainId,
+      ledger: this.deployment.ledger,
+      logId: this.logId,
+    };
   }
 
   async stop(): Promise<void> {

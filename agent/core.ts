@@ -47,7 +47,8 @@ export interface AgentCoreOptions {
 export type TicketPublisher = (device: string, ticket: Uint8Array) => Promise<void>;
 
 /** The strict key-less decode (canonical fast path, strict decoder otherwise) with a native SHA-256 for the record id. */
-export const decodeEnvelopeHeader: EnvelopeDecoder = (bytes, maxBytes) => decodeEnvelopeHeaderView(bytes, { maxBytes, sha256: sha256Native });
+export const decodeEnvelopeHeader: EnvelopeDecoder = (bytes, maxBytes) =>
+  decodeEnvelopeHeaderView(bytes, { maxBytes, sha256: sha256Native });
 
 /**
  * Everything of the agent that is not a transport: store, ingest pipeline, log, identity,
@@ -108,7 +109,14 @@ export class AgentCore {
   /** /healthz: not ok while group commits fail (`error`: STORE_FULL, STORE_SYNC_FAILED or STORE_COMMIT_FAILED, since when). */
   health(): { ok: boolean; logSize: number; records: number; pending: number; logId: string; error?: string; failingSince?: number } {
     const s = this.ingestor.storeHealth;
-    return { ok: s.kind === 'healthy', ...(s.kind === 'failing' ? { error: s.code, failingSince: s.since } : {}), logSize: this.ingestor.size, records: this.ingestor.records, pending: this.ingestor.pending, logId: toHex(this.identity.logId) };
+    return {
+      ok: s.kind === 'healthy',
+      ...(s.kind === 'failing' ? { error: s.code, failingSince: s.since } : {}),
+      logSize: this.ingestor.size,
+      records: this.ingestor.records,
+      pending: this.ingestor.pending,
+      logId: toHex(this.identity.logId),
+    };
   }
 
   /**
@@ -126,9 +134,15 @@ export class AgentCore {
       onStoreHealth: (h, prev) => {
         o.onStoreHealth?.(h, prev);
         if (h.kind === 'failing') {
-          this.logger.error({ code: h.code, cause: h.error.message, since: h.since }, 'store commits fail: no reading is acknowledged until a commit succeeds');
+          this.logger.error(
+            { code: h.code, cause: h.error.message, since: h.since },
+            'store commits fail: no reading is acknowledged until a commit succeeds',
+          );
         } else if (prev.kind === 'failing') {
-          this.logger.info({ code: prev.code, failures: prev.failures, failingMs: this.clock.now() - prev.since }, 'store commits succeed again');
+          this.logger.info(
+            { code: prev.code, failures: prev.failures, failingMs: this.clock.now() - prev.since },
+            'store commits succeed again',
+          );
         }
       },
     };
@@ -145,7 +159,13 @@ export class AgentCore {
 
   signedTreeHeadJson(): { logId: string; publicKey: string; size: number; root: string; sth: string } {
     const h = this.signedTreeHead();
-    return { logId: toHex(this.identity.logId), publicKey: toHex(this.identity.publicKey), size: h.size, root: toHex(h.root), sth: Buffer.from(h.sth).toString('base64') };
+    return {
+      logId: toHex(this.identity.logId),
+      publicKey: toHex(this.identity.publicKey),
+      size: h.size,
+      root: toHex(h.root),
+      sth: Buffer.from(h.sth).toString('base64'),
+    };
   }
 
   /** Set when the agent anchors on a chain: the anchored head covering a leaf. */
@@ -158,7 +178,8 @@ export class AgentCore {
     // default: prove against the anchored head that covers the record (checkable on-chain), else the current head
     const anchor = this.anchorFor ? await this.anchorFor(rec.leafIndex) : undefined;
     const size = treeSize ?? anchor?.treeSize ?? this.ingestor.size;
-    if (size <= rec.leafIndex || size > this.ingestor.size) throw new AgentError('AGENT_BAD_REQUEST', 'treeSize does not contain this record');
+    if (size <= rec.leafIndex || size > this.ingestor.size)
+      throw new AgentError('AGENT_BAD_REQUEST', 'treeSize does not contain this record');
     return {
       recordId: idHex,
       device: rec.device,
@@ -232,7 +253,12 @@ export class AgentCore {
     for (let from = 0; from < size; from += 10_000) leaves.push(...this.store.leafHashes(from, 10_000));
     const recomputed = merkleRoot(leaves);
     const stored = this.ingestor.log.root();
-    return { size, storedRoot: toHex(stored), recomputedRoot: toHex(recomputed), ok: toHex(stored) === toHex(recomputed) && leaves.length === size };
+    return {
+      size,
+      storedRoot: toHex(stored),
+      recomputedRoot: toHex(recomputed),
+      ok: toHex(stored) === toHex(recomputed) && leaves.length === size,
+    };
   }
 
   async close(): Promise<void> {

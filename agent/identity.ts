@@ -36,7 +36,8 @@ export function loadOrCreateIdentity(dataDir: string): AgentIdentity {
   let secret: Uint8Array;
   if (existsSync(file)) {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as { version?: number; ed25519Secret?: string };
-    if (parsed.version !== 1 || typeof parsed.ed25519Secret !== 'string') throw new AgentError('AGENT_KEY_FILE_INVALID', `${file}: not a vitalseal agent key (version 1)`);
+    if (parsed.version !== 1 || typeof parsed.ed25519Secret !== 'string')
+      throw new AgentError('AGENT_KEY_FILE_INVALID', `${file}: not a vitalseal agent key (version 1)`);
     secret = fromHex(parsed.ed25519Secret);
   } else {
     secret = new Uint8Array(randomBytes(32));

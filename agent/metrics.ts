@@ -50,25 +50,75 @@ export class AgentMetrics {
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'vitalseal_process_' });
-    this.ingested = new Counter({ name: 'vitalseal_ingest_total', help: 'Readings received, by source and outcome (stored, duplicate, quarantined, failed)', labelNames: ['source', 'outcome'], registers, collect: () => this.pendingIngested.flush((source, outcome, n) => this.ingested.inc({ source, outcome }, n)) });
-    this.quarantined = new Counter({ name: 'vitalseal_quarantine_total', help: 'Readings quarantined, by stable reason code', labelNames: ['reason'], registers });
-    this.deviceReadings = new Counter({ name: 'vitalseal_device_readings_total', help: 'Readings per device and outcome', labelNames: ['device', 'outcome'], registers: [this.deviceRegistry], collect: () => this.pendingDevice.flush((device, outcome, n) => this.deviceReadings.inc({ device, outcome }, n)) });
+    this.ingested = new Counter({
+      name: 'vitalseal_ingest_total',
+      help: 'Readings received, by source and outcome (stored, duplicate, quarantined, failed)',
+      labelNames: ['source', 'outcome'],
+      registers,
+      collect: () => this.pendingIngested.flush((source, outcome, n) => this.ingested.inc({ source, outcome }, n)),
+    });
+    this.quarantined = new Counter({
+      name: 'vitalseal_quarantine_total',
+      help: 'Readings quarantined, by stable reason code',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.deviceReadings = new Counter({
+      name: 'vitalseal_device_readings_total',
+      help: 'Readings per device and outcome',
+      labelNames: ['device', 'outcome'],
+      registers: [this.deviceRegistry],
+      collect: () => this.pendingDevice.flush((device, outcome, n) => this.deviceReadings.inc({ device, outcome }, n)),
+    });
     this.commitSeconds = new Histogram({
       name: 'vitalseal_commit_seconds',
       help: 'Duration of one group commit (validation + SQLite transaction incl. fsync)',
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     });
-    this.batchSize = new Histogram({ name: 'vitalseal_commit_batch_size', help: 'Readings per group commit', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096], registers });
-    this.commitFailures = new Counter({ name: 'vitalseal_commit_failures_total', help: 'Group commits that rolled back (nothing acknowledged)', registers });
-    this.storeCommitFailures = new Counter({ name: 'vitalseal_store_commit_failures_total', help: 'Groups of readings not committed (nothing acknowledged), by code: STORE_FULL, STORE_SYNC_FAILED, STORE_COMMIT_FAILED', labelNames: ['code'], registers });
-    this.storeHealthy = new Gauge({ name: 'vitalseal_store_healthy', help: '1 while group commits succeed, 0 from a failed commit until one succeeds again (/healthz is 503 meanwhile)', registers });
+    this.batchSize = new Histogram({
+      name: 'vitalseal_commit_batch_size',
+      help: 'Readings per group commit',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096],
+      registers,
+    });
+    this.commitFailures = new Counter({
+      name: 'vitalseal_commit_failures_total',
+      help: 'Group commits that rolled back (nothing acknowledged)',
+      registers,
+    });
+    this.storeCommitFailures = new Counter({
+      name: 'vitalseal_store_commit_failures_total',
+      help: 'Groups of readings not committed (nothing acknowledged), by code: STORE_FULL, STORE_SYNC_FAILED, STORE_COMMIT_FAILED',
+      labelNames: ['code'],
+      registers,
+    });
+    this.storeHealthy = new Gauge({
+      name: 'vitalseal_store_healthy',
+      help: '1 while group commits succeed, 0 from a failed commit until one succeeds again (/healthz is 503 meanwhile)',
+      registers,
+    });
     this.storeHealthy.set(1);
     this.logSize = new Gauge({ name: 'vitalseal_log_size', help: 'Leaves in the transparency log', registers });
     this.connectedDevices = new Gauge({ name: 'vitalseal_connected_devices', help: 'Devices connected to the embedded broker', registers });
-    this.authFailures = new Counter({ name: 'vitalseal_mqtt_auth_failures_total', help: 'Refused MQTT connections by reason', labelNames: ['reason'], registers });
-    this.aclDenied = new Counter({ name: 'vitalseal_mqtt_acl_denied_total', help: 'Publishes/subscribes refused by the topic ACL', labelNames: ['action'], registers });
-    this.serialFrames = new Counter({ name: 'vitalseal_serial_frames_total', help: 'Serial frames by port and result', labelNames: ['port', 'result'], registers });
+    this.authFailures = new Counter({
+      name: 'vitalseal_mqtt_auth_failures_total',
+      help: 'Refused MQTT connections by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.aclDenied = new Counter({
+      name: 'vitalseal_mqtt_acl_denied_total',
+      help: 'Publishes/subscribes refused by the topic ACL',
+      labelNames: ['action'],
+      registers,
+    });
+    this.serialFrames = new Counter({
+      name: 'vitalseal_serial_frames_total',
+      help: 'Serial frames by port and result',
+      labelNames: ['port', 'result'],
+      registers,
+    });
   }
 
   ingestObserver(): IngestObserver {

@@ -136,7 +136,9 @@ export async function runAnchorBench(opts: AnchorBenchOptions = {}): Promise<Anc
     }
 
     // --- batched: the anchor service on a live log
-    progress(`batched: ${config.rate} appends/s for ${config.durationMs / 1000} s, head every ${config.intervalMs} ms or ${config.maxLeaves} leaves`);
+    progress(
+      `batched: ${config.rate} appends/s for ${config.durationMs / 1000} s, head every ${config.intervalMs} ms or ${config.maxLeaves} leaves`,
+    );
     const log = new MerkleLog();
     const appendedAt: number[] = [];
     const db = new Database(join(dir, 'agent.db'));
@@ -236,12 +238,10 @@ export function formatAnchorBench(r: AnchorBenchResult): string {
     [`append → anchored, p50 (${l.readings} readings at ${l.achievedRate}/s)`, `${l.p50Ms} ms`],
     ['append → anchored, p99', `${l.p99Ms} ms  (target ≤ ${l.targetP99Ms} ms: ${l.meetsTarget ? 'met' : 'MISSED'})`],
     ['append → anchored, max', `${l.maxMs} ms`],
-    ...g.byPatients.map(
-      (b): [string, string] => [
-        `  one anchor of ${r.config.maxLeaves} readings notifying ${b.patients} patient${b.patients === 1 ? '' : 's'}`,
-        `${b.gasPerAnchor} gas = ${b.perReading.toFixed(1)}/reading = 1/${Math.round(1 / b.ratio)} of per record`,
-      ],
-    ),
+    ...g.byPatients.map((b): [string, string] => [
+      `  one anchor of ${r.config.maxLeaves} readings notifying ${b.patients} patient${b.patients === 1 ? '' : 's'}`,
+      `${b.gasPerAnchor} gas = ${b.perReading.toFixed(1)}/reading = 1/${Math.round(1 / b.ratio)} of per record`,
+    ]),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   const lines = [
@@ -251,7 +251,8 @@ export function formatAnchorBench(r: AnchorBenchResult): string {
   ];
   if (r.contractGas && typeof r.contractGas === 'object') {
     lines.push('', 'contract functions (chain/gas-report.json, from test/chain/contracts.test.ts):');
-    for (const [name, row] of Object.entries(r.contractGas as Record<string, { avg: number }>)) lines.push(`  ${name.padEnd(44)} ${String(row.avg).padStart(7)}`);
+    for (const [name, row] of Object.entries(r.contractGas as Record<string, { avg: number }>))
+      lines.push(`  ${name.padEnd(44)} ${String(row.avg).padStart(7)}`);
   }
   if (r.machine.loadavg1Before > r.machine.cores || r.machine.loadavg1After > r.machine.cores) {
     lines.push('', `note: load average above ${r.machine.cores} (other processes): latency figures are pessimistic`);

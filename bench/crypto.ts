@@ -59,7 +59,20 @@ export interface PayloadResult {
   readonly fastSlices: Readonly<Record<string, number>>;
   readonly fastRatios: Readonly<Record<string, number>>;
   /** From bench/seal.ts (runSealBench) on this plaintext length: primitive sum and seal / sum. */
-  readonly primitives: Readonly<Record<HpkeBackendName, { readonly primitiveSumUs: number; readonly sealUs: number; readonly sealRatio: number; readonly sealRatioFastSlices: number; readonly sealRatioRange: readonly [number, number]; readonly sealRatioCpu: number; readonly openRatio: number }>> | null;
+  readonly primitives: Readonly<
+    Record<
+      HpkeBackendName,
+      {
+        readonly primitiveSumUs: number;
+        readonly sealUs: number;
+        readonly sealRatio: number;
+        readonly sealRatioFastSlices: number;
+        readonly sealRatioRange: readonly [number, number];
+        readonly sealRatioCpu: number;
+        readonly openRatio: number;
+      }
+    >
+  > | null;
   /** Operations not timed because their precheck failed. */
   readonly skipped: readonly string[];
 }
@@ -73,7 +86,14 @@ export interface CryptoTargets {
 }
 
 export interface CryptoBenchResult {
-  readonly config: { readonly rounds: number; readonly sampleMs: number; readonly sliceMs: number; readonly warmupMs: number; readonly info: 0; readonly aad: 'empty for raw payloads; Enc_structure for envelopes' };
+  readonly config: {
+    readonly rounds: number;
+    readonly sampleMs: number;
+    readonly sliceMs: number;
+    readonly warmupMs: number;
+    readonly info: 0;
+    readonly aad: 'empty for raw payloads; Enc_structure for envelopes';
+  };
   readonly peers: {
     readonly hpkeCore: string;
     readonly libsodium: string;
@@ -113,7 +133,9 @@ interface Payload {
 
 function ecgReading(): Reading {
   const ts = 1_767_225_600_000;
-  return PROFILES['ecg-patch'].createGenerator({ rng: seededRng('bench/ecg'), scenarios: new ScenarioTimeline(), runStartMs: ts }).next(ts + 60_000);
+  return PROFILES['ecg-patch']
+    .createGenerator({ rng: seededRng('bench/ecg'), scenarios: new ScenarioTimeline(), runStartMs: ts })
+    .next(ts + 60_000);
 }
 
 /** Random 32-byte secrets from a pre-filled pool (so randomness costs nothing in the loop). */
@@ -188,7 +210,14 @@ interface Keys {
 }
 
 /** Every correctness check for one payload; returns the implementations that passed. */
-async function precheck(p: Payload, keys: Keys, hpke: Record<HpkeBackendName, Hpke>, core: HpkeCorePeer, sodium: Sodium, out: Precheck[]): Promise<Set<string>> {
+async function precheck(
+  p: Payload,
+  keys: Keys,
+  hpke: Record<HpkeBackendName, Hpke>,
+  core: HpkeCorePeer,
+  sodium: Sodium,
+  out: Precheck[],
+): Promise<Set<string>> {
   const ok = new Set<string>();
   const pt = p.plaintext;
   const { skR, pkR } = keys;
@@ -205,7 +234,10 @@ async function precheck(p: Payload, keys: Keys, hpke: Record<HpkeBackendName, Hp
     expectThrows(() => hpke.noble.open(a.enc, skR, EMPTY, EMPTY, flip(a.ciphertext)), 'noble open');
   });
   const session = check(out, 'vitalseal session mode: node context opened by noble (openAt) and vice versa', n, () => {
-    for (const [s, r] of [['node', 'noble'], ['noble', 'node']] as const) {
+    for (const [s, r] of [
+      ['node', 'noble'],
+      ['noble', 'node'],
+    ] as const) {
       const ctx = hpke[s].setupBaseS(pkR, EMPTY, { rng: poolRng() });
       const cts = [ctx.seal(pt), ctx.seal(pt), ctx.seal(pt)];
       const rc = hpke[r].setupBaseR(ctx.enc, skR, EMPTY);
@@ -217,57 +249,82 @@ async function precheck(p: Payload, keys: Keys, hpke: Record<HpkeBackendName, Hp
   if (vitalseal) ok.add('node').add('noble');
   if (session) ok.add('session');
 
-  const coreOk = await checkAsync(out, '@hpke/core ↔ vitalseal: each decrypts the other (single-shot, both directions, both backends)', n, async () => {
-    const c = await core.seal(keys.corePk, pt, EMPTY);
-    for (const b of ['node', 'noble'] as const) expectEqual(hpke[b].open(c.enc, skR, EMPTY, EMPTY, c.ciphertext), pt, `vitalseal ${b} opens @hpke/core`);
-    for (const b of ['node', 'noble'] as const) {
-      const v = hpke[b].seal(pkR, EMPTY, EMPTY, pt, { rng: poolRng() });
-      expectEqual(await core.open(keys.coreSk, v.enc, v.ciphertext, EMPTY), pt, `@hpke/core opens vitalseal ${b}`);
-      await expectRejects(() => core.open(keys.coreSk, v.enc, flip(v.ciphertext), EMPTY), '@hpke/core open');
-    }
-    expectThrows(() => hpke.node.open(c.enc, skR, EMPTY, EMPTY, flip(c.ciphertext)), 'vitalseal open of @hpke/core');
-  });
-  const coreSessionOk = await checkAsync(out, '@hpke/core ↔ vitalseal: session contexts (sequence numbers) interoperate both ways', n, async () => {
-    const sender = await core.suite.createSenderContext({ recipientPublicKey: keys.corePk });
-    const c0 = new Uint8Array(await sender.seal(pt.slice().buffer as ArrayBuffer));
-    const c1 = new Uint8Array(await sender.seal(pt.slice().buffer as ArrayBuffer));
-    const rc = hpke.node.setupBaseR(new Uint8Array(sender.enc), skR, EMPTY);
-    expectEqual(rc.openAt(1n, c1), pt, 'vitalseal opens @hpke/core context message #1');
-    expectEqual(rc.openAt(0n, c0), pt, 'vitalseal opens @hpke/core context message #0');
-    const v = hpke.node.setupBaseS(pkR, EMPTY, { rng: poolRng() });
-    const v0 = v.seal(pt);
-    const v1 = v.seal(pt);
-    const recipient = await core.suite.createRecipientContext({ recipientKey: keys.coreSk, enc: v.enc.slice().buffer as ArrayBuffer });
-    expectEqual(new Uint8Array(await recipient.open(v0.slice().buffer as ArrayBuffer)), pt, '@hpke/core opens vitalseal context #0');
-    expectEqual(new Uint8Array(await recipient.open(v1.slice().buffer as ArrayBuffer)), pt, '@hpke/core opens vitalseal context #1');
-  });
+  const coreOk = await checkAsync(
+    out,
+    '@hpke/core ↔ vitalseal: each decrypts the other (single-shot, both directions, both backends)',
+    n,
+    async () => {
+      const c = await core.seal(keys.corePk, pt, EMPTY);
+      for (const b of ['node', 'noble'] as const)
+        expectEqual(hpke[b].open(c.enc, skR, EMPTY, EMPTY, c.ciphertext), pt, `vitalseal ${b} opens @hpke/core`);
+      for (const b of ['node', 'noble'] as const) {
+        const v = hpke[b].seal(pkR, EMPTY, EMPTY, pt, { rng: poolRng() });
+        expectEqual(await core.open(keys.coreSk, v.enc, v.ciphertext, EMPTY), pt, `@hpke/core opens vitalseal ${b}`);
+        await expectRejects(() => core.open(keys.coreSk, v.enc, flip(v.ciphertext), EMPTY), '@hpke/core open');
+      }
+      expectThrows(() => hpke.node.open(c.enc, skR, EMPTY, EMPTY, flip(c.ciphertext)), 'vitalseal open of @hpke/core');
+    },
+  );
+  const coreSessionOk = await checkAsync(
+    out,
+    '@hpke/core ↔ vitalseal: session contexts (sequence numbers) interoperate both ways',
+    n,
+    async () => {
+      const sender = await core.suite.createSenderContext({ recipientPublicKey: keys.corePk });
+      const c0 = new Uint8Array(await sender.seal(pt.slice().buffer as ArrayBuffer));
+      const c1 = new Uint8Array(await sender.seal(pt.slice().buffer as ArrayBuffer));
+      const rc = hpke.node.setupBaseR(new Uint8Array(sender.enc), skR, EMPTY);
+      expectEqual(rc.openAt(1n, c1), pt, 'vitalseal opens @hpke/core context message #1');
+      expectEqual(rc.openAt(0n, c0), pt, 'vitalseal opens @hpke/core context message #0');
+      const v = hpke.node.setupBaseS(pkR, EMPTY, { rng: poolRng() });
+      const v0 = v.seal(pt);
+      const v1 = v.seal(pt);
+      const recipient = await core.suite.createRecipientContext({ recipientKey: keys.coreSk, enc: v.enc.slice().buffer as ArrayBuffer });
+      expectEqual(new Uint8Array(await recipient.open(v0.slice().buffer as ArrayBuffer)), pt, '@hpke/core opens vitalseal context #0');
+      expectEqual(new Uint8Array(await recipient.open(v1.slice().buffer as ArrayBuffer)), pt, '@hpke/core opens vitalseal context #1');
+    },
+  );
   if (coreOk) ok.add('hpke-core');
   if (coreSessionOk) ok.add('hpke-core-session');
 
-  const sodiumOk = check(out, 'libsodium crypto_box_seal: its own crypto_box_seal_open returns the plaintext, refuses a tampered box', n, () => {
-    const c = sodium.crypto_box_seal(pt, keys.sodiumPk);
-    if (c.length !== pt.length + sodium.crypto_box_SEALBYTES) throw new Error('unexpected sealed box length');
-    expectEqual(sodium.crypto_box_seal_open(c, keys.sodiumPk, keys.sodiumSk), pt, 'crypto_box_seal_open');
-    expectThrows(() => sodium.crypto_box_seal_open(flip(c), keys.sodiumPk, keys.sodiumSk), 'crypto_box_seal_open');
-  });
+  const sodiumOk = check(
+    out,
+    'libsodium crypto_box_seal: its own crypto_box_seal_open returns the plaintext, refuses a tampered box',
+    n,
+    () => {
+      const c = sodium.crypto_box_seal(pt, keys.sodiumPk);
+      if (c.length !== pt.length + sodium.crypto_box_SEALBYTES) throw new Error('unexpected sealed box length');
+      expectEqual(sodium.crypto_box_seal_open(c, keys.sodiumPk, keys.sodiumSk), pt, 'crypto_box_seal_open');
+      expectThrows(() => sodium.crypto_box_seal_open(flip(c), keys.sodiumPk, keys.sodiumSk), 'crypto_box_seal_open');
+    },
+  );
   if (sodiumOk) ok.add('libsodium');
 
   if (p.reading) {
     const reading = p.reading;
-    const envOk = check(out, 'envelope: sealReading and the session sealer (node, noble) open with openReading on the other backend', n, () => {
-      for (const [s, r] of [['node', 'noble'], ['noble', 'node']] as const) {
-        const header = { dev: 'bench-ecg', seq: 1, ts: reading.ts, st: reading.st };
-        const env = sealReading({ reading, header, recipient: { publicKey: pkR, kid: keys.kid }, hpke: hpke[s], rng: poolRng() });
-        const opened = openReading(env, { secretKey: skR, hpke: hpke[r] });
-        if (opened.reading.v.length !== reading.v.length || opened.reading.v[17] !== reading.v[17]) throw new Error('envelope reading differs');
-        const ss = createSessionSealer({ recipient: { publicKey: pkR, kid: keys.kid }, hpke: hpke[s], rng: poolRng() });
-        ss.seal({ reading, header });
-        const env2 = ss.seal({ reading, header: { ...header, seq: 2 } });
-        const opened2 = openReading(env2, { secretKey: skR, hpke: hpke[r] });
-        if (opened2.reading.v[100] !== reading.v[100]) throw new Error('session envelope reading differs');
-        expectThrows(() => openReading(flip(env), { secretKey: skR, hpke: hpke[r] }), 'openReading');
-      }
-    });
+    const envOk = check(
+      out,
+      'envelope: sealReading and the session sealer (node, noble) open with openReading on the other backend',
+      n,
+      () => {
+        for (const [s, r] of [
+          ['node', 'noble'],
+          ['noble', 'node'],
+        ] as const) {
+          const header = { dev: 'bench-ecg', seq: 1, ts: reading.ts, st: reading.st };
+          const env = sealReading({ reading, header, recipient: { publicKey: pkR, kid: keys.kid }, hpke: hpke[s], rng: poolRng() });
+          const opened = openReading(env, { secretKey: skR, hpke: hpke[r] });
+          if (opened.reading.v.length !== reading.v.length || opened.reading.v[17] !== reading.v[17])
+            throw new Error('envelope reading differs');
+          const ss = createSessionSealer({ recipient: { publicKey: pkR, kid: keys.kid }, hpke: hpke[s], rng: poolRng() });
+          ss.seal({ reading, header });
+          const env2 = ss.seal({ reading, header: { ...header, seq: 2 } });
+          const opened2 = openReading(env2, { secretKey: skR, hpke: hpke[r] });
+          if (opened2.reading.v[100] !== reading.v[100]) throw new Error('session envelope reading differs');
+          expectThrows(() => openReading(flip(env), { secretKey: skR, hpke: hpke[r] }), 'openReading');
+        }
+      },
+    );
     if (envOk) ok.add('envelope');
   }
   return ok;
@@ -275,7 +332,15 @@ async function precheck(p: Payload, keys: Keys, hpke: Record<HpkeBackendName, Hp
 
 // ---------------------------------------------------------------- operations
 
-function opsFor(p: Payload, keys: Keys, hpke: Record<HpkeBackendName, Hpke>, core: HpkeCorePeer, sodium: Sodium, passed: Set<string>, coreSender: { seal(pt: ArrayBuffer): Promise<ArrayBuffer> }): { ops: Map<string, Op>; skipped: string[] } {
+function opsFor(
+  p: Payload,
+  keys: Keys,
+  hpke: Record<HpkeBackendName, Hpke>,
+  core: HpkeCorePeer,
+  sodium: Sodium,
+  passed: Set<string>,
+  coreSender: { seal(pt: ArrayBuffer): Promise<ArrayBuffer> },
+): { ops: Map<string, Op>; skipped: string[] } {
   const ops = new Map<string, Op>();
   const skipped: string[] = [];
   const pt = p.plaintext;
@@ -314,11 +379,18 @@ function opsFor(p: Payload, keys: Keys, hpke: Record<HpkeBackendName, Hpke>, cor
       const reading = p.reading;
       const recipient = { publicKey: pkR, kid: keys.kid };
       let seq = 0;
-      add('envelope', `${b}.envelope-seal`, { sync: () => sealReading({ reading, header: { dev: 'bench-ecg', seq: ++seq, ts: reading.ts, st: reading.st }, recipient, hpke: h, rng }) });
+      add('envelope', `${b}.envelope-seal`, {
+        sync: () =>
+          sealReading({ reading, header: { dev: 'bench-ecg', seq: ++seq, ts: reading.ts, st: reading.st }, recipient, hpke: h, rng }),
+      });
       const ss = createSessionSealer({ recipient, hpke: h, rng });
       let sseq = 0;
-      add('envelope', `${b}.envelope-session-seal`, { sync: () => ss.seal({ reading, header: { dev: 'bench-ecg', seq: ++sseq, ts: reading.ts, st: reading.st } }) });
-      const envs = Array.from({ length: POOL }, (_, k) => sealReading({ reading, header: { dev: 'bench-ecg', seq: k + 1, ts: reading.ts, st: reading.st }, recipient, hpke: h, rng }));
+      add('envelope', `${b}.envelope-session-seal`, {
+        sync: () => ss.seal({ reading, header: { dev: 'bench-ecg', seq: ++sseq, ts: reading.ts, st: reading.st } }),
+      });
+      const envs = Array.from({ length: POOL }, (_, k) =>
+        sealReading({ reading, header: { dev: 'bench-ecg', seq: k + 1, ts: reading.ts, st: reading.st }, recipient, hpke: h, rng }),
+      );
       let e = 0;
       add('envelope', `${b}.envelope-open`, { sync: () => openReading(envs[e++ & (POOL - 1)]!, { secretKey: skR, hpke: h }) });
     }
@@ -447,11 +519,23 @@ export async function runCryptoBench(o: CryptoBenchOptions = {}): Promise<Crypto
     let primitives: PayloadResult['primitives'] = null;
     // quick mode: the primitive sum only for the 64-byte reading (the target); full mode: every payload
     if (passed.has('node') && passed.has('noble') && (!quick || results.length === 0)) {
-      const sb = runSealBench({ quick, plaintextLength: p.plaintext.length, ...(quick ? {} : { samples: 5, sampleMs: 150, warmupMs: 300 }) });
+      const sb = runSealBench({
+        quick,
+        plaintextLength: p.plaintext.length,
+        ...(quick ? {} : { samples: 5, sampleMs: 150, warmupMs: 300 }),
+      });
       sealBench.push(sb);
       const entry = (b: HpkeBackendName) => {
         const x = sb.backends.find((y) => y.backend === b)!;
-        return { primitiveSumUs: round(x.primitiveSum, 2), sealUs: round(x.wall.seal.median, 2), sealRatio: round(x.sealRatio, 3), sealRatioFastSlices: round(x.sealRatioFastSlices, 3), sealRatioRange: [round(x.sealRatioRange[0], 3), round(x.sealRatioRange[1], 3)] as const, sealRatioCpu: round(x.sealRatioCpu, 3), openRatio: round(x.openRatio, 3) };
+        return {
+          primitiveSumUs: round(x.primitiveSum, 2),
+          sealUs: round(x.wall.seal.median, 2),
+          sealRatio: round(x.sealRatio, 3),
+          sealRatioFastSlices: round(x.sealRatioFastSlices, 3),
+          sealRatioRange: [round(x.sealRatioRange[0], 3), round(x.sealRatioRange[1], 3)] as const,
+          sealRatioCpu: round(x.sealRatioCpu, 3),
+          openRatio: round(x.openRatio, 3),
+        };
       };
       primitives = { node: entry('node'), noble: entry('noble') };
     }

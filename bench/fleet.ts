@@ -66,8 +66,23 @@ export interface FleetBenchRow {
 export interface FleetBenchResult {
   readonly bench: 'fleet';
   readonly date: string;
-  readonly machine: { readonly cpu: string; readonly cores: number; readonly node: string; readonly platform: string; readonly arch: string; readonly loadavg1: number };
-  readonly config: { readonly rounds: number; readonly devices: number; readonly readings: Record<SealBackend, number>; readonly maxRunMs: number; readonly profile: 'pulse-oximeter'; readonly mode: 'per-reading'; readonly time: 'virtual' };
+  readonly machine: {
+    readonly cpu: string;
+    readonly cores: number;
+    readonly node: string;
+    readonly platform: string;
+    readonly arch: string;
+    readonly loadavg1: number;
+  };
+  readonly config: {
+    readonly rounds: number;
+    readonly devices: number;
+    readonly readings: Record<SealBackend, number>;
+    readonly maxRunMs: number;
+    readonly profile: 'pulse-oximeter';
+    readonly mode: 'per-reading';
+    readonly time: 'virtual';
+  };
   readonly rows: readonly FleetBenchRow[];
   readonly runs: readonly FleetBenchRun[];
 }
@@ -85,13 +100,19 @@ export async function runFleetBench(o: FleetBenchOptions = {}): Promise<FleetBen
   const devices = o.devices ?? (quick ? 20 : 50);
   const links = o.links ?? ['in-process', 'mqtt'];
   const backends = o.backends ?? ['none', 'node', 'noble'];
-  const readings: Record<SealBackend, number> = { none: quick ? 2000 : 6000, node: quick ? 2000 : 6000, noble: quick ? 400 : 1200, ...o.readings };
+  const readings: Record<SealBackend, number> = {
+    none: quick ? 2000 : 6000,
+    node: quick ? 2000 : 6000,
+    noble: quick ? 400 : 1200,
+    ...o.readings,
+  };
   const maxRunMs = o.maxRunMs ?? (quick ? 8000 : 20_000);
   const say = o.onProgress ?? (() => undefined);
   const runs: FleetBenchRun[] = [];
 
   // every run gets fresh device ids (seq restarts at 0 with an in-memory NVM)
-  const idsOf = (link: FleetBenchLink, backend: SealBackend, round: number): string[] => generatedIds(devices, `b-${link === 'mqtt' ? 'm' : 'p'}${round}${backend}`);
+  const idsOf = (link: FleetBenchLink, backend: SealBackend, round: number): string[] =>
+    generatedIds(devices, `b-${link === 'mqtt' ? 'm' : 'p'}${round}${backend}`);
   let agent: BenchAgent | undefined;
   try {
     if (links.includes('mqtt')) {
@@ -113,7 +134,15 @@ export async function runFleetBench(o: FleetBenchOptions = {}): Promise<FleetBen
     const ids = idsOf(link, backend, round);
     const durationMs = Math.ceil((warmup ? readings[backend] / 5 : readings[backend]) / devices) * 1000;
     const startMs = Date.now() - durationMs - 60_000;
-    const fleet = generateFleet({ ids, profiles: ['pulse-oximeter'], seed: SEED, nbf: Math.floor(startMs / 1000) - 60, exp: Math.floor(Date.now() / 1000) + 3600, preloadTickets: link === 'in-process', ...(agent ? { secrets: agent.secrets } : {}) });
+    const fleet = generateFleet({
+      ids,
+      profiles: ['pulse-oximeter'],
+      seed: SEED,
+      nbf: Math.floor(startMs / 1000) - 60,
+      exp: Math.floor(Date.now() / 1000) + 3600,
+      preloadTickets: link === 'in-process',
+      ...(agent ? { secrets: agent.secrets } : {}),
+    });
     const fleetLink: FleetLink = link === 'mqtt' ? { kind: 'mqtt', url: agent!.url } : { kind: 'loopback' };
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), maxRunMs);
@@ -132,14 +161,25 @@ export async function runFleetBench(o: FleetBenchOptions = {}): Promise<FleetBen
       signal: stop.signal,
     });
     clearTimeout(timer);
-    const run: FleetBenchRun = { link, backend, round, devices, acknowledged: report.totals.acknowledged, wallMs: report.wallMs, rate: Math.round((report.totals.acknowledged * 1000) / Math.max(1, report.wallMs)) };
+    const run: FleetBenchRun = {
+      link,
+      backend,
+      round,
+      devices,
+      acknowledged: report.totals.acknowledged,
+      wallMs: report.wallMs,
+      rate: Math.round((report.totals.acknowledged * 1000) / Math.max(1, report.wallMs)),
+    };
     if (!warmup) runs.push(run);
     if (run.acknowledged === 0) {
       const states = new Map<string, number>();
-      for (const d of report.devices) states.set(`${d.state}/${d.lastLinkError ?? '-'}`, (states.get(`${d.state}/${d.lastLinkError ?? '-'}`) ?? 0) + 1);
+      for (const d of report.devices)
+        states.set(`${d.state}/${d.lastLinkError ?? '-'}`, (states.get(`${d.state}/${d.lastLinkError ?? '-'}`) ?? 0) + 1);
       say(`  no reading acknowledged: device states ${JSON.stringify(Object.fromEntries(states))}, simulated ${report.simulatedMs} ms`);
     }
-    say(`${warmup ? 'warm-up   ' : `round ${round + 1}/${rounds}`} ${link.padEnd(10)} ${backend.padEnd(5)} ${String(run.acknowledged).padStart(6)} readings in ${(run.wallMs / 1000).toFixed(2)} s → ${run.rate} /s`);
+    say(
+      `${warmup ? 'warm-up   ' : `round ${round + 1}/${rounds}`} ${link.padEnd(10)} ${backend.padEnd(5)} ${String(run.acknowledged).padStart(6)} readings in ${(run.wallMs / 1000).toFixed(2)} s → ${run.rate} /s`,
+    );
   }
 
   const rows: FleetBenchRow[] = [];
@@ -149,13 +189,27 @@ export async function runFleetBench(o: FleetBenchOptions = {}): Promise<FleetBen
     for (const backend of backends) {
       const rates = runs.filter((r) => r.link === link && r.backend === backend).map((r) => r.rate);
       const rate = rateOf(backend);
-      rows.push({ link, backend, rate, min: Math.min(...rates), max: Math.max(...rates), ratioToNoCrypto: base > 0 ? Math.round((rate / base) * 1000) / 1000 : NaN });
+      rows.push({
+        link,
+        backend,
+        rate,
+        min: Math.min(...rates),
+        max: Math.max(...rates),
+        ratioToNoCrypto: base > 0 ? Math.round((rate / base) * 1000) / 1000 : NaN,
+      });
     }
   }
   return {
     bench: 'fleet',
     date: new Date().toISOString(),
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: platform(), arch: arch(), loadavg1: loadavg()[0] ?? 0 },
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      node: process.version,
+      platform: platform(),
+      arch: arch(),
+      loadavg1: loadavg()[0] ?? 0,
+    },
     config: { rounds, devices, readings, maxRunMs, profile: 'pulse-oximeter', mode: 'per-reading', time: 'virtual' },
     rows,
     runs,
@@ -168,7 +222,9 @@ export function formatFleetBench(r: FleetBenchResult): string {
     `${'link'.padEnd(10)}  ${'backend'.padEnd(7)}  ${'readings/s'.padStart(10)}  ${'min–max'.padStart(13)}  ${'vs no-crypto'.padStart(12)}`,
   ];
   for (const row of r.rows) {
-    lines.push(`${row.link.padEnd(10)}  ${row.backend.padEnd(7)}  ${String(row.rate).padStart(10)}  ${`${row.min}–${row.max}`.padStart(13)}  ${(Number.isNaN(row.ratioToNoCrypto) ? '-' : row.ratioToNoCrypto.toFixed(3)).padStart(12)}`);
+    lines.push(
+      `${row.link.padEnd(10)}  ${row.backend.padEnd(7)}  ${String(row.rate).padStart(10)}  ${`${row.min}–${row.max}`.padStart(13)}  ${(Number.isNaN(row.ratioToNoCrypto) ? '-' : row.ratioToNoCrypto.toFixed(3)).padStart(12)}`,
+    );
   }
   return lines.join('\n');
 }
@@ -186,7 +242,9 @@ const SELF = fileURLToPath(import.meta.url);
 /** The real agent in a child process, with `ids` provisioned and their tickets pushed. */
 export async function startBenchAgent(ids: string[]): Promise<BenchAgent> {
   const dir = mkdtempSync(join(tmpdir(), 'vitalseal-bench-fleet-'));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve-agent', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve-agent', dir], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const hello = await new Promise<{ port: number; secrets: Record<string, string> }>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -225,10 +283,20 @@ async function serveAgent(dir: string): Promise<void> {
       if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)) as { ids: string[]; seed: string });
     });
   });
-  const agent = await startAgent(parseAgentConfig({ dataDir: dir, mqtt: { port: 0, maxPacketBytes: 16_384 }, http: { port: 0 }, logLevel: 'silent' }), { defaultMetrics: false });
+  const agent = await startAgent(
+    parseAgentConfig({ dataDir: dir, mqtt: { port: 0, maxPacketBytes: 16_384 }, http: { port: 0 }, logLevel: 'silent' }),
+    { defaultMetrics: false },
+  );
   const secrets: Record<string, string> = {};
   const now = Math.floor(Date.now() / 1000);
-  const g = generateFleet({ ids: request.ids, profiles: ['pulse-oximeter'], seed: request.seed, nbf: now - 7 * 86_400, exp: now + 3600, preloadTickets: false });
+  const g = generateFleet({
+    ids: request.ids,
+    profiles: ['pulse-oximeter'],
+    seed: request.seed,
+    nbf: now - 7 * 86_400,
+    exp: now + 3600,
+    preloadTickets: false,
+  });
   for (const id of request.ids) secrets[id] = agent.core.provisionDevice(id).secret;
   for (const t of g.tickets.values()) await agent.core.pushTicket(t);
   process.stdout.write(JSON.stringify({ port: agent.mqttAddress!.port, secrets }) + '\n');

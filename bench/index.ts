@@ -7,7 +7,10 @@ export { SUITE_HELP, SUITE_NAMES, type SuiteName } from './suiteNames.ts';
 export type { BenchResult, RunBenchOptions } from './result.ts';
 
 /** The runner (bench/suite.ts) and the markdown report (bench/report.ts), loaded on demand. */
-export async function loadBench(): Promise<{ runBench: typeof import('./suite.ts').runBench; formatReport: typeof import('./report.ts').formatReport }> {
+export async function loadBench(): Promise<{
+  runBench: typeof import('./suite.ts').runBench;
+  formatReport: typeof import('./report.ts').formatReport;
+}> {
   const [{ runBench }, { formatReport }] = await Promise.all([import('./suite.ts'), import('./report.ts')]);
   return { runBench, formatReport };
 }

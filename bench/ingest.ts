@@ -29,7 +29,16 @@ import { BenchWard } from './lib/ward.ts';
 import { benchIngestConfig, childScript, FLEET_HEAP_FLAGS, RUNNING_BUILT, serve, useChildScript } from './ingest/brokers.ts';
 import { formatIngestBench } from './ingest/report.ts';
 import { devName, fleetRun, latencyRun, median, round, throughputRun } from './ingest/runs.ts';
-import { RATIO_TARGET, type BenchRuntime, type FleetResult, type IngestBenchOptions, type IngestBenchResult, type LatencyResult, type ThroughputResult, type ThroughputRun } from './ingest/types.ts';
+import {
+  RATIO_TARGET,
+  type BenchRuntime,
+  type FleetResult,
+  type IngestBenchOptions,
+  type IngestBenchResult,
+  type LatencyResult,
+  type ThroughputResult,
+  type ThroughputRun,
+} from './ingest/types.ts';
 
 // The bench in four files: options and results (ingest/types.ts), broker children (ingest/brokers.ts),
 // the measurements and their client side (ingest/runs.ts), the text report (ingest/report.ts); here
@@ -67,8 +76,15 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
   progress(`sealing ${sealCount} envelopes (per-reading HPKE, node backend)`);
   let t = performance.now();
   const single = new Map([[devName(0), Array.from({ length: perSingle }, (_, s) => ward.seal(devName(0), s + 1))]]);
-  const multi = new Map(Array.from({ length: 16 }, (_, d) => [devName(d), Array.from({ length: perMulti }, (_, s) => ward.seal(devName(d), s + 1))] as const));
-  const paced = new Map(Array.from({ length: latencyPublishers }, (_, d) => [devName(100 + d), Array.from({ length: perLatency }, (_, s) => ward.seal(devName(100 + d), s + 1))] as const));
+  const multi = new Map(
+    Array.from({ length: 16 }, (_, d) => [devName(d), Array.from({ length: perMulti }, (_, s) => ward.seal(devName(d), s + 1))] as const),
+  );
+  const paced = new Map(
+    Array.from(
+      { length: latencyPublishers },
+      (_, d) => [devName(100 + d), Array.from({ length: perLatency }, (_, s) => ward.seal(devName(100 + d), s + 1))] as const,
+    ),
+  );
   progress(`sealed in ${round((performance.now() - t) / 1000, 1)} s`);
 
   // throughput: interleaved agent / aedes runs
@@ -103,16 +119,32 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
   progress(`latency: ${rate} readings/s for ${latencySeconds} s (+${latencyWarmup} s warm-up), ${latencyPublishers} paced publishers`);
   t = performance.now();
   const lat = await latencyRun(ward, paced, rate, latencySeconds, latencyWarmup);
-  const latency: LatencyResult = { ...lat, achievedRate: round(lat.achievedRate), p50Ms: round(lat.p50Ms, 2), p90Ms: round(lat.p90Ms, 2), p99Ms: round(lat.p99Ms, 2), maxMs: round(lat.maxMs, 2) };
+  const latency: LatencyResult = {
+    ...lat,
+    achievedRate: round(lat.achievedRate),
+    p50Ms: round(lat.p50Ms, 2),
+    p90Ms: round(lat.p90Ms, 2),
+    p99Ms: round(lat.p99Ms, 2),
+    maxMs: round(lat.maxMs, 2),
+  };
   progress(`latency: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms`);
 
   let fleetResult: FleetResult | null = null;
   if (fleet) {
     const r = await fleetRun(ward, opts.fleetDevices ?? 10_000, opts.fleetSeconds ?? 60, opts.fleetHeapFlags ?? FLEET_HEAP_FLAGS, progress);
-    fleetResult = { ...r, connectSeconds: round(r.connectSeconds, 1), achievedRate: round(r.achievedRate), p50Ms: round(r.p50Ms, 2), p99Ms: round(r.p99Ms, 2) };
+    fleetResult = {
+      ...r,
+      connectSeconds: round(r.connectSeconds, 1),
+      achievedRate: round(r.achievedRate),
+      p50Ms: round(r.p50Ms, 2),
+      p99Ms: round(r.p99Ms, 2),
+    };
   }
 
-  const ok = throughput.every((x) => x.meetsTarget) && latency.failed === 0 && (fleetResult === null || (fleetResult.zeroLoss && fleetResult.meetsRssTarget));
+  const ok =
+    throughput.every((x) => x.meetsTarget) &&
+    latency.failed === 0 &&
+    (fleetResult === null || (fleetResult.zeroLoss && fleetResult.meetsRssTarget));
   return {
     bench: 'vitalseal-ingest',
     mode: quick ? 'quick' : 'full',
@@ -175,7 +207,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     } else if (arg === '--quick') quick = true;
     else if (arg === '--json' && argv[i + 1] !== undefined) jsonPath = argv[++i];
-    else if (arg === '--rounds' && argv[i + 1] !== undefined && Number.isInteger(Number(argv[i + 1])) && Number(argv[i + 1]) > 0) rounds = Number(argv[++i]);
+    else if (arg === '--rounds' && argv[i + 1] !== undefined && Number.isInteger(Number(argv[i + 1])) && Number(argv[i + 1]) > 0)
+      rounds = Number(argv[++i]);
     else if (arg === '--no-fleet') fleet = false;
     else if (arg === '--runtime' && (argv[i + 1] === 'built' || argv[i + 1] === 'tsx')) runtime = argv[++i] as BenchRuntime;
     else if (arg === '--serve' && argv[i + 1] !== undefined) serveKind = argv[++i];
@@ -190,7 +223,13 @@ async function main(argv: readonly string[]): Promise<number> {
     await serve(serveKind, dataDir, stopBound);
     return -1; // keep running until SIGTERM
   }
-  const result = await runIngestBench({ quick, ...(rounds !== undefined ? { rounds } : {}), ...(fleet !== undefined ? { fleet } : {}), ...(runtime !== undefined ? { runtime } : {}), onProgress: (line) => process.stderr.write(`  ${line}\n`) });
+  const result = await runIngestBench({
+    quick,
+    ...(rounds !== undefined ? { rounds } : {}),
+    ...(fleet !== undefined ? { fleet } : {}),
+    ...(runtime !== undefined ? { runtime } : {}),
+    onProgress: (line) => process.stderr.write(`  ${line}\n`),
+  });
   if (jsonPath === '-') console.log(JSON.stringify(result, null, 2));
   else {
     console.log(formatIngestBench(result));

@@ -82,7 +82,12 @@ export interface PipelineBenchResult {
   readonly ingestSkipped?: string;
   readonly anchor: AnchorBenchResult | null;
   readonly e2e: {
-    readonly config: { readonly anchorIntervalMs: number; readonly anchorMaxLeaves: number; readonly publishers: number; readonly mode: 'per-reading HPKE envelopes' };
+    readonly config: {
+      readonly anchorIntervalMs: number;
+      readonly anchorMaxLeaves: number;
+      readonly publishers: number;
+      readonly mode: 'per-reading HPKE envelopes';
+    };
     readonly runs: readonly AnchorLatencyRun[];
     readonly query: QueryResult | null;
     /** null with `signedQueryError` when the ward flow could not run. */
@@ -96,7 +101,16 @@ export interface PipelineBenchResult {
 
 const PUBLISHERS = 10;
 
-async function e2eRun(ward: BenchWard, rate: number, seconds: number, anchorIntervalMs: number, anchorMaxLeaves: number, queryRecords: number, prechecks: Precheck[], progress: (m: string) => void): Promise<{ run: AnchorLatencyRun; query: QueryResult | null }> {
+async function e2eRun(
+  ward: BenchWard,
+  rate: number,
+  seconds: number,
+  anchorIntervalMs: number,
+  anchorMaxLeaves: number,
+  queryRecords: number,
+  prechecks: Precheck[],
+  progress: (m: string) => void,
+): Promise<{ run: AnchorLatencyRun; query: QueryResult | null }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vitalseal-bench-e2e-'));
   const devices = Array.from({ length: PUBLISHERS }, (_, i) => devName(`e2e${rate}`, i));
   try {
@@ -151,7 +165,11 @@ async function e2eRun(ward: BenchWard, rate: number, seconds: number, anchorInte
         const maxAnchored = db.prepare<[], { n: number | null }>("SELECT max(tree_size) AS n FROM anchors WHERE status = 'confirmed'");
         const deadline = Date.now() + 60_000;
         while ((maxAnchored.get()?.n ?? 0) < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-        const anchors = db.prepare<[], { tree_size: number; confirmed_at: number }>("SELECT tree_size, confirmed_at FROM anchors WHERE status = 'confirmed' ORDER BY tree_size").all();
+        const anchors = db
+          .prepare<[], { tree_size: number; confirmed_at: number }>(
+            "SELECT tree_size, confirmed_at FROM anchors WHERE status = 'confirmed' ORDER BY tree_size",
+          )
+          .all();
         const leafOf = db.prepare<[Buffer], { leaf_idx: number }>('SELECT leaf_idx FROM records WHERE record_id = ?');
         const toAnchor: number[] = [];
         let missing = 0;
@@ -168,7 +186,12 @@ async function e2eRun(ward: BenchWard, rate: number, seconds: number, anchorInte
           }
           toAnchor.push(a.confirmed_at - pubackAt[k]!);
         }
-        prechecks.push({ name: `e2e ${rate}/s: every acknowledged reading is stored and covered by a confirmed on-chain anchor`, payload: 'spo2 envelope', ok: missing === 0 && failed === 0, ...(missing || failed ? { detail: `${missing} not stored/anchored, ${failed} publishes failed` } : {}) });
+        prechecks.push({
+          name: `e2e ${rate}/s: every acknowledged reading is stored and covered by a confirmed on-chain anchor`,
+          payload: 'spo2 envelope',
+          ok: missing === 0 && failed === 0,
+          ...(missing || failed ? { detail: `${missing} not stored/anchored, ${failed} publishes failed` } : {}),
+        });
         const l = sortedCopy(lat);
         const a = sortedCopy(toAnchor);
         const counted = anchors.filter((x) => x.tree_size > 0);
@@ -178,8 +201,16 @@ async function e2eRun(ward: BenchWard, rate: number, seconds: number, anchorInte
           readings: total,
           achievedRate: round(achievedRate),
           failed,
-          puback: { p50Ms: round(quantileSorted(l, 0.5), 2), p99Ms: round(quantileSorted(l, 0.99), 2), maxMs: round(l[l.length - 1] ?? NaN, 2) },
-          pubackToAnchor: { p50Ms: round(quantileSorted(a, 0.5)), p99Ms: round(quantileSorted(a, 0.99)), maxMs: round(a[a.length - 1] ?? NaN) },
+          puback: {
+            p50Ms: round(quantileSorted(l, 0.5), 2),
+            p99Ms: round(quantileSorted(l, 0.99), 2),
+            maxMs: round(l[l.length - 1] ?? NaN, 2),
+          },
+          pubackToAnchor: {
+            p50Ms: round(quantileSorted(a, 0.5)),
+            p99Ms: round(quantileSorted(a, 0.99)),
+            maxMs: round(a[a.length - 1] ?? NaN),
+          },
           anchors: counted.length,
           readingsPerAnchor: round(total / Math.max(1, counted.length)),
         };
@@ -238,20 +269,37 @@ async function queryBench(httpPort: number, ids: readonly string[], prechecks: P
   for (const r of served) {
     try {
       const root = fromHex(r.root);
-      verifyInclusion(r.leafIndex, r.treeSize, leafHash(new Uint8Array(Buffer.from(r.envelope, 'base64'))), r.inclusionProof.map(fromHex), root);
+      verifyInclusion(
+        r.leafIndex,
+        r.treeSize,
+        leafHash(new Uint8Array(Buffer.from(r.envelope, 'base64'))),
+        r.inclusionProof.map(fromHex),
+        root,
+      );
       if (r.anchor) {
         withAnchor++;
-        if (r.anchor.treeSize !== r.treeSize || r.anchor.root.replace(/^0x/, '').toLowerCase() !== r.root.toLowerCase()) throw new Error('anchor root differs');
+        if (r.anchor.treeSize !== r.treeSize || r.anchor.root.replace(/^0x/, '').toLowerCase() !== r.root.toLowerCase())
+          throw new Error('anchor root differs');
       }
     } catch {
       bad++;
     }
   }
-  prechecks.push({ name: 'query: every served inclusion proof verifies (against the anchored root when present)', payload: `${served.length} records`, ok: bad === 0 && served.length === ids.length, ...(bad ? { detail: `${bad} proofs failed` } : {}) });
+  prechecks.push({
+    name: 'query: every served inclusion proof verifies (against the anchored root when present)',
+    payload: `${served.length} records`,
+    ok: bad === 0 && served.length === ids.length,
+    ...(bad ? { detail: `${bad} proofs failed` } : {}),
+  });
   const sorted = sortedCopy(times);
   return {
     records: ids.length,
-    http: { totalMs: round(totalMs), p50Ms: round(quantileSorted(sorted, 0.5), 2), p99Ms: round(quantileSorted(sorted, 0.99), 2), perSecond: round((ids.length * 1000) / totalMs) },
+    http: {
+      totalMs: round(totalMs),
+      p50Ms: round(quantileSorted(sorted, 0.5), 2),
+      p99Ms: round(quantileSorted(sorted, 0.99), 2),
+      perSecond: round((ids.length * 1000) / totalMs),
+    },
     httpConcurrent8: { totalMs: round(concurrentMs), perSecond: round((ids.length * 1000) / concurrentMs) },
     proofHashes: round(served.reduce((n, r) => n + r.inclusionProof.length, 0) / Math.max(1, served.length), 1),
     withAnchor,
@@ -260,7 +308,15 @@ async function queryBench(httpPort: number, ids: readonly string[], prechecks: P
 
 async function coreQuery(dataDir: string, ids: readonly string[]): Promise<QueryResult['core']> {
   const { AgentCore } = await import('../agent/core.ts');
-  const core = new AgentCore({ dataDir, clock: systemClock, logger: pino({ level: 'silent' }), maxEnvelopeBytes: 4096, maxFutureSkewMs: 300_000, quarantineMaxRows: 10_000, defaultMetrics: false });
+  const core = new AgentCore({
+    dataDir,
+    clock: systemClock,
+    logger: pino({ level: 'silent' }),
+    maxEnvelopeBytes: 4096,
+    maxFutureSkewMs: 300_000,
+    quarantineMaxRows: 10_000,
+    defaultMetrics: false,
+  });
   try {
     for (const id of ids.slice(0, 20)) await core.recordWithProof(id);
     const t0 = performance.now();
@@ -300,11 +356,30 @@ async function signedQueryBench(prechecks: Precheck[]): Promise<SignedQueryResul
         const res = await fetchRecords(wallets.patient, client, wallets.patient.address, { pageSize, max: 1000 });
         const ms = performance.now() - t0;
         const records = res.records.slice(0, 1000);
-        const roots = new AnchoredRoots(new ChainContracts(agent.anchoring!.embedded!.devClients(9), link.deployment), link.deployment.deployBlock);
+        const roots = new AnchoredRoots(
+          new ChainContracts(agent.anchoring!.embedded!.devClients(9), link.deployment),
+          link.deployment.deployBlock,
+        );
         let verified = 0;
-        for (const r of records) if ((await verifyServedRecord(r, roots, { chainId: link.deployment.chainId, ledger: link.deployment.ledger })).status === 'verified') verified++;
-        prechecks.push({ name: 'signed query API: every record served to the patient verifies against the Ledger\'s anchored root', payload: `${records.length} records`, ok: records.length >= 1000 && verified === records.length, ...(verified !== records.length || records.length < 1000 ? { detail: `${verified} of ${records.length} verified` } : {}) });
-        out = { records: res.records.length, pageSize, requests: res.accessLeaves.length, totalMs: round(ms), perRecordUs: round((ms * 1000) / Math.max(1, res.records.length)), verified };
+        for (const r of records)
+          if (
+            (await verifyServedRecord(r, roots, { chainId: link.deployment.chainId, ledger: link.deployment.ledger })).status === 'verified'
+          )
+            verified++;
+        prechecks.push({
+          name: "signed query API: every record served to the patient verifies against the Ledger's anchored root",
+          payload: `${records.length} records`,
+          ok: records.length >= 1000 && verified === records.length,
+          ...(verified !== records.length || records.length < 1000 ? { detail: `${verified} of ${records.length} verified` } : {}),
+        });
+        out = {
+          records: res.records.length,
+          pageSize,
+          requests: res.accessLeaves.length,
+          totalMs: round(ms),
+          perRecordUs: round((ms * 1000) / Math.max(1, res.records.length)),
+          verified,
+        };
       },
     });
   } finally {
@@ -360,10 +435,21 @@ export async function runPipelineBench(o: PipelineBenchOptions = {}): Promise<Pi
     let query: QueryResult | null = null;
     for (const rate of rates) {
       const wantQuery = rate === Math.max(...rates) ? 1000 : 0;
-      const { run, query: q } = await e2eRun(ward, rate, Math.max(seconds, Math.ceil(1000 / rate) + 1), anchorIntervalMs, anchorMaxLeaves, wantQuery, prechecks, progress);
+      const { run, query: q } = await e2eRun(
+        ward,
+        rate,
+        Math.max(seconds, Math.ceil(1000 / rate) + 1),
+        anchorIntervalMs,
+        anchorMaxLeaves,
+        wantQuery,
+        prechecks,
+        progress,
+      );
       runs.push(run);
       if (q) query = q;
-      progress(`e2e ${rate}/s: PUBACK p99 ${run.puback.p99Ms} ms; PUBACK → anchored p50 ${run.pubackToAnchor.p50Ms} ms, p99 ${run.pubackToAnchor.p99Ms} ms`);
+      progress(
+        `e2e ${rate}/s: PUBACK p99 ${run.puback.p99Ms} ms; PUBACK → anchored p50 ${run.pubackToAnchor.p50Ms} ms, p99 ${run.pubackToAnchor.p99Ms} ms`,
+      );
     }
     progress('signed query API: the ward flow with 4 devices × 250 readings, then a 1,000-record RecordQuery');
     let signedQuery: SignedQueryResult | null = null;
@@ -375,8 +461,13 @@ export async function runPipelineBench(o: PipelineBenchOptions = {}): Promise<Pi
       signedQueryError = e instanceof Error ? e.message.split('\n')[0] : String(e);
       progress(`signed query API: not measured (${signedQueryError})`);
     }
-    e2e = { config: { anchorIntervalMs, anchorMaxLeaves, publishers: PUBLISHERS, mode: 'per-reading HPKE envelopes' }, runs, query, signedQuery, ...(signedQueryError ? { signedQueryError } : {}) };
+    e2e = {
+      config: { anchorIntervalMs, anchorMaxLeaves, publishers: PUBLISHERS, mode: 'per-reading HPKE envelopes' },
+      runs,
+      query,
+      signedQuery,
+      ...(signedQueryError ? { signedQueryError } : {}),
+    };
   }
   return { ingest, ...(ingestSkipped ? { ingestSkipped } : {}), anchor, e2e, prechecks, measurements };
 }
-

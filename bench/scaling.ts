@@ -84,7 +84,13 @@ export interface ScalingBenchResult {
 
 // ---------------------------------------------------------------- devices
 
-async function devicePoint(ward: BenchWard, n: number, seconds: number, prechecks: Precheck[], progress: (m: string) => void): Promise<DevicePoint> {
+async function devicePoint(
+  ward: BenchWard,
+  n: number,
+  seconds: number,
+  prechecks: Precheck[],
+  progress: (m: string) => void,
+): Promise<DevicePoint> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vitalseal-bench-scale-'));
   const devices = Array.from({ length: n }, (_, i) => devName(`sc${n}`, i));
   try {
@@ -139,7 +145,12 @@ async function devicePoint(ward: BenchWard, n: number, seconds: number, precheck
       clearInterval(sampler);
       peak = Math.max(peak, agent.rss().rss);
       const health = (await (await fetch(`http://127.0.0.1:${agent.httpPort}/healthz`)).json()) as { records: number };
-      prechecks.push({ name: `devices ${n}: every acknowledged reading is stored (no loss)`, payload: 'session-mode spo2 envelopes', ok: failed === 0 && health.records === acked, ...(failed || health.records !== acked ? { detail: `acked ${acked}, stored ${health.records}, failed ${failed}` } : {}) });
+      prechecks.push({
+        name: `devices ${n}: every acknowledged reading is stored (no loss)`,
+        payload: 'session-mode spo2 envelopes',
+        ok: failed === 0 && health.records === acked,
+        ...(failed || health.records !== acked ? { detail: `acked ${acked}, stored ${health.records}, failed ${failed}` } : {}),
+      });
       const l = sortedCopy(lat);
       return {
         devices: n,
@@ -261,13 +272,19 @@ function logCurve(store: 'memory' | 'sqlite', maxExp: number, prechecks: Prechec
         heapMiB: round(mem.heapUsed / 2 ** 20, 1),
         rssMiB: round(mem.rss / 2 ** 20, 1),
       });
-      progress(`log (${store}) ${n.toLocaleString('en-US')} leaves: append ${round(appendUs, 2)} µs, proof ${maxHashes} hashes in ${round(proofUs, 1)} µs`);
+      progress(
+        `log (${store}) ${n.toLocaleString('en-US')} leaves: append ${round(appendUs, 2)} µs, proof ${maxHashes} hashes in ${round(proofUs, 1)} µs`,
+      );
     }
   } finally {
     db?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
-  prechecks.push({ name: `log (${store}): every inclusion and consistency proof verifies at every size`, payload: `10^3..10^${maxExp} leaves`, ok: proofsOk });
+  prechecks.push({
+    name: `log (${store}): every inclusion and consistency proof verifies at every size`,
+    payload: `10^3..10^${maxExp} leaves`,
+    ok: proofsOk,
+  });
   const first = points[0]!;
   const last = points[points.length - 1]!;
   const allowed = round((4 * Math.log2(last.leaves)) / Math.log2(first.leaves), 2);
@@ -298,7 +315,9 @@ export async function runScalingBench(o: ScalingBenchOptions = {}): Promise<Scal
     for (const n of o.deviceCounts ?? (quick ? [100, 1000] : [100, 1000, 10_000])) {
       const p = await devicePoint(ward, n, o.deviceSeconds ?? (quick ? 2 : 8), prechecks, progress);
       devices.push(p);
-      progress(`devices ${n}: ${p.perSecond} readings/s, PUBACK p99 ${p.pubackP99Ms} ms, agent RSS ${p.agentRssMiB.connected} MiB connected, ${p.agentRssMiB.peak} MiB peak`);
+      progress(
+        `devices ${n}: ${p.perSecond} readings/s, PUBACK p99 ${p.pubackP99Ms} ms, agent RSS ${p.agentRssMiB.connected} MiB connected, ${p.agentRssMiB.peak} MiB peak`,
+      );
     }
   }
   return { devices, log, prechecks };

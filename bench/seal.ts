@@ -94,8 +94,25 @@ export interface BackendSealResult {
 export interface SealBenchResult {
   readonly bench: 'seal';
   readonly date: string;
-  readonly machine: { readonly cpu: string; readonly cores: number; readonly node: string; readonly openssl: string; readonly platform: string; readonly arch: string; readonly loadavg1Before: number; readonly loadavg1After: number };
-  readonly config: { readonly samples: number; readonly sampleMs: number; readonly sliceMs: number; readonly warmupMs: number; readonly plaintextLength: number; readonly info: number; readonly aad: number };
+  readonly machine: {
+    readonly cpu: string;
+    readonly cores: number;
+    readonly node: string;
+    readonly openssl: string;
+    readonly platform: string;
+    readonly arch: string;
+    readonly loadavg1Before: number;
+    readonly loadavg1After: number;
+  };
+  readonly config: {
+    readonly samples: number;
+    readonly sampleMs: number;
+    readonly sliceMs: number;
+    readonly warmupMs: number;
+    readonly plaintextLength: number;
+    readonly info: number;
+    readonly aad: number;
+  };
   readonly backends: readonly BackendSealResult[];
 }
 
@@ -233,7 +250,9 @@ interface RoundResult {
  * from other processes hits every operation alike. Returns µs per call (wall and CPU).
  */
 function measureRound(ops: OpSet, passes: number, sliceMs: number): RoundResult {
-  const acc = Object.fromEntries(OP_NAMES.map((name): [OpName, Accumulator] => [name, { wallMs: 0, cpuUs: 0, calls: 0, slices: [] }])) as Record<OpName, Accumulator>;
+  const acc = Object.fromEntries(
+    OP_NAMES.map((name): [OpName, Accumulator] => [name, { wallMs: 0, cpuUs: 0, calls: 0, slices: [] }]),
+  ) as Record<OpName, Accumulator>;
   for (let pass = 0; pass < passes; pass++) for (const name of OP_NAMES) runSlice(ops[name], sliceMs, acc[name]);
   const wall = {} as Record<OpName, number>;
   const cpu = {} as Record<OpName, number>;
@@ -264,7 +283,13 @@ const median = (values: number[]): number => stat(values).median;
 type Series = Record<OpName, number[]>;
 const emptySeries = (): Series => ({ seal: [], sealNewPk: [], open: [], keygen: [], dh: [], hkdf: [], aeadSeal: [] });
 const statsOf = (s: Series): OperationStats => ({
-  seal: stat(s.seal), sealNewPk: stat(s.sealNewPk), open: stat(s.open), keygen: stat(s.keygen), dh: stat(s.dh), hkdf: stat(s.hkdf), aeadSeal: stat(s.aeadSeal),
+  seal: stat(s.seal),
+  sealNewPk: stat(s.sealNewPk),
+  open: stat(s.open),
+  keygen: stat(s.keygen),
+  dh: stat(s.dh),
+  hkdf: stat(s.hkdf),
+  aeadSeal: stat(s.aeadSeal),
 });
 const primitiveSumAt = (s: Series, round: number): number => s.keygen[round]! + s.dh[round]! + s.hkdf[round]! + s.aeadSeal[round]!;
 const ratiosToPrimitiveSum = (s: Series, op: OpName): number[] => s[op].map((t, round) => t / primitiveSumAt(s, round));
@@ -311,7 +336,10 @@ export function runSealBench(opts: SealBenchOptions = {}): SealBenchResult {
       sealNewPkRatio: median(ratiosToPrimitiveSum(wall, 'sealNewPk')),
       sealRatioFastSlices:
         quantile(slices.seal, FAST_QUANTILE) /
-        (quantile(slices.keygen, FAST_QUANTILE) + quantile(slices.dh, FAST_QUANTILE) + quantile(slices.hkdf, FAST_QUANTILE) + quantile(slices.aeadSeal, FAST_QUANTILE)),
+        (quantile(slices.keygen, FAST_QUANTILE) +
+          quantile(slices.dh, FAST_QUANTILE) +
+          quantile(slices.hkdf, FAST_QUANTILE) +
+          quantile(slices.aeadSeal, FAST_QUANTILE)),
       openRatio: median(ratiosToPrimitiveSum(wall, 'open')),
       sealTarget: SEAL_TARGETS[backend],
       meetsTarget: sealRatio <= SEAL_TARGETS[backend],
@@ -368,8 +396,10 @@ export function formatSealBench(result: SealBenchResult): string {
   row('seal (new pkR array) / sum', (b) => b.sealNewPkRatio.toFixed(3));
   row('open / primitive sum', (b) => b.openRatio.toFixed(3));
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
-  for (const r of rows) lines.push(r.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]! + 2))).join(''));
-  if (m.loadavg1Before > m.cores || m.loadavg1After > m.cores) lines.push('', `note: load average above ${m.cores} (other processes): expect noisy numbers`);
+  for (const r of rows)
+    lines.push(r.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]! + 2))).join(''));
+  if (m.loadavg1Before > m.cores || m.loadavg1After > m.cores)
+    lines.push('', `note: load average above ${m.cores} (other processes): expect noisy numbers`);
   return lines.join('\n');
 }
 

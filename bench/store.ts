@@ -110,9 +110,30 @@ function storeRun(layout: StoreLayout, groupSize: number, devices: number, readi
         touched.add(d);
         const envelope = new Uint8Array(randomBytes(200));
         const leafIndex = log.appendLeafHash(recordLeafHash(envelope)).index;
-        batch.records.push({ recordId: sha256Native(envelope), leafIndex, device: devs[d]!, seq: ++seqs[d]!, ts: 1, st: 'spo2', kid, envelope, receivedAt: 1, source: 'mqtt' });
+        batch.records.push({
+          recordId: sha256Native(envelope),
+          leafIndex,
+          device: devs[d]!,
+          seq: ++seqs[d]!,
+          ts: 1,
+          st: 'spo2',
+          kid,
+          envelope,
+          receivedAt: 1,
+          source: 'mqtt',
+        });
       }
-      for (const d of touched) batch.counters.push({ id: devs[d]!, maxSeq: seqs[d]!, received: seqs[d]!, duplicates: 0, gaps: 0, reorders: 0, quarantined: 0, lastSeen: 1 });
+      for (const d of touched)
+        batch.counters.push({
+          id: devs[d]!,
+          maxSeq: seqs[d]!,
+          received: seqs[d]!,
+          duplicates: 0,
+          gaps: 0,
+          reorders: 0,
+          quarantined: 0,
+          lastSeen: 1,
+        });
       batch.logSize = log.size;
       return batch;
     };
@@ -160,11 +181,19 @@ export function runStoreBench(opts: { quick?: boolean; rounds?: number } = {}): 
     [150, 16],
   ] as const) {
     const runs: Record<StoreLayout, StoreRun[]> = { agent: [], dense: [] };
-    for (let r = 0; r < rounds; r++) for (const layout of ['agent', 'dense'] as const) runs[layout].push(storeRun(layout, groupSize, devices, readings));
+    for (let r = 0; r < rounds; r++)
+      for (const layout of ['agent', 'dense'] as const) runs[layout].push(storeRun(layout, groupSize, devices, readings));
     const mid = (xs: StoreRun[]): StoreRun => [...xs].sort((a, b) => a.cpuUsPerReading - b.cpuUsPerReading)[Math.floor(xs.length / 2)]!;
     const agent = mid(runs.agent);
     const dense = mid(runs.dense);
-    cases.push({ groupSize, devices, agent, dense, cpuRatio: round(agent.cpuUsPerReading / dense.cpuUsPerReading, 2), syncP50Ratio: round(agent.syncP50Ms / dense.syncP50Ms, 2) });
+    cases.push({
+      groupSize,
+      devices,
+      agent,
+      dense,
+      cpuRatio: round(agent.cpuUsPerReading / dense.cpuUsPerReading, 2),
+      syncP50Ratio: round(agent.syncP50Ms / dense.syncP50Ms, 2),
+    });
   }
   return { bench: 'vitalseal-store', mode: opts.quick ? 'quick' : 'full', readingsPerRun: readings, cases };
 }
@@ -176,9 +205,13 @@ export function storeTable(r: StoreBenchResult): string {
   ];
   for (const c of r.cases) {
     for (const run of [c.agent, c.dense]) {
-      lines.push(`  ${String(c.groupSize).padStart(5)}  ${String(c.devices).padStart(7)}   ${run.layout.padEnd(6)}   ${String(run.cpuUsPerReading).padStart(14)}   ${run.syncP50Ms} / ${run.syncP90Ms}`);
+      lines.push(
+        `  ${String(c.groupSize).padStart(5)}  ${String(c.devices).padStart(7)}   ${run.layout.padEnd(6)}   ${String(run.cpuUsPerReading).padStart(14)}   ${run.syncP50Ms} / ${run.syncP90Ms}`,
+      );
     }
-    lines.push(`  ${String(c.groupSize).padStart(5)}  ${String(c.devices).padStart(7)}   agent/dense CPU ${c.cpuRatio}, fdatasync p50 ${c.syncP50Ratio}`);
+    lines.push(
+      `  ${String(c.groupSize).padStart(5)}  ${String(c.devices).padStart(7)}   agent/dense CPU ${c.cpuRatio}, fdatasync p50 ${c.syncP50Ratio}`,
+    );
   }
   return lines.join('\n');
 }

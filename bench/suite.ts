@@ -51,7 +51,11 @@ export async function runBench(o: RunBenchOptions = {}): Promise<BenchResult> {
       const result = await runSuite(name, quick, step);
       suites[name] = { status: 'ok', seconds: round((performance.now() - ts) / 1000, 1), result };
     } catch (e) {
-      suites[name] = { status: 'error', seconds: round((performance.now() - ts) / 1000, 1), error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+      suites[name] = {
+        status: 'error',
+        seconds: round((performance.now() - ts) / 1000, 1),
+        error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+      };
       step(`FAILED: ${e instanceof Error ? e.message : String(e)}`);
     }
     doneWeight += WEIGHT[name];
@@ -87,9 +91,14 @@ export async function runBench(o: RunBenchOptions = {}): Promise<BenchResult> {
     files = { json: `${base}.json`, markdown: `${base}.md`, svg: s.scaling?.result ? `${base}-scaling.svg` : null };
   }
   const result: BenchResult = { ...partial, files };
-  if (files.svg && s.scaling?.result) writeFileSync(files.svg, scalingSvg(s.scaling.result, `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${result.mode} run ${result.startedAt}`));
+  if (files.svg && s.scaling?.result)
+    writeFileSync(
+      files.svg,
+      scalingSvg(s.scaling.result, `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${result.mode} run ${result.startedAt}`),
+    );
   if (files.markdown) writeFileSync(files.markdown, formatReport(result) + '\n');
-  if (files.json) writeFileSync(files.json, JSON.stringify(result, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+  if (files.json)
+    writeFileSync(files.json, JSON.stringify(result, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
   return result;
 }
 
@@ -123,7 +132,12 @@ function collectPrechecks(s: BenchResult['suites']): Array<Precheck & { suite: S
   const ingest = s.ingest?.result?.ingest as IngestLike | null | undefined;
   if (ingest) {
     // the ingest bench throws when a publish fails or the agent stored fewer readings than it acknowledged
-    out.push({ suite: 'ingest', name: 'ingest: every acknowledged reading stored (agent runs), no failed publish at 1,000/s', payload: 'spo2 envelopes', ok: ingest.latency.failed === 0 && (ingest.fleet === null || ingest.fleet.zeroLoss) });
+    out.push({
+      suite: 'ingest',
+      name: 'ingest: every acknowledged reading stored (agent runs), no failed publish at 1,000/s',
+      payload: 'spo2 envelopes',
+      ok: ingest.latency.failed === 0 && (ingest.fleet === null || ingest.fleet.zeroLoss),
+    });
   }
   return out;
 }
@@ -131,8 +145,19 @@ function collectPrechecks(s: BenchResult['suites']): Array<Precheck & { suite: S
 /** The parts of bench/ingest.ts's result used here (typed structurally: that file is another engineer's). */
 interface IngestLike {
   readonly ratioTarget: number;
-  readonly throughput: ReadonlyArray<{ readonly publishers: number; readonly ratio: number; readonly agentPerSecond: number; readonly aedesPerSecond: number }>;
-  readonly latency: { readonly targetRate: number; readonly p50Ms: number; readonly p99Ms: number; readonly failed: number; readonly achievedRate: number };
+  readonly throughput: ReadonlyArray<{
+    readonly publishers: number;
+    readonly ratio: number;
+    readonly agentPerSecond: number;
+    readonly aedesPerSecond: number;
+  }>;
+  readonly latency: {
+    readonly targetRate: number;
+    readonly p50Ms: number;
+    readonly p99Ms: number;
+    readonly failed: number;
+    readonly achievedRate: number;
+  };
   readonly fleet: { readonly zeroLoss: boolean } | null;
 }
 
@@ -142,7 +167,14 @@ function collectTargets(s: BenchResult['suites']): Target[] {
   const gas = s.anchor?.result?.anchor?.gas;
   const t = (name: string, value: number | null | undefined, comparison: '>=' | '<=', target: number, unit: string): Target => {
     const v = value === undefined || value === null || !Number.isFinite(value) ? null : value;
-    return { name, value: v === null ? null : round(v, 4), comparison, target, unit, met: v === null ? null : comparison === '>=' ? v >= target : v <= target };
+    return {
+      name,
+      value: v === null ? null : round(v, 4),
+      comparison,
+      target,
+      unit,
+      met: v === null ? null : comparison === '>=' ? v >= target : v <= target,
+    };
   };
   const minRatio = ingest ? Math.min(...ingest.throughput.map((x) => x.ratio)) : null;
   return [

@@ -10,4 +10,3 @@ export const SUITE_HELP: Record<SuiteName, string> = {
   e2e: 'PUBACK → on-chain anchor p50/p99 at fixed rates; 1,000-record fetch with proofs',
   scaling: 'throughput and memory vs devices; append/proof cost vs log size (and the SVG plot)',
 };
-

@@ -69,7 +69,9 @@ function panel(p: Panel, ox: number, oy: number): string {
   const sx = (x: number): number => M.left + ((tx(x) - xMin) / (xMax - xMin)) * iw;
   const sy = (y: number): number => M.top + ih - ((ty(y) - yMin) / (yMax - yMin)) * ih;
   // axes and grid
-  const xTicks = p.xLog ? Array.from({ length: Math.floor(xMax) - Math.ceil(xMin) + 1 }, (_, i) => 10 ** (Math.ceil(xMin) + i)) : niceTicks(xMin, xMax);
+  const xTicks = p.xLog
+    ? Array.from({ length: Math.floor(xMax) - Math.ceil(xMin) + 1 }, (_, i) => 10 ** (Math.ceil(xMin) + i))
+    : niceTicks(xMin, xMax);
   const yTicks = p.yLog ? Array.from({ length: yMax - yMin + 1 }, (_, i) => 10 ** (yMin + i)) : niceTicks(yMin, yMax);
   for (const t of xTicks) {
     const x = sx(t).toFixed(1);
@@ -89,8 +91,13 @@ function panel(p: Panel, ox: number, oy: number): string {
   p.series.forEach((s, i) => {
     const good = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     if (good.length === 0) return;
-    out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${good.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
-    for (const [x, y] of good) out.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${s.color}"><title>${esc(`${s.name}: ${label(x)} → ${y}`)}</title></circle>`);
+    out.push(
+      `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${good.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
+    );
+    for (const [x, y] of good)
+      out.push(
+        `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${s.color}"><title>${esc(`${s.name}: ${label(x)} → ${y}`)}</title></circle>`,
+      );
     const ly = M.top + 6 + i * 15;
     out.push(`<line x1="${M.left + 10}" y1="${ly}" x2="${M.left + 26}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`);
     out.push(`<text x="${M.left + 30}" y="${ly + 4}" font-size="11">${esc(s.name)}</text>`);
@@ -126,7 +133,8 @@ const RED = '#d62728';
 export function scalingSvg(r: ScalingBenchResult, subtitle: string): string {
   const mem = r.log.find((l) => l.store === 'memory');
   const sql = r.log.find((l) => l.store === 'sqlite');
-  const pts = (l: typeof mem, f: (p: NonNullable<typeof mem>['points'][number]) => number): Array<[number, number]> => (l ? l.points.map((p) => [p.leaves, f(p)]) : []);
+  const pts = (l: typeof mem, f: (p: NonNullable<typeof mem>['points'][number]) => number): Array<[number, number]> =>
+    l ? l.points.map((p) => [p.leaves, f(p)]) : [];
   const panels: Panel[] = [
     {
       title: 'Log growth: µs per operation',

@@ -49,7 +49,18 @@ async function measure(mode: Mode): Promise<{ before: number; after: number }> {
         if (leaf === 0) b.newDevices.push(['dev-1', 1]);
         for (let r = 0; r < 10; r++, leaf++) {
           b.leaves.push([leaf, sha(`l${leaf}`), 1]);
-          b.records.push({ recordId: sha(`r${leaf}`), leafIndex: leaf, device: 'dev-1', seq: leaf + 1, ts: leaf, st: 'spo2', kid: new Uint8Array(16), envelope, receivedAt: leaf, source: 'mqtt' });
+          b.records.push({
+            recordId: sha(`r${leaf}`),
+            leafIndex: leaf,
+            device: 'dev-1',
+            seq: leaf + 1,
+            ts: leaf,
+            st: 'spo2',
+            kid: new Uint8Array(16),
+            envelope,
+            receivedAt: leaf,
+            source: 'mqtt',
+          });
         }
         b.logSize = leaf;
         group.push(write(b));
@@ -79,14 +90,19 @@ async function main(argv: readonly string[]): Promise<void> {
   const after: Record<Mode, number[]> = { thread: [], inline: [] };
   for (let i = 0; i < rounds; i++) {
     for (const mode of ['thread', 'inline'] as const) {
-      const run = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', fileURLToPath(import.meta.url), '--measure', mode], { encoding: 'utf8', timeout: 120_000 });
+      const run = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', fileURLToPath(import.meta.url), '--measure', mode], {
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
       if (run.status !== 0) throw new Error(`${mode} run failed: ${run.stderr}`);
       after[mode].push((JSON.parse(run.stdout) as { after: number }).after);
     }
   }
   const thread = median(after.thread);
   const inline = median(after.inline);
-  console.log(`writer RSS (${import.meta.url.endsWith('.ts') ? 'sources through tsx' : 'build'}, ${rounds} rounds, 20,000 readings): thread ${thread.toFixed(1)} MiB, inline ${inline.toFixed(1)} MiB → the thread's share ${(thread - inline).toFixed(1)} MiB`);
+  console.log(
+    `writer RSS (${import.meta.url.endsWith('.ts') ? 'sources through tsx' : 'build'}, ${rounds} rounds, 20,000 readings): thread ${thread.toFixed(1)} MiB, inline ${inline.toFixed(1)} MiB → the thread's share ${(thread - inline).toFixed(1)} MiB`,
+  );
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main(process.argv.slice(2));

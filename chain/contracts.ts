@@ -4,14 +4,7 @@
  * can record the hash first), the plain method also waits for the receipt.
  * Every failure is a ChainError (CHAIN_TX_REVERTED carries the Solidity error name).
  */
-import {
-  BaseError,
-  BlockNotFoundError,
-  TransactionNotFoundError,
-  TransactionReceiptNotFoundError,
-  type Address,
-  type Hex,
-} from 'viem';
+import { BaseError, BlockNotFoundError, TransactionNotFoundError, TransactionReceiptNotFoundError, type Address, type Hex } from 'viem';
 import { consentAbi, ledgerAbi, registrarAbi } from './abi.ts';
 import type { ChainClients } from './client.ts';
 import { ChainError } from './errors.ts';
@@ -112,7 +105,8 @@ function blockRange(r: EventRange | undefined): { fromBlock: bigint | 'earliest'
 
 /** A clock reading (Unix seconds) as the contracts' uint64; refuses what is not one. */
 function clockArg(atSec: number): bigint {
-  if (!Number.isSafeInteger(atSec) || atSec < 0) throw new ChainError('CHAIN_BAD_ARGUMENT', 'a clock reading must be a non-negative integer of seconds');
+  if (!Number.isSafeInteger(atSec) || atSec < 0)
+    throw new ChainError('CHAIN_BAD_ARGUMENT', 'a clock reading must be a non-negative integer of seconds');
   return BigInt(atSec);
 }
 
@@ -183,7 +177,12 @@ export class ChainContracts {
   /** Admin only: providers, clinicians, emergency clinicians, researchers. */
   async register(account: Address, id: Hex, role: RoleName, pubKey: Hex): Promise<TxResult> {
     const sent = await this.submit('register', () =>
-      this.w.writeContract({ address: this.addresses.registrar, abi: registrarAbi, functionName: 'register', args: [account, id, ROLE[role], pubKey] }),
+      this.w.writeContract({
+        address: this.addresses.registrar,
+        abi: registrarAbi,
+        functionName: 'register',
+        args: [account, id, ROLE[role], pubKey],
+      }),
     );
     return sent.wait();
   }
@@ -191,7 +190,12 @@ export class ChainContracts {
   /** Admin only: binds an agent account to its log. */
   async registerAgent(account: Address, id: Hex, logId: Hex, pubKey: Hex): Promise<TxResult> {
     const sent = await this.submit('registerAgent', () =>
-      this.w.writeContract({ address: this.addresses.registrar, abi: registrarAbi, functionName: 'registerAgent', args: [account, id, logId, pubKey] }),
+      this.w.writeContract({
+        address: this.addresses.registrar,
+        abi: registrarAbi,
+        functionName: 'registerAgent',
+        args: [account, id, logId, pubKey],
+      }),
     );
     return sent.wait();
   }
@@ -205,7 +209,12 @@ export class ChainContracts {
 
   async moveAccount(oldAccount: Address, newAccount: Address): Promise<TxResult> {
     const sent = await this.submit('moveAccount', () =>
-      this.w.writeContract({ address: this.addresses.registrar, abi: registrarAbi, functionName: 'moveAccount', args: [oldAccount, newAccount] }),
+      this.w.writeContract({
+        address: this.addresses.registrar,
+        abi: registrarAbi,
+        functionName: 'moveAccount',
+        args: [oldAccount, newAccount],
+      }),
     );
     return sent.wait();
   }
@@ -265,7 +274,12 @@ export class ChainContracts {
   /** The caller (a patient) lets `grantee` read `scope` until `notAfter` (Unix seconds, inclusive). */
   async grant(grantee: Address, scope: Hex, notAfter: number): Promise<TxResult> {
     const sent = await this.submit('grant', () =>
-      this.w.writeContract({ address: this.addresses.consent, abi: consentAbi, functionName: 'grant', args: [grantee, scope, BigInt(notAfter)] }),
+      this.w.writeContract({
+        address: this.addresses.consent,
+        abi: consentAbi,
+        functionName: 'grant',
+        args: [grantee, scope, BigInt(notAfter)],
+      }),
     );
     return sent.wait();
   }
@@ -293,7 +307,12 @@ export class ChainContracts {
 
   async canRead(patient: Address, grantee: Address, sensorScope: Hex, sessionScope: Hex): Promise<boolean> {
     return this.read('canRead', () =>
-      this.p.readContract({ address: this.addresses.consent, abi: consentAbi, functionName: 'canRead', args: [patient, grantee, sensorScope, sessionScope] }),
+      this.p.readContract({
+        address: this.addresses.consent,
+        abi: consentAbi,
+        functionName: 'canRead',
+        args: [patient, grantee, sensorScope, sessionScope],
+      }),
     );
   }
 
@@ -304,27 +323,47 @@ export class ChainContracts {
    */
   async hasAccessAt(patient: Address, grantee: Address, scope: Hex, atSec: number): Promise<boolean> {
     return this.read('hasAccessAt', () =>
-      this.p.readContract({ address: this.addresses.consent, abi: consentAbi, functionName: 'hasAccessAt', args: [patient, grantee, scope, clockArg(atSec)] }),
+      this.p.readContract({
+        address: this.addresses.consent,
+        abi: consentAbi,
+        functionName: 'hasAccessAt',
+        args: [patient, grantee, scope, clockArg(atSec)],
+      }),
     );
   }
 
   /** canRead as of `atSec` or the latest block's time, whichever is later (see hasAccessAt). */
   async canReadAt(patient: Address, grantee: Address, sensorScope: Hex, sessionScope: Hex, atSec: number): Promise<boolean> {
     return this.read('canReadAt', () =>
-      this.p.readContract({ address: this.addresses.consent, abi: consentAbi, functionName: 'canReadAt', args: [patient, grantee, sensorScope, sessionScope, clockArg(atSec)] }),
+      this.p.readContract({
+        address: this.addresses.consent,
+        abi: consentAbi,
+        functionName: 'canReadAt',
+        args: [patient, grantee, sensorScope, sessionScope, clockArg(atSec)],
+      }),
     );
   }
 
   async grantExpiry(patient: Address, grantee: Address, scope: Hex): Promise<number> {
     const v = await this.read('grantExpiry', () =>
-      this.p.readContract({ address: this.addresses.consent, abi: consentAbi, functionName: 'grantExpiry', args: [patient, grantee, scope] }),
+      this.p.readContract({
+        address: this.addresses.consent,
+        abi: consentAbi,
+        functionName: 'grantExpiry',
+        args: [patient, grantee, scope],
+      }),
     );
     return Number(v);
   }
 
   async emergencyAccessUntil(patient: Address, clinician: Address): Promise<number> {
     const v = await this.read('emergencyAccessUntil', () =>
-      this.p.readContract({ address: this.addresses.consent, abi: consentAbi, functionName: 'emergencyAccessUntil', args: [patient, clinician] }),
+      this.p.readContract({
+        address: this.addresses.consent,
+        abi: consentAbi,
+        functionName: 'emergencyAccessUntil',
+        args: [patient, clinician],
+      }),
     );
     return Number(v);
   }
@@ -362,7 +401,12 @@ export class ChainContracts {
 
   async sendAnchor(logId: Hex, treeSize: number, root: Hex, patientRefs: readonly Hex[]): Promise<SentTx> {
     return this.submit('anchor', () =>
-      this.w.writeContract({ address: this.addresses.ledger, abi: ledgerAbi, functionName: 'anchor', args: [logId, BigInt(treeSize), root, patientRefs] }),
+      this.w.writeContract({
+        address: this.addresses.ledger,
+        abi: ledgerAbi,
+        functionName: 'anchor',
+        args: [logId, BigInt(treeSize), root, patientRefs],
+      }),
     );
   }
 
@@ -440,7 +484,13 @@ export class ChainContracts {
   async receiptOf(txHash: Hex): Promise<TxResult | undefined> {
     try {
       const r = await this.p.getTransactionReceipt({ hash: txHash });
-      return { txHash, blockNumber: Number(r.blockNumber), blockHash: r.blockHash, gasUsed: r.gasUsed, effectiveGasPrice: r.effectiveGasPrice };
+      return {
+        txHash,
+        blockNumber: Number(r.blockNumber),
+        blockHash: r.blockHash,
+        gasUsed: r.gasUsed,
+        effectiveGasPrice: r.effectiveGasPrice,
+      };
     } catch (e) {
       if (e instanceof BaseError && e.walk((x) => x instanceof TransactionReceiptNotFoundError)) return undefined;
       throw toChainError(e, 'receipt');

@@ -85,7 +85,11 @@ export async function deployContracts(clients: ChainClients, opts: DeployOptions
   const { walletClient: w, publicClient: p } = clients;
   const breakGlassSeconds = opts.breakGlassSeconds ?? DEFAULT_BREAK_GLASS_SECONDS;
   const wait = async (hash: Hex, what: string): Promise<{ address: Address; block: number }> => {
-    const r = await pollReceipt(p, hash, { timeoutMs: opts.receiptTimeoutMs ?? 60_000, pollingIntervalMs: clients.pollingIntervalMs, what: `deploy ${what}` });
+    const r = await pollReceipt(p, hash, {
+      timeoutMs: opts.receiptTimeoutMs ?? 60_000,
+      pollingIntervalMs: clients.pollingIntervalMs,
+      what: `deploy ${what}`,
+    });
     if (r.status !== 'success' || !r.contractAddress) throw new ChainError('CHAIN_TX_REVERTED', `deploying ${what} failed`);
     return { address: r.contractAddress, block: Number(r.blockNumber) };
   };
@@ -162,7 +166,10 @@ export async function ensureDeployment(clients: ChainClients, path: string, opts
     });
     if (chainId !== recorded.chainId) {
       // Another chain: never overwrite the record of the first one.
-      throw new ChainError('CHAIN_WRONG_CHAIN_ID', `${path} records chain ${recorded.chainId}, the node is chain ${chainId}: use another data dir`);
+      throw new ChainError(
+        'CHAIN_WRONG_CHAIN_ID',
+        `${path} records chain ${recorded.chainId}, the node is chain ${chainId}: use another data dir`,
+      );
     }
     const check = await checkDeployment(clients, recorded);
     if (check.ok) return { deployment: recorded, deployedBecause: undefined };

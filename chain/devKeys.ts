@@ -61,6 +61,9 @@ export function isWellKnownDevKey(privateKey: Hex): boolean {
 /** Throws CHAIN_DEV_KEY_REFUSED when a public development key is used outside the embedded chain. */
 export function assertKeyAllowed(privateKey: Hex, target: 'embedded' | 'external'): void {
   if (target === 'external' && isWellKnownDevKey(privateKey)) {
-    throw new ChainError('CHAIN_DEV_KEY_REFUSED', 'refusing a well-known development key (public mnemonic) on an external chain: use your own --key-file');
+    throw new ChainError(
+      'CHAIN_DEV_KEY_REFUSED',
+      'refusing a well-known development key (public mnemonic) on an external chain: use your own --key-file',
+    );
   }
 }

@@ -40,7 +40,15 @@ import { DEV_ACCOUNT, devPrivateKey } from './devKeys.ts';
 import { ChainError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { ensurePrivateDir, restrictTree, writePrivateFileAtomic, writePrivateFileAtomicSync } from '../platform/privateFiles.ts';
-import { findChainProcesses, HAS_PROC, isRunning, processArgv, processIdentity, type ChainProcess, type ProcessIdentity } from './processes.ts';
+import {
+  findChainProcesses,
+  HAS_PROC,
+  isRunning,
+  processArgv,
+  processIdentity,
+  type ChainProcess,
+  type ProcessIdentity,
+} from './processes.ts';
 import { StateLock } from './stateLock.ts';
 
 const gunzipAsync = promisify(gunzip);
@@ -163,7 +171,8 @@ async function answers(rpcUrl: string): Promise<boolean> {
 /** anvil_dumpState of the chain at `rpcUrl`: gzip'd JSON as hex; returns the hex (to compare) and the JSON bytes. */
 async function dumpState(rpcUrl: string, timeoutMs: number): Promise<{ hex: string; json: () => Promise<Buffer> }> {
   const hex = await rpc(rpcUrl, 'anvil_dumpState', timeoutMs);
-  if (typeof hex !== 'string' || !/^0x(?:[0-9a-f]{2})+$/i.test(hex)) throw new ChainError('CHAIN_UNAVAILABLE', 'anvil_dumpState returned no state');
+  if (typeof hex !== 'string' || !/^0x(?:[0-9a-f]{2})+$/i.test(hex))
+    throw new ChainError('CHAIN_UNAVAILABLE', 'anvil_dumpState returned no state');
   return { hex, json: () => gunzipAsync(Buffer.from(hex.slice(2), 'hex')) };
 }
 
@@ -188,7 +197,11 @@ function readInfoFile(dataDir: string): EmbeddedInfo | undefined {
 }
 
 function infoIdentity(info: EmbeddedInfo): ProcessIdentity {
-  return { pid: info.pid, ...(info.startTime !== undefined ? { startTime: info.startTime } : {}), ...(info.bootId !== undefined ? { bootId: info.bootId } : {}) };
+  return {
+    pid: info.pid,
+    ...(info.startTime !== undefined ? { startTime: info.startTime } : {}),
+    ...(info.bootId !== undefined ? { bootId: info.bootId } : {}),
+  };
 }
 
 /** Sends `signal` to a stale chain only if it still is that process (same start time, still names the state file). */
@@ -204,7 +217,14 @@ function signalIfSame(p: ChainProcess, statePath: string, signal: NodeJS.Signals
 async function waitGone(ps: readonly ChainProcess[], timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (ps.some((p) => isRunning(p))) {
-    if (Date.now() > end) throw new ChainError('CHAIN_START_FAILED', `a stale anvil (pid ${ps.filter((p) => isRunning(p)).map((p) => p.pid).join(', ')}) does not exit`);
+    if (Date.now() > end)
+      throw new ChainError(
+        'CHAIN_START_FAILED',
+        `a stale anvil (pid ${ps
+          .filter((p) => isRunning(p))
+          .map((p) => p.pid)
+          .join(', ')}) does not exit`,
+      );
     await sleep(20);
   }
 }
@@ -220,7 +240,10 @@ async function stopStaleChains(dataDir: string, statePath: string, timeoutMs: nu
   if (!HAS_PROC) {
     // cannot check that a pid is an anvil on this file: refuse rather than guess
     if (recorded && isRunning(infoIdentity(recorded))) {
-      throw new ChainError('CHAIN_STATE_LOCKED', `${join(dataDir, EMBEDDED_INFO_FILE)} names a running process (${recorded.pid}): stop it if it is this data dir's anvil`);
+      throw new ChainError(
+        'CHAIN_STATE_LOCKED',
+        `${join(dataDir, EMBEDDED_INFO_FILE)} names a running process (${recorded.pid}): stop it if it is this data dir's anvil`,
+      );
     }
     return;
   }
@@ -368,12 +391,16 @@ export class EmbeddedChain {
         }
         const rpcUrl = `http://127.0.0.1:${port}`;
         const anvilArgs = [
-          '--host', '127.0.0.1',
-          '--port', String(port),
-          '--chain-id', String(chainId),
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--chain-id',
+          String(chainId),
           ...(existsSync(statePath) ? ['--load-state', statePath] : []),
           // names the state file (how a stale chain is recognised); anvil writes it only on a SIGTERM from outside
-          '--dump-state', statePath,
+          '--dump-state',
+          statePath,
           '--silent',
         ];
         const cmd = anvilCommand(anvil, anvilArgs, opts.dieWithParent ?? true);
@@ -384,7 +411,19 @@ export class EmbeddedChain {
           stderr = (stderr + b.toString('utf8')).slice(-4000);
         });
         const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-        const chain = new EmbeddedChain(child, rpcUrl, port, chainId, dataDir, recovery, cmd.deathWatch, lock, interval * 1000, stopTimeoutMs, logger);
+        const chain = new EmbeddedChain(
+          child,
+          rpcUrl,
+          port,
+          chainId,
+          dataDir,
+          recovery,
+          cmd.deathWatch,
+          lock,
+          interval * 1000,
+          stopTimeoutMs,
+          logger,
+        );
         const deadline = Date.now() + (opts.startTimeoutMs ?? 15_000);
         let failure: string | undefined;
         let errored: Error | undefined;
@@ -406,7 +445,8 @@ export class EmbeddedChain {
             chain.scheduleDump();
             handedOver = true;
             logger.info({ rpcUrl, pid: chain.pid, stateRecovery: recovery.kind, deathWatch: cmd.deathWatch }, 'embedded chain up');
-            if (cmd.deathWatch === 'none') logger.warn({ deathWatch: cmd.deathWatch }, 'anvil will not stop if this process is killed: the next start stops it');
+            if (cmd.deathWatch === 'none')
+              logger.warn({ deathWatch: cmd.deathWatch }, 'anvil will not stop if this process is killed: the next start stops it');
             return chain;
           }
           if (Date.now() > deadline) {
@@ -459,7 +499,8 @@ export class EmbeddedChain {
     this.dumpTimer = setTimeout(() => {
       this.dumping = this.dumpNow()
         .catch((e: unknown) => {
-          if (this.running && !this.dumpsStopped) this.logger.warn({ err: (e as Error).message }, 'embedded chain state dump failed (retried next interval)');
+          if (this.running && !this.dumpsStopped)
+            this.logger.warn({ err: (e as Error).message }, 'embedded chain state dump failed (retried next interval)');
         })
         .finally(() => {
           this.dumping = undefined;
@@ -537,7 +578,12 @@ export async function startEmbeddedChain(opts: EmbeddedChainOptions & DeployOpti
     const devClients = (index: number): ChainClients => {
       let c = cache.get(index);
       if (!c) {
-        c = createChainClients({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, privateKey: devPrivateKey(index) as Hex, target: 'embedded' });
+        c = createChainClients({
+          rpcUrl: chain.rpcUrl,
+          chainId: chain.chainId,
+          privateKey: devPrivateKey(index) as Hex,
+          target: 'embedded',
+        });
         cache.set(index, c);
       }
       return c;

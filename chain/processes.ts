@@ -117,7 +117,13 @@ export function findChainProcesses(statePath: string): ChainProcess[] {
     const p = argv.indexOf('--port');
     const port = p >= 0 ? Number(argv[p + 1]) : undefined;
     const boot = bootId();
-    found.push({ pid, startTime: st.startTime, ...(boot ? { bootId: boot } : {}), argv, port: port !== undefined && Number.isInteger(port) ? port : undefined });
+    found.push({
+      pid,
+      startTime: st.startTime,
+      ...(boot ? { bootId: boot } : {}),
+      argv,
+      port: port !== undefined && Number.isInteger(port) ? port : undefined,
+    });
   }
   return found;
 }

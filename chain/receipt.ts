@@ -3,7 +3,15 @@
  * wait for a further block after a race, which an automining node (anvil) never mines
  * while we wait. This polls `eth_getTransactionReceipt` until found or timeout.
  */
-import { BaseError, TransactionReceiptNotFoundError, type Chain, type Hex, type PublicClient, type TransactionReceipt, type Transport } from 'viem';
+import {
+  BaseError,
+  TransactionReceiptNotFoundError,
+  type Chain,
+  type Hex,
+  type PublicClient,
+  type TransactionReceipt,
+  type Transport,
+} from 'viem';
 import { ChainError } from './errors.ts';
 import { toChainError } from './viemErrors.ts';
 

@@ -57,7 +57,8 @@ export class StateLock {
           linkSync(tmp, path);
           return new StateLock(path, content);
         } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new ChainError('CHAIN_START_FAILED', `cannot create ${path}`, { cause: e });
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+            throw new ChainError('CHAIN_START_FAILED', `cannot create ${path}`, { cause: e });
         }
         const heldText = readText(path);
         if (heldText === undefined) continue; // released meanwhile

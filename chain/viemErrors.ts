@@ -1,10 +1,5 @@
 /** Maps viem's errors to ChainError codes: reverts vs an unreachable or failing node. */
-import {
-  BaseError,
-  ContractFunctionRevertedError,
-  ExecutionRevertedError,
-  WaitForTransactionReceiptTimeoutError,
-} from 'viem';
+import { BaseError, ContractFunctionRevertedError, ExecutionRevertedError, WaitForTransactionReceiptTimeoutError } from 'viem';
 import { ChainError, isChainError } from './errors.ts';
 
 export function toChainError(e: unknown, what: string): ChainError {

@@ -19,7 +19,10 @@ export class UsageError extends CLI_ERRORS.Error {
 /** The agent's admin API refused a request; `apiCode` is the agent's stable code (printed instead of this one). */
 export class AgentRefusedError extends CLI_ERRORS.Error {
   override readonly name = 'AgentRefusedError';
-  constructor(readonly apiCode: string, message?: string) {
+  constructor(
+    readonly apiCode: string,
+    message?: string,
+  ) {
     super('CLI_AGENT_REFUSED', message);
   }
 }

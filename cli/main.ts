@@ -9,7 +9,9 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('vitalseal')
-    .description('Encrypted medical-device telemetry: HPKE-sealed readings, an edge agent with a Merkle transparency log, on-chain anchoring')
+    .description(
+      'Encrypted medical-device telemetry: HPKE-sealed readings, an edge agent with a Merkle transparency log, on-chain anchoring',
+    )
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride() // before the subcommands are added, so they inherit it

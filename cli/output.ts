@@ -48,7 +48,8 @@ export function printError(e: unknown, json: boolean): void {
   const apiCode = (e as { apiCode?: unknown } | null)?.apiCode; // the agent's code of a refusal relayed by a wallet or the admin client
   const code = typeof apiCode === 'string' ? apiCode : (e as { code?: unknown } | null)?.code;
   const message = e instanceof Error ? e.message : String(e);
-  if (json) process.stdout.write(JSON.stringify({ ok: false, error: { code: typeof code === 'string' ? code : 'INTERNAL', message } }) + '\n');
+  if (json)
+    process.stdout.write(JSON.stringify({ ok: false, error: { code: typeof code === 'string' ? code : 'INTERNAL', message } }) + '\n');
   else process.stderr.write(`error${typeof code === 'string' ? ` [${code}]` : ''}: ${message}\n`);
 }
 

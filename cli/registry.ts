@@ -7,4 +7,11 @@ import { registerResearchCommands } from './commands/research.ts';
 import { registerSimCommands } from './commands/sim.ts';
 
 /** Command groups owned by other layers (chain, simulator, wallet, bench) register here. */
-export const optionalCommandModules: Array<(program: Command) => void> = [registerChainCommands, registerBenchCommands, registerWalletCommands, registerRecordsCommands, registerResearchCommands, registerSimCommands];
+export const optionalCommandModules: Array<(program: Command) => void> = [
+  registerChainCommands,
+  registerBenchCommands,
+  registerWalletCommands,
+  registerRecordsCommands,
+  registerResearchCommands,
+  registerSimCommands,
+];

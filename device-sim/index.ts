@@ -5,7 +5,15 @@
  * energy model for Cortex-M0+/M4 from published cycle counts.
  */
 export { SimError, SIM_ERROR_CODES, isSimError, type SimErrorCode } from './errors.ts';
-export { PROFILES, PROFILE_NAMES, profileByName, parseScenario, ScenarioTimeline, SCENARIO_KINDS, ECG_SAMPLE_RATE_HZ } from './profiles/index.ts';
+export {
+  PROFILES,
+  PROFILE_NAMES,
+  profileByName,
+  parseScenario,
+  ScenarioTimeline,
+  SCENARIO_KINDS,
+  ECG_SAMPLE_RATE_HZ,
+} from './profiles/index.ts';
 export type { DeviceProfile, ProfileName, ReadingGenerator, ScenarioEvent, ScenarioKind } from './profiles/index.ts';
 export { createReadingSealer, SEAL_BACKENDS, type ReadingSealer, type SealBackend, type SealMode } from './crypto/sealer.ts';
 export { DeviceFirmware, type DeviceProvisioning, type FirmwareEvent, type FirmwareOptions, type LinkFactory } from './firmware/device.ts';
@@ -15,7 +23,15 @@ export { checkTicket } from './firmware/ticketCheck.ts';
 export { FileNvm } from './nvm/fileNvm.ts';
 export { MemoryNvm, type NvmStorage } from './nvm/storage.ts';
 export { Outbox, OUTBOX_POLICIES, type OutboxPolicy } from './nvm/outbox.ts';
-export { NO_FAULTS, parseFaults, transmitFault, tickFault, type FaultRates, type TransmitFault, type TickFault } from './faults/faultPlan.ts';
+export {
+  NO_FAULTS,
+  parseFaults,
+  transmitFault,
+  tickFault,
+  type FaultRates,
+  type TransmitFault,
+  type TickFault,
+} from './faults/faultPlan.ts';
 export { MqttLink } from './transport/mqttLink.ts';
 export { SerialLink } from './transport/serialLink.ts';
 export { LoopbackHub, LoopbackLink } from './transport/loopbackLink.ts';

@@ -189,9 +189,13 @@ class ChunkRunner {
       const onMessage = (m: ChunkResult) => finish(m);
       const onError = (e: Error) => broken('crash', `worker died: ${e.name}: ${e.message}`.slice(0, 500));
       const onExit = (code: number) => broken('crash', `worker exited with code ${code}`);
-      const watchdog = setInterval(() => {
-        if (Atomics.load(this.ctrl, 0) === 1 && Date.now() - this.started[0]! > this.hangMs) broken('hang', `one call ran longer than ${this.hangMs} ms`);
-      }, Math.min(500, this.hangMs));
+      const watchdog = setInterval(
+        () => {
+          if (Atomics.load(this.ctrl, 0) === 1 && Date.now() - this.started[0]! > this.hangMs)
+            broken('hang', `one call ran longer than ${this.hangMs} ms`);
+        },
+        Math.min(500, this.hangMs),
+      );
       w.on('message', onMessage);
       w.on('error', onError);
       w.on('exit', onExit);
@@ -215,16 +219,26 @@ function saveFailure(dir: string, target: string, f: FailureRecord): string {
   mkdirSync(d, { recursive: true });
   const base = join(d, `${target}-${f.index}`);
   atomicWrite(`${base}.bin`, f.input);
-  atomicWrite(`${base}.json`, `${JSON.stringify({ decoder: target, index: f.index, kind: f.kind, error: f.error, inputHex: Buffer.from(f.input).toString('hex'), reproduce: `${target.startsWith('canary.') ? 'VITALSEAL_FUZZ_CANARY=1 ' : ''}node --import tsx fuzz/repro.ts ${target} ${base}.bin` }, null, 2)}\n`);
+  atomicWrite(
+    `${base}.json`,
+    `${JSON.stringify({ decoder: target, index: f.index, kind: f.kind, error: f.error, inputHex: Buffer.from(f.input).toString('hex'), reproduce: `${target.startsWith('canary.') ? 'VITALSEAL_FUZZ_CANARY=1 ' : ''}node --import tsx fuzz/repro.ts ${target} ${base}.bin` }, null, 2)}\n`,
+  );
   return `${base}.bin`;
 }
 
-export function summarize(state: FuzzState, o: { corpusDir: string; inputs: number; thisRunSeconds: number; only?: string[] | undefined }): FuzzSummary {
+export function summarize(
+  state: FuzzState,
+  o: { corpusDir: string; inputs: number; thisRunSeconds: number; only?: string[] | undefined },
+): FuzzSummary {
   const decoders: FuzzSummaryRow[] = [];
   for (const t of fuzzTargets()) {
     if (o.only && !o.only.includes(t.name)) continue;
     const s = state.targets[t.name] ?? emptyTargetState();
-    const errorCodes = Object.fromEntries(Object.entries(s.outcomes).filter(([k]) => /^[A-Z][A-Z0-9_]+$/.test(k)).sort());
+    const errorCodes = Object.fromEntries(
+      Object.entries(s.outcomes)
+        .filter(([k]) => /^[A-Z][A-Z0-9_]+$/.test(k))
+        .sort(),
+    );
     const okCount = Object.entries(s.outcomes)
       .filter(([k]) => !/^[A-Z][A-Z0-9_]+$/.test(k) && !k.startsWith('FAIL:'))
       .reduce((n, [, v]) => n + v, 0);
@@ -254,13 +268,28 @@ export function summarize(state: FuzzState, o: { corpusDir: string; inputs: numb
     runs: state.runs,
     thisRunSeconds: Math.round(o.thisRunSeconds * 10) / 10,
     decoders,
-    failureFiles: existsSync(failureDir) ? readdirSync(failureDir).filter((f) => f.endsWith('.bin')).sort().map((f) => join(failureDir, f)) : [],
+    failureFiles: existsSync(failureDir)
+      ? readdirSync(failureDir)
+          .filter((f) => f.endsWith('.bin'))
+          .sort()
+          .map((f) => join(failureDir, f))
+      : [],
   };
 }
 
 export function formatSummary(s: FuzzSummary): string {
   const head = ['decoder', 'inputs', 'returned', 'codes', 'failures', 'corpus', 'seconds', 'inputs/s', 'slowest ms'];
-  const rows = s.decoders.map((d) => [d.decoder, String(d.inputs), String(d.returned), String(d.distinctErrorCodes), String(d.failures), String(d.corpus), d.seconds.toFixed(1), String(d.inputsPerSecond), d.slowestMs.toFixed(1)]);
+  const rows = s.decoders.map((d) => [
+    d.decoder,
+    String(d.inputs),
+    String(d.returned),
+    String(d.distinctErrorCodes),
+    String(d.failures),
+    String(d.corpus),
+    d.seconds.toFixed(1),
+    String(d.inputsPerSecond),
+    d.slowestMs.toFixed(1),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const out = [
@@ -271,7 +300,14 @@ export function formatSummary(s: FuzzSummary): string {
     `total ${s.totalInputs.toLocaleString('en')} inputs, ${s.totalFailures} failures${s.totalFailures > 0 ? ` (reproducers in ${join(s.corpusDir, 'failures')})` : ''}, this run ${s.thisRunSeconds} s`,
     '',
     'outcomes per decoder (returned labels, then the error codes thrown):',
-    ...s.decoders.map((d) => `  ${d.decoder}: ${Object.entries(d.outcomes).map(([k, v]) => `${k} ${v}`).join(', ') || '(none)'}`),
+    ...s.decoders.map(
+      (d) =>
+        `  ${d.decoder}: ${
+          Object.entries(d.outcomes)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ') || '(none)'
+        }`,
+    ),
   ];
   return out.join('\n');
 }
@@ -283,10 +319,15 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   mkdirSync(dir, { recursive: true });
   const all = fuzzTargets();
   const selected = o.targets ?? all.filter((t) => !t.name.startsWith('canary.')).map((t) => t.name);
-  for (const name of selected) if (!all.some((t) => t.name === name)) throw new FuzzError('FUZZ_UNKNOWN_TARGET', `no decoder ${name} (known: ${all.map((t) => t.name).join(', ')})`);
+  for (const name of selected)
+    if (!all.some((t) => t.name === name))
+      throw new FuzzError('FUZZ_UNKNOWN_TARGET', `no decoder ${name} (known: ${all.map((t) => t.name).join(', ')})`);
   let state = readState(dir);
   if (state && o.seed !== undefined && o.seed !== state.seed) {
-    throw new FuzzError('FUZZ_SEED_MISMATCH', `${dir} holds a run with seed ${JSON.stringify(state.seed)}; use that seed, or another --corpus`);
+    throw new FuzzError(
+      'FUZZ_SEED_MISMATCH',
+      `${dir} holds a run with seed ${JSON.stringify(state.seed)}; use that seed, or another --corpus`,
+    );
   }
   state ??= { version: 1, seed: o.seed ?? 'vitalseal-fuzz', startedAt: new Date().toISOString(), runs: 0, targets: {} };
   state.runs += 1;
@@ -341,7 +382,9 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
           ts.slowestIndex = res.slowestIndex;
         }
         saveState();
-        o.progress?.(`${target.name}: ${ts.done.toLocaleString('en')}/${o.inputs.toLocaleString('en')} inputs, ${Math.round((res.count / res.ms) * 1000)}/s, corpus ${corpus.length}, failures ${ts.failures + ts.hangs + ts.crashes}`);
+        o.progress?.(
+          `${target.name}: ${ts.done.toLocaleString('en')}/${o.inputs.toLocaleString('en')} inputs, ${Math.round((res.count / res.ms) * 1000)}/s, corpus ${corpus.length}, failures ${ts.failures + ts.hangs + ts.crashes}`,
+        );
       }
     }
   } finally {
@@ -375,7 +418,10 @@ async function main(argv: string[]): Promise<number> {
     .option('--targets <names>', 'comma-separated decoders (default: all)')
     .option('--list', 'list the decoders and exit')
     .option('--json', 'print the summary as JSON')
-    .addHelpText('after', '\nExit codes:\n  0  no failure\n  1  failures found (reproducing inputs in <corpus>/failures)\n  2  bad command line, or the corpus dir holds another seed')
+    .addHelpText(
+      'after',
+      '\nExit codes:\n  0  no failure\n  1  failures found (reproducing inputs in <corpus>/failures)\n  2  bad command line, or the corpus dir holds another seed',
+    )
     .exitOverride();
   try {
     program.parse(argv, { from: 'user' });
@@ -383,7 +429,18 @@ async function main(argv: string[]): Promise<number> {
     const code = (e as { exitCode?: number }).exitCode;
     return code === 0 ? 0 : 2;
   }
-  const opts = program.opts<{ inputs: number; seed?: string; corpus: string; chunk: number; hangMs: number; maxSeconds?: number; maxBroken: number; targets?: string; list?: boolean; json?: boolean }>();
+  const opts = program.opts<{
+    inputs: number;
+    seed?: string;
+    corpus: string;
+    chunk: number;
+    hangMs: number;
+    maxSeconds?: number;
+    maxBroken: number;
+    targets?: string;
+    list?: boolean;
+    json?: boolean;
+  }>();
   if (opts.list) {
     for (const t of fuzzTargets()) console.log(`${t.name.padEnd(28)} ${t.what}`);
     return 0;
@@ -397,7 +454,10 @@ async function main(argv: string[]): Promise<number> {
       hangMs: opts.hangMs,
       maxSeconds: opts.maxSeconds,
       maxBroken: opts.maxBroken,
-      targets: opts.targets?.split(',').map((s) => s.trim()).filter(Boolean),
+      targets: opts.targets
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       progress: (l) => process.stderr.write(`${l}\n`),
     });
     console.log(opts.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));

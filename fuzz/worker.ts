@@ -57,7 +57,8 @@ function runChunk(req: ChunkRequest): ChunkResult {
     } catch (e) {
       label = e instanceof FuzzOracleError ? 'FAIL:oracle' : 'FAIL:untyped';
       failureCount++;
-      if (failures.length < MAX_FAILURES_PER_CHUNK) failures.push({ index: req.start + i, kind: e instanceof FuzzOracleError ? 'oracle' : 'untyped-error', error: describe(e), input });
+      if (failures.length < MAX_FAILURES_PER_CHUNK)
+        failures.push({ index: req.start + i, kind: e instanceof FuzzOracleError ? 'oracle' : 'untyped-error', error: describe(e), input });
     }
     const ms = performance.now() - c0;
     Atomics.store(ctrl, 0, 0);
@@ -75,7 +76,19 @@ function runChunk(req: ChunkRequest): ChunkResult {
       }
     }
   }
-  return { target: req.target, start: req.start, count: req.count, outcomes, added, addedKeys, failures, failureCount, slowestMs, slowestIndex, ms: performance.now() - t0 };
+  return {
+    target: req.target,
+    start: req.start,
+    count: req.count,
+    outcomes,
+    added,
+    addedKeys,
+    failures,
+    failureCount,
+    slowestMs,
+    slowestIndex,
+    ms: performance.now() - t0,
+  };
 }
 
 parentPort!.on('message', (req: ChunkRequest) => {

@@ -15,7 +15,15 @@ export interface TreeHead {
 
 /** Payload = canonical CBOR map {"v":1, "log", "size", "root", "ts"}, signed as COSE_Sign1 (EdDSA). */
 export function encodeTreeHeadPayload(h: TreeHead): Uint8Array {
-  return encodeCanonical(new Map<string, number | Uint8Array>([['v', 1], ['log', h.logId], ['size', h.size], ['root', h.root], ['ts', h.ts]]));
+  return encodeCanonical(
+    new Map<string, number | Uint8Array>([
+      ['v', 1],
+      ['log', h.logId],
+      ['size', h.size],
+      ['root', h.root],
+      ['ts', h.ts],
+    ]),
+  );
 }
 
 export function signTreeHead(h: TreeHead, secretKey: Uint8Array): Uint8Array {
@@ -35,7 +43,8 @@ function parsePayload(payload: Uint8Array): TreeHead {
   const root = m.get('root');
   const ts = m.get('ts');
   if (m.get('v') !== 1 || !isBytes(logId) || logId.length !== 32 || !isBytes(root) || root.length !== 32) fail('TREE_HEAD_MALFORMED');
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0 || typeof ts !== 'number' || !Number.isSafeInteger(ts)) fail('TREE_HEAD_MALFORMED');
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0 || typeof ts !== 'number' || !Number.isSafeInteger(ts))
+    fail('TREE_HEAD_MALFORMED');
   return { logId, size, root, ts };
 }
 

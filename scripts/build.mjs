@@ -22,7 +22,10 @@ const COPIED_DIRS = ['chain/contracts', 'chain/artifacts'];
 export function build(outDir = join(REPO, 'dist')) {
   rmSync(outDir, { recursive: true, force: true });
   const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', join(REPO, 'tsconfig.build.json'), '--outDir', outDir], { cwd: REPO, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [tsc, '-p', join(REPO, 'tsconfig.build.json'), '--outDir', outDir], {
+    cwd: REPO,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) throw new Error(`tsc failed (exit ${r.status ?? r.signal})`);
   for (const file of filesUnder(outDir)) {
     if (file.endsWith('.d.ts')) writeFileSync(file, rewriteTsSpecifiers(readFileSync(file, 'utf8')));

@@ -20,7 +20,8 @@ const NEEDS = [
 const say = (msg) => process.stderr.write(`ensure-test-deps: ${msg}\n`);
 
 function find(program) {
-  for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']) if (existsSync(`${dir}/${program}`)) return `${dir}/${program}`;
+  for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'])
+    if (existsSync(`${dir}/${program}`)) return `${dir}/${program}`;
   const r = spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
@@ -40,7 +41,11 @@ if (missing.length > 0) {
   const command = `apt-get update && apt-get install -y --no-install-recommends ${pkgs.join(' ')}`;
   for (const n of missing) say(`${n.program} not found (needed by ${n.why})`);
   if (!isRoot || !hasApt) {
-    say(hasApt ? `run as root:  sudo sh -c '${command}'` : `install the packages providing: ${missing.map((n) => n.program).join(', ')} (Debian/Ubuntu: ${command})`);
+    say(
+      hasApt
+        ? `run as root:  sudo sh -c '${command}'`
+        : `install the packages providing: ${missing.map((n) => n.program).join(', ')} (Debian/Ubuntu: ${command})`,
+    );
     say('then run npm test again');
     process.exit(1);
   }
@@ -63,6 +68,7 @@ if (find('systemctl')) {
   const active = spawnSync('systemctl', ['is-active', '--quiet', 'mosquitto'], { stdio: 'ignore' });
   if (active.status === 0) {
     say('stopping the system mosquitto service (tests run their own brokers): systemctl stop mosquitto');
-    if (!run('systemctl', ['stop', 'mosquitto'])) say('could not stop it (not root?); tests use free ports, so this only matters if port 1883 is needed');
+    if (!run('systemctl', ['stop', 'mosquitto']))
+      say('could not stop it (not root?); tests use free ports, so this only matters if port 1883 is needed');
   }
 }

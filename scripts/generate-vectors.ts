@@ -32,7 +32,16 @@ import {
   type Reading,
   type ReadingHeader,
 } from '../protocol/envelope/index.ts';
-import { cobsEncode, crc32, DEFAULT_MAX_BODY, encodeAck, encodeFrame, FRAME_TYPE, frameTypeName, type FrameType } from '../protocol/framing/index.ts';
+import {
+  cobsEncode,
+  crc32,
+  DEFAULT_MAX_BODY,
+  encodeAck,
+  encodeFrame,
+  FRAME_TYPE,
+  frameTypeName,
+  type FrameType,
+} from '../protocol/framing/index.ts';
 import { hkdfExpand, KEM_SUITE_ID, labeledIkmMessage, labeledInfo } from '../protocol/hpke/labeled.ts';
 import type { Hpke } from '../protocol/hpke/types.ts';
 import { ESCROW_INFO, escrowAad, RELEASE_INFO, releaseAad } from '../protocol/escrow.ts';
@@ -73,13 +82,22 @@ function flip(bytes: Uint8Array, index: number, mask = 0x01): Uint8Array {
 }
 
 function fileHeader(file: string, description: string, inputs: Record<string, unknown>) {
-  return { file, format: 'vitalseal-vectors', version: VECTORS_FORMAT_VERSION, protocol: 'vitalseal v1 (docs/PROTOCOL.md)', generator: GENERATOR, description, inputs };
+  return {
+    file,
+    format: 'vitalseal-vectors',
+    version: VECTORS_FORMAT_VERSION,
+    protocol: 'vitalseal v1 (docs/PROTOCOL.md)',
+    generator: GENERATOR,
+    description,
+    inputs,
+  };
 }
 
 // ---------------------------------------------------------------- KEM intermediates (RFC 9180 §4.1, §7.1.3)
 
 const hmacSha256 = (key: Uint8Array, data: Uint8Array): Uint8Array => hmac(sha256, key, data);
-const labeledExtractKem = (label: string, ikm: Uint8Array): Uint8Array => hmacSha256(new Uint8Array(0), labeledIkmMessage(KEM_SUITE_ID, label, ikm));
+const labeledExtractKem = (label: string, ikm: Uint8Array): Uint8Array =>
+  hmacSha256(new Uint8Array(0), labeledIkmMessage(KEM_SUITE_ID, label, ikm));
 
 /** DeriveKeyPair's dkp_prk = LabeledExtract("", "dkp_prk", ikm) (suite_id "KEM" ‖ 0x0020). */
 const dkpPrk = (ikm: Uint8Array): string => hex(labeledExtractKem('dkp_prk', ikm));
@@ -88,7 +106,12 @@ const dkpPrk = (ikm: Uint8Array): string => hex(labeledExtractKem('dkp_prk', ikm
 function kemOf(skR: Uint8Array, enc: Uint8Array): { dh: string; sharedSecret: string } {
   const dh = x25519.getSharedSecret(skR, enc);
   const kemContext = concatBytes(enc, x25519.getPublicKey(skR));
-  const sharedSecret = hkdfExpand(hmacSha256, labeledExtractKem('eae_prk', dh), labeledInfo(KEM_SUITE_ID, 'shared_secret', kemContext, 32), 32);
+  const sharedSecret = hkdfExpand(
+    hmacSha256,
+    labeledExtractKem('eae_prk', dh),
+    labeledInfo(KEM_SUITE_ID, 'shared_secret', kemContext, 32),
+    32,
+  );
   return { dh: hex(dh), sharedSecret: hex(sharedSecret) };
 }
 
@@ -109,7 +132,15 @@ function recipientOf(hpke: Hpke, name: string, patientId: string): Recipient {
   return { patientId, rand, ikm: concatBytes(utf8(patientId), rand), secretKey: pair.secretKey, publicKey: pair.publicKey, kid: pair.kid };
 }
 
-const recipientJson = (r: Recipient) => ({ patientId: r.patientId, rand: hex(r.rand), ikm: hex(r.ikm), dkpPrk: dkpPrk(r.ikm), secretKey: hex(r.secretKey), publicKey: hex(r.publicKey), kid: hex(r.kid) });
+const recipientJson = (r: Recipient) => ({
+  patientId: r.patientId,
+  rand: hex(r.rand),
+  ikm: hex(r.ikm),
+  dkpPrk: dkpPrk(r.ikm),
+  secretKey: hex(r.secretKey),
+  publicKey: hex(r.publicKey),
+  kid: hex(r.kid),
+});
 
 const KEY_CASES = [
   { name: 'temp-ascii', patientId: 'patient:0001' },
@@ -124,7 +155,16 @@ function buildKeys(hpke: Hpke) {
     const name = `emergency-${i === 0 ? 'ascii' : 'unicode'}`;
     const rand = rand32(`keys/${name}/rand`);
     const k = emergencyKeyGen(patientId, fixedRng(rand));
-    return { name, kind: 'emergency', patientId, rand: hex(rand), ikm: hex(concatBytes(utf8(patientId), rand)), salt: hex(EMERGENCY_KEY_SALT), key: hex(k.key), kid: hex(k.kid) };
+    return {
+      name,
+      kind: 'emergency',
+      patientId,
+      rand: hex(rand),
+      ikm: hex(concatBytes(utf8(patientId), rand)),
+      salt: hex(EMERGENCY_KEY_SALT),
+      key: hex(k.key),
+      kid: hex(k.kid),
+    };
   });
   const rand = rand32('keys/negative/rand');
   const negative = [
@@ -171,7 +211,10 @@ const ENVELOPE_CASES: readonly EnvelopeCase[] = [
   { ...reading('nibp-01', 7, T0_MS + 2_000, 'nibp', [120, 80, 93, 72], 'mmHg,bpm'), name: 'nibp' },
   { ...reading('cgm-01', 65_536, T0_MS + 3_000, 'cgm', [104.5], 'mg/dL'), name: 'cgm-non-integer-value' },
   { ...reading('temp-01', 4_294_967_296, T0_MS + 4_000, 'temp', [36.85], '°C'), name: 'temp-non-integer-value-seq-2^32' },
-  { ...reading('Ward3.bed_12-oxi', 1, T0_MS + 5_000, 'spo2', [-0.5, 1e-7, 65504, 3.4028234663852886e38], '%,bpm'), name: 'spo2-id-charset-extreme-values' },
+  {
+    ...reading('Ward3.bed_12-oxi', 1, T0_MS + 5_000, 'spo2', [-0.5, 1e-7, 65504, 3.4028234663852886e38], '%,bpm'),
+    name: 'spo2-id-charset-extreme-values',
+  },
 ];
 
 function sealCase(hpke: Hpke, recipient: Recipient, c: EnvelopeCase) {
@@ -198,13 +241,33 @@ function sealCase(hpke: Hpke, recipient: Recipient, c: EnvelopeCase) {
 }
 
 /** A COSE_Encrypt0 sealed over an arbitrary protected map / plaintext: reaches checks a correct sealer never triggers. */
-function sealRaw(hpke: Hpke, recipient: { publicKey: Uint8Array; kid: Uint8Array }, protectedMap: CborMap, plaintext: Uint8Array, seed: string, kid = recipient.kid): Uint8Array {
+function sealRaw(
+  hpke: Hpke,
+  recipient: { publicKey: Uint8Array; kid: Uint8Array },
+  protectedMap: CborMap,
+  plaintext: Uint8Array,
+  seed: string,
+  kid = recipient.kid,
+): Uint8Array {
   const protectedBytes = encodeCanonical(protectedMap);
-  const { enc, ciphertext } = hpke.seal(recipient.publicKey, ENVELOPE_HPKE_INFO, envelopeAad(protectedBytes), plaintext, { rng: fixedRng(rand32(seed)) });
-  return encodeEncrypt0({ protectedBytes, unprotected: new Map<number, CborValue>([[HEADER.kid, kid], [HEADER.ek, enc]]), ciphertext });
+  const { enc, ciphertext } = hpke.seal(recipient.publicKey, ENVELOPE_HPKE_INFO, envelopeAad(protectedBytes), plaintext, {
+    rng: fixedRng(rand32(seed)),
+  });
+  return encodeEncrypt0({
+    protectedBytes,
+    unprotected: new Map<number, CborValue>([
+      [HEADER.kid, kid],
+      [HEADER.ek, enc],
+    ]),
+    ciphertext,
+  });
 }
 
-function protectedOf(h: { dev: string; seq: number; ts: number; st: string }, alg: number = ALG.HPKE4, extra: Array<[string, CborValue]> = []): CborMap {
+function protectedOf(
+  h: { dev: string; seq: number; ts: number; st: string },
+  alg: number = ALG.HPKE4,
+  extra: Array<[string, CborValue]> = [],
+): CborMap {
   return new Map<number | string, CborValue>([[HEADER.alg, alg], ['dev', h.dev], ['seq', h.seq], ['ts', h.ts], ['st', h.st], ...extra]);
 }
 
@@ -224,28 +287,148 @@ function buildEnvelopes(hpke: Hpke, recipient: Recipient, other: Recipient) {
   const sealedToOther = sealReading({ ...spo2, recipient: other, hpke, rng: fixedRng(rand32('envelopes/negative/other-recipient/skE')) });
   const d = decodeEncrypt0(base);
   const negative = [
-    { name: 'too-large-4097-bytes', description: 'longer than ENVELOPE_MAX_BYTES (4096): refused before parsing', envelope: hex(new Uint8Array(ENVELOPE_MAX_BYTES + 1)), error: 'ENVELOPE_TOO_LARGE' },
-    { name: 'truncated', description: 'the spo2 envelope without its last byte', envelope: hex(base.subarray(0, base.length - 1)), error: 'ENVELOPE_NOT_CBOR' },
-    { name: 'trailing-byte', description: 'the spo2 envelope followed by 0x00', envelope: hex(concatBytes(base, Uint8Array.of(0))), error: 'ENVELOPE_NOT_CBOR' },
+    {
+      name: 'too-large-4097-bytes',
+      description: 'longer than ENVELOPE_MAX_BYTES (4096): refused before parsing',
+      envelope: hex(new Uint8Array(ENVELOPE_MAX_BYTES + 1)),
+      error: 'ENVELOPE_TOO_LARGE',
+    },
+    {
+      name: 'truncated',
+      description: 'the spo2 envelope without its last byte',
+      envelope: hex(base.subarray(0, base.length - 1)),
+      error: 'ENVELOPE_NOT_CBOR',
+    },
+    {
+      name: 'trailing-byte',
+      description: 'the spo2 envelope followed by 0x00',
+      envelope: hex(concatBytes(base, Uint8Array.of(0))),
+      error: 'ENVELOPE_NOT_CBOR',
+    },
     { name: 'empty', description: 'zero bytes', envelope: '', error: 'ENVELOPE_NOT_CBOR' },
-    { name: 'tag-18-sign1', description: 'the COSE array under tag 18 (COSE_Sign1) instead of 16', envelope: hex(reencode(base, (items) => new Tag(items, 18))), error: 'ENVELOPE_BAD_TAG' },
-    { name: 'four-element-array', description: 'a fourth array element after the ciphertext', envelope: hex(reencode(base, (items) => tag16([...items, new Uint8Array(0)]))), error: 'ENVELOPE_BAD_STRUCTURE' },
-    { name: 'ciphertext-shorter-than-tag', description: 'a 15-byte ciphertext (the Poly1305 tag alone is 16)', envelope: hex(reencode(base, (items) => tag16([items[0]!, items[1]!, d.ciphertext.subarray(0, 15)]))), error: 'ENVELOPE_BAD_STRUCTURE' },
-    { name: 'alg-a128gcm', description: 'protected alg 1 (A128GCM) instead of 42 (HPKE-4), sealed correctly otherwise', envelope: raw('alg-a128gcm', protectedOf(spo2.header, 1)), error: 'ENVELOPE_UNKNOWN_ALG' },
-    { name: 'device-id-colon', description: 'dev "a:b" (":" is outside the device-id alphabet), sealed correctly otherwise', envelope: raw('device-id-colon', protectedOf({ ...spo2.header, dev: 'a:b' })), error: 'ENVELOPE_BAD_HEADER' },
-    { name: 'device-id-leading-dash', description: 'dev "-x" (must start with a letter or digit), sealed correctly otherwise', envelope: raw('device-id-leading-dash', protectedOf({ ...spo2.header, dev: '-x' })), error: 'ENVELOPE_BAD_HEADER' },
-    { name: 'device-id-65-chars', description: 'dev of 65 characters (at most 64)', envelope: raw('device-id-65-chars', protectedOf({ ...spo2.header, dev: 'd'.repeat(65) })), error: 'ENVELOPE_BAD_HEADER' },
-    { name: 'unknown-protected-label', description: 'an extra protected label "foo"', envelope: raw('unknown-protected-label', protectedOf(spo2.header, ALG.HPKE4, [['foo', 1]])), error: 'ENVELOPE_BAD_HEADER' },
-    { name: 'negative-seq', description: 'seq -1 (must be a uint)', envelope: raw('negative-seq', protectedOf({ ...spo2.header, seq: -1 })), error: 'ENVELOPE_BAD_HEADER' },
-    { name: 'kid-15-bytes', description: 'a 15-byte kid in the unprotected header (16 required)', envelope: raw('kid-15-bytes', protectedOf(spo2.header), encodeReading(spo2.reading), recipient.kid.subarray(0, 15)), error: 'ENVELOPE_BAD_HEADER' },
-    { name: 'seq-changed-after-sealing', description: 'protected seq rewritten 42 → 43 after sealing: the AAD no longer matches', envelope: hex(reencode(base, (items) => tag16([encodeCanonical(protectedOf({ ...spo2.header, seq: 43 })), items[1]!, items[2]!]))), error: 'ENVELOPE_DECRYPT_FAILED' },
-    { name: 'ciphertext-bit-flipped', description: 'the first ciphertext byte XOR 0x01', envelope: hex(reencode(base, (items) => tag16([items[0]!, items[1]!, flip(d.ciphertext, 0)]))), error: 'ENVELOPE_DECRYPT_FAILED' },
-    { name: 'tag-bit-flipped', description: 'the last byte of the Poly1305 tag XOR 0x80', envelope: hex(reencode(base, (items) => tag16([items[0]!, items[1]!, flip(d.ciphertext, d.ciphertext.length - 1, 0x80)]))), error: 'ENVELOPE_DECRYPT_FAILED' },
-    { name: 'sealed-to-another-recipient', description: 'a valid envelope sealed to the temp-session key, opened with this file\'s recipient key', envelope: hex(sealedToOther), error: 'ENVELOPE_DECRYPT_FAILED' },
-    { name: 'reading-st-differs-from-header', description: 'plaintext st "ecg" under a protected st "spo2"', envelope: raw('reading-st-differs-from-header', protectedOf(spo2.header), encodeReading({ ...spo2.reading, st: 'ecg' })), error: 'READING_INVALID' },
-    { name: 'reading-ts-differs-from-header', description: 'plaintext ts one millisecond later than the protected ts', envelope: raw('reading-ts-differs-from-header', protectedOf(spo2.header), encodeReading({ ...spo2.reading, ts: spo2.reading.ts + 1 })), error: 'READING_INVALID' },
-    { name: 'reading-not-a-map', description: 'plaintext is the CBOR array [97, 72]', envelope: raw('reading-not-a-map', protectedOf(spo2.header), encodeCanonical([97, 72])), error: 'READING_INVALID' },
-    { name: 'reading-no-values', description: 'plaintext v is the empty array', envelope: raw('reading-no-values', protectedOf(spo2.header), encodeCanonical(new Map<string, CborValue>([['st', 'spo2'], ['ts', spo2.header.ts], ['v', []], ['u', '%']]))), error: 'READING_INVALID' },
+    {
+      name: 'tag-18-sign1',
+      description: 'the COSE array under tag 18 (COSE_Sign1) instead of 16',
+      envelope: hex(reencode(base, (items) => new Tag(items, 18))),
+      error: 'ENVELOPE_BAD_TAG',
+    },
+    {
+      name: 'four-element-array',
+      description: 'a fourth array element after the ciphertext',
+      envelope: hex(reencode(base, (items) => tag16([...items, new Uint8Array(0)]))),
+      error: 'ENVELOPE_BAD_STRUCTURE',
+    },
+    {
+      name: 'ciphertext-shorter-than-tag',
+      description: 'a 15-byte ciphertext (the Poly1305 tag alone is 16)',
+      envelope: hex(reencode(base, (items) => tag16([items[0]!, items[1]!, d.ciphertext.subarray(0, 15)]))),
+      error: 'ENVELOPE_BAD_STRUCTURE',
+    },
+    {
+      name: 'alg-a128gcm',
+      description: 'protected alg 1 (A128GCM) instead of 42 (HPKE-4), sealed correctly otherwise',
+      envelope: raw('alg-a128gcm', protectedOf(spo2.header, 1)),
+      error: 'ENVELOPE_UNKNOWN_ALG',
+    },
+    {
+      name: 'device-id-colon',
+      description: 'dev "a:b" (":" is outside the device-id alphabet), sealed correctly otherwise',
+      envelope: raw('device-id-colon', protectedOf({ ...spo2.header, dev: 'a:b' })),
+      error: 'ENVELOPE_BAD_HEADER',
+    },
+    {
+      name: 'device-id-leading-dash',
+      description: 'dev "-x" (must start with a letter or digit), sealed correctly otherwise',
+      envelope: raw('device-id-leading-dash', protectedOf({ ...spo2.header, dev: '-x' })),
+      error: 'ENVELOPE_BAD_HEADER',
+    },
+    {
+      name: 'device-id-65-chars',
+      description: 'dev of 65 characters (at most 64)',
+      envelope: raw('device-id-65-chars', protectedOf({ ...spo2.header, dev: 'd'.repeat(65) })),
+      error: 'ENVELOPE_BAD_HEADER',
+    },
+    {
+      name: 'unknown-protected-label',
+      description: 'an extra protected label "foo"',
+      envelope: raw('unknown-protected-label', protectedOf(spo2.header, ALG.HPKE4, [['foo', 1]])),
+      error: 'ENVELOPE_BAD_HEADER',
+    },
+    {
+      name: 'negative-seq',
+      description: 'seq -1 (must be a uint)',
+      envelope: raw('negative-seq', protectedOf({ ...spo2.header, seq: -1 })),
+      error: 'ENVELOPE_BAD_HEADER',
+    },
+    {
+      name: 'kid-15-bytes',
+      description: 'a 15-byte kid in the unprotected header (16 required)',
+      envelope: raw('kid-15-bytes', protectedOf(spo2.header), encodeReading(spo2.reading), recipient.kid.subarray(0, 15)),
+      error: 'ENVELOPE_BAD_HEADER',
+    },
+    {
+      name: 'seq-changed-after-sealing',
+      description: 'protected seq rewritten 42 → 43 after sealing: the AAD no longer matches',
+      envelope: hex(reencode(base, (items) => tag16([encodeCanonical(protectedOf({ ...spo2.header, seq: 43 })), items[1]!, items[2]!]))),
+      error: 'ENVELOPE_DECRYPT_FAILED',
+    },
+    {
+      name: 'ciphertext-bit-flipped',
+      description: 'the first ciphertext byte XOR 0x01',
+      envelope: hex(reencode(base, (items) => tag16([items[0]!, items[1]!, flip(d.ciphertext, 0)]))),
+      error: 'ENVELOPE_DECRYPT_FAILED',
+    },
+    {
+      name: 'tag-bit-flipped',
+      description: 'the last byte of the Poly1305 tag XOR 0x80',
+      envelope: hex(reencode(base, (items) => tag16([items[0]!, items[1]!, flip(d.ciphertext, d.ciphertext.length - 1, 0x80)]))),
+      error: 'ENVELOPE_DECRYPT_FAILED',
+    },
+    {
+      name: 'sealed-to-another-recipient',
+      description: "a valid envelope sealed to the temp-session key, opened with this file's recipient key",
+      envelope: hex(sealedToOther),
+      error: 'ENVELOPE_DECRYPT_FAILED',
+    },
+    {
+      name: 'reading-st-differs-from-header',
+      description: 'plaintext st "ecg" under a protected st "spo2"',
+      envelope: raw('reading-st-differs-from-header', protectedOf(spo2.header), encodeReading({ ...spo2.reading, st: 'ecg' })),
+      error: 'READING_INVALID',
+    },
+    {
+      name: 'reading-ts-differs-from-header',
+      description: 'plaintext ts one millisecond later than the protected ts',
+      envelope: raw(
+        'reading-ts-differs-from-header',
+        protectedOf(spo2.header),
+        encodeReading({ ...spo2.reading, ts: spo2.reading.ts + 1 }),
+      ),
+      error: 'READING_INVALID',
+    },
+    {
+      name: 'reading-not-a-map',
+      description: 'plaintext is the CBOR array [97, 72]',
+      envelope: raw('reading-not-a-map', protectedOf(spo2.header), encodeCanonical([97, 72])),
+      error: 'READING_INVALID',
+    },
+    {
+      name: 'reading-no-values',
+      description: 'plaintext v is the empty array',
+      envelope: raw(
+        'reading-no-values',
+        protectedOf(spo2.header),
+        encodeCanonical(
+          new Map<string, CborValue>([
+            ['st', 'spo2'],
+            ['ts', spo2.header.ts],
+            ['v', []],
+            ['u', '%'],
+          ]),
+        ),
+      ),
+      error: 'READING_INVALID',
+    },
   ];
   return {
     ...fileHeader(
@@ -253,7 +436,12 @@ function buildEnvelopes(hpke: Hpke, recipient: Recipient, other: Recipient) {
       'Reading envelope v1, single-shot: tagged COSE_Encrypt0 (tag 16) with HPKE-4 integrated encryption (alg 42; RFC 9180 base mode, DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / ChaCha20Poly1305), ' +
         'protected {1: 42, "dev", "seq", "ts", "st"}, unprotected {4: kid, -4: enc}, aad = Enc_structure["Encrypt0", protected, h\'\'], info = "", one fresh ephemeral key per reading (skE = ephemeral.secretKey). ' +
         'recordId = SHA-256(envelope). Decoder of every vector: openReading(envelope, inputs.recipient.secretKey) (protocol/envelope).',
-      { recipient: recipientJson(recipient), info: hex(ENVELOPE_HPKE_INFO), ephemeralSeed: `${SEED}/envelopes/<name>/skE`, codePoints: { alg: ALG.HPKE4, headerAlg: HEADER.alg, headerKid: HEADER.kid, headerEk: HEADER.ek, tagEncrypt0: 16 } },
+      {
+        recipient: recipientJson(recipient),
+        info: hex(ENVELOPE_HPKE_INFO),
+        ephemeralSeed: `${SEED}/envelopes/<name>/skE`,
+        codePoints: { alg: ALG.HPKE4, headerAlg: HEADER.alg, headerKid: HEADER.kid, headerEk: HEADER.ek, tagEncrypt0: 16 },
+      },
     ),
     positive,
     negative,
@@ -295,20 +483,73 @@ function buildSession(hpke: Hpke, recipient: Recipient, other: Recipient) {
   const otherSession = createSessionSealer({ recipient: other, hpke, rng: fixedRng(rand32('session/negative/other-session/skE')) });
   const otherEnc = otherSession.enc;
   const negative = [
-    { name: 'hs-relabelled', description: 'message hs 1 with its protected hs rewritten to 0: the AAD no longer matches (and the nonce is that of hs 0)', envelope: withProtected(protectedOf(h1, ALG.HPKE4, [['hs', 0]])), error: 'ENVELOPE_DECRYPT_FAILED' },
-    { name: 'hs-removed', description: 'message hs 1 with hs removed from the protected header: opened as single-shot, it fails', envelope: withProtected(protectedOf(h1)), error: 'ENVELOPE_DECRYPT_FAILED' },
-    { name: 'hs-text', description: 'protected hs is the text "1"', envelope: withProtected(protectedOf(h1, ALG.HPKE4, [['hs', '1']])), error: 'ENVELOPE_BAD_HEADER' },
-    { name: 'hs-negative', description: 'protected hs is -1', envelope: withProtected(protectedOf(h1, ALG.HPKE4, [['hs', -1]])), error: 'ENVELOPE_BAD_HEADER' },
-    { name: 'ek-of-another-session', description: 'message hs 1 carrying the enc of another session', envelope: hex(reencode(m1, (items) => new Tag([items[0]!, new Map<number, CborValue>([[HEADER.kid, recipient.kid], [HEADER.ek, otherEnc]]), items[2]!], 16))), error: 'ENVELOPE_DECRYPT_FAILED' },
+    {
+      name: 'hs-relabelled',
+      description: 'message hs 1 with its protected hs rewritten to 0: the AAD no longer matches (and the nonce is that of hs 0)',
+      envelope: withProtected(protectedOf(h1, ALG.HPKE4, [['hs', 0]])),
+      error: 'ENVELOPE_DECRYPT_FAILED',
+    },
+    {
+      name: 'hs-removed',
+      description: 'message hs 1 with hs removed from the protected header: opened as single-shot, it fails',
+      envelope: withProtected(protectedOf(h1)),
+      error: 'ENVELOPE_DECRYPT_FAILED',
+    },
+    {
+      name: 'hs-text',
+      description: 'protected hs is the text "1"',
+      envelope: withProtected(protectedOf(h1, ALG.HPKE4, [['hs', '1']])),
+      error: 'ENVELOPE_BAD_HEADER',
+    },
+    {
+      name: 'hs-negative',
+      description: 'protected hs is -1',
+      envelope: withProtected(protectedOf(h1, ALG.HPKE4, [['hs', -1]])),
+      error: 'ENVELOPE_BAD_HEADER',
+    },
+    {
+      name: 'ek-of-another-session',
+      description: 'message hs 1 carrying the enc of another session',
+      envelope: hex(
+        reencode(
+          m1,
+          (items) =>
+            new Tag(
+              [
+                items[0]!,
+                new Map<number, CborValue>([
+                  [HEADER.kid, recipient.kid],
+                  [HEADER.ek, otherEnc],
+                ]),
+                items[2]!,
+              ],
+              16,
+            ),
+        ),
+      ),
+      error: 'ENVELOPE_DECRYPT_FAILED',
+    },
   ];
   return {
     ...fileHeader(
       'session.json',
       'Reading envelope v1, session mode: ONE HPKE sender context (one ephemeral key, one enc) per ticket; every envelope carries the same enc and a protected "hs" = the RFC 9180 sequence number it was sealed at; ' +
         'nonce = base_nonce XOR I2OSP(hs, 12). Device seqs have a gap (103 lost): harmless. Decoder: openReading(envelope, inputs.recipient.secretKey), which opens at hs (setupBaseR(enc).openAt(hs)).',
-      { recipient: recipientJson(recipient), info: hex(ENVELOPE_HPKE_INFO), ephemeral: { seed: `${SEED}/session/stream/skE`, secretKey: hex(skE), publicKey: hex(hpke.publicKeyOf(skE)) } },
+      {
+        recipient: recipientJson(recipient),
+        info: hex(ENVELOPE_HPKE_INFO),
+        ephemeral: { seed: `${SEED}/session/stream/skE`, secretKey: hex(skE), publicKey: hex(hpke.publicKeyOf(skE)) },
+      },
     ),
-    positive: [{ name: 'spo2-stream-5-readings', enc: hex(sealer.enc), kem: kemOf(recipient.secretKey, sealer.enc), keySchedule: { key: hex(ks.key), baseNonce: hex(ks.baseNonce), exporterSecret: hex(ks.exporterSecret) }, messages }],
+    positive: [
+      {
+        name: 'spo2-stream-5-readings',
+        enc: hex(sealer.enc),
+        kem: kemOf(recipient.secretKey, sealer.enc),
+        keySchedule: { key: hex(ks.key), baseNonce: hex(ks.baseNonce), exporterSecret: hex(ks.exporterSecret) },
+        messages,
+      },
+    ],
     negative,
   };
 }
@@ -319,9 +560,24 @@ function buildTickets(recipient: Recipient) {
   const authoritySecretKey = rand32('tickets/authority/sk');
   const authorityPublicKey = ed25519.getPublicKey(authoritySecretKey);
   const otherAuthority = rand32('tickets/other-authority/sk');
-  const fields: TicketFields = { dev: 'oxi-01', kid: recipient.kid, pk: recipient.publicKey, patient: 'pseudonym-7f3a', nbf: T0_S, exp: T0_S + 8 * 3600 };
+  const fields: TicketFields = {
+    dev: 'oxi-01',
+    kid: recipient.kid,
+    pk: recipient.publicKey,
+    patient: 'pseudonym-7f3a',
+    nbf: T0_S,
+    exp: T0_S + 8 * 3600,
+  };
   const skew = 60;
-  const fieldsJson = (f: TicketFields) => ({ dev: f.dev, kid: hex(f.kid), pk: hex(f.pk), patient: f.patient, nbf: f.nbf, exp: f.exp, ...(f.maxReadings === undefined ? {} : { maxReadings: f.maxReadings }) });
+  const fieldsJson = (f: TicketFields) => ({
+    dev: f.dev,
+    kid: hex(f.kid),
+    pk: hex(f.pk),
+    patient: f.patient,
+    nbf: f.nbf,
+    exp: f.exp,
+    ...(f.maxReadings === undefined ? {} : { maxReadings: f.maxReadings }),
+  });
   const positiveOf = (name: string, description: string, f: TicketFields, nowMs: number) => {
     const ticket = issueTicket(f, authoritySecretKey);
     const m = decodeSign1(ticket);
@@ -339,27 +595,125 @@ function buildTickets(recipient: Recipient) {
   };
   const valid = issueTicket(fields, authoritySecretKey);
   const verifyAt = (nowMs: number, deviceId = fields.dev) => ({ deviceId, nowMs, skewSeconds: skew });
-  const rawTicket = (payload: Map<string, CborValue>) => hex(signSign1({ payload: encodeCanonical(payload), secretKey: authoritySecretKey }));
+  const rawTicket = (payload: Map<string, CborValue>) =>
+    hex(signSign1({ payload: encodeCanonical(payload), secretKey: authoritySecretKey }));
   const payloadWith = (edit: Array<[string, CborValue]>) => {
-    const base = new Map<string, CborValue>([['v', 1], ['dev', fields.dev], ['kid', fields.kid], ['pk', new Map<number, CborValue>([[1, 1], [-1, 4], [-2, fields.pk]])], ['patient', fields.patient], ['nbf', fields.nbf], ['exp', fields.exp]]);
+    const base = new Map<string, CborValue>([
+      ['v', 1],
+      ['dev', fields.dev],
+      ['kid', fields.kid],
+      [
+        'pk',
+        new Map<number, CborValue>([
+          [1, 1],
+          [-1, 4],
+          [-2, fields.pk],
+        ]),
+      ],
+      ['patient', fields.patient],
+      ['nbf', fields.nbf],
+      ['exp', fields.exp],
+    ]);
     for (const [k, v] of edit) base.set(k, v);
     return base;
   };
   const vm = decodeSign1(valid);
   const negative = [
-    { name: 'expired', description: 'now = exp + skew (valid while now < exp + skew)', ticket: hex(valid), verify: verifyAt((fields.exp + skew) * 1000), error: 'TICKET_EXPIRED' },
-    { name: 'not-yet-valid', description: 'now = nbf - skew - 1 s', ticket: hex(valid), verify: verifyAt((fields.nbf - skew - 1) * 1000), error: 'TICKET_NOT_YET_VALID' },
-    { name: 'wrong-device', description: 'the ticket is for oxi-01, verified by oxi-02', ticket: hex(valid), verify: verifyAt(T0_MS, 'oxi-02'), error: 'TICKET_WRONG_DEVICE' },
-    { name: 'bad-signature-bit-flipped', description: 'the first signature byte XOR 0x01', ticket: hex(encodeCanonical(new Tag([vm.protectedBytes, new Map(), vm.payload, flip(vm.signature, 0)], 18))), verify: verifyAt(T0_MS), error: 'TICKET_BAD_SIGNATURE' },
-    { name: 'bad-signature-other-authority', description: 'the same payload signed by another Ed25519 key', ticket: hex(issueTicket(fields, otherAuthority)), verify: verifyAt(T0_MS), error: 'TICKET_BAD_SIGNATURE' },
-    { name: 'payload-changed-after-signing', description: 'exp moved one day later after signing', ticket: hex(encodeCanonical(new Tag([vm.protectedBytes, new Map(), encodeTicketPayload({ ...fields, exp: fields.exp + 86_400 }), vm.signature], 18))), verify: verifyAt(T0_MS), error: 'TICKET_BAD_SIGNATURE' },
-    { name: 'device-id-colon', description: 'signed payload with dev "a:b"', ticket: rawTicket(payloadWith([['dev', 'a:b']])), verify: verifyAt(T0_MS, 'a:b'), error: 'TICKET_MALFORMED' },
-    { name: 'device-id-leading-dash', description: 'signed payload with dev "-x"', ticket: rawTicket(payloadWith([['dev', '-x']])), verify: verifyAt(T0_MS, '-x'), error: 'TICKET_MALFORMED' },
-    { name: 'kid-not-of-pk', description: 'signed payload whose kid is not SHA-256(pk)[0:16]', ticket: rawTicket(payloadWith([['kid', flip(fields.kid, 0)]])), verify: verifyAt(T0_MS), error: 'TICKET_MALFORMED' },
-    { name: 'exp-not-after-nbf', description: 'signed payload with exp = nbf', ticket: rawTicket(payloadWith([['exp', fields.nbf]])), verify: verifyAt(T0_MS), error: 'TICKET_MALFORMED' },
-    { name: 'version-2', description: 'signed payload with v = 2', ticket: rawTicket(payloadWith([['v', 2]])), verify: verifyAt(T0_MS), error: 'TICKET_MALFORMED' },
-    { name: 'unknown-field', description: 'signed payload with an extra field "x"', ticket: rawTicket(payloadWith([['x', 1]])), verify: verifyAt(T0_MS), error: 'TICKET_MALFORMED' },
-    { name: 'not-cose', description: 'the bytes of a CBOR text string', ticket: hex(encodeCanonical('ticket')), verify: verifyAt(T0_MS), error: 'TICKET_MALFORMED' },
+    {
+      name: 'expired',
+      description: 'now = exp + skew (valid while now < exp + skew)',
+      ticket: hex(valid),
+      verify: verifyAt((fields.exp + skew) * 1000),
+      error: 'TICKET_EXPIRED',
+    },
+    {
+      name: 'not-yet-valid',
+      description: 'now = nbf - skew - 1 s',
+      ticket: hex(valid),
+      verify: verifyAt((fields.nbf - skew - 1) * 1000),
+      error: 'TICKET_NOT_YET_VALID',
+    },
+    {
+      name: 'wrong-device',
+      description: 'the ticket is for oxi-01, verified by oxi-02',
+      ticket: hex(valid),
+      verify: verifyAt(T0_MS, 'oxi-02'),
+      error: 'TICKET_WRONG_DEVICE',
+    },
+    {
+      name: 'bad-signature-bit-flipped',
+      description: 'the first signature byte XOR 0x01',
+      ticket: hex(encodeCanonical(new Tag([vm.protectedBytes, new Map(), vm.payload, flip(vm.signature, 0)], 18))),
+      verify: verifyAt(T0_MS),
+      error: 'TICKET_BAD_SIGNATURE',
+    },
+    {
+      name: 'bad-signature-other-authority',
+      description: 'the same payload signed by another Ed25519 key',
+      ticket: hex(issueTicket(fields, otherAuthority)),
+      verify: verifyAt(T0_MS),
+      error: 'TICKET_BAD_SIGNATURE',
+    },
+    {
+      name: 'payload-changed-after-signing',
+      description: 'exp moved one day later after signing',
+      ticket: hex(
+        encodeCanonical(
+          new Tag([vm.protectedBytes, new Map(), encodeTicketPayload({ ...fields, exp: fields.exp + 86_400 }), vm.signature], 18),
+        ),
+      ),
+      verify: verifyAt(T0_MS),
+      error: 'TICKET_BAD_SIGNATURE',
+    },
+    {
+      name: 'device-id-colon',
+      description: 'signed payload with dev "a:b"',
+      ticket: rawTicket(payloadWith([['dev', 'a:b']])),
+      verify: verifyAt(T0_MS, 'a:b'),
+      error: 'TICKET_MALFORMED',
+    },
+    {
+      name: 'device-id-leading-dash',
+      description: 'signed payload with dev "-x"',
+      ticket: rawTicket(payloadWith([['dev', '-x']])),
+      verify: verifyAt(T0_MS, '-x'),
+      error: 'TICKET_MALFORMED',
+    },
+    {
+      name: 'kid-not-of-pk',
+      description: 'signed payload whose kid is not SHA-256(pk)[0:16]',
+      ticket: rawTicket(payloadWith([['kid', flip(fields.kid, 0)]])),
+      verify: verifyAt(T0_MS),
+      error: 'TICKET_MALFORMED',
+    },
+    {
+      name: 'exp-not-after-nbf',
+      description: 'signed payload with exp = nbf',
+      ticket: rawTicket(payloadWith([['exp', fields.nbf]])),
+      verify: verifyAt(T0_MS),
+      error: 'TICKET_MALFORMED',
+    },
+    {
+      name: 'version-2',
+      description: 'signed payload with v = 2',
+      ticket: rawTicket(payloadWith([['v', 2]])),
+      verify: verifyAt(T0_MS),
+      error: 'TICKET_MALFORMED',
+    },
+    {
+      name: 'unknown-field',
+      description: 'signed payload with an extra field "x"',
+      ticket: rawTicket(payloadWith([['x', 1]])),
+      verify: verifyAt(T0_MS),
+      error: 'TICKET_MALFORMED',
+    },
+    {
+      name: 'not-cose',
+      description: 'the bytes of a CBOR text string',
+      ticket: hex(encodeCanonical('ticket')),
+      verify: verifyAt(T0_MS),
+      error: 'TICKET_MALFORMED',
+    },
   ];
   return {
     ...fileHeader(
@@ -367,7 +721,10 @@ function buildTickets(recipient: Recipient) {
       'Session ticket v1: canonical CBOR payload {"v": 1, "dev", "kid", "pk": COSE_Key {1: 1 (OKP), -1: 4 (X25519), -2: x}, "patient", "nbf", "exp"[, "maxReadings"]} (NumericDate seconds), ' +
         'signed as a tagged COSE_Sign1 (tag 18) with EdDSA/Ed25519 (alg -8) by the ward authority. Valid while nbf - skew <= floor(now / 1000) < exp + skew. ' +
         'Decoder: verifyTicket(ticket, {authorityPublicKey, deviceId, clock: now = verify.nowMs, skewSeconds}) (protocol/ticket); checks in order: structure, signature, device, time.',
-      { authority: { seed: `${SEED}/tickets/authority/sk`, secretKey: hex(authoritySecretKey), publicKey: hex(authorityPublicKey) }, otherAuthority: { secretKey: hex(otherAuthority), publicKey: hex(ed25519.getPublicKey(otherAuthority)) } },
+      {
+        authority: { seed: `${SEED}/tickets/authority/sk`, secretKey: hex(authoritySecretKey), publicKey: hex(authorityPublicKey) },
+        otherAuthority: { secretKey: hex(otherAuthority), publicKey: hex(ed25519.getPublicKey(otherAuthority)) },
+      },
     ),
     positive: [
       positiveOf('valid-at-nbf', 'verified at exactly nbf', fields, T0_MS),
@@ -391,14 +748,69 @@ function rawFrame(type: number, body: Uint8Array, crcXor = 0): { raw: Uint8Array
 
 function buildFrames(envelopeSpo2: Uint8Array, envelopeEcg: Uint8Array, ticket: Uint8Array) {
   const bodies: Array<{ name: string; type: FrameType; body: Uint8Array; description: string; decodedBody?: unknown }> = [
-    { name: 'reading', type: FRAME_TYPE.reading, body: envelopeSpo2, description: 'reading frame: the body is the spo2 envelope of envelopes.json' },
-    { name: 'reading-ecg-cobs-blocks', type: FRAME_TYPE.reading, body: envelopeEcg, description: 'reading frame whose body (the ECG envelope) spans several 254-byte COBS blocks' },
-    { name: 'ticket', type: FRAME_TYPE.ticket, body: ticket, description: 'ticket frame: the body is the valid-at-nbf ticket of tickets.json' },
-    { name: 'ack', type: FRAME_TYPE.ack, body: encodeAck({ dev: 'oxi-01', seq: 42 }), description: 'ack frame: body = canonical CBOR {"dev": tstr, "seq": uint}', decodedBody: { dev: 'oxi-01', seq: 42 } },
-    { name: 'error', type: FRAME_TYPE.error, body: encodeCanonical(new Map<string, CborValue>([['code', 'AGENT_UNKNOWN_KID'], ['seq', 42]])), description: 'error frame (the agent refused reading seq 42: its kid names no ticket): body = canonical CBOR {"code": tstr[, "seq": uint]}', decodedBody: { code: 'AGENT_UNKNOWN_KID', seq: 42 } },
-    { name: 'error-without-seq', type: FRAME_TYPE.error, body: encodeCanonical(new Map<string, CborValue>([['code', 'AGENT_DEVICE_REVOKED']])), description: 'error frame without seq', decodedBody: { code: 'AGENT_DEVICE_REVOKED' } },
-    { name: 'status', type: FRAME_TYPE.status, body: encodeCanonical(new Map<string, CborValue>([['dev', 'oxi-01'], ['state', 'online']])), description: 'status frame: body = canonical CBOR {"dev", "state"}', decodedBody: { dev: 'oxi-01', state: 'online' } },
-    { name: 'zero-bytes-in-body', type: FRAME_TYPE.status, body: Uint8Array.of(0, 0, 1, 0), description: 'a body with 0x00 bytes (COBS removes every 0x00 before the delimiter)' },
+    {
+      name: 'reading',
+      type: FRAME_TYPE.reading,
+      body: envelopeSpo2,
+      description: 'reading frame: the body is the spo2 envelope of envelopes.json',
+    },
+    {
+      name: 'reading-ecg-cobs-blocks',
+      type: FRAME_TYPE.reading,
+      body: envelopeEcg,
+      description: 'reading frame whose body (the ECG envelope) spans several 254-byte COBS blocks',
+    },
+    {
+      name: 'ticket',
+      type: FRAME_TYPE.ticket,
+      body: ticket,
+      description: 'ticket frame: the body is the valid-at-nbf ticket of tickets.json',
+    },
+    {
+      name: 'ack',
+      type: FRAME_TYPE.ack,
+      body: encodeAck({ dev: 'oxi-01', seq: 42 }),
+      description: 'ack frame: body = canonical CBOR {"dev": tstr, "seq": uint}',
+      decodedBody: { dev: 'oxi-01', seq: 42 },
+    },
+    {
+      name: 'error',
+      type: FRAME_TYPE.error,
+      body: encodeCanonical(
+        new Map<string, CborValue>([
+          ['code', 'AGENT_UNKNOWN_KID'],
+          ['seq', 42],
+        ]),
+      ),
+      description:
+        'error frame (the agent refused reading seq 42: its kid names no ticket): body = canonical CBOR {"code": tstr[, "seq": uint]}',
+      decodedBody: { code: 'AGENT_UNKNOWN_KID', seq: 42 },
+    },
+    {
+      name: 'error-without-seq',
+      type: FRAME_TYPE.error,
+      body: encodeCanonical(new Map<string, CborValue>([['code', 'AGENT_DEVICE_REVOKED']])),
+      description: 'error frame without seq',
+      decodedBody: { code: 'AGENT_DEVICE_REVOKED' },
+    },
+    {
+      name: 'status',
+      type: FRAME_TYPE.status,
+      body: encodeCanonical(
+        new Map<string, CborValue>([
+          ['dev', 'oxi-01'],
+          ['state', 'online'],
+        ]),
+      ),
+      description: 'status frame: body = canonical CBOR {"dev", "state"}',
+      decodedBody: { dev: 'oxi-01', state: 'online' },
+    },
+    {
+      name: 'zero-bytes-in-body',
+      type: FRAME_TYPE.status,
+      body: Uint8Array.of(0, 0, 1, 0),
+      description: 'a body with 0x00 bytes (COBS removes every 0x00 before the delimiter)',
+    },
     { name: 'empty-body', type: FRAME_TYPE.status, body: new Uint8Array(0), description: 'the shortest frame: type + CRC' },
   ];
   const positive = bodies.map((b) => {
@@ -417,7 +829,13 @@ function buildFrames(envelopeSpo2: Uint8Array, envelopeEcg: Uint8Array, ticket: 
       ...(b.decodedBody === undefined ? {} : { decodedBody: b.decodedBody }),
     };
   });
-  const neg = (name: string, description: string, encoded: Uint8Array, error: string, decoder: 'decodeFrame' | 'decodeAck' = 'decodeFrame') => ({
+  const neg = (
+    name: string,
+    description: string,
+    encoded: Uint8Array,
+    error: string,
+    decoder: 'decodeFrame' | 'decodeAck' = 'decodeFrame',
+  ) => ({
     name,
     description,
     decoder,
@@ -433,21 +851,61 @@ function buildFrames(envelopeSpo2: Uint8Array, envelopeEcg: Uint8Array, ticket: 
   const negative = [
     neg('crc-error', 'ack frame whose CRC-32 has its lowest bit flipped', cobsEncode(badCrc), 'FRAME_BAD_CRC'),
     neg('body-bit-flipped', 'ack frame with one body bit flipped after the CRC was computed', cobsEncode(flippedBody), 'FRAME_BAD_CRC'),
-    neg('oversize', `reading frame with a ${DEFAULT_MAX_BODY + 1}-byte body (at most ${DEFAULT_MAX_BODY})`, cobsEncode(rawFrame(FRAME_TYPE.reading, oversizeBody).raw), 'FRAME_OVERSIZE'),
+    neg(
+      'oversize',
+      `reading frame with a ${DEFAULT_MAX_BODY + 1}-byte body (at most ${DEFAULT_MAX_BODY})`,
+      cobsEncode(rawFrame(FRAME_TYPE.reading, oversizeBody).raw),
+      'FRAME_OVERSIZE',
+    ),
     neg('cobs-block-past-end', 'COBS code byte 0x05 followed by only two bytes', Uint8Array.of(0x05, 0x01, 0x02), 'FRAME_BAD_COBS'),
-    neg('cobs-zero-inside', 'a 0x00 inside a COBS block (only a decoder handed the bytes between delimiters sees it)', Uint8Array.of(0x03, 0x01, 0x00), 'FRAME_BAD_COBS'),
+    neg(
+      'cobs-zero-inside',
+      'a 0x00 inside a COBS block (only a decoder handed the bytes between delimiters sees it)',
+      Uint8Array.of(0x03, 0x01, 0x00),
+      'FRAME_BAD_COBS',
+    ),
     neg('too-short', 'type + 3 bytes: shorter than type + CRC-32', cobsEncode(Uint8Array.of(FRAME_TYPE.ack, 1, 2, 3)), 'FRAME_TOO_SHORT'),
     neg('unknown-type-0x06', 'type 0x06 with a correct CRC', cobsEncode(rawFrame(0x06, ackBody).raw), 'FRAME_UNKNOWN_TYPE'),
     neg('unknown-type-0x00', 'type 0x00 with a correct CRC', cobsEncode(rawFrame(0x00, ackBody).raw), 'FRAME_UNKNOWN_TYPE'),
-    neg('ack-body-missing-seq', 'ack frame (correct CRC) whose body is {"dev": "oxi-01"}', cobsEncode(rawFrame(FRAME_TYPE.ack, encodeCanonical(new Map([['dev', 'oxi-01']]))).raw), 'FRAME_BAD_BODY', 'decodeAck'),
-    neg('ack-body-negative-seq', 'ack frame (correct CRC) whose body is {"dev": "oxi-01", "seq": -1}', cobsEncode(rawFrame(FRAME_TYPE.ack, encodeCanonical(new Map<string, CborValue>([['dev', 'oxi-01'], ['seq', -1]]))).raw), 'FRAME_BAD_BODY', 'decodeAck'),
-    neg('ack-body-not-cbor', 'ack frame (correct CRC) whose body is 0xff', cobsEncode(rawFrame(FRAME_TYPE.ack, Uint8Array.of(0xff)).raw), 'FRAME_BAD_BODY', 'decodeAck'),
+    neg(
+      'ack-body-missing-seq',
+      'ack frame (correct CRC) whose body is {"dev": "oxi-01"}',
+      cobsEncode(rawFrame(FRAME_TYPE.ack, encodeCanonical(new Map([['dev', 'oxi-01']]))).raw),
+      'FRAME_BAD_BODY',
+      'decodeAck',
+    ),
+    neg(
+      'ack-body-negative-seq',
+      'ack frame (correct CRC) whose body is {"dev": "oxi-01", "seq": -1}',
+      cobsEncode(
+        rawFrame(
+          FRAME_TYPE.ack,
+          encodeCanonical(
+            new Map<string, CborValue>([
+              ['dev', 'oxi-01'],
+              ['seq', -1],
+            ]),
+          ),
+        ).raw,
+      ),
+      'FRAME_BAD_BODY',
+      'decodeAck',
+    ),
+    neg(
+      'ack-body-not-cbor',
+      'ack frame (correct CRC) whose body is 0xff',
+      cobsEncode(rawFrame(FRAME_TYPE.ack, Uint8Array.of(0xff)).raw),
+      'FRAME_BAD_BODY',
+      'decodeAck',
+    ),
   ];
   return {
     ...fileHeader(
       'frames.json',
       'Serial frame: wire = COBS(type ‖ body ‖ CRC-32(type ‖ body) little-endian) ‖ 0x00. CRC-32 is IEEE 802.3 (reflected 0xEDB88320, init and final XOR 0xFFFFFFFF). ' +
-        `Types: ${Object.entries(FRAME_TYPE).map(([k, v]) => `0x0${v} ${k}`).join(', ')}. Largest body ${DEFAULT_MAX_BODY} bytes. ` +
+        `Types: ${Object.entries(FRAME_TYPE)
+          .map(([k, v]) => `0x0${v} ${k}`)
+          .join(', ')}. Largest body ${DEFAULT_MAX_BODY} bytes. ` +
         'Positive decoder: decodeFrame(wire without its 0x00) → {type, body}; the ack body with decodeAck. Negative decoder: `decoder` applied to `encoded` (decodeAck after decodeFrame); a stream decoder fed `wire` drops the frame with the same code.',
       { maxBody: DEFAULT_MAX_BODY, frameTypes: FRAME_TYPE },
     ),
@@ -473,25 +931,58 @@ function buildLog(entries: readonly LogEntry[]) {
   const hashes = leaves.map((l) => fromHex(l.leafHash));
   const size = hashes.length;
   const root = merkleRoot(hashes);
-  const inclusion = leaves.map((l) => ({ index: l.index, treeSize: size, leafHash: l.leafHash, proof: inclusionProof(hashes, l.index).map(hex), root: hex(root) }));
-  const roots = Array.from({ length: size + 1 }, (_, n) => ({ size: n, root: hex(n === 0 ? emptyRoot() : merkleRoot(hashes.slice(0, n))) }));
+  const inclusion = leaves.map((l) => ({
+    index: l.index,
+    treeSize: size,
+    leafHash: l.leafHash,
+    proof: inclusionProof(hashes, l.index).map(hex),
+    root: hex(root),
+  }));
+  const roots = Array.from({ length: size + 1 }, (_, n) => ({
+    size: n,
+    root: hex(n === 0 ? emptyRoot() : merkleRoot(hashes.slice(0, n))),
+  }));
   const consistency = [
     [1, size],
     [3, size],
     [4, size],
     [6, 8],
     [size, size],
-  ].map(([m, n]) => ({ size1: m!, size2: n!, root1: roots[m!]!.root, root2: roots[n!]!.root, proof: consistencyProof(hashes, m!, n!).map(hex) }));
+  ].map(([m, n]) => ({
+    size1: m!,
+    size2: n!,
+    root1: roots[m!]!.root,
+    root2: roots[n!]!.root,
+    proof: consistencyProof(hashes, m!, n!).map(hex),
+  }));
   const p3 = inclusion[3]!;
   const negative = [
-    { name: 'inclusion-proof-hash-flipped', check: 'inclusion', ...p3, proof: p3.proof.map((h, i) => (i === 0 ? hex(flip(fromHex(h), 0)) : h)), error: 'PROOF_MISMATCH' },
+    {
+      name: 'inclusion-proof-hash-flipped',
+      check: 'inclusion',
+      ...p3,
+      proof: p3.proof.map((h, i) => (i === 0 ? hex(flip(fromHex(h), 0)) : h)),
+      error: 'PROOF_MISMATCH',
+    },
     { name: 'inclusion-wrong-leaf', check: 'inclusion', ...p3, leafHash: leaves[4]!.leafHash, error: 'PROOF_MISMATCH' },
     { name: 'inclusion-wrong-index', check: 'inclusion', ...p3, index: 2, error: 'PROOF_MISMATCH' },
     { name: 'inclusion-proof-too-short', check: 'inclusion', ...p3, proof: p3.proof.slice(0, -1), error: 'PROOF_WRONG_LENGTH' },
     { name: 'inclusion-index-not-in-tree', check: 'inclusion', ...p3, index: size, error: 'PROOF_BAD_INDEX' },
-    { name: 'inclusion-proof-hash-31-bytes', check: 'inclusion', ...p3, proof: p3.proof.map((h, i) => (i === 0 ? h.slice(0, 62) : h)), error: 'PROOF_BAD_HASH' },
+    {
+      name: 'inclusion-proof-hash-31-bytes',
+      check: 'inclusion',
+      ...p3,
+      proof: p3.proof.map((h, i) => (i === 0 ? h.slice(0, 62) : h)),
+      error: 'PROOF_BAD_HASH',
+    },
     { name: 'consistency-wrong-root2', check: 'consistency', ...consistency[1]!, root2: roots[size - 1]!.root, error: 'PROOF_MISMATCH' },
-    { name: 'consistency-proof-too-short', check: 'consistency', ...consistency[1]!, proof: consistency[1]!.proof.slice(1), error: 'PROOF_WRONG_LENGTH' },
+    {
+      name: 'consistency-proof-too-short',
+      check: 'consistency',
+      ...consistency[1]!,
+      proof: consistency[1]!.proof.slice(1),
+      error: 'PROOF_WRONG_LENGTH',
+    },
   ];
   return {
     ...fileHeader(
@@ -500,7 +991,12 @@ function buildLog(entries: readonly LogEntry[]) {
         'recordId = SHA-256(envelope); an access event is a kind-2 leaf whose body is the canonical CBOR access-event map (decoded: decodeAccessEvent, protocol/log). ' +
         'The tree holds the envelopes of envelopes.json, then session.json, then two access events, in that order. ' +
         'Decoders: verifyInclusion(index, treeSize, leafHash, proof, root) and verifyConsistency(size1, size2, root1, root2, proof) (protocol/merkle).',
-      { leafKinds: { [LEAF_KIND.record]: 'reading record (body = envelope bytes)', [LEAF_KIND.accessEvent]: 'access event (body = canonical CBOR {"v": 1, "t", ...})' } },
+      {
+        leafKinds: {
+          [LEAF_KIND.record]: 'reading record (body = envelope bytes)',
+          [LEAF_KIND.accessEvent]: 'access event (body = canonical CBOR {"v": 1, "t", ...})',
+        },
+      },
     ),
     positive: [{ name: `tree-of-${size}`, treeSize: size, root: hex(root), leaves, roots, inclusion, consistency }],
     negative,
@@ -536,14 +1032,32 @@ function buildTreeHead(log: { treeSize: number; root: string }) {
   const other = rand32('tree-head/other-log/sk');
   const signPayload = (payload: Map<string, CborValue>) => hex(signSign1({ payload: encodeCanonical(payload), secretKey: logSecretKey }));
   const payloadWith = (edit: Array<[string, CborValue]>) => {
-    const m = new Map<string, CborValue>([['v', 1], ['log', logId], ['size', log.treeSize], ['root', root], ['ts', T0_MS + 600_000]]);
+    const m = new Map<string, CborValue>([
+      ['v', 1],
+      ['log', logId],
+      ['size', log.treeSize],
+      ['root', root],
+      ['ts', T0_MS + 600_000],
+    ]);
     for (const [k, v] of edit) m.set(k, v);
     return m;
   };
   const negative = [
-    { name: 'signature-bit-flipped', treeHead: hex(encodeCanonical(new Tag([gm.protectedBytes, new Map(), gm.payload, flip(gm.signature, 63)], 18))), error: 'COSE_BAD_SIGNATURE' },
+    {
+      name: 'signature-bit-flipped',
+      treeHead: hex(encodeCanonical(new Tag([gm.protectedBytes, new Map(), gm.payload, flip(gm.signature, 63)], 18))),
+      error: 'COSE_BAD_SIGNATURE',
+    },
     { name: 'signed-by-another-key', treeHead: hex(signTreeHead(heads[0]!.head, other)), error: 'COSE_BAD_SIGNATURE' },
-    { name: 'size-changed-after-signing', treeHead: hex(encodeCanonical(new Tag([gm.protectedBytes, new Map(), encodeTreeHeadPayload({ ...heads[0]!.head, size: log.treeSize + 1 }), gm.signature], 18))), error: 'COSE_BAD_SIGNATURE' },
+    {
+      name: 'size-changed-after-signing',
+      treeHead: hex(
+        encodeCanonical(
+          new Tag([gm.protectedBytes, new Map(), encodeTreeHeadPayload({ ...heads[0]!.head, size: log.treeSize + 1 }), gm.signature], 18),
+        ),
+      ),
+      error: 'COSE_BAD_SIGNATURE',
+    },
     { name: 'version-2', treeHead: signPayload(payloadWith([['v', 2]])), error: 'TREE_HEAD_MALFORMED' },
     { name: 'root-31-bytes', treeHead: signPayload(payloadWith([['root', root.subarray(0, 31)]])), error: 'TREE_HEAD_MALFORMED' },
     { name: 'negative-size', treeHead: signPayload(payloadWith([['size', -1]])), error: 'TREE_HEAD_MALFORMED' },
@@ -567,30 +1081,84 @@ function buildDisclosure(
   recipient: Recipient,
   sessionRecipient: Recipient,
   single: Array<{ name: string; envelope: string; reading: Reading; keySchedule: { key: string; baseNonce: string }; recordId: string }>,
-  session: { keySchedule: { key: string }; messages: Array<{ hs: number; envelope: string; reading: Reading; nonce: string; recordId: string }> },
+  session: {
+    keySchedule: { key: string };
+    messages: Array<{ hs: number; envelope: string; reading: Reading; nonce: string; recordId: string }>;
+  },
 ) {
   const positive = [
-    ...single.slice(0, 2).map((e) => ({ name: `reading-${e.name}`, scope: 'reading', secretKey: hex(recipient.secretKey), envelope: e.envelope, recordId: e.recordId, key: e.keySchedule.key, nonce: e.keySchedule.baseNonce, reading: e.reading })),
+    ...single
+      .slice(0, 2)
+      .map((e) => ({
+        name: `reading-${e.name}`,
+        scope: 'reading',
+        secretKey: hex(recipient.secretKey),
+        envelope: e.envelope,
+        recordId: e.recordId,
+        key: e.keySchedule.key,
+        nonce: e.keySchedule.baseNonce,
+        reading: e.reading,
+      })),
     ...[3].map((i) => {
       const m = session.messages[i]!;
-      return { name: `session-hs-${m.hs}`, scope: 'session', secretKey: hex(sessionRecipient.secretKey), envelope: m.envelope, recordId: m.recordId, key: session.keySchedule.key, nonce: m.nonce, reading: m.reading };
+      return {
+        name: `session-hs-${m.hs}`,
+        scope: 'session',
+        secretKey: hex(sessionRecipient.secretKey),
+        envelope: m.envelope,
+        recordId: m.recordId,
+        key: session.keySchedule.key,
+        nonce: m.nonce,
+        reading: m.reading,
+      };
     }),
   ];
   const [a, b] = positive;
   const s = positive[2]!;
   const prevNonce = session.messages[2]!.nonce;
   const negative = [
-    { name: 'key-on-another-reading', description: 'the disclosure of the spo2 reading applied to the ECG envelope (no recordId given)', envelope: b!.envelope, key: a!.key, nonce: a!.nonce, error: 'ENVELOPE_DECRYPT_FAILED' },
-    { name: 'record-id-of-another-reading', description: 'a correct key and nonce whose recordId names another record', envelope: a!.envelope, key: a!.key, nonce: a!.nonce, recordId: b!.recordId, error: 'ENVELOPE_DECRYPT_FAILED' },
-    { name: 'key-bit-flipped', description: 'the disclosed key with its first bit flipped', envelope: a!.envelope, key: hex(flip(fromHex(a!.key), 0)), nonce: a!.nonce, recordId: a!.recordId, error: 'ENVELOPE_DECRYPT_FAILED' },
-    { name: 'session-nonce-of-another-hs', description: 'the session key with the nonce of hs 2 on the hs 3 envelope', envelope: s.envelope, key: s.key, nonce: prevNonce, recordId: s.recordId, error: 'ENVELOPE_DECRYPT_FAILED' },
+    {
+      name: 'key-on-another-reading',
+      description: 'the disclosure of the spo2 reading applied to the ECG envelope (no recordId given)',
+      envelope: b!.envelope,
+      key: a!.key,
+      nonce: a!.nonce,
+      error: 'ENVELOPE_DECRYPT_FAILED',
+    },
+    {
+      name: 'record-id-of-another-reading',
+      description: 'a correct key and nonce whose recordId names another record',
+      envelope: a!.envelope,
+      key: a!.key,
+      nonce: a!.nonce,
+      recordId: b!.recordId,
+      error: 'ENVELOPE_DECRYPT_FAILED',
+    },
+    {
+      name: 'key-bit-flipped',
+      description: 'the disclosed key with its first bit flipped',
+      envelope: a!.envelope,
+      key: hex(flip(fromHex(a!.key), 0)),
+      nonce: a!.nonce,
+      recordId: a!.recordId,
+      error: 'ENVELOPE_DECRYPT_FAILED',
+    },
+    {
+      name: 'session-nonce-of-another-hs',
+      description: 'the session key with the nonce of hs 2 on the hs 3 envelope',
+      envelope: s.envelope,
+      key: s.key,
+      nonce: prevNonce,
+      recordId: s.recordId,
+      error: 'ENVELOPE_DECRYPT_FAILED',
+    },
   ];
   return {
     ...fileHeader(
       'disclosure.json',
       'Research disclosure of one reading: the HPKE context\'s AEAD key and the nonce of that reading (single-shot: base_nonce, scope "reading"; session mode: base_nonce XOR I2OSP(hs, 12), scope "session", the key then opens the whole session), never the secret key. ' +
         'Positive decoders: openDisclosedReading(envelope, {key, nonce, recordId}) → reading, and discloseReadingKey(envelope, secretKey) → {recordId, key, nonce, scope}. Negative decoder: openDisclosedReading(envelope, {key, nonce[, recordId]}). ' +
-        'The wallet\'s signed disclosure file (EIP-712 signature over these fields) is not covered here.',
+        "The wallet's signed disclosure file (EIP-712 signature over these fields) is not covered here.",
       { aead: 'ChaCha20Poly1305', aad: 'Enc_structure of the envelope (see envelopes.json)' },
     ),
     positive,
@@ -627,21 +1195,73 @@ function buildEscrow(hpke: Hpke) {
     };
   };
   const escrowed = sealStep('escrow-to-ward', ward.publicKey, ward.secretKey, ESCROW_INFO, escrowAad(patient), patient.toLowerCase());
-  const released = sealStep('release-to-clinician', clinicianKey.publicKey, clinicianKey.secretKey, RELEASE_INFO, releaseAad(patient, clinician), `${patient.toLowerCase()}/${clinician.toLowerCase()}`);
+  const released = sealStep(
+    'release-to-clinician',
+    clinicianKey.publicKey,
+    clinicianKey.secretKey,
+    RELEASE_INFO,
+    releaseAad(patient, clinician),
+    `${patient.toLowerCase()}/${clinician.toLowerCase()}`,
+  );
   const negative = [
-    { ...escrowed, name: 'escrow-aad-of-another-patient', description: 'the escrow opened with aad = another patient address', aad: hex(escrowAad('0x0000000000000000000000000000000000000001')), error: 'HPKE_OPEN_FAILED' },
-    { ...escrowed, name: 'escrow-aad-not-lower-case', description: 'the escrow opened with aad = the mixed-case address (aad is lower-case)', aad: hex(utf8(patient)), error: 'HPKE_OPEN_FAILED' },
-    { ...escrowed, name: 'escrow-opened-with-release-info', description: 'the escrow opened with the release info', info: hex(RELEASE_INFO), error: 'HPKE_OPEN_FAILED' },
-    { ...released, name: 'release-ciphertext-bit-flipped', description: 'the release ciphertext with its first bit flipped', ciphertext: hex(flip(fromHex(released.ciphertext), 0)), error: 'HPKE_OPEN_FAILED' },
-    { ...released, name: 'release-to-another-clinician', description: 'the release opened by the ward emergency key instead of the clinician key', recipientSecretKey: hex(ward.secretKey), error: 'HPKE_OPEN_FAILED' },
-  ].map(({ name, description, recipientSecretKey, info, aad, enc, ciphertext, error }) => ({ name, description, recipientSecretKey, info, aad, enc, ciphertext, error }));
+    {
+      ...escrowed,
+      name: 'escrow-aad-of-another-patient',
+      description: 'the escrow opened with aad = another patient address',
+      aad: hex(escrowAad('0x0000000000000000000000000000000000000001')),
+      error: 'HPKE_OPEN_FAILED',
+    },
+    {
+      ...escrowed,
+      name: 'escrow-aad-not-lower-case',
+      description: 'the escrow opened with aad = the mixed-case address (aad is lower-case)',
+      aad: hex(utf8(patient)),
+      error: 'HPKE_OPEN_FAILED',
+    },
+    {
+      ...escrowed,
+      name: 'escrow-opened-with-release-info',
+      description: 'the escrow opened with the release info',
+      info: hex(RELEASE_INFO),
+      error: 'HPKE_OPEN_FAILED',
+    },
+    {
+      ...released,
+      name: 'release-ciphertext-bit-flipped',
+      description: 'the release ciphertext with its first bit flipped',
+      ciphertext: hex(flip(fromHex(released.ciphertext), 0)),
+      error: 'HPKE_OPEN_FAILED',
+    },
+    {
+      ...released,
+      name: 'release-to-another-clinician',
+      description: 'the release opened by the ward emergency key instead of the clinician key',
+      recipientSecretKey: hex(ward.secretKey),
+      error: 'HPKE_OPEN_FAILED',
+    },
+  ].map(({ name, description, recipientSecretKey, info, aad, enc, ciphertext, error }) => ({
+    name,
+    description,
+    recipientSecretKey,
+    info,
+    aad,
+    enc,
+    ciphertext,
+    error,
+  }));
   return {
     ...fileHeader(
       'escrow.json',
-      'Emergency escrow: the patient\'s emergency profile key K (EmergencyKeyGen, keys.json emergency-ascii) sealed with single-shot HPKE base mode (same suite as envelopes) to the ward\'s emergency X25519 key, ' +
+      "Emergency escrow: the patient's emergency profile key K (EmergencyKeyGen, keys.json emergency-ascii) sealed with single-shot HPKE base mode (same suite as envelopes) to the ward's emergency X25519 key, " +
         'info = "vitalseal/v1/emergency-escrow", aad = utf8(lower-case patient address); released by the agent re-sealed to the clinician\'s X25519 key, info = "vitalseal/v1/emergency-release", ' +
         'aad = utf8(lower-case patient ‖ "/" ‖ lower-case clinician). Decoder: HPKE Open(enc, recipientSecretKey, info, aad, ciphertext) → K (protocol/escrow.ts parameters).',
-      { patient, clinician, emergencyKey: { patientId: emergency.patientId, key: hex(emergency.key), kid: hex(emergency.kid) }, wardEmergencyKey: { secretKey: hex(ward.secretKey), publicKey: hex(ward.publicKey) }, clinicianKey: { secretKey: hex(clinicianKey.secretKey), publicKey: hex(clinicianKey.publicKey) } },
+      {
+        patient,
+        clinician,
+        emergencyKey: { patientId: emergency.patientId, key: hex(emergency.key), kid: hex(emergency.kid) },
+        wardEmergencyKey: { secretKey: hex(ward.secretKey), publicKey: hex(ward.publicKey) },
+        clinicianKey: { secretKey: hex(clinicianKey.secretKey), publicKey: hex(clinicianKey.publicKey) },
+      },
     ),
     positive: [escrowed, released],
     negative,
@@ -660,11 +1280,40 @@ export function buildVectorFiles(hpke: Hpke): VectorFiles {
   const envelopes = buildEnvelopes(hpke, recipient, sessionRecipient);
   const session = buildSession(hpke, sessionRecipient, recipient);
   const tickets = buildTickets(recipient);
-  const frames = buildFrames(fromHex(envelopes.positive[0]!.envelope), fromHex(envelopes.positive[1]!.envelope), fromHex(tickets.positive[0]!.ticket));
+  const frames = buildFrames(
+    fromHex(envelopes.positive[0]!.envelope),
+    fromHex(envelopes.positive[1]!.envelope),
+    fromHex(tickets.positive[0]!.ticket),
+  );
   const stream = session.positive[0]!;
   const accessEvents: LogEntry[] = [
-    { name: 'access-event/session', kind: LEAF_KIND.accessEvent, body: encodeAccessEvent({ t: 'session', patient: '0x8ba1f109551bd432803012645ac136ddd64dba72', device: 'oxi-02', kid: sessionRecipient.kid, nbf: T0_S, exp: T0_S + 8 * 3600, ts: T0_MS }) },
-    { name: 'access-event/query', kind: LEAF_KIND.accessEvent, body: encodeAccessEvent({ t: 'query', requester: '0xab5801a7d398351b8be11c439e05c5b3259aec9b', patient: '0x8ba1f109551bd432803012645ac136ddd64dba72', records: 6, withheld: 0, digest: sha256(utf8('query')), nonce: rand32('log/query/nonce'), ts: T0_MS + 60_000 }) },
+    {
+      name: 'access-event/session',
+      kind: LEAF_KIND.accessEvent,
+      body: encodeAccessEvent({
+        t: 'session',
+        patient: '0x8ba1f109551bd432803012645ac136ddd64dba72',
+        device: 'oxi-02',
+        kid: sessionRecipient.kid,
+        nbf: T0_S,
+        exp: T0_S + 8 * 3600,
+        ts: T0_MS,
+      }),
+    },
+    {
+      name: 'access-event/query',
+      kind: LEAF_KIND.accessEvent,
+      body: encodeAccessEvent({
+        t: 'query',
+        requester: '0xab5801a7d398351b8be11c439e05c5b3259aec9b',
+        patient: '0x8ba1f109551bd432803012645ac136ddd64dba72',
+        records: 6,
+        withheld: 0,
+        digest: sha256(utf8('query')),
+        nonce: rand32('log/query/nonce'),
+        ts: T0_MS + 60_000,
+      }),
+    },
   ];
   const log = buildLog([
     ...envelopes.positive.map((e) => ({ name: `envelopes.json/${e.name}`, kind: LEAF_KIND.record, body: fromHex(e.envelope) })),
@@ -674,7 +1323,17 @@ export function buildVectorFiles(hpke: Hpke): VectorFiles {
   const treeHead = buildTreeHead(log.positive[0]!);
   const disclosure = buildDisclosure(recipient, sessionRecipient, envelopes.positive, stream);
   const escrow = buildEscrow(hpke);
-  const files = { 'keys.json': keys, 'envelopes.json': envelopes, 'session.json': session, 'tickets.json': tickets, 'frames.json': frames, 'log.json': log, 'tree-head.json': treeHead, 'disclosure.json': disclosure, 'escrow.json': escrow };
+  const files = {
+    'keys.json': keys,
+    'envelopes.json': envelopes,
+    'session.json': session,
+    'tickets.json': tickets,
+    'frames.json': frames,
+    'log.json': log,
+    'tree-head.json': treeHead,
+    'disclosure.json': disclosure,
+    'escrow.json': escrow,
+  };
   return new Map(Object.entries(files).map(([name, content]) => [name, JSON.stringify(content, null, 2) + '\n']));
 }
 
@@ -686,7 +1345,9 @@ export function staleVectorFiles(files: VectorFiles, dir: string = VECTORS_DIR):
   } catch {
     present = [];
   }
-  const stale = [...files].filter(([name, text]) => !present.includes(name) || readFileSync(join(dir, name), 'utf8') !== text).map(([name]) => name);
+  const stale = [...files]
+    .filter(([name, text]) => !present.includes(name) || readFileSync(join(dir, name), 'utf8') !== text)
+    .map(([name]) => name);
   return [...stale, ...present.filter((f) => !files.has(f))].sort();
 }
 

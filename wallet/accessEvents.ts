@@ -17,8 +17,15 @@ export interface ServedAccessEvent {
 }
 
 /** The patient's view of who accessed what: every access event about it, each checked against the chain. */
-export async function fetchAccessEvents(patient: Wallet, client: AgentClient, roots: AnchoredRoots, o: { fromLeaf?: number; limit?: number } = {}): Promise<Array<ServedAccessEvent & { check: RecordCheck }>> {
-  const res = (await client.call(patient, '/v1/access', 'AccessQuery', { fromLeaf: o.fromLeaf ?? 0, limit: o.limit ?? 500 })) as { events: ServedAccessEvent[] };
+export async function fetchAccessEvents(
+  patient: Wallet,
+  client: AgentClient,
+  roots: AnchoredRoots,
+  o: { fromLeaf?: number; limit?: number } = {},
+): Promise<Array<ServedAccessEvent & { check: RecordCheck }>> {
+  const res = (await client.call(patient, '/v1/access', 'AccessQuery', { fromLeaf: o.fromLeaf ?? 0, limit: o.limit ?? 500 })) as {
+    events: ServedAccessEvent[];
+  };
   const out = [];
   for (const e of res.events) out.push({ ...e, check: await verifyAccessEvent(e, roots) });
   return out;
@@ -30,7 +37,13 @@ export async function verifyAccessEvent(e: ServedAccessEvent, roots: AnchoredRoo
   const onChain = await roots.rootAt(e.anchor.logId, e.anchor.treeSize);
   if (!onChain || e.treeSize !== e.anchor.treeSize) return { status: 'unanchored', detail: 'no matching Anchored event on-chain' };
   try {
-    verifyInclusion(e.leafIndex, e.treeSize, leafHash(new Uint8Array(Buffer.from(e.body, 'base64'))), e.inclusionProof.map(fromHex), fromHex(onChain.root.slice(2)));
+    verifyInclusion(
+      e.leafIndex,
+      e.treeSize,
+      leafHash(new Uint8Array(Buffer.from(e.body, 'base64'))),
+      e.inclusionProof.map(fromHex),
+      fromHex(onChain.root.slice(2)),
+    );
   } catch {
     return { status: 'tampered', detail: 'inclusion proof does not lead to the root anchored on-chain' };
   }

@@ -38,10 +38,21 @@ export class AgentClient {
   }
 
   /** Builds and signs a message (nonce, expiry added); exposed so tests can replay or alter it. */
-  async signed<P extends Exclude<ApiPrimaryType, 'Disclosure'>>(wallet: Wallet, primaryType: P, fields: Unsigned<P>, o: { expiry?: number } = {}) {
+  async signed<P extends Exclude<ApiPrimaryType, 'Disclosure'>>(
+    wallet: Wallet,
+    primaryType: P,
+    fields: Unsigned<P>,
+    o: { expiry?: number } = {},
+  ) {
     const w = await this.ward();
-    if (!w.chain) throw new WalletError('WALLET_API_REFUSED', 'the agent runs without a chain', { apiCode: 'API_CHAIN_UNAVAILABLE', status: 503 });
-    const message = { ...fields, requester: wallet.address, nonce: bytesToHex(this.rng(32)), expiry: o.expiry ?? Math.floor(this.nowMs() / 1000) + this.lifetimeSec } as MessageOf[P];
+    if (!w.chain)
+      throw new WalletError('WALLET_API_REFUSED', 'the agent runs without a chain', { apiCode: 'API_CHAIN_UNAVAILABLE', status: 503 });
+    const message = {
+      ...fields,
+      requester: wallet.address,
+      nonce: bytesToHex(this.rng(32)),
+      expiry: o.expiry ?? Math.floor(this.nowMs() / 1000) + this.lifetimeSec,
+    } as MessageOf[P];
     const signature = await wallet.sign(w.chain.domain, primaryType, message);
     return { message, signature };
   }
@@ -49,14 +60,24 @@ export class AgentClient {
   async post(path: string, body: unknown): Promise<unknown> {
     let res: Response;
     try {
-      res = await fetch(this.baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      res = await fetch(this.baseUrl + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     } catch (e) {
       throw new WalletError('WALLET_AGENT_UNREACHABLE', `agent at ${this.baseUrl} does not answer`, { cause: e });
     }
     return this.answer(res);
   }
 
-  async call<P extends Exclude<ApiPrimaryType, 'Disclosure'>>(wallet: Wallet, path: string, primaryType: P, fields: Unsigned<P>, extra: Record<string, unknown> = {}): Promise<unknown> {
+  async call<P extends Exclude<ApiPrimaryType, 'Disclosure'>>(
+    wallet: Wallet,
+    path: string,
+    primaryType: P,
+    fields: Unsigned<P>,
+    extra: Record<string, unknown> = {},
+  ): Promise<unknown> {
     return this.post(path, { ...(await this.signed(wallet, primaryType, fields)), ...extra });
   }
 

@@ -19,21 +19,61 @@ export async function patientEvents(c: ChainContracts, patient: Address, fromBlo
   const blocks = { fromBlock: BigInt(fromBlock), toBlock: toBlock === undefined ? ('latest' as const) : BigInt(toBlock) };
   const [updated, granted, revoked, glass] = await Promise.all([
     c.updatedEvents({ patientRef: ref, ...range }),
-    p.getContractEvents({ address: c.addresses.consent, abi: consentAbi, eventName: 'Granted', args: { patient }, ...blocks, strict: true }),
-    p.getContractEvents({ address: c.addresses.consent, abi: consentAbi, eventName: 'Revoked', args: { patient }, ...blocks, strict: true }),
+    p.getContractEvents({
+      address: c.addresses.consent,
+      abi: consentAbi,
+      eventName: 'Granted',
+      args: { patient },
+      ...blocks,
+      strict: true,
+    }),
+    p.getContractEvents({
+      address: c.addresses.consent,
+      abi: consentAbi,
+      eventName: 'Revoked',
+      args: { patient },
+      ...blocks,
+      strict: true,
+    }),
     c.breakGlassEvents({ patient, ...range }),
   ]);
   const out: PatientEvent[] = [
     ...updated.map((u) => ({ kind: 'updated' as const, block: u.blockNumber, logId: u.logId, treeSize: u.treeSize, txHash: u.txHash })),
-    ...granted.map((g) => ({ kind: 'granted' as const, block: Number(g.blockNumber), grantee: g.args.grantee, scope: g.args.scope, notAfter: Number(g.args.notAfter), txHash: g.transactionHash })),
-    ...revoked.map((g) => ({ kind: 'revoked' as const, block: Number(g.blockNumber), grantee: g.args.grantee, scope: g.args.scope, txHash: g.transactionHash })),
-    ...glass.map((g) => ({ kind: 'break-glass' as const, block: g.blockNumber, clinician: g.clinician, reasonHash: g.reasonHash, notAfter: g.notAfter, drill: isDrillReason(g.reasonHash), txHash: g.txHash })),
+    ...granted.map((g) => ({
+      kind: 'granted' as const,
+      block: Number(g.blockNumber),
+      grantee: g.args.grantee,
+      scope: g.args.scope,
+      notAfter: Number(g.args.notAfter),
+      txHash: g.transactionHash,
+    })),
+    ...revoked.map((g) => ({
+      kind: 'revoked' as const,
+      block: Number(g.blockNumber),
+      grantee: g.args.grantee,
+      scope: g.args.scope,
+      txHash: g.transactionHash,
+    })),
+    ...glass.map((g) => ({
+      kind: 'break-glass' as const,
+      block: g.blockNumber,
+      clinician: g.clinician,
+      reasonHash: g.reasonHash,
+      notAfter: g.notAfter,
+      drill: isDrillReason(g.reasonHash),
+      txHash: g.txHash,
+    })),
   ];
   return out.sort((a, b) => a.block - b.block);
 }
 
 /** Current grants of a patient (from Granted/Revoked events, checked with grantExpiry). */
-export async function currentGrants(c: ChainContracts, patient: Address, fromBlock: number, nowSec: number): Promise<Array<{ grantee: Address; scope: Hex; notAfter: number }>> {
+export async function currentGrants(
+  c: ChainContracts,
+  patient: Address,
+  fromBlock: number,
+  nowSec: number,
+): Promise<Array<{ grantee: Address; scope: Hex; notAfter: number }>> {
   const ev = await patientEvents(c, patient, fromBlock);
   const seen = new Map<string, { grantee: Address; scope: Hex }>();
   for (const e of ev) if (e.kind === 'granted') seen.set(`${e.grantee}/${e.scope}`, { grantee: e.grantee, scope: e.scope });
@@ -59,7 +99,13 @@ export function describeEvent(e: PatientEvent): string {
 }
 
 /** Follows the patient's events: polls new blocks every `intervalMs` until `signal` aborts. */
-export async function watchPatient(c: ChainContracts, patient: Address, fromBlock: number, onEvent: (e: PatientEvent) => void, o: { intervalMs?: number; signal: AbortSignal }): Promise<void> {
+export async function watchPatient(
+  c: ChainContracts,
+  patient: Address,
+  fromBlock: number,
+  onEvent: (e: PatientEvent) => void,
+  o: { intervalMs?: number; signal: AbortSignal },
+): Promise<void> {
   let next = fromBlock;
   while (!o.signal.aborted) {
     const head = Number(await c.clients.publicClient.getBlockNumber());

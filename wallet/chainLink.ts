@@ -25,13 +25,19 @@ export function chainLinkOf(o: { chainDir?: string; rpc?: string; deployment?: s
   const dir = o.chainDir ?? '.vitalseal/demo/chain';
   const info = readEmbeddedInfo(dir);
   const d = readDeployment(join(dir, DEPLOYMENT_FILE));
-  if (!info || !d) throw new WalletError('WALLET_CHAIN_CONFIG', `no running embedded chain in ${dir} (start the agent or \`vitalseal chain up\`)`);
+  if (!info || !d)
+    throw new WalletError('WALLET_CHAIN_CONFIG', `no running embedded chain in ${dir} (start the agent or \`vitalseal chain up\`)`);
   return { rpcUrl: info.rpcUrl, deployment: d, embedded: true };
 }
 
 /** The wallet's contracts handle: transactions signed locally by its own key. */
 export function contractsFor(wallet: Wallet, link: ChainLink): ChainContracts {
-  const clients = createChainClients({ rpcUrl: link.rpcUrl, chainId: link.deployment.chainId, privateKey: wallet.privateKey, target: link.embedded ? 'embedded' : 'external' });
+  const clients = createChainClients({
+    rpcUrl: link.rpcUrl,
+    chainId: link.deployment.chainId,
+    privateKey: wallet.privateKey,
+    target: link.embedded ? 'embedded' : 'external',
+  });
   return new ChainContracts(clients, link.deployment);
 }
 
@@ -48,7 +54,12 @@ export async function registerPatient(c: ChainContracts, wallet: Wallet): Promis
 }
 
 /** The ward authority (Registrar admin) registers a clinician, emergency clinician or researcher. */
-export async function registerByAdmin(admin: ChainContracts, wallet: { address: Address; vitalsealPublicKey: Hex }, role: RoleName, id?: Hex): Promise<{ txHash: Hex; blockNumber: number }> {
+export async function registerByAdmin(
+  admin: ChainContracts,
+  wallet: { address: Address; vitalsealPublicKey: Hex },
+  role: RoleName,
+  id?: Hex,
+): Promise<{ txHash: Hex; blockNumber: number }> {
   const r = await admin.register(wallet.address, id ?? patientRefOf(`${role}:${wallet.address}`), role, wallet.vitalsealPublicKey);
   return { txHash: r.txHash, blockNumber: r.blockNumber };
 }

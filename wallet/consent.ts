@@ -24,13 +24,22 @@ export function sessionsCoveredBy(wallet: Wallet, scope: Scope): SessionKeyEntry
   return own;
 }
 
-export async function grantConsent(c: ChainContracts, grantee: Address, scope: Scope, notAfter: number): Promise<{ scope: Hex; txHash: Hex; blockNumber: number }> {
+export async function grantConsent(
+  c: ChainContracts,
+  grantee: Address,
+  scope: Scope,
+  notAfter: number,
+): Promise<{ scope: Hex; txHash: Hex; blockNumber: number }> {
   const s = encodeScope(scope);
   const r = await c.grant(grantee, s, notAfter);
   return { scope: s, txHash: r.txHash, blockNumber: r.blockNumber };
 }
 
-export async function revokeConsent(c: ChainContracts, grantee: Address, scope: Scope): Promise<{ scope: Hex; txHash: Hex; blockNumber: number }> {
+export async function revokeConsent(
+  c: ChainContracts,
+  grantee: Address,
+  scope: Scope,
+): Promise<{ scope: Hex; txHash: Hex; blockNumber: number }> {
   const s = encodeScope(scope);
   const r = await c.revokeGrant(grantee, s);
   return { scope: s, txHash: r.txHash, blockNumber: r.blockNumber };

@@ -30,15 +30,40 @@ export interface DisclosureFile {
 }
 
 function disclosureHash(d: Pick<DisclosureFile, 'recordId' | 'key' | 'nonce' | 'scope' | 'record'>): Hex {
-  return bytesToHex(sha256(utf8(JSON.stringify([d.recordId, d.key, d.nonce, d.scope, d.record.envelope, d.record.leafIndex, d.record.treeSize, d.record.inclusionProof, d.record.anchor]))));
+  return bytesToHex(
+    sha256(
+      utf8(
+        JSON.stringify([
+          d.recordId,
+          d.key,
+          d.nonce,
+          d.scope,
+          d.record.envelope,
+          d.record.leafIndex,
+          d.record.treeSize,
+          d.record.inclusionProof,
+          d.record.anchor,
+        ]),
+      ),
+    ),
+  );
 }
 
-export async function createDisclosure(patient: Wallet, record: ServedRecord, o: { domain: ApiDomain; hpke: Hpke; nowSec: number }): Promise<DisclosureFile> {
+export async function createDisclosure(
+  patient: Wallet,
+  record: ServedRecord,
+  o: { domain: ApiDomain; hpke: Hpke; nowSec: number },
+): Promise<DisclosureFile> {
   const sk = patient.sessionSecretFor(record.kid.toLowerCase());
   if (!sk) throw new WalletError('WALLET_NO_KEY');
   const d = discloseReadingKey(envelopeOf(record), { secretKey: sk, hpke: o.hpke });
   const body = { recordId: `0x${toHex(d.recordId)}` as Hex, key: toHex(d.key), nonce: toHex(d.baseNonce), scope: d.scope, record };
-  const signature = await patient.sign(o.domain, 'Disclosure', { patient: patient.address, recordId: body.recordId, disclosureHash: disclosureHash(body), issuedAt: o.nowSec });
+  const signature = await patient.sign(o.domain, 'Disclosure', {
+    patient: patient.address,
+    recordId: body.recordId,
+    disclosureHash: disclosureHash(body),
+    issuedAt: o.nowSec,
+  });
   return { v: 1, kind: 'vitalseal-disclosure', domain: o.domain, patient: patient.address, ...body, issuedAt: o.nowSec, signature };
 }
 
@@ -49,16 +74,29 @@ export interface OpenedDisclosure {
 }
 
 /** `research open`: checks the patient's signature, decrypts that one reading, verifies its proof against the chain. */
-export async function openDisclosure(d: DisclosureFile, o: { hpke: Hpke; contracts: ChainContracts; fromBlock: number; chainId: number; ledger: string; consent: string }): Promise<OpenedDisclosure> {
+export async function openDisclosure(
+  d: DisclosureFile,
+  o: { hpke: Hpke; contracts: ChainContracts; fromBlock: number; chainId: number; ledger: string; consent: string },
+): Promise<OpenedDisclosure> {
   if (d?.v !== 1 || d.kind !== 'vitalseal-disclosure' || !d.record) throw new WalletError('DISCLOSURE_INVALID');
-  if (d.domain.chainId !== o.chainId || d.domain.verifyingContract.toLowerCase() !== o.consent.toLowerCase()) throw new WalletError('DISCLOSURE_INVALID', 'the disclosure is for another chain');
+  if (d.domain.chainId !== o.chainId || d.domain.verifyingContract.toLowerCase() !== o.consent.toLowerCase())
+    throw new WalletError('DISCLOSURE_INVALID', 'the disclosure is for another chain');
   const ok = await verifyTypedData({
     address: d.patient,
     signature: d.signature,
-    ...typedDataOf(d.domain, 'Disclosure', { patient: d.patient, recordId: d.recordId, disclosureHash: disclosureHash(d), issuedAt: d.issuedAt }),
+    ...typedDataOf(d.domain, 'Disclosure', {
+      patient: d.patient,
+      recordId: d.recordId,
+      disclosureHash: disclosureHash(d),
+      issuedAt: d.issuedAt,
+    }),
   } as Parameters<typeof verifyTypedData>[0]).catch(() => false);
   if (!ok) throw new WalletError('DISCLOSURE_BAD_SIGNATURE');
-  const opened = openDisclosedReading(envelopeOf(d.record), { key: fromHex(d.key), nonce: fromHex(d.nonce), recordId: fromHex(d.recordId.slice(2)) }, o.hpke);
+  const opened = openDisclosedReading(
+    envelopeOf(d.record),
+    { key: fromHex(d.key), nonce: fromHex(d.nonce), recordId: fromHex(d.recordId.slice(2)) },
+    o.hpke,
+  );
   const check = await verifyServedRecord(d.record, new AnchoredRoots(o.contracts, o.fromBlock), { chainId: o.chainId, ledger: o.ledger });
   return { reading: opened.reading, check, patient: d.patient };
 }

@@ -24,10 +24,21 @@ const COSE_KID = 4;
  * alg 24) under K with the patient address as external AAD, K HPKE-sealed to the ward's
  * emergency X25519 key, uploaded in a signed EscrowUpload. K stays in the wallet too.
  */
-export async function initEmergency(wallet: Wallet, client: AgentClient, profile: EmergencyProfile, o: { hpke: Hpke; rng: Rng }): Promise<{ kid: string; leafIndex: number }> {
+export async function initEmergency(
+  wallet: Wallet,
+  client: AgentClient,
+  profile: EmergencyProfile,
+  o: { hpke: Hpke; rng: Rng },
+): Promise<{ kid: string; leafIndex: number }> {
   const ward = await client.ward();
   const k = emergencyKeyGen(wallet.address, o.rng);
-  const cose = encryptEncrypt0ChaCha({ key: k.key, iv: o.rng(12), plaintext: utf8(JSON.stringify(profile)), externalAad: utf8(wallet.address), unprotected: new Map([[COSE_KID, k.kid]]) });
+  const cose = encryptEncrypt0ChaCha({
+    key: k.key,
+    iv: o.rng(12),
+    plaintext: utf8(JSON.stringify(profile)),
+    externalAad: utf8(wallet.address),
+    unprotected: new Map([[COSE_KID, k.kid]]),
+  });
   const { enc, ciphertext } = o.hpke.seal(fromHex(ward.emergencyPublicKey), ESCROW_INFO, escrowAad(wallet.address), k.key, { rng: o.rng });
   const res = (await client.call(
     wallet,
@@ -56,16 +67,35 @@ export async function breakGlassAndRelease(
   o: { reason: string; drill: boolean; hpke: Hpke },
 ): Promise<{ profile: EmergencyProfile; drill: boolean; until: number; txHash: Hex; blockNumber: number; leafIndex: number }> {
   const tx = await c.breakGlass(patient, reasonHashOf(o.reason, o.drill));
-  const rel = (await client.call(clinician, '/v1/emergency/release', 'EmergencyRelease', { patient, recipientKey: clinician.vitalsealPublicKey })) as {
-    profile: string; enc: string; sealedKey: string; drill: boolean; until: number; access: { leafIndex: number };
+  const rel = (await client.call(clinician, '/v1/emergency/release', 'EmergencyRelease', {
+    patient,
+    recipientKey: clinician.vitalsealPublicKey,
+  })) as {
+    profile: string;
+    enc: string;
+    sealedKey: string;
+    drill: boolean;
+    until: number;
+    access: { leafIndex: number };
   };
   const profile = openRelease(clinician, patient, rel, o.hpke);
   return { profile, drill: rel.drill, until: rel.until, txHash: tx.txHash, blockNumber: tx.blockNumber, leafIndex: rel.access.leafIndex };
 }
 
 /** Opens a release: K with the clinician's X25519 key, then the COSE_Encrypt0 profile with K. */
-export function openRelease(clinician: Wallet, patient: Address, rel: { profile: string; enc: string; sealedKey: string }, hpke: Hpke): EmergencyProfile {
-  const k = hpke.open(fromHex(rel.enc.replace(/^0x/, '')), clinician.vitalsealSecretKey, RELEASE_INFO, releaseAad(patient, clinician.address), new Uint8Array(Buffer.from(rel.sealedKey, 'base64')));
+export function openRelease(
+  clinician: Wallet,
+  patient: Address,
+  rel: { profile: string; enc: string; sealedKey: string },
+  hpke: Hpke,
+): EmergencyProfile {
+  const k = hpke.open(
+    fromHex(rel.enc.replace(/^0x/, '')),
+    clinician.vitalsealSecretKey,
+    RELEASE_INFO,
+    releaseAad(patient, clinician.address),
+    new Uint8Array(Buffer.from(rel.sealedKey, 'base64')),
+  );
   try {
     const pt = decryptEncrypt0ChaCha(new Uint8Array(Buffer.from(rel.profile, 'base64')), k, utf8(patient.toLowerCase()));
     return JSON.parse(new TextDecoder().decode(pt)) as EmergencyProfile;

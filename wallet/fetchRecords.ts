@@ -11,13 +11,26 @@ export interface FetchResult {
 }
 
 /** Pages through a patient's records with signed RecordQuery requests (one nonce each). */
-export async function fetchRecords(wallet: Wallet, client: AgentClient, patient: Address, o: { device?: string; fromLeaf?: number; pageSize?: number; max?: number } = {}): Promise<FetchResult> {
+export async function fetchRecords(
+  wallet: Wallet,
+  client: AgentClient,
+  patient: Address,
+  o: { device?: string; fromLeaf?: number; pageSize?: number; max?: number } = {},
+): Promise<FetchResult> {
   const out: FetchResult = { records: [], withheld: 0, accessLeaves: [] };
   let from = o.fromLeaf ?? 0;
   const page = o.pageSize ?? 500;
   for (;;) {
-    const res = (await client.call(wallet, '/v1/query/records', 'RecordQuery', { patient, device: o.device ?? '', fromLeaf: from, limit: page })) as {
-      records: ServedRecord[]; withheld: number; nextFromLeaf: number; access: { leafIndex: number };
+    const res = (await client.call(wallet, '/v1/query/records', 'RecordQuery', {
+      patient,
+      device: o.device ?? '',
+      fromLeaf: from,
+      limit: page,
+    })) as {
+      records: ServedRecord[];
+      withheld: number;
+      nextFromLeaf: number;
+      access: { leafIndex: number };
     };
     out.records.push(...res.records);
     out.withheld += res.withheld;

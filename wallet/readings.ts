@@ -15,7 +15,10 @@ export interface ReadRecord {
 }
 
 /** Verifies every served record against the chain and decrypts those the wallet holds a session key for. */
-export async function verifyAndDecrypt(records: readonly ServedRecord[], o: { wallet: Wallet; hpke: Hpke; contracts: ChainContracts; fromBlock: number; chainId: number; ledger: string }): Promise<ReadRecord[]> {
+export async function verifyAndDecrypt(
+  records: readonly ServedRecord[],
+  o: { wallet: Wallet; hpke: Hpke; contracts: ChainContracts; fromBlock: number; chainId: number; ledger: string },
+): Promise<ReadRecord[]> {
   const roots = new AnchoredRoots(o.contracts, o.fromBlock);
   const out: ReadRecord[] = [];
   for (const record of records) {
@@ -65,7 +68,10 @@ export function toNdjson(rows: ReadonlyArray<Record<string, string | number>>): 
   return rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
 }
 
-export function toTable(rows: ReadonlyArray<Record<string, string | number>>, cols = ['device', 'seq', 'sensor', 'values', 'unit', 'leaf', 'proof', 'block', 'decrypt']): string {
+export function toTable(
+  rows: ReadonlyArray<Record<string, string | number>>,
+  cols = ['device', 'seq', 'sensor', 'values', 'unit', 'leaf', 'proof', 'block', 'decrypt'],
+): string {
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ');
   return [line(cols), ...rows.map((r) => line(cols.map((c) => String(r[c] ?? ''))))].join('\n');

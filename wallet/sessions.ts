@@ -11,8 +11,17 @@ import type { Wallet } from './wallet.ts';
  * (valid minutes); the patient shows it, with the wallet address, to the ward operator at the
  * bedside, who confirms it (`vitalseal device assign <id> --code …`). Sessions need that assignment.
  */
-export async function requestPairing(wallet: Wallet, client: AgentClient, device: string): Promise<{ device: string; code: string; expiresAt: number; patient: string }> {
-  return (await client.call(wallet, '/v1/pairings', 'PairingRequest', { device })) as { device: string; code: string; expiresAt: number; patient: string };
+export async function requestPairing(
+  wallet: Wallet,
+  client: AgentClient,
+  device: string,
+): Promise<{ device: string; code: string; expiresAt: number; patient: string }> {
+  return (await client.call(wallet, '/v1/pairings', 'PairingRequest', { device })) as {
+    device: string;
+    code: string;
+    expiresAt: number;
+    patient: string;
+  };
 }
 
 /**
@@ -20,12 +29,30 @@ export async function requestPairing(wallet: Wallet, client: AgentClient, device
  * address; the public key goes to the agent in a signed SessionRequest, the agent (ward authority)
  * issues and pushes the ticket; the secret key stays in the wallet.
  */
-export async function startSession(wallet: Wallet, client: AgentClient, o: { device: string; hpke: Hpke; rng: Rng; nowSec: number; durationSec?: number }): Promise<{ device: string; kid: string; ticket: string }> {
+export async function startSession(
+  wallet: Wallet,
+  client: AgentClient,
+  o: { device: string; hpke: Hpke; rng: Rng; nowSec: number; durationSec?: number },
+): Promise<{ device: string; kid: string; ticket: string }> {
   const kp = tempKeyPairGen(wallet.address, o.rng, o.hpke);
   const nbf = o.nowSec - 60;
   const exp = o.nowSec + (o.durationSec ?? 12 * 3600);
-  const res = (await client.call(wallet, '/v1/sessions', 'SessionRequest', { device: o.device, pk: bytesToHex(kp.publicKey), nbf, exp })) as { device: string; kid: string; ticket: string };
-  wallet.addSession({ patient: wallet.address, device: o.device, kid: toHex(kp.kid), sk: toHex(kp.secretKey), pk: toHex(kp.publicKey), nbf, exp, source: 'own' });
+  const res = (await client.call(wallet, '/v1/sessions', 'SessionRequest', {
+    device: o.device,
+    pk: bytesToHex(kp.publicKey),
+    nbf,
+    exp,
+  })) as { device: string; kid: string; ticket: string };
+  wallet.addSession({
+    patient: wallet.address,
+    device: o.device,
+    kid: toHex(kp.kid),
+    sk: toHex(kp.secretKey),
+    pk: toHex(kp.publicKey),
+    nbf,
+    exp,
+    source: 'own',
+  });
   wallet.save();
   return { device: res.device, kid: toHex(kp.kid), ticket: res.ticket };
 }

@@ -24,7 +24,10 @@ export interface RecordCheck {
 export class AnchoredRoots {
   private readonly cache = new Map<string, Promise<{ root: string; blockNumber: number } | undefined>>();
   private readonly agents = new Map<string, Promise<boolean>>();
-  constructor(private readonly contracts: ChainContracts, private readonly fromBlock: number) {}
+  constructor(
+    private readonly contracts: ChainContracts,
+    private readonly fromBlock: number,
+  ) {}
 
   /** True if the Registrar binds `logId` to an active agent (only that agent can anchor it on the Ledger). */
   isWardLog(logId: Hex): Promise<boolean> {
@@ -52,11 +55,16 @@ export function envelopeOf(r: ServedRecord): Uint8Array {
 }
 
 /** Checks one served record against the root anchored on-chain. */
-export async function verifyServedRecord(r: ServedRecord, roots: AnchoredRoots, expect: { chainId: number; ledger: string }): Promise<RecordCheck> {
+export async function verifyServedRecord(
+  r: ServedRecord,
+  roots: AnchoredRoots,
+  expect: { chainId: number; ledger: string },
+): Promise<RecordCheck> {
   const env = envelopeOf(r);
   if (toHex(sha256(env)) !== r.recordId.toLowerCase()) return { status: 'tampered', detail: 'envelope does not hash to its record id' };
   if (!r.anchor) return { status: 'unanchored', detail: 'no anchored tree head covers this record yet' };
-  if (r.anchor.chainId !== expect.chainId || r.anchor.ledger.toLowerCase() !== expect.ledger.toLowerCase()) return { status: 'foreign', detail: 'anchor on another chain or ledger' };
+  if (r.anchor.chainId !== expect.chainId || r.anchor.ledger.toLowerCase() !== expect.ledger.toLowerCase())
+    return { status: 'foreign', detail: 'anchor on another chain or ledger' };
   if (!(await roots.isWardLog(r.anchor.logId))) return { status: 'foreign', detail: 'the log is not bound to a registered agent on-chain' };
   if (r.anchor.treeSize !== r.treeSize) return { status: 'tampered', detail: 'proof is not for the anchored tree size' };
   const onChain = await roots.rootAt(r.anchor.logId, r.anchor.treeSize);

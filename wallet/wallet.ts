@@ -6,7 +6,15 @@ import { fromHex, toHex, utf8 } from '../protocol/bytes.ts';
 import type { Rng } from '../protocol/rng.ts';
 import { typedDataOf, type ApiDomain, type ApiPrimaryType, type MessageOf } from '../protocol/api/typedData.ts';
 import { WalletError } from './errors.ts';
-import { decryptWalletFile, deriveWalletKey, newKdf, readWalletHeader, writeWalletFile, type KdfParams, type WalletFileHeader } from './keyFile.ts';
+import {
+  decryptWalletFile,
+  deriveWalletKey,
+  newKdf,
+  readWalletHeader,
+  writeWalletFile,
+  type KdfParams,
+  type WalletFileHeader,
+} from './keyFile.ts';
 
 /** One session key pair held by the wallet: its own (TempKeyPairGen) or shared with it by a patient. */
 export interface SessionKeyEntry {
@@ -54,7 +62,12 @@ export class Wallet {
   /** A new wallet (fresh keys, or `ethPrivateKey` imported) written encrypted to `path`. */
   static create(path: string, passphrase: string, o: { rng: Rng; ethPrivateKey?: Hex; scryptN?: number; overwrite?: boolean }): Wallet {
     if (existsSync(path) && !o.overwrite) throw new WalletError('WALLET_EXISTS', `a wallet already exists at ${path}`);
-    const secrets: WalletSecrets = { v: 1, ethPrivateKey: o.ethPrivateKey ?? bytesToHex(o.rng(32)), x25519Secret: toHex(o.rng(32)), sessions: [] };
+    const secrets: WalletSecrets = {
+      v: 1,
+      ethPrivateKey: o.ethPrivateKey ?? bytesToHex(o.rng(32)),
+      x25519Secret: toHex(o.rng(32)),
+      sessions: [],
+    };
     const kdf = newKdf(o.rng, o.scryptN);
     const w = new Wallet(secrets, path, kdf, deriveWalletKey(passphrase, kdf), o.rng);
     w.save();
@@ -128,6 +141,17 @@ export class Wallet {
   }
 
   toJSON(): Record<string, unknown> {
-    return { address: this.address, vitalsealPublicKey: this.vitalsealPublicKey, sessions: this.sessions.map((s) => ({ device: s.device, kid: s.kid, source: s.source, patient: s.patient, exp: s.exp, endedAt: s.endedAt })) };
+    return {
+      address: this.address,
+      vitalsealPublicKey: this.vitalsealPublicKey,
+      sessions: this.sessions.map((s) => ({
+        device: s.device,
+        kid: s.kid,
+        source: s.source,
+        patient: s.patient,
+        exp: s.exp,
+        endedAt: s.endedAt,
+      })),
+    };
   }
 }

@@ -22,12 +22,24 @@ export const API_TABLE = defineErrors('api', {
   API_ESCROW_INVALID: { message: 'the emergency escrow does not open with the ward key', exit: 'invalid-input', http: 400 },
   API_ESCROW_NOT_FOUND: { message: 'no emergency escrow for this patient', exit: 'invalid-input', http: 404 },
   API_NOT_EMERGENCY_CLINICIAN: { message: 'the requester is not a registered emergency clinician', exit: 'invalid-input', http: 403 },
-  API_RECIPIENT_KEY_MISMATCH: { message: 'the key to re-seal to is not the one the clinician registered on-chain', exit: 'invalid-input', http: 400 },
-  API_BREAK_GLASS_CLOSED: { message: 'no open break-glass window on-chain for this clinician and patient', exit: 'invalid-input', http: 403 },
+  API_RECIPIENT_KEY_MISMATCH: {
+    message: 'the key to re-seal to is not the one the clinician registered on-chain',
+    exit: 'invalid-input',
+    http: 400,
+  },
+  API_BREAK_GLASS_CLOSED: {
+    message: 'no open break-glass window on-chain for this clinician and patient',
+    exit: 'invalid-input',
+    http: 403,
+  },
   // client errors of the HTTP layer itself (fastify's own codes mapped in agent/http/errorReply.ts)
   API_MALFORMED_BODY: { message: 'the request body is not valid JSON (or is empty)', exit: 'invalid-input', http: 400 },
   API_BODY_TOO_LARGE: { message: 'the request body exceeds the size limit', exit: 'invalid-input', http: 413 },
-  API_UNSUPPORTED_MEDIA_TYPE: { message: 'the request content-type is not accepted (use application/json)', exit: 'invalid-input', http: 415 },
+  API_UNSUPPORTED_MEDIA_TYPE: {
+    message: 'the request content-type is not accepted (use application/json)',
+    exit: 'invalid-input',
+    http: 415,
+  },
   API_URL_INVALID: { message: 'the request URL is malformed', exit: 'invalid-input', http: 400 },
   API_URL_TOO_LONG: { message: 'a path parameter of the request URL is too long', exit: 'invalid-input', http: 414 },
   API_ROUTE_NOT_FOUND: { message: 'no such route', exit: 'invalid-input', http: 404 },
@@ -36,7 +48,9 @@ export const API_TABLE = defineErrors('api', {
 export type ApiErrorCode = (typeof API_TABLE.codes)[number];
 
 /** Status and message of every API code (the OpenAPI document lists them). */
-export const API_ERRORS = Object.fromEntries(API_TABLE.codes.map((c) => [c, { status: API_TABLE.specs[c].http, message: API_TABLE.specs[c].message }])) as {
+export const API_ERRORS = Object.fromEntries(
+  API_TABLE.codes.map((c) => [c, { status: API_TABLE.specs[c].http, message: API_TABLE.specs[c].message }]),
+) as {
   readonly [K in ApiErrorCode]: { readonly status: number; readonly message: string };
 };
 

@@ -15,13 +15,16 @@ export interface RouteDoc {
 export function buildOpenApi(routes: readonly RouteDoc[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
-    const responses: Record<string, unknown> = { '200': { description: 'ok', ...(r.response ? { content: { 'application/json': { schema: r.response } } } : {}) } };
+    const responses: Record<string, unknown> = {
+      '200': { description: 'ok', ...(r.response ? { content: { 'application/json': { schema: r.response } } } : {}) },
+    };
     const byStatus = new Map<number, string[]>();
     for (const code of r.codes) {
       const s = (API_ERRORS as Record<string, { status: number }>)[code]?.status ?? 400;
       byStatus.set(s, [...(byStatus.get(s) ?? []), code]);
     }
-    for (const [s, codes] of byStatus) responses[String(s)] = { description: codes.join(', '), content: { 'application/json': { schema: ERROR_RESPONSE } } };
+    for (const [s, codes] of byStatus)
+      responses[String(s)] = { description: codes.join(', '), content: { 'application/json': { schema: ERROR_RESPONSE } } };
     paths[r.url] = {
       ...paths[r.url],
       [r.method]: {

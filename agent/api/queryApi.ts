@@ -54,14 +54,21 @@ export function registerQueryApi(app: FastifyInstance, o: QueryApiOptions): void
   };
   const logAccess = (e: AccessEvent) => core.ingestor.appendAccessEvent(encodeAccessEvent(e));
 
-  docs.push({ method: 'get', url: '/v1/ward', summary: 'ward keys (ticket authority, emergency escrow key), log id, chain and EIP-712 domain', codes: [] });
+  docs.push({
+    method: 'get',
+    url: '/v1/ward',
+    summary: 'ward keys (ticket authority, emergency escrow key), log id, chain and EIP-712 domain',
+    codes: [],
+  });
   app.get('/v1/ward', async () => {
     const c = o.chain;
     return {
       authorityPublicKey: toHex(ward.authorityPublicKey),
       emergencyPublicKey: toHex(ward.emergencyPublicKey),
       logId: toHex(core.identity.logId),
-      chain: c ? { chainId: c.chainId, ...c.contracts.addresses, domain: apiDomain(c.chainId, c.contracts.addresses.consent, c.logId) } : null,
+      chain: c
+        ? { chainId: c.chainId, ...c.contracts.addresses, domain: apiDomain(c.chainId, c.contracts.addresses.consent, c.logId) }
+        : null,
     };
   });
 

@@ -20,15 +20,26 @@ export class QueryStore {
       ofPatientDevice: db.prepare<[string, string, number, number], Record<string, unknown>>(
         'SELECT r.record_id, r.leaf_idx, r.device, r.seq, r.st, r.kid FROM records r JOIN tickets t ON t.device = r.device AND t.kid = r.kid WHERE t.patient = ? AND r.device = ? AND r.leaf_idx >= ? ORDER BY r.leaf_idx LIMIT ?',
       ),
-      ticket: db.prepare<[string, Uint8Array], { patient: string; nbf: number; exp: number; ticket: Buffer }>('SELECT patient, nbf, exp, ticket FROM tickets WHERE device = ? AND kid = ?'),
-      access: db.prepare<[number, number], { leaf_idx: number; at: number; body: Buffer }>('SELECT leaf_idx, at, body FROM access_events WHERE leaf_idx >= ? ORDER BY leaf_idx LIMIT ?'),
-      putEscrow: db.prepare('INSERT OR REPLACE INTO emergency_escrow(patient, profile, sealed_enc, sealed_key, uploaded_at) VALUES (@patient, @profile, @enc, @sealed, @at)'),
-      escrow: db.prepare<[string], { profile: Buffer; sealed_enc: Buffer; sealed_key: Buffer }>('SELECT profile, sealed_enc, sealed_key FROM emergency_escrow WHERE patient = ?'),
+      ticket: db.prepare<[string, Uint8Array], { patient: string; nbf: number; exp: number; ticket: Buffer }>(
+        'SELECT patient, nbf, exp, ticket FROM tickets WHERE device = ? AND kid = ?',
+      ),
+      access: db.prepare<[number, number], { leaf_idx: number; at: number; body: Buffer }>(
+        'SELECT leaf_idx, at, body FROM access_events WHERE leaf_idx >= ? ORDER BY leaf_idx LIMIT ?',
+      ),
+      putEscrow: db.prepare(
+        'INSERT OR REPLACE INTO emergency_escrow(patient, profile, sealed_enc, sealed_key, uploaded_at) VALUES (@patient, @profile, @enc, @sealed, @at)',
+      ),
+      escrow: db.prepare<[string], { profile: Buffer; sealed_enc: Buffer; sealed_key: Buffer }>(
+        'SELECT profile, sealed_enc, sealed_key FROM emergency_escrow WHERE patient = ?',
+      ),
     };
   }
 
   recordsOfPatient(patient: string, device: string, fromLeaf: number, limit: number): PatientRecordRow[] {
-    const rows = device === '' ? this.s.ofPatient.all(patient.toLowerCase(), fromLeaf, limit) : this.s.ofPatientDevice.all(patient.toLowerCase(), device, fromLeaf, limit);
+    const rows =
+      device === ''
+        ? this.s.ofPatient.all(patient.toLowerCase(), fromLeaf, limit)
+        : this.s.ofPatientDevice.all(patient.toLowerCase(), device, fromLeaf, limit);
     return rows.map((r) => ({
       recordId: new Uint8Array(r.record_id as Buffer),
       leafIndex: r.leaf_idx as number,

@@ -20,7 +20,12 @@ function signed(messageProps: Record<string, unknown>, required: readonly string
     additionalProperties: false,
     required: ['message', 'signature', ...Object.keys(extra)],
     properties: {
-      message: { type: 'object', additionalProperties: false, required: [...commonReq, ...required], properties: { ...commonProps, ...messageProps } },
+      message: {
+        type: 'object',
+        additionalProperties: false,
+        required: [...commonReq, ...required],
+        properties: { ...commonProps, ...messageProps },
+      },
       signature: { type: 'string', pattern: '^0x[0-9a-fA-F]{130}$' },
       ...extra,
     },
@@ -28,7 +33,16 @@ function signed(messageProps: Record<string, unknown>, required: readonly string
 }
 
 export const RECORD_QUERY_BODY = signed(
-  { patient: ADDRESS, device: { type: 'string', anyOf: [{ maxLength: 0 }, { pattern: DEVICE_ID_PATTERN }], description: "a device id, or '' for all devices" }, fromLeaf: uint, limit: { type: 'integer', minimum: 1, maximum: 500 } },
+  {
+    patient: ADDRESS,
+    device: {
+      type: 'string',
+      anyOf: [{ maxLength: 0 }, { pattern: DEVICE_ID_PATTERN }],
+      description: "a device id, or '' for all devices",
+    },
+    fromLeaf: uint,
+    limit: { type: 'integer', minimum: 1, maximum: 500 },
+  },
   ['patient', 'device', 'fromLeaf', 'limit'],
 );
 export const SESSION_REQUEST_BODY = signed({ device: DEVICE_ID, pk: BYTES32, nbf: uint, exp: uint }, ['device', 'pk', 'nbf', 'exp']);
@@ -45,22 +59,40 @@ export const ACCESS_QUERY_BODY = signed({ fromLeaf: uint, limit: { type: 'intege
 
 export const ERROR_RESPONSE = {
   type: 'object',
-  properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } },
+  properties: {
+    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] },
+  },
 } as const;
 
 const anchorRef = {
   type: ['object', 'null'],
   properties: {
-    treeSize: uint, root: BYTES32, txHash: BYTES32, blockNumber: uint, blockHash: BYTES32, chainId: uint, ledger: ADDRESS, logId: BYTES32,
+    treeSize: uint,
+    root: BYTES32,
+    txHash: BYTES32,
+    blockNumber: uint,
+    blockHash: BYTES32,
+    chainId: uint,
+    ledger: ADDRESS,
+    logId: BYTES32,
   },
 } as const;
 
 export const SERVED_RECORD = {
   type: 'object',
   properties: {
-    recordId: { type: 'string' }, device: { type: 'string' }, seq: uint, ts: uint, st: { type: 'string' }, kid: { type: 'string' },
-    leafIndex: uint, treeSize: uint, envelope: { type: 'string', description: 'base64 COSE_Encrypt0 (ciphertext only)' },
-    inclusionProof: { type: 'array', items: { type: 'string' } }, root: { type: 'string' }, anchor: anchorRef,
+    recordId: { type: 'string' },
+    device: { type: 'string' },
+    seq: uint,
+    ts: uint,
+    st: { type: 'string' },
+    kid: { type: 'string' },
+    leafIndex: uint,
+    treeSize: uint,
+    envelope: { type: 'string', description: 'base64 COSE_Encrypt0 (ciphertext only)' },
+    inclusionProof: { type: 'array', items: { type: 'string' } },
+    root: { type: 'string' },
+    anchor: anchorRef,
   },
 } as const;
 

@@ -35,7 +35,11 @@ export async function checkSignedRequest<P extends Exclude<ApiPrimaryType, 'Disc
   if (!isLowS(req.signature)) throw new ApiError('API_BAD_SIGNATURE');
   let ok = false;
   try {
-    ok = await verifyTypedData({ address: m.requester, signature: req.signature, ...typedDataOf(guard.domain, primaryType, m) } as Parameters<typeof verifyTypedData>[0]);
+    ok = await verifyTypedData({
+      address: m.requester,
+      signature: req.signature,
+      ...typedDataOf(guard.domain, primaryType, m),
+    } as Parameters<typeof verifyTypedData>[0]);
   } catch {
     ok = false;
   }

@@ -38,7 +38,11 @@ export function loadOrCreateWardKeys(dataDir: string): WardKeys {
   } else {
     authority = new Uint8Array(randomBytes(32));
     emergency = new Uint8Array(randomBytes(32));
-    writePrivateFileAtomicSync(file, JSON.stringify({ version: 1, kind: 'vitalseal-ward-keys', authorityEd25519: toHex(authority), emergencyX25519: toHex(emergency) }) + '\n');
+    writePrivateFileAtomicSync(
+      file,
+      JSON.stringify({ version: 1, kind: 'vitalseal-ward-keys', authorityEd25519: toHex(authority), emergencyX25519: toHex(emergency) }) +
+        '\n',
+    );
   }
   return {
     authorityPublicKey: ed25519.getPublicKey(authority),

@@ -36,7 +36,10 @@ export interface EmbeddedBrokerOptions {
 /** aedes's refusal of a CONNECT (it never leaves the broker): `returnCode` is the CONNACK code (4 bad user name or password, 5 not authorized). */
 class ConnectRefusal extends Error {
   override readonly name = 'ConnectRefusal';
-  constructor(message: string, readonly returnCode: 4 | 5) {
+  constructor(
+    message: string,
+    readonly returnCode: 4 | 5,
+  ) {
     super(message);
   }
 }
@@ -72,7 +75,10 @@ export class EmbeddedBroker {
   /** PUBLISH packets that authorizePublish took as readings (their routing is skipped). */
   private readonly readings = new WeakSet<PublishPacket>();
 
-  private constructor(aedes: Aedes, private readonly o: EmbeddedBrokerOptions) {
+  private constructor(
+    aedes: Aedes,
+    private readonly o: EmbeddedBrokerOptions,
+  ) {
     this.aedes = aedes;
     this.window = new PublishWindow(o.maxInflightPerDevice ?? 64);
   }
@@ -200,7 +206,8 @@ export class EmbeddedBroker {
   }
 
   private authorizePublish(client: Client | null, packet: PublishPacket, cb: (error?: Error | null) => void): void {
-    if (client !== null && packet.topic === this.readingTopicOf.get(client)) return this.acceptReading(client, this.deviceOf.get(client)!, packet, cb);
+    if (client !== null && packet.topic === this.readingTopicOf.get(client))
+      return this.acceptReading(client, this.deviceOf.get(client)!, packet, cb);
     const topic = parseTopic(packet.topic);
     if (client === null) {
       // a persisted last will (MQTT-3.1.2-8): its topic was checked at CONNECT
@@ -247,7 +254,11 @@ export class EmbeddedBroker {
    */
   private skipRoutingOfReadings(): void {
     // aedes' typings give publish(packet, callback); its handlers call publish(packet, client, done)
-    type InternalPublish = (packet: PublishPacket, client: Client | null | ((error?: Error) => void), done?: (error?: Error) => void) => void;
+    type InternalPublish = (
+      packet: PublishPacket,
+      client: Client | null | ((error?: Error) => void),
+      done?: (error?: Error) => void,
+    ) => void;
     const target = this.aedes as unknown as { publish: InternalPublish };
     const route = target.publish.bind(this.aedes);
     const readings = this.readings;

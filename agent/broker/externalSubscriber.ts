@@ -83,7 +83,10 @@ export class ExternalSubscriber {
     client.on('error', (err) => this.o.logger.warn({ err: err.message }, 'external broker error'));
     client.on('offline', () => this.o.logger.warn('external broker offline; reconnecting'));
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new AgentError('AGENT_BROKER_UNREACHABLE', `cannot connect to external broker ${redactUrl(this.o.url)}`)), 15_000);
+      const t = setTimeout(
+        () => reject(new AgentError('AGENT_BROKER_UNREACHABLE', `cannot connect to external broker ${redactUrl(this.o.url)}`)),
+        15_000,
+      );
       client.once('connect', () => {
         clearTimeout(t);
         resolve();
@@ -97,7 +100,10 @@ export class ExternalSubscriber {
    * redelivering them), and the operator must also revoke the device's credentials on that broker.
    */
   deviceRevoked(device: string): void {
-    this.o.logger.warn({ device, broker: redactUrl(this.o.url) }, 'device revoked: its readings are refused here; revoke its credentials on the external broker too');
+    this.o.logger.warn(
+      { device, broker: redactUrl(this.o.url) },
+      'device revoked: its readings are refused here; revoke its credentials on the external broker too',
+    );
   }
 
   publishTicket(device: string, ticket: Uint8Array): Promise<void> {

@@ -22,21 +22,31 @@ export class CustodyStore {
   private readonly s;
   constructor(private readonly db: Db) {
     this.s = {
-      assignment: db.prepare<[string], { device: string; patient: string; via: AssignmentVia; assigned_at: number }>('SELECT device, patient, via, assigned_at FROM device_assignments WHERE device = ?'),
-      assignments: db.prepare<[], { device: string; patient: string; via: AssignmentVia; assigned_at: number }>('SELECT device, patient, via, assigned_at FROM device_assignments ORDER BY device'),
+      assignment: db.prepare<[string], { device: string; patient: string; via: AssignmentVia; assigned_at: number }>(
+        'SELECT device, patient, via, assigned_at FROM device_assignments WHERE device = ?',
+      ),
+      assignments: db.prepare<[], { device: string; patient: string; via: AssignmentVia; assigned_at: number }>(
+        'SELECT device, patient, via, assigned_at FROM device_assignments ORDER BY device',
+      ),
       assign: db.prepare<[string, string, AssignmentVia, number]>(
         'INSERT INTO device_assignments(device, patient, via, assigned_at) VALUES (?, ?, ?, ?) ON CONFLICT(device) DO UPDATE SET patient = excluded.patient, via = excluded.via, assigned_at = excluded.assigned_at',
       ),
       release: db.prepare<[string]>('DELETE FROM device_assignments WHERE device = ?'),
       purgePairings: db.prepare<[number]>('DELETE FROM pairing_requests WHERE expires_at <= ?'),
       dropPairingOf: db.prepare<[string, string]>('DELETE FROM pairing_requests WHERE device = ? AND patient = ?'),
-      addPairing: db.prepare<[string, Uint8Array, string, number, number]>('INSERT INTO pairing_requests(device, code_hash, patient, created_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
+      addPairing: db.prepare<[string, Uint8Array, string, number, number]>(
+        'INSERT INTO pairing_requests(device, code_hash, patient, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+      ),
       trimPairings: db.prepare<[string, string, number]>(
         'DELETE FROM pairing_requests WHERE device = ? AND code_hash NOT IN (SELECT code_hash FROM pairing_requests WHERE device = ? ORDER BY created_at DESC LIMIT ?)',
       ),
-      pairing: db.prepare<[string, Uint8Array, number], { patient: string }>('SELECT patient FROM pairing_requests WHERE device = ? AND code_hash = ? AND expires_at > ?'),
+      pairing: db.prepare<[string, Uint8Array, number], { patient: string }>(
+        'SELECT patient FROM pairing_requests WHERE device = ? AND code_hash = ? AND expires_at > ?',
+      ),
       dropPairings: db.prepare<[string]>('DELETE FROM pairing_requests WHERE device = ?'),
-      liveTickets: db.prepare<[string, string, number], { kid: Buffer; ticket: Buffer }>('SELECT kid, ticket FROM tickets WHERE device = ? AND patient = ? AND exp > ? ORDER BY pushed_at'),
+      liveTickets: db.prepare<[string, string, number], { kid: Buffer; ticket: Buffer }>(
+        'SELECT kid, ticket FROM tickets WHERE device = ? AND patient = ? AND exp > ? ORDER BY pushed_at',
+      ),
     };
   }
 

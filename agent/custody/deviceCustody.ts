@@ -91,7 +91,10 @@ export class DeviceCustody {
   /** The operator types the code the patient shows: the device is assigned to that request's patient. */
   async confirmPairing(device: string, typedCode: string): Promise<AssignResult> {
     const code = normalizePairingCode(typedCode);
-    const patient = code !== undefined && isDeviceId(device) ? this.store.pairingPatient(device, pairingCodeHash(device, code), this.core.clock.now()) : undefined;
+    const patient =
+      code !== undefined && isDeviceId(device)
+        ? this.store.pairingPatient(device, pairingCodeHash(device, code), this.core.clock.now())
+        : undefined;
     if (patient === undefined) throw new AgentError('AGENT_PAIRING_NOT_FOUND');
     return this.assign(device, patient, 'pairing');
   }
@@ -100,10 +103,12 @@ export class DeviceCustody {
   assign(device: string, patientRef: string, via: AssignmentVia): Promise<AssignResult> {
     return this.serially(async () => {
       const patient = normalizePatientRef(patientRef);
-      if (!isDeviceId(device) || patient === undefined) throw new AgentError('AGENT_BAD_REQUEST', 'device id or patient reference is malformed');
+      if (!isDeviceId(device) || patient === undefined)
+        throw new AgentError('AGENT_BAD_REQUEST', 'device id or patient reference is malformed');
       if (!this.core.store.getDevice(device)) throw new AgentError('AGENT_NOT_FOUND', 'no such device');
       const previous = this.store.assignment(device);
-      if (previous?.patient === patient) return { device, patient, via: previous.via, sessionsEnded: 0, changed: false, leafIndex: undefined };
+      if (previous?.patient === patient)
+        return { device, patient, via: previous.via, sessionsEnded: 0, changed: false, leafIndex: undefined };
       const ts = this.core.clock.now();
       // switch first: from here on only the new patient can open a session on the device
       this.store.assign({ device, patient, via, assignedAt: ts });
@@ -125,7 +130,14 @@ export class DeviceCustody {
       if (!previous) throw new AgentError('AGENT_NOT_FOUND', 'the device is not assigned');
       this.store.release(device);
       const sessionsEnded = await this.endSessionsOf(device, previous.patient);
-      const access = await this.logAccess({ t: 'release', patient: previous.patient, device, reason: 'released', sessions: sessionsEnded, ts: this.core.clock.now() });
+      const access = await this.logAccess({
+        t: 'release',
+        patient: previous.patient,
+        device,
+        reason: 'released',
+        sessions: sessionsEnded,
+        ts: this.core.clock.now(),
+      });
       this.core.logger.info({ device }, 'device released');
       return { device, sessionsEnded, leafIndex: access.leafIndex };
     });
@@ -147,7 +159,16 @@ export class DeviceCustody {
     }
     const assigned = this.store.assignment(r.device);
     if (assigned?.patient !== patient) {
-      if (assigned) await this.logAccess({ t: 'session-refused', patient: assigned.patient, requester: patient, device: r.device, kid, reason: 'not-assigned', ts });
+      if (assigned)
+        await this.logAccess({
+          t: 'session-refused',
+          patient: assigned.patient,
+          requester: patient,
+          device: r.device,
+          kid,
+          reason: 'not-assigned',
+          ts,
+        });
       throw new AgentError('AGENT_DEVICE_NOT_ASSIGNED');
     }
     const ticket = this.ward.issueTicket({ dev: r.device, kid, pk: r.pk, patient, nbf: r.nbf, exp: r.exp });
@@ -159,7 +180,9 @@ export class DeviceCustody {
   /** Ends one session: its ticket is superseded by one that expires now (or one second after its nbf). */
   async endSession(stored: Ticket): Promise<number> {
     const exp = Math.max(stored.nbf + 1, Math.floor(this.core.clock.now() / 1000));
-    await this.core.pushTicket(this.ward.issueTicket({ dev: stored.dev, kid: stored.kid, pk: stored.pk, patient: stored.patient, nbf: stored.nbf, exp }));
+    await this.core.pushTicket(
+      this.ward.issueTicket({ dev: stored.dev, kid: stored.kid, pk: stored.pk, patient: stored.patient, nbf: stored.nbf, exp }),
+    );
     return exp;
   }
 
@@ -169,7 +192,8 @@ export class DeviceCustody {
    */
   checkPushedTicket(t: Ticket): void {
     const assigned = this.store.assignment(t.dev);
-    if (assigned && assigned.patient !== t.patient) throw new AgentError('AGENT_DEVICE_NOT_ASSIGNED', 'the device is assigned to another patient');
+    if (assigned && assigned.patient !== t.patient)
+      throw new AgentError('AGENT_DEVICE_NOT_ASSIGNED', 'the device is assigned to another patient');
   }
 
   private async endSessionsOf(device: string, patient: string): Promise<number> {

@@ -18,7 +18,11 @@ export function registerCustodyRoutes(admin: FastifyInstance, custody: DeviceCus
       schema: {
         body: {
           type: 'object',
-          properties: { device: DEVICE, code: { type: 'string', minLength: 8, maxLength: 16 }, patient: { type: 'string', minLength: 1, maxLength: 128 } },
+          properties: {
+            device: DEVICE,
+            code: { type: 'string', minLength: 8, maxLength: 16 },
+            patient: { type: 'string', minLength: 1, maxLength: 128 },
+          },
           required: ['device'],
           oneOf: [{ required: ['code'] }, { required: ['patient'] }],
           additionalProperties: false,
@@ -30,7 +34,9 @@ export function registerCustodyRoutes(admin: FastifyInstance, custody: DeviceCus
       return b.code !== undefined ? custody.confirmPairing(b.device, b.code) : custody.assign(b.device, b.patient!, 'operator');
     },
   );
-  admin.delete<{ Params: { device: string } }>('/admin/assignments/:device', { schema: { params: { type: 'object', properties: { device: DEVICE }, required: ['device'] } } }, async (req) =>
-    custody.release(req.params.device),
+  admin.delete<{ Params: { device: string } }>(
+    '/admin/assignments/:device',
+    { schema: { params: { type: 'object', properties: { device: DEVICE }, required: ['device'] } } },
+    async (req) => custody.release(req.params.device),
   );
 }

@@ -22,7 +22,12 @@ function tokenMatches(header: string | undefined, token: string): boolean {
  * (public: they reveal hashes only), and a token-protected admin API for provisioning
  * devices and pushing session tickets.
  */
-export async function buildHttpServer(core: AgentCore, adminToken: string, api?: Omit<QueryApiOptions, 'core'>, rateLimits: HttpRateLimitOptions = DEFAULT_HTTP_RATE_LIMITS): Promise<FastifyInstance> {
+export async function buildHttpServer(
+  core: AgentCore,
+  adminToken: string,
+  api?: Omit<QueryApiOptions, 'core'>,
+  rateLimits: HttpRateLimitOptions = DEFAULT_HTTP_RATE_LIMITS,
+): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024, frameworkErrors: (err, _req, reply) => void sendError(reply, err) });
 
   // client errors are typed 4xx answers, never a 500 (issue #15 defect 8.1; mapping in errorReply.ts)
@@ -50,13 +55,26 @@ export async function buildHttpServer(core: AgentCore, adminToken: string, api?:
 
   app.get<{ Params: { id: string }; Querystring: { treeSize?: number } }>(
     '/v1/records/:id',
-    { schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['id'] }, querystring: { type: 'object', properties: { treeSize: { type: 'integer', minimum: 1 } } } } },
+    {
+      schema: {
+        params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['id'] },
+        querystring: { type: 'object', properties: { treeSize: { type: 'integer', minimum: 1 } } },
+      },
+    },
     async (req) => core.recordWithProof(req.params.id, req.query.treeSize),
   );
 
   app.get<{ Querystring: { from: number; to?: number } }>(
     '/v1/log/consistency',
-    { schema: { querystring: { type: 'object', properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } }, required: ['from'] } } },
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } },
+          required: ['from'],
+        },
+      },
+    },
     async (req) => core.consistencyJson(req.query.from, req.query.to),
   );
 
@@ -73,19 +91,43 @@ export async function buildHttpServer(core: AgentCore, adminToken: string, api?:
     });
     admin.post<{ Body: { id: string } }>(
       '/admin/devices',
-      { schema: { body: { type: 'object', properties: { id: { type: 'string', pattern: DEVICE_ID_PATTERN } }, required: ['id'], additionalProperties: false } } },
+      {
+        schema: {
+          body: {
+            type: 'object',
+            properties: { id: { type: 'string', pattern: DEVICE_ID_PATTERN } },
+            required: ['id'],
+            additionalProperties: false,
+          },
+        },
+      },
       async (req) => core.provisionDevice(req.body.id),
     );
-    admin.delete<{ Params: { id: string } }>('/admin/devices/:id', { schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: DEVICE_ID_PATTERN } }, required: ['id'] } } }, async (req) => {
-      core.revokeDevice(req.params.id); // 404 AGENT_NOT_FOUND for an unknown device
-      return { id: req.params.id, revoked: true };
-    });
+    admin.delete<{ Params: { id: string } }>(
+      '/admin/devices/:id',
+      { schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: DEVICE_ID_PATTERN } }, required: ['id'] } } },
+      async (req) => {
+        core.revokeDevice(req.params.id); // 404 AGENT_NOT_FOUND for an unknown device
+        return { id: req.params.id, revoked: true };
+      },
+    );
     admin.get('/admin/devices', async () => ({ devices: core.store.listDevices() }));
-    admin.get('/admin/metrics', async (_req, reply) => reply.header('content-type', core.metrics.deviceRegistry.contentType).send(await core.metrics.deviceRegistry.metrics()));
+    admin.get('/admin/metrics', async (_req, reply) =>
+      reply.header('content-type', core.metrics.deviceRegistry.contentType).send(await core.metrics.deviceRegistry.metrics()),
+    );
     admin.get('/admin/quarantine', async () => ({ counts: core.store.quarantineCounts(), recent: core.store.quarantine(100) }));
     admin.post<{ Body: { ticket: string } }>(
       '/admin/tickets',
-      { schema: { body: { type: 'object', properties: { ticket: { type: 'string', maxLength: 8192 } }, required: ['ticket'], additionalProperties: false } } },
+      {
+        schema: {
+          body: {
+            type: 'object',
+            properties: { ticket: { type: 'string', maxLength: 8192 } },
+            required: ['ticket'],
+            additionalProperties: false,
+          },
+        },
+      },
       async (req) => {
         const ticket = new Uint8Array(Buffer.from(req.body.ticket, 'base64'));
         api?.custody.checkPushedTicket(decodeTicket(ticket));

@@ -107,7 +107,15 @@ export class Ingestor {
   private readonly quarantineQuota: QuarantineQuota;
 
   constructor(opts: IngestorOptions) {
-    this.opts = { maxBatch: 4096, maxGroupsInFlight: 2, minOverlapReadings: 64, observer: {}, quarantineMaxRowsPerDevice: 1000, maxSeqJump: 1_000_000, ...opts };
+    this.opts = {
+      maxBatch: 4096,
+      maxGroupsInFlight: 2,
+      minOverlapReadings: 64,
+      observer: {},
+      quarantineMaxRowsPerDevice: 1000,
+      maxSeqJump: 1_000_000,
+      ...opts,
+    };
     this.quarantineQuota = new QuarantineQuota(this.opts.quarantineMaxRowsPerDevice, opts.quarantineMaxRows, this.storedQuarantineCounts());
     this.batch = emptyWriteBatch(opts.quarantineMaxRows);
     this.nodes = new SqliteNodeStore(opts.store.db, nodeHashNative);
@@ -116,7 +124,15 @@ export class Ingestor {
     this.durableSize = this.log.size;
     this.durableRecords = opts.store.recordCount();
     const o = this.opts;
-    this.validator = new ReadingValidator({ store: o.store, decode: o.decode, maxEnvelopeBytes: o.maxEnvelopeBytes, maxFutureSkewMs: o.maxFutureSkewMs, maxSeqJump: o.maxSeqJump, counters: this.counters, inFlightSeq: this.inFlightSeq });
+    this.validator = new ReadingValidator({
+      store: o.store,
+      decode: o.decode,
+      maxEnvelopeBytes: o.maxEnvelopeBytes,
+      maxFutureSkewMs: o.maxFutureSkewMs,
+      maxSeqJump: o.maxSeqJump,
+      counters: this.counters,
+      inFlightSeq: this.inFlightSeq,
+    });
     for (const t of opts.store.listTickets()) this.rememberTicket(t.device, t.kid, t);
     for (const d of opts.store.revokedDevices()) this.validator.revoke(d);
   }
@@ -200,7 +216,6 @@ export class Ingestor {
     return this.validator.ticketOf(device, kid)?.patient;
   }
 
-
   submit(item: IngestItem): void {
     if (this.closed) {
       item.done({ kind: 'failed', error: new AgentError('AGENT_SHUTTING_DOWN') });
@@ -246,7 +261,13 @@ export class Ingestor {
   }
 
   private isIdle(): boolean {
-    return this.queue.length === 0 && this.accessQueue.length === 0 && this.statusQueue.size === 0 && !this.scheduled && this.inFlight.length === 0;
+    return (
+      this.queue.length === 0 &&
+      this.accessQueue.length === 0 &&
+      this.statusQueue.size === 0 &&
+      !this.scheduled &&
+      this.inFlight.length === 0
+    );
   }
 
   private notifyIfIdle(): void {
@@ -330,7 +351,13 @@ export class Ingestor {
     const code = err instanceof AgentError ? err.code : 'STORE_COMMIT_FAILED';
     const prev = this.health;
     const failing = prev.kind === 'failing';
-    this.health = { kind: 'failing', code, error: err, since: failing ? prev.since : this.opts.clock.now(), failures: failing ? prev.failures + 1 : 1 };
+    this.health = {
+      kind: 'failing',
+      code,
+      error: err,
+      since: failing ? prev.since : this.opts.clock.now(),
+      failures: failing ? prev.failures + 1 : 1,
+    };
     if (!failing || prev.code !== code) this.opts.observer.onStoreHealth?.(this.health, prev);
   }
 
@@ -442,7 +469,9 @@ export class Ingestor {
 
   /** Quarantine rows per device hint in the database (one scan of a table bounded by quarantineMaxRows). */
   private storedQuarantineCounts(): Array<[string | null, number]> {
-    const rows = this.opts.store.db.prepare('SELECT device_hint AS hint, COUNT(*) AS n FROM quarantine GROUP BY device_hint').all() as Array<{ hint: string | null; n: number }>;
+    const rows = this.opts.store.db
+      .prepare('SELECT device_hint AS hint, COUNT(*) AS n FROM quarantine GROUP BY device_hint')
+      .all() as Array<{ hint: string | null; n: number }>;
     return rows.map((r) => [r.hint, r.n]);
   }
 
@@ -452,7 +481,15 @@ export class Ingestor {
     const row = this.opts.store.getDevice(device);
     if (!row && now !== undefined) this.batch.newDevices.push([device, now]);
     c = row
-      ? { maxSeq: row.maxSeq, received: row.received, duplicates: row.duplicates, gaps: row.gaps, reorders: row.reorders, quarantined: row.quarantined, lastSeen: row.lastSeen }
+      ? {
+          maxSeq: row.maxSeq,
+          received: row.received,
+          duplicates: row.duplicates,
+          gaps: row.gaps,
+          reorders: row.reorders,
+          quarantined: row.quarantined,
+          lastSeen: row.lastSeen,
+        }
       : { maxSeq: null, received: 0, duplicates: 0, gaps: 0, reorders: 0, quarantined: 0, lastSeen: null };
     this.counters.set(device, c);
     return c;

@@ -90,8 +90,10 @@ export class ReadingValidator {
   /** The verdict on one reading (no allocation beyond its seq key and the verdict). */
   judge(item: IngestItem, now: number): Verdict {
     const deviceHint = item.linkDevice;
-    if (deviceHint !== null && this.revoked.has(deviceHint)) return { kind: 'quarantine', reason: 'AGENT_DEVICE_REVOKED', device: deviceHint, seq: null };
-    if (item.payload.length > this.o.maxEnvelopeBytes) return { kind: 'quarantine', reason: 'ENVELOPE_TOO_LARGE', device: deviceHint, seq: null };
+    if (deviceHint !== null && this.revoked.has(deviceHint))
+      return { kind: 'quarantine', reason: 'AGENT_DEVICE_REVOKED', device: deviceHint, seq: null };
+    if (item.payload.length > this.o.maxEnvelopeBytes)
+      return { kind: 'quarantine', reason: 'ENVELOPE_TOO_LARGE', device: deviceHint, seq: null };
     let view: EnvelopeHeaderView;
     try {
       view = this.o.decode(item.payload, this.o.maxEnvelopeBytes);

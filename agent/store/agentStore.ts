@@ -83,14 +83,20 @@ export class AgentStore {
       recordBySeq: db.prepare<[string, number], { record_id: Buffer }>('SELECT record_id FROM records WHERE device = ? AND seq = ?'),
       // record_ids holds every complete bucket of the log (recordIds.ts); the rest is scanned
       indexedBuckets: db.prepare<[], number>(INDEXED_BUCKETS_SQL).pluck(),
-      recordInTail: db.prepare<[number, Uint8Array], Record<string, unknown>>('SELECT * FROM records WHERE leaf_idx >= ? AND record_id = ? LIMIT 1'),
+      recordInTail: db.prepare<[number, Uint8Array], Record<string, unknown>>(
+        'SELECT * FROM records WHERE leaf_idx >= ? AND record_id = ? LIMIT 1',
+      ),
       recordIndexed: db.prepare<[{ id: Uint8Array; last: number }], Record<string, unknown>>(RECORD_BY_INDEXED_ID_SQL),
       recordsByDevice: db.prepare<[string, number, number], Record<string, unknown>>(
         'SELECT * FROM records WHERE device = ? AND seq >= ? ORDER BY seq LIMIT ?',
       ),
       countRecords: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM records'),
-      leafHashes: db.prepare<[number, number], { leaf_hash: Buffer }>('SELECT leaf_hash FROM log_leaves WHERE idx >= ? ORDER BY idx LIMIT ?'),
-      quarantineList: db.prepare<[number], Record<string, unknown>>('SELECT id, received_at, source, device_hint, reason, size, length(payload) AS stored_bytes FROM quarantine ORDER BY id DESC LIMIT ?'),
+      leafHashes: db.prepare<[number, number], { leaf_hash: Buffer }>(
+        'SELECT leaf_hash FROM log_leaves WHERE idx >= ? ORDER BY idx LIMIT ?',
+      ),
+      quarantineList: db.prepare<[number], Record<string, unknown>>(
+        'SELECT id, received_at, source, device_hint, reason, size, length(payload) AS stored_bytes FROM quarantine ORDER BY id DESC LIMIT ?',
+      ),
       quarantineByReason: db.prepare<[], { reason: string; n: number }>('SELECT reason, COUNT(*) AS n FROM quarantine GROUP BY reason'),
       device: db.prepare<[string], Record<string, unknown>>('SELECT * FROM devices WHERE id = ?'),
       devices: db.prepare<[], Record<string, unknown>>('SELECT * FROM devices ORDER BY id'),
@@ -106,7 +112,9 @@ export class AgentStore {
         'INSERT INTO tickets(device, kid, ticket, patient, nbf, exp, pushed_at) VALUES (@device, @kid, @ticket, @patient, @nbf, @exp, @pushedAt) ON CONFLICT(device, kid) DO UPDATE SET ticket = excluded.ticket, nbf = excluded.nbf, exp = excluded.exp, pushed_at = excluded.pushed_at WHERE tickets.patient = excluded.patient',
       ),
       kidOwner: db.prepare<[Uint8Array], string>('SELECT patient FROM session_keys WHERE kid = ?').pluck(),
-      claimKid: db.prepare<[Uint8Array, string, string, number]>('INSERT INTO session_keys(kid, patient, device, registered_at) VALUES (?, ?, ?, ?)'),
+      claimKid: db.prepare<[Uint8Array, string, string, number]>(
+        'INSERT INTO session_keys(kid, patient, device, registered_at) VALUES (?, ?, ?, ?)',
+      ),
       tickets: db.prepare<[], Record<string, unknown>>('SELECT * FROM tickets ORDER BY pushed_at'),
       latestTicket: db.prepare<[string], { ticket: Buffer }>('SELECT ticket FROM tickets WHERE device = ? ORDER BY pushed_at DESC LIMIT 1'),
       patientsBetween: db.prepare<[number, number], { patient: string }>(
@@ -127,7 +135,9 @@ export class AgentStore {
   getRecord(recordId: Uint8Array): RecordRow | undefined {
     // buckets below `indexed` were complete when read; a bucket indexed after that is still in the scanned tail
     const indexed = this.s.indexedBuckets.get()!;
-    const row = this.s.recordInTail.get(indexed * 2 ** RECORD_ID_BUCKET_BITS, recordId) ?? (indexed > 0 ? this.s.recordIndexed.get({ id: recordId, last: indexed - 1 }) : undefined);
+    const row =
+      this.s.recordInTail.get(indexed * 2 ** RECORD_ID_BUCKET_BITS, recordId) ??
+      (indexed > 0 ? this.s.recordIndexed.get({ id: recordId, last: indexed - 1 }) : undefined);
     return row ? toRecord(row) : undefined;
   }
 
@@ -243,7 +253,6 @@ export class AgentStore {
     const row = this.s.latestTicket.get(device);
     return row ? new Uint8Array(row.ticket) : undefined;
   }
-
 }
 
 function toRecord(r: Record<string, unknown>): RecordRow {

@@ -15,7 +15,20 @@ export class BatchWriter {
     ensureDevice: Statement<[id: string, createdAt: number]>;
     leaf: Statement<[index: number, hash: Uint8Array, kind: number]>;
     node: Statement<[level: number, index: number, hash: Uint8Array]>;
-    record: Statement<[recordId: Uint8Array, leafIndex: number, device: string, seq: number, ts: number, st: string, kid: Uint8Array, envelope: Uint8Array, receivedAt: number, source: string]>;
+    record: Statement<
+      [
+        recordId: Uint8Array,
+        leafIndex: number,
+        device: string,
+        seq: number,
+        ts: number,
+        st: string,
+        kid: Uint8Array,
+        envelope: Uint8Array,
+        receivedAt: number,
+        source: string,
+      ]
+    >;
     access: Statement<[leafIndex: number, at: number, body: Uint8Array]>;
     counters: Statement<[DeviceCounters & { id: string }]>;
     quarantine: Statement<[QuarantineRow]>;
@@ -42,7 +55,9 @@ export class BatchWriter {
         'INSERT INTO quarantine(received_at, source, device_hint, reason, size, payload) VALUES (@receivedAt, @source, @deviceHint, @reason, @size, @payload)',
       ),
       // the n oldest rows of one device hint's bucket (IS: the unattributed bucket is NULL)
-      trimQuarantineOf: db.prepare('DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine WHERE device_hint IS ? ORDER BY id LIMIT ?)'),
+      trimQuarantineOf: db.prepare(
+        'DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine WHERE device_hint IS ? ORDER BY id LIMIT ?)',
+      ),
       // backstop: all but the newest N rows by count (a no-op while the ingestor's quota holds)
       trimQuarantine: db.prepare('DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine ORDER BY id DESC LIMIT -1 OFFSET ?)'),
       status: db.prepare('UPDATE devices SET online = ?, status_at = ? WHERE id = ?'),

@@ -37,7 +37,17 @@ export interface PackedRowSink {
 export function packRows(b: WriteBatch): Uint8Array<ArrayBuffer> {
   let size = 12 + b.leaves.length * (9 + HASH) + b.nodes.length * (9 + HASH);
   for (const r of b.records) {
-    size += 32 + HASH + 2 + r.kid.length + 4 + r.envelope.length + 3 + Buffer.byteLength(r.device) + Buffer.byteLength(r.st) + Buffer.byteLength(r.source);
+    size +=
+      32 +
+      HASH +
+      2 +
+      r.kid.length +
+      4 +
+      r.envelope.length +
+      3 +
+      Buffer.byteLength(r.device) +
+      Buffer.byteLength(r.st) +
+      Buffer.byteLength(r.source);
   }
   const buf = Buffer.allocUnsafeSlow(size);
   let o = buf.writeUInt32LE(b.leaves.length, 0);

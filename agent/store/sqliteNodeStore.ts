@@ -12,7 +12,6 @@ interface FrontierNodes {
   prevHash: Uint8Array | undefined;
 }
 
-
 /**
  * Interior levels kept as rows: every 4th (4, 8, 12, …). A node of a level between is the fold of
  * at most 2^3 = 8 stored nodes (or leaves) below it, so a proof still reads O(log n) rows; the log
@@ -58,8 +57,12 @@ export class SqliteNodeStore implements NodeStore {
   ) {
     this.getNodeStmt = db.prepare<[number, number], Buffer>('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?').pluck();
     this.getLeafStmt = db.prepare<[number], Buffer>('SELECT leaf_hash FROM log_leaves WHERE idx = ?').pluck();
-    this.nodeRangeStmt = db.prepare<[number, number, number], Buffer>('SELECT hash FROM log_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx').pluck();
-    this.leafRangeStmt = db.prepare<[number, number], Buffer>('SELECT leaf_hash FROM log_leaves WHERE idx >= ? AND idx < ? ORDER BY idx').pluck();
+    this.nodeRangeStmt = db
+      .prepare<[number, number, number], Buffer>('SELECT hash FROM log_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx')
+      .pluck();
+    this.leafRangeStmt = db
+      .prepare<[number, number], Buffer>('SELECT leaf_hash FROM log_leaves WHERE idx >= ? AND idx < ? ORDER BY idx')
+      .pluck();
     this.getSizeStmt = db.prepare<[], number>('SELECT COALESCE(MAX(idx) + 1, 0) FROM log_leaves').pluck();
     this.reload();
   }

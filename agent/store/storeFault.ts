@@ -35,7 +35,12 @@ export class InjectedSyncError extends Error {
  * needs a new page fails with a real SQLITE_FULL; 'sync-fails': every fdatasync of the WAL throws;
  * 'none': both undone (max_page_count back to what it was).
  */
-export function applyStoreFault(db: Database, wal: { injectFault(e: Error | undefined): void } | undefined, fault: StoreFault, state: StoreFaultState): void {
+export function applyStoreFault(
+  db: Database,
+  wal: { injectFault(e: Error | undefined): void } | undefined,
+  fault: StoreFault,
+  state: StoreFaultState,
+): void {
   if (fault.kind === 'disk-full') {
     state.savedMaxPageCount ??= Number(db.pragma('max_page_count', { simple: true }));
     const pages = db.pragma('page_count', { simple: true });

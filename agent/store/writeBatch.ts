@@ -28,5 +28,17 @@ export interface WriteBatch {
 }
 
 export function emptyWriteBatch(quarantineMaxRows: number): WriteBatch {
-  return { newDevices: [], leaves: [], nodes: [], records: [], accessEvents: [], counters: [], quarantine: [], quarantineTrim: [], quarantineMaxRows, status: [], logSize: null };
+  return {
+    newDevices: [],
+    leaves: [],
+    nodes: [],
+    records: [],
+    accessEvents: [],
+    counters: [],
+    quarantine: [],
+    quarantineTrim: [],
+    quarantineMaxRows,
+    status: [],
+    logSize: null,
+  };
 }

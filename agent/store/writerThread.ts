@@ -7,7 +7,11 @@ import type { StoreFault } from './storeFault.ts';
 
 /** Messages between the event loop and the writer thread (agent/store/writerThread.worker.ts). */
 /** `write`: the batch's leaves, nodes and records travel in `packed` (packedRows.ts), the rest as is. */
-export type ToWriter = { type: 'write'; id: number; batch: WriteBatch; packed: Uint8Array } | { type: 'reset' } | { type: 'fault'; fault: StoreFault } | { type: 'close' };
+export type ToWriter =
+  | { type: 'write'; id: number; batch: WriteBatch; packed: Uint8Array }
+  | { type: 'reset' }
+  | { type: 'fault'; fault: StoreFault }
+  | { type: 'close' };
 export type FromWriter =
   | { type: 'ready' }
   | { type: 'done'; ids: number[]; error?: { message: string; code: StoreErrorCode; cause?: string } }
@@ -72,7 +76,11 @@ export class ThreadWriter implements StoreWriter {
   private readonly worker: Worker;
 
   /** Starts the thread; batches written before it is up wait in its message queue. */
-  constructor(dbFile: string, durability: WriterDurability, private readonly opts: ThreadWriterOptions = {}) {
+  constructor(
+    dbFile: string,
+    durability: WriterDurability,
+    private readonly opts: ThreadWriterOptions = {},
+  ) {
     const workerData: WriterData = { dbFile, durability, trace: opts.trace !== undefined };
     this.worker = new Worker(writerThreadEntry(), { workerData });
     this.worker.on('message', (m: FromWriter) => this.onMessage(m));
@@ -110,7 +118,14 @@ export class ThreadWriter implements StoreWriter {
   private onMessage(m: FromWriter): void {
     if (m.type === 'trace') return this.opts.trace?.(m.event, m.ids);
     if (m.type !== 'done') return;
-    const err = m.error ? new AgentError(m.error.code, m.error.cause !== undefined && !m.error.message.startsWith(m.error.cause) ? `${m.error.cause}: ${m.error.message}` : m.error.message) : null;
+    const err = m.error
+      ? new AgentError(
+          m.error.code,
+          m.error.cause !== undefined && !m.error.message.startsWith(m.error.cause)
+            ? `${m.error.cause}: ${m.error.message}`
+            : m.error.message,
+        )
+      : null;
     for (const id of m.ids) {
       const done = this.pending.get(id);
       this.pending.delete(id);

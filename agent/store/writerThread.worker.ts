@@ -4,7 +4,14 @@ import Database from 'better-sqlite3';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { BatchWriter } from './batchWriter.ts';
 import { WalSync } from './walSync.ts';
-import { applyStoreFault, commitErrorOf, recoverAfterSyncFailure, syncErrorOf, type CommitError, type StoreFaultState } from './storeFault.ts';
+import {
+  applyStoreFault,
+  commitErrorOf,
+  recoverAfterSyncFailure,
+  syncErrorOf,
+  type CommitError,
+  type StoreFaultState,
+} from './storeFault.ts';
 import type { FromWriter, ToWriter, WriterData, WriterTraceEvent } from './writerThread.ts';
 
 /**

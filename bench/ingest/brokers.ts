@@ -22,7 +22,6 @@ export interface Server {
   stop(): Promise<boolean>;
 }
 
-
 /** Heap flags for an agent serving ~10,000 devices: a small young generation and a capped old one (README "Agent operations"). */
 export const FLEET_HEAP_FLAGS = '--max-semi-space-size=1 --max-old-space-size=192';
 
@@ -46,7 +45,11 @@ export async function childScript(runtime: BenchRuntime, progress: (s: string) =
   if (runtime === 'tsx') return { runtime, args: ['--import', 'tsx', ENTRY] };
   progress('compiling the sources for the broker children (scripts/build.mjs)');
   // the build runs as its own process (`node scripts/build.mjs --out-dir …`, what `npm run build` runs): scripts/ is a tool nothing imports
-  const built = spawnSync(process.execPath, [join(REPO, 'scripts', 'build.mjs'), '--out-dir', BENCH_BUILD_DIR], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const built = spawnSync(process.execPath, [join(REPO, 'scripts', 'build.mjs'), '--out-dir', BENCH_BUILD_DIR], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
   if (built.status !== 0) {
     process.stderr.write(built.stdout ?? '');
     throw new Error(`scripts/build.mjs failed (exit ${built.status ?? built.signal})`);
@@ -65,7 +68,15 @@ export async function startServer(kind: 'agent' | 'aedes', dataDir?: string, sto
   // VITALSEAL_BENCH_NODE_ARGS: extra node flags for the broker children (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p")
   const nodeArgs = `${heapFlags} ${process.env.VITALSEAL_BENCH_NODE_ARGS ?? ''}`.split(' ').filter((a) => a.length > 0);
   if (!child) throw new Error('startServer before runIngestBench chose the child script');
-  const args = [...nodeArgs, ...child.args, '--serve', kind, ...(dataDir ? ['--data-dir', dataDir] : []), '--stop-bound', String(stopBoundSeconds)];
+  const args = [
+    ...nodeArgs,
+    ...child.args,
+    '--serve',
+    kind,
+    ...(dataDir ? ['--data-dir', dataDir] : []),
+    '--stop-bound',
+    String(stopBoundSeconds),
+  ];
   const proc = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -110,7 +121,16 @@ export async function serve(kind: string, dataDir: string | undefined, stopBound
   if (kind === 'agent') {
     if (!dataDir) throw new Error('--serve agent needs --data-dir');
     const { startAgent } = await import('../../agent/agent.ts');
-    const agent = await startAgent(parseAgentConfig({ dataDir, mqtt: { port: 0, maxConnections: 20_000 }, http: { port: 0 }, logLevel: 'silent', ingest: benchIngestConfig() }), { defaultMetrics: false });
+    const agent = await startAgent(
+      parseAgentConfig({
+        dataDir,
+        mqtt: { port: 0, maxConnections: 20_000 },
+        http: { port: 0 },
+        logLevel: 'silent',
+        ingest: benchIngestConfig(),
+      }),
+      { defaultMetrics: false },
+    );
     port = agent.mqttAddress!.port;
     httpPort = agent.httpAddress.port;
     stop = () => agent.stop();

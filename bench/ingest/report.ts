@@ -14,12 +14,17 @@ export function formatIngestBench(r: IngestBenchResult): string {
     `  publishers  readings/run   agent (readings/s)   aedes, no store (readings/s)   ratio   target ≥ ${r.ratioTarget}`,
   ];
   for (const x of r.throughput) {
-    lines.push(`  ${pad(x.publishers, 10)}  ${pad(x.readingsPerRun, 12)}   ${pad(x.agentPerSecond, 18)}   ${pad(x.aedesPerSecond, 28)}   ${pad(x.ratio.toFixed(2), 5)}   ${x.meetsTarget ? 'met' : 'MISSED'}`);
+    lines.push(
+      `  ${pad(x.publishers, 10)}  ${pad(x.readingsPerRun, 12)}   ${pad(x.agentPerSecond, 18)}   ${pad(x.aedesPerSecond, 28)}   ${pad(x.ratio.toFixed(2), 5)}   ${x.meetsTarget ? 'met' : 'MISSED'}`,
+    );
   }
   for (const x of r.throughput) {
     const agentRuns = x.runs.filter((y) => y.broker === 'agent');
     lines.push(
-      `  ${x.publishers} publisher(s): agent runs ${agentRuns.map((y) => y.perSecond).join(', ')}; aedes runs ${x.runs.filter((y) => y.broker === 'aedes').map((y) => y.perSecond).join(', ')}; ` +
+      `  ${x.publishers} publisher(s): agent runs ${agentRuns.map((y) => y.perSecond).join(', ')}; aedes runs ${x.runs
+        .filter((y) => y.broker === 'aedes')
+        .map((y) => y.perSecond)
+        .join(', ')}; ` +
         `agent group commits: avg batch ${agentRuns.map((y) => y.commit?.avgBatch).join('/')}, avg commit ${agentRuns.map((y) => y.commit?.avgCommitMs).join('/')} ms`,
     );
   }

@@ -16,14 +16,27 @@ export const devName = (i: number): string => benchDevName('bench', i);
 
 function connect(port: number, dev: string): Promise<MqttClient> {
   return mqtt
-    .connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: dev, username: dev, password: secretOf(dev), protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 30_000, keepalive: 120 })
+    .connectAsync(`mqtt://127.0.0.1:${port}`, {
+      clientId: dev,
+      username: dev,
+      password: secretOf(dev),
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 30_000,
+      keepalive: 120,
+    })
     .then((c) => {
       (c.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
       return c;
     });
 }
 
-async function connectMany(port: number, devices: readonly string[], batch: number, onProgress?: (n: number) => void): Promise<MqttClient[]> {
+async function connectMany(
+  port: number,
+  devices: readonly string[],
+  batch: number,
+  onProgress?: (n: number) => void,
+): Promise<MqttClient[]> {
   const out: MqttClient[] = [];
   for (let i = 0; i < devices.length; i += batch) {
     out.push(...(await Promise.all(devices.slice(i, i + batch).map((d) => connect(port, d)))));
@@ -33,11 +46,17 @@ async function connectMany(port: number, devices: readonly string[], batch: numb
 }
 
 async function endAll(clients: readonly MqttClient[]): Promise<void> {
-  for (let i = 0; i < clients.length; i += 1000) await Promise.all(clients.slice(i, i + 1000).map((c) => c.endAsync(true).catch(() => undefined)));
+  for (let i = 0; i < clients.length; i += 1000)
+    await Promise.all(clients.slice(i, i + 1000).map((c) => c.endAsync(true).catch(() => undefined)));
 }
 
 /** Publishes `payloads` on `topic` keeping at most `window` QoS 1 publishes in flight. */
-function publishWindowed(c: MqttClient, topic: string, payloads: readonly Buffer[], window: number): Promise<{ acked: number; failed: number }> {
+function publishWindowed(
+  c: MqttClient,
+  topic: string,
+  payloads: readonly Buffer[],
+  window: number,
+): Promise<{ acked: number; failed: number }> {
   return new Promise((done) => {
     let next = 0;
     let inflight = 0;
@@ -65,7 +84,11 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-export const median = (xs: readonly number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
+export const median = (xs: readonly number[]): number =>
+  quantile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
 export const round = (x: number, d = 0): number => Math.round(x * 10 ** d) / 10 ** d;
 
 function rssMiB(pid: number): { rss: number; hwm: number } {
@@ -109,7 +132,13 @@ async function healthRecords(httpPort: number): Promise<number> {
 
 // ---------------------------------------------------------------- the three measurements
 
-export async function throughputRun(kind: 'agent' | 'aedes', ward: BenchWard, lists: ReadonlyMap<string, Buffer[]>, window: number, warmupFraction: number): Promise<ThroughputRun> {
+export async function throughputRun(
+  kind: 'agent' | 'aedes',
+  ward: BenchWard,
+  lists: ReadonlyMap<string, Buffer[]>,
+  window: number,
+  warmupFraction: number,
+): Promise<ThroughputRun> {
   const devices = [...lists.keys()];
   const dataDir = kind === 'agent' ? mkdtempSync(join(tmpdir(), 'vitalseal-bench-ingest-')) : undefined;
   if (dataDir) await ward.provision(dataDir, devices);
@@ -153,7 +182,13 @@ export async function throughputRun(kind: 'agent' | 'aedes', ward: BenchWard, li
   }
 }
 
-export async function latencyRun(ward: BenchWard, lists: ReadonlyMap<string, Buffer[]>, rate: number, seconds: number, warmupSeconds: number): Promise<LatencyResult> {
+export async function latencyRun(
+  ward: BenchWard,
+  lists: ReadonlyMap<string, Buffer[]>,
+  rate: number,
+  seconds: number,
+  warmupSeconds: number,
+): Promise<LatencyResult> {
   const devices = [...lists.keys()];
   const dataDir = mkdtempSync(join(tmpdir(), 'vitalseal-bench-latency-'));
   await ward.provision(dataDir, devices);
@@ -215,7 +250,13 @@ export async function latencyRun(ward: BenchWard, lists: ReadonlyMap<string, Buf
   }
 }
 
-export async function fleetRun(ward: BenchWard, nDevices: number, seconds: number, heapFlags: string, progress: (s: string) => void): Promise<FleetResult> {
+export async function fleetRun(
+  ward: BenchWard,
+  nDevices: number,
+  seconds: number,
+  heapFlags: string,
+  progress: (s: string) => void,
+): Promise<FleetResult> {
   const devices = Array.from({ length: nDevices }, (_, i) => devName(i));
   const dataDir = mkdtempSync(join(tmpdir(), 'vitalseal-ingest-fleet-'));
   let t = performance.now();
@@ -282,7 +323,10 @@ export async function fleetRun(ward: BenchWard, nDevices: number, seconds: numbe
               }
             });
           }
-          if (tk % (SLOTS * 10) === SLOTS * 10 - 1) progress(`fleet: ${second + 1}/${seconds} s, ${acked} acked, ${deferred} deferred, agent RSS ${round(rssMiB(server.pid).rss)} MiB`);
+          if (tk % (SLOTS * 10) === SLOTS * 10 - 1)
+            progress(
+              `fleet: ${second + 1}/${seconds} s, ${acked} acked, ${deferred} deferred, agent RSS ${round(rssMiB(server.pid).rss)} MiB`,
+            );
         }
         if (tickDone < totalTicks) setTimeout(tick, 2);
         else done();
@@ -299,7 +343,9 @@ export async function fleetRun(ward: BenchWard, nDevices: number, seconds: numbe
     const stored = await healthRecords(server.httpPort!);
     const commit = await commitStats(server.httpPort!);
     latencies.sort((a, b) => a - b);
-    progress(`fleet: done: ${published} published, ${acked} acked, ${stored} stored; stopping the agent with ${nDevices} devices connected`);
+    progress(
+      `fleet: done: ${published} published, ${acked} acked, ${stored} stored; stopping the agent with ${nDevices} devices connected`,
+    );
     const ts = performance.now();
     const stopped = await server.stop();
     const stopSeconds = stopped ? round((performance.now() - ts) / 1000, 1) : null;
@@ -317,7 +363,13 @@ export async function fleetRun(ward: BenchWard, nDevices: number, seconds: numbe
       achievedRate: acked / Math.max(sendSeconds, drainSeconds),
       p50Ms: quantile(latencies, 0.5),
       p99Ms: quantile(latencies, 0.99),
-      rssMiB: { idle: round(idle, 1), connected: round(connected, 1), peak: round(peak, 1), end: round(end.rss, 1), hwm: round(end.hwm, 1) },
+      rssMiB: {
+        idle: round(idle, 1),
+        connected: round(connected, 1),
+        peak: round(peak, 1),
+        end: round(end.rss, 1),
+        hwm: round(end.hwm, 1),
+      },
       commit,
       stopSeconds,
       zeroLoss: failed === 0 && acked === published && stored === acked,

@@ -34,7 +34,10 @@ const SELF = fileURLToPath(import.meta.url);
 
 export async function startAgentChild(o: AgentChildOptions): Promise<AgentChild> {
   const bound = o.stopBoundSeconds ?? 30;
-  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SELF, JSON.stringify({ ...o, stopBoundSeconds: bound })], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SELF, JSON.stringify({ ...o, stopBoundSeconds: bound })], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -103,7 +106,9 @@ async function serve(o: AgentChildOptions & { stopBoundSeconds: number }): Promi
     }),
     { defaultMetrics: false },
   );
-  process.stdout.write(JSON.stringify({ ready: true, port: agent.mqttAddress!.port, httpPort: agent.httpAddress.port, pid: process.pid }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ ready: true, port: agent.mqttAddress!.port, httpPort: agent.httpAddress.port, pid: process.pid }) + '\n',
+  );
   const stop = (): void => {
     const hard = setTimeout(() => process.exit(3), o.stopBoundSeconds * 1000);
     hard.unref();

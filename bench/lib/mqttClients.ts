@@ -3,14 +3,27 @@ import { secretOf } from './ward.ts';
 
 export function connectDevice(port: number, dev: string): Promise<MqttClient> {
   return mqtt
-    .connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: dev, username: dev, password: secretOf(dev), protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 60_000, keepalive: 300 })
+    .connectAsync(`mqtt://127.0.0.1:${port}`, {
+      clientId: dev,
+      username: dev,
+      password: secretOf(dev),
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 60_000,
+      keepalive: 300,
+    })
     .then((c) => {
       (c.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
       return c;
     });
 }
 
-export async function connectDevices(port: number, devices: readonly string[], batch = 200, onProgress?: (n: number) => void): Promise<MqttClient[]> {
+export async function connectDevices(
+  port: number,
+  devices: readonly string[],
+  batch = 200,
+  onProgress?: (n: number) => void,
+): Promise<MqttClient[]> {
   const out: MqttClient[] = [];
   for (let i = 0; i < devices.length; i += batch) {
     out.push(...(await Promise.all(devices.slice(i, i + batch).map((d) => connectDevice(port, d)))));
@@ -20,5 +33,6 @@ export async function connectDevices(port: number, devices: readonly string[], b
 }
 
 export async function endDevices(clients: readonly MqttClient[]): Promise<void> {
-  for (let i = 0; i < clients.length; i += 500) await Promise.all(clients.slice(i, i + 500).map((c) => c.endAsync(true).catch(() => undefined)));
+  for (let i = 0; i < clients.length; i += 500)
+    await Promise.all(clients.slice(i, i + 500).map((c) => c.endAsync(true).catch(() => undefined)));
 }

@@ -56,7 +56,17 @@ export function measurement(samples: readonly number[], unit: string, allowedSpr
   const min = s[0] ?? NaN;
   const max = s[s.length - 1] ?? NaN;
   const spread = med > 0 ? (max - min) / med : 0;
-  return { unit, median: med, min, max, n: s.length, spread: round(spread, 3), allowedSpread, flagged: s.length > 1 && spread > allowedSpread, samples: [...samples] };
+  return {
+    unit,
+    median: med,
+    min,
+    max,
+    n: s.length,
+    spread: round(spread, 3),
+    allowedSpread,
+    flagged: s.length > 1 && spread > allowedSpread,
+    samples: [...samples],
+  };
 }
 
 export function round(x: number, digits = 0): number {

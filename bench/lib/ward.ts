@@ -27,7 +27,10 @@ export class BenchWard {
 
   ticketFor(dev: string): Uint8Array {
     const now = Math.floor(Date.now() / 1000);
-    return issueTicket({ dev, kid: this.patient.kid, pk: this.patient.publicKey, patient: 'bench-patient-ref', nbf: now - 3600, exp: now + 86_400 }, this.authoritySecret);
+    return issueTicket(
+      { dev, kid: this.patient.kid, pk: this.patient.publicKey, patient: 'bench-patient-ref', nbf: now - 3600, exp: now + 86_400 },
+      this.authoritySecret,
+    );
   }
 
   /** A per-reading (single-shot HPKE) envelope. */
@@ -45,14 +48,26 @@ export class BenchWard {
 
   /** A session-mode sealer for one device. */
   sessionSealer(dev: string): (seq: number, ts: number) => Buffer {
-    const s = createSessionSealer({ recipient: { publicKey: this.patient.publicKey, kid: this.patient.kid }, hpke: this.hpke, rng: this.rng });
+    const s = createSessionSealer({
+      recipient: { publicKey: this.patient.publicKey, kid: this.patient.kid },
+      hpke: this.hpke,
+      rng: this.rng,
+    });
     return (seq, ts) => Buffer.from(s.seal({ reading: { st: 'spo2', ts, v: [97, 72], u: '%' }, header: { dev, seq, ts, st: 'spo2' } }));
   }
 
   /** Provisions `devices` (credentials from secretOf) with their tickets into an agent data dir. */
   async provision(dataDir: string, devices: readonly string[]): Promise<void> {
     const { AgentCore } = await import('../../agent/core.ts');
-    const core = new AgentCore({ dataDir, clock: systemClock, logger: pino({ level: 'silent' }), maxEnvelopeBytes: 4096, maxFutureSkewMs: 300_000, quarantineMaxRows: 10_000, defaultMetrics: false });
+    const core = new AgentCore({
+      dataDir,
+      clock: systemClock,
+      logger: pino({ level: 'silent' }),
+      maxEnvelopeBytes: 4096,
+      maxFutureSkewMs: 300_000,
+      quarantineMaxRows: 10_000,
+      defaultMetrics: false,
+    });
     try {
       const now = Date.now();
       const tickets = devices.map((dev) => [dev, this.ticketFor(dev)] as const);

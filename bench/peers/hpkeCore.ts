@@ -23,10 +23,18 @@ class NobleChaCha20Poly1305Context implements AeadEncryptionContext {
   constructor(key: ArrayBufferLike | ArrayBufferView) {
     this.key = u8(key).slice();
   }
-  async seal(iv: ArrayBufferLike | ArrayBufferView, data: ArrayBufferLike | ArrayBufferView, aad: ArrayBufferLike | ArrayBufferView): Promise<ArrayBuffer> {
+  async seal(
+    iv: ArrayBufferLike | ArrayBufferView,
+    data: ArrayBufferLike | ArrayBufferView,
+    aad: ArrayBufferLike | ArrayBufferView,
+  ): Promise<ArrayBuffer> {
     return toArrayBuffer(chacha20poly1305(this.key, u8(iv), u8(aad)).encrypt(u8(data)));
   }
-  async open(iv: ArrayBufferLike | ArrayBufferView, data: ArrayBufferLike | ArrayBufferView, aad: ArrayBufferLike | ArrayBufferView): Promise<ArrayBuffer> {
+  async open(
+    iv: ArrayBufferLike | ArrayBufferView,
+    data: ArrayBufferLike | ArrayBufferView,
+    aad: ArrayBufferLike | ArrayBufferView,
+  ): Promise<ArrayBuffer> {
     return toArrayBuffer(chacha20poly1305(this.key, u8(iv), u8(aad)).decrypt(u8(data)));
   }
 }
@@ -60,7 +68,9 @@ export function createHpkeCorePeer(): HpkeCorePeer {
       return { enc: new Uint8Array(r.enc), ciphertext: new Uint8Array(r.ct) };
     },
     async open(skR, enc, ciphertext, aad) {
-      return new Uint8Array(await suite.open({ recipientKey: skR, enc: toArrayBuffer(enc) }, toArrayBuffer(ciphertext), toArrayBuffer(aad)));
+      return new Uint8Array(
+        await suite.open({ recipientKey: skR, enc: toArrayBuffer(enc) }, toArrayBuffer(ciphertext), toArrayBuffer(aad)),
+      );
     },
     importPublicKey: (pk) => suite.kem.importKey('raw', toArrayBuffer(pk), true),
     importSecretKey: (sk) => suite.kem.importKey('raw', toArrayBuffer(sk), false),

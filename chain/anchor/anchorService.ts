@@ -206,7 +206,8 @@ export class AnchorService {
 
   /** Runs a cycle now (after the current one) and waits for it. */
   async anchorNow(): Promise<void> {
-    if (this.st.kind === 'stopped' || this.st.kind === 'halted') throw new ChainError(this.st.kind === 'halted' ? 'ANCHOR_HALTED' : 'CHAIN_BAD_ARGUMENT', 'anchor service is not running');
+    if (this.st.kind === 'stopped' || this.st.kind === 'halted')
+      throw new ChainError(this.st.kind === 'halted' ? 'ANCHOR_HALTED' : 'CHAIN_BAD_ARGUMENT', 'anchor service is not running');
     while (this.running) await this.running;
     this.kick();
     await this.running;
@@ -300,9 +301,18 @@ export class AnchorService {
       const raced = err.revertName === 'StaleHead' || err.revertName === 'NonIncreasingSize';
       delay = raced && this.attempt === 1 ? 0 : backoffDelay(this.backoff, this.attempt, this.random);
       this.setState({ kind: 'backoff', attempt: this.attempt, retryInMs: delay, code: err.code });
-      this.logger.warn({ code: err.code, revert: err.revertName, attempt: this.attempt, retryInMs: delay, msg: err.message }, 'anchoring failed, will retry');
+      this.logger.warn(
+        { code: err.code, revert: err.revertName, attempt: this.attempt, retryInMs: delay, msg: err.message },
+        'anchoring failed, will retry',
+      );
       this.safe(() =>
-        this.events.onFailure?.({ code: err.code, revertName: err.revertName, attempt: this.attempt, retryInMs: delay, message: err.message }),
+        this.events.onFailure?.({
+          code: err.code,
+          revertName: err.revertName,
+          attempt: this.attempt,
+          retryInMs: delay,
+          message: err.message,
+        }),
       );
     }
     this.schedule(delay);
@@ -383,7 +393,10 @@ export class AnchorService {
       prevTreeSize: prevSize,
       confirmedAt,
     });
-    this.logger.debug({ treeSize: p.treeSize, txHash: r.txHash, block: r.blockNumber, gas: r.gasUsed.toString(), kind: p.kind }, 'anchored');
+    this.logger.debug(
+      { treeSize: p.treeSize, txHash: r.txHash, block: r.blockNumber, gas: r.gasUsed.toString(), kind: p.kind },
+      'anchored',
+    );
     this.anchored({
       treeSize: p.treeSize,
       root: p.root,
@@ -480,7 +493,8 @@ export class AnchorService {
       if (rec?.status === 'confirmed') {
         if (rec.blockNumber !== head.blockNumber) {
           const ev = await this.findAnchored(head.treeSize, head.blockNumber);
-          if (!ev) throw new ChainError('CHAIN_UNAVAILABLE', `Anchored event of head ${head.treeSize} not found in block ${head.blockNumber}`);
+          if (!ev)
+            throw new ChainError('CHAIN_UNAVAILABLE', `Anchored event of head ${head.treeSize} not found in block ${head.blockNumber}`);
           await this.store.confirm(this.logId, head.treeSize, { ...ev, confirmedAt: this.clock.now() });
           info.blockMoved++;
         }
@@ -494,7 +508,8 @@ export class AnchorService {
           throw new ChainError('ANCHOR_INCONSISTENT', `chain head ${head.treeSize} has a root the log does not have`);
         }
         const ev = await this.findAnchored(head.treeSize, head.blockNumber);
-        if (!ev) throw new ChainError('CHAIN_UNAVAILABLE', `Anchored event of head ${head.treeSize} not found in block ${head.blockNumber}`);
+        if (!ev)
+          throw new ChainError('CHAIN_UNAVAILABLE', `Anchored event of head ${head.treeSize} not found in block ${head.blockNumber}`);
         const now = this.clock.now();
         await this.store.adopt({
           logId: this.logId,
@@ -524,7 +539,10 @@ export class AnchorService {
       await this.checkConsistency(prevSize, prevRoot, l.treeSize, l.root);
       const current = await this.store.get(this.logId, l.treeSize); // the status may have changed in this loop
       if (current?.status === 'confirmed') {
-        this.logger.warn({ treeSize: l.treeSize, oldBlock: current.blockNumber, chainTreeSize: head.treeSize }, 'chain lost an anchored head: re-anchoring it');
+        this.logger.warn(
+          { treeSize: l.treeSize, oldBlock: current.blockNumber, chainTreeSize: head.treeSize },
+          'chain lost an anchored head: re-anchoring it',
+        );
         await this.store.markReanchoring(this.logId, l.treeSize);
       }
       const p = await this.store.pending(this.logId);

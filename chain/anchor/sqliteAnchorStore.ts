@@ -120,9 +120,7 @@ export class SqliteAnchorStore implements AnchorStore {
         `UPDATE anchors SET status = 'confirmed'
          WHERE log_id = ? AND tree_size > ? AND status = 'pending' AND kind = 'reanchor'`,
       ),
-      setSent: db.prepare(
-        `UPDATE anchors SET tx_hash = ?, sent_at = ? WHERE log_id = ? AND tree_size = ? AND status = 'pending'`,
-      ),
+      setSent: db.prepare(`UPDATE anchors SET tx_hash = ?, sent_at = ? WHERE log_id = ? AND tree_size = ? AND status = 'pending'`),
       confirm: db.prepare(
         `UPDATE anchors SET status = 'confirmed', tx_hash = @txHash, block_number = @blockNumber, block_hash = @blockHash,
            prev_tree_size = @prevTreeSize, confirmed_at = @confirmedAt,

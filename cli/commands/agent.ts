@@ -79,14 +79,19 @@ function adminClient(opts: { agent: string; dataDir: string; token?: string }) {
 export function registerAgentCommands(program: Command): void {
   program
     .command('agent')
-    .description('Run the edge agent: MQTT broker (or external-broker subscriber), serial ingress, durable store, transparency log, metrics')
+    .description(
+      'Run the edge agent: MQTT broker (or external-broker subscriber), serial ingress, durable store, transparency log, metrics',
+    )
     .option('-c, --config <file>', 'JSON config file (flags > env VITALSEAL_* > file > defaults)')
     .option('-d, --data-dir <dir>', 'data directory (database, keys, admin token)')
     .option('--mqtt-host <host>', 'embedded broker bind address')
     .option('--mqtt-port <port>', 'embedded broker port (0 = any free port)')
     .option('--max-connections <n>', 'embedded broker connection limit')
     .option('--max-packet-bytes <n>', 'largest MQTT packet accepted')
-    .option('--max-inflight-per-device <n>', 'readings of one connection waiting for their commit before the broker stops reading it (default 64)')
+    .option(
+      '--max-inflight-per-device <n>',
+      'readings of one connection waiting for their commit before the broker stops reading it (default 64)',
+    )
     .option('--external <url>', 'subscribe to an external broker instead (mqtt://host:port)')
     .option('--external-username <u>')
     .option('--external-password <p>')
@@ -96,61 +101,85 @@ export function registerAgentCommands(program: Command): void {
     .option('--authority-key <hex>', "ward authority's Ed25519 public key: pushed tickets must be signed by it")
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
     .option('--chain <mode>', 'anchoring: embedded (local anvil chain in the data dir) | rpc | off', 'embedded')
-    .option('--rpc <url>', "anchor on an external Ethereum JSON-RPC node (implies --chain rpc); see chain/README.md")
+    .option('--rpc <url>', 'anchor on an external Ethereum JSON-RPC node (implies --chain rpc); see chain/README.md')
     .option('--chain-key-file <file>', "the agent's own Ethereum key file (rpc mode; development keys are refused)")
     .option('--deployment <file>', 'contract deployment file (chain.json) of the external chain')
-    .action(action(async (f: AgentFlags) => {
-      const config = resolveAgentConfig({ file: f.config, env: process.env, flags: flagsToConfig(f) });
-      const agent = await startAgent(config, f.authorityKey ? { authorityPublicKey: fromHex(f.authorityKey) } : {});
-      await new Promise<void>((resolve) => {
-        const onSignal = (): void => {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          void agent.stop().then(resolve);
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-      });
-    }));
+    .action(
+      action(async (f: AgentFlags) => {
+        const config = resolveAgentConfig({ file: f.config, env: process.env, flags: flagsToConfig(f) });
+        const agent = await startAgent(config, f.authorityKey ? { authorityPublicKey: fromHex(f.authorityKey) } : {});
+        await new Promise<void>((resolve) => {
+          const onSignal = (): void => {
+            process.off('SIGINT', onSignal);
+            process.off('SIGTERM', onSignal);
+            void agent.stop().then(resolve);
+          };
+          process.on('SIGINT', onSignal);
+          process.on('SIGTERM', onSignal);
+        });
+      }),
+    );
 
   const agentOpts = (c: Command): Command =>
     c
       .option('--agent <url>', 'agent HTTP URL', 'http://127.0.0.1:8080')
-      .option('-d, --data-dir <dir>', "agent data directory (for its admin token)", '.vitalseal/agent')
+      .option('-d, --data-dir <dir>', 'agent data directory (for its admin token)', '.vitalseal/agent')
       .option('--token <token>', 'admin token (default: read from the data directory)')
       .option('--json', 'print JSON');
 
   const device = program.command('device').description('Provision and inspect devices on a running agent');
   agentOpts(device.command('add <id>').description('create (or rotate) MQTT credentials for a device; prints the secret once')).action(
-    action(    async (id: string, o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('POST', '/admin/devices', { id }))),
+    action(async (id: string, o: { agent: string; dataDir: string; token?: string }) =>
+      printJson(await adminClient(o)('POST', '/admin/devices', { id })),
+    ),
   );
   agentOpts(device.command('list').description('devices with their counters (seq, gaps, reorders, duplicates, online)')).action(
-    action(    async (o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('GET', '/admin/devices'))),
+    action(async (o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('GET', '/admin/devices'))),
   );
   agentOpts(device.command('revoke <id>').description("revoke a device's credentials")).action(
-    action(    async (id: string, o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('DELETE', `/admin/devices/${encodeURIComponent(id)}`))),
+    action(async (id: string, o: { agent: string; dataDir: string; token?: string }) =>
+      printJson(await adminClient(o)('DELETE', `/admin/devices/${encodeURIComponent(id)}`)),
+    ),
   );
 
   agentOpts(
     device
       .command('assign <id>')
-      .description('assign a device to a patient: --code confirms the pairing code the patient shows at the bedside; --patient assigns by reference')
+      .description(
+        'assign a device to a patient: --code confirms the pairing code the patient shows at the bedside; --patient assigns by reference',
+      )
       .option('--code <code>', "the patient's pairing code (vitalseal wallet pair)")
       .option('--patient <ref>', 'patient address or ward reference (when the patient was identified otherwise)'),
-  ).action(action(async (id: string, o: { agent: string; dataDir: string; token?: string; code?: string; patient?: string }) => {
-    if ((o.code === undefined) === (o.patient === undefined)) throw new AgentError('CONFIG_INVALID', 'give exactly one of --code or --patient');
-    printJson(await adminClient(o)('POST', '/admin/assignments', o.code !== undefined ? { device: id, code: o.code } : { device: id, patient: o.patient }));
-  }));
+  ).action(
+    action(async (id: string, o: { agent: string; dataDir: string; token?: string; code?: string; patient?: string }) => {
+      if ((o.code === undefined) === (o.patient === undefined))
+        throw new AgentError('CONFIG_INVALID', 'give exactly one of --code or --patient');
+      printJson(
+        await adminClient(o)(
+          'POST',
+          '/admin/assignments',
+          o.code !== undefined ? { device: id, code: o.code } : { device: id, patient: o.patient },
+        ),
+      );
+    }),
+  );
   agentOpts(device.command('release <id>').description("end a device's assignment (the patient's sessions on it end)")).action(
-    action(    async (id: string, o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('DELETE', `/admin/assignments/${encodeURIComponent(id)}`))),
+    action(async (id: string, o: { agent: string; dataDir: string; token?: string }) =>
+      printJson(await adminClient(o)('DELETE', `/admin/assignments/${encodeURIComponent(id)}`)),
+    ),
   );
   agentOpts(device.command('assignments').description('devices and the patients they are assigned to')).action(
-    action(    async (o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('GET', '/admin/assignments'))),
+    action(async (o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('GET', '/admin/assignments'))),
   );
 
   const ticket = program.command('ticket').description('Session tickets');
-  agentOpts(ticket.command('push <file>').description('push a session ticket (COSE_Sign1 file) to the agent, which publishes it retained to its device')).action(
-    action(    async (file: string, o: { agent: string; dataDir: string; token?: string }) =>
-      printJson(await adminClient(o)('POST', '/admin/tickets', { ticket: readFileSync(file).toString('base64') }))),
+  agentOpts(
+    ticket
+      .command('push <file>')
+      .description('push a session ticket (COSE_Sign1 file) to the agent, which publishes it retained to its device'),
+  ).action(
+    action(async (file: string, o: { agent: string; dataDir: string; token?: string }) =>
+      printJson(await adminClient(o)('POST', '/admin/tickets', { ticket: readFileSync(file).toString('base64') })),
+    ),
   );
 }

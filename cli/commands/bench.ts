@@ -41,7 +41,14 @@ export async function runBenchCommand(suites: readonly string[], flags: BenchFla
   const tty = process.stderr.isTTY === true;
   const bar = tty
     ? new cliProgress.SingleBar(
-        { stream: process.stderr, format: 'bench [{bar}] {percentage}% | {duration_formatted} | {step}', barsize: 30, hideCursor: true, clearOnComplete: false, etaBuffer: 50 },
+        {
+          stream: process.stderr,
+          format: 'bench [{bar}] {percentage}% | {duration_formatted} | {step}',
+          barsize: 30,
+          hideCursor: true,
+          clearOnComplete: false,
+          etaBuffer: 50,
+        },
         cliProgress.Presets.shades_classic,
       )
     : undefined;
@@ -82,10 +89,16 @@ export function configureBenchCommand(cmd: Command): Command {
     .addOption(new Option('--no-save', 'write no result files'))
     .option('--list', 'list the suites and exit')
     .addHelpText('after', SUITES_HELP)
-    .action(action(async (suites: string[], flags: BenchFlags, self: Command) => {
-      const code = await runBenchCommand(suites, flags, `vitalseal bench${process.argv.slice(3).length ? ' ' + process.argv.slice(3).join(' ') : ''}`);
-      setExit(self, code);
-    }));
+    .action(
+      action(async (suites: string[], flags: BenchFlags, self: Command) => {
+        const code = await runBenchCommand(
+          suites,
+          flags,
+          `vitalseal bench${process.argv.slice(3).length ? ' ' + process.argv.slice(3).join(' ') : ''}`,
+        );
+        setExit(self, code);
+      }),
+    );
 }
 
 export function registerBenchCommands(program: Command): void {

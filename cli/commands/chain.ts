@@ -83,7 +83,8 @@ export function registerChainCommands(program: Command): void {
       action(async (o: CommonFlags & { port?: string; breakGlassSeconds: string }, cmd: Command) => {
         const logger = makeLogger();
         const port = o.port === undefined ? undefined : Number(o.port);
-        if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) throw new ChainError('CHAIN_BAD_ARGUMENT', '--port must be 1..65535');
+        if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536))
+          throw new ChainError('CHAIN_BAD_ARGUMENT', '--port must be 1..65535');
         const s = await startEmbeddedChain({
           dataDir: o.dataDir,
           ...(port !== undefined ? { port } : {}),
@@ -140,7 +141,12 @@ export function registerChainCommands(program: Command): void {
         const rpcUrl = o.rpc ?? info?.rpcUrl;
         const deployment = readDeployment(join(o.dataDir, DEPLOYMENT_FILE));
         if (!rpcUrl) {
-          say(o.json, `embedded chain: not running (data dir ${o.dataDir})`, { ok: false, running: false, dataDir: o.dataDir, deployment: deployment ? addressesOf(deployment) : null });
+          say(o.json, `embedded chain: not running (data dir ${o.dataDir})`, {
+            ok: false,
+            running: false,
+            dataDir: o.dataDir,
+            deployment: deployment ? addressesOf(deployment) : null,
+          });
           setExit(cmd, EXIT.UNAVAILABLE);
           return;
         }
@@ -168,7 +174,9 @@ export function registerChainCommands(program: Command): void {
           [
             `${info ? `embedded chain (pid ${info.pid})` : 'chain'} ${rpcUrl}: chain id ${chainId}, block ${block}`,
             `  contracts: ${out.contracts}`,
-            ...(deployment ? [`  Registrar ${deployment.registrar}`, `  Consent   ${deployment.consent}`, `  Ledger    ${deployment.ledger}`] : []),
+            ...(deployment
+              ? [`  Registrar ${deployment.registrar}`, `  Consent   ${deployment.consent}`, `  Ledger    ${deployment.ledger}`]
+              : []),
           ].join('\n'),
           out,
         );

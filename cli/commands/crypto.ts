@@ -55,19 +55,30 @@ export function registerCryptoCommands(program: Command): void {
     .option('--type <type>', 'temp | emergency', 'temp')
     .option('-o, --out <file>', 'key file to write (mode 0600); default: print it to stdout')
     .option('--json', 'print the public part as JSON')
-    .action(action((o: { patientId: string; type: string; out?: string; json?: boolean }) => {
-      if (o.type !== 'temp' && o.type !== 'emergency') throw new UsageError('--type must be temp or emergency');
-      const key = o.type === 'temp' ? tempKeyPairGen(o.patientId, systemRng) : emergencyKeyGen(o.patientId, systemRng);
-      const file = encodeKeyFile(key);
-      const summary = { type: key.type, patientId: key.patientId, kid: toHex(key.kid), ...(key.type === 'temp' ? { publicKey: toHex(key.publicKey) } : {}), file: o.out ?? null };
-      if (o.out) {
-        writePrivateFileAtomicSync(o.out, file);
-        if (o.json) printJson(summary);
-        else process.stdout.write(`wrote ${o.type} key ${summary.kid} to ${o.out}\n${'publicKey' in summary ? `public key ${summary.publicKey}\n` : ''}`);
-      } else {
-        process.stdout.write(file);
-      }
-    }));
+    .action(
+      action((o: { patientId: string; type: string; out?: string; json?: boolean }) => {
+        if (o.type !== 'temp' && o.type !== 'emergency') throw new UsageError('--type must be temp or emergency');
+        const key = o.type === 'temp' ? tempKeyPairGen(o.patientId, systemRng) : emergencyKeyGen(o.patientId, systemRng);
+        const file = encodeKeyFile(key);
+        const summary = {
+          type: key.type,
+          patientId: key.patientId,
+          kid: toHex(key.kid),
+          ...(key.type === 'temp' ? { publicKey: toHex(key.publicKey) } : {}),
+          file: o.out ?? null,
+        };
+        if (o.out) {
+          writePrivateFileAtomicSync(o.out, file);
+          if (o.json) printJson(summary);
+          else
+            process.stdout.write(
+              `wrote ${o.type} key ${summary.kid} to ${o.out}\n${'publicKey' in summary ? `public key ${summary.publicKey}\n` : ''}`,
+            );
+        } else {
+          process.stdout.write(file);
+        }
+      }),
+    );
 
   program
     .command('seal')
@@ -81,24 +92,38 @@ export function registerCryptoCommands(program: Command): void {
     .option('-f, --format <fmt>', 'hex | base64 | raw', 'hex')
     .option('-o, --out <file>', 'write the envelope to a file')
     .option('--json', 'print {recordId, bytes, envelope(hex)}')
-    .action(action((o: { in?: string; key?: string; pk?: string; dev: string; seq: string; backend: string; format: string; out?: string; json?: boolean }) => {
-      if (!['hex', 'base64', 'raw'].includes(o.format)) throw new UsageError('--format must be hex, base64 or raw');
-      if (o.backend !== 'noble' && o.backend !== 'node') throw new UsageError('--backend must be noble or node');
-      const raw = JSON.parse(readInput(o.in).toString('utf8')) as Partial<Reading>;
-      const reading = { st: raw.st, ts: raw.ts ?? Date.now(), v: raw.v, u: raw.u } as Reading;
-      checkReading(reading);
-      const env = sealReading({
-        reading,
-        header: { dev: o.dev, seq: Number(o.seq), ts: reading.ts, st: reading.st },
-        recipient: recipientFrom(o),
-        hpke: createHpke(o.backend as HpkeBackendName),
-        rng: systemRng,
-      });
-      const out = formatBinary(env, o.format as Format);
-      if (o.out) writeFileSync(o.out, out);
-      if (o.json) printJson({ recordId: toHex(decodeEnvelope(env).recordId), bytes: env.length, envelope: toHex(env) });
-      else if (!o.out) process.stdout.write(out);
-    }));
+    .action(
+      action(
+        (o: {
+          in?: string;
+          key?: string;
+          pk?: string;
+          dev: string;
+          seq: string;
+          backend: string;
+          format: string;
+          out?: string;
+          json?: boolean;
+        }) => {
+          if (!['hex', 'base64', 'raw'].includes(o.format)) throw new UsageError('--format must be hex, base64 or raw');
+          if (o.backend !== 'noble' && o.backend !== 'node') throw new UsageError('--backend must be noble or node');
+          const raw = JSON.parse(readInput(o.in).toString('utf8')) as Partial<Reading>;
+          const reading = { st: raw.st, ts: raw.ts ?? Date.now(), v: raw.v, u: raw.u } as Reading;
+          checkReading(reading);
+          const env = sealReading({
+            reading,
+            header: { dev: o.dev, seq: Number(o.seq), ts: reading.ts, st: reading.st },
+            recipient: recipientFrom(o),
+            hpke: createHpke(o.backend as HpkeBackendName),
+            rng: systemRng,
+          });
+          const out = formatBinary(env, o.format as Format);
+          if (o.out) writeFileSync(o.out, out);
+          if (o.json) printJson({ recordId: toHex(decodeEnvelope(env).recordId), bytes: env.length, envelope: toHex(env) });
+          else if (!o.out) process.stdout.write(out);
+        },
+      ),
+    );
 
   program
     .command('open')
@@ -106,12 +131,14 @@ export function registerCryptoCommands(program: Command): void {
     .option('-i, --in <file>', 'envelope (hex, base64 or raw CBOR; default: stdin)')
     .requiredOption('--key <file>', "patient's temp key file")
     .option('--json', 'print JSON (default)')
-    .action(action((o: { in?: string; key: string }) => {
-      const key = decodeKeyFile(readFileSync(o.key, 'utf8'));
-      if (key.type !== 'temp') throw new UsageError('--key must be a temp (session) key file');
-      const opened = openReading(parseBinary(readInput(o.in)), { secretKey: key.secretKey, hpke: createHpke('node') });
-      printJson({ header: opened.header, reading: opened.reading, recordId: toHex(opened.recordId) });
-    }));
+    .action(
+      action((o: { in?: string; key: string }) => {
+        const key = decodeKeyFile(readFileSync(o.key, 'utf8'));
+        if (key.type !== 'temp') throw new UsageError('--key must be a temp (session) key file');
+        const opened = openReading(parseBinary(readInput(o.in)), { secretKey: key.secretKey, hpke: createHpke('node') });
+        printJson({ header: opened.header, reading: opened.reading, recordId: toHex(opened.recordId) });
+      }),
+    );
 
   program
     .command('verify-proof')
@@ -124,25 +151,51 @@ export function registerCryptoCommands(program: Command): void {
     .option('--proof <hex,...>', 'comma-separated proof hashes, leaf level first', '')
     .option('--root <hex>', 'expected root (e.g. the one anchored on-chain)')
     .option('--json', 'print JSON')
-    .action(action((o: { in?: string; leafIndex?: string; treeSize?: string; leafHash?: string; envelope?: string; proof: string; root?: string; json?: boolean }) => {
-      let index: number, size: number, leaf: Uint8Array, proof: Uint8Array[], root: Uint8Array;
-      if (o.in) {
-        const r = JSON.parse(readFileSync(o.in, 'utf8')) as { envelope: string; leafIndex: number; treeSize: number; inclusionProof: string[]; root: string };
-        index = r.leafIndex;
-        size = r.treeSize;
-        leaf = leafHash(new Uint8Array(Buffer.from(r.envelope, 'base64')));
-        proof = r.inclusionProof.map(fromHex);
-        root = fromHex(o.root ?? r.root);
-      } else {
-        if (o.leafIndex === undefined || o.treeSize === undefined || o.root === undefined) throw new UsageError('need --in, or --leaf-index, --tree-size, --root and --leaf-hash/--envelope');
-        index = Number(o.leafIndex);
-        size = Number(o.treeSize);
-        leaf = o.leafHash ? fromHex(o.leafHash) : o.envelope ? leafHash(parseBinary(readFileSync(o.envelope))) : (() => { throw new UsageError('need --leaf-hash or --envelope'); })();
-        proof = o.proof ? o.proof.split(',').filter(Boolean).map(fromHex) : [];
-        root = fromHex(o.root);
-      }
-      verifyInclusion(index, size, leaf, proof, root);
-      if (o.json) printJson({ ok: true, leafIndex: index, treeSize: size, root: toHex(root) });
-      else process.stdout.write(`ok: leaf ${index} is included in the tree of size ${size} with root ${toHex(root)}\n`);
-    }));
+    .action(
+      action(
+        (o: {
+          in?: string;
+          leafIndex?: string;
+          treeSize?: string;
+          leafHash?: string;
+          envelope?: string;
+          proof: string;
+          root?: string;
+          json?: boolean;
+        }) => {
+          let index: number, size: number, leaf: Uint8Array, proof: Uint8Array[], root: Uint8Array;
+          if (o.in) {
+            const r = JSON.parse(readFileSync(o.in, 'utf8')) as {
+              envelope: string;
+              leafIndex: number;
+              treeSize: number;
+              inclusionProof: string[];
+              root: string;
+            };
+            index = r.leafIndex;
+            size = r.treeSize;
+            leaf = leafHash(new Uint8Array(Buffer.from(r.envelope, 'base64')));
+            proof = r.inclusionProof.map(fromHex);
+            root = fromHex(o.root ?? r.root);
+          } else {
+            if (o.leafIndex === undefined || o.treeSize === undefined || o.root === undefined)
+              throw new UsageError('need --in, or --leaf-index, --tree-size, --root and --leaf-hash/--envelope');
+            index = Number(o.leafIndex);
+            size = Number(o.treeSize);
+            leaf = o.leafHash
+              ? fromHex(o.leafHash)
+              : o.envelope
+                ? leafHash(parseBinary(readFileSync(o.envelope)))
+                : (() => {
+                    throw new UsageError('need --leaf-hash or --envelope');
+                  })();
+            proof = o.proof ? o.proof.split(',').filter(Boolean).map(fromHex) : [];
+            root = fromHex(o.root);
+          }
+          verifyInclusion(index, size, leaf, proof, root);
+          if (o.json) printJson({ ok: true, leafIndex: index, treeSize: size, root: toHex(root) });
+          else process.stdout.write(`ok: leaf ${index} is included in the tree of size ${size} with root ${toHex(root)}\n`);
+        },
+      ),
+    );
 }

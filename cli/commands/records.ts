@@ -27,10 +27,13 @@ async function served(o: RecordFlags): Promise<ServedRecord[]> {
   return (await fetchRecords(w, new AgentClient(o.agent, rng), patient as Address, o.device ? { device: o.device } : {})).records;
 }
 
-
 /** `vitalseal records fetch|verify|decrypt`: the reading side (proofs checked against roots read from the chain). */
 export function registerRecordsCommands(program: Command): void {
-  const records = withWalletFlags(program.command('records').description('fetch records through the signed API, verify their proofs against the chain, decrypt with the session keys'))
+  const records = withWalletFlags(
+    program
+      .command('records')
+      .description('fetch records through the signed API, verify their proofs against the chain, decrypt with the session keys'),
+  )
     .option('--patient <address>', 'whose records (default: the wallet itself)')
     .option('--device <id>', 'one device only')
     .option('--in <file>', 'use records saved by `records fetch --out` instead of asking the agent');
@@ -39,32 +42,62 @@ export function registerRecordsCommands(program: Command): void {
     .command('fetch')
     .description('fetch records with inclusion proofs and anchor references (ciphertext only)')
     .requiredOption('--out <file>', 'where to save them (JSON)')
-    .action(action(async (_o: unknown, cmd: Command) => {
+    .action(
+      action(async (_o: unknown, cmd: Command) => {
+        const o = cmd.optsWithGlobals() as RecordFlags;
+        const rs = await served(o);
+        writeFileSync(o.out!, JSON.stringify({ records: rs }, null, 2) + '\n');
+        out(o.json, `${rs.length} records saved to ${o.out}`, { records: rs.length, file: o.out });
+      }),
+    );
+
+  const verifyAnd = (decrypt: boolean) =>
+    action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals() as RecordFlags;
-      const rs = await served(o);
-      writeFileSync(o.out!, JSON.stringify({ records: rs }, null, 2) + '\n');
-      out(o.json, `${rs.length} records saved to ${o.out}`, { records: rs.length, file: o.out });
-    }));
+      const w = openWallet(o);
+      const link = linkOf(o);
+      const rs = await verifyAndDecrypt(await served(o), {
+        wallet: w,
+        hpke,
+        contracts: contractsFor(w, link),
+        fromBlock: link.deployment.deployBlock,
+        chainId: link.deployment.chainId,
+        ledger: link.deployment.ledger,
+      });
+      let rows = toRows(rs);
+      if (!decrypt) rows = rows.map(({ values: _v, unit: _u, decrypt: _d, ...r }) => r);
+      const text = o.csv
+        ? toCsv(rows)
+        : o.ndjson
+          ? toNdjson(rows)
+          : toTable(rows, decrypt ? undefined : ['device', 'seq', 'sensor', 'leaf', 'proof', 'block', 'recordId']);
+      if (o.out) writeFileSync(o.out, text, { mode: 0o600 });
+      else if (o.json) out(true, '', rows);
+      else process.stdout.write(text + (text.endsWith('\n') ? '' : '\n'));
+      const bad = rs.filter((r) => r.check.status !== 'verified');
+      const counts = Object.entries(
+        rs.reduce<Record<string, number>>((a, r) => ({ ...a, [r.check.status]: (a[r.check.status] ?? 0) + 1 }), {}),
+      )
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ');
+      process.stderr.write(
+        `${rs.length} records: ${counts || 'none'}${bad.length ? `  — NOT VERIFIED: ${bad.map((b) => `${b.record.recordId.slice(0, 12)}… ${b.check.status} (${b.check.detail})`).join('; ')}` : ''}\n`,
+      );
+      if (bad.length) setExit(cmd, EXIT.VERIFICATION_FAILED);
+    });
 
-  const verifyAnd = (decrypt: boolean) => action(async (_o: unknown, cmd: Command) => {
-    const o = cmd.optsWithGlobals() as RecordFlags;
-    const w = openWallet(o);
-    const link = linkOf(o);
-    const rs = await verifyAndDecrypt(await served(o), { wallet: w, hpke, contracts: contractsFor(w, link), fromBlock: link.deployment.deployBlock, chainId: link.deployment.chainId, ledger: link.deployment.ledger });
-    let rows = toRows(rs);
-    if (!decrypt) rows = rows.map(({ values: _v, unit: _u, decrypt: _d, ...r }) => r);
-    const text = o.csv ? toCsv(rows) : o.ndjson ? toNdjson(rows) : toTable(rows, decrypt ? undefined : ['device', 'seq', 'sensor', 'leaf', 'proof', 'block', 'recordId']);
-    if (o.out) writeFileSync(o.out, text, { mode: 0o600 });
-    else if (o.json) out(true, '', rows);
-    else process.stdout.write(text + (text.endsWith('\n') ? '' : '\n'));
-    const bad = rs.filter((r) => r.check.status !== 'verified');
-    const counts = Object.entries(rs.reduce<Record<string, number>>((a, r) => ({ ...a, [r.check.status]: (a[r.check.status] ?? 0) + 1 }), {})).map(([k, v]) => `${v} ${k}`).join(', ');
-    process.stderr.write(`${rs.length} records: ${counts || 'none'}${bad.length ? `  — NOT VERIFIED: ${bad.map((b) => `${b.record.recordId.slice(0, 12)}… ${b.check.status} (${b.check.detail})`).join('; ')}` : ''}\n`);
-    if (bad.length) setExit(cmd, EXIT.VERIFICATION_FAILED);
-  });
-
-  records.command('verify').description('verify each inclusion proof against the root anchored on-chain (Ledger events, not the agent)')
-    .option('--out <file>', 'write the report here').option('--csv', 'CSV').option('--ndjson', 'NDJSON').action(verifyAnd(false));
-  records.command('decrypt').description('verify, then decrypt with the wallet\'s session keys; a table, or CSV / NDJSON export')
-    .option('--out <file>', 'write the readings here (plaintext: mode 0600)').option('--csv', 'CSV').option('--ndjson', 'NDJSON').action(verifyAnd(true));
+  records
+    .command('verify')
+    .description('verify each inclusion proof against the root anchored on-chain (Ledger events, not the agent)')
+    .option('--out <file>', 'write the report here')
+    .option('--csv', 'CSV')
+    .option('--ndjson', 'NDJSON')
+    .action(verifyAnd(false));
+  records
+    .command('decrypt')
+    .description("verify, then decrypt with the wallet's session keys; a table, or CSV / NDJSON export")
+    .option('--out <file>', 'write the readings here (plaintext: mode 0600)')
+    .option('--csv', 'CSV')
+    .option('--ndjson', 'NDJSON')
+    .action(verifyAnd(true));
 }

@@ -12,13 +12,26 @@ export function registerResearchCommands(program: Command): void {
   research
     .command('open <file>')
     .description("check the patient's signature, decrypt the one disclosed reading, verify its proof against the root anchored on-chain")
-    .action(action(async (file: string, _o: unknown, cmd: Command) => {
-      const o = cmd.optsWithGlobals() as Parameters<typeof linkOf>[0];
-      const w = openWallet(o);
-      const link = linkOf(o);
-      const d = JSON.parse(readFileSync(file, 'utf8')) as DisclosureFile;
-      const r = await openDisclosure(d, { hpke, contracts: contractsFor(w, link), fromBlock: link.deployment.deployBlock, chainId: link.deployment.chainId, ledger: link.deployment.ledger, consent: link.deployment.consent });
-      out(o.json, `patient ${r.patient} disclosed ${r.reading.st} at ${new Date(r.reading.ts).toISOString()}: ${r.reading.v.join(' ')} ${r.reading.u}\nproof: ${r.check.status} (${r.check.detail})`, r);
-      if (r.check.status !== 'verified') (cmd as Command & { exitCodeValue?: number }).exitCodeValue = EXIT.VERIFICATION_FAILED;
-    }));
+    .action(
+      action(async (file: string, _o: unknown, cmd: Command) => {
+        const o = cmd.optsWithGlobals() as Parameters<typeof linkOf>[0];
+        const w = openWallet(o);
+        const link = linkOf(o);
+        const d = JSON.parse(readFileSync(file, 'utf8')) as DisclosureFile;
+        const r = await openDisclosure(d, {
+          hpke,
+          contracts: contractsFor(w, link),
+          fromBlock: link.deployment.deployBlock,
+          chainId: link.deployment.chainId,
+          ledger: link.deployment.ledger,
+          consent: link.deployment.consent,
+        });
+        out(
+          o.json,
+          `patient ${r.patient} disclosed ${r.reading.st} at ${new Date(r.reading.ts).toISOString()}: ${r.reading.v.join(' ')} ${r.reading.u}\nproof: ${r.check.status} (${r.check.detail})`,
+          r,
+        );
+        if (r.check.status !== 'verified') (cmd as Command & { exitCodeValue?: number }).exitCodeValue = EXIT.VERIFICATION_FAILED;
+      }),
+    );
 }

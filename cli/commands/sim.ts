@@ -58,7 +58,14 @@ interface SimFlags {
   reportFile?: string;
 }
 
-const CORE_ALIASES: Record<string, CoreName> = { m4: 'cortex-m4', 'cortex-m4': 'cortex-m4', m0: 'cortex-m0plus', 'm0+': 'cortex-m0plus', m0plus: 'cortex-m0plus', 'cortex-m0plus': 'cortex-m0plus' };
+const CORE_ALIASES: Record<string, CoreName> = {
+  m4: 'cortex-m4',
+  'cortex-m4': 'cortex-m4',
+  m0: 'cortex-m0plus',
+  'm0+': 'cortex-m0plus',
+  m0plus: 'cortex-m0plus',
+  'cortex-m0plus': 'cortex-m0plus',
+};
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -79,7 +86,12 @@ function coreOf(text: string): CoreName {
 }
 
 /** The devices to run and how they reach the agent. */
-async function resolveFleet(f: SimFlags, seed: string, durationMs: number, startMs: number): Promise<{ devices: FleetDevice[]; link: FleetLink; notes: string[] }> {
+async function resolveFleet(
+  f: SimFlags,
+  seed: string,
+  durationMs: number,
+  startMs: number,
+): Promise<{ devices: FleetDevice[]; link: FleetLink; notes: string[] }> {
   const notes: string[] = [];
   const period = f.period === undefined ? undefined : parseDuration(f.period);
   const withPeriod = (d: FleetDevice): FleetDevice => (period === undefined ? d : { ...d, periodMs: period });
@@ -91,7 +103,14 @@ async function resolveFleet(f: SimFlags, seed: string, durationMs: number, start
     else {
       // generated wired devices: their tickets must reach the agent, which hands them out on the line
       if (!f.agent) usage('--serial needs a --fleet file or --agent <http url> (to push the generated devices’ tickets)');
-      const g = generateFleet({ ids: generatedIds(f.serial.length), profiles, seed, nbf: Math.floor(startMs / 1000) - 60, exp: Math.floor((startMs + durationMs) / 1000) + 3600 * Number(f.ticketHours), preloadTickets: false });
+      const g = generateFleet({
+        ids: generatedIds(f.serial.length),
+        profiles,
+        seed,
+        nbf: Math.floor(startMs / 1000) - 60,
+        exp: Math.floor((startMs + durationMs) / 1000) + 3600 * Number(f.ticketHours),
+        preloadTickets: false,
+      });
       const admin = agentAdmin(f.agent, f.token ?? readFileSync(join(f.agentDataDir, 'admin-token'), 'utf8').trim());
       for (const ticket of g.tickets.values()) await admin.pushTicket(ticket);
       if (f.patientKeys) writePatientKeys(f.patientKeys, g.patientKeys);
@@ -140,7 +159,8 @@ function progressBar(f: SimFlags): { update(p: FleetProgress): void; stop(): voi
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: ' {bar} {percentage}% | {phase} | sim {sim}/{dur} | sealed {measured} | acked {acked} ({rate}/s) | pending {pending} | up {up}/{devices}',
+      format:
+        ' {bar} {percentage}% | {phase} | sim {sim}/{dur} | sealed {measured} | acked {acked} ({rate}/s) | pending {pending} | up {up}/{devices}',
       hideCursor: true,
       clearOnComplete: true,
     },
@@ -149,7 +169,17 @@ function progressBar(f: SimFlags): { update(p: FleetProgress): void; stop(): voi
   let started = false;
   return {
     update(p) {
-      const payload = { phase: p.phase, sim: formatDuration(p.simulatedMs), dur: formatDuration(p.durationMs), measured: p.measured, acked: p.acknowledged, rate: p.ackRate, pending: p.pending, up: p.connected, devices: p.devices };
+      const payload = {
+        phase: p.phase,
+        sim: formatDuration(p.simulatedMs),
+        dur: formatDuration(p.durationMs),
+        measured: p.measured,
+        acked: p.acknowledged,
+        rate: p.ackRate,
+        pending: p.pending,
+        up: p.connected,
+        devices: p.devices,
+      };
       const total = Math.max(1, p.durationMs);
       if (!started) {
         bar.start(total, 0, payload);
@@ -178,7 +208,14 @@ async function simAction(f: SimFlags, cmd: Command): Promise<void> {
   if (!OUTBOX_POLICIES.includes(f.outboxPolicy)) usage(`--outbox-policy must be one of ${OUTBOX_POLICIES.join(', ')}`);
   const core = coreOf(f.core);
   const seed = f.seed ?? randomSeed();
-  const startMs = f.start === undefined ? (f.virtual ? Date.now() - durationMs : Date.now()) : /^\d+$/.test(f.start) ? Number(f.start) : Date.parse(f.start);
+  const startMs =
+    f.start === undefined
+      ? f.virtual
+        ? Date.now() - durationMs
+        : Date.now()
+      : /^\d+$/.test(f.start)
+        ? Number(f.start)
+        : Date.parse(f.start);
   if (!Number.isFinite(startMs)) usage('--start must be an ISO date or ms since the epoch');
   if (f.start !== undefined && !f.virtual) usage('--start needs --virtual');
   const { devices, link, notes } = await resolveFleet(f, seed, durationMs, startMs);
@@ -224,34 +261,57 @@ async function simAction(f: SimFlags, cmd: Command): Promise<void> {
 }
 
 function randomSeed(): string {
-  return Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0');
+  return Math.floor(Math.random() * 0xffffffff)
+    .toString(16)
+    .padStart(8, '0');
 }
 
 /** Registers `vitalseal sim` on the program (cli/main.ts wires it in). */
 export function registerSimCommands(program: Command): void {
   program
     .command('sim')
-    .description('Simulate medical devices (firmware model): seal readings with HPKE, send them over MQTT or serial, inject faults, report loss/reorder/latency and energy')
+    .description(
+      'Simulate medical devices (firmware model): seal readings with HPKE, send them over MQTT or serial, inject faults, report loss/reorder/latency and energy',
+    )
     .option('--fleet <file>', 'fleet file (JSON: devices with id, secret, profile, ticketFile or authorityPublicKey)')
     .option('-n, --devices <n>', 'generate this many devices (sim-0001…) instead of a fleet file', undefined)
-    .option('-p, --profile <names>', 'profile(s) of generated devices, round-robin: pulse-oximeter|ecg-patch|nibp-cuff|cgm|thermometer (aliases spo2, ecg, nibp, cgm, temp)', 'pulse-oximeter')
+    .option(
+      '-p, --profile <names>',
+      'profile(s) of generated devices, round-robin: pulse-oximeter|ecg-patch|nibp-cuff|cgm|thermometer (aliases spo2, ecg, nibp, cgm, temp)',
+      'pulse-oximeter',
+    )
     .option('-b, --broker <url>', 'MQTT broker of the agent (mqtt://host:port), or "loopback" for an in-process stand-in')
     .option('--serial <path>', 'serial port of one wired device (repeatable; COBS frames)', collect)
-    .option('--agent <url>', "agent HTTP URL: provision generated devices and push their tickets through its admin API")
-    .option('--agent-data-dir <dir>', "agent data directory (to read its admin token)", '.vitalseal/agent')
+    .option('--agent <url>', 'agent HTTP URL: provision generated devices and push their tickets through its admin API')
+    .option('--agent-data-dir <dir>', 'agent data directory (to read its admin token)', '.vitalseal/agent')
     .option('--token <token>', 'agent admin token (default: read from --agent-data-dir)')
     .option('-d, --duration <duration>', 'measuring time (e.g. 30s, 15m, 2h, 1d); then the outboxes drain', '60s')
     .option('--virtual', 'virtual time: jump from timer to timer as fast as the agent acknowledges (large, long runs)')
     .option('--start <time>', 'virtual time origin, ISO date or ms (default: now − duration)')
     .option('--seed <seed>', 'run seed: same seed, keys and start ⇒ same readings, faults and envelopes (default: random, reported)')
-    .addOption(new Option('--backend <name>', 'sealing code: noble (pure JS, like firmware), node (fast, large fleets), none (NO encryption: benchmark baseline only)').choices([...SEAL_BACKENDS]).default('noble'))
+    .addOption(
+      new Option(
+        '--backend <name>',
+        'sealing code: noble (pure JS, like firmware), node (fast, large fleets), none (NO encryption: benchmark baseline only)',
+      )
+        .choices([...SEAL_BACKENDS])
+        .default('noble'),
+    )
     .option('--session', 'session mode: one HPKE context per ticket (no per-reading forward secrecy)')
     .option('--period <duration>', "measurement interval for every device (default: each profile's)")
     .option('--nvm-dir <dir>', 'file-backed NVM (seq, ticket, outbox): survives kill -9; restart with the same directory to resume')
     .option('--outbox <n>', 'outbox ring capacity per device', '1024')
     .addOption(new Option('--outbox-policy <policy>', 'when the ring is full').choices([...OUTBOX_POLICIES]).default('drop-oldest'))
-    .option('--faults <spec>', 'seeded faults: drop=R,dup=R,corrupt=R,reorder=R,delay=R:MAX,reboot=R:OFF,link=R:MEAN (per transmission / per measurement)', 'none')
-    .option('--scenario <spec>', 'clinical event on the timeline, e.g. desaturation@10m+5m, tachycardia@1h+20m:0.7, hypoglycaemia@…, fever@… (repeatable)', collect)
+    .option(
+      '--faults <spec>',
+      'seeded faults: drop=R,dup=R,corrupt=R,reorder=R,delay=R:MAX,reboot=R:OFF,link=R:MEAN (per transmission / per measurement)',
+      'none',
+    )
+    .option(
+      '--scenario <spec>',
+      'clinical event on the timeline, e.g. desaturation@10m+5m, tachycardia@1h+20m:0.7, hypoglycaemia@…, fever@… (repeatable)',
+      collect,
+    )
     .option('--window <n>', 'readings in flight per device', '8')
     .option('--ack-timeout <duration>', 'resend a reading not acknowledged within this time', '5s')
     .option('--drain-timeout <duration>', 'after the measuring time, wait this long for outboxes to empty', '30s')
@@ -278,4 +338,3 @@ Examples:
     )
     .action(action(simAction));
 }
-

@@ -1,5 +1,13 @@
 import { HEADER, encodeEncrypt0 } from '../../protocol/cose/index.ts';
-import { createSessionSealer, encodeEnvelopeProtected, encodeReading, sealReading, type Reading, type ReadingHeader, type ReadingRecipient } from '../../protocol/envelope/index.ts';
+import {
+  createSessionSealer,
+  encodeEnvelopeProtected,
+  encodeReading,
+  sealReading,
+  type Reading,
+  type ReadingHeader,
+  type ReadingRecipient,
+} from '../../protocol/envelope/index.ts';
 import { createHpke } from '../../protocol/node.ts';
 import type { Rng } from '../../protocol/rng.ts';
 

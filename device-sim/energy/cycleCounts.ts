@@ -35,15 +35,16 @@ export const CYCLES: Readonly<Record<CoreName, CoreCycles>> = {
       value: 548_873,
       unit: 'cycles',
       kind: 'published',
-      source: 'E. Lenngren, "X25519 for ARM Cortex-M4" (github.com/Emill/X25519-Cortex-M4, 2017–2019): 548 873 cycles per scalar multiplication',
-      note:
-        'The issue attributes this figure to Haase–Labrique / Fujii–Aranha; it is Lenngren’s. Fujii & Aranha, "Curve25519 for the Cortex-M4 and beyond" (LATINCRYPT 2017) and Haase & Labrique (TCHES 2019) report slower constant-time implementations.',
+      source:
+        'E. Lenngren, "X25519 for ARM Cortex-M4" (github.com/Emill/X25519-Cortex-M4, 2017–2019): 548 873 cycles per scalar multiplication',
+      note: 'The issue attributes this figure to Haase–Labrique / Fujii–Aranha; it is Lenngren’s. Fujii & Aranha, "Curve25519 for the Cortex-M4 and beyond" (LATINCRYPT 2017) and Haase & Labrique (TCHES 2019) report slower constant-time implementations.',
     },
     chacha20PerByte: {
       value: 26,
       unit: 'cycles/byte',
       kind: 'quoted',
-      source: 'vitalseal issue (≈ 26 c/B); cf. De Santis, Schauer, Sigl, "ChaCha20-Poly1305 Authenticated Encryption for High-Speed Embedded IoT Applications", DATE 2017 (Cortex-M4)',
+      source:
+        'vitalseal issue (≈ 26 c/B); cf. De Santis, Schauer, Sigl, "ChaCha20-Poly1305 Authenticated Encryption for High-Speed Embedded IoT Applications", DATE 2017 (Cortex-M4)',
     },
     poly1305PerByte: {
       value: 11,
@@ -64,7 +65,8 @@ export const CYCLES: Readonly<Record<CoreName, CoreCycles>> = {
       value: 3_589_850,
       unit: 'cycles',
       kind: 'published',
-      source: 'Düll, Haase, Hinterwälder, Hutter, Paar, Sánchez, Schwabe, "High-speed Curve25519 on 8-bit, 16-bit, and 32-bit microcontrollers", Des. Codes Cryptogr. 77:493 (2015): 3 589 850 cycles on Cortex-M0',
+      source:
+        'Düll, Haase, Hinterwälder, Hutter, Paar, Sánchez, Schwabe, "High-speed Curve25519 on 8-bit, 16-bit, and 32-bit microcontrollers", Des. Codes Cryptogr. 77:493 (2015): 3 589 850 cycles on Cortex-M0',
       note: 'Measured on a Cortex-M0; the M0+ runs the same ARMv6-M code with a 2-stage pipeline and single-cycle multiplier, so its count is comparable (the issue quotes 3.2–3.6 M).',
     },
     chacha20PerByte: {

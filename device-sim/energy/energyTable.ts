@@ -104,7 +104,20 @@ const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { minim
 
 /** A text table of `energyTable()` for a terminal. */
 export function formatEnergyTable(t: EnergyTable): string {
-  const header = ['profile', 'core', 'mode', 'period', 'env B', 'kcycles', 'cpu ms', 'crypto µJ', 'radio µJ', 'µJ/reading', 'avg µA', `${t.assumptions.battery.name} days`];
+  const header = [
+    'profile',
+    'core',
+    'mode',
+    'period',
+    'env B',
+    'kcycles',
+    'cpu ms',
+    'crypto µJ',
+    'radio µJ',
+    'µJ/reading',
+    'avg µA',
+    `${t.assumptions.battery.name} days`,
+  ];
   const lines = t.rows.map((r) => [
     r.profile,
     r.core,

@@ -18,7 +18,8 @@ export const MCUS: Readonly<Record<CoreName, McuModel>> = {
     clockHz: 64e6,
     activeCurrentMa: 3.3,
     kind: 'datasheet',
-    source: 'Nordic nRF52840 Product Specification: CPU running from flash with DC/DC ≈ 52 µA/MHz → 3.3 mA at 64 MHz (check the revision you target)',
+    source:
+      'Nordic nRF52840 Product Specification: CPU running from flash with DC/DC ≈ 52 µA/MHz → 3.3 mA at 64 MHz (check the revision you target)',
   },
   'cortex-m0plus': {
     core: 'cortex-m0plus',
@@ -26,7 +27,8 @@ export const MCUS: Readonly<Record<CoreName, McuModel>> = {
     clockHz: 48e6,
     activeCurrentMa: 1.68,
     kind: 'datasheet',
-    source: 'Microchip SAM L21 datasheet headline figure 35 µA/MHz → 1.68 mA at 48 MHz; paired with the same radio model (what-if: an M0+ host driving the radio)',
+    source:
+      'Microchip SAM L21 datasheet headline figure 35 µA/MHz → 1.68 mA at 48 MHz; paired with the same radio model (what-if: an M0+ host driving the radio)',
   },
 };
 
@@ -61,7 +63,8 @@ export const NRF52840_RADIO: RadioModel = {
   l2capBytes: 4,
   rampUpUs: 140,
   networkOverheadBytes: 0,
-  source: 'Nordic nRF52840 Product Specification (DC/DC, 3 V): TX 0 dBm 6.4 mA, RX 1 Mbps 6.26 mA, ramp-up 140 µs; Bluetooth Core 5.x LE packet format',
+  source:
+    'Nordic nRF52840 Product Specification (DC/DC, 3 V): TX 0 dBm 6.4 mA, RX 1 Mbps 6.26 mA, ramp-up 140 µs; Bluetooth Core 5.x LE packet format',
 };
 
 /** Current while asleep between readings. */
@@ -73,7 +76,11 @@ export interface SleepModel {
 
 export const SLEEP_MODES = {
   /** Periodic sensors must wake on a timer: RTC on, RAM retained. */
-  'system-on': { name: 'System ON, RTC wake, RAM retained', currentUa: 3.0, source: 'nRF52840 PS: System ON idle with RTC and RAM retention, ~1.5–3.2 µA by retained RAM; 3.0 µA used' },
+  'system-on': {
+    name: 'System ON, RTC wake, RAM retained',
+    currentUa: 3.0,
+    source: 'nRF52840 PS: System ON idle with RTC and RAM retention, ~1.5–3.2 µA by retained RAM; 3.0 µA used',
+  },
   /** Only event-driven devices (an NIBP cuff measured on demand) can sleep this deep. */
   'system-off': { name: 'System OFF', currentUa: 0.4, source: 'nRF52840 PS: System OFF 0.4 µA (wake on GPIO/NFC/reset only)' },
 } as const satisfies Record<string, SleepModel>;

@@ -31,7 +31,13 @@ export interface ReadingEnergy {
   readonly core: CoreName;
   readonly mode: 'per-reading' | 'session';
   readonly ops: PrimitiveOps;
-  readonly cycles: { readonly x25519: number; readonly sha256: number; readonly chacha20: number; readonly poly1305: number; readonly total: number };
+  readonly cycles: {
+    readonly x25519: number;
+    readonly sha256: number;
+    readonly chacha20: number;
+    readonly poly1305: number;
+    readonly total: number;
+  };
   readonly cpuMs: number;
   readonly bytesOnAir: { readonly tx: number; readonly rx: number };
   readonly radioMs: number;
@@ -73,7 +79,10 @@ export function readingEnergy(shape: ReadingShape, o: EnergyOptions): ReadingEne
   const sleep = SLEEP_MODES[o.sleep ?? 'system-on'];
   const battery = o.battery ?? CR2032;
   const c = CYCLES[o.core];
-  const ops = o.mode === 'session' ? sessionOps(shape.plaintextBytes, shape.aadBytes, o.readingsPerSession ?? 1) : perReadingOps(shape.plaintextBytes, shape.aadBytes);
+  const ops =
+    o.mode === 'session'
+      ? sessionOps(shape.plaintextBytes, shape.aadBytes, o.readingsPerSession ?? 1)
+      : perReadingOps(shape.plaintextBytes, shape.aadBytes);
   const cycles = {
     x25519: ops.x25519 * c.x25519.value,
     sha256: ops.sha256Blocks * c.sha256PerBlock.value,
@@ -99,7 +108,7 @@ export function readingEnergy(shape: ReadingShape, o: EnergyOptions): ReadingEne
   const periodS = o.periodMs / 1000;
   const activeS = cpuS + txS + rxS;
   const sleepUj = Math.max(0, periodS - activeS) * sleep.currentUa * 1e-6 * radio.supplyV * 1e6;
-  const averageCurrentUa = ((totalUj + sleepUj) / radio.supplyV / periodS);
+  const averageCurrentUa = (totalUj + sleepUj) / radio.supplyV / periodS;
   const batteryDays = (battery.capacityMah * 1000) / averageCurrentUa / 24;
   return {
     core: o.core,

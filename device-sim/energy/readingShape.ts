@@ -28,10 +28,17 @@ export function readingShapeOf(profile: ProfileName, mode: SealMode = 'per-readi
 
 function computeShape(profile: ProfileName, mode: SealMode, seq: number): ReadingShape {
   const p = PROFILES[profile];
-  const reading = p.createGenerator({ rng: seededRng(`shape/${profile}`), scenarios: new ScenarioTimeline(), runStartMs: REFERENCE_TS }).next(REFERENCE_TS + 3_600_000);
+  const reading = p
+    .createGenerator({ rng: seededRng(`shape/${profile}`), scenarios: new ScenarioTimeline(), runStartMs: REFERENCE_TS })
+    .next(REFERENCE_TS + 3_600_000);
   const header = { dev: REFERENCE_DEVICE, seq, ts: reading.ts, st: reading.st };
   const key = tempKeyPairGen('patient:shape', seededRng('shape/key'), createHpke('node'));
-  const sealer = createReadingSealer({ backend: 'node', mode, recipient: { publicKey: key.publicKey, kid: key.kid }, rng: seededRng('shape/eph') });
+  const sealer = createReadingSealer({
+    backend: 'node',
+    mode,
+    recipient: { publicKey: key.publicKey, kid: key.kid },
+    rng: seededRng('shape/eph'),
+  });
   const envelope = sealer.seal(reading, header);
   const protectedBytes = encodeEnvelopeProtected(header, mode === 'session' ? seq : undefined);
   return {

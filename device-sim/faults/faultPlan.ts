@@ -24,7 +24,18 @@ export interface FaultRates {
   readonly linkDownMs: number;
 }
 
-export const NO_FAULTS: FaultRates = { drop: 0, duplicate: 0, corrupt: 0, reorder: 0, delay: 0, delayMaxMs: 500, reboot: 0, rebootOffMs: 500, linkDown: 0, linkDownMs: 3000 };
+export const NO_FAULTS: FaultRates = {
+  drop: 0,
+  duplicate: 0,
+  corrupt: 0,
+  reorder: 0,
+  delay: 0,
+  delayMaxMs: 500,
+  reboot: 0,
+  rebootOffMs: 500,
+  linkDown: 0,
+  linkDownMs: 3000,
+};
 
 export type TransmitFault =
   | { readonly kind: 'none' }
@@ -35,7 +46,10 @@ export type TransmitFault =
   | { readonly kind: 'reorder' }
   | { readonly kind: 'delay'; readonly ms: number };
 
-export type TickFault = { readonly kind: 'none' } | { readonly kind: 'reboot'; readonly offMs: number } | { readonly kind: 'link-down'; readonly ms: number };
+export type TickFault =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'reboot'; readonly offMs: number }
+  | { readonly kind: 'link-down'; readonly ms: number };
 
 export type TransmitFaultKind = Exclude<TransmitFault['kind'], 'none'>;
 
@@ -47,7 +61,8 @@ export function transmitFault(rates: FaultRates, seed: string, device: string, s
   if (u < (edge += rates.duplicate)) return { kind: 'duplicate' };
   if (u < (edge += rates.corrupt)) return { kind: 'corrupt', at: decisionUnit(seed, device, 'tx-at', seq, attempt) };
   if (u < (edge += rates.reorder)) return { kind: 'reorder' };
-  if (u < (edge += rates.delay)) return { kind: 'delay', ms: Math.round(rates.delayMaxMs * (0.1 + 0.9 * decisionUnit(seed, device, 'tx-delay', seq, attempt))) };
+  if (u < (edge += rates.delay))
+    return { kind: 'delay', ms: Math.round(rates.delayMaxMs * (0.1 + 0.9 * decisionUnit(seed, device, 'tx-delay', seq, attempt))) };
   return { kind: 'none' };
 }
 
@@ -55,7 +70,8 @@ export function transmitFault(rates: FaultRates, seed: string, device: string, s
 export function tickFault(rates: FaultRates, seed: string, device: string, tick: number): TickFault {
   const u = decisionUnit(seed, device, 'tick', tick);
   if (u < rates.reboot) return { kind: 'reboot', offMs: rates.rebootOffMs };
-  if (u < rates.reboot + rates.linkDown) return { kind: 'link-down', ms: Math.round(rates.linkDownMs * (0.5 + decisionUnit(seed, device, 'tick-len', tick))) };
+  if (u < rates.reboot + rates.linkDown)
+    return { kind: 'link-down', ms: Math.round(rates.linkDownMs * (0.5 + decisionUnit(seed, device, 'tick-len', tick))) };
   return { kind: 'none' };
 }
 
@@ -83,7 +99,8 @@ export function parseFaults(spec: string, base: FaultRates = NO_FAULTS): FaultRa
   for (const item of s.split(',')) {
     const m = /^([a-z-]+)=([0-9.]+)(?::([0-9a-z.]+))?$/.exec(item.trim());
     const key = m ? KEYS[m[1]!] : undefined;
-    if (!m || key === undefined) simFail('SIM_FAULT_SPEC_INVALID', `bad fault "${item.slice(0, 40)}" (known: ${Object.keys(KEYS).join(', ')})`);
+    if (!m || key === undefined)
+      simFail('SIM_FAULT_SPEC_INVALID', `bad fault "${item.slice(0, 40)}" (known: ${Object.keys(KEYS).join(', ')})`);
     const rate = Number(m[2]);
     if (!(rate >= 0 && rate <= 1)) simFail('SIM_FAULT_SPEC_INVALID', `rate of ${m[1]} must be in [0, 1]`);
     out[key] = rate;

@@ -120,7 +120,13 @@ export class DeviceFirmware {
     this.faults = options.faults ?? NO_FAULTS;
     this.phaseMs = Math.floor(decisionUnit(options.seed, this.id, 'phase') * this.periodMs);
     this.sending = new SendWindow(
-      { window: options.window ?? 8, ackTimeoutMs: options.ackTimeoutMs ?? 5000, monotonic: options.monotonic ?? (() => performance.now()), ackTimers: options.ackTimers, network: options.network },
+      {
+        window: options.window ?? 8,
+        ackTimeoutMs: options.ackTimeoutMs ?? 5000,
+        monotonic: options.monotonic ?? (() => performance.now()),
+        ackTimers: options.ackTimers,
+        network: options.network,
+      },
       {
         stats: this.stats,
         timers: this.timers,
@@ -249,7 +255,11 @@ export class DeviceFirmware {
     const boot = state.bootCount;
     this.ephemeralRng = deviceStream(seed, this.id, 'ephemeral', boot);
     this.jitter = createPrng(deviceStream(seed, this.id, 'jitter', boot));
-    this.generator = p.profile.createGenerator({ rng: deviceStream(seed, this.id, 'signal', boot), scenarios: this.o.scenarios ?? new ScenarioTimeline(), runStartMs: this.o.runStartMs });
+    this.generator = p.profile.createGenerator({
+      rng: deviceStream(seed, this.id, 'signal', boot),
+      scenarios: this.o.scenarios ?? new ScenarioTimeline(),
+      runStartMs: this.o.runStartMs,
+    });
     this.transmitter = new FaultyTransmitter({
       rates: this.faults,
       seed,
@@ -304,7 +314,12 @@ export class DeviceFirmware {
   }
 
   private newSealer(t: { pk: Uint8Array; kid: Uint8Array }): ReadingSealer {
-    return createReadingSealer({ backend: this.o.backend ?? 'noble', mode: this.o.mode ?? 'per-reading', recipient: { publicKey: t.pk, kid: t.kid }, rng: this.ephemeralRng! });
+    return createReadingSealer({
+      backend: this.o.backend ?? 'noble',
+      mode: this.o.mode ?? 'per-reading',
+      recipient: { publicKey: t.pk, kid: t.kid },
+      rng: this.ephemeralRng!,
+    });
   }
 
   private async powerDown(reason: 'reboot' | 'shutdown', mode: 'graceful' | 'abrupt'): Promise<void> {

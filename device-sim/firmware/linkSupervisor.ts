@@ -62,22 +62,24 @@ export class LinkSupervisor {
     const gauge = !outage && !deviceLink.inProcess ? this.network : undefined;
     if (gauge) gauge.awaiting++;
     const opened = outage ? Promise.reject(new SimError('SIM_LINK_DOWN', 'link outage')) : deviceLink.open();
-    opened.finally(() => {
-      if (gauge) gauge.awaiting--;
-    }).then(
-      () => {
-        if (gen !== h.generation()) return;
-        h.stats.connects++;
-        h.setLink({ kind: 'up', since: h.scheduler.now() });
-        h.onUp();
-      },
-      (e: unknown) => {
-        if (gen !== h.generation()) return;
-        h.stats.connectFailures++;
-        h.stats.lastLinkError = errorCodeOf(e);
-        this.retryLater(attempt + 1, errorCodeOf(e));
-      },
-    );
+    opened
+      .finally(() => {
+        if (gauge) gauge.awaiting--;
+      })
+      .then(
+        () => {
+          if (gen !== h.generation()) return;
+          h.stats.connects++;
+          h.setLink({ kind: 'up', since: h.scheduler.now() });
+          h.onUp();
+        },
+        (e: unknown) => {
+          if (gen !== h.generation()) return;
+          h.stats.connectFailures++;
+          h.stats.lastLinkError = errorCodeOf(e);
+          this.retryLater(attempt + 1, errorCodeOf(e));
+        },
+      );
   }
 
   private retryLater(attempt: number, reason: string): void {

@@ -13,9 +13,13 @@ export type TicketVerdict = { readonly ok: true; readonly ticket: Ticket } | { r
  * provisioning (`trusted`) is accepted, still checked for device and time; one arriving on
  * the link is refused with SIM_NO_AUTHORITY_KEY.
  */
-export function checkTicket(bytes: Uint8Array, o: { deviceId: string; authorityPublicKey: Uint8Array | undefined; clock: Clock; trusted?: boolean }): TicketVerdict {
+export function checkTicket(
+  bytes: Uint8Array,
+  o: { deviceId: string; authorityPublicKey: Uint8Array | undefined; clock: Clock; trusted?: boolean },
+): TicketVerdict {
   try {
-    if (o.authorityPublicKey !== undefined) return { ok: true, ticket: verifyTicket(bytes, { authorityPublicKey: o.authorityPublicKey, deviceId: o.deviceId, clock: o.clock }) };
+    if (o.authorityPublicKey !== undefined)
+      return { ok: true, ticket: verifyTicket(bytes, { authorityPublicKey: o.authorityPublicKey, deviceId: o.deviceId, clock: o.clock }) };
     if (!o.trusted) return { ok: false, code: new SimError('SIM_NO_AUTHORITY_KEY').code };
     const ticket = decodeTicket(bytes);
     if (ticket.dev !== o.deviceId) return { ok: false, code: 'TICKET_WRONG_DEVICE' };

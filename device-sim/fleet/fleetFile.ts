@@ -70,7 +70,8 @@ export function parseFleetFile(text: string, baseDir: string): FleetFile {
     if (typeof d !== 'object' || d === null) simFail('SIM_FLEET_FILE_INVALID', `${where} is not an object`);
     const e = d as Record<string, unknown>;
     const id = e['id'];
-    if (!isDeviceId(id)) simFail('SIM_FLEET_FILE_INVALID', `${where}.id is not a device id (1-64 of [A-Za-z0-9._-], starting with a letter or digit)`);
+    if (!isDeviceId(id))
+      simFail('SIM_FLEET_FILE_INVALID', `${where}.id is not a device id (1-64 of [A-Za-z0-9._-], starting with a letter or digit)`);
     if (seen.has(id)) simFail('SIM_FLEET_FILE_INVALID', `${where}.id is a duplicate`);
     seen.add(id);
     const profileName = e['profile'] ?? 'pulse-oximeter';
@@ -82,7 +83,8 @@ export function parseFleetFile(text: string, baseDir: string): FleetFile {
       return simFail('SIM_FLEET_FILE_INVALID', `${where}.profile is not one of ${Object.keys(PROFILES).join(', ')}`);
     }
     const secret = e['secret'];
-    if (secret !== undefined && (typeof secret !== 'string' || secret.length === 0)) simFail('SIM_FLEET_FILE_INVALID', `${where}.secret is not a non-empty string`);
+    if (secret !== undefined && (typeof secret !== 'string' || secret.length === 0))
+      simFail('SIM_FLEET_FILE_INVALID', `${where}.secret is not a non-empty string`);
     const key = e['authorityPublicKey'] === undefined ? defaultKey : hexKey(e['authorityPublicKey'], `${where}.authorityPublicKey`);
     let ticket: Uint8Array | undefined;
     if (e['ticketFile'] !== undefined) {
@@ -94,13 +96,15 @@ export function parseFleetFile(text: string, baseDir: string): FleetFile {
         return simFail('SIM_FLEET_FILE_INVALID', `${where}.ticketFile cannot be read`, err);
       }
     } else if (e['ticket'] !== undefined) {
-      if (typeof e['ticket'] !== 'string' || !/^([0-9a-f]{2})+$/i.test(e['ticket'])) simFail('SIM_FLEET_FILE_INVALID', `${where}.ticket is not hex`);
+      if (typeof e['ticket'] !== 'string' || !/^([0-9a-f]{2})+$/i.test(e['ticket']))
+        simFail('SIM_FLEET_FILE_INVALID', `${where}.ticket is not hex`);
       ticket = fromHex(e['ticket'].toLowerCase());
     }
     const serial = e['serial'];
     if (serial !== undefined && typeof serial !== 'string') simFail('SIM_FLEET_FILE_INVALID', `${where}.serial is not a path`);
     const periodMs = e['periodMs'];
-    if (periodMs !== undefined && !(typeof periodMs === 'number' && periodMs > 0)) simFail('SIM_FLEET_FILE_INVALID', `${where}.periodMs must be a positive number`);
+    if (periodMs !== undefined && !(typeof periodMs === 'number' && periodMs > 0))
+      simFail('SIM_FLEET_FILE_INVALID', `${where}.periodMs must be a positive number`);
     const device: FleetDevice = {
       id,
       profile,

@@ -187,7 +187,18 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
     const ackRate = ((acknowledged - lastAcked) * 1000) / Math.max(1, now - lastAt);
     lastAcked = acknowledged;
     lastAt = now;
-    return { phase, wallMs: now - wallStart, simulatedMs: Math.min(scheduler.now(), endMs) - runStartMs, durationMs: o.durationMs, measured, acknowledged, pending, connected, devices: firmwares.length, ackRate: Math.round(ackRate) };
+    return {
+      phase,
+      wallMs: now - wallStart,
+      simulatedMs: Math.min(scheduler.now(), endMs) - runStartMs,
+      durationMs: o.durationMs,
+      measured,
+      acknowledged,
+      pending,
+      connected,
+      devices: firmwares.length,
+      ackRate: Math.round(ackRate),
+    };
   };
   const progressTimer = o.onProgress ? setInterval(() => o.onProgress!(progress()), o.progressIntervalMs ?? 250) : undefined;
 
@@ -214,7 +225,11 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
       }
       // the retained ticket follows the subscription: give it a moment before simulated time starts
       const until = performance.now() + 2000;
-      while (firmwares.some((f) => f.linkUp && f.state.kind === 'provisioned' && Object.keys(f.stats.ticketRefusals).length === 0) && performance.now() < until) await sleep(5);
+      while (
+        firmwares.some((f) => f.linkUp && f.state.kind === 'provisioned' && Object.keys(f.stats.ticketRefusals).length === 0) &&
+        performance.now() < until
+      )
+        await sleep(5);
     } else {
       const ramp = o.rampMs ?? Math.min(2000, 2 * firmwares.length);
       for (let i = 0; i < firmwares.length; i++) {

@@ -51,7 +51,10 @@ export function generateFleet(o: GenerateOptions): GeneratedFleet {
   const patientKeys = new Map<string, TempKeyPair>();
   const devices = o.ids.map((id, i) => {
     const key = tempKeyPairGen(`patient:${id}`, deviceStream(o.seed, id, 'patient-key'), hpke);
-    const ticket = issueTicket({ dev: id, kid: key.kid, pk: key.publicKey, patient: `patient:${id}`, nbf: o.nbf, exp: o.exp }, authority.secretKey);
+    const ticket = issueTicket(
+      { dev: id, kid: key.kid, pk: key.publicKey, patient: `patient:${id}`, nbf: o.nbf, exp: o.exp },
+      authority.secretKey,
+    );
     tickets.set(id, ticket);
     patientKeys.set(id, key);
     const secret = o.secrets?.get(id);
@@ -83,7 +86,11 @@ export function agentAdmin(url: string, token: string): AgentAdmin {
   const call = async (method: string, path: string, body: unknown): Promise<unknown> => {
     let res: Response;
     try {
-      res = await fetch(new URL(path, url), { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      res = await fetch(new URL(path, url), {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     } catch (e) {
       throw new SimError('SIM_LINK_DOWN', `agent admin API unreachable at ${url}`, { cause: e });
     }

@@ -32,7 +32,8 @@ export function lockNvmDir(dir: string): () => void {
       } catch {
         /* vanished meanwhile */
       }
-      if (Number.isSafeInteger(owner) && owner !== process.pid && alive(owner)) simFail('SIM_NVM_LOCKED', `NVM directory is used by pid ${owner}`);
+      if (Number.isSafeInteger(owner) && owner !== process.pid && alive(owner))
+        simFail('SIM_NVM_LOCKED', `NVM directory is used by pid ${owner}`);
       rmSync(path, { force: true });
     }
   }

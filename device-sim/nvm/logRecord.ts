@@ -65,7 +65,8 @@ export function decodeLog(bytes: Uint8Array): { records: LogRecord[]; validBytes
     if (crc32(bytes.subarray(at, at + HEAD + len)) !== crc) break;
     const p = at + HEAD;
     let r: LogRecord | undefined;
-    if (type === TYPE.sealed && len >= 16) r = { t: 'sealed', seq: getU64(view, p), ts: getU64(view, p + 8), envelope: new Uint8Array(bytes.subarray(p + 16, p + len)) };
+    if (type === TYPE.sealed && len >= 16)
+      r = { t: 'sealed', seq: getU64(view, p), ts: getU64(view, p + 8), envelope: new Uint8Array(bytes.subarray(p + 16, p + len)) };
     else if (type === TYPE.checkpoint && len === 16) r = { t: 'checkpoint', maxSeq: getU64(view, p), dropped: getU64(view, p + 8) };
     else if (len === 8 && type === TYPE.acked) r = { t: 'acked', seq: getU64(view, p) };
     else if (len === 8 && type === TYPE.rejected) r = { t: 'rejected', seq: getU64(view, p) };

@@ -24,7 +24,8 @@ export const nibpCuff: DeviceProfile = {
         const t = ts - runStartMs;
         const d = drift.step(last === undefined ? 0 : ts - last);
         last = ts;
-        const shift = 15 * scenarios.intensity('tachycardia', t) + 8 * scenarios.intensity('hypoglycaemia', t) - 4 * feverDegrees(scenarios, t);
+        const shift =
+          15 * scenarios.intensity('tachycardia', t) + 8 * scenarios.intensity('hypoglycaemia', t) - 4 * feverDegrees(scenarios, t);
         const sys = clamp(Math.round(base.sys + d + shift + 4 * prng.gaussian()), 60, 260);
         const dia = clamp(Math.round(base.dia + 0.6 * d + 0.4 * shift + 4 * prng.gaussian()), 30, sys - 10);
         const map = Math.round(dia + (sys - dia) / 3);

@@ -49,7 +49,8 @@ export function parseScenario(text: string): ScenarioEvent {
   const m = /^([a-z]+)@([0-9a-z.]+)\+([0-9a-z.]+)(?::([0-9.]+))?$/.exec(text.trim());
   if (!m) simFail('SIM_SCENARIO_INVALID', 'expected kind@start+duration[:severity], e.g. desaturation@10m+5m');
   const kind = m[1] as ScenarioKind;
-  if (!(SCENARIO_KINDS as readonly string[]).includes(kind)) simFail('SIM_SCENARIO_INVALID', `unknown scenario (known: ${SCENARIO_KINDS.join(', ')})`);
+  if (!(SCENARIO_KINDS as readonly string[]).includes(kind))
+    simFail('SIM_SCENARIO_INVALID', `unknown scenario (known: ${SCENARIO_KINDS.join(', ')})`);
   let atMs: number;
   let durationMs: number;
   try {

@@ -28,7 +28,15 @@ export class DeviceStats {
   droppedAfterSend = 0;
   /** Readings whose transmission the link corrupted (seqs). */
   readonly corruptedSeqs: number[] = [];
-  readonly faults: Record<TransmitFaultKind | 'reboot' | 'linkDown', number> = { drop: 0, duplicate: 0, corrupt: 0, reorder: 0, delay: 0, reboot: 0, linkDown: 0 };
+  readonly faults: Record<TransmitFaultKind | 'reboot' | 'linkDown', number> = {
+    drop: 0,
+    duplicate: 0,
+    corrupt: 0,
+    reorder: 0,
+    delay: 0,
+    reboot: 0,
+    linkDown: 0,
+  };
   ackTimeouts = 0;
   connects = 0;
   connectFailures = 0;

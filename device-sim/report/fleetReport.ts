@@ -121,7 +121,13 @@ export function deviceReport(d: DeviceFirmware, profile: ProfileName, ctx: Repor
     const envelopeBytes = s.transmissions > 0 && ctx.link !== 'serial' ? s.bytesSent / s.transmissions : shape.envelopeBytes;
     const e = readingEnergy(
       { ...shape, envelopeBytes },
-      { core, mode: ctx.mode, readingsPerSession: Math.max(1, s.measured), periodMs: d.periodMs, transmissionsPerReading: s.sent > 0 ? s.transmissions / s.sent : 1 },
+      {
+        core,
+        mode: ctx.mode,
+        readingsPerSession: Math.max(1, s.measured),
+        periodMs: d.periodMs,
+        transmissionsPerReading: s.sent > 0 ? s.transmissions / s.sent : 1,
+      },
     );
     const r2 = (x: number): number => Math.round(x * 100) / 100;
     energy = { core, uJPerReading: r2(e.totalUj), averageCurrentUa: r2(e.averageCurrentUa), batteryDays: Math.round(e.batteryDays) };

@@ -38,7 +38,11 @@ export class LoopbackHub {
 
   device(dev: string): LoopbackDeviceRecord {
     let d = this.devices.get(dev);
-    if (!d) this.devices.set(dev, (d = { stored: new Map(), recordIds: new Set(), duplicates: 0, seqReplays: 0, malformed: 0, statuses: [], connected: false }));
+    if (!d)
+      this.devices.set(
+        dev,
+        (d = { stored: new Map(), recordIds: new Set(), duplicates: 0, seqReplays: 0, malformed: 0, statuses: [], connected: false }),
+      );
     return d;
   }
 

@@ -77,7 +77,13 @@ export class MqttLink implements DeviceLink {
       });
       client.on('error', (err: Error & { code?: number | string }) => {
         // CONNACK refusals (4: bad credentials, 5: not authorized) and socket errors
-        if (!settled) fail(new SimError(typeof err.code === 'number' ? 'SIM_LINK_REFUSED' : 'SIM_LINK_DOWN', `connect failed (${String(err.code ?? 'error')})`));
+        if (!settled)
+          fail(
+            new SimError(
+              typeof err.code === 'number' ? 'SIM_LINK_REFUSED' : 'SIM_LINK_DOWN',
+              `connect failed (${String(err.code ?? 'error')})`,
+            ),
+          );
       });
       client.on('close', () => {
         if (!settled) fail(new SimError('SIM_LINK_DOWN', 'connection closed before CONNACK'));

@@ -41,7 +41,9 @@ export class SerialLink implements DeviceLink {
 
   async open(): Promise<void> {
     const opts = { path: this.o.path, baudRate: this.o.baudRate ?? 115_200, autoOpen: false };
-    const port = this.o.binding ? new SerialPort({ ...opts, binding: this.o.binding } as ConstructorParameters<typeof SerialPort>[0]) : new SerialPort(opts);
+    const port = this.o.binding
+      ? new SerialPort({ ...opts, binding: this.o.binding } as ConstructorParameters<typeof SerialPort>[0])
+      : new SerialPort(opts);
     await new Promise<void>((resolve, reject) =>
       port.open((err) => (err ? reject(new SimError('SIM_SERIAL_UNAVAILABLE', `cannot open ${this.o.path}`, { cause: err })) : resolve())),
     );
@@ -111,7 +113,10 @@ export class SerialLink implements DeviceLink {
   sendStatus(status: DeviceStatus): void {
     const port = this.port;
     if (!port || !this.up) return;
-    const m = new Map<string, CborValue>([['dev', this.o.deviceId], ['state', status.state]]);
+    const m = new Map<string, CborValue>([
+      ['dev', this.o.deviceId],
+      ['state', status.state],
+    ]);
     if (status.code !== undefined) m.set('code', status.code);
     if (status.kid !== undefined) m.set('kid', status.kid);
     if (status.seq !== undefined) m.set('seq', status.seq);

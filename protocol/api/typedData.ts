@@ -33,9 +33,21 @@ const common = [
 
 export const API_TYPES = {
   /** Records of one patient (optionally one device), from a leaf index on. */
-  RecordQuery: [...common, { name: 'patient', type: 'address' }, { name: 'device', type: 'string' }, { name: 'fromLeaf', type: 'uint64' }, { name: 'limit', type: 'uint32' }],
+  RecordQuery: [
+    ...common,
+    { name: 'patient', type: 'address' },
+    { name: 'device', type: 'string' },
+    { name: 'fromLeaf', type: 'uint64' },
+    { name: 'limit', type: 'uint32' },
+  ],
   /** A patient asks the ward to issue a session ticket for its temporary public key. */
-  SessionRequest: [...common, { name: 'device', type: 'string' }, { name: 'pk', type: 'bytes32' }, { name: 'nbf', type: 'uint64' }, { name: 'exp', type: 'uint64' }],
+  SessionRequest: [
+    ...common,
+    { name: 'device', type: 'string' },
+    { name: 'pk', type: 'bytes32' },
+    { name: 'nbf', type: 'uint64' },
+    { name: 'exp', type: 'uint64' },
+  ],
   /** A patient asks to be paired with a device: the answer is a code the ward operator confirms at the bedside. */
   PairingRequest: [...common, { name: 'device', type: 'string' }],
   /** A patient ends a session (the ticket is superseded by one that expires now). */

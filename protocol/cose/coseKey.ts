@@ -1,4 +1,12 @@
-import { decodeStrict, encodeCanonical, isBytes, isCborMap, type CborMap, type CborValue, type StrictDecodeOptions } from '../cbor/index.ts';
+import {
+  decodeStrict,
+  encodeCanonical,
+  isBytes,
+  isCborMap,
+  type CborMap,
+  type CborValue,
+  type StrictDecodeOptions,
+} from '../cbor/index.ts';
 import { expectLength } from '../bytes.ts';
 import { fail } from '../errors.ts';
 import { ALG, COSE_KEY, CRV, KTY } from './constants.ts';

@@ -27,7 +27,14 @@ export function encryptDirectChaCha(input: {
   const unprotected: CborMap = new Map([[HEADER.iv, input.iv]]);
   const aad = encStructure(CONTEXT.Encrypt, protectedBytes, input.externalAad);
   const ciphertext = chachaSeal(input.key, input.iv, aad, input.plaintext);
-  const recipient: CborValue[] = [new Uint8Array(0), new Map<number, CborValue>([[HEADER.alg, ALG.Direct], [HEADER.kid, input.kid]]), new Uint8Array(0)];
+  const recipient: CborValue[] = [
+    new Uint8Array(0),
+    new Map<number, CborValue>([
+      [HEADER.alg, ALG.Direct],
+      [HEADER.kid, input.kid],
+    ]),
+    new Uint8Array(0),
+  ];
   return encodeCoseMessage(COSE_TAG.Encrypt, [protectedBytes, unprotected, ciphertext, [recipient]]);
 }
 
@@ -40,7 +47,8 @@ export function decodeEncryptDirect(bytes: Uint8Array, options?: CoseDecodeOptio
   if (!Array.isArray(recipient) || recipient.length !== 3) fail('COSE_BAD_STRUCTURE', 'recipient is not a 3-element array');
   const [rProtected, rUnprotected, rCiphertext] = recipient;
   const rHeaders = decodeHeaders(rProtected, rUnprotected);
-  if ((rHeaders.protected.get(HEADER.alg) ?? rHeaders.unprotected.get(HEADER.alg)) !== ALG.Direct) fail('COSE_UNKNOWN_ALG', 'recipient is not direct');
+  if ((rHeaders.protected.get(HEADER.alg) ?? rHeaders.unprotected.get(HEADER.alg)) !== ALG.Direct)
+    fail('COSE_UNKNOWN_ALG', 'recipient is not direct');
   if (rHeaders.protectedBytes.length !== 0 || !isBytes(rCiphertext) || rCiphertext.length !== 0) {
     fail('COSE_BAD_STRUCTURE', 'a direct recipient has an empty protected header and ciphertext');
   }
@@ -49,11 +57,14 @@ export function decodeEncryptDirect(bytes: Uint8Array, options?: CoseDecodeOptio
   return { ...headers, ciphertext, recipientKid: kid };
 }
 
-export function decryptDirectChaCha(bytes: Uint8Array, key: Uint8Array, options: { readonly kid?: Uint8Array; readonly externalAad?: Uint8Array } = {}): Uint8Array {
+export function decryptDirectChaCha(
+  bytes: Uint8Array,
+  key: Uint8Array,
+  options: { readonly kid?: Uint8Array; readonly externalAad?: Uint8Array } = {},
+): Uint8Array {
   const message = decodeEncryptDirect(bytes);
   if (options.kid !== undefined && (message.recipientKid === undefined || !bytesEqual(message.recipientKid, options.kid))) {
     fail('COSE_DECRYPT_FAILED', 'no recipient for this kid');
   }
   return decryptChaChaContent(message, CONTEXT.Encrypt, key, options.externalAad);
 }
-

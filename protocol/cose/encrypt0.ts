@@ -3,7 +3,16 @@ import { fail } from '../errors.ts';
 import { ALG, CONTEXT, COSE_TAG, HEADER } from './constants.ts';
 import { chachaOpen, chachaSeal, CHACHA_NONCE_BYTES } from './chacha20poly1305.ts';
 import { encStructure } from './encStructure.ts';
-import { decodeCoseArray, decodeHeaders, encodeCoseMessage, encodeProtectedHeader, headerParam, protectedAlg, type CoseDecodeOptions, type CoseHeaders } from './message.ts';
+import {
+  decodeCoseArray,
+  decodeHeaders,
+  encodeCoseMessage,
+  encodeProtectedHeader,
+  headerParam,
+  protectedAlg,
+  type CoseDecodeOptions,
+  type CoseHeaders,
+} from './message.ts';
 
 /** COSE_Encrypt0 = [protected: bstr, unprotected: map, ciphertext: bstr] (RFC 9052 §5.2). */
 export interface Encrypt0Message extends CoseHeaders {

@@ -1,4 +1,14 @@
-import { decodeStrict, encodeCanonical, isBytes, isCborMap, Tag, type CborKey, type CborMap, type CborValue, type StrictDecodeOptions } from '../cbor/index.ts';
+import {
+  decodeStrict,
+  encodeCanonical,
+  isBytes,
+  isCborMap,
+  Tag,
+  type CborKey,
+  type CborMap,
+  type CborValue,
+  type StrictDecodeOptions,
+} from '../cbor/index.ts';
 import { fail } from '../errors.ts';
 
 /** The header buckets every COSE message starts with (RFC 9052 §3). */

@@ -3,7 +3,15 @@ import { encodeCanonical, isBytes, type CborMap } from '../cbor/index.ts';
 import { expectLength } from '../bytes.ts';
 import { fail } from '../errors.ts';
 import { ALG, CONTEXT, COSE_TAG, HEADER } from './constants.ts';
-import { decodeCoseArray, decodeHeaders, encodeCoseMessage, encodeProtectedHeader, protectedAlg, type CoseDecodeOptions, type CoseHeaders } from './message.ts';
+import {
+  decodeCoseArray,
+  decodeHeaders,
+  encodeCoseMessage,
+  encodeProtectedHeader,
+  protectedAlg,
+  type CoseDecodeOptions,
+  type CoseHeaders,
+} from './message.ts';
 
 const EMPTY = new Uint8Array(0);
 const ED25519_SIGNATURE_BYTES = 64;
@@ -57,7 +65,9 @@ export function verifySign1(message: Uint8Array | Sign1Message, publicKey: Uint8
   if (decoded.signature.length !== ED25519_SIGNATURE_BYTES) fail('COSE_BAD_SIGNATURE');
   let valid: boolean;
   try {
-    valid = ed25519.verify(decoded.signature, sigStructure1(decoded.protectedBytes, decoded.payload, externalAad), publicKey, { zip215: false });
+    valid = ed25519.verify(decoded.signature, sigStructure1(decoded.protectedBytes, decoded.payload, externalAad), publicKey, {
+      zip215: false,
+    });
   } catch (e) {
     fail('COSE_BAD_SIGNATURE', undefined, e);
   }

@@ -62,12 +62,22 @@ export function decodeEnvelope(bytes: Uint8Array, limits: Partial<CborLimits> = 
  * (the fast path only accepts bytes the strict decoder accepts with deep-equal fields). `sha256` (default: noble's)
  * names the record on the fast path; a fallback result carries decodeEnvelope's own recordId.
  */
-export function decodeEnvelopeView(bytes: Uint8Array, options: { maxBytes?: number; sha256?: (b: Uint8Array) => Uint8Array } = {}): DecodedEnvelope {
+export function decodeEnvelopeView(
+  bytes: Uint8Array,
+  options: { maxBytes?: number; sha256?: (b: Uint8Array) => Uint8Array } = {},
+): DecodedEnvelope {
   const { maxBytes } = options;
   const view = tryDecodeCanonicalEnvelope(bytes, maxBytes);
   if (view === null) return decodeEnvelope(bytes, maxBytes === undefined ? {} : { maxBytes });
   const hash = options.sha256 ?? sha256;
-  return { protectedBytes: view.protectedBytes, header: view.header, kid: view.kid, enc: view.enc, ciphertext: view.ciphertext, recordId: hash(bytes) };
+  return {
+    protectedBytes: view.protectedBytes,
+    header: view.header,
+    kid: view.kid,
+    enc: view.enc,
+    ciphertext: view.ciphertext,
+    recordId: hash(bytes),
+  };
 }
 
 /** What the edge agent judges a reading by: header, kid and record id (no ciphertext, no key). */
@@ -82,7 +92,10 @@ export interface EnvelopeHeaderView {
  * decodeEnvelopeView reduced to header, kid and recordId: the same bytes accepted, the same error
  * codes, equal fields — without copying ciphertext, ek and protected bytes on the fast path.
  */
-export function decodeEnvelopeHeaderView(bytes: Uint8Array, options: { maxBytes?: number; sha256?: (b: Uint8Array) => Uint8Array } = {}): EnvelopeHeaderView {
+export function decodeEnvelopeHeaderView(
+  bytes: Uint8Array,
+  options: { maxBytes?: number; sha256?: (b: Uint8Array) => Uint8Array } = {},
+): EnvelopeHeaderView {
   const { maxBytes } = options;
   const view = tryDecodeCanonicalHeader(bytes, maxBytes);
   if (view === null) {

@@ -251,7 +251,8 @@ function readCanonicalLayout(bytes: Uint8Array, maxBytes: number): CanonicalLayo
 
   const ciphertextLength = readHead(c, MAJOR_BYTES);
   const ciphertextStart = c.pos;
-  if (ciphertextLength < AEAD_TAG_BYTES || ciphertextLength > MAX_STRING_BYTES || ciphertextStart + ciphertextLength !== bytes.length) return null;
+  if (ciphertextLength < AEAD_TAG_BYTES || ciphertextLength > MAX_STRING_BYTES || ciphertextStart + ciphertextLength !== bytes.length)
+    return null;
   return { header, protectedStart, protectedLength, kidStart, encStart, ciphertextStart, ciphertextLength };
 }
 

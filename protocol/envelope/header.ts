@@ -23,7 +23,14 @@ export interface EnvelopeHeader extends ReadingHeader {
   readonly hs?: number;
 }
 
-const KNOWN_PROTECTED_LABELS = new Set<unknown>([HEADER.alg, ENVELOPE_FIELD.dev, ENVELOPE_FIELD.seq, ENVELOPE_FIELD.ts, ENVELOPE_FIELD.st, ENVELOPE_FIELD.hs]);
+const KNOWN_PROTECTED_LABELS = new Set<unknown>([
+  HEADER.alg,
+  ENVELOPE_FIELD.dev,
+  ENVELOPE_FIELD.seq,
+  ENVELOPE_FIELD.ts,
+  ENVELOPE_FIELD.st,
+  ENVELOPE_FIELD.hs,
+]);
 
 export function checkReadingHeader(h: ReadingHeader): void {
   if (typeof h !== 'object' || h === null) fail('ENVELOPE_BAD_HEADER', 'header is not an object');
@@ -55,7 +62,8 @@ export function parseEnvelopeProtected(map: CborMap): EnvelopeHeader {
   const alg = map.get(HEADER.alg);
   if (alg === undefined) fail('ENVELOPE_BAD_HEADER', 'protected header has no alg');
   if (alg !== ALG.HPKE4) fail('ENVELOPE_UNKNOWN_ALG');
-  for (const label of map.keys()) if (!KNOWN_PROTECTED_LABELS.has(label)) fail('ENVELOPE_BAD_HEADER', 'protected header has an unknown label');
+  for (const label of map.keys())
+    if (!KNOWN_PROTECTED_LABELS.has(label)) fail('ENVELOPE_BAD_HEADER', 'protected header has an unknown label');
   const header = {
     dev: map.get(ENVELOPE_FIELD.dev),
     seq: map.get(ENVELOPE_FIELD.seq),
@@ -80,5 +88,8 @@ export function parseEnvelopeUnprotected(map: CborMap): { kid: Uint8Array; enc: 
 }
 
 export function envelopeUnprotected(kid: Uint8Array, enc: Uint8Array): CborMap {
-  return new Map<number, CborValue>([[HEADER.kid, kid], [HEADER.ek, enc]]);
+  return new Map<number, CborValue>([
+    [HEADER.kid, kid],
+    [HEADER.ek, enc],
+  ]);
 }

@@ -4,7 +4,13 @@ export { checkReading, decodeReading, encodeReading, READING_MAX_VALUES, type Re
 export { encodeEnvelopeProtected, type EnvelopeHeader, type ReadingHeader } from './header.ts';
 export { envelopeAad } from './aad.ts';
 export { decodeEnvelope, decodeEnvelopeHeaderView, decodeEnvelopeView, type DecodedEnvelope, type EnvelopeHeaderView } from './decode.ts';
-export { tryDecodeCanonicalEnvelope, tryDecodeCanonicalHeader, type CanonicalEnvelopeView, type CanonicalHeaderView, type EnvelopeHeaderFields } from './fastHeader.ts';
+export {
+  tryDecodeCanonicalEnvelope,
+  tryDecodeCanonicalHeader,
+  type CanonicalEnvelopeView,
+  type CanonicalHeaderView,
+  type EnvelopeHeaderFields,
+} from './fastHeader.ts';
 export { sealReading, type ReadingRecipient, type SealReadingInput } from './seal.ts';
 export { openReading, type OpenedReading, type OpenReadingOptions } from './open.ts';
 export { createSessionSealer, type SessionSealer } from './session.ts';

@@ -32,7 +32,14 @@ export function checkReading(r: Reading): void {
 /** Deterministic CBOR plaintext `{st, ts, v, u}` (text keys). */
 export function encodeReading(r: Reading): Uint8Array {
   checkReading(r);
-  return encodeCanonical(new Map<string, CborValue>([['st', r.st], ['ts', r.ts], ['v', [...r.v]], ['u', r.u]]));
+  return encodeCanonical(
+    new Map<string, CborValue>([
+      ['st', r.st],
+      ['ts', r.ts],
+      ['v', [...r.v]],
+      ['u', r.u],
+    ]),
+  );
 }
 
 /** Strictly decodes and validates a reading plaintext (READING_INVALID on anything else). */
@@ -44,7 +51,8 @@ export function decodeReading(plaintext: Uint8Array): Reading {
     fail('READING_INVALID', 'reading is not strict CBOR', e);
   }
   if (!isCborMap(map) || map.size !== READING_KEYS.size) fail('READING_INVALID', 'reading is not a {st, ts, v, u} map');
-  for (const key of map.keys()) if (typeof key !== 'string' || !READING_KEYS.has(key)) fail('READING_INVALID', 'reading has an unknown field');
+  for (const key of map.keys())
+    if (typeof key !== 'string' || !READING_KEYS.has(key)) fail('READING_INVALID', 'reading has an unknown field');
   const reading = { st: map.get('st'), ts: map.get('ts'), v: map.get('v'), u: map.get('u') } as Reading;
   checkReading(reading);
   return reading;

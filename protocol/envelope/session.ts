@@ -29,7 +29,11 @@ export interface SessionSealer {
   seal(input: { readonly reading: Reading; readonly header: ReadingHeader }): Uint8Array;
 }
 
-export function createSessionSealer(input: { readonly recipient: ReadingRecipient; readonly hpke: Hpke; readonly rng: Rng }): SessionSealer {
+export function createSessionSealer(input: {
+  readonly recipient: ReadingRecipient;
+  readonly hpke: Hpke;
+  readonly rng: Rng;
+}): SessionSealer {
   checkRecipientKid(input.recipient.kid);
   const context: SenderContext = input.hpke.setupBaseS(input.recipient.publicKey, ENVELOPE_HPKE_INFO, { rng: input.rng });
   const kid = input.recipient.kid;

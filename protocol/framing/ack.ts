@@ -18,12 +18,7 @@ export interface Ack {
 const MAX_ACK_BYTES = 256;
 
 function isValidAck(dev: unknown, seq: unknown): boolean {
-  return (
-    isDeviceId(dev) &&
-    typeof seq === 'number' &&
-    Number.isSafeInteger(seq) &&
-    seq >= 0
-  );
+  return isDeviceId(dev) && typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0;
 }
 
 /** Encodes an ack body. Throws FRAME_BAD_BODY for a dev that is not a device id or a seq that is not a safe uint. */

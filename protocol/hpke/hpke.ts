@@ -62,7 +62,11 @@ export function createHpkeFromPrimitives<S, P>(p: HpkePrimitives<S, P>): Hpke {
         pkS === undefined
           ? keySchedule(HPKE_MODE_BASE, kem.decap(enc, skR), info)
           : keySchedule(HPKE_MODE_AUTH, kem.authDecap(enc, skR, pkS), info);
-      return { key: copy(scheduled.key), baseNonce: copy(scheduled.baseNonce), exporterSecret: copy(exporterSecretOf(p.hmacSha256, scheduled)) };
+      return {
+        key: copy(scheduled.key),
+        baseNonce: copy(scheduled.baseNonce),
+        exporterSecret: copy(exporterSecretOf(p.hmacSha256, scheduled)),
+      };
     },
     aeadOpen(key, nonce, aad, ciphertext) {
       checkAeadKeyAndNonce(key, nonce);

@@ -58,7 +58,8 @@ export function createKem<S, P>(p: HpkePrimitives<S, P>): Kem {
     if ('rng' in eph) return importSecretKey(p, checkSecretKey(eph.rng(X25519_KEY_LENGTH)));
     if ('ikmE' in eph) return importSecretKey(p, derivedSecretKey(eph.ikmE));
     const given = importSecretKey(p, checkSecretKey(eph.ephemeral.secretKey));
-    if (!bytesEqual(given.publicKey, checkPublicKey(eph.ephemeral.publicKey))) fail('HPKE_BAD_PUBLIC_KEY', 'ephemeral public key does not match its secret key');
+    if (!bytesEqual(given.publicKey, checkPublicKey(eph.ephemeral.publicKey)))
+      fail('HPKE_BAD_PUBLIC_KEY', 'ephemeral public key does not match its secret key');
     return given;
   }
 

@@ -40,13 +40,15 @@ export const KEM_SUITE_ID = Uint8Array.of(...ascii('KEM'), KEM_ID >> 8, KEM_ID &
 /** suite_id = "HPKE" ‖ I2OSP(kem_id, 2) ‖ I2OSP(kdf_id, 2) ‖ I2OSP(aead_id, 2), used by the key schedule. */
 export const HPKE_SUITE_ID = Uint8Array.of(
   ...ascii('HPKE'),
-  KEM_ID >> 8, KEM_ID & 0xff,
-  KDF_ID >> 8, KDF_ID & 0xff,
-  AEAD_ID >> 8, AEAD_ID & 0xff,
+  KEM_ID >> 8,
+  KEM_ID & 0xff,
+  KDF_ID >> 8,
+  KDF_ID & 0xff,
+  AEAD_ID >> 8,
+  AEAD_ID & 0xff,
 );
 
 const EMPTY = new Uint8Array(0);
-
 
 /** labeled_ikm = "HPKE-v1" ‖ suite_id ‖ label ‖ ikm (the HMAC message of LabeledExtract). */
 export function labeledIkmMessage(suiteId: Uint8Array, label: string, ikm: Uint8Array = EMPTY): Uint8Array {
@@ -90,7 +92,14 @@ export function hkdfExpand(hmac: HmacSha256, prk: Uint8Array, info: Uint8Array, 
 }
 
 /** RFC 9180 LabeledExpand(prk, label, info, L) = HKDF-Expand(prk, labeled_info, L). */
-export function labeledExpand(hmac: HmacSha256, suiteId: Uint8Array, prk: Uint8Array, label: string, info: Uint8Array, length: number): Uint8Array {
+export function labeledExpand(
+  hmac: HmacSha256,
+  suiteId: Uint8Array,
+  prk: Uint8Array,
+  label: string,
+  info: Uint8Array,
+  length: number,
+): Uint8Array {
   if (!Number.isInteger(length) || length < 0 || length > MAX_EXPAND_LENGTH) fail('HPKE_EXPORT_TOO_LONG');
   return hkdfExpand(hmac, prk, labeledInfo(suiteId, label, info, length), length);
 }

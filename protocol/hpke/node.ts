@@ -8,7 +8,15 @@
  * stay Buffers; what is handed out is a plain Uint8Array.
  * Measurements: bench/README.md "Measurements behind design choices".
  */
-import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  type KeyObject,
+} from 'node:crypto';
 import { fail } from '../errors.ts';
 import type { HpkePrimitives } from './primitives.ts';
 import { AEAD_TAG_LENGTH } from './labeled.ts';

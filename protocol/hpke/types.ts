@@ -51,10 +51,7 @@ export interface KeySchedule {
  * - `{ ikmE }`: DeriveKeyPair(ikmE) (RFC 9180 test vectors),
  * - `{ ephemeral }`: an already known pair (tests).
  */
-export type EphemeralSource =
-  | { readonly rng: Rng }
-  | { readonly ikmE: Uint8Array }
-  | { readonly ephemeral: X25519KeyPair };
+export type EphemeralSource = { readonly rng: Rng } | { readonly ikmE: Uint8Array } | { readonly ephemeral: X25519KeyPair };
 
 export interface Hpke {
   readonly backend: HpkeBackendName;
@@ -71,11 +68,24 @@ export interface Hpke {
   setupAuthR(enc: Uint8Array, skR: Uint8Array, info: Uint8Array, pkS: Uint8Array): RecipientContext;
 
   /** Single-shot base-mode Seal (RFC 9180 §6.1). */
-  seal(pkR: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, eph: EphemeralSource): { enc: Uint8Array; ciphertext: Uint8Array };
+  seal(
+    pkR: Uint8Array,
+    info: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+    eph: EphemeralSource,
+  ): { enc: Uint8Array; ciphertext: Uint8Array };
   /** Single-shot base-mode Open (RFC 9180 §6.1). */
   open(enc: Uint8Array, skR: Uint8Array, info: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array;
   /** Single-shot auth-mode Seal (RFC 9180 §6.1, mode 2): the sender authenticates with `skS`. */
-  sealAuth(pkR: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, skS: Uint8Array, eph: EphemeralSource): { enc: Uint8Array; ciphertext: Uint8Array };
+  sealAuth(
+    pkR: Uint8Array,
+    info: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+    skS: Uint8Array,
+    eph: EphemeralSource,
+  ): { enc: Uint8Array; ciphertext: Uint8Array };
   /** Single-shot auth-mode Open (RFC 9180 §6.1, mode 2): succeeds only if sealed with the secret key of `pkS`. */
   openAuth(enc: Uint8Array, skR: Uint8Array, info: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, pkS: Uint8Array): Uint8Array;
 

@@ -30,9 +30,7 @@ const MEMBERS = {
 export function encodeKeyFile(key: VitalsealKey): string {
   const head = { vitalseal: 'keyfile', version: KEY_FILE_VERSION, type: key.type, patientId: key.patientId, kid: toHex(key.kid) };
   const body =
-    key.type === 'temp'
-      ? { ...head, publicKey: toHex(key.publicKey), secretKey: toHex(key.secretKey) }
-      : { ...head, key: toHex(key.key) };
+    key.type === 'temp' ? { ...head, publicKey: toHex(key.publicKey), secretKey: toHex(key.secretKey) } : { ...head, key: toHex(key.key) };
   return JSON.stringify(body, null, 2) + '\n';
 }
 
@@ -81,7 +79,8 @@ function parseObject(text: string): Record<string, unknown> {
 
 function checkMembers(file: Record<string, unknown>, expected: readonly string[]): void {
   const names = Object.keys(file);
-  if (names.length !== expected.length || !expected.every((name) => Object.hasOwn(file, name))) malformed('key file has missing or unknown members');
+  if (names.length !== expected.length || !expected.every((name) => Object.hasOwn(file, name)))
+    malformed('key file has missing or unknown members');
 }
 
 function patientIdOf(value: unknown): string {
@@ -95,6 +94,7 @@ function patientIdOf(value: unknown): string {
 }
 
 function hexField(value: unknown, length: number): Uint8Array {
-  if (typeof value !== 'string' || value.length !== 2 * length || !/^[0-9a-f]*$/.test(value)) malformed('a key file field is not lowercase hex of the right length');
+  if (typeof value !== 'string' || value.length !== 2 * length || !/^[0-9a-f]*$/.test(value))
+    malformed('a key file field is not lowercase hex of the right length');
   return fromHex(value);
 }

@@ -21,7 +21,15 @@ export type AccessEvent =
   | { t: 'escrow'; patient: string; ts: number }
   | { t: 'assign'; patient: string; device: string; via: 'pairing' | 'operator'; ts: number }
   | { t: 'release'; patient: string; device: string; reason: 'reassigned' | 'released'; sessions: number; ts: number }
-  | { t: 'session-refused'; patient: string; requester: string; device: string; kid: Uint8Array; reason: 'key-taken' | 'not-assigned'; ts: number }
+  | {
+      t: 'session-refused';
+      patient: string;
+      requester: string;
+      device: string;
+      kid: Uint8Array;
+      reason: 'key-taken' | 'not-assigned';
+      ts: number;
+    }
   | { t: 'emergency-release'; clinician: string; patient: string; drill: boolean; until: number; ts: number };
 
 /** Canonical CBOR body of the leaf (versioned map). */

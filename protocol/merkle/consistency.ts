@@ -22,12 +22,7 @@ import { largestPowerOfTwoBelow, rangeRoot } from './root.ts';
  * root1 is not the empty-tree root). For size1 = size2 > 0 the proof must be empty and
  * root1 is returned as is (a pure comparison, as in the reference verifier).
  */
-export function rootFromConsistencyProof(
-  size1: number,
-  size2: number,
-  root1: Uint8Array,
-  proof: readonly Uint8Array[],
-): ProofResult {
+export function rootFromConsistencyProof(size1: number, size2: number, root1: Uint8Array, proof: readonly Uint8Array[]): ProofResult {
   if (!isSafeUint(size1) || !isSafeUint(size2) || size2 < size1) return proofError('PROOF_BAD_SIZE');
   if (!Array.isArray(proof)) return proofError('PROOF_WRONG_LENGTH');
   if (!(root1 instanceof Uint8Array)) return proofError('PROOF_BAD_HASH');
@@ -66,13 +61,7 @@ export function rootFromConsistencyProof(
  * `rootFromConsistencyProof`, PROOF_BAD_HASH when size1 < size2 and root2 is not 32
  * bytes, or PROOF_MISMATCH when the proof does not lead to root2.
  */
-export function verifyConsistency(
-  size1: number,
-  size2: number,
-  root1: Uint8Array,
-  root2: Uint8Array,
-  proof: readonly Uint8Array[],
-): void {
+export function verifyConsistency(size1: number, size2: number, root1: Uint8Array, root2: Uint8Array, proof: readonly Uint8Array[]): void {
   const result = rootFromConsistencyProof(size1, size2, root1, proof);
   if (!result.ok) throw result.error;
   if (size1 !== size2 && !isHash(root2)) fail('PROOF_BAD_HASH');

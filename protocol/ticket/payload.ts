@@ -16,7 +16,8 @@ export function checkTicketFields(f: TicketFields): void {
   if (!isPatientRef(f.patient)) fail('TICKET_MALFORMED', 'patient is not a valid reference');
   if (!isUint(f.nbf) || !isUint(f.exp)) fail('TICKET_MALFORMED', 'nbf/exp are not NumericDates');
   if (f.exp <= f.nbf) fail('TICKET_MALFORMED', 'exp is not after nbf');
-  if (f.maxReadings !== undefined && (!isUint(f.maxReadings) || f.maxReadings === 0)) fail('TICKET_MALFORMED', 'maxReadings is not a positive integer');
+  if (f.maxReadings !== undefined && (!isUint(f.maxReadings) || f.maxReadings === 0))
+    fail('TICKET_MALFORMED', 'maxReadings is not a positive integer');
 }
 
 /** Deterministic CBOR of the ticket payload map. */

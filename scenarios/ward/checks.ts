@@ -3,7 +3,10 @@ import type { ReadRecord } from '../../wallet/readings.ts';
 import type { SentReading, WardFlowResult } from './types.ts';
 
 /** Plaintexts the clinician must have decrypted exactly: one check per sent reading. */
-export function compareWithSent(sent: readonly SentReading[], read: readonly ReadRecord[]): { matched: number; missing: number; differing: number } {
+export function compareWithSent(
+  sent: readonly SentReading[],
+  read: readonly ReadRecord[],
+): { matched: number; missing: number; differing: number } {
   let matched = 0;
   let differing = 0;
   let missing = 0;

@@ -80,7 +80,13 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
   mkdirSync(walletDir, { recursive: true });
 
   const agent: RunningAgent = await startAgent(
-    parseAgentConfig({ dataDir: agentDir, mqtt: { port: 0 }, http: { port: 0 }, logLevel: o.logLevel ?? 'error', chain: { mode: 'embedded', intervalMs: 250, maxLeaves: 200 } }),
+    parseAgentConfig({
+      dataDir: agentDir,
+      mqtt: { port: 0 },
+      http: { port: 0 },
+      logLevel: o.logLevel ?? 'error',
+      chain: { mode: 'embedded', intervalMs: 250, maxLeaves: 200 },
+    }),
     { defaultMetrics: false, rng },
   );
   const mqttClients: MqttClient[] = [];
@@ -98,7 +104,10 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
 
     // ------------------------------------------------------------ identities
     const names = Object.keys(ACCOUNTS) as Array<keyof typeof ACCOUNTS>;
-    const wallets = Object.fromEntries(names.map((n) => [n, openOrCreateWallet(walletDir, n, ACCOUNTS[n], rng, o.scryptN)])) as Record<keyof typeof ACCOUNTS, Wallet>;
+    const wallets = Object.fromEntries(names.map((n) => [n, openOrCreateWallet(walletDir, n, ACCOUNTS[n], rng, o.scryptN)])) as Record<
+      keyof typeof ACCOUNTS,
+      Wallet
+    >;
     const { patient, clinician, emergency, researcher, stranger, unregistered, intruder } = wallets;
     const pc = contractsFor(patient, link);
     const admin = embedded.adminContracts;
@@ -108,13 +117,25 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
       await register();
       return 'registered';
     };
-    say(`ward     authority key ${Buffer.from(agent.ward.authorityPublicKey).toString('hex').slice(0, 16)}… (in the agent's data dir), emergency key ${Buffer.from(agent.ward.emergencyPublicKey).toString('hex').slice(0, 16)}…`);
+    say(
+      `ward     authority key ${Buffer.from(agent.ward.authorityPublicKey).toString('hex').slice(0, 16)}… (in the agent's data dir), emergency key ${Buffer.from(agent.ward.emergencyPublicKey).toString('hex').slice(0, 16)}…`,
+    );
     say(`patient  ${patient.address}  ${await ensure(patient, 'Patient', () => registerPatient(pc, patient))} (self, Registrar)`);
-    say(`clinician ${clinician.address}  ${await ensure(clinician, 'Clinician', () => registerByAdmin(admin, clinician, 'Clinician'))} by the ward authority`);
-    say(`emergency ${emergency.address}  ${await ensure(emergency, 'EmergencyClinician', () => registerByAdmin(admin, emergency, 'EmergencyClinician'))} (emergency clinician)`);
-    say(`research ${researcher.address}  ${await ensure(researcher, 'Researcher', () => registerByAdmin(admin, researcher, 'Researcher'))}`);
-    say(`other    ${stranger.address}  ${await ensure(stranger, 'Clinician', () => registerByAdmin(admin, stranger, 'Clinician'))} clinician without consent; ${unregistered.address} not registered`);
-    say(`intruder ${intruder.address}  ${await ensure(intruder, 'Patient', () => registerPatient(contractsFor(intruder, link), intruder))} (self-registered patient of the same ward)`);
+    say(
+      `clinician ${clinician.address}  ${await ensure(clinician, 'Clinician', () => registerByAdmin(admin, clinician, 'Clinician'))} by the ward authority`,
+    );
+    say(
+      `emergency ${emergency.address}  ${await ensure(emergency, 'EmergencyClinician', () => registerByAdmin(admin, emergency, 'EmergencyClinician'))} (emergency clinician)`,
+    );
+    say(
+      `research ${researcher.address}  ${await ensure(researcher, 'Researcher', () => registerByAdmin(admin, researcher, 'Researcher'))}`,
+    );
+    say(
+      `other    ${stranger.address}  ${await ensure(stranger, 'Clinician', () => registerByAdmin(admin, stranger, 'Clinician'))} clinician without consent; ${unregistered.address} not registered`,
+    );
+    say(
+      `intruder ${intruder.address}  ${await ensure(intruder, 'Patient', () => registerPatient(contractsFor(intruder, link), intruder))} (self-registered patient of the same ward)`,
+    );
     checkAbort();
 
     // ------------------------------------------------------------ devices: provisioned, then assigned at the bedside
@@ -129,7 +150,9 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
       const a = (await operator('POST', '/admin/assignments', { device: d.dev, code: pairing.code })) as { patient: string; via: string };
       assignments.push({ device: d.dev, patient: a.patient, via: a.via });
     }
-    say(`assign   ${DEVICES.length} devices provisioned; the patient's wallet asks to pair with each (signed), shows a one-time code, the ward operator confirms it at the bedside:`);
+    say(
+      `assign   ${DEVICES.length} devices provisioned; the patient's wallet asks to pair with each (signed), shows a one-time code, the ward operator confirms it at the bedside:`,
+    );
     say(`         ${assignments.map((a) => `${a.device} → ${a.patient.slice(0, 10)}… (${a.via})`).join(', ')}`);
     checkAbort();
 
@@ -140,7 +163,9 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
       const s = await startSession(patient, patientApi, { device: d.dev, hpke, rng, nowSec: nowSec() });
       sessions.set(d.dev, s.kid);
     }
-    say(`sessions ${DEVICES.length} devices, TempKeyPairGen in the wallet, tickets signed by the ward authority and pushed: ${DEVICES.map((d) => `${d.dev} kid ${sessions.get(d.dev)!.slice(0, 8)}…`).join(', ')}`);
+    say(
+      `sessions ${DEVICES.length} devices, TempKeyPairGen in the wallet, tickets signed by the ward authority and pushed: ${DEVICES.map((d) => `${d.dev} kid ${sessions.get(d.dev)!.slice(0, 8)}…`).join(', ')}`,
+    );
     const intruderApi = client();
     const otherPatientsDevice = await refusalCode(startSession(intruder, intruderApi, { device: 'oxi-01', hpke, rng, nowSec: nowSec() }));
     say(`refused  another registered patient asks for a session on oxi-01 (not assigned to it) → ${otherPatientsDevice}`);
@@ -150,7 +175,9 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     const reg = await admin.registration(clinician.address);
     const share = sealKeyShare(patient, sessionsCoveredBy(patient, { kind: 'all' }), clinician.address, reg.pubKey, hpke, rng);
     const shared = importKeyShare(clinician, share, hpke);
-    say(`consent  patient → clinician scope all until +1 h (block ${grant.blockNumber}); ${shared} session keys shared, sealed to the clinician's registered X25519 key`);
+    say(
+      `consent  patient → clinician scope all until +1 h (block ${grant.blockNumber}); ${shared} session keys shared, sealed to the clinician's registered X25519 key`,
+    );
     checkAbort();
 
     // ------------------------------------------------------------ readings
@@ -161,7 +188,13 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     for (const d of DEVICES) {
       const profile = PROFILES[d.profile];
       const gen = profile.createGenerator({ rng: dataRng, scenarios, runStartMs: runStart - o.readingsPerDevice * 1000 });
-      const c = await mqtt.connectAsync(mqttUrl, { clientId: d.dev, username: d.dev, password: secrets.get(d.dev)!, protocolVersion: 4, reconnectPeriod: 0 });
+      const c = await mqtt.connectAsync(mqttUrl, {
+        clientId: d.dev,
+        username: d.dev,
+        password: secrets.get(d.dev)!,
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+      });
       mqttClients.push(c);
       // the device takes the patient's session key from its retained ticket, checked against the pinned ward authority key
       const ticket = await retainedTicket(c, d.dev, sessions.get(d.dev)!, agent.ward.authorityPublicKey);
@@ -172,12 +205,20 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
         const ts = runStart - (o.readingsPerDevice - i) * 1000;
         const reading = gen.next(ts);
         const seq = base + 1 + i;
-        const env = sealReading({ reading, header: { dev: d.dev, seq, ts, st: reading.st }, recipient: { publicKey: ticket.pk, kid: ticket.kid }, hpke, rng });
+        const env = sealReading({
+          reading,
+          header: { dev: d.dev, seq, ts, st: reading.st },
+          recipient: { publicKey: ticket.pk, kid: ticket.kid },
+          hpke,
+          rng,
+        });
         publishes.push(c.publishAsync(readingTopic(d.dev), Buffer.from(env), { qos: 1 }));
         sent.push({ device: d.dev, seq, kid, reading });
       }
       await Promise.all(publishes);
-      say(`device   ${d.dev.padEnd(8)} ${profile.title.padEnd(22)} ticket verified (pinned ward key), ${o.readingsPerDevice} sealed ${profile.st} readings, PUBACKed after commit`);
+      say(
+        `device   ${d.dev.padEnd(8)} ${profile.title.padEnd(22)} ticket verified (pinned ward key), ${o.readingsPerDevice} sealed ${profile.st} readings, PUBACKed after commit`,
+      );
     }
     checkAbort();
 
@@ -192,26 +233,53 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     // ------------------------------------------------------------ clinician reads
     const clinApi = client();
     const clinicianContracts = contractsFor(clinician, link);
-    const verifyOpts = { wallet: clinician, hpke, contracts: clinicianContracts, fromBlock: link.deployment.deployBlock, chainId: link.deployment.chainId, ledger: link.deployment.ledger };
+    const verifyOpts = {
+      wallet: clinician,
+      hpke,
+      contracts: clinicianContracts,
+      fromBlock: link.deployment.deployBlock,
+      chainId: link.deployment.chainId,
+      ledger: link.deployment.ledger,
+    };
     const fetched = await fetchRecords(clinician, clinApi, patient.address);
     const thisRun = new Set(sessions.values());
     const clinicianRead = (await verifyAndDecrypt(fetched.records, verifyOpts)).filter((r) => thisRun.has(r.record.kid));
     const ok = clinicianRead.filter((r) => r.check.status === 'verified' && r.decrypt === 'ok');
-    say(`\nclinician query: ${fetched.records.length} records served (this run ${clinicianRead.length}), ${ok.length} proof-verified against the root read from the Ledger + decrypted`);
+    say(
+      `\nclinician query: ${fetched.records.length} records served (this run ${clinicianRead.length}), ${ok.length} proof-verified against the root read from the Ledger + decrypted`,
+    );
     const rows = toRows(clinicianRead);
     const shown = DEVICES.flatMap((d) => rows.filter((r) => r.device === d.dev).slice(0, 2));
-    say(toTable(shown).split('\n').map((l) => '  ' + l).join('\n'));
+    say(
+      toTable(shown)
+        .split('\n')
+        .map((l) => '  ' + l)
+        .join('\n'),
+    );
     say(`  … ${rows.length - shown.length} more rows (vitalseal records fetch --csv for all)`);
     checkAbort();
 
     // ------------------------------------------------------------ refusals
-    const refusals: WardFlowResult['refusals'] = { unregistered: undefined, unauthorized: undefined, replayed: undefined, expired: undefined, revoked: undefined, otherPatientsDevice, otherPatientsKey: undefined };
+    const refusals: WardFlowResult['refusals'] = {
+      unregistered: undefined,
+      unauthorized: undefined,
+      replayed: undefined,
+      expired: undefined,
+      revoked: undefined,
+      otherPatientsDevice,
+      otherPatientsKey: undefined,
+    };
     refusals.unregistered = await refusalCode(fetchRecords(unregistered, client(), patient.address));
     refusals.unauthorized = await refusalCode(fetchRecords(stranger, client(), patient.address));
     const once = await clinApi.signed(clinician, 'RecordQuery', { patient: patient.address, device: 'oxi-01', fromLeaf: 0, limit: 5 });
     await clinApi.post('/v1/query/records', once);
     refusals.replayed = await refusalCode(clinApi.post('/v1/query/records', once));
-    const stale = await clinApi.signed(clinician, 'RecordQuery', { patient: patient.address, device: '', fromLeaf: 0, limit: 5 }, { expiry: nowSec() - 1 });
+    const stale = await clinApi.signed(
+      clinician,
+      'RecordQuery',
+      { patient: patient.address, device: '', fromLeaf: 0, limit: 5 },
+      { expiry: nowSec() - 1 },
+    );
     refusals.expired = await refusalCode(clinApi.post('/v1/query/records', stale));
     say(`\nrefused  unregistered requester → ${refusals.unregistered}; registered clinician without consent → ${refusals.unauthorized}`);
     say(`         replayed request → ${refusals.replayed}; expired request → ${refusals.expired}`);
@@ -220,18 +288,40 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     say(`revoked  patient revokes the clinician (block ${rev.blockNumber}); the next query → ${refusals.revoked}`);
     // a former grantee kept the session key from the key share: registering it again under another patient account fails
     const sharedKey = clinician.sessions.find((x) => x.kid === sessions.get('oxi-01'))!;
-    refusals.otherPatientsKey = await refusalCode(intruderApi.call(intruder, '/v1/sessions', 'SessionRequest', { device: 'oxi-01', pk: `0x${sharedKey.pk}`, nbf: nowSec() - 60, exp: nowSec() + 3600 }));
-    say(`         a former grantee re-registers the patient's session key from another patient account → ${refusals.otherPatientsKey} (the patient's access log shows the attempt)`);
+    refusals.otherPatientsKey = await refusalCode(
+      intruderApi.call(intruder, '/v1/sessions', 'SessionRequest', {
+        device: 'oxi-01',
+        pk: `0x${sharedKey.pk}`,
+        nbf: nowSec() - 60,
+        exp: nowSec() + 3600,
+      }),
+    );
+    say(
+      `         a former grantee re-registers the patient's session key from another patient account → ${refusals.otherPatientsKey} (the patient's access log shows the attempt)`,
+    );
     checkAbort();
 
     // ------------------------------------------------------------ break-glass drill
-    const profile: EmergencyProfile = { bloodType: 'A+', allergies: ['penicillin'], medication: ['metformin 500 mg'], notes: 'demo profile' };
+    const profile: EmergencyProfile = {
+      bloodType: 'A+',
+      allergies: ['penicillin'],
+      medication: ['metformin 500 mg'],
+      notes: 'demo profile',
+    };
     const esc = await initEmergency(patient, patientApi, profile, { hpke, rng });
-    const bg = await breakGlassAndRelease(emergency, contractsFor(emergency, link), client(), patient.address, { reason: 'drill: unresponsive patient, ward 3', drill: true, hpke });
+    const bg = await breakGlassAndRelease(emergency, contractsFor(emergency, link), client(), patient.address, {
+      reason: 'drill: unresponsive patient, ward 3',
+      drill: true,
+      hpke,
+    });
     const watchNow = await patientEvents(pc, patient.address, startBlock);
     const patientSaw = watchNow.find((e) => e.kind === 'break-glass' && e.block === bg.blockNumber);
-    say(`\nbreak-glass drill: emergency key escrowed (kid ${esc.kid.slice(0, 8)}…, sealed to the ward); emergency clinician breaks the glass on-chain (block ${bg.blockNumber}, drill=${bg.drill})`);
-    say(`         released to that clinician only, re-sealed to its key: blood ${bg.profile.bloodType}, allergies ${bg.profile.allergies.join(', ')}, medication ${bg.profile.medication.join(', ')}`);
+    say(
+      `\nbreak-glass drill: emergency key escrowed (kid ${esc.kid.slice(0, 8)}…, sealed to the ward); emergency clinician breaks the glass on-chain (block ${bg.blockNumber}, drill=${bg.drill})`,
+    );
+    say(
+      `         released to that clinician only, re-sealed to its key: blood ${bg.profile.bloodType}, allergies ${bg.profile.allergies.join(', ')}, medication ${bg.profile.medication.join(', ')}`,
+    );
     say(`         patient's watch: ${patientSaw ? describeEvent(patientSaw) : 'NOT SEEN'}`);
     checkAbort();
 
@@ -242,18 +332,34 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     const domain = (await patientApi.ward()).chain!.domain;
     const disclosure = await createDisclosure(patient, target, { domain, hpke, nowSec: nowSec() });
     const researcherContracts = contractsFor(researcher, link);
-    const opened = await openDisclosure(disclosure, { hpke, contracts: researcherContracts, fromBlock: link.deployment.deployBlock, chainId: link.deployment.chainId, ledger: link.deployment.ledger, consent: link.deployment.consent });
+    const opened = await openDisclosure(disclosure, {
+      hpke,
+      contracts: researcherContracts,
+      fromBlock: link.deployment.deployBlock,
+      chainId: link.deployment.chainId,
+      ledger: link.deployment.ledger,
+      consent: link.deployment.consent,
+    });
     const others = ownThisRun.filter((r) => r.recordId !== target.recordId);
     const otherOpened = others.filter((r) => tryDisclosureOn(disclosure, envelopeOf(r), hpke)).length;
-    say(`\nresearch patient discloses one reading's AEAD key + nonce (signed, not the session key): ${opened.reading.st} ${opened.reading.v.join(' ')} ${opened.reading.u}, proof ${opened.check.status}`);
+    say(
+      `\nresearch patient discloses one reading's AEAD key + nonce (signed, not the session key): ${opened.reading.st} ${opened.reading.v.join(' ')} ${opened.reading.u}, proof ${opened.check.status}`,
+    );
     say(`         the same disclosure opens ${otherOpened} of the ${others.length} other readings of that session`);
 
     await anchoring.service.waitForAnchored(agent.core.ingestor.log.size, 20_000);
     const roots = new AnchoredRoots(pc, link.deployment.deployBlock);
     const accessLog = await fetchAccessEvents(patient, patientApi, roots, { fromLeaf: startLogSize });
-    const kinds = accessLog.reduce<Record<string, number>>((a, e) => ({ ...a, [String(e.event['t'])]: (a[String(e.event['t'])] ?? 0) + 1 }), {});
+    const kinds = accessLog.reduce<Record<string, number>>(
+      (a, e) => ({ ...a, [String(e.event['t'])]: (a[String(e.event['t'])] ?? 0) + 1 }),
+      {},
+    );
     const accessVerified = accessLog.filter((e) => e.check.status === 'verified').length;
-    say(`\naccess log (kind-2 leaves about the patient, this run): ${Object.entries(kinds).map(([k, n]) => `${k} ×${n}`).join(', ')}; ${accessVerified}/${accessLog.length} proofs verified on-chain`);
+    say(
+      `\naccess log (kind-2 leaves about the patient, this run): ${Object.entries(kinds)
+        .map(([k, n]) => `${k} ×${n}`)
+        .join(', ')}; ${accessVerified}/${accessLog.length} proofs verified on-chain`,
+    );
 
     const watch = await patientEvents(pc, patient.address, startBlock);
     say(`\npatient watch (chain events since block ${startBlock}):`);
@@ -271,7 +377,13 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
       breakGlass: { profile: bg.profile, drill: bg.drill, until: bg.until, blockNumber: bg.blockNumber, patientSaw },
       disclosure: { opened, recordId: target.recordId, otherReadingsOpened: otherOpened, otherReadingsTried: others.length },
       watch,
-      accessLog: accessLog.map((e) => ({ kind: String(e.event['t']), requester: e.event['requester'] as string | undefined, clinician: e.event['clinician'] as string | undefined, drill: e.event['drill'] as boolean | undefined, status: e.check.status })),
+      accessLog: accessLog.map((e) => ({
+        kind: String(e.event['t']),
+        requester: e.event['requester'] as string | undefined,
+        clinician: e.event['clinician'] as string | undefined,
+        drill: e.event['drill'] as boolean | undefined,
+        status: e.check.status,
+      })),
       logSize: agent.core.ingestor.log.size,
       logAudit: audit.ok,
     };

@@ -49,14 +49,23 @@ export interface WardFlowResult {
   anchors: Array<{ treeSize: number; blockNumber: number; txHash: Hex }>;
   clinicianRead: ReadRecord[];
   /** Stable codes of the refused requests, by case. */
-  refusals: Record<'unregistered' | 'unauthorized' | 'replayed' | 'expired' | 'revoked' | 'otherPatientsDevice' | 'otherPatientsKey', string | undefined>;
+  refusals: Record<
+    'unregistered' | 'unauthorized' | 'replayed' | 'expired' | 'revoked' | 'otherPatientsDevice' | 'otherPatientsKey',
+    string | undefined
+  >;
   /** Devices and the patient the ward operator assigned each to (pairing codes confirmed at the bedside). */
   assignments: Array<{ device: string; patient: string; via: string }>;
   breakGlass: { profile: EmergencyProfile; drill: boolean; until: number; blockNumber: number; patientSaw: PatientEvent | undefined };
   disclosure: { opened: OpenedDisclosure; recordId: string; otherReadingsOpened: number; otherReadingsTried: number };
   watch: PatientEvent[];
   /** Access events about the patient (this run), as the patient fetched and verified them. */
-  accessLog: Array<{ kind: string; requester: string | undefined; clinician: string | undefined; drill: boolean | undefined; status: string }>;
+  accessLog: Array<{
+    kind: string;
+    requester: string | undefined;
+    clinician: string | undefined;
+    drill: boolean | undefined;
+    status: string;
+  }>;
   logSize: number;
   logAudit: boolean;
 }

@@ -19,7 +19,14 @@ if (!dataDir) {
 let agent: Awaited<ReturnType<typeof startAgent>>;
 try {
   agent = await startAgent(
-    parseAgentConfig({ dataDir, mode: 'embedded', mqtt: { port: 0 }, http: { port: 0 }, logLevel: 'silent', chain: { mode: 'embedded', intervalMs: 250 } }),
+    parseAgentConfig({
+      dataDir,
+      mode: 'embedded',
+      mqtt: { port: 0 },
+      http: { port: 0 },
+      logLevel: 'silent',
+      chain: { mode: 'embedded', intervalMs: 250 },
+    }),
     { defaultMetrics: false },
   );
 } catch (e) {
@@ -27,7 +34,9 @@ try {
   console.error(`start failed: ${typeof code === 'string' ? code : ''} ${(e as Error).message}`);
   process.exit(1);
 }
-process.stdout.write(JSON.stringify({ ready: true, pid: process.pid, mqttPort: agent.mqttAddress!.port, httpPort: agent.httpAddress.port }) + '\n');
+process.stdout.write(
+  JSON.stringify({ ready: true, pid: process.pid, mqttPort: agent.mqttAddress!.port, httpPort: agent.httpAddress.port }) + '\n',
+);
 
 let stopping = false;
 process.on('SIGTERM', () => {

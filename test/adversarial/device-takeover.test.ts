@@ -63,7 +63,7 @@ afterAll(async () => {
   await ward?.stop();
 });
 
-describe('defect 1: a registered patient cannot take over another patient\'s device', () => {
+describe("defect 1: a registered patient cannot take over another patient's device", () => {
   it('refuses a session on a device assigned to someone else; the device never sees a ticket for the attacker', async () => {
     expect(await sessionCode(attacker, DEV)).toBe('API_DEVICE_NOT_ASSIGNED');
     await sleep(300);
@@ -89,7 +89,9 @@ describe('defect 1: a registered patient cannot take over another patient\'s dev
     const guessed = await ward.admin('POST', '/admin/assignments', { device: DEV, code: '0000-0000' });
     expect(guessed.status).toBe(404);
     // the device is still the victim's
-    expect((await ward.admin('GET', '/admin/assignments')).body['assignments']).toContainEqual(expect.objectContaining({ device: DEV, patient: victim.address.toLowerCase(), via: 'pairing' }));
+    expect((await ward.admin('GET', '/admin/assignments')).body['assignments']).toContainEqual(
+      expect.objectContaining({ device: DEV, patient: victim.address.toLowerCase(), via: 'pairing' }),
+    );
   });
 
   it("shows the refused attempts in the victim's access log", async () => {
@@ -101,7 +103,13 @@ describe('defect 1: a registered patient cannot take over another patient\'s dev
   it('does not list device ids on the public /metrics (only on the admin metrics)', async () => {
     const s = victim.sessions.find((x) => x.kid === victimKid)!;
     const ts = Date.now() - 1000;
-    const env = sealReading({ reading: { st: 'spo2', ts, v: [97, 70], u: '%' }, header: { dev: DEV, seq: 1, ts, st: 'spo2' }, recipient: { publicKey: fromHex(s.pk), kid: fromHex(s.kid) }, hpke: ward.hpke, rng: ward.rng });
+    const env = sealReading({
+      reading: { st: 'spo2', ts, v: [97, 70], u: '%' },
+      header: { dev: DEV, seq: 1, ts, st: 'spo2' },
+      recipient: { publicKey: fromHex(s.pk), kid: fromHex(s.kid) },
+      hpke: ward.hpke,
+      rng: ward.rng,
+    });
     await device.client.publishAsync(`vs/v1/${DEV}/r`, Buffer.from(env), { qos: 1 });
     const pub = await (await fetch(`${ward.api}/metrics`)).text();
     expect(pub).toContain('vitalseal_ingest_total');
@@ -111,11 +119,17 @@ describe('defect 1: a registered patient cannot take over another patient\'s dev
     expect((await fetch(`${ward.api}/admin/metrics`)).status).toBe(401);
   });
 
-  it('reassignment ends the previous patient\'s sessions and tells both patients', async () => {
+  it("reassignment ends the previous patient's sessions and tells both patients", async () => {
     const before = device.tickets.length;
     const r = await ward.admin('POST', '/admin/assignments', { device: DEV, patient: attacker.address });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ device: DEV, patient: attacker.address.toLowerCase(), via: 'operator', sessionsEnded: 1, changed: true });
+    expect(r.body).toMatchObject({
+      device: DEV,
+      patient: attacker.address.toLowerCase(),
+      via: 'operator',
+      sessionsEnded: 1,
+      changed: true,
+    });
     // the device gets the victim's session superseded by a ticket that has expired
     await waitFor(() => device.tickets.length > before, 5000, 'the superseding ticket');
     const last = device.tickets[device.tickets.length - 1]!;
@@ -131,9 +145,19 @@ describe('defect 1: a registered patient cannot take over another patient\'s dev
     // the new patient gets sessions from now on, the previous one does not, and the old records stay the victim's
     expect(await sessionCode(victim, DEV)).toBe('API_DEVICE_NOT_ASSIGNED');
     expect(await sessionCode(attacker, DEV)).toBe('granted');
-    const own = await ward.call(attacker, '/v1/query/records', 'RecordQuery', { patient: attacker.address, device: DEV, fromLeaf: 0, limit: 100 });
+    const own = await ward.call(attacker, '/v1/query/records', 'RecordQuery', {
+      patient: attacker.address,
+      device: DEV,
+      fromLeaf: 0,
+      limit: 100,
+    });
     expect(own.ok && (own.body['records'] as unknown[]).length).toBe(0);
-    const theirs = await ward.call(attacker, '/v1/query/records', 'RecordQuery', { patient: victim.address, device: DEV, fromLeaf: 0, limit: 100 });
+    const theirs = await ward.call(attacker, '/v1/query/records', 'RecordQuery', {
+      patient: victim.address,
+      device: DEV,
+      fromLeaf: 0,
+      limit: 100,
+    });
     expect(theirs).toMatchObject({ ok: false, code: 'API_CONSENT_DENIED' });
   });
 

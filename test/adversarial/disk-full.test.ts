@@ -28,7 +28,14 @@ const clients: MqttClient[] = [];
 
 function connectDevice(): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
-    const c = mqtt.connect(url, { clientId: DEV, username: DEV, password: secret, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 });
+    const c = mqtt.connect(url, {
+      clientId: DEV,
+      username: DEV,
+      password: secret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
     clients.push(c);
     c.once('connect', () => resolve(c));
     c.once('error', (e) => reject(e));
@@ -137,7 +144,11 @@ describe.each(['thread', 'inline'] as const)('a full disk is visible and recover
       },
     });
     const config = parseAgentConfig({ dataDir: tempDir(), mqtt: { port: 0 }, http: { port: 0 }, ingest: { writer }, logLevel: 'info' });
-    agent = await startAgent(config, { defaultMetrics: false, authorityPublicKey: ward.authorityPublic, logger: pino({ level: 'info' }, sink) });
+    agent = await startAgent(config, {
+      defaultMetrics: false,
+      authorityPublicKey: ward.authorityPublic,
+      logger: pino({ level: 'info' }, sink),
+    });
     url = `mqtt://127.0.0.1:${agent.mqttAddress!.port}`;
     httpBase = `http://127.0.0.1:${agent.httpAddress.port}`;
     secret = agent.core.provisionDevice(DEV).secret;

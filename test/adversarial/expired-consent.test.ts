@@ -49,7 +49,12 @@ const latestBlockTime = async (): Promise<number> => Number((await admin.clients
 /** Served record count, or the stable refusal code. */
 async function query(who: Wallet, device = ''): Promise<number | string> {
   try {
-    const r = (await new AgentClient(api, rng).call(who, '/v1/query/records', 'RecordQuery', { patient: wallets.patient.address, device, fromLeaf: 0, limit: 500 })) as { records: unknown[] };
+    const r = (await new AgentClient(api, rng).call(who, '/v1/query/records', 'RecordQuery', {
+      patient: wallets.patient.address,
+      device,
+      fromLeaf: 0,
+      limit: 500,
+    })) as { records: unknown[] };
     return r.records.length;
   } catch (e) {
     if (e instanceof WalletError && e.apiCode !== undefined) return e.apiCode;
@@ -59,7 +64,10 @@ async function query(who: Wallet, device = ''): Promise<number | string> {
 
 async function release(who: Wallet): Promise<string> {
   try {
-    await new AgentClient(api, rng).call(who, '/v1/emergency/release', 'EmergencyRelease', { patient: wallets.patient.address, recipientKey: who.vitalsealPublicKey });
+    await new AgentClient(api, rng).call(who, '/v1/emergency/release', 'EmergencyRelease', {
+      patient: wallets.patient.address,
+      recipientKey: who.vitalsealPublicKey,
+    });
     return 'released';
   } catch (e) {
     if (e instanceof WalletError && e.apiCode !== undefined) return e.apiCode;
@@ -81,7 +89,13 @@ beforeAll(async () => {
   await pre.chain.stop();
   // no anchoring during the test: nothing but the test's own transactions may mine a block
   agent = await startAgent(
-    parseAgentConfig({ dataDir: join(dataDir, 'agent'), mqtt: { port: 0 }, http: { port: 0 }, logLevel: 'silent', chain: { mode: 'embedded', intervalMs: 3_600_000, maxLeaves: 1_000_000 } }),
+    parseAgentConfig({
+      dataDir: join(dataDir, 'agent'),
+      mqtt: { port: 0 },
+      http: { port: 0 },
+      logLevel: 'silent',
+      chain: { mode: 'embedded', intervalMs: 3_600_000, maxLeaves: 1_000_000 },
+    }),
     { defaultMetrics: false, rng },
   );
   const anchoring = agent.anchoring!;
@@ -90,8 +104,16 @@ beforeAll(async () => {
   admin = anchoring.embedded!.adminContracts;
   api = `http://127.0.0.1:${agent.httpAddress.port}`;
 
-  for (const [name, index] of [['patient', 2], ['clinician', 3], ['emergency', 4]] as const) {
-    wallets[name] = Wallet.create(join(dataDir, `${name}.wallet.json`), 'test-only', { rng, ethPrivateKey: devPrivateKey(index), scryptN: 1 << 12 });
+  for (const [name, index] of [
+    ['patient', 2],
+    ['clinician', 3],
+    ['emergency', 4],
+  ] as const) {
+    wallets[name] = Wallet.create(join(dataDir, `${name}.wallet.json`), 'test-only', {
+      rng,
+      ethPrivateKey: devPrivateKey(index),
+      scryptN: 1 << 12,
+    });
   }
   await registerPatient(contractsFor(wallets.patient, link), wallets.patient);
   await registerByAdmin(admin, wallets.clinician, 'Clinician');
@@ -100,9 +122,19 @@ beforeAll(async () => {
   // the patient's readings: a session ticket for the patient's address and sealed readings over MQTT
   const { secret } = agent.core.provisionDevice(DEVICE);
   await agent.core.pushTicket(ward.ticketFor(DEVICE, { patient: wallets.patient.address.toLowerCase() }));
-  mqttClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.mqttAddress!.port}`, { clientId: DEVICE, username: DEVICE, password: secret, protocolVersion: 4, reconnectPeriod: 0 });
+  mqttClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.mqttAddress!.port}`, {
+    clientId: DEVICE,
+    username: DEVICE,
+    password: secret,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
   const now = Date.now();
-  await Promise.all(Array.from({ length: READINGS }, (_, i) => mqttClient.publishAsync(`vs/v1/${DEVICE}/r`, Buffer.from(ward.seal(DEVICE, i + 1, { ts: now - (READINGS - i) * 1000 })), { qos: 1 })));
+  await Promise.all(
+    Array.from({ length: READINGS }, (_, i) =>
+      mqttClient.publishAsync(`vs/v1/${DEVICE}/r`, Buffer.from(ward.seal(DEVICE, i + 1, { ts: now - (READINGS - i) * 1000 })), { qos: 1 }),
+    ),
+  );
   expect(await query(wallets.patient)).toBe(READINGS);
 }, 90_000);
 
@@ -135,7 +167,11 @@ describe('expired access on an idle chain (issue #15, defect 4)', () => {
   it('a break-glass window that closed 1 s ago is refused (records and release) although no block was mined since', async () => {
     const { emergency, patient } = wallets;
     await initEmergency(patient, new AgentClient(api, rng), { bloodType: '0-', allergies: [], medication: [] }, { hpke, rng });
-    const bg = await breakGlassAndRelease(emergency, contractsFor(emergency, link), new AgentClient(api, rng), patient.address, { reason: 'adversarial test', drill: true, hpke });
+    const bg = await breakGlassAndRelease(emergency, contractsFor(emergency, link), new AgentClient(api, rng), patient.address, {
+      reason: 'adversarial test',
+      drill: true,
+      hpke,
+    });
     expect(bg.profile.bloodType).toBe('0-'); // released while open
     expect(await query(emergency)).toBe(READINGS);
     const idleFrom = await blockNumber();
@@ -147,7 +183,10 @@ describe('expired access on an idle chain (issue #15, defect 4)', () => {
       ...Array.from({ length: 2 }, () => query(emergency, 'no-such-device')),
       ...Array.from({ length: 5 }, () => release(emergency)),
     ]);
-    expect(answers).toEqual([...Array.from({ length: 12 }, () => 'API_CONSENT_DENIED'), ...Array.from({ length: 5 }, () => 'API_BREAK_GLASS_CLOSED')]);
+    expect(answers).toEqual([
+      ...Array.from({ length: 12 }, () => 'API_CONSENT_DENIED'),
+      ...Array.from({ length: 5 }, () => 'API_BREAK_GLASS_CLOSED'),
+    ]);
     expect(await blockNumber()).toBe(idleFrom);
   }, 60_000);
 });

@@ -72,7 +72,14 @@ function files(dir: string): string[] {
 }
 
 function connect(port: number, secret: string): Promise<MqttClient> {
-  return mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: DEV, username: DEV, password: secret, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000 });
+  return mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+    clientId: DEV,
+    username: DEV,
+    password: secret,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+  });
 }
 
 describe('files of the agent and its chain are private', () => {
@@ -86,12 +93,26 @@ describe('files of the agent and its chain are private', () => {
     for (let i = 0; i + MARKER.length <= OVERSIZE; i += MARKER.length) oversize.write(MARKER, i);
     await c.publishAsync(`vs/v1/${DEV}/r`, oversize, { qos: 1 });
     await c.endAsync();
-    await waitFor(() => agent!.core.store.recordCount() === 1 && agent!.core.store.quarantine(10).length === 1, 10_000, 'the reading and the quarantined payload');
+    await waitFor(
+      () => agent!.core.store.recordCount() === 1 && agent!.core.store.quarantine(10).length === 1,
+      10_000,
+      'the reading and the quarantined payload',
+    );
     await waitFor(() => files(dataDir).some((f) => f.endsWith('anvil-state.json')), 10_000, 'a chain state dump');
 
     // while running: the SQLite files (with -wal and -shm), keys, token, chain files
     const names = files(dataDir).map((f) => f.slice(dataDir.length + 1));
-    for (const n of ['agent.sqlite', 'agent.sqlite-wal', 'agent.sqlite-shm', 'agent-key.json', 'admin-token', 'ward-keys.json', 'chain/anvil-state.json', 'chain/chain.json', 'chain/embedded.json']) {
+    for (const n of [
+      'agent.sqlite',
+      'agent.sqlite-wal',
+      'agent.sqlite-shm',
+      'agent-key.json',
+      'admin-token',
+      'ward-keys.json',
+      'chain/anvil-state.json',
+      'chain/chain.json',
+      'chain/embedded.json',
+    ]) {
       expect(names).toContain(n);
     }
     expect(loosePaths(dataDir)).toEqual([]);
@@ -118,7 +139,9 @@ describe('files of the agent and its chain are private', () => {
 
   it('the quarantine keeps a bounded prefix of an oversize payload and says so', { timeout: 60_000 }, async () => {
     agent = await start();
-    const res = await fetch(`http://127.0.0.1:${agent.httpAddress.port}/admin/quarantine`, { headers: { authorization: `Bearer ${agent.adminToken}` } });
+    const res = await fetch(`http://127.0.0.1:${agent.httpAddress.port}/admin/quarantine`, {
+      headers: { authorization: `Bearer ${agent.adminToken}` },
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { recent: Array<{ reason: string; size: number; storedBytes: number; truncated: boolean }> };
     const row = body.recent.find((r) => r.reason === 'ENVELOPE_TOO_LARGE');

@@ -51,7 +51,10 @@ describe('defect 8.4: high-s ECDSA signatures are refused (EIP-2)', () => {
 
   it('refuses the high-s twin of a fresh request as API_BAD_SIGNATURE', async () => {
     const req = await ward.client().signed(stranger, 'RecordQuery', query());
-    expect(await post('/v1/query/records', { ...req, signature: highS(req.signature) })).toEqual({ status: 401, code: 'API_BAD_SIGNATURE' });
+    expect(await post('/v1/query/records', { ...req, signature: highS(req.signature) })).toEqual({
+      status: 401,
+      code: 'API_BAD_SIGNATURE',
+    });
     // the refused twin did not burn the nonce: the genuine request still goes through
     expect(await post('/v1/query/records', req)).toEqual({ status: 403, code: 'API_NOT_REGISTERED' });
   });

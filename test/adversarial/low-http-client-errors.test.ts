@@ -13,7 +13,10 @@ let base: string;
 let auth: Record<string, string>;
 
 beforeAll(async () => {
-  agent = await startAgent(parseAgentConfig({ dataDir: tempDir('vitalseal-adv-http-'), mqtt: { port: 0 }, http: { port: 0 }, logLevel: 'silent' }), { defaultMetrics: false });
+  agent = await startAgent(
+    parseAgentConfig({ dataDir: tempDir('vitalseal-adv-http-'), mqtt: { port: 0 }, http: { port: 0 }, logLevel: 'silent' }),
+    { defaultMetrics: false },
+  );
   base = `http://127.0.0.1:${agent.httpAddress.port}`;
   auth = { authorization: `Bearer ${agent.adminToken}` };
 });
@@ -22,7 +25,12 @@ afterAll(async () => {
   await agent?.stop();
 });
 
-async function send(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; code: unknown }> {
+async function send(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; code: unknown }> {
   const res = await fetch(base + path, { method, headers, ...(body !== undefined ? { body } : {}) });
   const json = (await res.json().catch(() => ({}))) as { error?: { code?: unknown } };
   return { status: res.status, code: json.error?.code };
@@ -31,20 +39,128 @@ async function send(method: string, path: string, headers: Record<string, string
 const json = { 'content-type': 'application/json' };
 
 describe('defect 8.1: client errors are answered 4xx with a typed code, never 500', () => {
-  const cases: Array<{ what: string; method: string; path: string; headers: () => Record<string, string>; body?: string; status: number; code: string }> = [
-    { what: 'malformed JSON on an admin route', method: 'POST', path: '/admin/devices', headers: () => ({ ...auth, ...json }), body: '{"id": ', status: 400, code: 'API_MALFORMED_BODY' },
-    { what: 'an empty JSON body on an admin route', method: 'POST', path: '/admin/devices', headers: () => ({ ...auth, ...json }), body: '', status: 400, code: 'API_MALFORMED_BODY' },
-    { what: 'a body over the limit on an admin route', method: 'POST', path: '/admin/tickets', headers: () => ({ ...auth, ...json }), body: JSON.stringify({ ticket: 'A'.repeat(100_000) }), status: 413, code: 'API_BODY_TOO_LARGE' },
-    { what: 'an invalid id on an admin route', method: 'POST', path: '/admin/devices', headers: () => ({ ...auth, ...json }), body: JSON.stringify({ id: 'a b' }), status: 400, code: 'AGENT_BAD_REQUEST' },
-    { what: 'an over-long path parameter on an admin route', method: 'DELETE', path: `/admin/devices/${'x'.repeat(300)}`, headers: () => auth, status: 414, code: 'API_URL_TOO_LONG' },
-    { what: 'malformed JSON on the signed API', method: 'POST', path: '/v1/query/records', headers: () => json, body: '{"message": {', status: 400, code: 'API_MALFORMED_BODY' },
-    { what: 'a wrong content-type on the signed API', method: 'POST', path: '/v1/query/records', headers: () => ({ 'content-type': 'application/xml' }), body: '<q/>', status: 415, code: 'API_UNSUPPORTED_MEDIA_TYPE' },
-    { what: 'a body over the limit on the signed API', method: 'POST', path: '/v1/sessions', headers: () => json, body: JSON.stringify({ message: 'x'.repeat(100_000) }), status: 413, code: 'API_BODY_TOO_LARGE' },
-    { what: 'a body of the wrong shape on the signed API', method: 'POST', path: '/v1/access', headers: () => json, body: '[1,2,3]', status: 400, code: 'AGENT_BAD_REQUEST' },
-    { what: 'a bad record id on a public route', method: 'GET', path: '/v1/records/zz', headers: () => ({}), status: 400, code: 'AGENT_BAD_REQUEST' },
-    { what: 'a broken percent-escape on a public route', method: 'GET', path: '/v1/records/%zz', headers: () => ({}), status: 400, code: 'API_URL_INVALID' },
-    { what: 'a non-integer query parameter on a public route', method: 'GET', path: '/v1/log/consistency?from=abc', headers: () => ({}), status: 400, code: 'AGENT_BAD_REQUEST' },
-    { what: 'a body on a GET route with a wrong content-type', method: 'POST', path: '/v1/ward', headers: () => ({ 'content-type': 'application/octet-stream' }), body: 'xx', status: 404, code: 'API_ROUTE_NOT_FOUND' },
+  const cases: Array<{
+    what: string;
+    method: string;
+    path: string;
+    headers: () => Record<string, string>;
+    body?: string;
+    status: number;
+    code: string;
+  }> = [
+    {
+      what: 'malformed JSON on an admin route',
+      method: 'POST',
+      path: '/admin/devices',
+      headers: () => ({ ...auth, ...json }),
+      body: '{"id": ',
+      status: 400,
+      code: 'API_MALFORMED_BODY',
+    },
+    {
+      what: 'an empty JSON body on an admin route',
+      method: 'POST',
+      path: '/admin/devices',
+      headers: () => ({ ...auth, ...json }),
+      body: '',
+      status: 400,
+      code: 'API_MALFORMED_BODY',
+    },
+    {
+      what: 'a body over the limit on an admin route',
+      method: 'POST',
+      path: '/admin/tickets',
+      headers: () => ({ ...auth, ...json }),
+      body: JSON.stringify({ ticket: 'A'.repeat(100_000) }),
+      status: 413,
+      code: 'API_BODY_TOO_LARGE',
+    },
+    {
+      what: 'an invalid id on an admin route',
+      method: 'POST',
+      path: '/admin/devices',
+      headers: () => ({ ...auth, ...json }),
+      body: JSON.stringify({ id: 'a b' }),
+      status: 400,
+      code: 'AGENT_BAD_REQUEST',
+    },
+    {
+      what: 'an over-long path parameter on an admin route',
+      method: 'DELETE',
+      path: `/admin/devices/${'x'.repeat(300)}`,
+      headers: () => auth,
+      status: 414,
+      code: 'API_URL_TOO_LONG',
+    },
+    {
+      what: 'malformed JSON on the signed API',
+      method: 'POST',
+      path: '/v1/query/records',
+      headers: () => json,
+      body: '{"message": {',
+      status: 400,
+      code: 'API_MALFORMED_BODY',
+    },
+    {
+      what: 'a wrong content-type on the signed API',
+      method: 'POST',
+      path: '/v1/query/records',
+      headers: () => ({ 'content-type': 'application/xml' }),
+      body: '<q/>',
+      status: 415,
+      code: 'API_UNSUPPORTED_MEDIA_TYPE',
+    },
+    {
+      what: 'a body over the limit on the signed API',
+      method: 'POST',
+      path: '/v1/sessions',
+      headers: () => json,
+      body: JSON.stringify({ message: 'x'.repeat(100_000) }),
+      status: 413,
+      code: 'API_BODY_TOO_LARGE',
+    },
+    {
+      what: 'a body of the wrong shape on the signed API',
+      method: 'POST',
+      path: '/v1/access',
+      headers: () => json,
+      body: '[1,2,3]',
+      status: 400,
+      code: 'AGENT_BAD_REQUEST',
+    },
+    {
+      what: 'a bad record id on a public route',
+      method: 'GET',
+      path: '/v1/records/zz',
+      headers: () => ({}),
+      status: 400,
+      code: 'AGENT_BAD_REQUEST',
+    },
+    {
+      what: 'a broken percent-escape on a public route',
+      method: 'GET',
+      path: '/v1/records/%zz',
+      headers: () => ({}),
+      status: 400,
+      code: 'API_URL_INVALID',
+    },
+    {
+      what: 'a non-integer query parameter on a public route',
+      method: 'GET',
+      path: '/v1/log/consistency?from=abc',
+      headers: () => ({}),
+      status: 400,
+      code: 'AGENT_BAD_REQUEST',
+    },
+    {
+      what: 'a body on a GET route with a wrong content-type',
+      method: 'POST',
+      path: '/v1/ward',
+      headers: () => ({ 'content-type': 'application/octet-stream' }),
+      body: 'xx',
+      status: 404,
+      code: 'API_ROUTE_NOT_FOUND',
+    },
     { what: 'an unknown route', method: 'GET', path: '/v1/nothing-here', headers: () => ({}), status: 404, code: 'API_ROUTE_NOT_FOUND' },
   ];
   for (const c of cases) {

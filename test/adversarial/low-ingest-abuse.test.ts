@@ -18,7 +18,14 @@ const clients: MqttClient[] = [];
 
 function connectDevice(dev: string): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
-    const c = mqtt.connect(url, { clientId: dev, username: dev, password: secrets.get(dev)!, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 });
+    const c = mqtt.connect(url, {
+      clientId: dev,
+      username: dev,
+      password: secrets.get(dev)!,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
     clients.push(c);
     c.once('connect', () => resolve(c));
     c.once('error', reject);
@@ -26,16 +33,27 @@ function connectDevice(dev: string): Promise<MqttClient> {
 }
 
 function publish(c: MqttClient, dev: string, payload: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => c.publish(`vs/v1/${dev}/r`, Buffer.from(payload), { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    c.publish(`vs/v1/${dev}/r`, Buffer.from(payload), { qos: 1 }, (err) => (err ? reject(err) : resolve())),
+  );
 }
 
 function quarantineRows(dev: string | null): Array<{ id: number; reason: string }> {
-  return agent.core.db.prepare('SELECT id, reason FROM quarantine WHERE device_hint IS ? ORDER BY id').all(dev) as Array<{ id: number; reason: string }>;
+  return agent.core.db.prepare('SELECT id, reason FROM quarantine WHERE device_hint IS ? ORDER BY id').all(dev) as Array<{
+    id: number;
+    reason: string;
+  }>;
 }
 
 beforeAll(async () => {
   // a small global cap (a valid setting before and after the fix) so that a flood reaches it quickly
-  const config = parseAgentConfig({ dataDir: tempDir('vitalseal-adv-ingest-'), mqtt: { port: 0 }, http: { port: 0 }, ingest: { quarantineMaxRows: 60 }, logLevel: 'silent' });
+  const config = parseAgentConfig({
+    dataDir: tempDir('vitalseal-adv-ingest-'),
+    mqtt: { port: 0 },
+    http: { port: 0 },
+    ingest: { quarantineMaxRows: 60 },
+    logLevel: 'silent',
+  });
   agent = await startAgent(config, { defaultMetrics: false, authorityPublicKey: ward.authorityPublic });
   url = `mqtt://127.0.0.1:${agent.mqttAddress!.port}`;
   for (const dev of ['adv-a', 'adv-b', 'adv-j']) {
@@ -82,7 +100,9 @@ describe('defect 8.3: a sequence jump far beyond the window is quarantined and d
     expect(dev.gaps).toBe(0);
     expect(dev.reorders).toBe(0);
     // the record was not stored either
-    const stored = agent.core.db.prepare('SELECT COUNT(*) AS n FROM records WHERE device = ? AND seq = ?').get('adv-j', Number.MAX_SAFE_INTEGER) as { n: number };
+    const stored = agent.core.db
+      .prepare('SELECT COUNT(*) AS n FROM records WHERE device = ? AND seq = ?')
+      .get('adv-j', Number.MAX_SAFE_INTEGER) as { n: number };
     expect(stored.n).toBe(0);
   });
 

@@ -17,7 +17,14 @@ const clients: MqttClient[] = [];
 
 function connectDevice(dev: string): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
-    const c = mqtt.connect(url, { clientId: dev, username: dev, password: secrets.get(dev)!, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3000 });
+    const c = mqtt.connect(url, {
+      clientId: dev,
+      username: dev,
+      password: secrets.get(dev)!,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 3000,
+    });
     clients.push(c);
     c.once('connect', () => resolve(c));
     c.once('error', reject);
@@ -26,7 +33,12 @@ function connectDevice(dev: string): Promise<MqttClient> {
 }
 
 beforeAll(async () => {
-  const config = parseAgentConfig({ dataDir: tempDir('vitalseal-adv-perip-'), mqtt: { port: 0, maxConnectionsPerIp: 2, perIpExemptLoopback: false }, http: { port: 0 }, logLevel: 'silent' });
+  const config = parseAgentConfig({
+    dataDir: tempDir('vitalseal-adv-perip-'),
+    mqtt: { port: 0, maxConnectionsPerIp: 2, perIpExemptLoopback: false },
+    http: { port: 0 },
+    logLevel: 'silent',
+  });
   agent = await startAgent(config, { defaultMetrics: false });
   url = `mqtt://127.0.0.1:${agent.mqttAddress!.port}`;
   for (const dev of ['ip-1', 'ip-2', 'ip-3']) secrets.set(dev, agent.core.provisionDevice(dev).secret);

@@ -14,10 +14,18 @@ const tiny = { burst: 4, perSecond: 0.01 };
 
 beforeAll(async () => {
   limited = await startAgent(
-    parseAgentConfig({ dataDir: tempDir('vitalseal-adv-rate-'), mqtt: { port: 0 }, http: { port: 0, rateLimit: { read: tiny, ops: tiny, admin: tiny, adminAuthFailures: tiny, exemptLoopback: false } }, logLevel: 'silent' }),
+    parseAgentConfig({
+      dataDir: tempDir('vitalseal-adv-rate-'),
+      mqtt: { port: 0 },
+      http: { port: 0, rateLimit: { read: tiny, ops: tiny, admin: tiny, adminAuthFailures: tiny, exemptLoopback: false } },
+      logLevel: 'silent',
+    }),
     { defaultMetrics: false },
   );
-  defaults = await startAgent(parseAgentConfig({ dataDir: tempDir('vitalseal-adv-rate-'), mqtt: { port: 0 }, http: { port: 0 }, logLevel: 'silent' }), { defaultMetrics: false });
+  defaults = await startAgent(
+    parseAgentConfig({ dataDir: tempDir('vitalseal-adv-rate-'), mqtt: { port: 0 }, http: { port: 0 }, logLevel: 'silent' }),
+    { defaultMetrics: false },
+  );
 });
 
 afterAll(async () => {
@@ -25,7 +33,11 @@ afterAll(async () => {
   await defaults?.stop();
 });
 
-async function get(agent: RunningAgent, path: string, headers: Record<string, string> = {}): Promise<{ status: number; code: string | undefined; retryAfter: string | null }> {
+async function get(
+  agent: RunningAgent,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; code: string | undefined; retryAfter: string | null }> {
   const res = await fetch(`http://127.0.0.1:${agent.httpAddress.port}${path}`, { headers });
   const j = (await res.json().catch(() => ({}))) as { error?: { code?: string } };
   return { status: res.status, code: j.error?.code, retryAfter: res.headers.get('retry-after') };

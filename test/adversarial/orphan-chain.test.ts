@@ -107,7 +107,10 @@ function patientContracts(dataDir: string, account: number): ChainContracts {
   const chainDir = join(dataDir, 'chain');
   const info = JSON.parse(readFileSync(join(chainDir, 'embedded.json'), 'utf8')) as { rpcUrl: string; chainId: number };
   const deployment = readDeployment(join(chainDir, 'chain.json'))!;
-  return new ChainContracts(createChainClients({ rpcUrl: info.rpcUrl, chainId: info.chainId, privateKey: devPrivateKey(account), target: 'embedded' }), deployment);
+  return new ChainContracts(
+    createChainClients({ rpcUrl: info.rpcUrl, chainId: info.chainId, privateKey: devPrivateKey(account), target: 'embedded' }),
+    deployment,
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -134,7 +137,12 @@ describe('kill -9 of an agent running the embedded chain', () => {
     const a = spawnAgent(dataDir);
     await a.ready;
     // the ward registers a clinician, the patient registers and grants it access (wallets talk to the chain the agent announces)
-    await patientContracts(dataDir, DEV_ACCOUNT.admin).register(grantee, keccak256(toHex('id:clinician')), 'Clinician', keccak256(toHex('pk:clinician')));
+    await patientContracts(dataDir, DEV_ACCOUNT.admin).register(
+      grantee,
+      keccak256(toHex('id:clinician')),
+      'Clinician',
+      keccak256(toHex('pk:clinician')),
+    );
     await patientContracts(dataDir, PATIENT).registerPatient(keccak256(toHex('id:patient')), keccak256(toHex('pk:patient')));
     const notAfter = Math.floor(Date.now() / 1000) + 3600;
     await patientContracts(dataDir, PATIENT).grant(grantee, SCOPE_ALL, notAfter);
@@ -174,9 +182,13 @@ describe('kill -9 of an agent running the embedded chain', () => {
     const info = JSON.parse(readFileSync(join(dataDir, 'chain', 'embedded.json'), 'utf8')) as { pid: number };
     const second = spawnAgent(dataDir);
     second.ready.catch(() => undefined);
-    const r = await Promise.race([second.exited, second.ready.then(() => 'started' as const, () => 'failed' as const)]).then(async (x) =>
-      x === 'failed' ? await second.exited : x,
-    );
+    const r = await Promise.race([
+      second.exited,
+      second.ready.then(
+        () => 'started' as const,
+        () => 'failed' as const,
+      ),
+    ]).then(async (x) => (x === 'failed' ? await second.exited : x));
     if (r === 'started') second.proc.kill('SIGKILL');
     expect(r).not.toBe('started');
     if (r !== 'started') {

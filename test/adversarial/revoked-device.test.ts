@@ -19,7 +19,12 @@ import { WardFixture } from '../support/ward.ts';
 const ward = new WardFixture('revoked-device-adversarial');
 
 /** The operator's admin API (bearer token from the data dir). */
-async function admin(a: RunningAgent, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function admin(
+  a: RunningAgent,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`http://127.0.0.1:${a.httpAddress.port}${path}`, {
     method,
     headers: { authorization: `Bearer ${a.adminToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -56,7 +61,15 @@ describe('embedded broker: a revoked device is cut off and refused (defect 5)', 
 
   function connect(password: string, extra: Partial<IClientOptions> = {}): Promise<MqttClient> {
     return new Promise((resolve, reject) => {
-      const c = mqtt.connect(url, { clientId: DEV, username: DEV, password, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, ...extra });
+      const c = mqtt.connect(url, {
+        clientId: DEV,
+        username: DEV,
+        password,
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+        ...extra,
+      });
       clients.push(c);
       c.once('connect', () => resolve(c));
       c.once('error', (e) => reject(e));
@@ -97,13 +110,20 @@ describe('embedded broker: a revoked device is cut off and refused (defect 5)', 
       const r = await admin(agent, 'DELETE', `/admin/devices/${DEV}`);
       expect(r.status).toBe(200);
       expect(r.json).toMatchObject({ id: DEV, revoked: true });
-      await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('connection still open 2 s after revocation')), 2000))]);
+      await Promise.race([
+        closed,
+        new Promise((_, reject) => setTimeout(() => reject(new Error('connection still open 2 s after revocation')), 2000)),
+      ]);
       expect(closedAt - revokedAt).toBeLessThan(2000);
     } finally {
       ingestor.submit = submit;
     }
     for (const item of held) submit(item);
-    await waitFor(async () => ((await quarantineCounts(agent)).AGENT_DEVICE_REVOKED ?? 0) >= 1, 5000, 'reading 2 quarantined as AGENT_DEVICE_REVOKED');
+    await waitFor(
+      async () => ((await quarantineCounts(agent)).AGENT_DEVICE_REVOKED ?? 0) >= 1,
+      5000,
+      'reading 2 quarantined as AGENT_DEVICE_REVOKED',
+    );
 
     // the stolen credentials no longer open a connection
     await expect(connect(secret)).rejects.toThrow(/Bad username or password|Not authorized/i);
@@ -134,10 +154,19 @@ describe('external broker (mosquitto): readings of a revoked device are quaranti
   let device: MqttClient;
   const dataDir = tempDir();
   const start = (): Promise<RunningAgent> =>
-    startAgent(parseAgentConfig({ dataDir, mode: 'external', external: { url: broker.url, clientId: 'agent-revoke' }, http: { port: 0 }, logLevel: 'silent' }), {
-      defaultMetrics: false,
-      authorityPublicKey: ward.authorityPublic,
-    });
+    startAgent(
+      parseAgentConfig({
+        dataDir,
+        mode: 'external',
+        external: { url: broker.url, clientId: 'agent-revoke' },
+        http: { port: 0 },
+        logLevel: 'silent',
+      }),
+      {
+        defaultMetrics: false,
+        authorityPublicKey: ward.authorityPublic,
+      },
+    );
 
   beforeAll(async () => {
     broker = await startMosquitto();
@@ -159,7 +188,11 @@ describe('external broker (mosquitto): readings of a revoked device are quaranti
     const r = await admin(agent, 'DELETE', `/admin/devices/${DEV}`);
     expect(r.status).toBe(200);
     await device.publishAsync(`vs/v1/${DEV}/r`, Buffer.from(ward.seal(DEV, 2)), { qos: 1 });
-    await waitFor(async () => ((await quarantineCounts(agent)).AGENT_DEVICE_REVOKED ?? 0) === 1, 5000, 'reading 2 quarantined as AGENT_DEVICE_REVOKED');
+    await waitFor(
+      async () => ((await quarantineCounts(agent)).AGENT_DEVICE_REVOKED ?? 0) === 1,
+      5000,
+      'reading 2 quarantined as AGENT_DEVICE_REVOKED',
+    );
     expect(seqsOf(agent, DEV)).toEqual([1]);
   });
 
@@ -167,7 +200,11 @@ describe('external broker (mosquitto): readings of a revoked device are quaranti
     await agent.stop();
     agent = await start();
     await device.publishAsync(`vs/v1/${DEV}/r`, Buffer.from(ward.seal(DEV, 3)), { qos: 1 });
-    await waitFor(async () => ((await quarantineCounts(agent)).AGENT_DEVICE_REVOKED ?? 0) === 2, 5000, 'reading 3 quarantined as AGENT_DEVICE_REVOKED');
+    await waitFor(
+      async () => ((await quarantineCounts(agent)).AGENT_DEVICE_REVOKED ?? 0) === 2,
+      5000,
+      'reading 3 quarantined as AGENT_DEVICE_REVOKED',
+    );
     expect(seqsOf(agent, DEV)).toEqual([1]);
   });
 });
@@ -206,10 +243,13 @@ describe('serial line: frames of a revoked device are refused with an error fram
 
   beforeAll(async () => {
     pty = await startPtyPair();
-    agent = await startAgent(parseAgentConfig({ dataDir: tempDir(), mqtt: { port: 0 }, serial: [pty.a], http: { port: 0 }, logLevel: 'silent' }), {
-      defaultMetrics: false,
-      authorityPublicKey: ward.authorityPublic,
-    });
+    agent = await startAgent(
+      parseAgentConfig({ dataDir: tempDir(), mqtt: { port: 0 }, serial: [pty.a], http: { port: 0 }, logLevel: 'silent' }),
+      {
+        defaultMetrics: false,
+        authorityPublicKey: ward.authorityPublic,
+      },
+    );
     await pushTicket(agent, DEV);
     port = new SerialPort({ path: pty.b, baudRate: 115_200, autoOpen: false });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
@@ -225,7 +265,17 @@ describe('serial line: frames of a revoked device are refused with an error fram
   });
 
   it('acknowledges before revocation, then tells the device and refuses its readings and status', async () => {
-    await write(encodeFrame(FRAME_TYPE.status, encodeCanonical(new Map([['dev', DEV], ['state', 'online']]))));
+    await write(
+      encodeFrame(
+        FRAME_TYPE.status,
+        encodeCanonical(
+          new Map([
+            ['dev', DEV],
+            ['state', 'online'],
+          ]),
+        ),
+      ),
+    );
     await next(FRAME_TYPE.ticket);
     await write(encodeFrame(FRAME_TYPE.reading, ward.seal(DEV, 1)));
     expect(decodeAck((await next(FRAME_TYPE.ack)).body)).toEqual({ dev: DEV, seq: 1 });
@@ -236,7 +286,17 @@ describe('serial line: frames of a revoked device are refused with an error fram
     await write(encodeFrame(FRAME_TYPE.reading, ward.seal(DEV, 2)));
     expect(errorOf(await next(FRAME_TYPE.error))).toEqual({ code: 'AGENT_DEVICE_REVOKED', seq: 2 });
     // a status frame gets no ticket any more, only the refusal
-    await write(encodeFrame(FRAME_TYPE.status, encodeCanonical(new Map([['dev', DEV], ['state', 'online']]))));
+    await write(
+      encodeFrame(
+        FRAME_TYPE.status,
+        encodeCanonical(
+          new Map([
+            ['dev', DEV],
+            ['state', 'online'],
+          ]),
+        ),
+      ),
+    );
     expect(errorOf(await next(FRAME_TYPE.error))).toEqual({ code: 'AGENT_DEVICE_REVOKED' });
     expect(inbox.filter((f) => f.type === FRAME_TYPE.ack || f.type === FRAME_TYPE.ticket)).toEqual([]);
     expect(seqsOf(agent, DEV)).toEqual([1]);

@@ -51,14 +51,24 @@ beforeAll(async () => {
   const dev = await ward.device(VICTIM_DEV, secret);
   for (let seq = 1; seq <= READINGS; seq++) {
     const ts = Date.now() - (READINGS - seq) * 1000;
-    const env = sealReading({ reading: { st: 'cgm', ts, v: [100 + seq], u: 'mg/dL' }, header: { dev: VICTIM_DEV, seq, ts, st: 'cgm' }, recipient: { publicKey: fromHex(s.pk), kid: fromHex(s.kid) }, hpke: ward.hpke, rng: ward.rng });
+    const env = sealReading({
+      reading: { st: 'cgm', ts, v: [100 + seq], u: 'mg/dL' },
+      header: { dev: VICTIM_DEV, seq, ts, st: 'cgm' },
+      recipient: { publicKey: fromHex(s.pk), kid: fromHex(s.kid) },
+      hpke: ward.hpke,
+      rng: ward.rng,
+    });
     await dev.client.publishAsync(`vs/v1/${VICTIM_DEV}/r`, Buffer.from(env), { qos: 1 });
   }
   // consent + key share to the clinician, then revocation: the clinician keeps the key material
   const pc = contractsFor(victim, ward.link);
   await grantConsent(pc, clinician.address, { kind: 'all' }, nowSec() + 3600);
   const reg = await ward.agent.anchoring!.embedded!.adminContracts.registration(clinician.address);
-  importKeyShare(clinician, sealKeyShare(victim, sessionsCoveredBy(victim, { kind: 'all' }), clinician.address, reg.pubKey, ward.hpke, ward.rng), ward.hpke);
+  importKeyShare(
+    clinician,
+    sealKeyShare(victim, sessionsCoveredBy(victim, { kind: 'all' }), clinician.address, reg.pubKey, ward.hpke, ward.rng),
+    ward.hpke,
+  );
   sharedPk = clinician.sessions.find((x) => x.kid === kid)!.pk;
   await revokeConsent(pc, clinician.address, { kind: 'all' });
   // the former grantee's second account: a patient of the ward with a device of its own
@@ -72,12 +82,22 @@ afterAll(async () => {
 
 describe("defect 2: a former grantee cannot re-register the victim's session key", () => {
   it('refuses the key on a device the attacker holds legitimately (409 API_SESSION_KEY_TAKEN)', async () => {
-    const r = await ward.call(secondAccount, '/v1/sessions', 'SessionRequest', { device: OWN_DEV, pk: `0x${sharedPk}`, nbf: nowSec() - 60, exp: nowSec() + 3600 });
+    const r = await ward.call(secondAccount, '/v1/sessions', 'SessionRequest', {
+      device: OWN_DEV,
+      pk: `0x${sharedPk}`,
+      nbf: nowSec() - 60,
+      exp: nowSec() + 3600,
+    });
     expect(r).toMatchObject({ ok: false, code: 'API_SESSION_KEY_TAKEN', status: 409 });
   });
 
   it("refuses the key on the victim's own device", async () => {
-    const r = await ward.call(secondAccount, '/v1/sessions', 'SessionRequest', { device: VICTIM_DEV, pk: `0x${sharedPk}`, nbf: nowSec() - 60, exp: nowSec() + 3600 });
+    const r = await ward.call(secondAccount, '/v1/sessions', 'SessionRequest', {
+      device: VICTIM_DEV,
+      pk: `0x${sharedPk}`,
+      nbf: nowSec() - 60,
+      exp: nowSec() + 3600,
+    });
     expect(r).toMatchObject({ ok: false, code: 'API_SESSION_KEY_TAKEN' });
   });
 
@@ -91,7 +111,9 @@ describe("defect 2: a former grantee cannot re-register the victim's session key
   it("shows every attempt in the victim's access log", async () => {
     const r = await ward.call(victim, '/v1/access', 'AccessQuery', { fromLeaf: 0, limit: 500 });
     if (!r.ok) throw new Error(r.code);
-    const refused = (r.body['events'] as Array<{ event: Record<string, unknown> }>).map((e) => e.event).filter((e) => e['t'] === 'session-refused' && e['reason'] === 'key-taken');
+    const refused = (r.body['events'] as Array<{ event: Record<string, unknown> }>)
+      .map((e) => e.event)
+      .filter((e) => e['t'] === 'session-refused' && e['reason'] === 'key-taken');
     expect(refused).toHaveLength(2);
     expect(refused.every((e) => e['requester'] === secondAccount.address.toLowerCase() && e['kid'] === kid)).toBe(true);
     expect(refused.map((e) => e['device']).sort()).toEqual([OWN_DEV, VICTIM_DEV].sort());
@@ -99,7 +121,12 @@ describe("defect 2: a former grantee cannot re-register the victim's session key
 
   it('the owner itself may re-register its key (a re-issue is not a conflict)', async () => {
     const s = victim.sessions.find((x) => x.kid === kid)!;
-    const r = await ward.call(victim, '/v1/sessions', 'SessionRequest', { device: VICTIM_DEV, pk: `0x${s.pk}`, nbf: nowSec() - 60, exp: nowSec() + 1800 });
+    const r = await ward.call(victim, '/v1/sessions', 'SessionRequest', {
+      device: VICTIM_DEV,
+      pk: `0x${s.pk}`,
+      nbf: nowSec() - 60,
+      exp: nowSec() + 1800,
+    });
     expect(r.ok).toBe(true);
   });
 });

@@ -10,7 +10,13 @@ import { WardFixture } from '../support/ward.ts';
 /** The live agent anchoring its log on the real embedded chain (anvil + the compiled contracts). */
 const ward = new WardFixture('anchoring-test');
 const dataDir = tempDir();
-const config = parseAgentConfig({ dataDir, mqtt: { port: 0 }, http: { port: 0 }, logLevel: 'silent', chain: { mode: 'embedded', intervalMs: 200, maxLeaves: 50 } });
+const config = parseAgentConfig({
+  dataDir,
+  mqtt: { port: 0 },
+  http: { port: 0 },
+  logLevel: 'silent',
+  chain: { mode: 'embedded', intervalMs: 200, maxLeaves: 50 },
+});
 let agent: RunningAgent;
 let client: MqttClient;
 
@@ -22,7 +28,13 @@ beforeAll(async () => {
   agent = await startAgent(config, { defaultMetrics: false });
   const { secret } = agent.core.provisionDevice('dev-1');
   await agent.core.pushTicket(ward.ticketFor('dev-1', { patient: 'patient-ref-A' }));
-  client = await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.mqttAddress!.port}`, { clientId: 'dev-1', username: 'dev-1', password: secret, protocolVersion: 4, reconnectPeriod: 0 });
+  client = await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.mqttAddress!.port}`, {
+    clientId: 'dev-1',
+    username: 'dev-1',
+    password: secret,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -41,7 +53,10 @@ describe('agent anchoring on the embedded chain', () => {
 
     const rec = agent.core.store.recordsOfDevice('dev-1', 60, 1)[0]!;
     const served = (await agent.core.recordWithProof(toHex(rec.recordId))) as {
-      leafIndex: number; treeSize: number; inclusionProof: string[]; envelope: string;
+      leafIndex: number;
+      treeSize: number;
+      inclusionProof: string[];
+      envelope: string;
       anchor: { treeSize: number; txHash: `0x${string}`; blockNumber: number } | null;
     };
     expect(served.anchor).not.toBeNull();
@@ -49,7 +64,13 @@ describe('agent anchoring on the embedded chain', () => {
     const events = await a.contracts.anchoredEvents(a.logId, { treeSize: served.anchor!.treeSize });
     expect(events.length).toBeGreaterThan(0);
     const chainRoot = fromHex(events[events.length - 1]!.root.slice(2));
-    verifyInclusion(served.leafIndex, served.treeSize, leafHash(new Uint8Array(Buffer.from(served.envelope, 'base64'))), served.inclusionProof.map(fromHex), chainRoot);
+    verifyInclusion(
+      served.leafIndex,
+      served.treeSize,
+      leafHash(new Uint8Array(Buffer.from(served.envelope, 'base64'))),
+      served.inclusionProof.map(fromHex),
+      chainRoot,
+    );
     const receipt = await a.contracts.receiptOf(served.anchor!.txHash);
     expect(receipt?.blockNumber).toBe(served.anchor!.blockNumber);
   }, 60_000);
@@ -66,7 +87,13 @@ describe('agent anchoring on the embedded chain', () => {
     await agent.stop();
     agent = await startAgent(config, { defaultMetrics: false });
     const { secret } = agent.core.provisionDevice('dev-1');
-    client = await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.mqttAddress!.port}`, { clientId: 'dev-1', username: 'dev-1', password: secret, protocolVersion: 4, reconnectPeriod: 0 });
+    client = await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.mqttAddress!.port}`, {
+      clientId: 'dev-1',
+      username: 'dev-1',
+      password: secret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
     await publishReadings(1000, 30);
     const a = agent.anchoring!;
     await a.service.waitForAnchored(150, 20_000);

@@ -19,7 +19,9 @@ const agent = await startAgent(
   parseAgentConfig({ dataDir, mode: 'embedded', mqtt: { port: Number(portArg) }, http: { port: 0 }, logLevel: 'silent' }),
   { defaultMetrics: false },
 );
-process.stdout.write(JSON.stringify({ ready: true, pid: process.pid, mqttPort: agent.mqttAddress!.port, httpPort: agent.httpAddress.port }) + '\n');
+process.stdout.write(
+  JSON.stringify({ ready: true, pid: process.pid, mqttPort: agent.mqttAddress!.port, httpPort: agent.httpAddress.port }) + '\n',
+);
 
 let stopping = false;
 process.on('SIGTERM', () => {

@@ -87,7 +87,11 @@ function connect(port: number, dev: string): Promise<MqttClient> {
  * callback reports no error (= PUBACK received). Resolves when every publish sent has been
  * answered (PUBACK or error) and either the list is done or the connection closed.
  */
-function publishWindowed(c: MqttClient, list: readonly Item[], onAck: (it: Item) => void): Promise<{ sent: number; acked: number; failed: number }> {
+function publishWindowed(
+  c: MqttClient,
+  list: readonly Item[],
+  onAck: (it: Item) => void,
+): Promise<{ sent: number; acked: number; failed: number }> {
   return new Promise((done) => {
     let next = 0;
     let inflight = 0;
@@ -124,7 +128,9 @@ function publishWindowed(c: MqttClient, list: readonly Item[], onAck: (it: Item)
 
 beforeAll(async () => {
   // provision devices and tickets in the data dir the child agent will use
-  const setup = await startAgent(parseAgentConfig({ dataDir, mqtt: { port: 0 }, http: { port: 0 }, logLevel: 'silent' }), { defaultMetrics: false });
+  const setup = await startAgent(parseAgentConfig({ dataDir, mqtt: { port: 0 }, http: { port: 0 }, logLevel: 'silent' }), {
+    defaultMetrics: false,
+  });
   for (const dev of DEVICES) {
     secrets.set(dev, setup.core.provisionDevice(dev).secret);
     await setup.core.pushTicket(ward.ticketFor(dev));
@@ -147,7 +153,9 @@ afterAll(async () => {
 });
 
 describe('crash test: kill -9 mid-stream', () => {
-  it('loses no acknowledged reading, stores none twice, keeps the log consistent, and takes the rest on resend', { timeout: 120_000 }, async () => {
+  it('loses no acknowledged reading, stores none twice, keeps the log consistent, and takes the rest on resend', {
+    timeout: 120_000,
+  }, async () => {
     const r = seededRng(SEED)(4);
     const killAfter = 3000 + (new DataView(r.buffer).getUint32(0) % (TOTAL - 6000)); // in [3000, TOTAL - 3000)
     const acked = new Set<string>();
@@ -173,7 +181,9 @@ describe('crash test: kill -9 mid-stream', () => {
       ),
     );
     const streamMs = performance.now() - t0;
-    await new Promise<void>((res) => (first.proc.exitCode !== null || first.proc.signalCode !== null ? res() : first.proc.once('exit', () => res())));
+    await new Promise<void>((res) =>
+      first.proc.exitCode !== null || first.proc.signalCode !== null ? res() : first.proc.once('exit', () => res()),
+    );
     expect(first.proc.signalCode).toBe('SIGKILL');
     const sent = runs.reduce((s, x) => s + x.sent, 0);
     expect(killedAt).toBeGreaterThan(0);
@@ -183,8 +193,14 @@ describe('crash test: kill -9 mid-stream', () => {
     const second = await spawnAgent(await freePort());
     const db = new Database(join(dataDir, 'agent.sqlite'), { readonly: true, fileMustExist: true });
     try {
-      const rows = db.prepare('SELECT record_id, leaf_idx, device, seq, envelope FROM records').all() as Array<{ record_id: Buffer; leaf_idx: number; device: string; seq: number; envelope: Buffer }>;
-      const leaves = (db.prepare('SELECT idx, leaf_hash FROM log_leaves ORDER BY idx').all() as Array<{ idx: number; leaf_hash: Buffer }>);
+      const rows = db.prepare('SELECT record_id, leaf_idx, device, seq, envelope FROM records').all() as Array<{
+        record_id: Buffer;
+        leaf_idx: number;
+        device: string;
+        seq: number;
+        envelope: Buffer;
+      }>;
+      const leaves = db.prepare('SELECT idx, leaf_hash FROM log_leaves ORDER BY idx').all() as Array<{ idx: number; leaf_hash: Buffer }>;
       const storedIds = new Set(rows.map((x) => x.record_id.toString('hex')));
       expect(storedIds.size).toBe(rows.length); // no record twice
       expect(new Set(rows.map((x) => `${x.device}/${x.seq}`)).size).toBe(rows.length);
@@ -196,7 +212,12 @@ describe('crash test: kill -9 mid-stream', () => {
       expect(leaves.map((l) => l.idx)).toEqual(leaves.map((_, k) => k));
       expect(leaves.length).toBe(rows.length);
       for (const x of rows) expect(toHex(leaves[x.leaf_idx]!.leaf_hash)).toBe(toHex(leafHash(x.envelope)));
-      const sth = (await (await fetch(`http://127.0.0.1:${second.httpPort}/v1/log/sth`)).json()) as { size: number; root: string; sth: string; publicKey: string };
+      const sth = (await (await fetch(`http://127.0.0.1:${second.httpPort}/v1/log/sth`)).json()) as {
+        size: number;
+        root: string;
+        sth: string;
+        publicKey: string;
+      };
       expect(sth.size).toBe(leaves.length);
       expect(toHex(merkleRoot(leaves.map((l) => new Uint8Array(l.leaf_hash))))).toBe(sth.root);
       expect(toHex(verifyTreeHead(new Uint8Array(Buffer.from(sth.sth, 'base64')), fromHex(sth.publicKey)).root)).toBe(sth.root);
@@ -207,13 +228,21 @@ describe('crash test: kill -9 mid-stream', () => {
       const unacked = items.filter((it) => !acked.has(it.id));
       const storedUnacked = unacked.filter((it) => storedIds.has(it.id)).length;
       const resendClients = await Promise.all(DEVICES.map((d) => connect(second.mqttPort, d)));
-      const resent = await Promise.all(DEVICES.map((dev, k) => publishWindowed(resendClients[k]!, unacked.filter((it) => it.dev === dev), (it) => acked.add(it.id))));
+      const resent = await Promise.all(
+        DEVICES.map((dev, k) =>
+          publishWindowed(
+            resendClients[k]!,
+            unacked.filter((it) => it.dev === dev),
+            (it) => acked.add(it.id),
+          ),
+        ),
+      );
       for (const c of resendClients) await c.endAsync();
       expect(resent.reduce((s, x) => s + x.failed, 0)).toBe(0);
       expect(acked.size).toBe(TOTAL);
-      const count = (db.prepare('SELECT COUNT(*) AS n, COUNT(DISTINCT record_id) AS d FROM records').get() as { n: number; d: number });
+      const count = db.prepare('SELECT COUNT(*) AS n, COUNT(DISTINCT record_id) AS d FROM records').get() as { n: number; d: number };
       expect(count).toEqual({ n: TOTAL, d: TOTAL });
-      const dups = (db.prepare('SELECT SUM(duplicates) AS s, SUM(received) AS r FROM devices').get() as { s: number; r: number });
+      const dups = db.prepare('SELECT SUM(duplicates) AS s, SUM(received) AS r FROM devices').get() as { s: number; r: number };
       expect(dups).toEqual({ s: storedUnacked, r: TOTAL });
       console.log(
         `crash test (seed ${SEED}): ${TOTAL} readings, ${DEVICES.length} publishers × window ${WINDOW}; kill -9 after ${killedAt} PUBACKs ` +
@@ -227,7 +256,15 @@ describe('crash test: kill -9 mid-stream', () => {
     // --- 4. graceful stop, then an in-process audit of the same data dir
     await stopProcess(second.proc, 'SIGTERM');
     expect(second.proc.exitCode).toBe(0);
-    const core = new AgentCore({ dataDir, clock: systemClock, logger: pino({ level: 'silent' }), maxEnvelopeBytes: 4096, maxFutureSkewMs: 300_000, quarantineMaxRows: 10_000, defaultMetrics: false });
+    const core = new AgentCore({
+      dataDir,
+      clock: systemClock,
+      logger: pino({ level: 'silent' }),
+      maxEnvelopeBytes: 4096,
+      maxFutureSkewMs: 300_000,
+      quarantineMaxRows: 10_000,
+      defaultMetrics: false,
+    });
     try {
       expect(core.auditLog()).toMatchObject({ ok: true, size: TOTAL });
       expect(core.store.recordCount()).toBe(TOTAL);

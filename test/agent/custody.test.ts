@@ -24,7 +24,16 @@ const B = '0x' + 'bb'.repeat(20);
 
 function custodyIn(name: string, clock: { now(): number }): { core: AgentCore; custody: DeviceCustody } {
   const dataDir = join(dir, name);
-  const core = new AgentCore({ dataDir, clock, logger: pino({ level: 'silent' }), maxEnvelopeBytes: 4096, maxFutureSkewMs: 300_000, quarantineMaxRows: 1000, writer: 'inline', defaultMetrics: false });
+  const core = new AgentCore({
+    dataDir,
+    clock,
+    logger: pino({ level: 'silent' }),
+    maxEnvelopeBytes: 4096,
+    maxFutureSkewMs: 300_000,
+    quarantineMaxRows: 1000,
+    writer: 'inline',
+    defaultMetrics: false,
+  });
   return { core, custody: new DeviceCustody({ core, ward: loadOrCreateWardKeys(dataDir), rng: seededRng(name), pairingTtlMs: 60_000 }) };
 }
 
@@ -65,7 +74,12 @@ describe('device custody (AgentCore + SQLite, injected clock)', () => {
       now += 60_001;
       await expect(custody.confirmPairing('dev-1', p.code)).rejects.toMatchObject({ code: 'AGENT_PAIRING_NOT_FOUND' });
       const q = custody.requestPairing(A, 'dev-1');
-      await expect(custody.confirmPairing('dev-1', q.code)).resolves.toMatchObject({ device: 'dev-1', patient: A, via: 'pairing', changed: true });
+      await expect(custody.confirmPairing('dev-1', q.code)).resolves.toMatchObject({
+        device: 'dev-1',
+        patient: A,
+        via: 'pairing',
+        changed: true,
+      });
       await expect(custody.confirmPairing('dev-1', q.code)).rejects.toMatchObject({ code: 'AGENT_PAIRING_NOT_FOUND' });
       await expect(custody.assign('no-such-device', A, 'operator')).rejects.toMatchObject({ code: 'AGENT_NOT_FOUND' });
       await expect(custody.assign('dev-1', 'not a ref', 'operator')).rejects.toMatchObject({ code: 'AGENT_BAD_REQUEST' });
@@ -115,7 +129,9 @@ describe('device custody (AgentCore + SQLite, injected clock)', () => {
       expect(t.patient).toBe(A);
       expect(t.exp).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
       // a pushed ticket naming another patient than the assignment is refused before it reaches the store
-      expect(() => custody.checkPushedTicket({ v: 1, dev: 'dev-1', kid: key.kid, pk: key.publicKey, patient: A, nbf: nowSec, exp: nowSec + 60 })).toThrow(expect.objectContaining({ code: 'AGENT_DEVICE_NOT_ASSIGNED' }));
+      expect(() =>
+        custody.checkPushedTicket({ v: 1, dev: 'dev-1', kid: key.kid, pk: key.publicKey, patient: A, nbf: nowSec, exp: nowSec + 60 }),
+      ).toThrow(expect.objectContaining({ code: 'AGENT_DEVICE_NOT_ASSIGNED' }));
     } finally {
       await core.close();
     }
@@ -133,8 +149,12 @@ describe('session key ownership in the store (schema v6)', () => {
       store.ensureDevice('e', 1);
       store.saveTicket(t);
       store.saveTicket({ ...t, exp: 3, ticket: new Uint8Array([2]), pushedAt: 11 }); // the owner's re-issue
-      expect(() => store.saveTicket({ ...t, patient: B, pushedAt: 12 })).toThrow(expect.objectContaining({ code: 'AGENT_SESSION_KEY_TAKEN' }));
-      expect(() => store.saveTicket({ ...t, device: 'e', patient: B, pushedAt: 12 })).toThrow(expect.objectContaining({ code: 'AGENT_SESSION_KEY_TAKEN' }));
+      expect(() => store.saveTicket({ ...t, patient: B, pushedAt: 12 })).toThrow(
+        expect.objectContaining({ code: 'AGENT_SESSION_KEY_TAKEN' }),
+      );
+      expect(() => store.saveTicket({ ...t, device: 'e', patient: B, pushedAt: 12 })).toThrow(
+        expect.objectContaining({ code: 'AGENT_SESSION_KEY_TAKEN' }),
+      );
       expect(store.listTickets().map((x) => [x.device, x.patient, x.exp])).toEqual([['d', A, 3]]);
       expect(store.sessionKeyOwner(kid)).toBe(A);
     } finally {

@@ -142,7 +142,14 @@ async function badStatusCount(): Promise<number> {
 
 beforeAll(async () => {
   pty = await startPtyPair();
-  const config = parseAgentConfig({ dataDir: tempDir(), mode: 'embedded', mqtt: { port: 0 }, serial: [pty.a], http: { port: 0 }, logLevel: 'silent' });
+  const config = parseAgentConfig({
+    dataDir: tempDir(),
+    mode: 'embedded',
+    mqtt: { port: 0 },
+    serial: [pty.a],
+    http: { port: 0 },
+    logLevel: 'silent',
+  });
   agent = await startAgent(config, { defaultMetrics: false, authorityPublicKey: ward.authorityPublic });
   httpBase = `http://127.0.0.1:${agent.httpAddress.port}`;
   mqttUrl = `mqtt://127.0.0.1:${agent.mqttAddress!.port}`;
@@ -177,8 +184,14 @@ describe('the device-id rule: one table, the same verdict at every entry point',
         expect(tryDecodeCanonicalEnvelope(env)?.header.dev, label(id)).toBe(id);
         expect(decodeEnvelope(envelopeNaming(id, 1)).header.dev, label(id)).toBe(id);
       } else {
-        expect(codeOf(() => ward.seal(id, 1)), label(id)).toBe('ENVELOPE_BAD_HEADER');
-        expect(codeOf(() => decodeEnvelope(envelopeNaming(id, 1))), label(id)).toBe('ENVELOPE_BAD_HEADER');
+        expect(
+          codeOf(() => ward.seal(id, 1)),
+          label(id),
+        ).toBe('ENVELOPE_BAD_HEADER');
+        expect(
+          codeOf(() => decodeEnvelope(envelopeNaming(id, 1))),
+          label(id),
+        ).toBe('ENVELOPE_BAD_HEADER');
         expect(tryDecodeCanonicalEnvelope(envelopeNaming(id, 1)), label(id)).toBeNull();
       }
     }
@@ -217,15 +230,28 @@ describe('the device-id rule: one table, the same verdict at every entry point',
         expect(await admin('DELETE', `/admin/assignments/${encodeURIComponent(id)}`), label(id)).toEqual({ status: 200, code: undefined });
         await agent.core.pushTicket(ward.ticketFor(id));
         const c = await connect(id, body.secret!);
-        await new Promise<void>((resolve, reject) => c.publish(readingTopic(id), Buffer.from(ward.seal(id, seq)), { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+        await new Promise<void>((resolve, reject) =>
+          c.publish(readingTopic(id), Buffer.from(ward.seal(id, seq)), { qos: 1 }, (err) => (err ? reject(err) : resolve())),
+        );
         await waitFor(() => agent.core.store.recordsOfDevice(id).some((r) => r.seq === seq), 5000, `reading of ${label(id)} stored`);
         c.end(true);
       } else {
         expect([provisioned.status, body.error?.code], label(id)).toEqual([400, 'AGENT_BAD_REQUEST']);
         expect([assigned.status, assigned.code], label(id)).toEqual([400, 'AGENT_BAD_REQUEST']);
-        if (id !== '') expect(await admin('DELETE', `/admin/assignments/${encodeURIComponent(id)}`), label(id)).toEqual({ status: 400, code: 'AGENT_BAD_REQUEST' });
-        if (id !== '') expect(await admin('DELETE', `/admin/devices/${encodeURIComponent(id)}`), label(id)).toEqual({ status: 400, code: 'AGENT_BAD_REQUEST' });
-        expect(codeOf(() => agent.core.provisionDevice(id)), label(id)).toBe('AGENT_BAD_REQUEST'); // the core behind the route, too
+        if (id !== '')
+          expect(await admin('DELETE', `/admin/assignments/${encodeURIComponent(id)}`), label(id)).toEqual({
+            status: 400,
+            code: 'AGENT_BAD_REQUEST',
+          });
+        if (id !== '')
+          expect(await admin('DELETE', `/admin/devices/${encodeURIComponent(id)}`), label(id)).toEqual({
+            status: 400,
+            code: 'AGENT_BAD_REQUEST',
+          });
+        expect(
+          codeOf(() => agent.core.provisionDevice(id)),
+          label(id),
+        ).toBe('AGENT_BAD_REQUEST'); // the core behind the route, too
         // the id cannot be provisioned; a device claiming it anyway is refused at CONNECT
         await expect(connect(id, 'any-secret'), label(id)).rejects.toThrow();
       }
@@ -240,14 +266,18 @@ describe('the device-id rule: one table, the same verdict at every entry point',
         await signedApi('/v1/pairings', { device: id }),
         await signedApi('/v1/sessions/end', { device: id, kid: `0x${'55'.repeat(16)}` }),
         // '' is RecordQuery's "all devices"; every other id follows the rule
-        ...(id === '' ? [] : [await signedApi('/v1/query/records', { patient: `0x${'66'.repeat(20)}`, device: id, fromLeaf: 0, limit: 10 })]),
+        ...(id === ''
+          ? []
+          : [await signedApi('/v1/query/records', { patient: `0x${'66'.repeat(20)}`, device: id, fromLeaf: 0, limit: 10 })]),
       ];
       for (const code of codes) {
         // a valid id passes the schema and reaches the handler, which needs a chain this agent has not
         expect(code, label(id)).toBe(valid ? 'API_CHAIN_UNAVAILABLE' : 'AGENT_BAD_REQUEST');
       }
     }
-    expect(await signedApi('/v1/query/records', { patient: `0x${'66'.repeat(20)}`, device: '', fromLeaf: 0, limit: 10 })).toBe('API_CHAIN_UNAVAILABLE');
+    expect(await signedApi('/v1/query/records', { patient: `0x${'66'.repeat(20)}`, device: '', fromLeaf: 0, limit: 10 })).toBe(
+      'API_CHAIN_UNAVAILABLE',
+    );
   });
 
   it('fleet file: parseFleetFile loads exactly the valid ids (SIM_FLEET_FILE_INVALID otherwise)', () => {
@@ -259,16 +289,31 @@ describe('the device-id rule: one table, the same verdict at every entry point',
 
   it('serial ack body (what a device decodes): encodeAck / decodeAck accept exactly the valid ids (FRAME_BAD_BODY otherwise)', () => {
     for (const [id, valid] of TABLE) {
-      const handBuilt = encodeCanonical(new Map<string, string | number>([['dev', id], ['seq', 1]]));
-      expect(codeOf(() => encodeAck({ dev: id, seq: 1 })), label(id)).toBe(valid ? undefined : 'FRAME_BAD_BODY');
-      expect(codeOf(() => decodeAck(handBuilt)), label(id)).toBe(valid ? undefined : 'FRAME_BAD_BODY');
+      const handBuilt = encodeCanonical(
+        new Map<string, string | number>([
+          ['dev', id],
+          ['seq', 1],
+        ]),
+      );
+      expect(
+        codeOf(() => encodeAck({ dev: id, seq: 1 })),
+        label(id),
+      ).toBe(valid ? undefined : 'FRAME_BAD_BODY');
+      expect(
+        codeOf(() => decodeAck(handBuilt)),
+        label(id),
+      ).toBe(valid ? undefined : 'FRAME_BAD_BODY');
     }
   });
 
   it('serial line binding: `path=<device>` binds exactly the valid ids (CONFIG_INVALID otherwise)', () => {
     for (const [id, valid] of TABLE) {
       if (valid) expect(parseSerialSpec(`/dev/ttyX=${id}`), label(id)).toEqual({ path: '/dev/ttyX', device: id });
-      else expect(codeOf(() => parseSerialSpec(`/dev/ttyX=${id}`)), label(id)).toBe('CONFIG_INVALID');
+      else
+        expect(
+          codeOf(() => parseSerialSpec(`/dev/ttyX=${id}`)),
+          label(id),
+        ).toBe('CONFIG_INVALID');
     }
   });
 
@@ -282,7 +327,17 @@ describe('the device-id rule: one table, the same verdict at every entry point',
         const f = await nextFrame();
         expect(f.type, label(id)).toBe(FRAME_TYPE.ack);
         expect(decodeAck(f.body), label(id)).toEqual({ dev: id, seq });
-        await write(encodeFrame(FRAME_TYPE.status, encodeCanonical(new Map([['dev', id], ['state', 'online']]))));
+        await write(
+          encodeFrame(
+            FRAME_TYPE.status,
+            encodeCanonical(
+              new Map([
+                ['dev', id],
+                ['state', 'online'],
+              ]),
+            ),
+          ),
+        );
         const t = await nextFrame();
         expect(t.type, label(id)).toBe(FRAME_TYPE.ticket);
         expect(decodeTicket(t.body).dev, label(id)).toBe(id);
@@ -292,7 +347,17 @@ describe('the device-id rule: one table, the same verdict at every entry point',
         expect(f.type, label(id)).toBe(FRAME_TYPE.error);
         expect(Object.fromEntries(cborMap(f.body)), label(id)).toEqual({ code: 'ENVELOPE_BAD_HEADER' });
         const before = await badStatusCount();
-        await write(encodeFrame(FRAME_TYPE.status, encodeCanonical(new Map([['dev', id], ['state', 'online']]))));
+        await write(
+          encodeFrame(
+            FRAME_TYPE.status,
+            encodeCanonical(
+              new Map([
+                ['dev', id],
+                ['state', 'online'],
+              ]),
+            ),
+          ),
+        );
         await waitFor(async () => (await badStatusCount()) === before + 1, 5000, `status of ${label(id)} refused`);
         expect(agent.core.store.getDevice(id), label(id)).toBeUndefined();
       }

@@ -67,7 +67,9 @@ describe('embedded broker: authentication (MQTT-3.1.3 / CONNACK return codes)', 
     await expect(connectDevice('dev-a', { clientId: 'dev-b' })).rejects.toThrow(/Not authorized/i);
   });
   it("refuses a last will outside the device's status topic", async () => {
-    await expect(connectDevice('dev-a', { will: { topic: 'vs/v1/dev-b/status', payload: Buffer.from('x'), qos: 0, retain: false } })).rejects.toThrow(/Not authorized/i);
+    await expect(
+      connectDevice('dev-a', { will: { topic: 'vs/v1/dev-b/status', payload: Buffer.from('x'), qos: 0, retain: false } }),
+    ).rejects.toThrow(/Not authorized/i);
   });
   it('counts every refusal in /metrics', async () => {
     const text = await (await fetch(`${httpBase}/metrics`)).text();
@@ -112,7 +114,13 @@ describe('embedded broker: durable ingest', () => {
     const rows = agent.core.store.recordsOfDevice('dev-a');
     expect(rows).toHaveLength(1); // committed by the time PUBACK arrived
     const id = toHex(rows[0]!.recordId);
-    const res = (await (await fetch(`${httpBase}/v1/records/${id}`)).json()) as { leafIndex: number; treeSize: number; inclusionProof: string[]; root: string; envelope: string };
+    const res = (await (await fetch(`${httpBase}/v1/records/${id}`)).json()) as {
+      leafIndex: number;
+      treeSize: number;
+      inclusionProof: string[];
+      root: string;
+      envelope: string;
+    };
     const leaf = agent.core.store.leafHashes(res.leafIndex, 1)[0]!;
     verifyInclusion(res.leafIndex, res.treeSize, leaf, res.inclusionProof.map(fromHex), fromHex(res.root));
     const sth = (await (await fetch(`${httpBase}/v1/log/sth`)).json()) as { sth: string; publicKey: string; root: string; size: number };
@@ -146,7 +154,9 @@ describe('embedded broker: durable ingest', () => {
     const devs = ['dev-a', 'dev-b'];
     const cs = await Promise.all(devs.map((d) => connectDevice(d)));
     const before = agent.core.store.recordCount();
-    await Promise.all(cs.map((c, i) => Promise.all(Array.from({ length: 200 }, (_, k) => publish(c, `vs/v1/${devs[i]}/r`, ward.seal(devs[i]!, 1000 + k))))));
+    await Promise.all(
+      cs.map((c, i) => Promise.all(Array.from({ length: 200 }, (_, k) => publish(c, `vs/v1/${devs[i]}/r`, ward.seal(devs[i]!, 1000 + k))))),
+    );
     expect(agent.core.store.recordCount()).toBe(before + 400);
     expect(agent.core.health().records).toBe(before + 400); // the O(1) counter /healthz serves
     expect(agent.core.auditLog().ok).toBe(true);

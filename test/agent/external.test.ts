@@ -21,7 +21,13 @@ let agent: RunningAgent | undefined;
 const clients: MqttClient[] = [];
 
 async function start(): Promise<RunningAgent> {
-  const config = parseAgentConfig({ dataDir, mode: 'external', external: { url: broker.url, clientId: 'agent-x' }, http: { port: 0 }, logLevel: 'silent' });
+  const config = parseAgentConfig({
+    dataDir,
+    mode: 'external',
+    external: { url: broker.url, clientId: 'agent-x' },
+    http: { port: 0 },
+    logLevel: 'silent',
+  });
   agent = await startAgent(config, { defaultMetrics: false, authorityPublicKey: ward.authorityPublic });
   return agent;
 }

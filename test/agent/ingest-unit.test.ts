@@ -9,16 +9,25 @@ import { runs } from '../support/fuzz.ts';
 
 describe('ingest helpers', () => {
   it('recordLeafHash (node:crypto) equals RFC 6962 leafHash (protocol, pure JS)', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 4096 }), (b) => Buffer.from(recordLeafHash(b)).equals(Buffer.from(leafHash(b)))), { numRuns: runs(500) });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 4096 }), (b) => Buffer.from(recordLeafHash(b)).equals(Buffer.from(leafHash(b)))),
+      { numRuns: runs(500) },
+    );
   });
 
   it('nodeHashNative (node:crypto) equals RFC 6962 nodeHash (protocol, pure JS)', () => {
     const hash = fc.uint8Array({ minLength: 32, maxLength: 32 });
-    fc.assert(fc.property(hash, hash, (l, r) => Buffer.from(nodeHashNative(l, r)).equals(Buffer.from(nodeHash(l, r)))), { numRuns: runs(500) });
+    fc.assert(
+      fc.property(hash, hash, (l, r) => Buffer.from(nodeHashNative(l, r)).equals(Buffer.from(nodeHash(l, r)))),
+      { numRuns: runs(500) },
+    );
   });
 
   it('sha256Native (node:crypto, the record id) equals noble sha256', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 4096 }), (b) => Buffer.from(sha256Native(b)).equals(Buffer.from(sha256(b)))), { numRuns: runs(500) });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 4096 }), (b) => Buffer.from(sha256Native(b)).equals(Buffer.from(sha256(b)))),
+      { numRuns: runs(500) },
+    );
   });
 
   it('countSequence: gaps open on skips and close on late arrivals', () => {

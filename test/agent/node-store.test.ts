@@ -49,7 +49,10 @@ describe('SqliteNodeStore: interior levels stored every NODE_LEVEL_STRIDE-th, th
   it('stores node rows only at levels 4, 8, … (one per complete subtree there), and leaves in log_leaves', () => {
     const n = 1000;
     const { db } = buildLogs(n);
-    const levels = db.prepare('SELECT level, COUNT(*) AS c FROM log_nodes GROUP BY level ORDER BY level').all() as Array<{ level: number; c: number }>;
+    const levels = db.prepare('SELECT level, COUNT(*) AS c FROM log_nodes GROUP BY level ORDER BY level').all() as Array<{
+      level: number;
+      c: number;
+    }>;
     expect(NODE_LEVEL_STRIDE).toBe(4);
     expect(levels).toEqual([
       { level: 4, c: Math.floor(n / 16) },
@@ -59,7 +62,7 @@ describe('SqliteNodeStore: interior levels stored every NODE_LEVEL_STRIDE-th, th
     db.close();
   });
 
-  it('a store reopened on the file (nothing cached) gives the in-memory log\'s roots and proofs, which verify', () => {
+  it("a store reopened on the file (nothing cached) gives the in-memory log's roots and proofs, which verify", () => {
     const n = 1000;
     const { db, memory } = buildLogs(n);
     const reopened = new MerkleLog(new SqliteNodeStore(db, nodeHashNative), nodeHashNative);

@@ -24,7 +24,13 @@ beforeAll(async () => {
   const secret = agent.core.provisionDevice('dev-w').secret;
   await agent.core.pushTicket(ward.ticketFor('dev-w'));
   client = await new Promise<MqttClient>((resolve, reject) => {
-    const c = mqtt.connect(`mqtt://127.0.0.1:${agent.mqttAddress!.port}`, { clientId: 'dev-w', username: 'dev-w', password: secret, protocolVersion: 4, reconnectPeriod: 0 });
+    const c = mqtt.connect(`mqtt://127.0.0.1:${agent.mqttAddress!.port}`, {
+      clientId: 'dev-w',
+      username: 'dev-w',
+      password: secret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
     c.once('connect', () => resolve(c));
     c.once('error', reject);
   });

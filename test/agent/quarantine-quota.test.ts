@@ -11,7 +11,12 @@ describe('QuarantineQuota (per-device quarantine buckets)', () => {
   });
 
   it('beyond the total, cuts the largest buckets first down to a common level', () => {
-    const q = new QuarantineQuota(1000, 10, [['small', 1], ['x', 6], ['y', 5], [null, 2]]);
+    const q = new QuarantineQuota(1000, 10, [
+      ['small', 1],
+      ['x', 6],
+      ['y', 5],
+      [null, 2],
+    ]);
     q.add('x'); // total 15: 5 rows must go
     const trims = new Map(q.takeTrims());
     expect([...trims.values()].reduce((s, n) => s + n, 0)).toBe(5);

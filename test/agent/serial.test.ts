@@ -30,7 +30,10 @@ function onData(chunk: Buffer): void {
     if (r.frame.type === FRAME_TYPE.ack) {
       const { dev, seq } = decodeAck(r.frame.body);
       // checked synchronously, the moment the ack is read off the line
-      storedWhenAcked.set(seq, agent.core.store.recordsOfDevice(dev, seq, 1).some((x) => x.seq === seq));
+      storedWhenAcked.set(
+        seq,
+        agent.core.store.recordsOfDevice(dev, seq, 1).some((x) => x.seq === seq),
+      );
     }
     inbox.push(r.frame);
   }
@@ -78,7 +81,14 @@ async function serialCounts(): Promise<Record<string, number>> {
 
 beforeAll(async () => {
   pty = await startPtyPair();
-  const config = parseAgentConfig({ dataDir: tempDir(), mode: 'embedded', mqtt: { port: 0 }, serial: [pty.a], http: { port: 0 }, logLevel: 'silent' });
+  const config = parseAgentConfig({
+    dataDir: tempDir(),
+    mode: 'embedded',
+    mqtt: { port: 0 },
+    serial: [pty.a],
+    http: { port: 0 },
+    logLevel: 'silent',
+  });
   agent = await startAgent(config, { defaultMetrics: false, authorityPublicKey: ward.authorityPublic });
   pushedTicket = ward.ticketFor(DEV);
   await agent.core.pushTicket(pushedTicket);
@@ -95,7 +105,17 @@ afterAll(async () => {
 
 describe('serial ingress over a pty pair', () => {
   it('answers a status frame {dev, state} with the device ticket', async () => {
-    await write(encodeFrame(FRAME_TYPE.status, encodeCanonical(new Map([['dev', DEV], ['state', 'online']]))));
+    await write(
+      encodeFrame(
+        FRAME_TYPE.status,
+        encodeCanonical(
+          new Map([
+            ['dev', DEV],
+            ['state', 'online'],
+          ]),
+        ),
+      ),
+    );
     const f = await next(FRAME_TYPE.ticket);
     expect(toHex(f.body)).toBe(toHex(pushedTicket));
     await waitFor(() => agent.core.store.getDevice(DEV)?.online === true, 2000, 'device online');
@@ -142,7 +162,16 @@ describe('serial ingress over a pty pair', () => {
     const badCrc = frameWithWrongCrc(FRAME_TYPE.reading, ward.seal(DEV, 100));
     const noise = new Uint8Array([0x13, 0x37, 0xde, 0xad, 0xbe, 0xef, 0x00]); // a run that is not a frame
     const tooShort = new Uint8Array([0x02, 0x02, 0x00]);
-    await write(Buffer.concat([noise, badCrc, encodeFrame(FRAME_TYPE.reading, ward.seal(DEV, 101)), tooShort, new Uint8Array(9000).fill(0x41), new Uint8Array([0])]));
+    await write(
+      Buffer.concat([
+        noise,
+        badCrc,
+        encodeFrame(FRAME_TYPE.reading, ward.seal(DEV, 101)),
+        tooShort,
+        new Uint8Array(9000).fill(0x41),
+        new Uint8Array([0]),
+      ]),
+    );
     await write(encodeFrame(FRAME_TYPE.reading, ward.seal(DEV, 102)));
     const acks = [decodeAck((await next(FRAME_TYPE.ack)).body).seq, decodeAck((await next(FRAME_TYPE.ack)).body).seq];
     expect(acks).toEqual([101, 102]);

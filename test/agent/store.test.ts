@@ -62,9 +62,17 @@ describe('agent store: schema v3-v5 (records, record-id index by bucket)', () =>
     const db = openDatabase(file);
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-      const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'").all() as Array<{ name: string }>).map((r) => r.name).sort();
+      const indexes = (
+        db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'").all() as Array<{ name: string }>
+      )
+        .map((r) => r.name)
+        .sort();
       expect(indexes).toEqual(['records_device_seq']);
-      expect(db.prepare('SELECT COUNT(*) AS n, MIN(bucket) AS lo, MAX(bucket) AS hi FROM record_ids').get()).toEqual({ n: bucket, lo: 0, hi: 0 });
+      expect(db.prepare('SELECT COUNT(*) AS n, MIN(bucket) AS lo, MAX(bucket) AS hi FROM record_ids').get()).toEqual({
+        n: bucket,
+        lo: 0,
+        hi: 0,
+      });
       expect(db.prepare("SELECT COUNT(*) AS n FROM meta WHERE key = 'log_size'").get()).toEqual({ n: 0 });
       const store = new AgentStore(db);
       expect(store.recordCount()).toBe(bucket + 10);
@@ -115,7 +123,9 @@ describe('agent store: schema v3-v5 (records, record-id index by bucket)', () =>
     try {
       expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'records_kid'").all()).toEqual([]);
       expect(db.prepare(COUNT_RECORDS).get()).toEqual({ n: 100 });
-      expect(db.prepare(`EXPLAIN QUERY PLAN ${COUNT_RECORDS}`).all()).toMatchObject([{ detail: 'SCAN records USING COVERING INDEX records_device_seq' }]);
+      expect(db.prepare(`EXPLAIN QUERY PLAN ${COUNT_RECORDS}`).all()).toMatchObject([
+        { detail: 'SCAN records USING COVERING INDEX records_device_seq' },
+      ]);
     } finally {
       db.close();
     }
@@ -134,7 +144,9 @@ describe('agent store: schema v3-v5 (records, record-id index by bucket)', () =>
         expect(store.getRecord(sha(`r${i}`))?.leafIndex).toBe(i);
       }
       expect(store.getRecord(sha('not stored'))).toBeUndefined();
-      const plan = db.prepare(`EXPLAIN QUERY PLAN ${RECORD_BY_INDEXED_ID_SQL}`).all({ id: sha('r1'), last: 1 }) as Array<{ detail: string }>;
+      const plan = db.prepare(`EXPLAIN QUERY PLAN ${RECORD_BY_INDEXED_ID_SQL}`).all({ id: sha('r1'), last: 1 }) as Array<{
+        detail: string;
+      }>;
       expect(plan.map((p) => p.detail).join('\n')).toMatch(/SEARCH i USING PRIMARY KEY \(bucket=\? AND record_id=\?\)/);
     } finally {
       db.close();
@@ -152,7 +164,18 @@ describe('agent store: schema v3-v5 (records, record-id index by bucket)', () =>
         if (from === 0) b.newDevices.push(['dev-1', 1]);
         for (let i = from; i < to; i++) {
           b.leaves.push([i, sha(`l${i}`), 1]);
-          b.records.push({ recordId: sha(`r${i}`), leafIndex: i, device: 'dev-1', seq: i + 1, ts: 1, st: 'spo2', kid: new Uint8Array(16), envelope: new Uint8Array([i & 0xff]), receivedAt: 1, source: 'mqtt' });
+          b.records.push({
+            recordId: sha(`r${i}`),
+            leafIndex: i,
+            device: 'dev-1',
+            seq: i + 1,
+            ts: 1,
+            st: 'spo2',
+            kid: new Uint8Array(16),
+            envelope: new Uint8Array([i & 0xff]),
+            receivedAt: 1,
+            source: 'mqtt',
+          });
         }
         b.logSize = to;
         return b;
@@ -236,7 +259,8 @@ describe('ingestor with the inline writer and an off-thread WAL sync (synchronou
     const sync = new ManualSync();
     const ing = ingestorWith(sync, ward, ['dev-a'], { maxGroupsInFlight: 2, minOverlapReadings: 1 });
     const outcomes: IngestOutcome[] = [];
-    const submit = (seq: number): void => ing.submit({ linkDevice: 'dev-a', payload: ward.seal('dev-a', seq), source: 'mqtt', done: (o) => outcomes.push(o) });
+    const submit = (seq: number): void =>
+      ing.submit({ linkDevice: 'dev-a', payload: ward.seal('dev-a', seq), source: 'mqtt', done: (o) => outcomes.push(o) });
 
     submit(1);
     submit(2);
@@ -271,7 +295,8 @@ describe('ingestor with the inline writer and an off-thread WAL sync (synchronou
     const sync = new ManualSync();
     const ing = ingestorWith(sync, ward, ['dev-a']);
     const outcomes: IngestOutcome[] = [];
-    const submit = (seq: number): void => ing.submit({ linkDevice: 'dev-a', payload: ward.seal('dev-a', seq), source: 'mqtt', done: (o) => outcomes.push(o) });
+    const submit = (seq: number): void =>
+      ing.submit({ linkDevice: 'dev-a', payload: ward.seal('dev-a', seq), source: 'mqtt', done: (o) => outcomes.push(o) });
     submit(1);
     await tick(); // group 1 (1 reading) committed, its sync started
     expect(ing.log.size).toBe(1);
@@ -299,7 +324,8 @@ describe('ingestor with the inline writer and an off-thread WAL sync (synchronou
     const sync = new ManualSync();
     const ing = ingestorWith(sync, ward, ['dev-d']);
     const answered: Array<[number, number]> = []; // [seq, log size when its answer came]
-    const submit = (seq: number): void => ing.submit({ linkDevice: 'dev-d', payload: ward.seal('dev-d', seq), source: 'mqtt', done: () => answered.push([seq, ing.log.size]) });
+    const submit = (seq: number): void =>
+      ing.submit({ linkDevice: 'dev-d', payload: ward.seal('dev-d', seq), source: 'mqtt', done: () => answered.push([seq, ing.log.size]) });
     submit(1);
     await tick();
     submit(2);
@@ -326,7 +352,8 @@ describe('ingestor with the inline writer and an off-thread WAL sync (synchronou
       d.exec("CREATE TRIGGER refuse_seq3 BEFORE INSERT ON records WHEN NEW.seq = 3 BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
     });
     const outcomes: Array<[number, string]> = [];
-    const submit = (seq: number): void => ing.submit({ linkDevice: 'dev-c', payload: ward.seal('dev-c', seq), source: 'mqtt', done: (o) => outcomes.push([seq, o.kind]) });
+    const submit = (seq: number): void =>
+      ing.submit({ linkDevice: 'dev-c', payload: ward.seal('dev-c', seq), source: 'mqtt', done: (o) => outcomes.push([seq, o.kind]) });
     submit(1);
     await tick();
     submit(2);
@@ -358,7 +385,8 @@ describe('ingestor with the inline writer and an off-thread WAL sync (synchronou
     const sync = new ManualSync();
     const ing = ingestorWith(sync, ward, ['dev-b']);
     const outcomes: IngestOutcome[] = [];
-    const submit = (seq: number): void => ing.submit({ linkDevice: 'dev-b', payload: ward.seal('dev-b', seq), source: 'mqtt', done: (o) => outcomes.push(o) });
+    const submit = (seq: number): void =>
+      ing.submit({ linkDevice: 'dev-b', payload: ward.seal('dev-b', seq), source: 'mqtt', done: (o) => outcomes.push(o) });
     submit(1);
     await tick();
     submit(2);
@@ -377,11 +405,22 @@ describe('ingestor with the inline writer and an off-thread WAL sync (synchronou
 });
 
 describe('writer thread (ThreadWriter)', () => {
-  const row = (i: number) => ({ recordId: new Uint8Array(sha(`r${i}`)), leafIndex: i, device: 'dev-t', seq: i + 1, ts: 1, st: 'spo2', kid: new Uint8Array(16), envelope: new Uint8Array([i]), receivedAt: 1, source: 'mqtt' });
+  const row = (i: number) => ({
+    recordId: new Uint8Array(sha(`r${i}`)),
+    leafIndex: i,
+    device: 'dev-t',
+    seq: i + 1,
+    ts: 1,
+    st: 'spo2',
+    kid: new Uint8Array(16),
+    envelope: new Uint8Array([i]),
+    receivedAt: 1,
+    source: 'mqtt',
+  });
   const leafOf = (i: number): [number, Uint8Array, number] => [i, new Uint8Array(sha(`l${i}`)), 1];
   const writeAsync = (w: ThreadWriter, b: WriteBatch): Promise<Error | null> => new Promise((resolve) => w.write(b, resolve));
 
-  it('commits batches in order, fails a failed batch\'s whole transaction, refuses every later batch until reset, then goes on', async () => {
+  it("commits batches in order, fails a failed batch's whole transaction, refuses every later batch until reset, then goes on", async () => {
     const file = tempDb();
     openDatabase(file).close();
     const w = new ThreadWriter(file, 'full');
@@ -445,7 +484,16 @@ describe('writer thread (ThreadWriter)', () => {
       await w.close();
     }
     const at = (prefix: string, id: number): number[] =>
-      log.flatMap((line, i) => (line.startsWith(`${prefix} `) && line.slice(prefix.length + 1).split(',').map(Number).includes(id) ? [i] : []));
+      log.flatMap((line, i) =>
+        line.startsWith(`${prefix} `) &&
+        line
+          .slice(prefix.length + 1)
+          .split(',')
+          .map(Number)
+          .includes(id)
+          ? [i]
+          : [],
+      );
     const done = log.filter((l) => l.startsWith('done ')).map((l) => Number(l.slice(5)));
     expect(done).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     for (let id = 1; id <= n; id++) {

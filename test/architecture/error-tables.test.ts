@@ -17,7 +17,17 @@ import { CLI_ERRORS, UsageError } from '../../cli/errors.ts';
 import { SCENARIO_ERRORS } from '../../scenarios/ward/errors.ts';
 import { EXIT, exitCodeOf } from '../../cli/output.ts';
 
-const TABLES: AnyErrorTable[] = [PROTOCOL_ERRORS, AGENT_ERRORS, API_TABLE, CHAIN_ERRORS, WALLET_ERRORS, SIM_ERRORS, FUZZ_ERRORS, CLI_ERRORS, SCENARIO_ERRORS];
+const TABLES: AnyErrorTable[] = [
+  PROTOCOL_ERRORS,
+  AGENT_ERRORS,
+  API_TABLE,
+  CHAIN_ERRORS,
+  WALLET_ERRORS,
+  SIM_ERRORS,
+  FUZZ_ERRORS,
+  CLI_ERRORS,
+  SCENARIO_ERRORS,
+];
 /** The tables whose errors the agent's HTTP layer answers with (agent/http/errorReply.ts); the others' errors are a 500 there. */
 const HTTP_TABLES: AnyErrorTable[] = [PROTOCOL_ERRORS, AGENT_ERRORS, API_TABLE];
 const EXIT_CLASSES = ['usage', 'invalid-input', 'verification', 'unavailable', 'failure'];
@@ -47,7 +57,8 @@ describe('error tables', () => {
         expect(s! >= 400 && s! < 600, code).toBe(true);
       }
     }
-    for (const t of TABLES.filter((x) => !HTTP_TABLES.includes(x))) for (const code of t.codes) expect(t.httpStatusOf(code), code).toBeUndefined();
+    for (const t of TABLES.filter((x) => !HTTP_TABLES.includes(x)))
+      for (const code of t.codes) expect(t.httpStatusOf(code), code).toBeUndefined();
   });
 
   it('codes are unique across tables, and a duplicate is refused when its table is built', () => {
@@ -80,7 +91,9 @@ describe('the CLI exit code and the HTTP status come from the tables', () => {
     expect(exitCodeOf(new ChainError('CHAIN_DEV_KEY_REFUSED'))).toBe(EXIT.USAGE);
     expect(exitCodeOf(new SimError('SIM_LINK_DOWN'))).toBe(EXIT.UNAVAILABLE);
     expect(exitCodeOf(new WalletError('WALLET_BAD_PASSPHRASE'))).toBe(EXIT.VERIFICATION_FAILED);
-    expect(exitCodeOf(new WalletError('WALLET_API_REFUSED', 'x', { apiCode: 'API_CHAIN_UNAVAILABLE', status: 503 }))).toBe(EXIT.UNAVAILABLE);
+    expect(exitCodeOf(new WalletError('WALLET_API_REFUSED', 'x', { apiCode: 'API_CHAIN_UNAVAILABLE', status: 503 }))).toBe(
+      EXIT.UNAVAILABLE,
+    );
     expect(exitCodeOf(new WalletError('WALLET_API_REFUSED', 'x', { apiCode: 'API_CONSENT_DENIED', status: 403 }))).toBe(EXIT.INVALID_INPUT);
     expect(exitCodeOf(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBe(EXIT.UNAVAILABLE);
     expect(exitCodeOf(new Error('a bug'))).toBe(EXIT.FAILURE);

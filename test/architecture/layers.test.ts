@@ -19,7 +19,17 @@ import { findCycles, importEdges, importGraph, specifiersIn, targetOf, REPO_ROOT
 import { join } from 'node:path';
 
 /** Layer of each top-level directory (lower imports nothing from higher). */
-const LAYER: Readonly<Record<string, number>> = { protocol: 0, platform: 0, 'device-sim': 1, chain: 1, agent: 2, wallet: 3, scenarios: 4, cli: 5, bench: 5 };
+const LAYER: Readonly<Record<string, number>> = {
+  protocol: 0,
+  platform: 0,
+  'device-sim': 1,
+  chain: 1,
+  agent: 2,
+  wallet: 3,
+  scenarios: 4,
+  cli: 5,
+  bench: 5,
+};
 /** Pairs in an allowed direction that are still forbidden: [importer, imported]. */
 const FORBIDDEN: ReadonlyArray<readonly [string, string]> = [
   ['protocol', 'platform'],
@@ -148,9 +158,18 @@ describe('import cycles', () => {
       ['p', ['q']],
       ['q', ['p', 'a']],
     ]);
-    const cycles = findCycles(g).map((c) => c.join(' → ')).sort();
+    const cycles = findCycles(g)
+      .map((c) => c.join(' → '))
+      .sort();
     expect(cycles).toEqual(['a → b → c → a', 'p → q → p', 's → s']);
-    expect(findCycles(new Map([['a', ['b']], ['b', []]]))).toEqual([]);
+    expect(
+      findCycles(
+        new Map([
+          ['a', ['b']],
+          ['b', []],
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   it('no import cycle anywhere in the repository', () => {

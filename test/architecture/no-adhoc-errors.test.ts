@@ -16,12 +16,13 @@ const SKIP_DIRS = new Set(['node_modules', 'test', 'dist', '.git', '.vitalseal',
 /** `file (without extension): a piece of the message` → why it is not an error of the layer's contract. */
 const ALLOWED: Record<string, string> = {
   'agent/config: not a JSON object': 'caught three lines below and rethrown as AgentError CONFIG_FILE_UNREADABLE',
-  'agent/broker/publishWindow: PublishWindow cannot be installed': "invariant on aedes's internals, checked when the broker starts (a dependency upgrade broke it)",
+  'agent/broker/publishWindow: PublishWindow cannot be installed':
+    "invariant on aedes's internals, checked when the broker starts (a dependency upgrade broke it)",
   'agent/broker/embeddedBroker: PacketSizeScanner cannot be installed': "invariant on aedes's internals, checked when the broker starts",
   'agent/broker/embeddedBroker: broker has no TCP address': 'unreachable: the broker listens on TCP before it is asked its address',
   'agent/store/sqliteNodeStore: outside a write batch': 'invariant: the log writes nodes only inside a write batch (a bug otherwise)',
   'agent/store/packedRows: packRows: wrote': 'invariant of the row packer (sizes computed just before)',
-  'agent/store/packedRows: unpackRows: read': 'invariant of the row packer (the buffer is the packer\'s own)',
+  'agent/store/packedRows: unpackRows: read': "invariant of the row packer (the buffer is the packer's own)",
   'agent/store/packedRows: packRows: a hash of': 'invariant: hashes are 32 bytes by construction',
   'agent/store/packedRows: packRows: a string over 255 bytes': 'invariant: device ids and kinds are validated before they are stored',
   'agent/store/storeFault: checkpoint after a failed fdatasync': 'inside the writer thread: the store turns it into STORE_SYNC_FAILED',
@@ -57,7 +58,9 @@ const allowed = (hit: string): boolean => Object.keys(ALLOWED).some((k) => match
 
 describe('no ad-hoc errors across a layer boundary', () => {
   it('no Object.assign(new Error(…)) anywhere outside test/', () => {
-    const top = readdirSync(ROOT, { withFileTypes: true }).filter((e) => e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.'));
+    const top = readdirSync(ROOT, { withFileTypes: true }).filter(
+      (e) => e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.'),
+    );
     const files = top.flatMap((d) => sources(join(ROOT, d.name)));
     expect(files.length).toBeGreaterThan(50);
     expect(hits(files, /Object\.assign\(\s*new Error\b/)).toEqual([]);
@@ -72,6 +75,10 @@ describe('no ad-hoc errors across a layer boundary', () => {
   it('every allowlist entry still matches a line (a fixed one leaves the list)', () => {
     const files = LAYERS.flatMap((d) => sources(join(ROOT, d)));
     const found = hits(files, /\b(throw|reject\()\s*new Error\(/);
-    for (const k of Object.keys(ALLOWED)) expect(found.some((h) => matches(h, k)), k).toBe(true);
+    for (const k of Object.keys(ALLOWED))
+      expect(
+        found.some((h) => matches(h, k)),
+        k,
+      ).toBe(true);
   });
 });

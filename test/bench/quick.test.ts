@@ -17,8 +17,24 @@ let stderr = '';
 let stdout = '';
 
 const num = z.number();
-const measurement = z.object({ unit: z.string(), median: num, min: num, max: num, n: z.number().int().positive(), spread: num, allowedSpread: num, flagged: z.boolean(), samples: z.array(num) });
-const precheck = z.object({ suite: z.enum(['crypto', 'mcu', 'ingest', 'anchor', 'e2e', 'scaling']), name: z.string().min(1), payload: z.string(), ok: z.boolean(), detail: z.string().optional() });
+const measurement = z.object({
+  unit: z.string(),
+  median: num,
+  min: num,
+  max: num,
+  n: z.number().int().positive(),
+  spread: num,
+  allowedSpread: num,
+  flagged: z.boolean(),
+  samples: z.array(num),
+});
+const precheck = z.object({
+  suite: z.enum(['crypto', 'mcu', 'ingest', 'anchor', 'e2e', 'scaling']),
+  name: z.string().min(1),
+  payload: z.string(),
+  ok: z.boolean(),
+  detail: z.string().optional(),
+});
 const outcome = <T extends z.ZodType>(result: T) => z.object({ status: z.literal('ok'), seconds: num, result });
 
 const schema = z.object({
@@ -55,31 +71,104 @@ const schema = z.object({
             }),
           )
           .length(3),
-        targets: z.object({ nodeVsLibsodium: z.object({ value: num, met: z.boolean() }), nodeVsHpkeCore: z.object({ value: num, met: z.boolean() }), nodeVsPrimitiveSum: z.object({ value: num, met: z.boolean() }) }),
+        targets: z.object({
+          nodeVsLibsodium: z.object({ value: num, met: z.boolean() }),
+          nodeVsHpkeCore: z.object({ value: num, met: z.boolean() }),
+          nodeVsPrimitiveSum: z.object({ value: num, met: z.boolean() }),
+        }),
       }),
     ),
-    mcu: outcome(z.object({ rows: z.array(z.object({ profile: z.string(), core: z.enum(['cortex-m4', 'cortex-m0plus']), mode: z.enum(['per-reading', 'session']), kcyclesPerReading: num, totalUj: num, cryptoShare: num, batteryDays: num })).min(4) })),
-    ingest: outcome(z.object({ ingest: z.object({ machine: z.object({ fdatasync: z.object({ p50Ms: z.number().positive(), p90Ms: z.number().positive(), samples: z.number().int().positive() }) }), throughput: z.array(z.object({ publishers: num, agentPerSecond: num, aedesPerSecond: num, ratio: num })).min(1), latency: z.object({ p50Ms: num, p99Ms: num, failed: z.literal(0) }) }) })),
+    mcu: outcome(
+      z.object({
+        rows: z
+          .array(
+            z.object({
+              profile: z.string(),
+              core: z.enum(['cortex-m4', 'cortex-m0plus']),
+              mode: z.enum(['per-reading', 'session']),
+              kcyclesPerReading: num,
+              totalUj: num,
+              cryptoShare: num,
+              batteryDays: num,
+            }),
+          )
+          .min(4),
+      }),
+    ),
+    ingest: outcome(
+      z.object({
+        ingest: z.object({
+          machine: z.object({
+            fdatasync: z.object({ p50Ms: z.number().positive(), p90Ms: z.number().positive(), samples: z.number().int().positive() }),
+          }),
+          throughput: z.array(z.object({ publishers: num, agentPerSecond: num, aedesPerSecond: num, ratio: num })).min(1),
+          latency: z.object({ p50Ms: num, p99Ms: num, failed: z.literal(0) }),
+        }),
+      }),
+    ),
     anchor: outcome(z.object({ anchor: z.object({ gas: z.object({ perRecordTx: num, batchedPerReading: num, ratio: num }) }) })),
     e2e: outcome(
       z.object({
         e2e: z.object({
-          runs: z.array(z.object({ rate: num, readings: num, failed: z.literal(0), puback: z.object({ p50Ms: num, p99Ms: num }), pubackToAnchor: z.object({ p50Ms: num, p99Ms: num }) })).min(1),
-          query: z.object({ records: z.literal(1000), withAnchor: num, http: z.object({ totalMs: num }), core: z.object({ totalMs: num }) }),
+          runs: z
+            .array(
+              z.object({
+                rate: num,
+                readings: num,
+                failed: z.literal(0),
+                puback: z.object({ p50Ms: num, p99Ms: num }),
+                pubackToAnchor: z.object({ p50Ms: num, p99Ms: num }),
+              }),
+            )
+            .min(1),
+          query: z.object({
+            records: z.literal(1000),
+            withAnchor: num,
+            http: z.object({ totalMs: num }),
+            core: z.object({ totalMs: num }),
+          }),
           signedQuery: z.object({ records: num.min(1000), requests: num, totalMs: num, verified: num.min(1000) }),
         }),
       }),
     ),
     scaling: outcome(
       z.object({
-        devices: z.array(z.object({ devices: num, perSecond: num, agentRssMiB: z.object({ idle: num, connected: num, peak: num }), failed: z.literal(0) })).length(2),
-        log: z.array(z.object({ store: z.enum(['memory', 'sqlite']), points: z.array(z.object({ leaves: num, appendUs: num, proofHashes: num, log2Ceil: num, proofUs: num })).min(2), logarithmic: z.boolean() })).length(2),
+        devices: z
+          .array(
+            z.object({
+              devices: num,
+              perSecond: num,
+              agentRssMiB: z.object({ idle: num, connected: num, peak: num }),
+              failed: z.literal(0),
+            }),
+          )
+          .length(2),
+        log: z
+          .array(
+            z.object({
+              store: z.enum(['memory', 'sqlite']),
+              points: z.array(z.object({ leaves: num, appendUs: num, proofHashes: num, log2Ceil: num, proofUs: num })).min(2),
+              logarithmic: z.boolean(),
+            }),
+          )
+          .length(2),
       }),
     ),
   }),
   prechecks: z.array(precheck).min(10),
   prechecksPassed: z.boolean(),
-  targets: z.array(z.object({ name: z.string(), value: num.nullable(), comparison: z.enum(['>=', '<=']), target: num, unit: z.string(), met: z.boolean().nullable() })).length(6),
+  targets: z
+    .array(
+      z.object({
+        name: z.string(),
+        value: num.nullable(),
+        comparison: z.enum(['>=', '<=']),
+        target: num,
+        unit: z.string(),
+        met: z.boolean().nullable(),
+      }),
+    )
+    .length(6),
   flagged: z.array(z.object({ suite: z.string(), name: z.string(), spread: num, allowedSpread: num })),
   ok: z.boolean(),
   files: z.object({ json: z.string(), markdown: z.string(), svg: z.string() }),
@@ -88,7 +177,10 @@ const schema = z.object({
 beforeAll(async () => {
   // the whole quick run, as a user starts it; bounded so a hung run fails instead of blocking CI
   await new Promise<void>((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/benchBin.ts', '--quick', '--out-dir', outDir], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/benchBin.ts', '--quick', '--out-dir', outDir], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
     const kill = setTimeout(() => child.kill('SIGKILL'), 14 * 60_000);
@@ -117,7 +209,8 @@ describe('npm run bench -- --quick', () => {
     const parsed = schema.safeParse(JSON.parse(readFileSync(join(outDir, file), 'utf8')));
     expect(parsed.success, parsed.success ? '' : z.prettifyError(parsed.error)).toBe(true);
     const r = parsed.data!;
-    for (const p of ['@hpke/core', 'libsodium-wrappers', '@noble/curves', 'aedes', 'better-sqlite3']) expect(r.machine.packages[p], p).toMatch(/^\d+\.\d+/);
+    for (const p of ['@hpke/core', 'libsodium-wrappers', '@noble/curves', 'aedes', 'better-sqlite3'])
+      expect(r.machine.packages[p], p).toMatch(/^\d+\.\d+/);
     expect(r.suites.scaling.result.devices.map((d) => d.devices)).toEqual([100, 1000]);
     for (const f of [r.files.json, r.files.markdown, r.files.svg]) expect(existsSync(f)).toBe(true);
     expect(readFileSync(r.files.svg, 'utf8')).toMatch(/^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*<\/svg>\s*$/);
@@ -138,6 +231,16 @@ describe('npm run bench -- --quick', () => {
     expect(names).toMatch(/covered by a confirmed on-chain anchor/);
     expect(names).toMatch(/signed query API: every record served to the patient verifies/);
     // every peer was timed (none skipped because of a failed precheck)
-    for (const p of r.suites.crypto.result.payloads) for (const op of ['node.seal', 'noble.seal', 'node.session-seal', 'hpke-core.seal', 'hpke-core.open', 'libsodium.seal', 'libsodium.open']) expect(Object.keys(p.ops)).toContain(op);
+    for (const p of r.suites.crypto.result.payloads)
+      for (const op of [
+        'node.seal',
+        'noble.seal',
+        'node.session-seal',
+        'hpke-core.seal',
+        'hpke-core.open',
+        'libsodium.seal',
+        'libsodium.open',
+      ])
+        expect(Object.keys(p.ops)).toContain(op);
   });
 });

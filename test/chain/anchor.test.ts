@@ -24,7 +24,13 @@ afterAll(async () => {
   removeDir(dir);
 });
 
-function service(contracts: ChainContracts, logId: Hex, live: LiveLog, store: SqliteAnchorStore, extra: Partial<ConstructorParameters<typeof AnchorService>[0]> = {}) {
+function service(
+  contracts: ChainContracts,
+  logId: Hex,
+  live: LiveLog,
+  store: SqliteAnchorStore,
+  extra: Partial<ConstructorParameters<typeof AnchorService>[0]> = {},
+) {
   return new AnchorService({
     logId,
     log: live.view(),
@@ -71,7 +77,17 @@ describe('SqliteAnchorStore', () => {
     store.addPending({ logId, treeSize: 20, root: b32('r20'), createdAt: 5 });
     store.dropPending(logId, 20);
     expect(store.pending(logId)).toBeUndefined();
-    store.adopt({ logId, treeSize: 30, root: b32('r30'), txHash: b32('tx30'), blockNumber: 9, blockHash: b32('b9'), prevTreeSize: 10, createdAt: 6, confirmedAt: 6 });
+    store.adopt({
+      logId,
+      treeSize: 30,
+      root: b32('r30'),
+      txHash: b32('tx30'),
+      blockNumber: 9,
+      blockHash: b32('b9'),
+      prevTreeSize: 10,
+      createdAt: 6,
+      confirmedAt: 6,
+    });
     expect(store.coveringAnchor(logId, 0)?.treeSize).toBe(10);
     expect(store.coveringAnchor(logId, 10)?.treeSize).toBe(30);
     expect(store.coveringAnchor(logId, 30)).toBeUndefined();

@@ -46,7 +46,9 @@ function alive(pid: number): boolean {
 
 it('chain up runs until Ctrl-C; status, deploy and register-agent work against it', { timeout: 60_000 }, async () => {
   const dataDir = join(dir, 'chain');
-  const up = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'chain', 'up', '--data-dir', dataDir, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const up = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'chain', 'up', '--data-dir', dataDir, '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<number | null>((r) => up.once('exit', (c) => r(c)));
   let out = '';
   up.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -78,7 +80,21 @@ it('chain up runs until Ctrl-C; status, deploy and register-agent work against i
     const dep = await run('chain', 'deploy', '--rpc', ready.rpcUrl, '--key-file', keyFile, '--data-dir', join(dir, 'ext'), '--json');
     expect(dep.code).toBe(0);
     expect(JSON.parse(dep.out)).toMatchObject({ ok: true, deployedBecause: 'no deployment record', admin: privateKeyToAddress(key) });
-    const reg = await run('chain', 'register-agent', '--rpc', ready.rpcUrl, '--key-file', keyFile, '--data-dir', join(dir, 'ext'), '--agent', privateKeyToAddress(generatePrivateKey()), '--log-id', `0x${'ab'.repeat(32)}`, '--json');
+    const reg = await run(
+      'chain',
+      'register-agent',
+      '--rpc',
+      ready.rpcUrl,
+      '--key-file',
+      keyFile,
+      '--data-dir',
+      join(dir, 'ext'),
+      '--agent',
+      privateKeyToAddress(generatePrivateKey()),
+      '--log-id',
+      `0x${'ab'.repeat(32)}`,
+      '--json',
+    );
     expect(reg.code).toBe(0);
     expect(JSON.parse(reg.out)).toMatchObject({ ok: true, logId: `0x${'ab'.repeat(32)}` });
 

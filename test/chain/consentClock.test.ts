@@ -11,7 +11,14 @@ import type { Address } from 'viem';
 import { startAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
 import { ChainContracts } from '../../chain/contracts.ts';
-import { DEPLOYMENT_FILE, currentBuildHashes, ensureDeployment, outdatedBecause, readDeployment, type Deployment } from '../../chain/deployment.ts';
+import {
+  DEPLOYMENT_FILE,
+  currentBuildHashes,
+  ensureDeployment,
+  outdatedBecause,
+  readDeployment,
+  type Deployment,
+} from '../../chain/deployment.ts';
 import { startEmbeddedChain, type EmbeddedSession } from '../../chain/embedded.ts';
 import { scopeAll, scopeSensor, scopeSession } from '../../chain/scope.ts';
 import { b32, removeDir, tempDir } from './helpers.ts';

@@ -254,7 +254,12 @@ describe('Ledger', () => {
     const head = await c.admin!.latest(log1);
     expect(head).toMatchObject({ treeSize: 40, root: b32('root:40'), count: 4 });
     const evs = await c.admin!.anchoredEvents(log1);
-    expect(evs.map((e) => [e.treeSize, e.prevTreeSize])).toEqual([[10, 0], [20, 10], [30, 20], [40, 30]]);
+    expect(evs.map((e) => [e.treeSize, e.prevTreeSize])).toEqual([
+      [10, 0],
+      [20, 10],
+      [30, 20],
+      [40, 30],
+    ]);
     expect(head.blockNumber).toBe(evs[3]!.blockNumber);
     const upd = await c.admin!.updatedEvents({ patientRef: b32('patient:0'), logId: log1 });
     expect(upd.map((u) => u.treeSize)).toEqual([10, 20, 40]);

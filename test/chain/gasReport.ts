@@ -32,7 +32,9 @@ export class GasReport {
     const w = Math.max(...Object.keys(t).map((k) => k.length), 8);
     const lines = [`${'function'.padEnd(w)}  calls      min      avg      max`];
     for (const [k, r] of Object.entries(t)) {
-      lines.push(`${k.padEnd(w)}  ${String(r.calls).padStart(5)}  ${String(r.min).padStart(7)}  ${String(r.avg).padStart(7)}  ${String(r.max).padStart(7)}`);
+      lines.push(
+        `${k.padEnd(w)}  ${String(r.calls).padStart(5)}  ${String(r.min).padStart(7)}  ${String(r.avg).padStart(7)}  ${String(r.max).padStart(7)}`,
+      );
     }
     return lines.join('\n');
   }

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatePrivateKey, mnemonicToAccount, privateKeyToAddress } from 'viem/accounts';
 import { createChainClients } from '../../chain/client.ts';
-import { assertKeyAllowed, DEV_ADDRESSES, DEV_MNEMONIC, devPrivateKey, isWellKnownDevAddress, isWellKnownDevKey } from '../../chain/devKeys.ts';
+import {
+  assertKeyAllowed,
+  DEV_ADDRESSES,
+  DEV_MNEMONIC,
+  devPrivateKey,
+  isWellKnownDevAddress,
+  isWellKnownDevKey,
+} from '../../chain/devKeys.ts';
 import { parsePrivateKey, readKeyFile } from '../../chain/keyFile.ts';
 import { scopeAll, scopeSensor, scopeSession } from '../../chain/scope.ts';
 import { logIdFromPublicKey } from '../../chain/ids.ts';
@@ -25,9 +32,9 @@ describe('development keys', () => {
 
   it('refuses them with an external --rpc, accepts them on the embedded chain', () => {
     expect(() => assertKeyAllowed(devPrivateKey(0), 'external')).toThrow(expect.objectContaining({ code: 'CHAIN_DEV_KEY_REFUSED' }));
-    expect(() => createChainClients({ rpcUrl: 'http://127.0.0.1:1', chainId: 1337, privateKey: devPrivateKey(3), target: 'external' })).toThrow(
-      expect.objectContaining({ code: 'CHAIN_DEV_KEY_REFUSED' }),
-    );
+    expect(() =>
+      createChainClients({ rpcUrl: 'http://127.0.0.1:1', chainId: 1337, privateKey: devPrivateKey(3), target: 'external' }),
+    ).toThrow(expect.objectContaining({ code: 'CHAIN_DEV_KEY_REFUSED' }));
     expect(() => assertKeyAllowed(devPrivateKey(0), 'embedded')).not.toThrow();
     expect(() => assertKeyAllowed(generatePrivateKey(), 'external')).not.toThrow();
   });

@@ -134,7 +134,9 @@ describe('embedded chain restart', () => {
   });
 
   it('fails (does not skip) when anvil cannot start', async () => {
-    await expect(EmbeddedChain.start({ dataDir: join(dir, 'nostart'), anvilPath: '/nonexistent/anvil', startTimeoutMs: 2_000 })).rejects.toMatchObject({
+    await expect(
+      EmbeddedChain.start({ dataDir: join(dir, 'nostart'), anvilPath: '/nonexistent/anvil', startTimeoutMs: 2_000 }),
+    ).rejects.toMatchObject({
       code: 'CHAIN_START_FAILED',
     });
     // a port that is taken by our own running chain

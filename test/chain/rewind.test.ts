@@ -11,7 +11,18 @@ import { AnchorService, type ReconcileInfo } from '../../chain/anchor/anchorServ
 import type { SqliteAnchorStore } from '../../chain/anchor/sqliteAnchorStore.ts';
 import type { ChainContracts } from '../../chain/contracts.ts';
 import { STATE_FILE, startEmbeddedChain, type EmbeddedSession } from '../../chain/embedded.ts';
-import { anchorDb, checkChainAnchors, LiveLog, registerAgent, removeDir, sleep, startChain, subDir, tempDir, testClient } from './helpers.ts';
+import {
+  anchorDb,
+  checkChainAnchors,
+  LiveLog,
+  registerAgent,
+  removeDir,
+  sleep,
+  startChain,
+  subDir,
+  tempDir,
+  testClient,
+} from './helpers.ts';
 
 let dir: string;
 let s: EmbeddedSession;
@@ -158,7 +169,13 @@ it('recovers when the chain rewinds again while lost heads are being re-anchored
   store.markReanchoring(logId, 20);
   contracts.clients.resetNonce(); // the rewind took the account's nonce back (the service does this in reconcile)
   const r20 = await contracts.anchorAfter(logId, 10, 20, bytesToHex(live.log.root(20)), []);
-  store.confirm(logId, 20, { txHash: r20.txHash, blockNumber: r20.blockNumber, blockHash: r20.blockHash, prevTreeSize: 10, confirmedAt: Date.now() });
+  store.confirm(logId, 20, {
+    txHash: r20.txHash,
+    blockNumber: r20.blockNumber,
+    blockHash: r20.blockHash,
+    prevTreeSize: 10,
+    confirmedAt: Date.now(),
+  });
   store.markReanchoring(logId, 30);
   // rewind 2: the re-anchored 20 is lost again
   await t.revert({ id: s2 });
@@ -172,6 +189,10 @@ it('recovers when the chain rewinds again while lost heads are being re-anchored
   expect(svc.alarmed).toBe(false);
   expect(reconciled[seen]).toMatchObject({ chainTreeSize: 10, reanchored: 2 });
   const recs = await expectStoreMatchesChain(contracts, logId, store, live);
-  expect(recs.map((r) => [r.treeSize, r.anchorCount])).toEqual([[10, 1], [20, 3], [30, 2]]);
+  expect(recs.map((r) => [r.treeSize, r.anchorCount])).toEqual([
+    [10, 1],
+    [20, 3],
+    [30, 2],
+  ]);
   db.close();
 });

@@ -41,7 +41,12 @@ function bystander(): ChildProcess {
 function sender(rpcUrl: string, index: number) {
   const account = privateKeyToAccount(devPrivateKey(index));
   const transport = http(rpcUrl, { retryCount: 0 });
-  const chain = { id: 31337, name: 'embedded', nativeCurrency: { name: 'ETH', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } } as const;
+  const chain = {
+    id: 31337,
+    name: 'embedded',
+    nativeCurrency: { name: 'ETH', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+  } as const;
   const wallet = createWalletClient({ account, chain, transport });
   const pub = createPublicClient({ chain, transport });
   return {
@@ -88,7 +93,10 @@ describe('one chain per state file', () => {
     const d = subDir(dir, 'reused-pid');
     const other = bystander();
     await sleep(50);
-    writeFileSync(join(d, EMBEDDED_INFO_FILE), JSON.stringify({ pid: other.pid, rpcUrl: 'http://127.0.0.1:1', chainId: 31337, startedAt: new Date().toISOString() }));
+    writeFileSync(
+      join(d, EMBEDDED_INFO_FILE),
+      JSON.stringify({ pid: other.pid, rpcUrl: 'http://127.0.0.1:1', chainId: 31337, startedAt: new Date().toISOString() }),
+    );
     const c = await EmbeddedChain.start({ dataDir: d });
     await c.stop();
     expect(other.exitCode).toBeNull();
@@ -101,27 +109,47 @@ describe('one chain per state file', () => {
     const statePath = join(d, STATE_FILE);
     // an anvil as the code before the fix left it: its own --state rewrites, owner gone
     const port = 20_000 + (process.pid % 20_000);
-    const orphan = track(spawn(anvilBinaryPath(), ['--host', '127.0.0.1', '--port', String(port), '--state', statePath, '--state-interval', '60', '--silent'], { stdio: 'ignore' }));
+    const orphan = track(
+      spawn(
+        anvilBinaryPath(),
+        ['--host', '127.0.0.1', '--port', String(port), '--state', statePath, '--state-interval', '60', '--silent'],
+        { stdio: 'ignore' },
+      ),
+    );
     const rpcUrl = `http://127.0.0.1:${port}`;
-    writeFileSync(join(d, EMBEDDED_INFO_FILE), JSON.stringify({ pid: orphan.pid, rpcUrl, chainId: 31337, startedAt: new Date().toISOString() }));
+    writeFileSync(
+      join(d, EMBEDDED_INFO_FILE),
+      JSON.stringify({ pid: orphan.pid, rpcUrl, chainId: 31337, startedAt: new Date().toISOString() }),
+    );
     let block = 0;
-    for (let i = 0; i < 100 && block === 0; i++) block = await sender(rpcUrl, 3).send().catch(async () => (await sleep(100), 0));
+    for (let i = 0; i < 100 && block === 0; i++)
+      block = await sender(rpcUrl, 3)
+        .send()
+        .catch(async () => (await sleep(100), 0));
     expect(block).toBeGreaterThan(0);
     const c = await EmbeddedChain.start({ dataDir: d });
     try {
       expect(orphan.exitCode !== null || orphan.signalCode !== null).toBe(true);
       expect(findChainProcesses(statePath).map((p) => p.pid)).toEqual([c.pid]);
       // the orphan's transaction (never dumped by it: interval 60 s) survived into the new chain
-      const n = await fetch(c.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] }) });
+      const n = await fetch(c.rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] }),
+      });
       expect(Number(((await n.json()) as { result: string }).result)).toBeGreaterThanOrEqual(block);
     } finally {
       await c.stop();
     }
   });
 
-  it('after kill -9 of its owner, anvil is gone and the state file is whole, 0600, and at most one interval behind', { timeout: 90_000 }, async () => {
+  it('after kill -9 of its owner, anvil is gone and the state file is whole, 0600, and at most one interval behind', {
+    timeout: 90_000,
+  }, async () => {
     const d = join(dir, 'x', 'crash');
-    const up = track(spawn(process.execPath, ['--import', 'tsx', ENTRY, 'chain', 'up', '--data-dir', d, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const up = track(
+      spawn(process.execPath, ['--import', 'tsx', ENTRY, 'chain', 'up', '--data-dir', d, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
     const exited = new Promise<void>((r) => up.once('exit', () => r()));
     let out = '';
     up.stdout!.on('data', (b: Buffer) => (out += b.toString()));

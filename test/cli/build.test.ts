@@ -34,7 +34,11 @@ describe('production build (scripts/build.mjs → node dist/cli/bin.js)', () => 
     expect(help.stdout).toMatch(/Usage: vitalseal/);
 
     const dataDir = tempDir('vitalseal-built-');
-    agent = spawn(process.execPath, [bin, 'agent', '--data-dir', dataDir, '--chain', 'off', '--mqtt-port', '0', '--http-port', '0', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    agent = spawn(
+      process.execPath,
+      [bin, 'agent', '--data-dir', dataDir, '--chain', 'off', '--mqtt-port', '0', '--http-port', '0', '--log-level', 'info'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const started = await new Promise<{ mqtt: { port: number }; http: { port: number } }>((resolve, reject) => {
@@ -49,12 +53,27 @@ describe('production build (scripts/build.mjs → node dist/cli/bin.js)', () => 
       });
     });
     const http = `http://127.0.0.1:${started.http.port}`;
-    const headers = { authorization: `Bearer ${readFileSync(join(dataDir, 'admin-token'), 'utf8').trim()}`, 'content-type': 'application/json' };
-    const dev = await (await fetch(`${http}/admin/devices`, { method: 'POST', headers, body: JSON.stringify({ id: 'dev-b' }) })).json() as { secret: string };
-    const pushed = await fetch(`${http}/admin/tickets`, { method: 'POST', headers, body: JSON.stringify({ ticket: Buffer.from(ward.ticketFor('dev-b')).toString('base64') }) });
+    const headers = {
+      authorization: `Bearer ${readFileSync(join(dataDir, 'admin-token'), 'utf8').trim()}`,
+      'content-type': 'application/json',
+    };
+    const dev = (await (
+      await fetch(`${http}/admin/devices`, { method: 'POST', headers, body: JSON.stringify({ id: 'dev-b' }) })
+    ).json()) as { secret: string };
+    const pushed = await fetch(`${http}/admin/tickets`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ ticket: Buffer.from(ward.ticketFor('dev-b')).toString('base64') }),
+    });
     expect(pushed.status).toBe(200);
 
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${started.mqtt.port}`, { clientId: 'dev-b', username: 'dev-b', password: dev.secret, protocolVersion: 4, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${started.mqtt.port}`, {
+      clientId: 'dev-b',
+      username: 'dev-b',
+      password: dev.secret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
     try {
       for (let seq = 1; seq <= 3; seq++) await client.publishAsync('vs/v1/dev-b/r', Buffer.from(ward.seal('dev-b', seq)), { qos: 1 });
     } finally {

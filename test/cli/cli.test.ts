@@ -26,7 +26,10 @@ describe('vitalseal CLI (keygen → seal → open → verify-proof)', () => {
   });
 
   it('seals a reading and opens it back with the key file', () => {
-    const sealed = run(['seal', '--key', keyFile, '--dev', 'oxi-01', '--seq', '7'], JSON.stringify({ st: 'spo2', ts: 1_700_000_000_000, v: [97, 72], u: '%' }));
+    const sealed = run(
+      ['seal', '--key', keyFile, '--dev', 'oxi-01', '--seq', '7'],
+      JSON.stringify({ st: 'spo2', ts: 1_700_000_000_000, v: [97, 72], u: '%' }),
+    );
     expect(sealed.code).toBe(0);
     const envFile = join(dir, 'reading.hex');
     writeFileSync(envFile, sealed.out);
@@ -38,7 +41,10 @@ describe('vitalseal CLI (keygen → seal → open → verify-proof)', () => {
   });
 
   it('reports a tampered envelope with exit code 4 and a stable code', () => {
-    const sealed = run(['seal', '--key', keyFile, '--dev', 'oxi-01', '--seq', '8'], JSON.stringify({ st: 'spo2', v: [97], u: '%' })).out.trim();
+    const sealed = run(
+      ['seal', '--key', keyFile, '--dev', 'oxi-01', '--seq', '8'],
+      JSON.stringify({ st: 'spo2', v: [97], u: '%' }),
+    ).out.trim();
     const tampered = sealed.slice(0, -2) + (sealed.endsWith('00') ? '01' : '00');
     const r = run(['open', '--key', keyFile, '--json'], tampered);
     expect(r.code).toBe(4);
@@ -52,10 +58,15 @@ describe('vitalseal CLI (keygen → seal → open → verify-proof)', () => {
   });
 
   it('verify-proof: a one-leaf tree verifies; a wrong root exits 4', () => {
-    const env = run(['seal', '--key', keyFile, '--dev', 'oxi-01', '--seq', '10'], JSON.stringify({ st: 'spo2', v: [97], u: '%' })).out.trim();
+    const env = run(
+      ['seal', '--key', keyFile, '--dev', 'oxi-01', '--seq', '10'],
+      JSON.stringify({ st: 'spo2', v: [97], u: '%' }),
+    ).out.trim();
     const envFile = join(dir, 'one.hex');
     writeFileSync(envFile, env);
-    const root = createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(env, 'hex')])).digest('hex');
+    const root = createHash('sha256')
+      .update(Buffer.concat([Buffer.from([0]), Buffer.from(env, 'hex')]))
+      .digest('hex');
     expect(run(['verify-proof', '--leaf-index', '0', '--tree-size', '1', '--envelope', envFile, '--root', root]).code).toBe(0);
     const bad = run(['verify-proof', '--leaf-index', '0', '--tree-size', '1', '--envelope', envFile, '--root', '00'.repeat(32), '--json']);
     expect(bad.code).toBe(4);

@@ -31,7 +31,20 @@ afterEach(() => vi.restoreAllMocks());
 describe('vitalseal sim (CLI)', () => {
   it('--help documents the flags', async () => {
     const r = await sim(['--help']);
-    for (const flag of ['--devices', '--profile', '--broker', '--duration', '--virtual', '--faults', '--serial', '--energy', '--json', '--nvm-dir', '--session']) expect(r.out).toContain(flag);
+    for (const flag of [
+      '--devices',
+      '--profile',
+      '--broker',
+      '--duration',
+      '--virtual',
+      '--faults',
+      '--serial',
+      '--energy',
+      '--json',
+      '--nvm-dir',
+      '--session',
+    ])
+      expect(r.out).toContain(flag);
   });
 
   it('--energy --json gives the table data', async () => {
@@ -42,7 +55,25 @@ describe('vitalseal sim (CLI)', () => {
   });
 
   it('runs a small seeded fleet (in-process agent stand-in, virtual time) and reports as JSON and as a table', async () => {
-    const args = ['--devices', '3', '--profile', 'spo2,ecg,temp', '--broker', 'loopback', '--virtual', '--duration', '5m', '--backend', 'node', '--faults', 'drop=0.05,dup=0.05,reorder=0.05', '--seed', 'cli', '--ack-timeout', '2s'];
+    const args = [
+      '--devices',
+      '3',
+      '--profile',
+      'spo2,ecg,temp',
+      '--broker',
+      'loopback',
+      '--virtual',
+      '--duration',
+      '5m',
+      '--backend',
+      'node',
+      '--faults',
+      'drop=0.05,dup=0.05,reorder=0.05',
+      '--seed',
+      'cli',
+      '--ack-timeout',
+      '2s',
+    ];
     const a = JSON.parse((await sim([...args, '--json'])).out) as FleetReport;
     const b = JSON.parse((await sim([...args, '--json'])).out) as FleetReport;
     expect(a.devices.map((d) => d.id)).toEqual(['sim-0001', 'sim-0002', 'sim-0003']);
@@ -50,7 +81,8 @@ describe('vitalseal sim (CLI)', () => {
     expect(a.totals.measured).toBeGreaterThan(600);
     expect(a.totals.retried).toBeGreaterThan(0);
     // repeatable from the seed
-    const strip = (r: FleetReport) => r.devices.map((d) => ({ measured: d.measured, faults: d.faults, dropped: d.droppedSeqs, lastSeq: d.lastSeq }));
+    const strip = (r: FleetReport) =>
+      r.devices.map((d) => ({ measured: d.measured, faults: d.faults, dropped: d.droppedSeqs, lastSeq: d.lastSeq }));
     expect(strip(b)).toEqual(strip(a));
     expect(a.devices[0]!.energy).toMatchObject({ core: 'cortex-m4' });
     const table = await sim(args);

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { CYCLES, energyTable, formatEnergyTable, hmacBlocks, perReadingOps, readingEnergy, readingShapeOf, sessionOps, setupSha256Blocks, sha256Blocks } from '../../device-sim/energy/index.ts';
+import {
+  CYCLES,
+  energyTable,
+  formatEnergyTable,
+  hmacBlocks,
+  perReadingOps,
+  readingEnergy,
+  readingShapeOf,
+  sessionOps,
+  setupSha256Blocks,
+  sha256Blocks,
+} from '../../device-sim/energy/index.ts';
 import { PROFILE_NAMES } from '../../device-sim/profiles/index.ts';
 
 describe('energy model', () => {
@@ -40,7 +51,9 @@ describe('energy model', () => {
     const m0 = readingEnergy(shape, { core: 'cortex-m0plus', mode: 'per-reading', periodMs: 1000 });
     expect(m0.cryptoUj).toBeGreaterThan(3 * per.cryptoUj);
     // more transmissions cost more radio energy
-    expect(readingEnergy(shape, { core: 'cortex-m4', mode: 'per-reading', periodMs: 1000, transmissionsPerReading: 2 }).radioUj).toBeCloseTo(2 * per.radioUj, 6);
+    expect(
+      readingEnergy(shape, { core: 'cortex-m4', mode: 'per-reading', periodMs: 1000, transmissionsPerReading: 2 }).radioUj,
+    ).toBeCloseTo(2 * per.radioUj, 6);
   });
 
   it('exports the table for the five profiles × two cores × two modes', () => {

@@ -10,7 +10,18 @@ describe('faults, backoff and virtual time', () => {
   it('parses fault specs and refuses bad ones', () => {
     expect(parseFaults('none')).toEqual(NO_FAULTS);
     const f = parseFaults('drop=0.1,dup=0.05,corrupt=0.01,reorder=0.02,delay=0.03:2s,reboot=0.001:1s,link=0.002:30s');
-    expect(f).toEqual({ drop: 0.1, duplicate: 0.05, corrupt: 0.01, reorder: 0.02, delay: 0.03, delayMaxMs: 2000, reboot: 0.001, rebootOffMs: 1000, linkDown: 0.002, linkDownMs: 30_000 });
+    expect(f).toEqual({
+      drop: 0.1,
+      duplicate: 0.05,
+      corrupt: 0.01,
+      reorder: 0.02,
+      delay: 0.03,
+      delayMaxMs: 2000,
+      reboot: 0.001,
+      rebootOffMs: 1000,
+      linkDown: 0.002,
+      linkDownMs: 30_000,
+    });
     for (const bad of ['drop=2', 'boom=0.1', 'drop=0.6,dup=0.6', 'drop=0.1:5s', 'delay=0.1:soon']) {
       expect(() => parseFaults(bad)).toThrow(expect.objectContaining({ code: 'SIM_FAULT_SPEC_INVALID' }));
     }

@@ -28,7 +28,12 @@ function rig(id: string, o: Partial<FirmwareOptions> & { pin?: boolean; profile?
   const hub = new LoopbackHub(sched, 2);
   const events: FirmwareEvent[] = [];
   const fw = new DeviceFirmware({
-    provisioning: { id, profile: PROFILES[o.profile ?? 'pulse-oximeter'], ...(o.pin === false ? {} : { authorityPublicKey: A.publicKey }), ...(o.provisioning ?? {}) },
+    provisioning: {
+      id,
+      profile: PROFILES[o.profile ?? 'pulse-oximeter'],
+      ...(o.pin === false ? {} : { authorityPublicKey: A.publicKey }),
+      ...(o.provisioning ?? {}),
+    },
     scheduler: sched,
     storage: o.storage ?? new MemoryNvm(),
     link: (dev, ev) => hub.link(dev.id, ev),
@@ -90,7 +95,11 @@ describe('firmware model', () => {
   it('same seed ⇒ the same envelopes byte for byte; every reading opens with the patient key, a fresh ek each', async () => {
     const { ticket, key } = patientTicket('det-1', A, { nbf: S - 60, exp: S + 3600 });
     const run = async (seed: string, backend: 'noble' | 'node') => {
-      const r = rig('det-1', { seed, backend, provisioning: { id: 'det-1', profile: PROFILES['pulse-oximeter'], authorityPublicKey: A.publicKey, ticket } });
+      const r = rig('det-1', {
+        seed,
+        backend,
+        provisioning: { id: 'det-1', profile: PROFILES['pulse-oximeter'], authorityPublicKey: A.publicKey, ticket },
+      });
       r.fw.start();
       await r.advance(8000);
       return sealed(r).map((e) => e.envelope);
@@ -113,7 +122,10 @@ describe('firmware model', () => {
 
   it('session mode: one ek per ticket, hs = the HPKE sequence number, readings still open', async () => {
     const { ticket, key } = patientTicket('ses-1', A, { nbf: S - 60, exp: S + 3600 });
-    const r = rig('ses-1', { mode: 'session', provisioning: { id: 'ses-1', profile: PROFILES['ecg-patch'], authorityPublicKey: A.publicKey, ticket } });
+    const r = rig('ses-1', {
+      mode: 'session',
+      provisioning: { id: 'ses-1', profile: PROFILES['ecg-patch'], authorityPublicKey: A.publicKey, ticket },
+    });
     r.fw.start();
     await r.advance(6000);
     const envs = sealed(r).map((e) => e.envelope);
@@ -128,7 +140,11 @@ describe('firmware model', () => {
 
   it('stop-measuring: a full ring skips measurements (counted), everything kept is delivered when the link returns', async () => {
     const { ticket } = patientTicket('ring-1', A, { nbf: S - 60, exp: S + 3600 });
-    const r = rig('ring-1', { outboxCapacity: 5, outboxPolicy: 'stop-measuring', provisioning: { id: 'ring-1', profile: PROFILES['pulse-oximeter'], authorityPublicKey: A.publicKey, ticket } });
+    const r = rig('ring-1', {
+      outboxCapacity: 5,
+      outboxPolicy: 'stop-measuring',
+      provisioning: { id: 'ring-1', profile: PROFILES['pulse-oximeter'], authorityPublicKey: A.publicKey, ticket },
+    });
     r.hub.available = false;
     r.fw.start();
     await r.advance(10_000);
@@ -145,7 +161,11 @@ describe('firmware model', () => {
 
   it('drop-oldest: every reading missing at the receiver is a counted drop', async () => {
     const { ticket } = patientTicket('ring-2', A, { nbf: S - 60, exp: S + 3600 });
-    const r = rig('ring-2', { outboxCapacity: 4, outboxPolicy: 'drop-oldest', provisioning: { id: 'ring-2', profile: PROFILES['pulse-oximeter'], authorityPublicKey: A.publicKey, ticket } });
+    const r = rig('ring-2', {
+      outboxCapacity: 4,
+      outboxPolicy: 'drop-oldest',
+      provisioning: { id: 'ring-2', profile: PROFILES['pulse-oximeter'], authorityPublicKey: A.publicKey, ticket },
+    });
     r.hub.available = false;
     r.fw.start();
     await r.advance(10_000);
@@ -161,7 +181,14 @@ describe('firmware model', () => {
   });
 
   it('stops sealing when the ticket expires or is used up, and says why', async () => {
-    const exp = rig('exp-1', { provisioning: { id: 'exp-1', profile: PROFILES['pulse-oximeter'], authorityPublicKey: A.publicKey, ticket: patientTicket('exp-1', A, { nbf: S - 60, exp: S + 5 }).ticket } });
+    const exp = rig('exp-1', {
+      provisioning: {
+        id: 'exp-1',
+        profile: PROFILES['pulse-oximeter'],
+        authorityPublicKey: A.publicKey,
+        ticket: patientTicket('exp-1', A, { nbf: S - 60, exp: S + 5 }).ticket,
+      },
+    });
     exp.fw.start();
     await exp.advance(10_000);
     expect(exp.fw.stats.measured).toBeGreaterThanOrEqual(4);
@@ -169,7 +196,14 @@ describe('firmware model', () => {
     expect(statuses(exp)).toContainEqual({ state: 'error', code: 'TICKET_EXPIRED' });
     expect(exp.fw.state.kind).toBe('provisioned');
 
-    const cap = rig('cap-1', { provisioning: { id: 'cap-1', profile: PROFILES['pulse-oximeter'], authorityPublicKey: A.publicKey, ticket: patientTicket('cap-1', A, { nbf: S - 60, exp: S + 3600, maxReadings: 3 }).ticket } });
+    const cap = rig('cap-1', {
+      provisioning: {
+        id: 'cap-1',
+        profile: PROFILES['pulse-oximeter'],
+        authorityPublicKey: A.publicKey,
+        ticket: patientTicket('cap-1', A, { nbf: S - 60, exp: S + 3600, maxReadings: 3 }).ticket,
+      },
+    });
     cap.fw.start();
     await cap.advance(10_000);
     expect(cap.fw.stats.measured).toBe(3);

@@ -102,7 +102,8 @@ describe('fleet against the real agent over MQTT', () => {
     const wills: string[] = [];
     const onPublish = (packet: { topic: string; payload: Buffer | string }): void => {
       // {"state":"offline"} is only ever the last will, published by the broker for a device that vanished
-      if (/^vs\/v1\/fb-\d\/status$/.test(packet.topic) && packet.payload.toString().includes('offline')) wills.push(packet.payload.toString());
+      if (/^vs\/v1\/fb-\d\/status$/.test(packet.topic) && packet.payload.toString().includes('offline'))
+        wills.push(packet.payload.toString());
     };
     t.agent.broker!.aedes.on('publish', onPublish);
     const { report } = await runFleet({
@@ -170,9 +171,23 @@ describe('fleet against the real agent over MQTT', () => {
     const okTicket = patientTicket('tk-ok', A, valid).ticket;
     mk('tk-ok', { ticket: okTicket }); // loaded at provisioning …
     await t.agent.core.pushTicket(okTicket); // … and known to the agent (else it quarantines the readings: unknown kid)
-    const { report } = await runFleet({ devices: devs, link: { kind: 'mqtt', url: url() }, durationMs: 1500, time: 'real', rampMs: 0, seed: 'tickets', backend: 'node', drainTimeoutMs: 5000 });
+    const { report } = await runFleet({
+      devices: devs,
+      link: { kind: 'mqtt', url: url() },
+      durationMs: 1500,
+      time: 'real',
+      rampMs: 0,
+      seed: 'tickets',
+      backend: 'node',
+      drainTimeoutMs: 5000,
+    });
     broker.aedes.removeListener('publish', onPublish);
-    const expected: Record<string, string> = { 'tk-sig': 'TICKET_BAD_SIGNATURE', 'tk-dev': 'TICKET_WRONG_DEVICE', 'tk-exp': 'TICKET_EXPIRED', 'tk-nyv': 'TICKET_NOT_YET_VALID' };
+    const expected: Record<string, string> = {
+      'tk-sig': 'TICKET_BAD_SIGNATURE',
+      'tk-dev': 'TICKET_WRONG_DEVICE',
+      'tk-exp': 'TICKET_EXPIRED',
+      'tk-nyv': 'TICKET_NOT_YET_VALID',
+    };
     for (const [id, code] of Object.entries(expected)) {
       const d = report.devices.find((x) => x.id === id)!;
       expect(seen.get(id)).toContainEqual({ state: 'error', code });

@@ -31,8 +31,20 @@ describe('fleet file and provisioning', () => {
     );
     const f = loadFleetFile(path);
     expect(f.broker).toBe('mqtt://127.0.0.1:1883');
-    expect(f.devices[0]).toEqual({ id: 'spo2-1', profile: 'pulse-oximeter', secret: 's1', authorityPublicKey: A.publicKey, ticket: Uint8Array.of(0xd2, 1, 2) });
-    expect(f.devices[1]).toMatchObject({ id: 'ecg-1', profile: 'ecg-patch', serialPath: '/dev/ttyUSB0', periodMs: 500, ticket: Uint8Array.of(0xd2, 1, 2) });
+    expect(f.devices[0]).toEqual({
+      id: 'spo2-1',
+      profile: 'pulse-oximeter',
+      secret: 's1',
+      authorityPublicKey: A.publicKey,
+      ticket: Uint8Array.of(0xd2, 1, 2),
+    });
+    expect(f.devices[1]).toMatchObject({
+      id: 'ecg-1',
+      profile: 'ecg-patch',
+      serialPath: '/dev/ttyUSB0',
+      periodMs: 500,
+      ticket: Uint8Array.of(0xd2, 1, 2),
+    });
   });
 
   it('names the first bad field and never echoes a secret', () => {
@@ -68,7 +80,14 @@ describe('fleet file and provisioning', () => {
     writeFileSync(join(dir, 'state.json'), '{"v":1,"dev":');
     const sched = new VirtualScheduler(0);
     const hub = new LoopbackHub(sched);
-    const fw = new DeviceFirmware({ provisioning: { id: 'broken', profile: PROFILES.cgm }, scheduler: sched, storage: new FileNvm(dir), link: (d, ev) => hub.link(d.id, ev), seed: 's', runStartMs: 0 });
+    const fw = new DeviceFirmware({
+      provisioning: { id: 'broken', profile: PROFILES.cgm },
+      scheduler: sched,
+      storage: new FileNvm(dir),
+      link: (d, ev) => hub.link(d.id, ev),
+      seed: 's',
+      runStartMs: 0,
+    });
     fw.start();
     expect(fw.state).toMatchObject({ kind: 'error', code: 'SIM_NVM_CORRUPT' });
   });

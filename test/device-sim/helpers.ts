@@ -23,9 +23,25 @@ export interface PatientTicket {
 }
 
 /** A patient's temporary key and a session ticket for `dev`, valid [nbf, exp] (seconds), signed by `auth`. */
-export function patientTicket(dev: string, auth: Authority, window: { nbf: number; exp: number; maxReadings?: number }, keySeed = dev): PatientTicket {
+export function patientTicket(
+  dev: string,
+  auth: Authority,
+  window: { nbf: number; exp: number; maxReadings?: number },
+  keySeed = dev,
+): PatientTicket {
   const key = tempKeyPairGen(`patient:${keySeed}`, seededRng(`test-patient/${keySeed}`), createHpke('node'));
-  const ticket = issueTicket({ dev, kid: key.kid, pk: key.publicKey, patient: `patient:${keySeed}`, nbf: window.nbf, exp: window.exp, ...(window.maxReadings ? { maxReadings: window.maxReadings } : {}) }, auth.secretKey);
+  const ticket = issueTicket(
+    {
+      dev,
+      kid: key.kid,
+      pk: key.publicKey,
+      patient: `patient:${keySeed}`,
+      nbf: window.nbf,
+      exp: window.exp,
+      ...(window.maxReadings ? { maxReadings: window.maxReadings } : {}),
+    },
+    auth.secretKey,
+  );
   return { ticket, key };
 }
 
@@ -34,7 +50,9 @@ export const nowS = (): number => Math.floor(Date.now() / 1000);
 /** The real edge agent (embedded aedes broker on a loopback port, SQLite store). */
 export async function startTestAgent(serial: string[] = []): Promise<{ agent: RunningAgent; dir: string; stop(): Promise<void> }> {
   const dir = tempDir('vitalseal-sim-agent-');
-  const agent = await startAgent(parseAgentConfig({ dataDir: dir, mqtt: { port: 0 }, http: { port: 0 }, logLevel: 'silent', serial }), { defaultMetrics: false });
+  const agent = await startAgent(parseAgentConfig({ dataDir: dir, mqtt: { port: 0 }, http: { port: 0 }, logLevel: 'silent', serial }), {
+    defaultMetrics: false,
+  });
   return {
     agent,
     dir,

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { encodeReading } from '../../protocol/envelope/index.ts';
 import { seededRng } from '../../protocol/rng.ts';
-import { ECG_SAMPLE_RATE_HZ, parseScenario, PROFILES, PROFILE_NAMES, profileByName, ScenarioTimeline, type ProfileName } from '../../device-sim/profiles/index.ts';
+import {
+  ECG_SAMPLE_RATE_HZ,
+  parseScenario,
+  PROFILES,
+  PROFILE_NAMES,
+  profileByName,
+  ScenarioTimeline,
+  type ProfileName,
+} from '../../device-sim/profiles/index.ts';
 import { isSimError } from '../../device-sim/errors.ts';
 
 const T0 = 1_767_225_600_000;
@@ -25,9 +33,17 @@ describe('profiles', () => {
 
   it('produce valid readings in realistic ranges, with the profile’s sensor type, unit and period', () => {
     const ranges: Record<ProfileName, Array<[number, number]>> = {
-      'pulse-oximeter': [[90, 100], [40, 120]],
+      'pulse-oximeter': [
+        [90, 100],
+        [40, 120],
+      ],
       'ecg-patch': [],
-      'nibp-cuff': [[85, 180], [45, 110], [55, 135], [40, 120]],
+      'nibp-cuff': [
+        [85, 180],
+        [45, 110],
+        [55, 135],
+        [40, 120],
+      ],
       cgm: [[40, 250]],
       thermometer: [[35.5, 38]],
     };

@@ -31,13 +31,19 @@ describe('reboot: kill -9 and restart from NVM', () => {
   });
 
   function sim(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'sim', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: process.env['CI'] ?? '' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'sim', ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: process.env['CI'] ?? '' },
+    });
     children.push(child);
     let out = '';
     let err = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const done = new Promise<{ code: number | null; out: string; err: string }>((res) => child.once('exit', (code) => res({ code, out, err })));
+    const done = new Promise<{ code: number | null; out: string; err: string }>((res) =>
+      child.once('exit', (code) => res({ code, out, err })),
+    );
     return { child, done };
   }
 
@@ -52,11 +58,28 @@ describe('reboot: kill -9 and restart from NVM', () => {
     const fleet = join(work, 'fleet.json');
     writeFileSync(fleet, JSON.stringify({ version: 1, broker: `mqtt://127.0.0.1:${t.agent.mqttAddress!.port}`, devices }));
     const nvm = join(work, 'nvm');
-    const common = ['--fleet', fleet, '--nvm-dir', nvm, '--period', '25ms', '--backend', 'node', '--seed', 'kill', '--no-progress', '--json'];
+    const common = [
+      '--fleet',
+      fleet,
+      '--nvm-dir',
+      nvm,
+      '--period',
+      '25ms',
+      '--backend',
+      'node',
+      '--seed',
+      'kill',
+      '--no-progress',
+      '--json',
+    ];
 
     // run 1: a lossy link (30 % of transmissions dropped, resent after 1 s), killed mid-run
     const first = sim([...common, '--duration', '120s', '--faults', 'drop=0.3,delay=0.1:1500ms', '--ack-timeout', '1s']);
-    await waitFor(() => IDS.every((id) => t.agent.core.store.recordsOfDevice(id, 0, 100_000).length >= 30), 30_000, 'readings from the first run');
+    await waitFor(
+      () => IDS.every((id) => t.agent.core.store.recordsOfDevice(id, 0, 100_000).length >= 30),
+      30_000,
+      'readings from the first run',
+    );
     first.child.kill('SIGKILL');
     const r1 = await first.done;
     expect(r1.code).toBeNull(); // killed, no report

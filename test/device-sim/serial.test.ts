@@ -46,7 +46,8 @@ describe('serial link end to end (socat pty pair, real agent)', () => {
     const records = t.agent.core.store.recordsOfDevice('wired-1', 0, 100_000);
     // every sealed seq stored exactly once, and intact: a corrupted frame fails the CRC, is dropped by the agent and resent
     expect(records.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: d.measured }, (_, i) => i));
-    for (const r of records) expect(openReading(r.envelope, { secretKey: key.secretKey, hpke: createHpke('node') }).reading.v).toHaveLength(250);
+    for (const r of records)
+      expect(openReading(r.envelope, { secretKey: key.secretKey, hpke: createHpke('node') }).reading.v).toHaveLength(250);
     const c = t.agent.core.store.getDevice('wired-1')!;
     expect(c.received).toBe(d.acknowledged);
     expect(c.gaps).toBe(0);

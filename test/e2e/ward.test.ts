@@ -28,7 +28,16 @@ const extra: {
   accessLeaves: number;
   rateLimited: string | undefined;
   otherRefusals: Record<string, string | undefined>;
-} = { independentlyVerified: 0, served: 0, tampered: [], unanchored: '', openapi: {}, accessLeaves: 0, rateLimited: undefined, otherRefusals: {} };
+} = {
+  independentlyVerified: 0,
+  served: 0,
+  tampered: [],
+  unanchored: '',
+  openapi: {},
+  accessLeaves: 0,
+  rateLimited: undefined,
+  otherRefusals: {},
+};
 
 beforeAll(async () => {
   result = await runWardFlow({
@@ -60,23 +69,65 @@ beforeAll(async () => {
       env[env.length - 1]! ^= 1;
       const badEnvelope: ServedRecord = { ...r0, envelope: env.toString('base64') };
       const badProof: ServedRecord = { ...r0, inclusionProof: r0.inclusionProof.map((h, i) => (i === 0 ? 'ff' + h.slice(2) : h)) };
-      const badSize: ServedRecord = { ...r0, anchor: { ...r0.anchor!, treeSize: r0.anchor!.treeSize + 1000 }, treeSize: r0.anchor!.treeSize + 1000 };
+      const badSize: ServedRecord = {
+        ...r0,
+        anchor: { ...r0.anchor!, treeSize: r0.anchor!.treeSize + 1000 },
+        treeSize: r0.anchor!.treeSize + 1000,
+      };
       for (const t of [badEnvelope, badProof]) extra.tampered.push((await verifyServedRecord(t, roots, exp)).status);
-      extra.unanchored = (await verifyServedRecord({ ...r0, anchor: null }, roots, exp)).status + '/' + (await verifyServedRecord(badSize, roots, exp)).status;
+      extra.unanchored =
+        (await verifyServedRecord({ ...r0, anchor: null }, roots, exp)).status +
+        '/' +
+        (await verifyServedRecord(badSize, roots, exp)).status;
       extra.openapi = (await (await fetch(`${api}/openapi.json`)).json()) as Record<string, unknown>;
-      extra.accessLeaves = (agent.core.db.prepare(`SELECT COUNT(*) AS n FROM log_leaves WHERE kind = ${LEAF_KIND.accessEvent}`).get() as { n: number }).n;
+      extra.accessLeaves = (
+        agent.core.db.prepare(`SELECT COUNT(*) AS n FROM log_leaves WHERE kind = ${LEAF_KIND.accessEvent}`).get() as { n: number }
+      ).n;
       // rate limit: a burst beyond the bucket from one requester
-      const code = async (p: Promise<unknown>) => p.then(() => undefined, (e: { apiCode?: string }) => e.apiCode);
+      const code = async (p: Promise<unknown>) =>
+        p.then(
+          () => undefined,
+          (e: { apiCode?: string }) => e.apiCode,
+        );
       const k = new AgentClient(api, seededRng('others'));
       extra.otherRefusals = {
-        releaseToNonEmergency: await code(k.call(wallets.clinician, '/v1/emergency/release', 'EmergencyRelease', { patient: wallets.patient.address, recipientKey: wallets.clinician.vitalsealPublicKey })),
-        releaseToOtherKey: await code(k.call(wallets.emergency, '/v1/emergency/release', 'EmergencyRelease', { patient: wallets.patient.address, recipientKey: wallets.stranger.vitalsealPublicKey })),
-        sessionByNonPatient: await code(k.call(wallets.clinician, '/v1/sessions', 'SessionRequest', { device: 'oxi-01', pk: wallets.clinician.vitalsealPublicKey, nbf: 1, exp: 2 })),
-        badSignature: await code(k.signed(wallets.clinician, 'RecordQuery', { patient: wallets.patient.address, device: '', fromLeaf: 0, limit: 1 }).then((r) => k.post('/v1/query/records', { ...r, message: { ...r.message, limit: 2 } }))),
+        releaseToNonEmergency: await code(
+          k.call(wallets.clinician, '/v1/emergency/release', 'EmergencyRelease', {
+            patient: wallets.patient.address,
+            recipientKey: wallets.clinician.vitalsealPublicKey,
+          }),
+        ),
+        releaseToOtherKey: await code(
+          k.call(wallets.emergency, '/v1/emergency/release', 'EmergencyRelease', {
+            patient: wallets.patient.address,
+            recipientKey: wallets.stranger.vitalsealPublicKey,
+          }),
+        ),
+        sessionByNonPatient: await code(
+          k.call(wallets.clinician, '/v1/sessions', 'SessionRequest', {
+            device: 'oxi-01',
+            pk: wallets.clinician.vitalsealPublicKey,
+            nbf: 1,
+            exp: 2,
+          }),
+        ),
+        badSignature: await code(
+          k
+            .signed(wallets.clinician, 'RecordQuery', { patient: wallets.patient.address, device: '', fromLeaf: 0, limit: 1 })
+            .then((r) => k.post('/v1/query/records', { ...r, message: { ...r.message, limit: 2 } })),
+        ),
       };
       const c = new AgentClient(api, seededRng('burst'));
-      const burst = await Promise.all(Array.from({ length: 60 }, () => c.signed(wallets.patient, 'RecordQuery', { patient: wallets.patient.address, device: '', fromLeaf: 0, limit: 1 })));
-      const answers = await Promise.all(burst.map((b) => fetch(`${api}/v1/query/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) })));
+      const burst = await Promise.all(
+        Array.from({ length: 60 }, () =>
+          c.signed(wallets.patient, 'RecordQuery', { patient: wallets.patient.address, device: '', fromLeaf: 0, limit: 1 }),
+        ),
+      );
+      const answers = await Promise.all(
+        burst.map((b) =>
+          fetch(`${api}/v1/query/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) }),
+        ),
+      );
       const limited = answers.find((r) => r.status === 429);
       extra.rateLimited = limited ? ((await limited.json()) as { error: { code: string } }).error.code : undefined;
     },
@@ -106,7 +157,15 @@ describe('ward end to end (embedded chain, aedes, SQLite)', () => {
   });
 
   it('assigns every device to the patient through operator-confirmed pairing codes', () => {
-    expect(result.assignments).toEqual(result.sent.length > 0 ? ['oxi-01', 'nibp-01', 'temp-01', 'cgm-01'].map((device) => ({ device, patient: result.accounts['patient']!.toLowerCase(), via: 'pairing' })) : []);
+    expect(result.assignments).toEqual(
+      result.sent.length > 0
+        ? ['oxi-01', 'nibp-01', 'temp-01', 'cgm-01'].map((device) => ({
+            device,
+            patient: result.accounts['patient']!.toLowerCase(),
+            via: 'pairing',
+          }))
+        : [],
+    );
   });
 
   it('refuses unregistered, unauthorized, replayed, expired and revoked requests with their codes', () => {
@@ -141,7 +200,10 @@ describe('ward end to end (embedded chain, aedes, SQLite)', () => {
     const kinds = new Set(result.accessLog.map((e) => e.kind));
     expect(kinds).toEqual(new Set(['assign', 'session', 'session-refused', 'query', 'escrow', 'emergency-release']));
     expect(result.accessLog.some((e) => e.kind === 'query' && e.requester === result.accounts['clinician'])).toBe(true);
-    expect(result.accessLog.find((e) => e.kind === 'emergency-release')).toMatchObject({ clinician: result.accounts['emergency'], drill: true });
+    expect(result.accessLog.find((e) => e.kind === 'emergency-release')).toMatchObject({
+      clinician: result.accounts['emergency'],
+      drill: true,
+    });
     expect(result.accessLog.every((e) => e.status === 'verified')).toBe(true);
   });
 
@@ -154,6 +216,8 @@ describe('ward end to end (embedded chain, aedes, SQLite)', () => {
   it('describes the API in /openapi.json with the refusal codes', () => {
     const paths = extra.openapi.paths as Record<string, Record<string, { 'x-error-codes': string[] }>>;
     expect(Object.keys(paths)).toEqual(expect.arrayContaining(['/v1/query/records', '/v1/sessions', '/v1/emergency/release']));
-    expect(paths['/v1/query/records']!.post!['x-error-codes']).toEqual(expect.arrayContaining(['API_REPLAYED', 'API_EXPIRED', 'API_CONSENT_DENIED']));
+    expect(paths['/v1/query/records']!.post!['x-error-codes']).toEqual(
+      expect.arrayContaining(['API_REPLAYED', 'API_EXPIRED', 'API_CONSENT_DENIED']),
+    );
   });
 });

@@ -77,7 +77,11 @@ beforeAll(() => {
     if (entry.startsWith('!') || entry === 'dist' || !existsSync(join(REPO, entry))) continue;
     cpSync(join(REPO, entry), join(stage, entry), { recursive: true });
   }
-  const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', WORK], stage)) as Array<{ filename: string; integrity: string; files: Array<{ path: string }> }>;
+  const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', WORK], stage)) as Array<{
+    filename: string;
+    integrity: string;
+    files: Array<{ path: string }>;
+  }>;
   const info = packed[0]!;
   tarball = join(WORK, info.filename);
   packedFiles = info.files.map((f) => f.path);
@@ -85,7 +89,13 @@ beforeAll(() => {
   mkdirSync(CONSUMER);
   // The consumer repeats the project's cbor-extract pin (package.json `overrides`, without which `npm ci` fails): `overrides` of a
   // dependency do not apply to the project that installs it.
-  const consumerPkg = { name: 'consumer', private: true, type: 'module', dependencies: { [PKG.name]: `file:../${info.filename}` }, overrides: PKG.overrides };
+  const consumerPkg = {
+    name: 'consumer',
+    private: true,
+    type: 'module',
+    dependencies: { [PKG.name]: `file:../${info.filename}` },
+    overrides: PKG.overrides,
+  };
   writeFileSync(join(CONSUMER, 'package.json'), JSON.stringify(consumerPkg, null, 2));
   writeFileSync(join(CONSUMER, 'package-lock.json'), JSON.stringify(consumerLock(info.filename, info.integrity), null, 2));
   const npmCi = ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'];
@@ -101,7 +111,17 @@ afterAll(() => rmSync(WORK, { recursive: true, force: true }));
 
 describe('npm pack → install the tarball → plain node', () => {
   it('the tarball ships the compiled JavaScript, declarations and the CLI, not the TypeScript sources', () => {
-    for (const f of ['dist/protocol/index.js', 'dist/protocol/index.d.ts', 'dist/protocol/node.js', 'dist/protocol/node.d.ts', 'dist/cli/bin.js', 'dist/agent/store/writerThread.worker.js', 'dist/agent/store/batchWriter.d.ts', 'bin/vitalseal.js', 'package.json']) {
+    for (const f of [
+      'dist/protocol/index.js',
+      'dist/protocol/index.d.ts',
+      'dist/protocol/node.js',
+      'dist/protocol/node.d.ts',
+      'dist/cli/bin.js',
+      'dist/agent/store/writerThread.worker.js',
+      'dist/agent/store/batchWriter.d.ts',
+      'bin/vitalseal.js',
+      'package.json',
+    ]) {
       expect(packedFiles).toContain(f);
     }
     expect(packedFiles.filter((f) => !f.startsWith('dist/') && /\.(ts|mts)$/.test(f))).toEqual([]);
@@ -160,7 +180,9 @@ describe('npm pack → install the tarball → plain node', () => {
 
   it('the declarations resolve for a TypeScript consumer (node16 and bundler resolution), core without Node types', () => {
     const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-    writeFileSync(join(CONSUMER, 'core.ts'), `
+    writeFileSync(
+      join(CONSUMER, 'core.ts'),
+      `
       import { sealReading, openReading, tempKeyPairGen, createHpke, systemRng, type Reading } from 'vitalseal/protocol';
       import { decodeTicket } from 'vitalseal/protocol/ticket';
       const key = tempKeyPairGen('patient:types', systemRng);
@@ -172,18 +194,32 @@ describe('npm pack → install the tarball → plain node', () => {
       // @ts-expect-error a reading needs a header, a recipient, an HPKE and an Rng
       sealReading({ reading });
       export { values, decodeTicket };
-    `);
-    writeFileSync(join(CONSUMER, 'node.ts'), `
+    `,
+    );
+    writeFileSync(
+      join(CONSUMER, 'node.ts'),
+      `
       import { createHpke, type HpkeBackendName } from 'vitalseal/protocol/node';
       import { tempKeyPairGen } from 'vitalseal/protocol/keys';
       const name: HpkeBackendName = 'node';
       export const kid: Uint8Array = tempKeyPairGen('patient:types', () => new Uint8Array(32), createHpke(name)).kid;
-    `);
+    `,
+    );
     const tsconfig = (file: string, options: Record<string, unknown>, files: string[]) =>
-      writeFileSync(join(CONSUMER, file), JSON.stringify({ compilerOptions: { noEmit: true, strict: true, target: 'ES2022', lib: ['ES2022', 'DOM'], skipLibCheck: true, ...options }, files }));
+      writeFileSync(
+        join(CONSUMER, file),
+        JSON.stringify({
+          compilerOptions: { noEmit: true, strict: true, target: 'ES2022', lib: ['ES2022', 'DOM'], skipLibCheck: true, ...options },
+          files,
+        }),
+      );
     // Core: no @types/node at all, so a Node type leaking into the core's declarations fails here.
     tsconfig('tsconfig.core.json', { module: 'node16', moduleResolution: 'node16', types: [] }, ['core.ts']);
-    tsconfig('tsconfig.node.json', { module: 'esnext', moduleResolution: 'bundler', typeRoots: [join(REPO, 'node_modules', '@types')], types: ['node'] }, ['core.ts', 'node.ts']);
+    tsconfig(
+      'tsconfig.node.json',
+      { module: 'esnext', moduleResolution: 'bundler', typeRoots: [join(REPO, 'node_modules', '@types')], types: ['node'] },
+      ['core.ts', 'node.ts'],
+    );
     run(process.execPath, [tsc, '-p', 'tsconfig.core.json'], CONSUMER, 120_000);
     run(process.execPath, [tsc, '-p', 'tsconfig.node.json'], CONSUMER, 120_000);
   }, 240_000);
@@ -212,9 +248,22 @@ describe('browser bundle of vitalseal/protocol (esbuild, platform browser)', () 
     expect(own.length).toBeGreaterThan(40);
     expect(own.every((p) => p.startsWith(`node_modules/${PKG.name}/dist/protocol/`))).toBe(true);
     expect(own.filter((p) => /\/(node|hpke\/node)\.js$/.test(p))).toEqual([]); // the node:crypto backend stays out
-    expect([...new Set(third.map((p) => p.split('/').slice(1, p.startsWith('node_modules/@') ? 3 : 2).join('/')))].sort()).toEqual(['@noble/ciphers', '@noble/curves', '@noble/hashes', 'cbor-x']);
+    expect(
+      [
+        ...new Set(
+          third.map((p) =>
+            p
+              .split('/')
+              .slice(1, p.startsWith('node_modules/@') ? 3 : 2)
+              .join('/'),
+          ),
+        ),
+      ].sort(),
+    ).toEqual(['@noble/ciphers', '@noble/curves', '@noble/hashes', 'cbor-x']);
     for (const p of own) {
-      const offending = stripComments(readFileSync(join(CONSUMER, p), 'utf8')).split('\n').filter((l) => NODE_ONLY.test(l));
+      const offending = stripComments(readFileSync(join(CONSUMER, p), 'utf8'))
+        .split('\n')
+        .filter((l) => NODE_ONLY.test(l));
       expect({ file: p, offending }).toEqual({ file: p, offending: [] });
     }
     const bundle = result.outputFiles[0]!.text;

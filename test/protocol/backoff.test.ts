@@ -25,7 +25,7 @@ describe('nextDelay (the one backoff helper)', () => {
 
   it('is deterministic for the same random stream', () => {
     let s = 1;
-    const lcg = (): number => ((s = (s * 48271) % 2147483647) / 2147483647);
+    const lcg = (): number => (s = (s * 48271) % 2147483647) / 2147483647;
     const a = Array.from({ length: 20 }, (_, i) => nextDelay(i, { baseMs: 100, maxMs: 10_000, jitter: 'full' }, lcg));
     s = 1;
     const b = Array.from({ length: 20 }, (_, i) => nextDelay(i, { baseMs: 100, maxMs: 10_000, jitter: 'full' }, lcg));

@@ -17,11 +17,26 @@ describe('encodeCanonical', () => {
 
   it('writes integers in their shortest form across every head-size boundary', () => {
     const cases: [number | bigint, string][] = [
-      [0, '00'], [23, '17'], [24, '1818'], [255, '18ff'], [256, '190100'], [65535, '19ffff'],
-      [65536, '1a00010000'], [0xffffffff, '1affffffff'], [2 ** 32, '1b0000000100000000'],
-      [Number.MAX_SAFE_INTEGER, '1b001fffffffffffff'], [2n ** 64n - 1n, '1bffffffffffffffff'], [5n, '05'],
-      [-1, '20'], [-24, '37'], [-25, '3818'], [-256, '38ff'], [-257, '390100'], [-(2 ** 32), '3affffffff'],
-      [-(2 ** 32) - 1, '3b0000000100000000'], [-(2n ** 64n) + 1n, '3bfffffffffffffffe'],
+      [0, '00'],
+      [23, '17'],
+      [24, '1818'],
+      [255, '18ff'],
+      [256, '190100'],
+      [65535, '19ffff'],
+      [65536, '1a00010000'],
+      [0xffffffff, '1affffffff'],
+      [2 ** 32, '1b0000000100000000'],
+      [Number.MAX_SAFE_INTEGER, '1b001fffffffffffff'],
+      [2n ** 64n - 1n, '1bffffffffffffffff'],
+      [5n, '05'],
+      [-1, '20'],
+      [-24, '37'],
+      [-25, '3818'],
+      [-256, '38ff'],
+      [-257, '390100'],
+      [-(2 ** 32), '3affffffff'],
+      [-(2 ** 32) - 1, '3b0000000100000000'],
+      [-(2n ** 64n) + 1n, '3bfffffffffffffffe'],
       [1_700_000_000_000, '1b0000018bcfe56800'],
     ];
     for (const [value, expected] of cases) expect(hex(value), String(value)).toBe(expected);
@@ -33,7 +48,15 @@ describe('encodeCanonical', () => {
   });
 
   it('sorts map keys by their encoded bytes (RFC 8949 §4.2.1)', () => {
-    const m = new Map<string | number, CborValue>([['seq', 1], ['dev', 'd'], ['ts', 2], ['st', 'x'], [1, 42], [-4, 0], [4, 0]]);
+    const m = new Map<string | number, CborValue>([
+      ['seq', 1],
+      ['dev', 'd'],
+      ['ts', 2],
+      ['st', 'x'],
+      [1, 42],
+      [-4, 0],
+      [4, 0],
+    ]);
     // 01, 04, 23 (-4), "st", "ts", "dev", "seq"
     expect(hex(m)).toBe('a7' + '01182a' + '0400' + '2300' + '6273746178' + '62747302' + '6364657661' + '64' + '6373657101');
   });
@@ -41,7 +64,16 @@ describe('encodeCanonical', () => {
   it('refuses values outside the data model and duplicate keys', () => {
     expect(codeOf(() => encodeCanonical({ a: 1 } as unknown as CborValue))).toBe('CBOR_UNSUPPORTED');
     expect(codeOf(() => encodeCanonical(undefined as unknown as CborValue))).toBe('CBOR_UNSUPPORTED');
-    expect(codeOf(() => encodeCanonical(new Map<number | bigint, CborValue>([[1, 1], [1n, 2]])))).toBe('CBOR_UNSUPPORTED');
+    expect(
+      codeOf(() =>
+        encodeCanonical(
+          new Map<number | bigint, CborValue>([
+            [1, 1],
+            [1n, 2],
+          ]),
+        ),
+      ),
+    ).toBe('CBOR_UNSUPPORTED');
     expect(codeOf(() => encodeCanonical(2n ** 64n))).toBe('CBOR_UNSUPPORTED');
     expect(codeOf(() => encodeCanonical(-(2n ** 64n)))).toBe('CBOR_UNSUPPORTED'); // cbor-x cannot write it as major type 1
     expect(codeOf(() => encodeCanonical(new Float32Array(2) as unknown as CborValue))).toBe('CBOR_UNSUPPORTED');
@@ -162,15 +194,28 @@ describe('decodeStrict', () => {
   });
 
   it('fuzz: random bytes give a value or a known VitalsealError, nothing else', () => {
-    fc.assert(fc.property(randomBytes(), (b) => onlyKnownErrors(() => decodeStrict(b, { allowedTags: [16, 18, 96] }))), { numRuns: FUZZ_RUNS });
+    fc.assert(
+      fc.property(randomBytes(), (b) => onlyKnownErrors(() => decodeStrict(b, { allowedTags: [16, 18, 96] }))),
+      { numRuns: FUZZ_RUNS },
+    );
   });
 
   it('fuzz: mutated valid CBOR gives a value or a known VitalsealError, nothing else', () => {
     const seeds = [
       encodeCanonical(new Tag([new Uint8Array([0xa1, 0x01, 0x18, 0x2a]), new Map([[4, new Uint8Array(16)]]), new Uint8Array(40)], 16)),
-      encodeCanonical(new Map<string, CborValue>([['st', 'spo2'], ['ts', 1_700_000_000_000], ['v', [97, 96.5, -1.25]], ['u', '%']])),
+      encodeCanonical(
+        new Map<string, CborValue>([
+          ['st', 'spo2'],
+          ['ts', 1_700_000_000_000],
+          ['v', [97, 96.5, -1.25]],
+          ['u', '%'],
+        ]),
+      ),
       encodeCanonical([1, [2, [3, [4, new Map([['k', utf8('x')]])]]], 'text', null, true, 2n ** 60n]),
     ];
-    fc.assert(fc.property(mutatedBytes(seeds), (b) => onlyKnownErrors(() => decodeStrict(b, { allowedTags: [16] }))), { numRuns: FUZZ_RUNS });
+    fc.assert(
+      fc.property(mutatedBytes(seeds), (b) => onlyKnownErrors(() => decodeStrict(b, { allowedTags: [16] }))),
+      { numRuns: FUZZ_RUNS },
+    );
   });
 });

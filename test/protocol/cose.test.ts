@@ -85,7 +85,13 @@ describe('cose-wg example chacha-poly-enc-01 (COSE_Encrypt0, tag 16)', () => {
 describe('COSE_Encrypt0 codec', () => {
   const key = new Uint8Array(32).fill(7);
   const iv = new Uint8Array(12).fill(9);
-  const sealed = encryptEncrypt0ChaCha({ key, iv, plaintext: utf8('hello'), externalAad: utf8('ctx'), unprotected: new Map([[4, utf8('k1')]]) });
+  const sealed = encryptEncrypt0ChaCha({
+    key,
+    iv,
+    plaintext: utf8('hello'),
+    externalAad: utf8('ctx'),
+    unprotected: new Map([[4, utf8('k1')]]),
+  });
 
   it('round-trips with external AAD, tagged and untagged', () => {
     expect(new TextDecoder().decode(decryptEncrypt0ChaCha(sealed, key, utf8('ctx')))).toBe('hello');
@@ -99,14 +105,20 @@ describe('COSE_Encrypt0 codec', () => {
 
   it('refuses wrong tags, structures, headers and algorithms with distinct codes', () => {
     const m = decodeEncrypt0(sealed);
-    expect(codeOf(() => decodeEncrypt0(encodeCanonical(new Tag([m.protectedBytes, m.unprotected, m.ciphertext], 18))))).toBe('COSE_BAD_TAG');
+    expect(codeOf(() => decodeEncrypt0(encodeCanonical(new Tag([m.protectedBytes, m.unprotected, m.ciphertext], 18))))).toBe(
+      'COSE_BAD_TAG',
+    );
     expect(codeOf(() => decodeEncrypt0(encodeCanonical([m.protectedBytes, m.unprotected])))).toBe('COSE_BAD_STRUCTURE');
     expect(codeOf(() => decodeEncrypt0(encodeCanonical([m.protectedBytes, m.unprotected, null])))).toBe('COSE_BAD_STRUCTURE');
     expect(codeOf(() => decodeEncrypt0(encodeCanonical([new Map([[1, 24]]), m.unprotected, m.ciphertext])))).toBe('COSE_BAD_STRUCTURE');
     expect(codeOf(() => decodeEncrypt0(encodeCanonical([fromHex('8101'), m.unprotected, m.ciphertext])))).toBe('COSE_BAD_HEADER');
     expect(codeOf(() => decodeEncrypt0(encodeCanonical([fromHex('a101'), m.unprotected, m.ciphertext])))).toBe('COSE_BAD_HEADER');
     expect(codeOf(() => decodeEncrypt0(encodeCanonical([m.protectedBytes, new Map([[1, 24]]), m.ciphertext])))).toBe('COSE_BAD_HEADER');
-    const otherAlg = encodeEncrypt0({ protectedBytes: encodeCanonical(new Map([[1, 3]])), unprotected: m.unprotected, ciphertext: m.ciphertext });
+    const otherAlg = encodeEncrypt0({
+      protectedBytes: encodeCanonical(new Map([[1, 3]])),
+      unprotected: m.unprotected,
+      ciphertext: m.ciphertext,
+    });
     expect(codeOf(() => decryptEncrypt0ChaCha(otherAlg, key))).toBe('COSE_UNKNOWN_ALG');
     const noIv = encodeEncrypt0({ protectedBytes: m.protectedBytes, unprotected: new Map(), ciphertext: m.ciphertext });
     expect(codeOf(() => decryptEncrypt0ChaCha(noIv, key))).toBe('COSE_BAD_HEADER');
@@ -122,7 +134,10 @@ describe('COSE_Encrypt0 codec', () => {
 
   it('fuzz: COSE_Encrypt (direct) decode on mutated input throws only known VitalsealErrors', () => {
     const seeds = [fromHex(chachaPoly01.output.cbor), sealed];
-    fc.assert(fc.property(mutatedBytes(seeds), (b) => onlyKnownErrors(() => decryptDirectChaCha(b, key))), { numRuns: runs(3000) });
+    fc.assert(
+      fc.property(mutatedBytes(seeds), (b) => onlyKnownErrors(() => decryptDirectChaCha(b, key))),
+      { numRuns: runs(3000) },
+    );
   });
 });
 
@@ -194,7 +209,12 @@ describe('COSE_Key (X25519, HPKE-4)', () => {
   });
 
   it('refuses other key types, curves, algorithms, lengths and extra parameters', () => {
-    const base = new Map<number, unknown>([[1, 1], [-1, 4], [-2, x], [3, 42]]);
+    const base = new Map<number, unknown>([
+      [1, 1],
+      [-1, 4],
+      [-2, x],
+      [3, 42],
+    ]);
     const variant = (label: number, value: unknown) => encodeCanonical(new Map(base).set(label, value) as never);
     expect(codeOf(() => decodeX25519CoseKey(variant(1, 2)))).toBe('COSE_BAD_KEY');
     expect(codeOf(() => decodeX25519CoseKey(variant(-1, 6)))).toBe('COSE_BAD_KEY');

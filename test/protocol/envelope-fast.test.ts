@@ -63,7 +63,11 @@ const comparable = (d: Omit<DecodedEnvelope, 'recordId'> & { recordId?: Uint8Arr
 const withoutRecordId = ({ recordId: _, ...rest }: DecodedEnvelope) => rest;
 
 /** The header view's fields as comparable data (its kid may be a view: compared by value). */
-const headerOf = (d: { header: object; kid: Uint8Array; recordId: Uint8Array }) => ({ header: d.header, kid: toHex(d.kid), recordId: toHex(d.recordId) });
+const headerOf = (d: { header: object; kid: Uint8Array; recordId: Uint8Array }) => ({
+  header: d.header,
+  kid: toHex(d.kid),
+  recordId: toHex(d.recordId),
+});
 
 /**
  * The fast path's contract, for one input: non-null implies decodeEnvelope succeeds with
@@ -91,7 +95,11 @@ function checkAgainstStrict(bytes: Uint8Array, maxBytes?: number): 'fast' | 'fal
     return 'fallback-error';
   }
   expect(headerView).toStrictEqual(headerOf(strict.ok));
-  if (fastHeader !== null) expect({ header: fastHeader.header, kid: toHex(fastHeader.kid) }).toStrictEqual({ header: strict.ok.header, kid: toHex(strict.ok.kid) });
+  if (fastHeader !== null)
+    expect({ header: fastHeader.header, kid: toHex(fastHeader.kid) }).toStrictEqual({
+      header: strict.ok.header,
+      kid: toHex(strict.ok.kid),
+    });
   expect('ok' in view).toBe(true);
   if (!('ok' in view)) return 'fallback-error';
   expect(comparable(view.ok)).toStrictEqual(comparable(strict.ok));
@@ -161,7 +169,14 @@ const CANONICAL_UNPROTECTED = cat([0xa2, 0x04], bstr(KID), [0x23], bstr(EK));
 
 function buildEnvelope(p: EnvelopeParts): Uint8Array {
   const content = p.protectedContent ?? cat(p.mapHead ?? head(5, p.entries.length), ...p.entries.flatMap(([k, v]) => [k, v]));
-  return cat(p.tag ?? [0xd0], p.array ?? [0x83], bstr(content, p.protectedExtra), p.unprotected ?? CANONICAL_UNPROTECTED, p.ciphertext ?? bstr(filled(24, 0xc7)), p.trailing ?? []);
+  return cat(
+    p.tag ?? [0xd0],
+    p.array ?? [0x83],
+    bstr(content, p.protectedExtra),
+    p.unprotected ?? CANONICAL_UNPROTECTED,
+    p.ciphertext ?? bstr(filled(24, 0xc7)),
+    p.trailing ?? [],
+  );
 }
 
 const HEADER: EnvelopeHeaderFields = { dev: 'spo2-0001', seq: 5, ts: TS, st: 'spo2' };
@@ -193,29 +208,66 @@ const values = fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { m
 const nearIdentifierWith = (valid: fc.Arbitrary<string>, validWeight: number) =>
   fc.oneof(
     { arbitrary: valid, weight: validWeight },
-    { arbitrary: fc.string({ unit: fc.constantFrom('a', 'Z', '0', '.', '_', '-', ':', '/', ' ', '\n', 'é', '\u0000', '#'), maxLength: 70 }), weight: 3 },
-    { arbitrary: fc.constantFrom('', 'a'.repeat(32), 'a'.repeat(33), 'a'.repeat(64), 'a'.repeat(65), 'dev\n', ':dev', '-x', 'a:b', 'A9'), weight: 1 },
+    {
+      arbitrary: fc.string({ unit: fc.constantFrom('a', 'Z', '0', '.', '_', '-', ':', '/', ' ', '\n', 'é', '\u0000', '#'), maxLength: 70 }),
+      weight: 3,
+    },
+    {
+      arbitrary: fc.constantFrom('', 'a'.repeat(32), 'a'.repeat(33), 'a'.repeat(64), 'a'.repeat(65), 'dev\n', ':dev', '-x', 'a:b', 'A9'),
+      weight: 1,
+    },
   );
 const nearIdentifier = fc.oneof(nearIdentifierWith(deviceId, 4), sensorType);
 
 /** A uint value of the header: mostly safe, sometimes above MAX_SAFE (still a CBOR uint), encoded shortest or not. */
-const headerUintBytes = fc.tuple(
-  fc.oneof({ arbitrary: safeUint.map((n) => BigInt(n)), weight: 8 }, { arbitrary: fc.bigInt({ min: BigInt(MAX_SAFE) + 1n, max: 2n ** 64n - 1n }), weight: 1 }),
-  fc.oneof({ arbitrary: fc.constant(undefined), weight: 8 }, { arbitrary: fc.constantFrom(1, 2, 4, 8), weight: 1 }),
-).map(([v, extra]) => uint(v, extra));
+const headerUintBytes = fc
+  .tuple(
+    fc.oneof(
+      { arbitrary: safeUint.map((n) => BigInt(n)), weight: 8 },
+      { arbitrary: fc.bigInt({ min: BigInt(MAX_SAFE) + 1n, max: 2n ** 64n - 1n }), weight: 1 },
+    ),
+    fc.oneof({ arbitrary: fc.constant(undefined), weight: 8 }, { arbitrary: fc.constantFrom(1, 2, 4, 8), weight: 1 }),
+  )
+  .map(([v, extra]) => uint(v, extra));
 
 /** A header value of the wrong kind now and then. */
-const oddValue = fc.constantFrom<Bytes>([0x20], [0x38, 0x18], [0xf6], [0xf5], [0xfb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0], [0x40], [0x80], [0xa0], [0x61, 0x31], [0xc1, 0x00]);
+const oddValue = fc.constantFrom<Bytes>(
+  [0x20],
+  [0x38, 0x18],
+  [0xf6],
+  [0xf5],
+  [0xfb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0],
+  [0x40],
+  [0x80],
+  [0xa0],
+  [0x61, 0x31],
+  [0xc1, 0x00],
+);
 const withOdd = (a: fc.Arbitrary<Bytes>) => fc.oneof({ arbitrary: a, weight: 30 }, { arbitrary: oddValue, weight: 1 });
 const textBytes = (valid: fc.Arbitrary<string>) =>
-  fc.tuple(nearIdentifierWith(valid, 30), fc.oneof({ arbitrary: fc.constant(undefined), weight: 20 }, { arbitrary: fc.constantFrom(1, 2), weight: 1 })).map(([s, extra]) => text(s, extra));
+  fc
+    .tuple(
+      nearIdentifierWith(valid, 30),
+      fc.oneof({ arbitrary: fc.constant(undefined), weight: 20 }, { arbitrary: fc.constantFrom(1, 2), weight: 1 }),
+    )
+    .map(([s, extra]) => text(s, extra));
 
 /** Envelopes that are canonical in most places and off in a few: the boundary the fast path decides on. */
 const nearCanonicalEnvelope: fc.Arbitrary<{ bytes: Uint8Array; maxBytes: number | undefined }> = fc
   .record({
-    tag: fc.oneof({ arbitrary: fc.constant<Bytes>([0xd0]), weight: 6 }, { arbitrary: fc.constant<Bytes>([]), weight: 3 }, { arbitrary: fc.constantFrom<Bytes>([0xd8, 0x10], [0xd2], [0xc6], [0xd0, 0xd0]), weight: 1 }),
-    array: fc.oneof({ arbitrary: fc.constant<Bytes>([0x83]), weight: 12 }, { arbitrary: fc.constantFrom<Bytes>([0x98, 0x03], [0x82], [0x84], [0x9f]), weight: 1 }),
-    alg: fc.oneof({ arbitrary: fc.constant<Bytes>(uint(42)), weight: 12 }, { arbitrary: fc.constantFrom<Bytes>(uint(42, 2), uint(24), [0x38, 0x29], text('HPKE-4')), weight: 1 }),
+    tag: fc.oneof(
+      { arbitrary: fc.constant<Bytes>([0xd0]), weight: 6 },
+      { arbitrary: fc.constant<Bytes>([]), weight: 3 },
+      { arbitrary: fc.constantFrom<Bytes>([0xd8, 0x10], [0xd2], [0xc6], [0xd0, 0xd0]), weight: 1 },
+    ),
+    array: fc.oneof(
+      { arbitrary: fc.constant<Bytes>([0x83]), weight: 12 },
+      { arbitrary: fc.constantFrom<Bytes>([0x98, 0x03], [0x82], [0x84], [0x9f]), weight: 1 },
+    ),
+    alg: fc.oneof(
+      { arbitrary: fc.constant<Bytes>(uint(42)), weight: 12 },
+      { arbitrary: fc.constantFrom<Bytes>(uint(42, 2), uint(24), [0x38, 0x29], text('HPKE-4')), weight: 1 },
+    ),
     hs: fc.option(withOdd(headerUintBytes), { nil: undefined }),
     st: withOdd(textBytes(sensorType)),
     ts: withOdd(headerUintBytes),
@@ -223,9 +275,19 @@ const nearCanonicalEnvelope: fc.Arbitrary<{ bytes: Uint8Array; maxBytes: number 
     seq: withOdd(headerUintBytes),
     entryEdit: fc.oneof(
       { arbitrary: fc.constant({ kind: 'none' as const, i: 0, j: 0 }), weight: 12 },
-      { arbitrary: fc.record({ kind: fc.constantFrom('swap' as const, 'drop' as const, 'duplicate' as const, 'extra' as const, 'textAlg' as const), i: fc.nat(), j: fc.nat() }), weight: 3 },
+      {
+        arbitrary: fc.record({
+          kind: fc.constantFrom('swap' as const, 'drop' as const, 'duplicate' as const, 'extra' as const, 'textAlg' as const),
+          i: fc.nat(),
+          j: fc.nat(),
+        }),
+        weight: 3,
+      },
     ),
-    mapHeadEdit: fc.oneof({ arbitrary: fc.constant('count' as const), weight: 12 }, { arbitrary: fc.constantFrom('plus1' as const, 'minus1' as const, 'wide' as const, 'indefinite' as const), weight: 1 }),
+    mapHeadEdit: fc.oneof(
+      { arbitrary: fc.constant('count' as const), weight: 12 },
+      { arbitrary: fc.constantFrom('plus1' as const, 'minus1' as const, 'wide' as const, 'indefinite' as const), weight: 1 },
+    ),
     protectedEdit: fc.oneof({ arbitrary: fc.constant(0), weight: 12 }, { arbitrary: fc.constantFrom(-1, 1, 2, 100), weight: 1 }),
     unprotected: fc.oneof(
       { arbitrary: fc.constant<Bytes>(CANONICAL_UNPROTECTED), weight: 12 },
@@ -245,10 +307,19 @@ const nearCanonicalEnvelope: fc.Arbitrary<{ bytes: Uint8Array; maxBytes: number 
         weight: 1,
       },
     ),
-    ciphertextLength: fc.oneof({ arbitrary: fc.constantFrom(15, 16, 17, 23, 24, 255, 256, 300), weight: 6 }, { arbitrary: fc.nat({ max: 40 }), weight: 1 }),
+    ciphertextLength: fc.oneof(
+      { arbitrary: fc.constantFrom(15, 16, 17, 23, 24, 255, 256, 300), weight: 6 },
+      { arbitrary: fc.nat({ max: 40 }), weight: 1 },
+    ),
     ciphertextExtra: fc.oneof({ arbitrary: fc.constant(undefined), weight: 8 }, { arbitrary: fc.constantFrom(1, 2, 4), weight: 1 }),
-    trailing: fc.oneof({ arbitrary: fc.constant<Bytes>([]), weight: 12 }, { arbitrary: fc.constantFrom<Bytes>([0x00], [0xff], [0x40]), weight: 1 }),
-    maxBytes: fc.oneof({ arbitrary: fc.constant<'default' | 'exact' | 'less' | 'more'>('default'), weight: 6 }, { arbitrary: fc.constantFrom('exact' as const, 'less' as const, 'more' as const), weight: 1 }),
+    trailing: fc.oneof(
+      { arbitrary: fc.constant<Bytes>([]), weight: 12 },
+      { arbitrary: fc.constantFrom<Bytes>([0x00], [0xff], [0x40]), weight: 1 },
+    ),
+    maxBytes: fc.oneof(
+      { arbitrary: fc.constant<'default' | 'exact' | 'less' | 'more'>('default'), weight: 6 },
+      { arbitrary: fc.constantFrom('exact' as const, 'less' as const, 'more' as const), weight: 1 },
+    ),
   })
   .map((r) => {
     let entries: Entry[] = [
@@ -269,8 +340,19 @@ const nearCanonicalEnvelope: fc.Arbitrary<{ bytes: Uint8Array; maxBytes: number 
     else if (kind === 'textAlg') entries = entries.map((e, k) => (k === 0 ? [text('alg'), e[1]] : e));
     const n = entries.length;
     const body = cat(...entries.flatMap(([k, v]) => [k, v]));
-    const protectedContent = { count: cat(head(5, n), body), plus1: cat(head(5, n + 1), body), minus1: cat(head(5, Math.max(0, n - 1)), body), wide: cat(head(5, n, 1), body), indefinite: cat([0xbf], body, [0xff]) }[r.mapHeadEdit];
-    const pBytes = r.protectedEdit === 0 ? bstr(protectedContent) : r.protectedEdit === 100 ? bstr(protectedContent, 2) : cat(head(2, Math.max(0, protectedContent.length + r.protectedEdit)), protectedContent);
+    const protectedContent = {
+      count: cat(head(5, n), body),
+      plus1: cat(head(5, n + 1), body),
+      minus1: cat(head(5, Math.max(0, n - 1)), body),
+      wide: cat(head(5, n, 1), body),
+      indefinite: cat([0xbf], body, [0xff]),
+    }[r.mapHeadEdit];
+    const pBytes =
+      r.protectedEdit === 0
+        ? bstr(protectedContent)
+        : r.protectedEdit === 100
+          ? bstr(protectedContent, 2)
+          : cat(head(2, Math.max(0, protectedContent.length + r.protectedEdit)), protectedContent);
     const bytes = cat(r.tag, r.array, pBytes, r.unprotected, bstr(filled(r.ciphertextLength, 0x5a), r.ciphertextExtra), r.trailing);
     const maxBytes = { default: undefined, exact: bytes.length, less: bytes.length - 1, more: ENVELOPE_MAX_BYTES * 2 }[r.maxBytes];
     return { bytes, maxBytes };
@@ -324,7 +406,16 @@ describe('tryDecodeCanonicalEnvelope: envelopes sealed by vitalseal take the fas
 
   it('the extremes: 64-char dev, 32-char st, seq/ts/hs = MAX_SAFE_INTEGER, a 400-value reading', () => {
     const h = { dev: 'D'.repeat(64), seq: MAX_SAFE, ts: MAX_SAFE, st: 's'.repeat(32) };
-    const big = sealReading({ reading: readingOf(h, Array.from({ length: 400 }, (_, i) => i + 0.1)), header: h, recipient, hpke: node, rng: seededRng('x') });
+    const big = sealReading({
+      reading: readingOf(
+        h,
+        Array.from({ length: 400 }, (_, i) => i + 0.1),
+      ),
+      header: h,
+      recipient,
+      hpke: node,
+      rng: seededRng('x'),
+    });
     expect(checkAgainstStrict(big)).toBe('fast');
     // hs = MAX_SAFE cannot come out of a real session (2^53 seals), so build it by hand
     expect(checkAgainstStrict(buildEnvelope({ entries: canonicalEntries({ ...h, hs: MAX_SAFE }) }))).toBe('fast');
@@ -334,7 +425,15 @@ describe('tryDecodeCanonicalEnvelope: envelopes sealed by vitalseal take the fas
   it('the hand builder used below reproduces sealReading byte for byte', () => {
     const bytes = sealReading({ reading: readingOf(HEADER, [97]), header: HEADER, recipient, hpke: node, rng: seededRng('builder') });
     const d = decodeEnvelope(bytes);
-    const rebuilt = cat([0xd0, 0x83], bstr(cat(head(5, 5), ...canonicalEntries(HEADER).flat())), [0xa2, 0x04], bstr(d.kid), [0x23], bstr(d.enc), bstr(d.ciphertext));
+    const rebuilt = cat(
+      [0xd0, 0x83],
+      bstr(cat(head(5, 5), ...canonicalEntries(HEADER).flat())),
+      [0xa2, 0x04],
+      bstr(d.kid),
+      [0x23],
+      bstr(d.enc),
+      bstr(d.ciphertext),
+    );
     expect(toHex(rebuilt)).toBe(toHex(bytes));
   });
 
@@ -358,26 +457,32 @@ describe('tryDecodeCanonicalEnvelope: envelopes sealed by vitalseal take the fas
 describe('fast path vs decodeEnvelope, differential fuzz', () => {
   const rng = seededRng('fast-path-fuzz');
   const sealer = createSessionSealer({ recipient, hpke: node, rng });
-  const seal = (h: ReadingHeader, v: number[] = [97, 96.5]) => sealReading({ reading: readingOf(h, v), header: h, recipient, hpke: node, rng });
+  const seal = (h: ReadingHeader, v: number[] = [97, 96.5]) =>
+    sealReading({ reading: readingOf(h, v), header: h, recipient, hpke: node, rng });
   const tagged = seal(HEADER);
   const seeds = [
     tagged,
     encodeEncrypt0(decodeEncrypt0(tagged), { tagged: false }),
-    seal({ dev: 'ecg-7', seq: 2 ** 32, ts: MAX_SAFE, st: 'ecg' }, Array.from({ length: 40 }, (_, i) => Math.sin(i))),
+    seal(
+      { dev: 'ecg-7', seq: 2 ** 32, ts: MAX_SAFE, st: 'ecg' },
+      Array.from({ length: 40 }, (_, i) => Math.sin(i)),
+    ),
     seal({ dev: 'x'.repeat(64), seq: 23, ts: 24, st: 'y'.repeat(32) }),
     sealer.seal({ reading: readingOf(HEADER, [1]), header: HEADER }),
     sealer.seal({ reading: readingOf({ ...HEADER, seq: 6 }, [2]), header: { ...HEADER, seq: 6 } }),
   ];
 
   /** Mutations aimed at heads and lengths: +-1..3 on one byte, deletion and duplication of one byte, all in the first 120 bytes. */
-  const lengthAndHeadMutations = fc.tuple(fc.constantFrom(...seeds), fc.nat({ max: 119 }), fc.constantFrom(-3, -2, -1, 1, 2, 3, 'delete' as const, 'duplicate' as const)).map(([s, at, op]) => {
-    const p = at % s.length;
-    if (op === 'delete') return cat(s.subarray(0, p), s.subarray(p + 1));
-    if (op === 'duplicate') return cat(s.subarray(0, p + 1), s.subarray(p));
-    const out = new Uint8Array(s);
-    out[p] = (out[p]! + op + 256) & 0xff;
-    return out;
-  });
+  const lengthAndHeadMutations = fc
+    .tuple(fc.constantFrom(...seeds), fc.nat({ max: 119 }), fc.constantFrom(-3, -2, -1, 1, 2, 3, 'delete' as const, 'duplicate' as const))
+    .map(([s, at, op]) => {
+      const p = at % s.length;
+      if (op === 'delete') return cat(s.subarray(0, p), s.subarray(p + 1));
+      if (op === 'duplicate') return cat(s.subarray(0, p + 1), s.subarray(p));
+      const out = new Uint8Array(s);
+      out[p] = (out[p]! + op + 256) & 0xff;
+      return out;
+    });
 
   const tally = () => ({ fast: 0, 'fallback-ok': 0, 'fallback-error': 0 });
 
@@ -387,25 +492,37 @@ describe('fast path vs decodeEnvelope, differential fuzz', () => {
 
   it(`${FUZZ_RUNS} mutated sealed envelopes (bit flips, truncation, insertion, overwrite, appended bytes): the contract holds`, () => {
     const seen = tally();
-    fc.assert(fc.property(mutatedBytes(seeds), (b) => void seen[checkAgainstStrict(b)]++), { numRuns: FUZZ_RUNS });
+    fc.assert(
+      fc.property(mutatedBytes(seeds), (b) => void seen[checkAgainstStrict(b)]++),
+      { numRuns: FUZZ_RUNS },
+    );
     expect(seen.fast).toBeGreaterThan(100); // flips in the ciphertext keep the layout canonical
     expect(seen['fallback-error']).toBeGreaterThan(100);
   });
 
   it(`${FUZZ_RUNS} header/length mutations (byte +-1..3, byte deleted or duplicated): the contract holds`, () => {
     const seen = tally();
-    fc.assert(fc.property(lengthAndHeadMutations, (b) => void seen[checkAgainstStrict(b)]++), { numRuns: FUZZ_RUNS });
+    fc.assert(
+      fc.property(lengthAndHeadMutations, (b) => void seen[checkAgainstStrict(b)]++),
+      { numRuns: FUZZ_RUNS },
+    );
     expect(seen.fast).toBeGreaterThan(1_000); // kid / ek bytes stay canonical
     expect(seen['fallback-error']).toBeGreaterThan(1_000);
   });
 
   it(`${FUZZ_RUNS} random byte strings: the contract holds`, () => {
-    fc.assert(fc.property(randomBytes(), (b) => void checkAgainstStrict(b)), { numRuns: FUZZ_RUNS });
+    fc.assert(
+      fc.property(randomBytes(), (b) => void checkAgainstStrict(b)),
+      { numRuns: FUZZ_RUNS },
+    );
   });
 
   it(`${FUZZ_RUNS} near-canonical hand-built envelopes (odd tags, widths, key orders, labels, lengths, maxBytes): the contract holds on every branch`, () => {
     const seen = tally();
-    fc.assert(fc.property(nearCanonicalEnvelope, ({ bytes, maxBytes }) => void seen[checkAgainstStrict(bytes, maxBytes)]++), { numRuns: FUZZ_RUNS });
+    fc.assert(
+      fc.property(nearCanonicalEnvelope, ({ bytes, maxBytes }) => void seen[checkAgainstStrict(bytes, maxBytes)]++),
+      { numRuns: FUZZ_RUNS },
+    );
     expect(seen.fast).toBeGreaterThan(500);
     expect(seen['fallback-ok']).toBeGreaterThan(100); // valid but not canonical: the strict decoder takes them
     expect(seen['fallback-error']).toBeGreaterThan(500);
@@ -504,7 +621,9 @@ describe('tryDecodeCanonicalEnvelope returns null off the canonical layout', () 
     expect(nullWith(bytes, bytes.length - 1)).toBe('ENVELOPE_TOO_LARGE');
     expect(checkAgainstStrict(bytes, bytes.length)).toBe('fast');
     expect(nullWith(buildEnvelope({ ...baseParts(), ciphertext: bstr(filled(ENVELOPE_MAX_BYTES, 1)) }))).toBe('ENVELOPE_TOO_LARGE');
-    expect(nullWith(buildEnvelope({ ...baseParts(), ciphertext: bstr(filled(ENVELOPE_MAX_BYTES + 1, 1)) }), 10_000)).toBe('ENVELOPE_BAD_STRUCTURE');
+    expect(nullWith(buildEnvelope({ ...baseParts(), ciphertext: bstr(filled(ENVELOPE_MAX_BYTES + 1, 1)) }), 10_000)).toBe(
+      'ENVELOPE_BAD_STRUCTURE',
+    );
     expect(checkAgainstStrict(buildEnvelope({ ...baseParts(), ciphertext: bstr(filled(ENVELOPE_MAX_BYTES, 1)) }), 10_000)).toBe('fast');
   });
 

@@ -36,10 +36,28 @@ const sealed = sealReading({ reading, header, recipient, hpke: noble, rng: seede
 /** Seals arbitrary protected-header maps / plaintexts, to reach checks a well-behaved sealer never triggers. */
 function sealRaw(protectedMap: CborMap, plaintext: Uint8Array, unprotected?: CborMap): Uint8Array {
   const protectedBytes = encodeCanonical(protectedMap);
-  const { enc, ciphertext } = noble.seal(recipient.publicKey, new Uint8Array(0), envelopeAad(protectedBytes), plaintext, { rng: seededRng('raw') });
-  return encodeEncrypt0({ protectedBytes, unprotected: unprotected ?? new Map<number, CborValue>([[4, recipient.kid], [-4, enc]]), ciphertext });
+  const { enc, ciphertext } = noble.seal(recipient.publicKey, new Uint8Array(0), envelopeAad(protectedBytes), plaintext, {
+    rng: seededRng('raw'),
+  });
+  return encodeEncrypt0({
+    protectedBytes,
+    unprotected:
+      unprotected ??
+      new Map<number, CborValue>([
+        [4, recipient.kid],
+        [-4, enc],
+      ]),
+    ciphertext,
+  });
 }
-const protectedMap = (): CborMap => new Map<number | string, CborValue>([[1, 42], ['dev', header.dev], ['seq', header.seq], ['ts', header.ts], ['st', header.st]]);
+const protectedMap = (): CborMap =>
+  new Map<number | string, CborValue>([
+    [1, 42],
+    ['dev', header.dev],
+    ['seq', header.seq],
+    ['ts', header.ts],
+    ['st', header.st],
+  ]);
 const reencode = (bytes: Uint8Array, edit: (items: CborValue[]) => CborValue) => {
   const m = decodeEncrypt0(bytes);
   return encodeCanonical(edit([m.protectedBytes, m.unprotected, m.ciphertext]));
@@ -52,7 +70,9 @@ describe('sealReading / decodeEnvelope / openReading', () => {
     expect(sealed[0]).toBe(0xd0);
     const m = decodeEncrypt0(sealed);
     // {1: 42, "st": "spo2", "ts": TS, "dev": "spo2-0001", "seq": 7}, keys in deterministic order
-    expect(toHex(m.protectedBytes)).toBe('a5' + '01182a' + '6273746473706f32' + '6274731b0000018bcfe56800' + '636465766973706f322d30303031' + '63736571' + '07');
+    expect(toHex(m.protectedBytes)).toBe(
+      'a5' + '01182a' + '6273746473706f32' + '6274731b0000018bcfe56800' + '636465766973706f322d30303031' + '63736571' + '07',
+    );
     expect([...m.unprotected.keys()]).toEqual([4, -4]);
     const d = decodeEnvelope(sealed);
     expect(d.header).toEqual({ alg: 42, ...header });
@@ -65,7 +85,11 @@ describe('sealReading / decodeEnvelope / openReading', () => {
     const hpke = createHpke(backend);
     const mine = sealReading({ reading, header, recipient, hpke, rng: seededRng('envelope-test') });
     expect(toHex(mine)).toBe(toHex(sealed)); // same randomness, same bytes on both backends
-    expect(openReading(sealed, { secretKey, hpke })).toEqual({ header: { alg: 42, ...header }, reading, recordId: decodeEnvelope(sealed).recordId });
+    expect(openReading(sealed, { secretKey, hpke })).toEqual({
+      header: { alg: 42, ...header },
+      reading,
+      recordId: decodeEnvelope(sealed).recordId,
+    });
   });
 
   it('seals to a TempKeyPairGen pair and opens with its secret key', () => {
@@ -94,7 +118,12 @@ describe('sealReading / decodeEnvelope / openReading', () => {
     expect(ecgEnvelope.length).toBeLessThan(ENVELOPE_MAX_BYTES);
     expect(openReading(ecgEnvelope, { secretKey, hpke: node }).reading).toEqual(ecg);
     const st = 's'.repeat(32);
-    const worst: Reading = { st, ts: Number.MAX_SAFE_INTEGER, v: Array.from({ length: READING_MAX_VALUES }, (_, i) => i + 0.1), u: '°'.repeat(16) };
+    const worst: Reading = {
+      st,
+      ts: Number.MAX_SAFE_INTEGER,
+      v: Array.from({ length: READING_MAX_VALUES }, (_, i) => i + 0.1),
+      u: '°'.repeat(16),
+    };
     const worstHeader = { dev: 'd'.repeat(64), seq: Number.MAX_SAFE_INTEGER, ts: worst.ts, st };
     const worstEnvelope = sealReading({ reading: worst, header: worstHeader, recipient, hpke: node, rng: seededRng('worst') });
     expect(worstEnvelope.length).toBeLessThanOrEqual(ENVELOPE_MAX_BYTES);
@@ -148,7 +177,11 @@ describe('every envelope error code', () => {
 
   it('ENVELOPE_BAD_HEADER', () => {
     const pt = encodeReading(reading);
-    const without = (label: string | number) => { const m = protectedMap(); m.delete(label); return m; };
+    const without = (label: string | number) => {
+      const m = protectedMap();
+      m.delete(label);
+      return m;
+    };
     expect(decode(sealRaw(without(1), pt))).toBe('ENVELOPE_BAD_HEADER');
     expect(decode(sealRaw(without('dev'), pt))).toBe('ENVELOPE_BAD_HEADER');
     expect(decode(sealRaw(protectedMap().set('seq', -1), pt))).toBe('ENVELOPE_BAD_HEADER');
@@ -157,13 +190,68 @@ describe('every envelope error code', () => {
     expect(decode(sealRaw(protectedMap().set('hs', 'one'), pt))).toBe('ENVELOPE_BAD_HEADER');
     expect(decode(sealRaw(protectedMap().set('extra', 1), pt))).toBe('ENVELOPE_BAD_HEADER');
     expect(decode(sealRaw(protectedMap(), pt, new Map([[4, recipient.kid]])))).toBe('ENVELOPE_BAD_HEADER');
-    expect(decode(sealRaw(protectedMap(), pt, new Map<number, CborValue>([[4, recipient.kid.subarray(1)], [-4, new Uint8Array(32)]])))).toBe('ENVELOPE_BAD_HEADER');
-    expect(decode(sealRaw(protectedMap(), pt, new Map<number, CborValue>([[4, recipient.kid], [-4, new Uint8Array(31)]])))).toBe('ENVELOPE_BAD_HEADER');
-    expect(decode(sealRaw(protectedMap(), pt, new Map<number, CborValue>([[4, recipient.kid], [-4, new Uint8Array(32)], [5, new Uint8Array(12)]])))).toBe('ENVELOPE_BAD_HEADER');
+    expect(
+      decode(
+        sealRaw(
+          protectedMap(),
+          pt,
+          new Map<number, CborValue>([
+            [4, recipient.kid.subarray(1)],
+            [-4, new Uint8Array(32)],
+          ]),
+        ),
+      ),
+    ).toBe('ENVELOPE_BAD_HEADER');
+    expect(
+      decode(
+        sealRaw(
+          protectedMap(),
+          pt,
+          new Map<number, CborValue>([
+            [4, recipient.kid],
+            [-4, new Uint8Array(31)],
+          ]),
+        ),
+      ),
+    ).toBe('ENVELOPE_BAD_HEADER');
+    expect(
+      decode(
+        sealRaw(
+          protectedMap(),
+          pt,
+          new Map<number, CborValue>([
+            [4, recipient.kid],
+            [-4, new Uint8Array(32)],
+            [5, new Uint8Array(12)],
+          ]),
+        ),
+      ),
+    ).toBe('ENVELOPE_BAD_HEADER');
     expect(decode(reencode(sealed, ([, u, c]) => new Tag([fromHex('8101'), u!, c!], 16)))).toBe('ENVELOPE_BAD_HEADER');
     expect(decode(reencode(sealed, ([, u, c]) => new Tag([new Uint8Array(0), u!, c!], 16)))).toBe('ENVELOPE_BAD_HEADER');
-    expect(decode(reencode(sealed, ([p, , c]) => new Tag([p!, new Map<number, CborValue>([[4, recipient.kid], [-4, new Uint8Array(32)], [1, 42]]), c!], 16)))).toBe('ENVELOPE_BAD_HEADER');
-    expect(codeOf(() => sealReading({ reading, header: { ...header, seq: -1 }, recipient, hpke: node, rng: seededRng('x') }))).toBe('ENVELOPE_BAD_HEADER');
+    expect(
+      decode(
+        reencode(
+          sealed,
+          ([p, , c]) =>
+            new Tag(
+              [
+                p!,
+                new Map<number, CborValue>([
+                  [4, recipient.kid],
+                  [-4, new Uint8Array(32)],
+                  [1, 42],
+                ]),
+                c!,
+              ],
+              16,
+            ),
+        ),
+      ),
+    ).toBe('ENVELOPE_BAD_HEADER');
+    expect(codeOf(() => sealReading({ reading, header: { ...header, seq: -1 }, recipient, hpke: node, rng: seededRng('x') }))).toBe(
+      'ENVELOPE_BAD_HEADER',
+    );
   });
 
   it('ENVELOPE_DECRYPT_FAILED', () => {
@@ -176,7 +264,21 @@ describe('every envelope error code', () => {
     const otherSeq = reencode(sealed, ([, u, c]) => new Tag([encodeCanonical(protectedMap().set('seq', 8)), u!, c!], 16));
     expect(open(otherSeq)).toBe('ENVELOPE_DECRYPT_FAILED');
     // a low-order ek (all zero) fails inside HPKE, reported the same way
-    const zeroEk = reencode(sealed, ([p, , c]) => new Tag([p!, new Map<number, CborValue>([[4, recipient.kid], [-4, new Uint8Array(32)]]), c!], 16));
+    const zeroEk = reencode(
+      sealed,
+      ([p, , c]) =>
+        new Tag(
+          [
+            p!,
+            new Map<number, CborValue>([
+              [4, recipient.kid],
+              [-4, new Uint8Array(32)],
+            ]),
+            c!,
+          ],
+          16,
+        ),
+    );
     expect(open(zeroEk)).toBe('ENVELOPE_DECRYPT_FAILED');
   });
 
@@ -184,13 +286,36 @@ describe('every envelope error code', () => {
     expect(open(sealRaw(protectedMap(), utf8('plain text')))).toBe('READING_INVALID');
     expect(open(sealRaw(protectedMap(), encodeReading({ ...reading, ts: TS + 1 })))).toBe('READING_INVALID');
     expect(open(sealRaw(protectedMap(), encodeReading({ ...reading, st: 'ecg' })))).toBe('READING_INVALID');
-    const nan = encodeCanonical(new Map<string, CborValue>([['st', 'spo2'], ['ts', TS], ['v', [Number.NaN]], ['u', '%']]));
+    const nan = encodeCanonical(
+      new Map<string, CborValue>([
+        ['st', 'spo2'],
+        ['ts', TS],
+        ['v', [Number.NaN]],
+        ['u', '%'],
+      ]),
+    );
     expect(open(sealRaw(protectedMap(), nan))).toBe('READING_INVALID');
-    const extra = encodeCanonical(new Map<string, CborValue>([['st', 'spo2'], ['ts', TS], ['v', [1]], ['u', '%'], ['x', 1]]));
+    const extra = encodeCanonical(
+      new Map<string, CborValue>([
+        ['st', 'spo2'],
+        ['ts', TS],
+        ['v', [1]],
+        ['u', '%'],
+        ['x', 1],
+      ]),
+    );
     expect(open(sealRaw(protectedMap(), extra))).toBe('READING_INVALID');
-    const bigint = encodeCanonical(new Map<string, CborValue>([['st', 'spo2'], ['ts', TS], ['v', [2n ** 60n]], ['u', '%']]));
+    const bigint = encodeCanonical(
+      new Map<string, CborValue>([
+        ['st', 'spo2'],
+        ['ts', TS],
+        ['v', [2n ** 60n]],
+        ['u', '%'],
+      ]),
+    );
     expect(open(sealRaw(protectedMap(), bigint))).toBe('READING_INVALID');
-    const seal = (r: Reading, h: ReadingHeader = header) => codeOf(() => sealReading({ reading: r, header: h, recipient, hpke: node, rng: seededRng('x') }));
+    const seal = (r: Reading, h: ReadingHeader = header) =>
+      codeOf(() => sealReading({ reading: r, header: h, recipient, hpke: node, rng: seededRng('x') }));
     expect(seal({ ...reading, v: [] })).toBe('READING_INVALID');
     expect(seal({ ...reading, v: [Infinity] })).toBe('READING_INVALID');
     expect(seal({ ...reading, v: new Array(READING_MAX_VALUES + 1).fill(1) })).toBe('READING_INVALID');
@@ -254,7 +379,13 @@ describe('fuzz', () => {
   const seeds = [
     sealed,
     reencode(sealed, (items) => items),
-    sealReading({ reading: { st: 'ecg', ts: TS, v: [0.5, -0.25, 1e-3], u: 'mV' }, header: { ...header, st: 'ecg' }, recipient, hpke: node, rng: seededRng('f') }),
+    sealReading({
+      reading: { st: 'ecg', ts: TS, v: [0.5, -0.25, 1e-3], u: 'mV' },
+      header: { ...header, st: 'ecg' },
+      recipient,
+      hpke: node,
+      rng: seededRng('f'),
+    }),
     session.seal({ reading, header }),
     session.seal({ reading, header: { ...header, seq: 8 } }),
   ];
@@ -281,4 +412,3 @@ describe('fuzz', () => {
     fc.assert(fc.property(mutatedBytes(seeds), run), { numRuns: FUZZ_RUNS });
   });
 });
-

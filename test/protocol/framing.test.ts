@@ -29,7 +29,6 @@ import { runs } from '../support/fuzz.ts';
 
 // ---------------------------------------------------------------- helpers
 
-
 const FRAME_CODES: ErrorCode[] = ['FRAME_BAD_COBS', 'FRAME_BAD_CRC', 'FRAME_OVERSIZE', 'FRAME_TOO_SHORT', 'FRAME_UNKNOWN_TYPE'];
 const TYPES = Object.values(FRAME_TYPE) as FrameType[];
 
@@ -180,7 +179,9 @@ describe('frames', () => {
     // type 0x04, body "hi", CRC-32 LE over 04 68 69, then COBS and 0x00.
     const crc = crc32(new Uint8Array([0x04, 0x68, 0x69]));
     const raw = [0x04, 0x68, 0x69, crc & 0xff, (crc >>> 8) & 0xff, (crc >>> 16) & 0xff, crc >>> 24];
-    expect(toHex(encodeFrame(FRAME_TYPE.status, utf8('hi')))).toBe(toHex(concatBytes(cobsEncode(new Uint8Array(raw)), new Uint8Array([0]))));
+    expect(toHex(encodeFrame(FRAME_TYPE.status, utf8('hi')))).toBe(
+      toHex(concatBytes(cobsEncode(new Uint8Array(raw)), new Uint8Array([0]))),
+    );
   });
 
   it('round trip', () => {
@@ -266,9 +267,19 @@ describe('ack body', () => {
       'a263646576626431', // truncated
       'a26364657663613a626373657107', // dev "a:b" is not a device id
     ]) {
-      expect(outcome(() => decodeAck(fromHex(hex))), hex).toBe('FRAME_BAD_BODY');
+      expect(
+        outcome(() => decodeAck(fromHex(hex))),
+        hex,
+      ).toBe('FRAME_BAD_BODY');
     }
-    for (const ack of [{ dev: '', seq: 1 }, { dev: 'd', seq: -1 }, { dev: 'd', seq: 0.5 }, { dev: 'x'.repeat(65), seq: 1 }, { dev: 'a:b', seq: 1 }, { dev: '-x', seq: 1 }]) {
+    for (const ack of [
+      { dev: '', seq: 1 },
+      { dev: 'd', seq: -1 },
+      { dev: 'd', seq: 0.5 },
+      { dev: 'x'.repeat(65), seq: 1 },
+      { dev: 'a:b', seq: 1 },
+      { dev: '-x', seq: 1 },
+    ]) {
       expect(outcome(() => encodeAck(ack))).toBe('FRAME_BAD_BODY');
     }
   });
@@ -343,12 +354,16 @@ describe('FrameDecoder', () => {
     const d = new FrameDecoder({ maxBody: 32 });
     const rs = d.push(
       concatBytes(
-        rawFrame(0x02, utf8('x'), 0xdeadbeef), new Uint8Array([0]), // bad CRC
-        rawFrame(0x07, utf8('x')), new Uint8Array([0]), // unknown type
+        rawFrame(0x02, utf8('x'), 0xdeadbeef),
+        new Uint8Array([0]), // bad CRC
+        rawFrame(0x07, utf8('x')),
+        new Uint8Array([0]), // unknown type
         new Uint8Array([0x05, 0x11, 0x22, 0x33, 0x44, 0]), // too short (decodes to 4 bytes)
         new Uint8Array([0x05, 0x11, 0]), // bad COBS: block runs past the end
-        rawFrame(0x02, new Uint8Array(33).fill(1)), new Uint8Array([0]), // body over maxBody, run within the COBS bound
-        new Uint8Array(1000).fill(9), new Uint8Array([0]), // oversize run
+        rawFrame(0x02, new Uint8Array(33).fill(1)),
+        new Uint8Array([0]), // body over maxBody, run within the COBS bound
+        new Uint8Array(1000).fill(9),
+        new Uint8Array([0]), // oversize run
         encodeFrame(FRAME_TYPE.status, utf8('fine')),
       ),
     );
@@ -400,10 +415,10 @@ describe('fuzz: only typed errors or results, never another exception or hang', 
   const mutatedFrame = fc
     .tuple(
       validWire,
-      fc.array(
-        fc.tuple(fc.constantFrom('flip', 'set', 'insert', 'delete', 'truncate'), fc.nat(), fc.integer({ min: 0, max: 255 })),
-        { minLength: 1, maxLength: 4 },
-      ),
+      fc.array(fc.tuple(fc.constantFrom('flip', 'set', 'insert', 'delete', 'truncate'), fc.nat(), fc.integer({ min: 0, max: 255 })), {
+        minLength: 1,
+        maxLength: 4,
+      }),
     )
     .map(([wire, edits]) => {
       let b = Array.from(stripDelimiter(wire));
@@ -453,15 +468,20 @@ describe('fuzz: only typed errors or results, never another exception or hang', 
 
   it('FrameDecoder: 10,000 mutated streams, and a valid frame after a 0x00 is always recovered', () => {
     fc.assert(
-      fc.property(fc.array(mutatedFrame, { minLength: 1, maxLength: 3 }), validWire, fc.array(fc.nat(), { maxLength: 8 }), (mutated, good, cuts) => {
-        const stream = concatBytes(...mutated.flatMap((m) => [m, new Uint8Array([0])]), good);
-        const d = new FrameDecoder();
-        const rs = feedInChunks(d, stream, cuts);
-        expectWellFormed(rs);
-        const last = rs.at(-1);
-        expect(last?.ok).toBe(true);
-        if (last?.ok) expect(toHex(encodeFrame(last.frame.type, last.frame.body))).toBe(toHex(good));
-      }),
+      fc.property(
+        fc.array(mutatedFrame, { minLength: 1, maxLength: 3 }),
+        validWire,
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (mutated, good, cuts) => {
+          const stream = concatBytes(...mutated.flatMap((m) => [m, new Uint8Array([0])]), good);
+          const d = new FrameDecoder();
+          const rs = feedInChunks(d, stream, cuts);
+          expectWellFormed(rs);
+          const last = rs.at(-1);
+          expect(last?.ok).toBe(true);
+          if (last?.ok) expect(toHex(encodeFrame(last.frame.type, last.frame.body))).toBe(toHex(good));
+        },
+      ),
       { numRuns: runs(10_000) },
     );
   });

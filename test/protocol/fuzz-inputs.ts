@@ -9,9 +9,15 @@ export function randomBytes(maxLength = 300): fc.Arbitrary<Uint8Array> {
   return fc.oneof(
     fc.uint8Array({ maxLength }),
     // CBOR-ish: sequences of plausible initial bytes and small arguments
-    fc.array(fc.oneof(fc.constantFrom(0x80, 0x83, 0x84, 0xa1, 0xa2, 0xd0, 0xd2, 0xd8, 0x40, 0x50, 0x58, 0x60, 0x18, 0x20, 0xf6, 0xfb, 0xff, 0x9f, 0x1b), fc.integer({ min: 0, max: 255 })), { maxLength }).map(
-      (a) => Uint8Array.from(a),
-    ),
+    fc
+      .array(
+        fc.oneof(
+          fc.constantFrom(0x80, 0x83, 0x84, 0xa1, 0xa2, 0xd0, 0xd2, 0xd8, 0x40, 0x50, 0x58, 0x60, 0x18, 0x20, 0xf6, 0xfb, 0xff, 0x9f, 0x1b),
+          fc.integer({ min: 0, max: 255 }),
+        ),
+        { maxLength },
+      )
+      .map((a) => Uint8Array.from(a)),
   );
 }
 

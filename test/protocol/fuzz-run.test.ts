@@ -18,9 +18,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function fuzz(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'fuzz/run.ts', ...args], { cwd: root, env: { ...process.env, ...env }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'fuzz/run.ts', ...args],
+      { cwd: root, env: { ...process.env, ...env }, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -35,14 +40,19 @@ const fmt = (x: number) => x.toLocaleString('en-US');
 describe('npm run fuzz (smoke: 2,000 inputs per decoder)', () => {
   const corpus = join(dir, 'all');
 
-  it('runs every decoder on 2,000 seeded inputs without a failure, then resumes from the saved progress', { timeout: 180_000 }, async () => {
+  it('runs every decoder on 2,000 seeded inputs without a failure, then resumes from the saved progress', {
+    timeout: 180_000,
+  }, async () => {
     const first = await fuzz(['--inputs', String(N), '--chunk', String(CHUNK), '--corpus', corpus, '--seed', 'smoke', '--json']);
     expect(first.code, first.stderr).toBe(0);
     const s1 = summaryOf(first.stdout);
     expect(s1.decoders.map((d) => d.decoder)).toEqual(TARGETS.map((t) => t.name));
     for (const d of s1.decoders) {
       expect(d, d.decoder).toMatchObject({ inputs: N, failures: 0 });
-      expect(Object.values(d.outcomes).reduce((a, b) => a + b, 0), d.decoder).toBe(N);
+      expect(
+        Object.values(d.outcomes).reduce((a, b) => a + b, 0),
+        d.decoder,
+      ).toBe(N);
       expect(d.corpus, d.decoder).toBeGreaterThan(0);
       expect(readdirSync(join(corpus, 'corpus', d.decoder)).length, d.decoder).toBe(d.corpus);
     }
@@ -75,7 +85,17 @@ describe('npm run fuzz (smoke: 2,000 inputs per decoder)', () => {
 
   it('is reproducible from its seed', { timeout: 120_000 }, async () => {
     const run = async (name: string, seed: string) => {
-      const r = await fuzz(['--inputs', String(N), '--targets', 'cbor.decodeStrict,envelope.fastPath', '--corpus', join(dir, name), '--seed', seed, '--json']);
+      const r = await fuzz([
+        '--inputs',
+        String(N),
+        '--targets',
+        'cbor.decodeStrict,envelope.fastPath',
+        '--corpus',
+        join(dir, name),
+        '--seed',
+        seed,
+        '--json',
+      ]);
       expect(r.code, r.stderr).toBe(0);
       return summaryOf(r.stdout).decoders.map((d) => d.outcomes);
     };
@@ -87,17 +107,40 @@ describe('npm run fuzz (smoke: 2,000 inputs per decoder)', () => {
   it('catches planted bugs (an untyped exception, an endless loop) and saves the reproducing inputs', { timeout: 120_000 }, async () => {
     const c = join(dir, 'canary');
     // the canary count stays fixed: it must reach both planted bugs whatever the scale
-    const r = await fuzz(['--inputs', '2000', '--chunk', '500', '--hang-ms', '1000', '--max-broken', '2', '--targets', 'canary.untyped,canary.hang', '--corpus', c, '--json'], { VITALSEAL_FUZZ_CANARY: '1' });
+    const r = await fuzz(
+      [
+        '--inputs',
+        '2000',
+        '--chunk',
+        '500',
+        '--hang-ms',
+        '1000',
+        '--max-broken',
+        '2',
+        '--targets',
+        'canary.untyped,canary.hang',
+        '--corpus',
+        c,
+        '--json',
+      ],
+      { VITALSEAL_FUZZ_CANARY: '1' },
+    );
     expect(r.code, r.stderr).toBe(1);
     const s = summaryOf(r.stdout);
     expect(s.decoders.find((d) => d.decoder === 'canary.untyped')!.failures).toBeGreaterThan(0);
     expect(s.decoders.find((d) => d.decoder === 'canary.hang')!.failures).toBe(2);
     const files = readdirSync(join(c, 'failures'));
-    const meta = files.filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(c, 'failures', f), 'utf8')) as { decoder: string; kind: string; inputHex: string; error: string });
+    const meta = files
+      .filter((f) => f.endsWith('.json'))
+      .map(
+        (f) =>
+          JSON.parse(readFileSync(join(c, 'failures', f), 'utf8')) as { decoder: string; kind: string; inputHex: string; error: string },
+      );
     const untyped = meta.filter((m) => m.decoder === 'canary.untyped');
     const hangs = meta.filter((m) => m.decoder === 'canary.hang');
     expect(untyped.length).toBeGreaterThan(0);
-    for (const m of untyped) expect(m).toMatchObject({ kind: 'untyped-error', inputHex: expect.stringMatching(/^42/), error: 'TypeError: planted untyped error' });
+    for (const m of untyped)
+      expect(m).toMatchObject({ kind: 'untyped-error', inputHex: expect.stringMatching(/^42/), error: 'TypeError: planted untyped error' });
     expect(hangs).toHaveLength(2);
     for (const m of hangs) expect(m).toMatchObject({ kind: 'hang', inputHex: expect.stringMatching(/^4300/) });
     for (const f of files.filter((x) => x.endsWith('.bin'))) expect(existsSync(join(c, 'failures', f))).toBe(true);

@@ -170,11 +170,13 @@ describe.each(HPKE_BACKENDS)('%s backend', (backend) => {
 
     it('tampered ciphertext, tag, aad, info or enc, or the wrong key → HPKE_OPEN_FAILED', () => {
       expect(hex(hpke.open(sealed.enc, recipient.secretKey, info, aad, sealed.ciphertext))).toBe(hex(pt));
-      for (const i of [0, 31, 63, 64, 79]) expectCode(() => hpke.open(sealed.enc, recipient.secretKey, info, aad, flip(sealed.ciphertext, i)), 'HPKE_OPEN_FAILED');
+      for (const i of [0, 31, 63, 64, 79])
+        expectCode(() => hpke.open(sealed.enc, recipient.secretKey, info, aad, flip(sealed.ciphertext, i)), 'HPKE_OPEN_FAILED');
       expectCode(() => hpke.open(sealed.enc, recipient.secretKey, info, flip(aad, 1), sealed.ciphertext), 'HPKE_OPEN_FAILED');
       expectCode(() => hpke.open(sealed.enc, recipient.secretKey, info, EMPTY, sealed.ciphertext), 'HPKE_OPEN_FAILED');
       expectCode(() => hpke.open(sealed.enc, recipient.secretKey, flip(info, 0), aad, sealed.ciphertext), 'HPKE_OPEN_FAILED');
-      for (const i of [0, 17, 30]) expectCode(() => hpke.open(flip(sealed.enc, i), recipient.secretKey, info, aad, sealed.ciphertext), 'HPKE_OPEN_FAILED');
+      for (const i of [0, 17, 30])
+        expectCode(() => hpke.open(flip(sealed.enc, i), recipient.secretKey, info, aad, sealed.ciphertext), 'HPKE_OPEN_FAILED');
       expectCode(() => hpke.open(sealed.enc, sender.secretKey, info, aad, sealed.ciphertext), 'HPKE_OPEN_FAILED');
       expectCode(() => hpke.open(sealed.enc, recipient.secretKey, info, aad, sealed.ciphertext.subarray(0, 79)), 'HPKE_OPEN_FAILED');
       expectCode(() => hpke.open(sealed.enc, recipient.secretKey, info, aad, sealed.ciphertext.subarray(0, 15)), 'HPKE_OPEN_FAILED');
@@ -191,7 +193,10 @@ describe.each(HPKE_BACKENDS)('%s backend', (backend) => {
       expect(r.seq).toBe(1n);
       expectCode(() => hpke.setupAuthR(s.enc, recipient.secretKey, info, recipient.publicKey).open(c0, aad), 'HPKE_OPEN_FAILED');
       const single = hpke.sealAuth(recipient.publicKey, info, aad, pt, sender.secretKey, { rng: seededRng('auth') });
-      expectCode(() => hpke.openAuth(single.enc, recipient.secretKey, info, aad, single.ciphertext, recipient.publicKey), 'HPKE_OPEN_FAILED');
+      expectCode(
+        () => hpke.openAuth(single.enc, recipient.secretKey, info, aad, single.ciphertext, recipient.publicKey),
+        'HPKE_OPEN_FAILED',
+      );
       expectCode(() => hpke.open(single.enc, recipient.secretKey, info, aad, single.ciphertext), 'HPKE_OPEN_FAILED');
     });
 
@@ -229,7 +234,10 @@ describe.each(HPKE_BACKENDS)('%s backend', (backend) => {
         expectCode(() => hpke.seal(recipient.publicKey, info, aad, pt, { rng: () => new Uint8Array(n) }), 'HPKE_BAD_SECRET_KEY');
         expectCode(() => hpke.generateKeyPair(() => new Uint8Array(n)), 'HPKE_BAD_SECRET_KEY');
       }
-      expectCode(() => hpke.seal(recipient.publicKey, info, aad, pt, { ephemeral: { secretKey: sender.secretKey, publicKey: recipient.publicKey } }), 'HPKE_BAD_PUBLIC_KEY');
+      expectCode(
+        () => hpke.seal(recipient.publicKey, info, aad, pt, { ephemeral: { secretKey: sender.secretKey, publicKey: recipient.publicKey } }),
+        'HPKE_BAD_PUBLIC_KEY',
+      );
       expectCode(() => hpke.deriveKeyPair(new Uint8Array(31)), 'HPKE_DERIVE_FAILED');
       expectCode(() => hpke.aeadOpen(new Uint8Array(31), new Uint8Array(12), aad, sealed.ciphertext), 'INPUT_BAD_LENGTH');
       expectCode(() => hpke.aeadOpen(new Uint8Array(32), new Uint8Array(11), aad, sealed.ciphertext), 'INPUT_BAD_LENGTH');
@@ -338,21 +346,29 @@ describe('noble and node backends agree', () => {
 
   it('property: seal with one backend, open with the other; outputs and exports are equal (base mode)', () => {
     fc.assert(
-      fc.property(key32, key32, bytes(0, 40), bytes(0, 40), bytes(0, 300), fc.constantFrom<HpkeBackendName>('noble', 'node'), (skR, skE, info, aad, pt, first) => {
-        const a = first === 'noble' ? noble : node;
-        const b = other(first);
-        const pkR = a.publicKeyOf(skR);
-        expect(hex(b.publicKeyOf(skR))).toBe(hex(pkR));
-        const ephemeral = { secretKey: skE, publicKey: b.publicKeyOf(skE) };
-        const sa = a.setupBaseS(pkR, info, { ephemeral });
-        const sb = b.setupBaseS(pkR, info, { ephemeral });
-        const ct = sa.seal(pt, aad);
-        expect(hex(sb.seal(pt, aad))).toBe(hex(ct));
-        expect(hex(b.open(sa.enc, skR, info, aad, ct))).toBe(hex(pt));
-        const rb = b.setupBaseR(sa.enc, skR, info);
-        expect(hex(rb.openAt(0n, ct, aad))).toBe(hex(pt));
-        expect(hex(rb.export(aad, 48))).toBe(hex(sa.export(aad, 48)));
-      }),
+      fc.property(
+        key32,
+        key32,
+        bytes(0, 40),
+        bytes(0, 40),
+        bytes(0, 300),
+        fc.constantFrom<HpkeBackendName>('noble', 'node'),
+        (skR, skE, info, aad, pt, first) => {
+          const a = first === 'noble' ? noble : node;
+          const b = other(first);
+          const pkR = a.publicKeyOf(skR);
+          expect(hex(b.publicKeyOf(skR))).toBe(hex(pkR));
+          const ephemeral = { secretKey: skE, publicKey: b.publicKeyOf(skE) };
+          const sa = a.setupBaseS(pkR, info, { ephemeral });
+          const sb = b.setupBaseS(pkR, info, { ephemeral });
+          const ct = sa.seal(pt, aad);
+          expect(hex(sb.seal(pt, aad))).toBe(hex(ct));
+          expect(hex(b.open(sa.enc, skR, info, aad, ct))).toBe(hex(pt));
+          const rb = b.setupBaseR(sa.enc, skR, info);
+          expect(hex(rb.openAt(0n, ct, aad))).toBe(hex(pt));
+          expect(hex(rb.export(aad, 48))).toBe(hex(sa.export(aad, 48)));
+        },
+      ),
       { numRuns: runs(60) },
     );
   });

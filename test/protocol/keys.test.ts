@@ -61,10 +61,18 @@ describe('known answers (patient "patient-0001", randomness 00 01 … 1f)', () =
 
     // RFC 9180 §7.1.3 written out with createHmac, and the public key from OpenSSL.
     const kemSuite = Buffer.from('KEM\x00\x20', 'latin1');
-    const dkpPrk = createHmac('sha256', Buffer.alloc(0)).update(Buffer.concat([Buffer.from('HPKE-v1'), kemSuite, Buffer.from('dkp_prk'), ikm])).digest();
-    const sk = createHmac('sha256', dkpPrk).update(Buffer.concat([Buffer.from([0, 32]), Buffer.from('HPKE-v1'), kemSuite, Buffer.from('sk'), Buffer.from([1])])).digest();
+    const dkpPrk = createHmac('sha256', Buffer.alloc(0))
+      .update(Buffer.concat([Buffer.from('HPKE-v1'), kemSuite, Buffer.from('dkp_prk'), ikm]))
+      .digest();
+    const sk = createHmac('sha256', dkpPrk)
+      .update(Buffer.concat([Buffer.from([0, 32]), Buffer.from('HPKE-v1'), kemSuite, Buffer.from('sk'), Buffer.from([1])]))
+      .digest();
     expect(sk.toString('hex')).toBe(expected.sk);
-    const jwk = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), sk]), format: 'der', type: 'pkcs8' }).export({ format: 'jwk' });
+    const jwk = createPrivateKey({
+      key: Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), sk]),
+      format: 'der',
+      type: 'pkcs8',
+    }).export({ format: 'jwk' });
     expect(Buffer.from(jwk.x!, 'base64url').toString('hex')).toBe(expected.pk);
     expect(createHash('sha256').update(Buffer.from(expected.pk, 'hex')).digest('hex').slice(0, 32)).toBe(expected.kid);
 
@@ -161,7 +169,12 @@ describe('key files', () => {
     const t = decodeKeyFile(tempText);
     expect(t).toBeInstanceOf(TempKeyPair);
     if (t.type !== 'temp') throw new Error('type');
-    expect([t.patientId, hex(t.kid), hex(t.publicKey), hex(t.secretKey)]).toEqual([PATIENT, hex(temp.kid), hex(temp.publicKey), hex(temp.secretKey)]);
+    expect([t.patientId, hex(t.kid), hex(t.publicKey), hex(t.secretKey)]).toEqual([
+      PATIENT,
+      hex(temp.kid),
+      hex(temp.publicKey),
+      hex(temp.secretKey),
+    ]);
     expect(encodeKeyFile(t)).toBe(tempText);
 
     const e = decodeKeyFile(emergencyText, node);
@@ -171,8 +184,13 @@ describe('key files', () => {
     expect(encodeKeyFile(e)).toBe(emergencyText);
 
     expect(JSON.parse(tempText)).toEqual({
-      vitalseal: 'keyfile', version: 1, type: 'temp', patientId: PATIENT,
-      kid: hex(temp.kid), publicKey: hex(temp.publicKey), secretKey: hex(temp.secretKey),
+      vitalseal: 'keyfile',
+      version: 1,
+      type: 'temp',
+      patientId: PATIENT,
+      kid: hex(temp.kid),
+      publicKey: hex(temp.publicKey),
+      secretKey: hex(temp.secretKey),
     });
     expect(Object.keys(JSON.parse(emergencyText))).toEqual(['vitalseal', 'version', 'type', 'patientId', 'kid', 'key']);
   });
@@ -196,11 +214,14 @@ describe('key files', () => {
     ['empty patient id', edit(tempText, (o) => (o['patientId'] = ''))],
     ['patient id too long', edit(tempText, (o) => (o['patientId'] = 'x'.repeat(257)))],
     ['patient id not a string', edit(tempText, (o) => (o['patientId'] = ['p']))],
-    ['public key of another secret key', edit(tempText, (o) => {
-      const other = tempKeyPairGen(PATIENT, seededRng('other'));
-      o['publicKey'] = hex(other.publicKey);
-      o['kid'] = hex(other.kid);
-    })],
+    [
+      'public key of another secret key',
+      edit(tempText, (o) => {
+        const other = tempKeyPairGen(PATIENT, seededRng('other'));
+        o['publicKey'] = hex(other.publicKey);
+        o['kid'] = hex(other.kid);
+      }),
+    ],
     ['too large', tempText.replace('{', '{' + ' '.repeat(KEY_FILE_MAX_LENGTH))],
   ];
 
@@ -242,7 +263,10 @@ describe('key files', () => {
     const mutation = fc.record({
       at: fc.nat(),
       kind: fc.constantFrom('replace', 'insert', 'delete', 'swapCase', 'duplicate'),
-      char: fc.oneof(fc.constantFrom('"', '{', '}', ',', ':', '0', 'f', 'F', '\\', ' ', '1', 'x', '\u0000'), fc.string({ minLength: 1, maxLength: 3 })),
+      char: fc.oneof(
+        fc.constantFrom('"', '{', '}', ',', ':', '0', 'f', 'F', '\\', ' ', '1', 'x', '\u0000'),
+        fc.string({ minLength: 1, maxLength: 3 }),
+      ),
     });
     const mutate = (text: string, ms: readonly { at: number; kind: string; char: string }[]): string => {
       for (const m of ms) {
@@ -259,22 +283,34 @@ describe('key files', () => {
     const structured = fc.record({
       base: fc.constantFrom(...valid),
       member: fc.constantFrom(...members),
-      value: fc.oneof(fc.jsonValue(), fc.constant(undefined), fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 30, maxLength: 66 })),
+      value: fc.oneof(
+        fc.jsonValue(),
+        fc.constant(undefined),
+        fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 30, maxLength: 66 }),
+      ),
     });
 
     fc.assert(fc.property(fc.string({ maxLength: 200 }), check), { numRuns: fuzzRuns(1500) });
     fc.assert(fc.property(fc.json({ maxDepth: 3 }), check), { numRuns: fuzzRuns(1500) });
-    fc.assert(fc.property(fc.constantFrom(...valid), fc.array(mutation, { minLength: 1, maxLength: 4 }), (t, ms) => check(mutate(t, ms))), { numRuns: fuzzRuns(5000) });
+    fc.assert(
+      fc.property(fc.constantFrom(...valid), fc.array(mutation, { minLength: 1, maxLength: 4 }), (t, ms) => check(mutate(t, ms))),
+      { numRuns: fuzzRuns(5000) },
+    );
     fc.assert(
       fc.property(structured, ({ base, member, value }) =>
-        check(edit(base, (o) => {
-          if (value === undefined) delete o[member];
-          else o[member] = value;
-        })),
+        check(
+          edit(base, (o) => {
+            if (value === undefined) delete o[member];
+            else o[member] = value;
+          }),
+        ),
       ),
       { numRuns: fuzzRuns(2000) },
     );
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => check(Buffer.from(b).toString('latin1'))), { numRuns: fuzzRuns(500) });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => check(Buffer.from(b).toString('latin1'))),
+      { numRuns: fuzzRuns(500) },
+    );
     expect(runs).toBeGreaterThanOrEqual(fuzzRuns(10_000));
   });
 });

@@ -26,7 +26,6 @@ import { runs } from '../support/fuzz.ts';
 
 // ---------------------------------------------------------------- helpers
 
-
 const b64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
 
 /** Naive MTH straight from RFC 6962 §2.1, on slices. */
@@ -326,7 +325,9 @@ describe('MerkleLog', () => {
   it('inclusion proofs always verify, and tampered ones never do', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: N }).chain((size) => fc.tuple(fc.constant(size), fc.nat(size - 1), fc.nat(size - 1), fc.nat(), fc.integer({ min: 1, max: N }))),
+        fc
+          .integer({ min: 1, max: N })
+          .chain((size) => fc.tuple(fc.constant(size), fc.nat(size - 1), fc.nat(size - 1), fc.nat(), fc.integer({ min: 1, max: N }))),
         ([size, index, otherIndex, bit, otherSize]) => {
           const root = bigLog.root(size);
           const proof = bigLog.inclusionProof(index, size);
@@ -497,7 +498,9 @@ describe('fuzz: verifiers only ever throw typed PROOF_* errors', () => {
   it('random proofs of the right length are rejected with PROOF_MISMATCH (2,000 inputs)', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 2, max: N }).chain((size) => fc.tuple(fc.constant(size), fc.nat(size - 1), fc.integer({ min: 1, max: size - 1 }))),
+        fc
+          .integer({ min: 2, max: N })
+          .chain((size) => fc.tuple(fc.constant(size), fc.nat(size - 1), fc.integer({ min: 1, max: size - 1 }))),
         fc.nat(),
         ([size, index, size1], seed) => {
           const pool = Array.from({ length: 26 }, (_, i) => sha256(new TextEncoder().encode(`${seed}/${i}`)));

@@ -13,7 +13,15 @@ import { runs } from '../support/fuzz.ts';
 const authority = ed25519.keygen(new Uint8Array(32).fill(1));
 const pk = fromHex('3948cfe0ad1ddb695d780e59077195da6c56506b207d71a7e5c7a9b1a1d7a6a4');
 const NBF = 1_700_000_000;
-const fields: TicketFields = { dev: 'spo2-0001', kid: keyIdOf(pk), pk, patient: 'patient:7f3a', nbf: NBF, exp: NBF + 3600, maxReadings: 720 };
+const fields: TicketFields = {
+  dev: 'spo2-0001',
+  kid: keyIdOf(pk),
+  pk,
+  patient: 'patient:7f3a',
+  nbf: NBF,
+  exp: NBF + 3600,
+  maxReadings: 720,
+};
 const ticket = issueTicket(fields, authority.secretKey);
 const at = (seconds: number): Clock => ({ now: () => seconds * 1000 });
 const verifyOpts = { authorityPublicKey: authority.publicKey, deviceId: 'spo2-0001', clock: at(NBF + 10) };
@@ -21,7 +29,15 @@ const verifyOpts = { authorityPublicKey: authority.publicKey, deviceId: 'spo2-00
 /** Re-signs an arbitrary payload map with the authority key (to reach the payload checks behind a valid signature). */
 const signedPayload = (map: CborMap) => signSign1({ payload: encodeCanonical(map), secretKey: authority.secretKey });
 const payloadMap = (): CborMap =>
-  new Map<string, CborValue>([['v', 1], ['dev', fields.dev], ['kid', fields.kid], ['pk', x25519CoseKeyMap(pk)], ['patient', fields.patient], ['nbf', fields.nbf], ['exp', fields.exp]]);
+  new Map<string, CborValue>([
+    ['v', 1],
+    ['dev', fields.dev],
+    ['kid', fields.kid],
+    ['pk', x25519CoseKeyMap(pk)],
+    ['patient', fields.patient],
+    ['nbf', fields.nbf],
+    ['exp', fields.exp],
+  ]);
 
 describe('session tickets', () => {
   it('issue → decode → verify round-trips every field', () => {
@@ -59,7 +75,9 @@ describe('session tickets', () => {
     expect(codeOf(() => verifyTicket(ticket, { ...wrongEverything, authorityPublicKey: authority.publicKey }))).toBe('TICKET_WRONG_DEVICE');
     // a tampered payload is a bad signature, even if it also names another device
     const m = decodeSign1(ticket);
-    const forged = encodeCanonical(new Tag([m.protectedBytes, m.unprotected, encodeCanonical(payloadMap().set('dev', 'evil-1')), m.signature], 18));
+    const forged = encodeCanonical(
+      new Tag([m.protectedBytes, m.unprotected, encodeCanonical(payloadMap().set('dev', 'evil-1')), m.signature], 18),
+    );
     expect(codeOf(() => verifyTicket(forged, verifyOpts))).toBe('TICKET_BAD_SIGNATURE');
   });
 
@@ -76,13 +94,19 @@ describe('session tickets', () => {
       payloadMap().set('exp', 1.5),
       payloadMap().set('maxReadings', 0),
       payloadMap().set('extra', 1),
-      (() => { const m = payloadMap(); m.delete('exp'); return m; })(),
+      (() => {
+        const m = payloadMap();
+        m.delete('exp');
+        return m;
+      })(),
     ];
     for (const map of cases) {
       expect(codeOf(() => verifyTicket(signedPayload(map), verifyOpts))).toBe('TICKET_MALFORMED');
       expect(codeOf(() => decodeTicket(signedPayload(map)))).toBe('TICKET_MALFORMED');
     }
-    expect(codeOf(() => verifyTicket(signSign1({ payload: utf8('not cbor?'), secretKey: authority.secretKey }), verifyOpts))).toBe('TICKET_MALFORMED');
+    expect(codeOf(() => verifyTicket(signSign1({ payload: utf8('not cbor?'), secretKey: authority.secretKey }), verifyOpts))).toBe(
+      'TICKET_MALFORMED',
+    );
     expect(codeOf(() => decodeTicket(new Uint8Array(0)))).toBe('TICKET_MALFORMED');
     expect(codeOf(() => decodeTicket(new Uint8Array(2000)))).toBe('TICKET_MALFORMED');
     expect(codeOf(() => decodeTicket(encodeCanonical(new Tag([], 16))))).toBe('TICKET_MALFORMED');

@@ -22,7 +22,8 @@ type Json = any;
 const load = (name: string): Json => JSON.parse(readFileSync(new URL(`../vectors/vitalseal/${name}`, import.meta.url), 'utf8'));
 const buf = (hex: string): Buffer => Buffer.from(hex, 'hex');
 const ab = (hex: string): ArrayBuffer => new Uint8Array(buf(hex)).buffer;
-const u8 = (x: ArrayBufferLike | ArrayBufferView): Buffer => (ArrayBuffer.isView(x) ? Buffer.from(x.buffer, x.byteOffset, x.byteLength) : Buffer.from(x));
+const u8 = (x: ArrayBufferLike | ArrayBufferView): Buffer =>
+  ArrayBuffer.isView(x) ? Buffer.from(x.buffer, x.byteOffset, x.byteLength) : Buffer.from(x);
 const hexOf = (x: ArrayBufferLike | ArrayBufferView): string => u8(x).toString('hex');
 
 /** Every (key, nonce) the AEAD was asked to open with, to compare with the vectors' key schedule. */
@@ -30,13 +31,21 @@ const opened: Array<{ key: string; nonce: string }> = [];
 
 class NodeChaChaContext implements AeadEncryptionContext {
   constructor(private readonly key: Buffer) {}
-  async seal(iv: ArrayBufferLike | ArrayBufferView, data: ArrayBufferLike | ArrayBufferView, aad: ArrayBufferLike | ArrayBufferView): Promise<ArrayBuffer> {
+  async seal(
+    iv: ArrayBufferLike | ArrayBufferView,
+    data: ArrayBufferLike | ArrayBufferView,
+    aad: ArrayBufferLike | ArrayBufferView,
+  ): Promise<ArrayBuffer> {
     const c = createCipheriv('chacha20-poly1305', this.key, u8(iv), { authTagLength: 16 });
     c.setAAD(u8(aad), { plaintextLength: u8(data).length });
     const out = Buffer.concat([c.update(u8(data)), c.final(), c.getAuthTag()]);
     return new Uint8Array(out).buffer;
   }
-  async open(iv: ArrayBufferLike | ArrayBufferView, data: ArrayBufferLike | ArrayBufferView, aad: ArrayBufferLike | ArrayBufferView): Promise<ArrayBuffer> {
+  async open(
+    iv: ArrayBufferLike | ArrayBufferView,
+    data: ArrayBufferLike | ArrayBufferView,
+    aad: ArrayBufferLike | ArrayBufferView,
+  ): Promise<ArrayBuffer> {
     opened.push({ key: this.key.toString('hex'), nonce: hexOf(iv) });
     const bytes = u8(data);
     const d = createDecipheriv('chacha20-poly1305', this.key, u8(iv), { authTagLength: 16 });
@@ -65,14 +74,19 @@ function x25519PublicOf(secretHex: string): string {
   return createPublicKey(x25519Private(secretHex)).export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex');
 }
 
-const x25519Private = (secretHex: string) => createPrivateKey({ key: Buffer.concat([buf('302e020100300506032b656e04220420'), buf(secretHex)]), format: 'der', type: 'pkcs8' });
-const x25519Public = (publicHex: string) => createPublicKey({ key: Buffer.concat([buf('302a300506032b656e032100'), buf(publicHex)]), format: 'der', type: 'spki' });
+const x25519Private = (secretHex: string) =>
+  createPrivateKey({ key: Buffer.concat([buf('302e020100300506032b656e04220420'), buf(secretHex)]), format: 'der', type: 'pkcs8' });
+const x25519Public = (publicHex: string) =>
+  createPublicKey({ key: Buffer.concat([buf('302a300506032b656e032100'), buf(publicHex)]), format: 'der', type: 'spki' });
 
 /** RFC 9180 labels of DHKEM(X25519, HKDF-SHA256), written out: "HPKE-v1" ‖ "KEM" ‖ I2OSP(0x0020, 2). */
 const KEM_LABEL_PREFIX = Buffer.concat([Buffer.from('HPKE-v1'), Buffer.from('KEM'), buf('0020')]);
 
 /** dkp_prk = LabeledExtract("", "dkp_prk", ikm) with node:crypto's HMAC. */
-const dkpPrkOf = (ikmHex: string): string => createHmac('sha256', Buffer.alloc(0)).update(Buffer.concat([KEM_LABEL_PREFIX, Buffer.from('dkp_prk'), buf(ikmHex)])).digest('hex');
+const dkpPrkOf = (ikmHex: string): string =>
+  createHmac('sha256', Buffer.alloc(0))
+    .update(Buffer.concat([KEM_LABEL_PREFIX, Buffer.from('dkp_prk'), buf(ikmHex)]))
+    .digest('hex');
 
 /** Decap with node:crypto: dh = X25519(skR, enc); shared_secret = HKDF(salt "", labeled "eae_prk" ‖ dh, labeled info "shared_secret" ‖ enc ‖ pkR, 32). */
 function kemOf(secretHex: string, encHex: string): { dh: string; sharedSecret: string } {
@@ -121,7 +135,11 @@ describe('test/vectors/vitalseal opened with @hpke/core (independent RFC 9180 im
       expect(v.envelope, v.name).toBe(envelopeLayout(v.protected, r.kid, v.enc, v.ciphertext));
       expect(v.aad).toBe(encStructure(v.protected));
       opened.length = 0;
-      const pt = await suite.open({ recipientKey, enc: ab(v.enc), info: ab(f.inputs.info) }, ab(v.ciphertext), ab(encStructure(v.protected)));
+      const pt = await suite.open(
+        { recipientKey, enc: ab(v.enc), info: ab(f.inputs.info) },
+        ab(v.ciphertext),
+        ab(encStructure(v.protected)),
+      );
       expect(hexOf(pt), v.name).toBe(v.plaintext);
       expect(opened).toEqual([{ key: v.keySchedule.key, nonce: v.keySchedule.baseNonce }]);
       // enc is the X25519 public key of the vector's ephemeral secret key (node:crypto, PKCS#8 import)
@@ -158,7 +176,11 @@ describe('test/vectors/vitalseal opened with @hpke/core (independent RFC 9180 im
       expect(x25519PublicOf(v.ephemeral.secretKey), v.name).toBe(v.enc);
       expect(kemOf(v.recipientSecretKey, v.enc), v.name).toEqual(v.kem);
       opened.length = 0;
-      const pt = await suite.open({ recipientKey: await importSecret(v.recipientSecretKey), enc: ab(v.enc), info: ab(v.info) }, ab(v.ciphertext), ab(v.aad));
+      const pt = await suite.open(
+        { recipientKey: await importSecret(v.recipientSecretKey), enc: ab(v.enc), info: ab(v.info) },
+        ab(v.ciphertext),
+        ab(v.aad),
+      );
       expect(hexOf(pt), v.name).toBe(f.inputs.emergencyKey.key);
       expect(opened).toEqual([{ key: v.keySchedule.key, nonce: v.keySchedule.baseNonce }]);
       expect(Buffer.from(v.info, 'hex').toString()).toBe(v.infoText);

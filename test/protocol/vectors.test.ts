@@ -41,7 +41,17 @@ import { buildVectorFiles, staleVectorFiles, VECTORS_DIR } from '../../scripts/g
 /* eslint-disable @typescript-eslint/no-explicit-any -- vectors are untyped JSON, checked field by field */
 type Json = any;
 
-const FILES = ['keys.json', 'envelopes.json', 'session.json', 'tickets.json', 'frames.json', 'log.json', 'tree-head.json', 'disclosure.json', 'escrow.json'];
+const FILES = [
+  'keys.json',
+  'envelopes.json',
+  'session.json',
+  'tickets.json',
+  'frames.json',
+  'log.json',
+  'tree-head.json',
+  'disclosure.json',
+  'escrow.json',
+];
 const load = (name: string): Json => JSON.parse(readFileSync(join(VECTORS_DIR, name), 'utf8'));
 const h = (s: string): Uint8Array => fromHex(s);
 
@@ -80,7 +90,12 @@ describe('test/vectors/vitalseal: regeneration', () => {
   it('every file has the header, inputs, and positive and negative vectors', () => {
     for (const name of FILES) {
       const f = load(name);
-      expect(f, name).toMatchObject({ file: name, format: 'vitalseal-vectors', version: 1, generator: expect.stringContaining('scripts/generate-vectors.ts') });
+      expect(f, name).toMatchObject({
+        file: name,
+        format: 'vitalseal-vectors',
+        version: 1,
+        generator: expect.stringContaining('scripts/generate-vectors.ts'),
+      });
       expect(typeof f.description).toBe('string');
       expect(typeof f.inputs).toBe('object');
       expect(f.positive.length, name).toBeGreaterThan(0);
@@ -115,7 +130,10 @@ describe.each(HPKE_BACKENDS)('test/vectors/vitalseal with the %s backend', (back
     });
     it('every negative vector fails with its code', () => {
       for (const v of f.negative) {
-        const gen = v.kind === 'temp' ? () => tempKeyPairGen(v.patientId, onceRng(h(v.rand)), hpke) : () => emergencyKeyGen(v.patientId, onceRng(h(v.rand)));
+        const gen =
+          v.kind === 'temp'
+            ? () => tempKeyPairGen(v.patientId, onceRng(h(v.rand)), hpke)
+            : () => emergencyKeyGen(v.patientId, onceRng(h(v.rand)));
         expect(codeOf(gen), v.name).toBe(v.error);
       }
     });
@@ -134,19 +152,34 @@ describe.each(HPKE_BACKENDS)('test/vectors/vitalseal with the %s backend', (back
         expect(toHex(opened.recordId)).toBe(v.recordId);
         expect(toHex(sha256(bytes))).toBe(v.recordId);
         const d = decodeEnvelope(bytes);
-        expect([toHex(d.protectedBytes), toHex(d.enc), toHex(d.ciphertext), toHex(d.kid)]).toEqual([v.protected, v.enc, v.ciphertext, f.inputs.recipient.kid]);
+        expect([toHex(d.protectedBytes), toHex(d.enc), toHex(d.ciphertext), toHex(d.kid)]).toEqual([
+          v.protected,
+          v.enc,
+          v.ciphertext,
+          f.inputs.recipient.kid,
+        ]);
         expect(toHex(envelopeAad(d.protectedBytes))).toBe(v.aad);
         expect(toHex(encodeReading(v.reading))).toBe(v.plaintext);
         expect(toHex(hpke.publicKeyOf(h(v.ephemeral.secretKey)))).toBe(v.enc);
         const ks = hpke.keyScheduleR(h(v.enc), sk, h(v.info));
         expect({ key: toHex(ks.key), baseNonce: toHex(ks.baseNonce), exporterSecret: toHex(ks.exporterSecret) }).toEqual(v.keySchedule);
         expect(toHex(hpke.aeadOpen(ks.key, ks.baseNonce, h(v.aad), h(v.ciphertext)))).toBe(v.plaintext);
-        const resealed = sealReading({ reading: v.reading as Reading, header: v.header as ReadingHeader, recipient: { publicKey: h(f.inputs.recipient.publicKey), kid: h(f.inputs.recipient.kid) }, hpke, rng: fixedRng(h(v.ephemeral.secretKey)) });
+        const resealed = sealReading({
+          reading: v.reading as Reading,
+          header: v.header as ReadingHeader,
+          recipient: { publicKey: h(f.inputs.recipient.publicKey), kid: h(f.inputs.recipient.kid) },
+          hpke,
+          rng: fixedRng(h(v.ephemeral.secretKey)),
+        });
         expect(toHex(resealed)).toBe(v.envelope);
       }
     });
     it('every negative vector fails with its code', () => {
-      for (const v of f.negative) expect(codeOf(() => openReading(h(v.envelope), { secretKey: sk, hpke })), v.name).toBe(v.error);
+      for (const v of f.negative)
+        expect(
+          codeOf(() => openReading(h(v.envelope), { secretKey: sk, hpke })),
+          v.name,
+        ).toBe(v.error);
     });
   });
 
@@ -178,7 +211,11 @@ describe.each(HPKE_BACKENDS)('test/vectors/vitalseal with the %s backend', (back
       }
     });
     it('every negative vector fails with its code', () => {
-      for (const v of f.negative) expect(codeOf(() => openReading(h(v.envelope), { secretKey: sk, hpke })), v.name).toBe(v.error);
+      for (const v of f.negative)
+        expect(
+          codeOf(() => openReading(h(v.envelope), { secretKey: sk, hpke })),
+          v.name,
+        ).toBe(v.error);
     });
   });
 
@@ -190,13 +227,21 @@ describe.each(HPKE_BACKENDS)('test/vectors/vitalseal with the %s backend', (back
         const opened = openDisclosedReading(bytes, { key: h(v.key), nonce: h(v.nonce), recordId: h(v.recordId) }, hpke);
         expect(opened.reading, v.name).toEqual(v.reading);
         const d = discloseReadingKey(bytes, { secretKey: h(v.secretKey), hpke });
-        expect({ recordId: toHex(d.recordId), key: toHex(d.key), nonce: toHex(d.baseNonce), scope: d.scope }).toEqual({ recordId: v.recordId, key: v.key, nonce: v.nonce, scope: v.scope });
+        expect({ recordId: toHex(d.recordId), key: toHex(d.key), nonce: toHex(d.baseNonce), scope: d.scope }).toEqual({
+          recordId: v.recordId,
+          key: v.key,
+          nonce: v.nonce,
+          scope: v.scope,
+        });
       }
     });
     it('every negative vector fails with its code', () => {
       for (const v of f.negative) {
         const disclosed = { key: h(v.key), nonce: h(v.nonce), ...(v.recordId === undefined ? {} : { recordId: h(v.recordId) }) };
-        expect(codeOf(() => openDisclosedReading(h(v.envelope), disclosed, hpke)), v.name).toBe(v.error);
+        expect(
+          codeOf(() => openDisclosedReading(h(v.envelope), disclosed, hpke)),
+          v.name,
+        ).toBe(v.error);
       }
     });
   });
@@ -223,14 +268,19 @@ describe.each(HPKE_BACKENDS)('escrow.json with the %s backend', (backend) => {
     }
   });
   it('every negative vector fails with its code', () => {
-    for (const v of f.negative) expect(codeOf(() => hpke.open(h(v.enc), h(v.recipientSecretKey), h(v.info), h(v.aad), h(v.ciphertext))), v.name).toBe(v.error);
+    for (const v of f.negative)
+      expect(
+        codeOf(() => hpke.open(h(v.enc), h(v.recipientSecretKey), h(v.info), h(v.aad), h(v.ciphertext))),
+        v.name,
+      ).toBe(v.error);
   });
 });
 
 describe('tickets.json', () => {
   const f = load('tickets.json');
   const authorityPublicKey = h(f.inputs.authority.publicKey);
-  const verify = (ticket: string, o: Json) => verifyTicket(h(ticket), { authorityPublicKey, deviceId: o.deviceId, clock: { now: () => o.nowMs }, skewSeconds: o.skewSeconds });
+  const verify = (ticket: string, o: Json) =>
+    verifyTicket(h(ticket), { authorityPublicKey, deviceId: o.deviceId, clock: { now: () => o.nowMs }, skewSeconds: o.skewSeconds });
   it('the authority keys are Ed25519 key pairs', () => {
     expect(toHex(ed25519.getPublicKey(h(f.inputs.authority.secretKey)))).toBe(f.inputs.authority.publicKey);
     expect(toHex(ed25519.getPublicKey(h(f.inputs.otherAuthority.secretKey)))).toBe(f.inputs.otherAuthority.publicKey);
@@ -238,7 +288,18 @@ describe('tickets.json', () => {
   it('every valid ticket verifies and gives its fields', () => {
     for (const v of f.positive) {
       const t = verify(v.ticket, v.verify);
-      expect({ dev: t.dev, kid: toHex(t.kid), pk: toHex(t.pk), patient: t.patient, nbf: t.nbf, exp: t.exp, ...(t.maxReadings === undefined ? {} : { maxReadings: t.maxReadings }) }, v.name).toEqual(v.fields);
+      expect(
+        {
+          dev: t.dev,
+          kid: toHex(t.kid),
+          pk: toHex(t.pk),
+          patient: t.patient,
+          nbf: t.nbf,
+          exp: t.exp,
+          ...(t.maxReadings === undefined ? {} : { maxReadings: t.maxReadings }),
+        },
+        v.name,
+      ).toEqual(v.fields);
       const m = decodeSign1(h(v.ticket));
       expect([toHex(m.protectedBytes), toHex(m.payload), toHex(m.signature)]).toEqual([v.protected, v.payload, v.signature]);
       expect(toHex(sigStructure1(m.protectedBytes, m.payload))).toBe(v.sigStructure);
@@ -246,7 +307,11 @@ describe('tickets.json', () => {
     }
   });
   it('every negative vector fails with its code', () => {
-    for (const v of f.negative) expect(codeOf(() => verify(v.ticket, v.verify)), v.name).toBe(v.error);
+    for (const v of f.negative)
+      expect(
+        codeOf(() => verify(v.ticket, v.verify)),
+        v.name,
+      ).toBe(v.error);
   });
 });
 
@@ -280,7 +345,10 @@ describe('frames.json', () => {
       expect(codeOf(decode), v.name).toBe(v.error);
       if (v.decoder === 'decodeFrame' && !encoded.includes(0)) {
         const results = new FrameDecoder().push(h(v.wire));
-        expect(results.map((r) => (r.ok ? 'ok' : r.code)), v.name).toEqual([v.error]);
+        expect(
+          results.map((r) => (r.ok ? 'ok' : r.code)),
+          v.name,
+        ).toEqual([v.error]);
       }
     }
   });
@@ -340,6 +408,10 @@ describe('tree-head.json', () => {
     }
   });
   it('every negative vector fails with its code', () => {
-    for (const v of f.negative) expect(codeOf(() => verifyTreeHead(h(v.treeHead), pk)), v.name).toBe(v.error);
+    for (const v of f.negative)
+      expect(
+        codeOf(() => verifyTreeHead(h(v.treeHead), pk)),
+        v.name,
+      ).toBe(v.error);
   });
 });

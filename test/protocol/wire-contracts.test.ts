@@ -26,7 +26,11 @@ describe('import graph', () => {
   });
 
   it('wallet/ imports nothing from agent/', () => {
-    const offending = sourceFiles(join(ROOT, 'wallet')).flatMap((f) => specifiersOf(f).filter((s) => targetOf(f, s) === 'agent').map((s) => `${relative(ROOT, f)}: ${s}`));
+    const offending = sourceFiles(join(ROOT, 'wallet')).flatMap((f) =>
+      specifiersOf(f)
+        .filter((s) => targetOf(f, s) === 'agent')
+        .map((s) => `${relative(ROOT, f)}: ${s}`),
+    );
     expect(offending).toEqual([]);
   });
 
@@ -89,7 +93,11 @@ describe('wire contracts keep their bytes', () => {
   it('leaf kinds and topics', () => {
     expect(LEAF_KIND).toEqual({ record: 1, accessEvent: 2 });
     expect([1, 2, 0, 3, '1'].map(isLeafKind)).toEqual([true, true, false, false, false]);
-    expect([readingTopic('oxi-01'), ticketTopic('oxi-01'), statusTopic('oxi-01')]).toEqual(['vs/v1/oxi-01/r', 'vs/v1/oxi-01/ticket', 'vs/v1/oxi-01/status']);
+    expect([readingTopic('oxi-01'), ticketTopic('oxi-01'), statusTopic('oxi-01')]).toEqual([
+      'vs/v1/oxi-01/r',
+      'vs/v1/oxi-01/ticket',
+      'vs/v1/oxi-01/status',
+    ]);
     expect([READING_TOPIC_FILTER, STATUS_TOPIC_FILTER]).toEqual(['vs/v1/+/r', 'vs/v1/+/status']);
     expect(parseTopic('vs/v1/oxi-01/x')).toBeNull();
     expect(parseTopic('vs/v2/oxi-01/r')).toBeNull();
@@ -98,8 +106,19 @@ describe('wire contracts keep their bytes', () => {
 
   it('EIP-712: the domain and the typed data viem signs', () => {
     const d = apiDomain(31337, `0x${'11'.repeat(20)}`, `0x${'22'.repeat(32)}`);
-    expect(d).toEqual({ name: 'vitalseal-agent', version: '1', chainId: 31337, verifyingContract: `0x${'11'.repeat(20)}`, salt: `0x${'22'.repeat(32)}` });
-    const t = typedDataOf(d, 'PairingRequest', { requester: `0x${'33'.repeat(20)}`, nonce: `0x${'44'.repeat(32)}`, expiry: 9, device: 'oxi-01' });
+    expect(d).toEqual({
+      name: 'vitalseal-agent',
+      version: '1',
+      chainId: 31337,
+      verifyingContract: `0x${'11'.repeat(20)}`,
+      salt: `0x${'22'.repeat(32)}`,
+    });
+    const t = typedDataOf(d, 'PairingRequest', {
+      requester: `0x${'33'.repeat(20)}`,
+      nonce: `0x${'44'.repeat(32)}`,
+      expiry: 9,
+      device: 'oxi-01',
+    });
     expect(t.types).toEqual({ PairingRequest: API_TYPES.PairingRequest });
     expect(t.message).toEqual({ requester: `0x${'33'.repeat(20)}`, nonce: `0x${'44'.repeat(32)}`, expiry: 9n, device: 'oxi-01' });
   });
@@ -107,8 +126,30 @@ describe('wire contracts keep their bytes', () => {
   it("served record: the agent's JSON schema (response serializer, /openapi.json) lists exactly the fields of ServedRecord and ServedAnchor", () => {
     expectTypeOf<keyof typeof SERVED_RECORD.properties>().toEqualTypeOf<keyof ServedRecord>();
     expectTypeOf<keyof typeof SERVED_RECORD.properties.anchor.properties>().toEqualTypeOf<keyof ServedAnchor>();
-    const record: Record<keyof ServedRecord, true> = { recordId: true, device: true, seq: true, ts: true, st: true, kid: true, leafIndex: true, treeSize: true, envelope: true, inclusionProof: true, root: true, anchor: true };
-    const anchor: Record<keyof ServedAnchor, true> = { treeSize: true, root: true, txHash: true, blockNumber: true, blockHash: true, chainId: true, ledger: true, logId: true };
+    const record: Record<keyof ServedRecord, true> = {
+      recordId: true,
+      device: true,
+      seq: true,
+      ts: true,
+      st: true,
+      kid: true,
+      leafIndex: true,
+      treeSize: true,
+      envelope: true,
+      inclusionProof: true,
+      root: true,
+      anchor: true,
+    };
+    const anchor: Record<keyof ServedAnchor, true> = {
+      treeSize: true,
+      root: true,
+      txHash: true,
+      blockNumber: true,
+      blockHash: true,
+      chainId: true,
+      ledger: true,
+      logId: true,
+    };
     expect(Object.keys(SERVED_RECORD.properties).sort()).toEqual(Object.keys(record).sort());
     expect(Object.keys(SERVED_RECORD.properties.anchor.properties).sort()).toEqual(Object.keys(anchor).sort());
   });

@@ -158,7 +158,8 @@ describe('test/spec/cddl.ts: the CDDL subset validator', () => {
   });
 
   it('group rules, inline groups and group choices', () => {
-    const src = 'r = { common, ? (lat: float, lon: float), kind }\ncommon = ( "v" => 1, "ts" => uint )\nkind = ( "t" => "a", a: uint // "t" => "b", b: tstr )';
+    const src =
+      'r = { common, ? (lat: float, lon: float), kind }\ncommon = ( "v" => 1, "ts" => uint )\nkind = ( "t" => "a", a: uint // "t" => "b", b: tstr )';
     expect(check(src, map(['v', 1], ['ts', 5], ['t', 'a'], ['a', 1]))).toBe('ok');
     expect(check(src, map(['v', 1], ['ts', 5], ['t', 'b'], ['b', 'x']))).toBe('ok');
     expect(check(src, map(['v', 1], ['ts', 5], ['t', 'b'], ['b', 'x'], ['lat', 1.5], ['lon', 2.5]))).toBe('ok');
@@ -202,10 +203,28 @@ describe('test/spec/cddl.ts: the CDDL subset validator', () => {
 describe('test/spec/diag.ts: diagnostic notation', () => {
   it('renders every kind of item, embedded CBOR and comments; normalisation ignores layout and comments', () => {
     const inner = encodeCanonical(new Map([[1, -8]]));
-    const value = new Tag([inner, new Map<CborKey, CborValue>([['st', 'spo2'], [-4, bytes(2)]]), [1, -2, 2n ** 64n - 1n, 1.5, 0.1, true, null], 'a"b'], 18);
+    const value = new Tag(
+      [
+        inner,
+        new Map<CborKey, CborValue>([
+          ['st', 'spo2'],
+          [-4, bytes(2)],
+        ]),
+        [1, -2, 2n ** 64n - 1n, 1.5, 0.1, true, null],
+        'a"b',
+      ],
+      18,
+    );
     const compact = printDiag(value, { embedded: new Set(['#18[0]']) });
-    expect(compact).toBe(`18([<< {1: -8} >>, {"st": "spo2", -4: h'0707'}, [1, -2, 18446744073709551615, 1.5_3, 0.1, true, null], "a\\"b"])`);
-    const pretty = printDiag(value, { embedded: new Set(['#18[0]']), comments: new Map([['#18[0]', 'protected']]), pretty: true, width: 20 });
+    expect(compact).toBe(
+      `18([<< {1: -8} >>, {"st": "spo2", -4: h'0707'}, [1, -2, 18446744073709551615, 1.5_3, 0.1, true, null], "a\\"b"])`,
+    );
+    const pretty = printDiag(value, {
+      embedded: new Set(['#18[0]']),
+      comments: new Map([['#18[0]', 'protected']]),
+      pretty: true,
+      width: 20,
+    });
     expect(pretty).toContain('/ protected /');
     expect(pretty.split('\n').length).toBeGreaterThan(3);
     expect(normalizeDiag(pretty)).toBe(normalizeDiag(compact));

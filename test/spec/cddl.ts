@@ -101,7 +101,33 @@ type Token =
   | { readonly t: 'p'; readonly v: string; readonly at: number }
   | { readonly t: 'eof'; readonly v: ''; readonly at: number };
 
-const PUNCT = ['...', '..', '//=', '/=', '//', '=>', '/', '=', '(', ')', '{', '}', '[', ']', ',', ':', '?', '*', '+', '^', '~', '&', '<', '>', '$'];
+const PUNCT = [
+  '...',
+  '..',
+  '//=',
+  '/=',
+  '//',
+  '=>',
+  '/',
+  '=',
+  '(',
+  ')',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  '?',
+  '*',
+  '+',
+  '^',
+  '~',
+  '&',
+  '<',
+  '>',
+  '$',
+];
 const ID_START = /[A-Za-z@_$]/;
 const ID_CHAR = /[A-Za-z0-9@_$.-]/;
 
@@ -374,7 +400,12 @@ class Parser {
     // bareword ":" and value ":" keys
     if ((tok.t === 'id' || tok.t === 'num' || tok.t === 'text' || tok.t === 'bytes') && this.isP(':', this.peek())) {
       this.pos += 2;
-      const key: CddlType = tok.t === 'id' ? { k: 'lit', value: tok.v, isFloat: false } : tok.t === 'num' ? numberLiteral(tok.v) : { k: 'lit', value: tok.v, isFloat: false };
+      const key: CddlType =
+        tok.t === 'id'
+          ? { k: 'lit', value: tok.v, isFloat: false }
+          : tok.t === 'num'
+            ? numberLiteral(tok.v)
+            : { k: 'lit', value: tok.v, isFloat: false };
       return { k: 'member', occ, key, type: this.type() };
     }
     const first = this.type1();
@@ -415,9 +446,7 @@ function narrow(n: bigint): number | bigint {
 
 // ------------------------------------------------------------------ validator
 
-export type ValidationResult =
-  | { readonly ok: true; readonly embedded: readonly string[] }
-  | { readonly ok: false; readonly error: string };
+export type ValidationResult = { readonly ok: true; readonly embedded: readonly string[] } | { readonly ok: false; readonly error: string };
 
 /** Paths name a place in a value: `[i]` array item, `{key}` map value (key in diagnostic form), `#n` tag content, `<<>>` embedded CBOR. */
 export const pathOf = {
@@ -555,7 +584,8 @@ export class CddlSchema {
 
   private numberOf(t: CddlType): { value: number | bigint; isFloat: boolean } {
     const r = this.resolve(t);
-    if (r.k !== 'lit' || (typeof r.value !== 'number' && typeof r.value !== 'bigint')) throw new CddlError('a range bound or control argument is not a number');
+    if (r.k !== 'lit' || (typeof r.value !== 'number' && typeof r.value !== 'bigint'))
+      throw new CddlError('a range bound or control argument is not a number');
     return { value: r.value, isFloat: r.isFloat };
   }
 
@@ -613,14 +643,20 @@ export class CddlSchema {
           if (BigInt(v) >= 256n ** BigInt(n)) return fail(`${String(v)} does not fit in ${String(n)} bytes`);
           break;
         }
-        const e = arg.k === 'range' ? this.checkRange(arg, size, `${at} size`) : literalMatches(this.numberOf(arg).value, size) ? null : `${at}: size ${size}, expected ${String(this.numberOf(arg).value)}`;
+        const e =
+          arg.k === 'range'
+            ? this.checkRange(arg, size, `${at} size`)
+            : literalMatches(this.numberOf(arg).value, size)
+              ? null
+              : `${at}: size ${size}, expected ${String(this.numberOf(arg).value)}`;
         if (e !== null) return e;
         break;
       }
       case 'regexp': {
         const arg = this.resolve(t.arg);
         if (arg.k !== 'lit' || typeof arg.value !== 'string') throw new CddlError('.regexp needs a text literal');
-        if (typeof v !== 'string' || !new RegExp(`^(?:${arg.value})$`, 'u').test(v)) return fail(`${describe(v)} does not match /${arg.value}/`);
+        if (typeof v !== 'string' || !new RegExp(`^(?:${arg.value})$`, 'u').test(v))
+          return fail(`${describe(v)} does not match /${arg.value}/`);
         break;
       }
       case 'lt':
@@ -675,7 +711,14 @@ export class CddlSchema {
     return errors.length === 1 ? errors[0]! : `${path || 'the value'}: no group choice matches (${errors.join(' | ')})`;
   }
 
-  private matchMap(entries: readonly CddlEntry[], i: number, left: Set<number>, pairs: Array<[CborValue, CborValue]>, path: string, ctx: Ctx): string | null {
+  private matchMap(
+    entries: readonly CddlEntry[],
+    i: number,
+    left: Set<number>,
+    pairs: Array<[CborValue, CborValue]>,
+    path: string,
+    ctx: Ctx,
+  ): string | null {
     const at = path === '' ? 'the map' : path;
     if (i === entries.length) {
       if (left.size === 0) return null;

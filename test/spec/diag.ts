@@ -69,8 +69,17 @@ class Printer {
       return this.bytes(v, indent);
     }
     if (v instanceof Tag) return `${String(v.tag)}(${this.item(v.value as CborValue, pathOf.tag(path, v.tag), indent)})`;
-    if (Array.isArray(v)) return this.container('[', ']', v.map((x, i) => this.item(x, pathOf.item(path, i), indent + 2)), indent, v.every(isScalar));
-    const entries = [...(v as Map<CborValue, CborValue>)].map(([k, x]) => `${this.bare(k, '', 0)}: ${this.item(x, pathOf.value(path, k), indent + 2)}`);
+    if (Array.isArray(v))
+      return this.container(
+        '[',
+        ']',
+        v.map((x, i) => this.item(x, pathOf.item(path, i), indent + 2)),
+        indent,
+        v.every(isScalar),
+      );
+    const entries = [...(v as Map<CborValue, CborValue>)].map(
+      ([k, x]) => `${this.bare(k, '', 0)}: ${this.item(x, pathOf.value(path, k), indent + 2)}`,
+    );
     return this.container('{', '}', entries, indent, false);
   }
 

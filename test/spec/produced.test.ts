@@ -40,7 +40,13 @@ function expectValid(bytes: Uint8Array, rule: string): void {
 }
 
 /** The CDDL rule of each frame type's body (docs/PROTOCOL.md §8.4). */
-const BODY_RULE = { ticket: 'session-ticket', reading: 'reading-envelope', ack: 'ack-body', status: 'serial-status-body', error: 'error-body' } as const;
+const BODY_RULE = {
+  ticket: 'session-ticket',
+  reading: 'reading-envelope',
+  ack: 'ack-body',
+  status: 'serial-status-body',
+  error: 'error-body',
+} as const;
 
 function expectValidFrame(frame: Frame): void {
   expectValid(frame.body, BODY_RULE[frameTypeName(frame.type)]);
@@ -49,7 +55,10 @@ function expectValidFrame(frame: Frame): void {
 const deviceId = fc.stringMatching(DEVICE_ID_REGEX);
 const uint53 = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const address = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => `0x${Buffer.from(b).toString('hex')}`);
-const patientRef = fc.oneof(address, fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !/\p{Cc}/u.test(s)));
+const patientRef = fc.oneof(
+  address,
+  fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !/\p{Cc}/u.test(s)),
+);
 const seed = fc.string({ maxLength: 16 });
 /** 2020-01-01 .. 2100-01-01 */
 const msTime = fc.integer({ min: 1_577_836_800_000, max: 4_102_444_800_000 });
@@ -60,30 +69,35 @@ const recipient = (() => {
 })();
 
 function profileReading(profile: (typeof PROFILE_NAMES)[number], signalSeed: string, ts: number): Reading {
-  return PROFILES[profile].createGenerator({ rng: seededRng(`spec/produced/${signalSeed}`), scenarios: new ScenarioTimeline(), runStartMs: ts }).next(ts);
+  return PROFILES[profile]
+    .createGenerator({ rng: seededRng(`spec/produced/${signalSeed}`), scenarios: new ScenarioTimeline(), runStartMs: ts })
+    .next(ts);
 }
 
 describe('what the encoders produce validates against docs/vitalseal.cddl', () => {
-  it.each(PROFILE_NAMES.map((p) => [p]))('profile %s: plaintexts and single-shot and session-mode envelopes (and their reading frames)', (profile) => {
-    fc.assert(
-      fc.property(deviceId, uint53, msTime, seed, fc.integer({ min: 1, max: 4 }), (dev, seq, ts, signal, count) => {
-        const session = createSessionSealer({ recipient, hpke, rng: seededRng(`spec/produced/session/${signal}`) });
-        for (let i = 0; i < count; i++) {
-          const reading = profileReading(profile, `${signal}/${i}`, ts + i);
-          const header = { dev, seq: Math.min(seq + i, Number.MAX_SAFE_INTEGER), ts: reading.ts, st: reading.st };
-          expectValid(encodeReading(reading), 'reading');
-          const single = sealReading({ reading, header, recipient, hpke, rng: seededRng(`spec/produced/eph/${signal}/${i}`) });
-          const sessionEnvelope = session.seal({ reading, header });
-          for (const envelope of [single, sessionEnvelope]) {
-            expectValid(envelope, 'reading-envelope');
-            expectValidFrame(decodeFrame(encodeFrame(FRAME_TYPE.reading, envelope).subarray(0, -1)));
+  it.each(PROFILE_NAMES.map((p) => [p]))(
+    'profile %s: plaintexts and single-shot and session-mode envelopes (and their reading frames)',
+    (profile) => {
+      fc.assert(
+        fc.property(deviceId, uint53, msTime, seed, fc.integer({ min: 1, max: 4 }), (dev, seq, ts, signal, count) => {
+          const session = createSessionSealer({ recipient, hpke, rng: seededRng(`spec/produced/session/${signal}`) });
+          for (let i = 0; i < count; i++) {
+            const reading = profileReading(profile, `${signal}/${i}`, ts + i);
+            const header = { dev, seq: Math.min(seq + i, Number.MAX_SAFE_INTEGER), ts: reading.ts, st: reading.st };
+            expectValid(encodeReading(reading), 'reading');
+            const single = sealReading({ reading, header, recipient, hpke, rng: seededRng(`spec/produced/eph/${signal}/${i}`) });
+            const sessionEnvelope = session.seal({ reading, header });
+            for (const envelope of [single, sessionEnvelope]) {
+              expectValid(envelope, 'reading-envelope');
+              expectValidFrame(decodeFrame(encodeFrame(FRAME_TYPE.reading, envelope).subarray(0, -1)));
+            }
+            expect(decodeEnvelope(sessionEnvelope).header.hs).toBe(i);
           }
-          expect(decodeEnvelope(sessionEnvelope).header.hs).toBe(i);
-        }
-      }),
-      { numRuns: runs(25) },
-    );
-  });
+        }),
+        { numRuns: runs(25) },
+      );
+    },
+  );
 
   it('session tickets with any valid fields (and their ticket frames)', () => {
     const authority = ed25519.keygen(new Uint8Array(32).fill(9));
@@ -97,7 +111,15 @@ describe('what the encoders produce validates against docs/vitalseal.cddl', () =
     });
     fc.assert(
       fc.property(fields, (f) => {
-        const t: TicketFields = { dev: f.dev, kid: keyIdOf(f.pk), pk: f.pk, patient: f.patient, nbf: f.nbf, exp: f.nbf + f.span, ...(f.maxReadings !== undefined ? { maxReadings: f.maxReadings } : {}) };
+        const t: TicketFields = {
+          dev: f.dev,
+          kid: keyIdOf(f.pk),
+          pk: f.pk,
+          patient: f.patient,
+          nbf: f.nbf,
+          exp: f.nbf + f.span,
+          ...(f.maxReadings !== undefined ? { maxReadings: f.maxReadings } : {}),
+        };
         const ticket = issueTicket(t, authority.secretKey);
         expectValid(ticket, 'session-ticket');
         expectValidFrame(decodeFrame(encodeFrame(FRAME_TYPE.ticket, ticket).subarray(0, -1)));
@@ -114,29 +136,84 @@ describe('what the encoders produce validates against docs/vitalseal.cddl', () =
       }),
     );
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), uint53, fc.uint8Array({ minLength: 32, maxLength: 32 }), msTime, (logId, size, root, ts) => {
-        expectValid(signTreeHead({ logId, size, root, ts }, logKey), 'signed-tree-head');
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        uint53,
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        msTime,
+        (logId, size, root, ts) => {
+          expectValid(signTreeHead({ logId, size, root, ts }, logKey), 'signed-tree-head');
+        },
+      ),
       { numRuns: runs(50) },
     );
     const kid = fc.uint8Array({ minLength: 16, maxLength: 16 });
     const b32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
     const event: fc.Arbitrary<AccessEvent> = fc.oneof(
-      fc.record({ t: fc.constant('query' as const), requester: address, patient: address, records: uint53, withheld: uint53, digest: b32, nonce: b32, ts: msTime }),
+      fc.record({
+        t: fc.constant('query' as const),
+        requester: address,
+        patient: address,
+        records: uint53,
+        withheld: uint53,
+        digest: b32,
+        nonce: b32,
+        ts: msTime,
+      }),
       fc.record({ t: fc.constant('session' as const), patient: patientRef, device: deviceId, kid, nbf: uint53, exp: uint53, ts: msTime }),
       fc.record({ t: fc.constant('session-end' as const), patient: patientRef, device: deviceId, kid, ts: msTime }),
       fc.record({ t: fc.constant('escrow' as const), patient: address, ts: msTime }),
-      fc.record({ t: fc.constant('assign' as const), patient: patientRef, device: deviceId, via: fc.constantFrom('pairing' as const, 'operator' as const), ts: msTime }),
-      fc.record({ t: fc.constant('release' as const), patient: patientRef, device: deviceId, reason: fc.constantFrom('reassigned' as const, 'released' as const), sessions: uint53, ts: msTime }),
-      fc.record({ t: fc.constant('session-refused' as const), patient: patientRef, requester: address, device: deviceId, kid, reason: fc.constantFrom('key-taken' as const, 'not-assigned' as const), ts: msTime }),
-      fc.record({ t: fc.constant('emergency-release' as const), clinician: address, patient: address, drill: fc.boolean(), until: uint53, ts: msTime }),
+      fc.record({
+        t: fc.constant('assign' as const),
+        patient: patientRef,
+        device: deviceId,
+        via: fc.constantFrom('pairing' as const, 'operator' as const),
+        ts: msTime,
+      }),
+      fc.record({
+        t: fc.constant('release' as const),
+        patient: patientRef,
+        device: deviceId,
+        reason: fc.constantFrom('reassigned' as const, 'released' as const),
+        sessions: uint53,
+        ts: msTime,
+      }),
+      fc.record({
+        t: fc.constant('session-refused' as const),
+        patient: patientRef,
+        requester: address,
+        device: deviceId,
+        kid,
+        reason: fc.constantFrom('key-taken' as const, 'not-assigned' as const),
+        ts: msTime,
+      }),
+      fc.record({
+        t: fc.constant('emergency-release' as const),
+        clinician: address,
+        patient: address,
+        drill: fc.boolean(),
+        until: uint53,
+        ts: msTime,
+      }),
     );
-    fc.assert(fc.property(event, (e) => expectValid(encodeAccessEvent(e), 'access-event')), { numRuns: runs(200) });
+    fc.assert(
+      fc.property(event, (e) => expectValid(encodeAccessEvent(e), 'access-event')),
+      { numRuns: runs(200) },
+    );
   });
 
   it('the CDDL refuses what the decoders refuse: a sample of broken envelopes and tickets', () => {
     const reading = profileReading('pulse-oximeter', 'broken', 1_767_225_600_000);
-    const envelope = decodeStrict(sealReading({ reading, header: { dev: 'oxi-01', seq: 1, ts: reading.ts, st: reading.st }, recipient, hpke, rng: seededRng('spec/broken') }), TAGS);
+    const envelope = decodeStrict(
+      sealReading({
+        reading,
+        header: { dev: 'oxi-01', seq: 1, ts: reading.ts, st: reading.st },
+        recipient,
+        hpke,
+        rng: seededRng('spec/broken'),
+      }),
+      TAGS,
+    );
     const body = (envelope as { value: CborValue[] }).value;
     const invalid = (v: CborValue): boolean => !schema.validate(v, 'reading-envelope').ok;
     expect(invalid([...body, new Uint8Array(0)])).toBe(true); // four items
@@ -166,7 +243,16 @@ describe('the frames the device serial link and the agent serial ingress put on 
     link.sendStatus({ state: 'online', seq: 3, kid: Buffer.from(recipient.kid).toString('hex') });
     link.sendStatus({ state: 'error', code: 'TICKET_EXPIRED' });
     const reading = profileReading('ecg-patch', 'serial', 1_767_225_600_000);
-    link.sendReading(3, sealReading({ reading, header: { dev: 'oxi-01', seq: 3, ts: reading.ts, st: reading.st }, recipient, hpke, rng: seededRng('spec/serial') }));
+    link.sendReading(
+      3,
+      sealReading({
+        reading,
+        header: { dev: 'oxi-01', seq: 3, ts: reading.ts, st: reading.st },
+        recipient,
+        hpke,
+        rng: seededRng('spec/serial'),
+      }),
+    );
     await waitFor(() => framesOf(new Uint8Array(port?.recording ?? [])).length >= 3, 5000, 'the frames on the mock line');
     const frames = framesOf(new Uint8Array(port!.recording));
     expect(frames.map((f) => frameTypeName(f.type))).toEqual(['status', 'status', 'reading']);
@@ -177,7 +263,10 @@ describe('the frames the device serial link and the agent serial ingress put on 
 
   it('agent side (SerialIngress): ticket, ack and error frames', async () => {
     const authority = ed25519.keygen(new Uint8Array(32).fill(5));
-    const ticket = issueTicket({ dev: 'oxi-01', kid: recipient.kid, pk: recipient.publicKey, patient: 'p', nbf: 1, exp: 2 }, authority.secretKey);
+    const ticket = issueTicket(
+      { dev: 'oxi-01', kid: recipient.kid, pk: recipient.publicKey, patient: 'p', nbf: 1, exp: 2 },
+      authority.secretKey,
+    );
     const outcomes: IngestOutcome[] = [
       { kind: 'stored', recordId: new Uint8Array(32), leafIndex: 0, device: 'oxi-01', seq: 0 },
       { kind: 'duplicate', recordId: new Uint8Array(32), device: 'oxi-01', seq: 0 },
@@ -209,7 +298,10 @@ describe('the frames the device serial link and the agent serial ingress put on 
     });
     await new Promise<void>((resolve) => device.once('open', () => resolve()));
     try {
-      const status = new Map<string, CborValue>([['dev', 'oxi-01'], ['state', 'online']]);
+      const status = new Map<string, CborValue>([
+        ['dev', 'oxi-01'],
+        ['state', 'online'],
+      ]);
       device.write(Buffer.from(encodeFrame(FRAME_TYPE.status, encodeCanonical(status))));
       for (let i = 0; i < 4; i++) device.write(Buffer.from(encodeFrame(FRAME_TYPE.reading, Uint8Array.of(0x80 + i))));
       await waitFor(() => received.length >= 5, 5000, 'the agent frames');

@@ -7,7 +7,15 @@ import { decodeStrict, encodeCanonical, type CborValue } from '../../protocol/cb
 import { decodeFrame, frameTypeName, FRAME_TYPE } from '../../protocol/framing/index.ts';
 import { normalizeDiag, printDiag } from './diag.ts';
 import { cddlOfDocument, protocolExamplesSigned, renderDocument } from './protocolExamples.ts';
-import { examplesOfDocument, headingsOfDocument, jsonToCbor, protocolSchema, readCddlFile, readProtocolDoc, schemaOfDocument } from './specDoc.ts';
+import {
+  examplesOfDocument,
+  headingsOfDocument,
+  jsonToCbor,
+  protocolSchema,
+  readCddlFile,
+  readProtocolDoc,
+  schemaOfDocument,
+} from './specDoc.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const doc = readProtocolDoc();
@@ -61,28 +69,39 @@ describe('docs/PROTOCOL.md', () => {
       expect(ex.diag, ex.id).toBeDefined();
       expect(ex.bytes, ex.id).toBeDefined();
     }
-    expect(examples.filter((e) => e.wire !== undefined).map((e) => e.id)).toEqual(['frame-ack', 'frame-error', 'frame-status', 'frame-reading']);
+    expect(examples.filter((e) => e.wire !== undefined).map((e) => e.id)).toEqual([
+      'frame-ack',
+      'frame-error',
+      'frame-status',
+      'frame-reading',
+    ]);
   });
 
-  it.each(examples.filter((e) => e.bytes !== undefined).map((e) => [e.id, e] as const))('CBOR example %s: hex decodes strictly, matches its rule and its diagnostic notation, is deterministic', (_id, ex) => {
-    const bytes = ex.bytes!;
-    const value = decodeStrict(bytes, { allowedTags: [16, 18], maxBytes: 1 << 16, maxStringBytes: 1 << 16 });
-    const result = protocolSchema().validate(value, ex.rule);
-    expect(result.ok ? 'ok' : result.error).toBe('ok');
-    const embedded = result.ok ? result.embedded : [];
-    expect(normalizeDiag(ex.diag!)).toBe(normalizeDiag(printDiag(value, { embedded: new Set(embedded) })));
-    expectDeterministic(bytes, value, embedded, ex.id);
-  });
+  it.each(examples.filter((e) => e.bytes !== undefined).map((e) => [e.id, e] as const))(
+    'CBOR example %s: hex decodes strictly, matches its rule and its diagnostic notation, is deterministic',
+    (_id, ex) => {
+      const bytes = ex.bytes!;
+      const value = decodeStrict(bytes, { allowedTags: [16, 18], maxBytes: 1 << 16, maxStringBytes: 1 << 16 });
+      const result = protocolSchema().validate(value, ex.rule);
+      expect(result.ok ? 'ok' : result.error).toBe('ok');
+      const embedded = result.ok ? result.embedded : [];
+      expect(normalizeDiag(ex.diag!)).toBe(normalizeDiag(printDiag(value, { embedded: new Set(embedded) })));
+      expectDeterministic(bytes, value, embedded, ex.id);
+    },
+  );
 
-  it.each(examples.filter((e) => e.wire !== undefined).map((e) => [e.id, e] as const))('frame example %s: the wire bytes are one frame of the example body', (_id, ex) => {
-    const wire = ex.wire!;
-    expect(wire[wire.length - 1]).toBe(0);
-    expect(wire.subarray(0, -1).includes(0)).toBe(false);
-    const frame = decodeFrame(wire.subarray(0, -1));
-    expect(bytesEqual(frame.body, ex.bytes!)).toBe(true);
-    expect(FRAME_BODY_RULE[frameTypeName(frame.type)]).toBe(ex.rule);
-    expect(Object.values(FRAME_TYPE)).toContain(frame.type);
-  });
+  it.each(examples.filter((e) => e.wire !== undefined).map((e) => [e.id, e] as const))(
+    'frame example %s: the wire bytes are one frame of the example body',
+    (_id, ex) => {
+      const wire = ex.wire!;
+      expect(wire[wire.length - 1]).toBe(0);
+      expect(wire.subarray(0, -1).includes(0)).toBe(false);
+      const frame = decodeFrame(wire.subarray(0, -1));
+      expect(bytesEqual(frame.body, ex.bytes!)).toBe(true);
+      expect(FRAME_BODY_RULE[frameTypeName(frame.type)]).toBe(ex.rule);
+      expect(Object.values(FRAME_TYPE)).toContain(frame.type);
+    },
+  );
 
   it.each(examples.filter((e) => e.json !== undefined).map((e) => [e.id, e] as const))('JSON example %s matches its rule', (_id, ex) => {
     const result = protocolSchema().validate(jsonToCbor(JSON.parse(ex.json!)), ex.rule);
@@ -100,11 +119,15 @@ describe('docs/PROTOCOL.md', () => {
     for (const file of [...sourceFiles(), join(REPO, 'README.md')]) {
       const text = readFileSync(file, 'utf8').replace(/\n\s*(?:\*|\/\/)\s*/g, ' '); // comments continued over lines
       // the README cites bare "§7.3" after naming docs/PROTOCOL.md once; source comments name the file each time
-      const citations = file.endsWith('README.md') ? [['', text] as const] : text.matchAll(/PROTOCOL\.md[^§\n"]{0,3}((?:§[0-9A-Z]+(?:\.\d+)*(?:,?\s*(?:and\s*)?)?)+)/g);
+      const citations = file.endsWith('README.md')
+        ? [['', text] as const]
+        : text.matchAll(/PROTOCOL\.md[^§\n"]{0,3}((?:§[0-9A-Z]+(?:\.\d+)*(?:,?\s*(?:and\s*)?)?)+)/g);
       for (const m of citations) {
-        for (const n of m[1]!.match(/§([0-9A-Z]+(?:\.\d+)*)/g) ?? []) if (!headings.has(n.slice(1))) problems.push(`${relative(REPO, file)}: ${n}`);
+        for (const n of m[1]!.match(/§([0-9A-Z]+(?:\.\d+)*)/g) ?? [])
+          if (!headings.has(n.slice(1))) problems.push(`${relative(REPO, file)}: ${n}`);
       }
-      for (const m of text.matchAll(/PROTOCOL\.md,? Appendix ([A-Z])\b/g)) if (!headings.has(m[1]!)) problems.push(`${relative(REPO, file)}: Appendix ${m[1]}`);
+      for (const m of text.matchAll(/PROTOCOL\.md,? Appendix ([A-Z])\b/g))
+        if (!headings.has(m[1]!)) problems.push(`${relative(REPO, file)}: Appendix ${m[1]}`);
       for (const m of text.matchAll(/PROTOCOL\.md, "([^"]+)"/g)) {
         if (!titles.some((t) => t.startsWith(m[1]!))) problems.push(`${relative(REPO, file)}: "${m[1]}"`);
       }

@@ -20,7 +20,16 @@ import { bytesToHex } from 'viem';
 import { concatBytes, toHex, utf8 } from '../../protocol/bytes.ts';
 import { decodeStrict, encodeCanonical, type CborValue } from '../../protocol/cbor/index.ts';
 import { encodeX25519CoseKey, encryptEncrypt0ChaCha, sigStructure1, decodeSign1 } from '../../protocol/cose/index.ts';
-import { createSessionSealer, decodeEnvelope, discloseReadingKey, encodeReading, envelopeAad, sealReading, type Reading, type ReadingHeader } from '../../protocol/envelope/index.ts';
+import {
+  createSessionSealer,
+  decodeEnvelope,
+  discloseReadingKey,
+  encodeReading,
+  envelopeAad,
+  sealReading,
+  type Reading,
+  type ReadingHeader,
+} from '../../protocol/envelope/index.ts';
 import { ESCROW_INFO, escrowAad } from '../../protocol/escrow.ts';
 import { encodeAck, encodeFrame, FRAME_TYPE } from '../../protocol/framing/index.ts';
 import { createHpke } from '../../protocol/hpke/index.ts';
@@ -40,8 +49,22 @@ export const PROTOCOL_MD = fileURLToPath(new URL('../../docs/PROTOCOL.md', impor
 export const CDDL_FILE = fileURLToPath(new URL('../../docs/vitalseal.cddl', import.meta.url));
 
 export type ProtocolExample =
-  | { readonly id: string; readonly kind: 'cbor'; readonly rule: string; readonly bytes: Uint8Array; readonly comments?: ReadonlyMap<string, string>; readonly notes?: ReadonlyArray<readonly [string, string]>; readonly wire?: Uint8Array }
-  | { readonly id: string; readonly kind: 'json'; readonly rule: string; readonly json: unknown; readonly notes?: ReadonlyArray<readonly [string, string]> };
+  | {
+      readonly id: string;
+      readonly kind: 'cbor';
+      readonly rule: string;
+      readonly bytes: Uint8Array;
+      readonly comments?: ReadonlyMap<string, string>;
+      readonly notes?: ReadonlyArray<readonly [string, string]>;
+      readonly wire?: Uint8Array;
+    }
+  | {
+      readonly id: string;
+      readonly kind: 'json';
+      readonly rule: string;
+      readonly json: unknown;
+      readonly notes?: ReadonlyArray<readonly [string, string]>;
+    };
 
 /** The fixed inputs every example derives from. */
 export const EXAMPLE_INPUTS = {
@@ -104,10 +127,31 @@ export function protocolExamples(): ProtocolExample[] {
   const out: ProtocolExample[] = [];
 
   // §3.4 COSE_Key
-  out.push({ id: 'cose-key', kind: 'cbor', rule: 'cose-key-x25519', bytes: encodeX25519CoseKey(temp.publicKey), comments: comment([['{1}', 'kty: OKP'], ['{3}', 'alg: HPKE-4'], ['{-1}', 'crv: X25519'], ['{-2}', 'x']]), notes: [['patient (PatientID)', patient], ['kid = SHA-256(x)[0:16]', toHex(temp.kid)]] });
+  out.push({
+    id: 'cose-key',
+    kind: 'cbor',
+    rule: 'cose-key-x25519',
+    bytes: encodeX25519CoseKey(temp.publicKey),
+    comments: comment([
+      ['{1}', 'kty: OKP'],
+      ['{3}', 'alg: HPKE-4'],
+      ['{-1}', 'crv: X25519'],
+      ['{-2}', 'x'],
+    ]),
+    notes: [
+      ['patient (PatientID)', patient],
+      ['kid = SHA-256(x)[0:16]', toHex(temp.kid)],
+    ],
+  });
 
   // §4 readings, one per sensor-type profile
-  const readings: Array<[string, ProfileName]> = [['reading-spo2', 'pulse-oximeter'], ['reading-ecg', 'ecg-patch'], ['reading-nibp', 'nibp-cuff'], ['reading-cgm', 'cgm'], ['reading-temp', 'thermometer']];
+  const readings: Array<[string, ProfileName]> = [
+    ['reading-spo2', 'pulse-oximeter'],
+    ['reading-ecg', 'ecg-patch'],
+    ['reading-nibp', 'nibp-cuff'],
+    ['reading-cgm', 'cgm'],
+    ['reading-temp', 'thermometer'],
+  ];
   for (const [id, profile] of readings) out.push({ id, kind: 'cbor', rule: 'reading', bytes: encodeReading(reading(profile)) });
 
   // §5 single-shot envelope
@@ -130,7 +174,7 @@ export function protocolExamples(): ProtocolExample[] {
     bytes: envelope,
     comments: comment(envelopeComments('')),
     notes: [
-      ['skR (the patient\'s temporary secret key)', toHex(temp.secretKey)],
+      ["skR (the patient's temporary secret key)", toHex(temp.secretKey)],
       ['pkR', toHex(temp.publicKey)],
       ['HPKE key', toHex(schedule.key)],
       ['HPKE base_nonce', toHex(schedule.baseNonce)],
@@ -143,7 +187,9 @@ export function protocolExamples(): ProtocolExample[] {
   // §6 session mode: the second envelope of a session (hs = 1)
   const session = createSessionSealer({ recipient, hpke, rng: rngOf('ephemeral/temp-01-session') });
   const temps = [0, 1].map((i) => {
-    const r = PROFILES.thermometer.createGenerator({ rng: rngOf('signal/thermometer'), scenarios: new ScenarioTimeline(), runStartMs: T }).next(T + i * 60_000);
+    const r = PROFILES.thermometer
+      .createGenerator({ rng: rngOf('signal/thermometer'), scenarios: new ScenarioTimeline(), runStartMs: T })
+      .next(T + i * 60_000);
     return session.seal({ reading: r, header: { dev: 'temp-01', seq: 7 + i, ts: r.ts, st: r.st } });
   });
   const sessionEnvelope = temps[1]!;
@@ -162,7 +208,15 @@ export function protocolExamples(): ProtocolExample[] {
   });
 
   // §7 session ticket
-  const ticketFields = { dev: 'oxi-01', kid: temp.kid, pk: temp.publicKey, patient, nbf: T_SEC, exp: T_SEC + 8 * 3600, maxReadings: 28_800 };
+  const ticketFields = {
+    dev: 'oxi-01',
+    kid: temp.kid,
+    pk: temp.publicKey,
+    patient,
+    nbf: T_SEC,
+    exp: T_SEC + 8 * 3600,
+    maxReadings: 28_800,
+  };
   const ticket = issueTicket(ticketFields, authority);
   const ticketMessage = decodeSign1(ticket);
   out.push({
@@ -173,24 +227,66 @@ export function protocolExamples(): ProtocolExample[] {
     comments: comment(sign1Comments('payload')),
     notes: [['ward authority Ed25519 public key', toHex(ed25519.getPublicKey(authority))]],
   });
-  out.push({ id: 'sig-structure', kind: 'cbor', rule: 'sig-structure', bytes: sigStructure1(ticketMessage.protectedBytes, ticketMessage.payload) });
+  out.push({
+    id: 'sig-structure',
+    kind: 'cbor',
+    rule: 'sig-structure',
+    bytes: sigStructure1(ticketMessage.protectedBytes, ticketMessage.payload),
+  });
 
   // §8 serial frames
   const ackBody = encodeAck({ dev: 'oxi-01', seq: 0 });
   out.push({ id: 'frame-ack', kind: 'cbor', rule: 'ack-body', bytes: ackBody, wire: encodeFrame(FRAME_TYPE.ack, ackBody) });
-  const errorBody = encodeCanonical(new Map<string, CborValue>([['code', 'AGENT_UNKNOWN_KID'], ['seq', 43]]));
+  const errorBody = encodeCanonical(
+    new Map<string, CborValue>([
+      ['code', 'AGENT_UNKNOWN_KID'],
+      ['seq', 43],
+    ]),
+  );
   out.push({ id: 'frame-error', kind: 'cbor', rule: 'error-body', bytes: errorBody, wire: encodeFrame(FRAME_TYPE.error, errorBody) });
-  const statusBody = encodeCanonical(new Map<string, CborValue>([['dev', 'oxi-01'], ['state', 'online'], ['kid', toHex(temp.kid)], ['seq', 43]]));
-  out.push({ id: 'frame-status', kind: 'cbor', rule: 'serial-status-body', bytes: statusBody, wire: encodeFrame(FRAME_TYPE.status, statusBody) });
-  out.push({ id: 'frame-reading', kind: 'cbor', rule: 'reading-envelope', bytes: envelope, wire: encodeFrame(FRAME_TYPE.reading, envelope) });
+  const statusBody = encodeCanonical(
+    new Map<string, CborValue>([
+      ['dev', 'oxi-01'],
+      ['state', 'online'],
+      ['kid', toHex(temp.kid)],
+      ['seq', 43],
+    ]),
+  );
+  out.push({
+    id: 'frame-status',
+    kind: 'cbor',
+    rule: 'serial-status-body',
+    bytes: statusBody,
+    wire: encodeFrame(FRAME_TYPE.status, statusBody),
+  });
+  out.push({
+    id: 'frame-reading',
+    kind: 'cbor',
+    rule: 'reading-envelope',
+    bytes: envelope,
+    wire: encodeFrame(FRAME_TYPE.reading, envelope),
+  });
 
   // §9 MQTT status payloads (JSON, as the simulator's firmware sends them)
-  out.push({ id: 'mqtt-status-online', kind: 'json', rule: 'mqtt-status', json: { state: 'online', boot: 3, seq: 43, kid: toHex(temp.kid) } });
+  out.push({
+    id: 'mqtt-status-online',
+    kind: 'json',
+    rule: 'mqtt-status',
+    json: { state: 'online', boot: 3, seq: 43, kid: toHex(temp.kid) },
+  });
   out.push({ id: 'mqtt-status-error', kind: 'json', rule: 'mqtt-status', json: { state: 'error', code: 'TICKET_EXPIRED' } });
   out.push({ id: 'mqtt-will', kind: 'json', rule: 'mqtt-status', json: { state: 'offline' } });
 
   // §11 log: three leaves (the single-shot envelope, a session access event, the session envelope)
-  const sessionEvent: AccessEvent = { t: 'session', patient, device: 'oxi-01', kid: temp.kid, nbf: T_SEC, exp: T_SEC + 8 * 3600, ts: T + 1_500 };
+  const sessionEvent: AccessEvent = {
+    t: 'session',
+    patient,
+    device: 'oxi-01',
+    kid: temp.kid,
+    nbf: T_SEC,
+    exp: T_SEC + 8 * 3600,
+    ts: T + 1_500,
+  };
   const log = new MerkleLog();
   log.append(envelope);
   log.append(encodeAccessEvent(sessionEvent));
@@ -203,7 +299,10 @@ export function protocolExamples(): ProtocolExample[] {
     rule: 'signed-tree-head',
     bytes: sth,
     comments: comment(sign1Comments('payload')),
-    notes: [['log Ed25519 public key', toHex(ed25519.getPublicKey(logKey))], ['logId = SHA-256(public key)', toHex(logId)]],
+    notes: [
+      ['log Ed25519 public key', toHex(ed25519.getPublicKey(logKey))],
+      ['logId = SHA-256(public key)', toHex(logId)],
+    ],
   });
   const served: ServedRecord = {
     recordId: toHex(decoded.recordId),
@@ -224,7 +323,16 @@ export function protocolExamples(): ProtocolExample[] {
   // §12 access events, one per type
   const nonce = rngOf('api-nonce')(32);
   const events: AccessEvent[] = [
-    { t: 'query', requester: clinicianAddress, patient, records: 2, withheld: 1, digest: sha256(concatBytes(decoded.recordId, sessionDecoded.recordId)), nonce, ts: T + 120_000 },
+    {
+      t: 'query',
+      requester: clinicianAddress,
+      patient,
+      records: 2,
+      withheld: 1,
+      digest: sha256(concatBytes(decoded.recordId, sessionDecoded.recordId)),
+      nonce,
+      ts: T + 120_000,
+    },
     sessionEvent,
     { t: 'session-end', patient, device: 'oxi-01', kid: temp.kid, ts: T + 4 * 3_600_000 },
     { t: 'escrow', patient, ts: T + 5_000 },
@@ -233,20 +341,47 @@ export function protocolExamples(): ProtocolExample[] {
     { t: 'session-refused', patient, requester: clinicianAddress, device: 'oxi-01', kid: temp.kid, reason: 'not-assigned', ts: T + 2_000 },
     { t: 'emergency-release', clinician: clinicianAddress, patient, drill: true, until: T_SEC + 3600, ts: T + 600_000 },
   ];
-  for (const e of events) out.push({ id: `access-${e.t}`, kind: 'cbor', rule: 'access-event', bytes: encodeAccessEvent(e), ...(e === sessionEvent ? { notes: [['log leaf hash = SHA-256(0x00 ‖ body)', toHex(leafHash(encodeAccessEvent(e)))]] } : {}) });
+  for (const e of events)
+    out.push({
+      id: `access-${e.t}`,
+      kind: 'cbor',
+      rule: 'access-event',
+      bytes: encodeAccessEvent(e),
+      ...(e === sessionEvent ? { notes: [['log leaf hash = SHA-256(0x00 ‖ body)', toHex(leafHash(encodeAccessEvent(e)))]] } : {}),
+    });
 
   // §13 research disclosure (JSON file)
   const domain = apiDomainOfExamples();
   const d = discloseReadingKey(envelope, { secretKey: temp.secretKey, hpke });
-  const disclosed = { recordId: `0x${toHex(d.recordId)}` as const, key: toHex(d.key), nonce: toHex(d.baseNonce), scope: d.scope, record: served };
+  const disclosed = {
+    recordId: `0x${toHex(d.recordId)}` as const,
+    key: toHex(d.key),
+    nonce: toHex(d.baseNonce),
+    scope: d.scope,
+    record: served,
+  };
   const patientAccount = privateKeyToAccount(bytesToHex(secretOf('patient-eth')));
   const issuedAt = T_SEC + 86_400;
-  const disclosureMessage: MessageOf['Disclosure'] = { patient: patientAccount.address.toLowerCase() as `0x${string}`, recordId: disclosed.recordId, disclosureHash: disclosureHashOf(disclosed), issuedAt };
+  const disclosureMessage: MessageOf['Disclosure'] = {
+    patient: patientAccount.address.toLowerCase() as `0x${string}`,
+    recordId: disclosed.recordId,
+    disclosureHash: disclosureHashOf(disclosed),
+    issuedAt,
+  };
   out.push({
     id: 'disclosure',
     kind: 'json',
     rule: 'disclosure-file',
-    json: { v: 1, kind: 'vitalseal-disclosure', domain, patient: disclosureMessage.patient, ...disclosed, issuedAt, signature: SIGNATURE_PLACEHOLDER, _typed: disclosureMessage },
+    json: {
+      v: 1,
+      kind: 'vitalseal-disclosure',
+      domain,
+      patient: disclosureMessage.patient,
+      ...disclosed,
+      issuedAt,
+      signature: SIGNATURE_PLACEHOLDER,
+      _typed: disclosureMessage,
+    },
   });
 
   // §14 emergency escrow
@@ -271,7 +406,10 @@ export function protocolExamples(): ProtocolExample[] {
       [P.value(P.item(profileBody, 1), 4), 'kid = SHA-256(K)[0:16]'],
       [P.value(P.item(profileBody, 1), 5), 'IV'],
     ]),
-    notes: [['K (EmergencyKeyGen)', toHex(k.key)], ['external_aad', `utf8("${patient}")`]],
+    notes: [
+      ['K (EmergencyKeyGen)', toHex(k.key)],
+      ['external_aad', `utf8("${patient}")`],
+    ],
   });
   const sealedK = hpke.seal(wardEmergency.publicKey, ESCROW_INFO, escrowAad(patient), k.key, { rng: rngOf('escrow-ephemeral') });
   const escrowMessage: MessageOf['EscrowUpload'] = {
@@ -285,13 +423,33 @@ export function protocolExamples(): ProtocolExample[] {
     id: 'escrow-upload',
     kind: 'json',
     rule: 'escrow-upload',
-    json: { message: escrowMessage, signature: SIGNATURE_PLACEHOLDER, profile: Buffer.from(profile).toString('base64'), enc: bytesToHex(sealedK.enc), sealed: Buffer.from(sealedK.ciphertext).toString('base64'), _typed: ['EscrowUpload', escrowMessage] },
+    json: {
+      message: escrowMessage,
+      signature: SIGNATURE_PLACEHOLDER,
+      profile: Buffer.from(profile).toString('base64'),
+      enc: bytesToHex(sealedK.enc),
+      sealed: Buffer.from(sealedK.ciphertext).toString('base64'),
+      _typed: ['EscrowUpload', escrowMessage],
+    },
     notes: [['ward emergency X25519 public key', toHex(wardEmergency.publicKey)]],
   });
 
   // Appendix A: one signed request
-  const queryMessage: MessageOf['RecordQuery'] = { requester: clinicianAddress as `0x${string}`, nonce: bytesToHex(nonce), expiry: T_SEC + 300, patient: patient as `0x${string}`, device: 'oxi-01', fromLeaf: 0, limit: 100 };
-  out.push({ id: 'signed-record-query', kind: 'json', rule: 'signed-request', json: { message: queryMessage, signature: SIGNATURE_PLACEHOLDER, _typed: ['RecordQuery', queryMessage] } });
+  const queryMessage: MessageOf['RecordQuery'] = {
+    requester: clinicianAddress as `0x${string}`,
+    nonce: bytesToHex(nonce),
+    expiry: T_SEC + 300,
+    patient: patient as `0x${string}`,
+    device: 'oxi-01',
+    fromLeaf: 0,
+    limit: 100,
+  };
+  out.push({
+    id: 'signed-record-query',
+    kind: 'json',
+    rule: 'signed-request',
+    json: { message: queryMessage, signature: SIGNATURE_PLACEHOLDER, _typed: ['RecordQuery', queryMessage] },
+  });
   return out;
 }
 
@@ -305,15 +463,23 @@ const SIGNATURE_PLACEHOLDER = '0x';
  */
 export function disclosureHashOf(d: { recordId: string; key: string; nonce: string; scope: string; record: ServedRecord }): `0x${string}` {
   const r = d.record;
-  return bytesToHex(sha256(utf8(JSON.stringify([d.recordId, d.key, d.nonce, d.scope, r.envelope, r.leafIndex, r.treeSize, r.inclusionProof, r.anchor]))));
+  return bytesToHex(
+    sha256(utf8(JSON.stringify([d.recordId, d.key, d.nonce, d.scope, r.envelope, r.leafIndex, r.treeSize, r.inclusionProof, r.anchor]))),
+  );
 }
 
 /** The examples with their EIP-712 signatures filled in (the example's `_typed` field says what is signed). */
 export async function protocolExamplesSigned(): Promise<ProtocolExample[]> {
   const domain = apiDomainOfExamples();
   const signers = new Map([
-    [privateKeyToAccount(bytesToHex(secretOf('patient-eth'))).address.toLowerCase(), privateKeyToAccount(bytesToHex(secretOf('patient-eth')))],
-    [privateKeyToAccount(bytesToHex(secretOf('clinician-eth'))).address.toLowerCase(), privateKeyToAccount(bytesToHex(secretOf('clinician-eth')))],
+    [
+      privateKeyToAccount(bytesToHex(secretOf('patient-eth'))).address.toLowerCase(),
+      privateKeyToAccount(bytesToHex(secretOf('patient-eth'))),
+    ],
+    [
+      privateKeyToAccount(bytesToHex(secretOf('clinician-eth'))).address.toLowerCase(),
+      privateKeyToAccount(bytesToHex(secretOf('clinician-eth'))),
+    ],
   ]);
   const out: ProtocolExample[] = [];
   for (const ex of protocolExamples()) {
@@ -322,7 +488,9 @@ export async function protocolExamplesSigned(): Promise<ProtocolExample[]> {
       continue;
     }
     const { _typed, ...json } = ex.json as Record<string, unknown> & { _typed: unknown };
-    const [primaryType, message] = Array.isArray(_typed) ? (_typed as [string, Record<string, unknown>]) : ['Disclosure', _typed as Record<string, unknown>];
+    const [primaryType, message] = Array.isArray(_typed)
+      ? (_typed as [string, Record<string, unknown>])
+      : ['Disclosure', _typed as Record<string, unknown>];
     const who = String(message['requester'] ?? message['patient']).toLowerCase();
     const signer = signers.get(who)!;
     const typed = typedDataOf(domain, primaryType as 'RecordQuery', message as unknown as MessageOf['RecordQuery']);
@@ -359,7 +527,10 @@ export function renderExample(ex: ProtocolExample, schema: CddlSchema): string {
   const result = schema.validate(value, ex.rule);
   if (!result.ok) throw new Error(`example ${ex.id} does not match rule ${ex.rule}: ${result.error}`);
   const diag = printDiag(value, { embedded: new Set(result.embedded), comments: ex.comments ?? new Map(), pretty: true });
-  const wire = ex.wire === undefined ? '' : `\nOn the wire (COBS(type ‖ body ‖ CRC-32 LE) ‖ 00), ${ex.wire.length} bytes:\n\n\`\`\`frame\n${hexBlock(ex.wire)}\n\`\`\`\n`;
+  const wire =
+    ex.wire === undefined
+      ? ''
+      : `\nOn the wire (COBS(type ‖ body ‖ CRC-32 LE) ‖ 00), ${ex.wire.length} bytes:\n\n\`\`\`frame\n${hexBlock(ex.wire)}\n\`\`\`\n`;
   return `CDDL rule \`${ex.rule}\`, ${ex.bytes.length} bytes:\n\n\`\`\`cbor-diag\n${diag}\n\`\`\`\n\n\`\`\`hex\n${hexBlock(ex.bytes)}\n\`\`\`\n${wire}${notes}`;
 }
 
@@ -400,7 +571,11 @@ async function main(): Promise<void> {
     return;
   }
   const stale = rendered !== doc || readFileSync(CDDL_FILE, 'utf8') !== cddl;
-  console.log(stale ? 'docs/PROTOCOL.md or docs/vitalseal.cddl is stale: run with --write' : 'docs/PROTOCOL.md and docs/vitalseal.cddl are up to date');
+  console.log(
+    stale
+      ? 'docs/PROTOCOL.md or docs/vitalseal.cddl is stale: run with --write'
+      : 'docs/PROTOCOL.md and docs/vitalseal.cddl are up to date',
+  );
   process.exitCode = stale ? 1 : 0;
 }
 

@@ -21,10 +21,28 @@ const load = (file: string): { positive: Json[] } => JSON.parse(readFileSync(`${
 
 /** What to validate in each positive vector of each file: [field, CDDL rule, 'cbor' hex or 'json' value]. */
 const CHECKS: Record<string, ReadonlyArray<readonly [string, string, 'cbor' | 'json']>> = {
-  'envelopes.json': [['envelope', 'reading-envelope', 'cbor'], ['plaintext', 'reading', 'cbor'], ['protected', 'envelope-protected', 'cbor'], ['aad', 'enc-structure', 'cbor'], ['reading', 'reading', 'json']],
-  'tickets.json': [['ticket', 'session-ticket', 'cbor'], ['payload', 'ticket-payload', 'cbor'], ['protected', 'eddsa-protected', 'cbor'], ['sigStructure', 'sig-structure', 'cbor']],
-  'tree-head.json': [['treeHead', 'signed-tree-head', 'cbor'], ['payload', 'tree-head-payload', 'cbor'], ['protected', 'eddsa-protected', 'cbor']],
-  'disclosure.json': [['envelope', 'reading-envelope', 'cbor'], ['reading', 'reading', 'json']],
+  'envelopes.json': [
+    ['envelope', 'reading-envelope', 'cbor'],
+    ['plaintext', 'reading', 'cbor'],
+    ['protected', 'envelope-protected', 'cbor'],
+    ['aad', 'enc-structure', 'cbor'],
+    ['reading', 'reading', 'json'],
+  ],
+  'tickets.json': [
+    ['ticket', 'session-ticket', 'cbor'],
+    ['payload', 'ticket-payload', 'cbor'],
+    ['protected', 'eddsa-protected', 'cbor'],
+    ['sigStructure', 'sig-structure', 'cbor'],
+  ],
+  'tree-head.json': [
+    ['treeHead', 'signed-tree-head', 'cbor'],
+    ['payload', 'tree-head-payload', 'cbor'],
+    ['protected', 'eddsa-protected', 'cbor'],
+  ],
+  'disclosure.json': [
+    ['envelope', 'reading-envelope', 'cbor'],
+    ['reading', 'reading', 'json'],
+  ],
 };
 
 /** Frame vectors of the framing layer only: their bodies are not meant as bodies of their type (§8.5 drops them above the framing layer). */
@@ -41,11 +59,17 @@ function expectRule(value: Parameters<typeof schema.validate>[0], rule: string, 
 const cborOf = (hex: string) => decodeStrict(fromHex(hex), TAGS);
 
 describe('test/vectors/vitalseal: positive vectors validate against docs/vitalseal.cddl', () => {
-  const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
 
   it('every vector file is covered here', () => {
     expect(files.length).toBeGreaterThan(0);
-    for (const f of files) expect(f in CHECKS || NO_CBOR.has(f) || f === 'frames.json' || f === 'session.json' || f === 'log.json', `${f} has no CDDL check`).toBe(true);
+    for (const f of files)
+      expect(
+        f in CHECKS || NO_CBOR.has(f) || f === 'frames.json' || f === 'session.json' || f === 'log.json',
+        `${f} has no CDDL check`,
+      ).toBe(true);
   });
 
   it.each(Object.keys(CHECKS).map((f) => [f]))('%s', (file) => {
@@ -64,7 +88,12 @@ describe('test/vectors/vitalseal: positive vectors validate against docs/vitalse
     let n = 0;
     for (const v of load('session.json').positive) {
       for (const m of v['messages'] as Json[]) {
-        for (const [field, rule] of [['envelope', 'reading-envelope'], ['plaintext', 'reading'], ['protected', 'envelope-protected'], ['aad', 'enc-structure']] as const) {
+        for (const [field, rule] of [
+          ['envelope', 'reading-envelope'],
+          ['plaintext', 'reading'],
+          ['protected', 'envelope-protected'],
+          ['aad', 'enc-structure'],
+        ] as const) {
           expectRule(cborOf(m[field] as string), rule, `session.json ${String(v['name'])} hs=${String(m['hs'])}.${field}`);
         }
         n++;
@@ -74,7 +103,13 @@ describe('test/vectors/vitalseal: positive vectors validate against docs/vitalse
   });
 
   it('frames.json: every frame is one frame whose body satisfies its type (framing-only vectors excepted)', () => {
-    const rules: Record<string, string> = { ticket: 'session-ticket', reading: 'reading-envelope', ack: 'ack-body', status: 'serial-status-body', error: 'error-body' };
+    const rules: Record<string, string> = {
+      ticket: 'session-ticket',
+      reading: 'reading-envelope',
+      ack: 'ack-body',
+      status: 'serial-status-body',
+      error: 'error-body',
+    };
     for (const v of load('frames.json').positive) {
       const wire = fromHex(v['wire'] as string);
       const frame = decodeFrame(wire.subarray(0, -1));
@@ -88,7 +123,11 @@ describe('test/vectors/vitalseal: positive vectors validate against docs/vitalse
     let kinds = 0;
     for (const v of load('log.json').positive) {
       for (const leaf of v['leaves'] as Json[]) {
-        expectRule(cborOf(leaf['body'] as string), leaf['kind'] === 1 ? 'reading-envelope' : 'access-event', `log.json leaf ${String(leaf['index'])}`);
+        expectRule(
+          cborOf(leaf['body'] as string),
+          leaf['kind'] === 1 ? 'reading-envelope' : 'access-event',
+          `log.json leaf ${String(leaf['index'])}`,
+        );
         kinds |= leaf['kind'] as number;
       }
     }

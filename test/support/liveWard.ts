@@ -39,7 +39,13 @@ export class LiveWard {
   static async start(seed: string): Promise<LiveWard> {
     const dir = tempDir(`vitalseal-${seed}-`);
     const agent = await startAgent(
-      parseAgentConfig({ dataDir: join(dir, 'agent'), mqtt: { port: 0 }, http: { port: 0 }, logLevel: 'silent', chain: { mode: 'embedded', intervalMs: 100, maxLeaves: 50 } }),
+      parseAgentConfig({
+        dataDir: join(dir, 'agent'),
+        mqtt: { port: 0 },
+        http: { port: 0 },
+        logLevel: 'silent',
+        chain: { mode: 'embedded', intervalMs: 100, maxLeaves: 50 },
+      }),
       { defaultMetrics: false },
     );
     const a = agent.anchoring!;
@@ -52,7 +58,11 @@ export class LiveWard {
 
   /** A wallet on dev account `index` (2..9), registered with `role` (patients register themselves). */
   async wallet(name: string, index: number, role: RoleName | undefined): Promise<Wallet> {
-    const w = Wallet.create(join(this.dir, `${name}.wallet.json`), 'test-passphrase', { rng: this.rng, ethPrivateKey: devPrivateKey(index), scryptN: 1 << 10 });
+    const w = Wallet.create(join(this.dir, `${name}.wallet.json`), 'test-passphrase', {
+      rng: this.rng,
+      ethPrivateKey: devPrivateKey(index),
+      scryptN: 1 << 10,
+    });
     if (role === 'Patient') await registerPatient(contractsFor(w, this.link), w);
     else if (role) await registerByAdmin(this.agent.anchoring!.embedded!.adminContracts, w, role);
     return w;
@@ -63,7 +73,12 @@ export class LiveWard {
   }
 
   /** A signed API call; resolves to the answer or to the refusal's stable code. */
-  async call(w: Wallet, path: string, type: Parameters<AgentClient['call']>[2], message: Record<string, unknown>): Promise<{ ok: true; body: Record<string, unknown> } | { ok: false; code: string; status: number | undefined }> {
+  async call(
+    w: Wallet,
+    path: string,
+    type: Parameters<AgentClient['call']>[2],
+    message: Record<string, unknown>,
+  ): Promise<{ ok: true; body: Record<string, unknown> } | { ok: false; code: string; status: number | undefined }> {
     try {
       return { ok: true, body: (await this.client().call(w, path, type, message as never)) as Record<string, unknown> };
     } catch (e) {
@@ -73,14 +88,29 @@ export class LiveWard {
   }
 
   /** The ward operator's admin API (or anyone's, with `token`). */
-  async admin(method: string, path: string, body?: unknown, token = this.agent.adminToken): Promise<{ status: number; body: Record<string, unknown> }> {
-    const res = await fetch(`${this.api}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  async admin(
+    method: string,
+    path: string,
+    body?: unknown,
+    token = this.agent.adminToken,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await fetch(`${this.api}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
 
   /** A device connected with its own credentials, collecting the tickets the ward publishes to it. */
   async device(id: string, secret: string): Promise<{ client: MqttClient; tickets: Ticket[] }> {
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${this.agent.mqttAddress!.port}`, { clientId: id, username: id, password: secret, protocolVersion: 4, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${this.agent.mqttAddress!.port}`, {
+      clientId: id,
+      username: id,
+      password: secret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
     this.clients.push(client);
     const tickets: Ticket[] = [];
     client.on('message', (topic, payload) => {

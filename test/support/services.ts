@@ -79,7 +79,14 @@ export async function startPtyPair(): Promise<{ a: string; b: string; proc: Chil
 }
 
 /** A private mosquitto instance on a free loopback port, with on-disk persistence (the broker settings of docs/PROTOCOL.md §9.7). */
-export async function startMosquitto(): Promise<{ url: string; port: number; proc: ChildProcess; dir: string; stop(): Promise<void>; restart(): Promise<void> }> {
+export async function startMosquitto(): Promise<{
+  url: string;
+  port: number;
+  proc: ChildProcess;
+  dir: string;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+}> {
   const bin = requireBinary('mosquitto');
   const dir = tempDir('vitalseal-mosquitto-');
   const port = await freePort();

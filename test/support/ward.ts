@@ -23,7 +23,14 @@ export class WardFixture {
   ticketFor(dev: string, opts: { nbf?: number; exp?: number; patient?: string } = {}): Uint8Array {
     const now = Math.floor(Date.now() / 1000);
     return issueTicket(
-      { dev, kid: this.patient.kid, pk: this.patient.publicKey, patient: opts.patient ?? 'patient-ref-1', nbf: opts.nbf ?? now - 3600, exp: opts.exp ?? now + 86_400 },
+      {
+        dev,
+        kid: this.patient.kid,
+        pk: this.patient.publicKey,
+        patient: opts.patient ?? 'patient-ref-1',
+        nbf: opts.nbf ?? now - 3600,
+        exp: opts.exp ?? now + 86_400,
+      },
       this.authoritySecret,
     );
   }

@@ -44,7 +44,9 @@ describe('error table and OpenAPI', () => {
       expect(new ApiError(code as keyof typeof API_ERRORS).status).toBe(v.status);
       expect(v.status).toBeGreaterThanOrEqual(400);
     }
-    const doc = buildOpenApi([{ method: 'post', url: '/x', summary: 's', body: { type: 'object' }, codes: ['API_REPLAYED', 'API_EXPIRED'] }]) as { paths: Record<string, { post: { responses: Record<string, unknown> } }> };
+    const doc = buildOpenApi([
+      { method: 'post', url: '/x', summary: 's', body: { type: 'object' }, codes: ['API_REPLAYED', 'API_EXPIRED'] },
+    ]) as { paths: Record<string, { post: { responses: Record<string, unknown> } }> };
     expect(Object.keys(doc.paths['/x']!.post.responses).sort()).toEqual(['200', '401', '409']);
   });
 });

@@ -39,7 +39,16 @@ async function cliBare(...args: string[]): Promise<{ code: number; out: string; 
 
 beforeAll(async () => {
   process.env['VITALSEAL_PASSPHRASE'] = 'cli-test-passphrase';
-  agent = await startAgent(parseAgentConfig({ dataDir: f('agent'), mqtt: { port: 0 }, http: { port: 0 }, logLevel: 'silent', chain: { mode: 'embedded', intervalMs: 100, maxLeaves: 10 } }), { defaultMetrics: false });
+  agent = await startAgent(
+    parseAgentConfig({
+      dataDir: f('agent'),
+      mqtt: { port: 0 },
+      http: { port: 0 },
+      logLevel: 'silent',
+      chain: { mode: 'embedded', intervalMs: 100, maxLeaves: 10 },
+    }),
+    { defaultMetrics: false },
+  );
   flags = ['--agent', `http://127.0.0.1:${agent.httpAddress.port}`, '--chain-dir', f('agent/chain')];
 }, 60_000);
 
@@ -51,7 +60,12 @@ afterAll(async () => {
 
 describe('vitalseal wallet / records / research', () => {
   it('runs the patient → clinician → emergency → researcher path', async () => {
-    for (const [w, extra] of [['p', ['--dev-account', '2']], ['c', []], ['e', []], ['r', []]] as const) {
+    for (const [w, extra] of [
+      ['p', ['--dev-account', '2']],
+      ['c', []],
+      ['e', []],
+      ['r', []],
+    ] as const) {
       expect((await cli('wallet', 'init', '--wallet', f(`${w}.json`), '--scrypt-log-n', '10', ...extra)).code).toBe(0);
     }
     const addr = (w: string) => (JSON.parse(readFileSync(f(`${w}.json`), 'utf8')) as { address: string }).address;
@@ -61,7 +75,9 @@ describe('vitalseal wallet / records / research', () => {
     expect((await cli('wallet', 'register', '--wallet', f('r.json'), '--role', 'researcher')).code).toBe(0);
     // the ward provisions the device and assigns it: the patient's wallet pairs, the operator confirms the code
     const { secret } = agent.core.provisionDevice('dev-x');
-    expect((await cli('wallet', 'session', 'start', '--device', 'dev-x', '--wallet', f('p.json'))).err).toContain('API_DEVICE_NOT_ASSIGNED');
+    expect((await cli('wallet', 'session', 'start', '--device', 'dev-x', '--wallet', f('p.json'))).err).toContain(
+      'API_DEVICE_NOT_ASSIGNED',
+    );
     const pair = await cli('wallet', 'pair', '--device', 'dev-x', '--wallet', f('p.json'), '--json');
     expect(pair.code).toBe(0);
     const code = (JSON.parse(pair.out) as { code: string }).code;
@@ -77,21 +93,52 @@ describe('vitalseal wallet / records / research', () => {
     // the device seals to the session key (read from the patient's wallet) and publishes
     const pw = Wallet.open(f('p.json'), 'cli-test-passphrase', seededRng('x'));
     const sess = pw.sessions.find((x) => x.kid === kid)!;
-    const client: MqttClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.mqttAddress!.port}`, { clientId: 'dev-x', username: 'dev-x', password: secret, protocolVersion: 4, reconnectPeriod: 0 });
+    const client: MqttClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.mqttAddress!.port}`, {
+      clientId: 'dev-x',
+      username: 'dev-x',
+      password: secret,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
     const rng = seededRng('cli-device');
     for (let i = 1; i <= 5; i++) {
       const ts = Date.now() - (10 - i) * 1000;
-      const env = sealReading({ reading: { st: 'spo2', ts, v: [90 + i, 70], u: '%' }, header: { dev: 'dev-x', seq: i, ts, st: 'spo2' }, recipient: { publicKey: fromHex(sess.pk), kid: fromHex(kid) }, hpke, rng });
+      const env = sealReading({
+        reading: { st: 'spo2', ts, v: [90 + i, 70], u: '%' },
+        header: { dev: 'dev-x', seq: i, ts, st: 'spo2' },
+        recipient: { publicKey: fromHex(sess.pk), kid: fromHex(kid) },
+        hpke,
+        rng,
+      });
       await client.publishAsync('vs/v1/dev-x/r', Buffer.from(env), { qos: 1 });
     }
     await client.endAsync();
     await agent.anchoring!.service.waitForAnchored(agent.core.ingestor.log.size, 20_000);
 
-    expect((await cli('wallet', 'consent', 'grant', '--to', addr('c'), '--scope', 'sensor:spo2', '--share-out', f('share.json'), '--wallet', f('p.json'))).code).toBe(0);
+    expect(
+      (
+        await cli(
+          'wallet',
+          'consent',
+          'grant',
+          '--to',
+          addr('c'),
+          '--scope',
+          'sensor:spo2',
+          '--share-out',
+          f('share.json'),
+          '--wallet',
+          f('p.json'),
+        )
+      ).code,
+    ).toBe(0);
     expect((await cli('wallet', 'keys', 'import', f('share.json'), '--wallet', f('c.json'))).out).toContain('1 session keys imported');
     const dec = await cli('records', 'decrypt', '--patient', addr('p'), '--wallet', f('c.json'), '--ndjson');
     expect(dec.code).toBe(0);
-    const rows = dec.out.trim().split('\n').map((l) => JSON.parse(l) as { values: string; proof: string; decrypt: string });
+    const rows = dec.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { values: string; proof: string; decrypt: string });
     expect(rows.map((r) => r.values)).toEqual(['91 70', '92 70', '93 70', '94 70', '95 70']);
     expect(rows.every((r) => r.proof === 'verified' && r.decrypt === 'ok')).toBe(true);
 
@@ -113,7 +160,19 @@ describe('vitalseal wallet / records / research', () => {
     // emergency escrow + break-glass drill, visible in the patient's watch
     writeFileSync(f('profile.json'), JSON.stringify({ bloodType: 'AB-', allergies: ['latex'], medication: [] }));
     expect((await cli('wallet', 'emergency', 'init', '--profile', f('profile.json'), '--wallet', f('p.json'))).code).toBe(0);
-    const bg = await cli('wallet', 'emergency', 'break-glass', '--patient', addr('p'), '--reason', 'drill', '--drill', '--wallet', f('e.json'), '--json');
+    const bg = await cli(
+      'wallet',
+      'emergency',
+      'break-glass',
+      '--patient',
+      addr('p'),
+      '--reason',
+      'drill',
+      '--drill',
+      '--wallet',
+      f('e.json'),
+      '--json',
+    );
     expect(bg.code).toBe(0);
     expect(JSON.parse(bg.out)).toMatchObject({ drill: true, profile: { bloodType: 'AB-' } });
     const watch = await cli('wallet', 'watch', '--once', '--wallet', f('p.json'));

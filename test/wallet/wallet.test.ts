@@ -26,7 +26,16 @@ describe('wallet file', () => {
   it('round-trips, holds no secret in clear, and is mode 0600', () => {
     const path = join(dir, 'a.json');
     const w = Wallet.create(path, 'correct horse', { rng, scryptN: N });
-    w.addSession({ patient: w.address, device: 'd1', kid: '00'.repeat(16), sk: 'ab'.repeat(32), pk: 'cd'.repeat(32), nbf: 1, exp: 2, source: 'own' });
+    w.addSession({
+      patient: w.address,
+      device: 'd1',
+      kid: '00'.repeat(16),
+      sk: 'ab'.repeat(32),
+      pk: 'cd'.repeat(32),
+      nbf: 1,
+      exp: 2,
+      source: 'own',
+    });
     w.save();
     const text = readFileSync(path, 'utf8');
     expect(text).not.toContain(w.privateKey.slice(2));
@@ -56,20 +65,40 @@ describe('key shares, emergency release, scopes, exports', () => {
     const p = Wallet.create(join(dir, 'p.json'), 'x', { rng, scryptN: N });
     const c = Wallet.create(join(dir, 'c.json'), 'x', { rng, scryptN: N });
     const other = Wallet.create(join(dir, 'o.json'), 'x', { rng, scryptN: N });
-    p.addSession({ patient: p.address, device: 'd', kid: '11'.repeat(16), sk: '22'.repeat(32), pk: '33'.repeat(32), nbf: 1, exp: 2, source: 'own' });
+    p.addSession({
+      patient: p.address,
+      device: 'd',
+      kid: '11'.repeat(16),
+      sk: '22'.repeat(32),
+      pk: '33'.repeat(32),
+      nbf: 1,
+      exp: 2,
+      source: 'own',
+    });
     const share = sealKeyShare(p, p.sessions, c.address, c.vitalsealPublicKey, hpke, rng);
     expect(importKeyShare(c, share, hpke)).toBe(1);
     expect(toHex(c.sessionSecretFor('11'.repeat(16))!)).toBe('22'.repeat(32));
-    expect(() => importKeyShare(other, { ...share, grantee: other.address }, hpke)).toThrow(expect.objectContaining({ code: 'WALLET_SHARE_INVALID' }));
+    expect(() => importKeyShare(other, { ...share, grantee: other.address }, hpke)).toThrow(
+      expect.objectContaining({ code: 'WALLET_SHARE_INVALID' }),
+    );
   });
 
   it('a release opens with the clinician key only', () => {
     const clin = Wallet.create(join(dir, 'e.json'), 'x', { rng, scryptN: N });
     const patient = '0x' + 'aa'.repeat(20);
     const k = rng(32);
-    const profile = encryptEncrypt0ChaCha({ key: k, iv: rng(12), plaintext: utf8(JSON.stringify({ bloodType: 'B-', allergies: [], medication: [] })), externalAad: utf8(patient) });
+    const profile = encryptEncrypt0ChaCha({
+      key: k,
+      iv: rng(12),
+      plaintext: utf8(JSON.stringify({ bloodType: 'B-', allergies: [], medication: [] })),
+      externalAad: utf8(patient),
+    });
     const sealed = hpke.seal(x25519.getPublicKey(clin.vitalsealSecretKey), RELEASE_INFO, releaseAad(patient, clin.address), k, { rng });
-    const rel = { profile: Buffer.from(profile).toString('base64'), enc: bytesToHex(sealed.enc), sealedKey: Buffer.from(sealed.ciphertext).toString('base64') };
+    const rel = {
+      profile: Buffer.from(profile).toString('base64'),
+      enc: bytesToHex(sealed.enc),
+      sealedKey: Buffer.from(sealed.ciphertext).toString('base64'),
+    };
     expect(openRelease(clin, patient as `0x${string}`, rel, hpke).bloodType).toBe('B-');
     const stranger = Wallet.create(join(dir, 'f.json'), 'x', { rng, scryptN: N });
     expect(() => openRelease(stranger, patient as `0x${string}`, rel, hpke)).toThrow();

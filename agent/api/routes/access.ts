@@ -11,7 +11,13 @@ import { chainRead, type RouteContext } from './context.ts';
 export function registerAccessRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { core, qs, docs, guardOf } = ctx;
   // ------------------------------------------------------------ access events (the paper's Summary, provable)
-  docs.push({ method: 'post', url: '/v1/access', summary: 'a patient reads the access events about itself (kind-2 leaves) with inclusion proofs and anchor references', body: ACCESS_QUERY_BODY, codes: ['API_BAD_SIGNATURE', 'API_EXPIRED', 'API_REPLAYED', 'API_RATE_LIMITED', 'API_NOT_PATIENT', 'API_CHAIN_UNAVAILABLE'] });
+  docs.push({
+    method: 'post',
+    url: '/v1/access',
+    summary: 'a patient reads the access events about itself (kind-2 leaves) with inclusion proofs and anchor references',
+    body: ACCESS_QUERY_BODY,
+    codes: ['API_BAD_SIGNATURE', 'API_EXPIRED', 'API_REPLAYED', 'API_RATE_LIMITED', 'API_NOT_PATIENT', 'API_CHAIN_UNAVAILABLE'],
+  });
   app.post<{ Body: SignedRequest<MessageOf['AccessQuery']> }>('/v1/access', { schema: { body: ACCESS_QUERY_BODY } }, async (req) => {
     const { guard, chain } = guardOf();
     const m = req.body.message;

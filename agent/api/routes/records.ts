@@ -13,8 +13,26 @@ import { chainRead, MAX_RECORDS, type RouteContext } from './context.ts';
 export function registerRecordRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { core, qs, nowSec, docs, guardOf, logAccess } = ctx;
   // ------------------------------------------------------------ records
-  const QUERY_CODES = ['API_BAD_REQUEST', 'API_BAD_SIGNATURE', 'API_EXPIRED', 'API_EXPIRY_TOO_FAR', 'API_REPLAYED', 'API_RATE_LIMITED', 'API_NOT_REGISTERED', 'API_CONSENT_DENIED', 'API_CHAIN_UNAVAILABLE'] as const;
-  docs.push({ method: 'post', url: '/v1/query/records', summary: 'records of a patient with inclusion proofs and anchor references (EIP-712 RecordQuery; Consent.canRead per sensor type / session)', body: RECORD_QUERY_BODY, response: RECORD_QUERY_RESPONSE, codes: [...QUERY_CODES] });
+  const QUERY_CODES = [
+    'API_BAD_REQUEST',
+    'API_BAD_SIGNATURE',
+    'API_EXPIRED',
+    'API_EXPIRY_TOO_FAR',
+    'API_REPLAYED',
+    'API_RATE_LIMITED',
+    'API_NOT_REGISTERED',
+    'API_CONSENT_DENIED',
+    'API_CHAIN_UNAVAILABLE',
+  ] as const;
+  docs.push({
+    method: 'post',
+    url: '/v1/query/records',
+    summary:
+      'records of a patient with inclusion proofs and anchor references (EIP-712 RecordQuery; Consent.canRead per sensor type / session)',
+    body: RECORD_QUERY_BODY,
+    response: RECORD_QUERY_RESPONSE,
+    codes: [...QUERY_CODES],
+  });
   app.post<{ Body: SignedRequest<MessageOf['RecordQuery']> }>('/v1/query/records', { schema: { body: RECORD_QUERY_BODY } }, async (req) => {
     const { guard, chain } = guardOf();
     const m = req.body.message;
@@ -43,7 +61,22 @@ export function registerRecordRoutes(app: FastifyInstance, ctx: RouteContext): v
     const records = [];
     for (const r of readable) records.push(await core.recordWithProof(toHex(r.recordId)));
     const digest = sha256(concatBytes(...readable.map((r) => r.recordId)));
-    const access = await logAccess({ t: 'query', requester, patient, records: readable.length, withheld: rows.length - readable.length, digest, nonce: fromHex(m.nonce.slice(2)), ts: core.clock.now() });
-    return { patient, records, withheld: rows.length - readable.length, nextFromLeaf: rows.length > 0 ? rows[rows.length - 1]!.leafIndex + 1 : m.fromLeaf, access: { leafIndex: access.leafIndex } };
+    const access = await logAccess({
+      t: 'query',
+      requester,
+      patient,
+      records: readable.length,
+      withheld: rows.length - readable.length,
+      digest,
+      nonce: fromHex(m.nonce.slice(2)),
+      ts: core.clock.now(),
+    });
+    return {
+      patient,
+      records,
+      withheld: rows.length - readable.length,
+      nextFromLeaf: rows.length > 0 ? rows[rows.length - 1]!.leafIndex + 1 : m.fromLeaf,
+      access: { leafIndex: access.leafIndex },
+    };
   });
 }
