@@ -41,7 +41,7 @@ export function loadOrCreateIdentity(dataDir: string): AgentIdentity {
     secret = fromHex(parsed.ed25519Secret);
   } else {
     secret = new Uint8Array(randomBytes(32));
-    writePrivateFileAtomicSync(file, JSON.stringify({ version: 1, kind: 'vitalseal-agent-key', ed25519Secret: toHex(secret) }) + '\n');
+    writePrivateFileAtomicSync(file, `${JSON.stringify({ version: 1, kind: 'vitalseal-agent-key', ed25519Secret: toHex(secret) })}\n`);
   }
   const publicKey = ed25519.getPublicKey(secret);
   return {
@@ -57,6 +57,6 @@ export function loadOrCreateAdminToken(dataDir: string): string {
   const file = join(dataDir, 'admin-token');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const token = randomBytes(24).toString('base64url');
-  writePrivateFileAtomicSync(file, token + '\n');
+  writePrivateFileAtomicSync(file, `${token}\n`);
   return token;
 }

@@ -19,7 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { webcrypto } from 'node:crypto';
-import { type Hpke, type HpkeBackendName, type RecipientContext } from '../protocol/hpke/index.ts';
+import type { Hpke, HpkeBackendName, RecipientContext } from '../protocol/hpke/index.ts';
 import { createHpke } from '../protocol/node.ts';
 import { bytesEqual } from '../protocol/bytes.ts';
 import { createSessionSealer, encodeReading, openReading, sealReading, type Reading } from '../protocol/envelope/index.ts';

@@ -253,7 +253,7 @@ export async function startBenchAgent(ids: string[]): Promise<BenchAgent> {
       if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)) as { port: number; secrets: Record<string, string> });
     });
     child.once('exit', (code) => reject(new Error(`bench agent exited (${code})`)));
-    child.stdin!.write(JSON.stringify({ ids, seed: SEED }) + '\n');
+    child.stdin!.write(`${JSON.stringify({ ids, seed: SEED })}\n`);
   });
   return {
     url: `mqtt://127.0.0.1:${hello.port}`,
@@ -299,7 +299,7 @@ async function serveAgent(dir: string): Promise<void> {
   });
   for (const id of request.ids) secrets[id] = agent.core.provisionDevice(id).secret;
   for (const t of g.tickets.values()) await agent.core.pushTicket(t);
-  process.stdout.write(JSON.stringify({ port: agent.mqttAddress!.port, secrets }) + '\n');
+  process.stdout.write(`${JSON.stringify({ port: agent.mqttAddress!.port, secrets })}\n`);
   const stop = (): void => void agent.stop().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
@@ -310,9 +310,9 @@ async function main(argv: string[]): Promise<void> {
   const serve = argv.indexOf('--serve-agent');
   if (serve >= 0) return serveAgent(argv[serve + 1]!);
   const jsonAt = argv.indexOf('--json');
-  const result = await runFleetBench({ quick: argv.includes('--quick'), onProgress: (l) => process.stderr.write(l + '\n') });
-  process.stdout.write(formatFleetBench(result) + '\n');
-  if (jsonAt >= 0 && argv[jsonAt + 1]) writeFileSync(argv[jsonAt + 1]!, JSON.stringify(result, null, 2) + '\n');
+  const result = await runFleetBench({ quick: argv.includes('--quick'), onProgress: (l) => process.stderr.write(`${l}\n`) });
+  process.stdout.write(`${formatFleetBench(result)}\n`);
+  if (jsonAt >= 0 && argv[jsonAt + 1]) writeFileSync(argv[jsonAt + 1]!, `${JSON.stringify(result, null, 2)}\n`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -233,8 +233,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (jsonPath === '-') console.log(JSON.stringify(result, null, 2));
   else {
     console.log(formatIngestBench(result));
-    console.log('\n' + JSON.stringify(result));
-    if (jsonPath !== undefined) writeFileSync(jsonPath, JSON.stringify(result, null, 2) + '\n');
+    console.log(`\n${JSON.stringify(result)}`);
+    if (jsonPath !== undefined) writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
   }
   return result.ok ? 0 : 1;
 }

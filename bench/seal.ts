@@ -30,7 +30,7 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { extract, expand } from '@noble/hashes/hkdf.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { type HpkeBackendName } from '../protocol/hpke/index.ts';
+import type { HpkeBackendName } from '../protocol/hpke/index.ts';
 import { createHpke } from '../protocol/node.ts';
 import type { Rng } from '../protocol/rng.ts';
 
@@ -439,7 +439,7 @@ function main(argv: readonly string[]): number {
   if (jsonPath === '-') console.log(JSON.stringify(result, null, 2));
   else {
     console.log(formatSealBench(result));
-    if (jsonPath !== undefined) writeFileSync(jsonPath, JSON.stringify(result, null, 2) + '\n');
+    if (jsonPath !== undefined) writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
   }
   return result.backends.every((b) => b.meetsTarget) ? 0 : 1;
 }

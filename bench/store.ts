@@ -221,9 +221,9 @@ async function main(argv: readonly string[]): Promise<void> {
   const i = argv.indexOf('--json');
   const jsonPath = i >= 0 ? argv[i + 1] : undefined;
   const r = runStoreBench({ quick });
-  process.stdout.write(storeTable(r) + '\n');
+  process.stdout.write(`${storeTable(r)}\n`);
   if (jsonPath) writeFileSync(jsonPath, JSON.stringify(r, null, 2));
-  else process.stdout.write(JSON.stringify(r) + '\n');
+  else process.stdout.write(`${JSON.stringify(r)}\n`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main(process.argv.slice(2));

@@ -96,9 +96,9 @@ export async function runBench(o: RunBenchOptions = {}): Promise<BenchResult> {
       files.svg,
       scalingSvg(s.scaling.result, `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${result.mode} run ${result.startedAt}`),
     );
-  if (files.markdown) writeFileSync(files.markdown, formatReport(result) + '\n');
+  if (files.markdown) writeFileSync(files.markdown, `${formatReport(result)}\n`);
   if (files.json)
-    writeFileSync(files.json, JSON.stringify(result, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+    writeFileSync(files.json, `${JSON.stringify(result, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
   return result;
 }
 

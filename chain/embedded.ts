@@ -438,7 +438,7 @@ export class EmbeddedChain {
             failure = `anvil exited (code ${chain.exitCode}): ${stderr.trim().slice(-500)}`;
             break;
           }
-          if ((await answers(rpcUrl)) && (await sleep(30), chain.running)) {
+          if ((await answers(rpcUrl)) && (await sleep(30).then(() => chain.running))) {
             chain.identity = processIdentity(chain.pid);
             chain.writeInfo();
             await chain.dumpNow();

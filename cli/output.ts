@@ -49,10 +49,10 @@ export function printError(e: unknown, json: boolean): void {
   const code = typeof apiCode === 'string' ? apiCode : (e as { code?: unknown } | null)?.code;
   const message = e instanceof Error ? e.message : String(e);
   if (json)
-    process.stdout.write(JSON.stringify({ ok: false, error: { code: typeof code === 'string' ? code : 'INTERNAL', message } }) + '\n');
+    process.stdout.write(`${JSON.stringify({ ok: false, error: { code: typeof code === 'string' ? code : 'INTERNAL', message } })}\n`);
   else process.stderr.write(`error${typeof code === 'string' ? ` [${code}]` : ''}: ${message}\n`);
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+  process.stdout.write(`${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
 }

@@ -347,7 +347,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
       let corpus = loadCorpus(dir, target.name);
       if (corpus.length === 0) {
         corpus = target.seeds();
-        corpus.forEach((c, i) => saveCorpusEntry(dir, target.name, i, c));
+        for (const [i, c] of corpus.entries()) saveCorpusEntry(dir, target.name, i, c);
       }
       ts.corpusSize = corpus.length;
       while (ts.done < o.inputs && !interrupted && performance.now() < deadline && ts.hangs + ts.crashes < (o.maxBroken ?? 5)) {

@@ -45,7 +45,7 @@ import {
 import { hkdfExpand, KEM_SUITE_ID, labeledIkmMessage, labeledInfo } from '../protocol/hpke/labeled.ts';
 import type { Hpke } from '../protocol/hpke/types.ts';
 import { ESCROW_INFO, escrowAad, RELEASE_INFO, releaseAad } from '../protocol/escrow.ts';
-import { EMERGENCY_KEY_SALT, emergencyKeyGen, keyIdOf, tempKeyPairGen } from '../protocol/keys/index.ts';
+import { EMERGENCY_KEY_SALT, emergencyKeyGen, tempKeyPairGen } from '../protocol/keys/index.ts';
 import { consistencyProof, emptyRoot, inclusionProof, leafHash, merkleRoot } from '../protocol/merkle/index.ts';
 import { decodeAccessEvent, encodeAccessEvent } from '../protocol/log/accessEvent.ts';
 import { LEAF_KIND, type LeafKind } from '../protocol/log/leafKinds.ts';
@@ -66,14 +66,6 @@ const T0_MS = 1_700_000_000_000;
 const T0_S = T0_MS / 1000;
 
 const hex = toHex;
-
-/** Deep copy with Uint8Array as hex, Map as object: the JSON view of a CBOR value. */
-function jsonOf(v: unknown): unknown {
-  if (v instanceof Uint8Array) return hex(v);
-  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), jsonOf(x)]));
-  if (Array.isArray(v)) return v.map(jsonOf);
-  return v;
-}
 
 function flip(bytes: Uint8Array, index: number, mask = 0x01): Uint8Array {
   const out = bytes.slice();
@@ -1087,18 +1079,16 @@ function buildDisclosure(
   },
 ) {
   const positive = [
-    ...single
-      .slice(0, 2)
-      .map((e) => ({
-        name: `reading-${e.name}`,
-        scope: 'reading',
-        secretKey: hex(recipient.secretKey),
-        envelope: e.envelope,
-        recordId: e.recordId,
-        key: e.keySchedule.key,
-        nonce: e.keySchedule.baseNonce,
-        reading: e.reading,
-      })),
+    ...single.slice(0, 2).map((e) => ({
+      name: `reading-${e.name}`,
+      scope: 'reading',
+      secretKey: hex(recipient.secretKey),
+      envelope: e.envelope,
+      recordId: e.recordId,
+      key: e.keySchedule.key,
+      nonce: e.keySchedule.baseNonce,
+      reading: e.reading,
+    })),
     ...[3].map((i) => {
       const m = session.messages[i]!;
       return {
@@ -1334,7 +1324,7 @@ export function buildVectorFiles(hpke: Hpke): VectorFiles {
     'disclosure.json': disclosure,
     'escrow.json': escrow,
   };
-  return new Map(Object.entries(files).map(([name, content]) => [name, JSON.stringify(content, null, 2) + '\n']));
+  return new Map(Object.entries(files).map(([name, content]) => [name, `${JSON.stringify(content, null, 2)}\n`]));
 }
 
 /** Names of the files in VECTORS_DIR that differ from `files` (missing, changed or not generated). */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type Address, type Hex } from 'viem';
+import type { Address, Hex } from 'viem';
 import { createChainClients } from '../chain/client.ts';
 import { ChainContracts, type RoleName } from '../chain/contracts.ts';
 import { DEPLOYMENT_FILE, readDeployment, type Deployment } from '../chain/deployment.ts';

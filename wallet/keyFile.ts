@@ -75,5 +75,5 @@ export function writeWalletFile(path: string, header: WalletFileHeader, key: Uin
   const nonce = rng(12);
   const ct = chacha20poly1305(key, nonce, headerAad(header)).encrypt(plaintext);
   const json: WalletFileJson = { ...header, nonce: toHex(nonce), ct: Buffer.from(ct).toString('base64') };
-  writePrivateFileAtomicSync(path, JSON.stringify(json, null, 2) + '\n');
+  writePrivateFileAtomicSync(path, `${JSON.stringify(json, null, 2)}\n`);
 }

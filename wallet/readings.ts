@@ -61,7 +61,7 @@ export function toCsv(rows: ReadonlyArray<Record<string, string | number>>): str
   if (rows.length === 0) return '';
   const cols = Object.keys(rows[0]!);
   const esc = (v: string | number) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
-  return [cols.join(','), ...rows.map((r) => cols.map((c) => esc(r[c] ?? '')).join(','))].join('\n') + '\n';
+  return `${[cols.join(','), ...rows.map((r) => cols.map((c) => esc(r[c] ?? '')).join(','))].join('\n')}\n`;
 }
 
 export function toNdjson(rows: ReadonlyArray<Record<string, string | number>>): string {

@@ -7,11 +7,11 @@ import { encodeAccessEvent, type AccessEvent } from '../../protocol/log/accessEv
 import { ApiError } from './apiError.ts';
 import { NonceStore } from './nonceStore.ts';
 import { QueryStore } from './queryStore.ts';
-import { type RequestGuard } from './signedRequest.ts';
+import type { RequestGuard } from './signedRequest.ts';
 import { TokenBuckets } from './tokenBucket.ts';
 import { apiDomain } from '../../protocol/api/typedData.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
-import { type ApiChain, type QueryApiOptions, type RouteContext } from './routes/context.ts';
+import type { ApiChain, QueryApiOptions, RouteContext } from './routes/context.ts';
 import { registerRecordRoutes } from './routes/records.ts';
 import { registerSessionRoutes } from './routes/sessions.ts';
 import { registerEmergencyRoutes } from './routes/emergency.ts';

@@ -58,7 +58,7 @@ const HALF_N = secp256k1.Point.CURVE().n / 2n;
  */
 function isLowS(signature: string): boolean {
   if (!/^0x(?:[0-9a-fA-F]{128}|[0-9a-fA-F]{130})$/.test(signature)) return true;
-  const word = BigInt('0x' + signature.slice(66, 130));
+  const word = BigInt(`0x${signature.slice(66, 130)}`);
   const s = signature.length === 130 ? word & ((1n << 255n) - 1n) : word; // the compact form's top bit is yParity
   return s <= HALF_N;
 }

@@ -75,7 +75,7 @@ export function commitErrorOf(e: unknown): CommitError & { code: 'STORE_FULL' | 
 export function recoverAfterSyncFailure(db: Database, wal: { close(): void; syncNow(): void }): void {
   wal.close(); // the descriptor that saw the error reports nothing more: sync through a new one
   const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
-  if (!r || r.busy !== 0) throw new Error('checkpoint after a failed fdatasync could not complete (busy)');
+  if (r?.busy !== 0) throw new Error('checkpoint after a failed fdatasync could not complete (busy)');
   wal.syncNow();
 }
 

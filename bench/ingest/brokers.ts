@@ -150,7 +150,7 @@ export async function serve(kind: string, dataDir: string | undefined, stopBound
   } else {
     throw new Error(`unknown server kind ${kind}`);
   }
-  process.stdout.write(JSON.stringify({ ready: true, port, httpPort, pid: process.pid }) + '\n');
+  process.stdout.write(`${JSON.stringify({ ready: true, port, httpPort, pid: process.pid })}\n`);
   process.once('SIGTERM', () => {
     const hard = setTimeout(() => process.exit(3), stopBoundSeconds * 1000);
     hard.unref();

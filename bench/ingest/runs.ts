@@ -3,7 +3,7 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { BenchWard, devName as benchDevName, secretOf } from '../lib/ward.ts';
+import { type BenchWard, devName as benchDevName, secretOf } from '../lib/ward.ts';
 import { readingTopic } from '../../protocol/topics.ts';
 import { startServer } from './brokers.ts';
 import { RSS_TARGET_MIB, type CommitStats, type FleetResult, type LatencyResult, type ThroughputRun } from './types.ts';

@@ -107,7 +107,7 @@ async function serve(o: AgentChildOptions & { stopBoundSeconds: number }): Promi
     { defaultMetrics: false },
   );
   process.stdout.write(
-    JSON.stringify({ ready: true, port: agent.mqttAddress!.port, httpPort: agent.httpAddress.port, pid: process.pid }) + '\n',
+    `${JSON.stringify({ ready: true, port: agent.mqttAddress!.port, httpPort: agent.httpAddress.port, pid: process.pid })}\n`,
   );
   const stop = (): void => {
     const hard = setTimeout(() => process.exit(3), o.stopBoundSeconds * 1000);

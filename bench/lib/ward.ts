@@ -3,7 +3,7 @@
  * credentials, provisioned straight into an agent data dir (before the agent starts).
  */
 import pino from 'pino';
-import { type Hpke } from '../../protocol/hpke/index.ts';
+import type { Hpke } from '../../protocol/hpke/index.ts';
 import { createHpke } from '../../protocol/node.ts';
 import { tempKeyPairGen, type TempKeyPair } from '../../protocol/keys/index.ts';
 import { decodeTicket, issueTicket } from '../../protocol/ticket/index.ts';

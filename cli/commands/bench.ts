@@ -3,7 +3,7 @@
  * markdown table on stdout (or the JSON with --json), one JSON + markdown (+ SVG) file per
  * run under bench/results/. `npm run bench` (cli/benchBin.ts) is the same command.
  */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadBench, SUITE_HELP, SUITE_NAMES, type BenchResult, type SuiteName } from '../../bench/index.ts';
 import { EXIT, printJson, UsageError } from '../output.ts';
@@ -70,7 +70,7 @@ export async function runBenchCommand(suites: readonly string[], flags: BenchFla
   }
   if (flags.json) printJson(result);
   else {
-    process.stdout.write(formatReport(result) + '\n');
+    process.stdout.write(`${formatReport(result)}\n`);
     if (result.files.json) process.stdout.write(`\nresults: ${result.files.json}${result.files.svg ? `, ${result.files.svg}` : ''}\n`);
   }
   if (!result.prechecksPassed) return EXIT.VERIFICATION_FAILED;
@@ -94,7 +94,7 @@ export function configureBenchCommand(cmd: Command): Command {
         const code = await runBenchCommand(
           suites,
           flags,
-          `vitalseal bench${process.argv.slice(3).length ? ' ' + process.argv.slice(3).join(' ') : ''}`,
+          `vitalseal bench${process.argv.slice(3).length ? ` ${process.argv.slice(3).join(' ')}` : ''}`,
         );
         setExit(self, code);
       }),

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { writePrivateFileAtomicSync } from '../../platform/privateFiles.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
-import { type HpkeBackendName } from '../../protocol/hpke/index.ts';
+import type { HpkeBackendName } from '../../protocol/hpke/index.ts';
 import { createHpke } from '../../protocol/node.ts';
 import { decodeKeyFile, emergencyKeyGen, encodeKeyFile, keyIdOf, tempKeyPairGen } from '../../protocol/keys/index.ts';
 import { checkReading, decodeEnvelope, openReading, sealReading, type Reading } from '../../protocol/envelope/index.ts';
@@ -29,8 +29,8 @@ function parseBinary(buf: Buffer): Uint8Array {
 }
 
 function formatBinary(b: Uint8Array, format: Format): string | Uint8Array {
-  if (format === 'hex') return toHex(b) + '\n';
-  if (format === 'base64') return Buffer.from(b).toString('base64') + '\n';
+  if (format === 'hex') return `${toHex(b)}\n`;
+  if (format === 'base64') return `${Buffer.from(b).toString('base64')}\n`;
   return b;
 }
 

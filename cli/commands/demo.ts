@@ -18,7 +18,7 @@ interface DemoOptions {
 /** `npm start`: the ward demo on embedded defaults, a live console and a summary; Ctrl-C stops cleanly. */
 async function runDemo(o: DemoOptions, cmd: Command): Promise<void> {
   const say = (s: string): void => {
-    if (!o.json) process.stdout.write(s + '\n');
+    if (!o.json) process.stdout.write(`${s}\n`);
   };
   const abort = new AbortController();
   const onSigint = (): void => {
@@ -28,7 +28,7 @@ async function runDemo(o: DemoOptions, cmd: Command): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   try {
-    say('vitalseal ward demo (embedded chain, agent, broker, SQLite; data in ' + o.dataDir + ')\n');
+    say(`vitalseal ward demo (embedded chain, agent, broker, SQLite; data in ${o.dataDir})\n`);
     const r = await runWardFlow({
       dataDir: o.dataDir,
       ...(o.reset ? { reset: true } : {}),

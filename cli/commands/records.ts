@@ -46,7 +46,7 @@ export function registerRecordsCommands(program: Command): void {
       action(async (_o: unknown, cmd: Command) => {
         const o = cmd.optsWithGlobals() as RecordFlags;
         const rs = await served(o);
-        writeFileSync(o.out!, JSON.stringify({ records: rs }, null, 2) + '\n');
+        writeFileSync(o.out!, `${JSON.stringify({ records: rs }, null, 2)}\n`);
         out(o.json, `${rs.length} records saved to ${o.out}`, { records: rs.length, file: o.out });
       }),
     );
@@ -76,7 +76,10 @@ export function registerRecordsCommands(program: Command): void {
       else process.stdout.write(text + (text.endsWith('\n') ? '' : '\n'));
       const bad = rs.filter((r) => r.check.status !== 'verified');
       const counts = Object.entries(
-        rs.reduce<Record<string, number>>((a, r) => ({ ...a, [r.check.status]: (a[r.check.status] ?? 0) + 1 }), {}),
+        rs.reduce<Record<string, number>>((a, r) => {
+          a[r.check.status] = (a[r.check.status] ?? 0) + 1;
+          return a;
+        }, {}),
       )
         .map(([k, v]) => `${v} ${k}`)
         .join(', ');

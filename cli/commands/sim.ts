@@ -198,7 +198,7 @@ async function simAction(f: SimFlags, cmd: Command): Promise<void> {
   if (f.energy) {
     const table = energyTable();
     if (json) printJson(table);
-    else process.stdout.write(formatEnergyTable(table) + '\n');
+    else process.stdout.write(`${formatEnergyTable(table)}\n`);
     return;
   }
   const durationMs = parseDuration(f.duration);
@@ -253,9 +253,9 @@ async function simAction(f: SimFlags, cmd: Command): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (f.reportFile) writeFileSync(f.reportFile, JSON.stringify(report, null, 2) + '\n');
+  if (f.reportFile) writeFileSync(f.reportFile, `${JSON.stringify(report, null, 2)}\n`);
   if (json) printJson(report);
-  else process.stdout.write(formatFleetReport(report) + '\n' + notes.map((n) => `note: ${n}\n`).join(''));
+  else process.stdout.write(`${formatFleetReport(report)}\n${notes.map((n) => `note: ${n}\n`).join('')}`);
   const networked = link.kind !== 'loopback';
   if (networked && report.devices.every((d) => d.connects === 0)) setExit(cmd, EXIT.UNAVAILABLE);
 }

@@ -45,7 +45,7 @@ export { action };
 
 export function out(json: boolean | undefined, text: string, value: unknown): void {
   if (json) printJson(value);
-  else process.stdout.write(text + '\n');
+  else process.stdout.write(`${text}\n`);
 }
 
 /** Passphrase from --passphrase-file, else VITALSEAL_PASSPHRASE (scripts); never from the command line. */
@@ -271,7 +271,7 @@ export function registerWalletCommands(program: Command): void {
         if (o.shareOut) {
           const reg = await c.registration(grantee);
           const covered = sessionsCoveredBy(w, scope);
-          writePrivateFileAtomicSync(o.shareOut, JSON.stringify(sealKeyShare(w, covered, grantee, reg.pubKey, hpke, rng), null, 2) + '\n');
+          writePrivateFileAtomicSync(o.shareOut, `${JSON.stringify(sealKeyShare(w, covered, grantee, reg.pubKey, hpke, rng), null, 2)}\n`);
           shared = covered.length;
         }
         out(
@@ -375,7 +375,7 @@ export function registerWalletCommands(program: Command): void {
         const rec = fetched.records.find((r) => r.recordId === o.record.toLowerCase().replace(/^0x/, ''));
         if (!rec) throw new WalletError('WALLET_NO_KEY', "record not found among the patient's records");
         const d = await createDisclosure(w, rec, { domain: (await client.ward()).chain!.domain, hpke, nowSec: nowSec() });
-        writeFileSync(o.out, JSON.stringify(d, null, 2) + '\n', { mode: 0o600 });
+        writeFileSync(o.out, `${JSON.stringify(d, null, 2)}\n`, { mode: 0o600 });
         out(o.json, `disclosure of record ${rec.recordId} (${d.scope}) written to ${o.out}`, {
           recordId: rec.recordId,
           scope: d.scope,

@@ -29,7 +29,7 @@ export class FileNvm implements NvmStorage {
   }
 
   saveState(state: DeviceNvmState): void {
-    this.io(() => writeFileAtomic(this.statePath, JSON.stringify(state) + '\n'));
+    this.io(() => writeFileAtomic(this.statePath, `${JSON.stringify(state)}\n`));
   }
 
   readLog(): { records: LogRecord[]; tornBytes: number } {

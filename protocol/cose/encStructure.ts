@@ -1,5 +1,5 @@
 import { encodeCanonical } from '../cbor/index.ts';
-import { CONTEXT } from './constants.ts';
+import type { CONTEXT } from './constants.ts';
 
 const EMPTY = new Uint8Array(0);
 

@@ -42,7 +42,7 @@ export function decodeEnvelope(bytes: Uint8Array, limits: Partial<CborLimits> = 
   if (!(bytes instanceof Uint8Array)) fail('ENVELOPE_NOT_CBOR', 'envelope is not a byte array');
   const maxBytes = limits.maxBytes ?? ENVELOPE_MAX_BYTES;
   if (bytes.length > maxBytes) fail('ENVELOPE_TOO_LARGE');
-  let message;
+  let message: ReturnType<typeof decodeEncrypt0>;
   try {
     message = decodeEncrypt0(bytes, { limits: { ...limits, maxBytes } });
   } catch (e) {

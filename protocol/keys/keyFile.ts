@@ -31,7 +31,7 @@ export function encodeKeyFile(key: VitalsealKey): string {
   const head = { vitalseal: 'keyfile', version: KEY_FILE_VERSION, type: key.type, patientId: key.patientId, kid: toHex(key.kid) };
   const body =
     key.type === 'temp' ? { ...head, publicKey: toHex(key.publicKey), secretKey: toHex(key.secretKey) } : { ...head, key: toHex(key.key) };
-  return JSON.stringify(body, null, 2) + '\n';
+  return `${JSON.stringify(body, null, 2)}\n`;
 }
 
 /** Parses and checks a key file; `hpke` (default noble) checks that a temp file's public key is its secret key's. */

@@ -12,7 +12,7 @@ export function compareWithSent(
   let missing = 0;
   for (const s of sent) {
     const r = read.find((x) => x.record.device === s.device && x.record.seq === s.seq);
-    if (!r || !r.reading) missing++;
+    if (!r?.reading) missing++;
     else if (JSON.stringify(r.reading) === JSON.stringify(s.reading)) matched++;
     else differing++;
   }

@@ -253,7 +253,7 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     say(
       toTable(shown)
         .split('\n')
-        .map((l) => '  ' + l)
+        .map((l) => `  ${l}`)
         .join('\n'),
     );
     say(`  … ${rows.length - shown.length} more rows (vitalseal records fetch --csv for all)`);
@@ -350,10 +350,10 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     await anchoring.service.waitForAnchored(agent.core.ingestor.log.size, 20_000);
     const roots = new AnchoredRoots(pc, link.deployment.deployBlock);
     const accessLog = await fetchAccessEvents(patient, patientApi, roots, { fromLeaf: startLogSize });
-    const kinds = accessLog.reduce<Record<string, number>>(
-      (a, e) => ({ ...a, [String(e.event['t'])]: (a[String(e.event['t'])] ?? 0) + 1 }),
-      {},
-    );
+    const kinds = accessLog.reduce<Record<string, number>>((a, e) => {
+      a[String(e.event['t'])] = (a[String(e.event['t'])] ?? 0) + 1;
+      return a;
+    }, {});
     const accessVerified = accessLog.filter((e) => e.check.status === 'verified').length;
     say(
       `\naccess log (kind-2 leaves about the patient, this run): ${Object.entries(kinds)

@@ -35,7 +35,7 @@ try {
   process.exit(1);
 }
 process.stdout.write(
-  JSON.stringify({ ready: true, pid: process.pid, mqttPort: agent.mqttAddress!.port, httpPort: agent.httpAddress.port }) + '\n',
+  `${JSON.stringify({ ready: true, pid: process.pid, mqttPort: agent.mqttAddress!.port, httpPort: agent.httpAddress.port })}\n`,
 );
 
 let stopping = false;

@@ -18,7 +18,7 @@ const N = secp256k1.Point.CURVE().n;
 function highS(sig: `0x${string}`): `0x${string}` {
   const hex = sig.slice(2);
   const r = hex.slice(0, 64);
-  const s = BigInt('0x' + hex.slice(64, 128));
+  const s = BigInt(`0x${hex.slice(64, 128)}`);
   const v = parseInt(hex.slice(128, 130), 16);
   expect(s <= N / 2n).toBe(true); // the wallet signs low-s (viem/noble default)
   const twin = (N - s).toString(16).padStart(64, '0');

@@ -45,7 +45,7 @@ async function get(
 
 describe('defect 8.5: per-IP rate limits on GET and admin routes', () => {
   it('throttles the public GET routes (records, log, ward, openapi) with 429 and Retry-After', async () => {
-    const paths = ['/v1/records/' + 'ab'.repeat(32), '/v1/log/sth', '/v1/ward', '/openapi.json'];
+    const paths = [`/v1/records/${'ab'.repeat(32)}`, '/v1/log/sth', '/v1/ward', '/openapi.json'];
     for (const p of paths) expect((await get(limited, p)).status).not.toBe(429);
     for (const p of [...paths, '/v1/log/consistency?from=0']) {
       const r = await get(limited, p);

@@ -49,7 +49,7 @@ describe('agent anchoring on the embedded chain', () => {
     await a.service.waitForAnchored(120, 20_000);
     const onChain = await a.contracts.latest(a.logId);
     expect(onChain.treeSize).toBe(120);
-    expect(onChain.root.toLowerCase()).toBe('0x' + toHex(agent.core.ingestor.log.root(120)));
+    expect(onChain.root.toLowerCase()).toBe(`0x${toHex(agent.core.ingestor.log.root(120))}`);
 
     const rec = agent.core.store.recordsOfDevice('dev-1', 60, 1)[0]!;
     const served = (await agent.core.recordWithProof(toHex(rec.recordId))) as {

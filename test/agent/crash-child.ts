@@ -20,7 +20,7 @@ const agent = await startAgent(
   { defaultMetrics: false },
 );
 process.stdout.write(
-  JSON.stringify({ ready: true, pid: process.pid, mqttPort: agent.mqttAddress!.port, httpPort: agent.httpAddress.port }) + '\n',
+  `${JSON.stringify({ ready: true, pid: process.pid, mqttPort: agent.mqttAddress!.port, httpPort: agent.httpAddress.port })}\n`,
 );
 
 let stopping = false;

@@ -19,8 +19,8 @@ import { tempDir } from '../support/services.ts';
 const dir = tempDir('vitalseal-custody-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const hpke = createHpke('node');
-const A = '0x' + 'aa'.repeat(20);
-const B = '0x' + 'bb'.repeat(20);
+const A = `0x${'aa'.repeat(20)}`;
+const B = `0x${'bb'.repeat(20)}`;
 
 function custodyIn(name: string, clock: { now(): number }): { core: AgentCore; custody: DeviceCustody } {
   const dataDir = join(dir, name);

@@ -9,7 +9,7 @@ import { NODE_LEVEL_STRIDE, SqliteNodeStore } from '../../agent/store/sqliteNode
 import { emptyWriteBatch } from '../../agent/store/writeBatch.ts';
 import { nodeHashNative } from '../../agent/ingest/hashes.ts';
 import { MemoryNodeStore, MerkleLog, leafHash, verifyConsistency, verifyInclusion } from '../../protocol/merkle/index.ts';
-import { VitalsealError } from '../../protocol/errors.ts';
+import type { VitalsealError } from '../../protocol/errors.ts';
 
 const dirs: string[] = [];
 afterEach(() => {

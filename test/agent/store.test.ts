@@ -17,7 +17,7 @@ import { InlineWriter } from '../../agent/store/storeWriter.ts';
 import { ThreadWriter } from '../../agent/store/writerThread.ts';
 import { emptyWriteBatch, type WriteBatch } from '../../agent/store/writeBatch.ts';
 import { decodeEnvelopeHeader } from '../../agent/core.ts';
-import { AgentError } from '../../agent/errors.ts';
+import type { AgentError } from '../../agent/errors.ts';
 import { WardFixture } from '../support/ward.ts';
 
 const dirs: string[] = [];

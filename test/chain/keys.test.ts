@@ -26,7 +26,7 @@ describe('development keys', () => {
     expect(privateKeyToAddress(devPrivateKey(1))).toBe('0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
     expect(isWellKnownDevAddress('0x70997970c51812dc3a010c7d01b50e0d17dc79c8')).toBe(true);
     expect(isWellKnownDevKey(devPrivateKey(19))).toBe(true);
-    DEV_ADDRESSES.forEach((a, i) => expect(mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i }).address).toBe(a));
+    for (const [i, a] of DEV_ADDRESSES.entries()) expect(mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i }).address).toBe(a);
     expect(isWellKnownDevKey(generatePrivateKey())).toBe(false);
   });
 

@@ -68,7 +68,7 @@ beforeAll(async () => {
       const env = Buffer.from(r0.envelope, 'base64');
       env[env.length - 1]! ^= 1;
       const badEnvelope: ServedRecord = { ...r0, envelope: env.toString('base64') };
-      const badProof: ServedRecord = { ...r0, inclusionProof: r0.inclusionProof.map((h, i) => (i === 0 ? 'ff' + h.slice(2) : h)) };
+      const badProof: ServedRecord = { ...r0, inclusionProof: r0.inclusionProof.map((h, i) => (i === 0 ? `ff${h.slice(2)}` : h)) };
       const badSize: ServedRecord = {
         ...r0,
         anchor: { ...r0.anchor!, treeSize: r0.anchor!.treeSize + 1000 },

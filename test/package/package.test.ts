@@ -37,7 +37,6 @@ const PKG = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
 /** Child processes run with plain node: no loader options inherited from the test runner. */
 const PLAIN_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS'));
 
-let tarball = '';
 let packedFiles: string[] = [];
 
 function run(cmd: string, args: string[], cwd: string, timeout = 240_000): string {
@@ -83,7 +82,6 @@ beforeAll(() => {
     files: Array<{ path: string }>;
   }>;
   const info = packed[0]!;
-  tarball = join(WORK, info.filename);
   packedFiles = info.files.map((f) => f.path);
 
   mkdirSync(CONSUMER);

@@ -204,7 +204,7 @@ describe('COSE_Key (X25519, HPKE-4)', () => {
 
   it('encodes {1: 1, -1: 4, -2: x, 3: 42} deterministically and decodes it back', () => {
     const bytes = encodeX25519CoseKey(x);
-    expect(toHex(bytes)).toBe('a4' + '0101' + '03182a' + '2004' + '215820' + toHex(x));
+    expect(toHex(bytes)).toBe(`a4010103182a2004215820${toHex(x)}`);
     expect(decodeX25519CoseKey(bytes)).toEqual(x);
   });
 

@@ -168,7 +168,7 @@ const EK = filled(32, 0xe4);
 const CANONICAL_UNPROTECTED = cat([0xa2, 0x04], bstr(KID), [0x23], bstr(EK));
 
 function buildEnvelope(p: EnvelopeParts): Uint8Array {
-  const content = p.protectedContent ?? cat(p.mapHead ?? head(5, p.entries.length), ...p.entries.flatMap(([k, v]) => [k, v]));
+  const content = p.protectedContent ?? cat(p.mapHead ?? head(5, p.entries.length), ...p.entries.flat());
   return cat(
     p.tag ?? [0xd0],
     p.array ?? [0x83],
@@ -339,7 +339,7 @@ const nearCanonicalEnvelope: fc.Arbitrary<{ bytes: Uint8Array; maxBytes: number 
     else if (kind === 'extra') entries.splice(b, 0, [[uint(4), text('extra'), [0x20], text('zz'), text('dev ')][a % 5]!, uint(1)]);
     else if (kind === 'textAlg') entries = entries.map((e, k) => (k === 0 ? [text('alg'), e[1]] : e));
     const n = entries.length;
-    const body = cat(...entries.flatMap(([k, v]) => [k, v]));
+    const body = cat(...entries.flat());
     const protectedContent = {
       count: cat(head(5, n), body),
       plus1: cat(head(5, n + 1), body),

@@ -111,7 +111,7 @@ describe('patient id and randomness checks', () => {
   it('non-strings → KEY_BAD_PATIENT_ID; 256 bytes and astral characters are fine', () => {
     expectCode(() => tempKeyPairGen(42 as unknown as string, rng()), 'KEY_BAD_PATIENT_ID');
     expect(tempKeyPairGen('a'.repeat(256), rng()).patientId).toHaveLength(256);
-    expect(emergencyKeyGen('€'.repeat(85) + 'a', rng()).patientId).toHaveLength(86);
+    expect(emergencyKeyGen(`${'€'.repeat(85)}a`, rng()).patientId).toHaveLength(86);
     expect(emergencyKeyGen('🩺-patient', rng()).kid).toHaveLength(16);
   });
 
@@ -222,7 +222,7 @@ describe('key files', () => {
         o['kid'] = hex(other.kid);
       }),
     ],
-    ['too large', tempText.replace('{', '{' + ' '.repeat(KEY_FILE_MAX_LENGTH))],
+    ['too large', tempText.replace('{', `{${' '.repeat(KEY_FILE_MAX_LENGTH)}`)],
   ];
 
   it.each(malformed)('%s → KEY_FILE_MALFORMED', (_name, text) => {
@@ -240,10 +240,10 @@ describe('key files', () => {
   });
 
   it.each([
-    ['temp kid edited', edit(tempText, (o) => (o['kid'] = '00' + (o['kid'] as string).slice(2)))],
+    ['temp kid edited', edit(tempText, (o) => (o['kid'] = `00${(o['kid'] as string).slice(2)}`))],
     ['temp public key edited', edit(tempText, (o) => (o['publicKey'] = hex(tempKeyPairGen('x', seededRng('y')).publicKey)))],
     ['emergency kid edited', edit(emergencyText, (o) => (o['kid'] = hex(keyIdOf(new Uint8Array(32)))))],
-    ['emergency key edited', edit(emergencyText, (o) => (o['key'] = 'ff' + (o['key'] as string).slice(2)))],
+    ['emergency key edited', edit(emergencyText, (o) => (o['key'] = `ff${(o['key'] as string).slice(2)}`))],
   ])('%s → KEY_FILE_KID_MISMATCH', (_name, text) => {
     expectCode(() => decodeKeyFile(text), 'KEY_FILE_KID_MISMATCH');
   });

@@ -4,7 +4,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex, concatBytes } from '../../protocol/bytes.ts';
-import { VitalsealError, type ErrorCode } from '../../protocol/errors.ts';
+import type { ErrorCode } from '../../protocol/errors.ts';
 import {
   HASH_SIZE,
   MemoryNodeStore,

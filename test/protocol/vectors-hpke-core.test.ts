@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { AeadId, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256, type AeadEncryptionContext, type AeadInterface } from '@hpke/core';
 import { describe, expect, it } from 'vitest';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- vectors are untyped JSON */
+// biome-ignore lint/suspicious/noExplicitAny: vectors are untyped JSON, checked field by field
 type Json = any;
 
 const load = (name: string): Json => JSON.parse(readFileSync(new URL(`../vectors/vitalseal/${name}`, import.meta.url), 'utf8'));
@@ -100,17 +100,17 @@ function kemOf(secretHex: string, encHex: string): { dh: string; sharedSecret: s
 function bstr(hex: string): string {
   const n = hex.length / 2;
   if (n < 24) return (0x40 + n).toString(16).padStart(2, '0') + hex;
-  if (n < 0x100) return '58' + n.toString(16).padStart(2, '0') + hex;
-  if (n < 0x10000) return '59' + n.toString(16).padStart(4, '0') + hex;
+  if (n < 0x100) return `58${n.toString(16).padStart(2, '0')}${hex}`;
+  if (n < 0x10000) return `59${n.toString(16).padStart(4, '0')}${hex}`;
   throw new Error('longer than any envelope');
 }
 
 /** Enc_structure ["Encrypt0", protected, h''] by hand: array(3), tstr(8) "Encrypt0", bstr, bstr(0). */
-const encStructure = (protectedHex: string): string => '83' + '68' + Buffer.from('Encrypt0').toString('hex') + bstr(protectedHex) + '40';
+const encStructure = (protectedHex: string): string => `8368${Buffer.from('Encrypt0').toString('hex')}${bstr(protectedHex)}40`;
 
 /** Tagged COSE_Encrypt0 by hand: tag 16, array(3), protected, {4: kid, -4: enc} in canonical order, ciphertext. */
 const envelopeLayout = (protectedHex: string, kid: string, enc: string, ciphertext: string): string =>
-  'd0' + '83' + bstr(protectedHex) + 'a2' + '04' + bstr(kid) + '23' + bstr(enc) + bstr(ciphertext);
+  `d083${bstr(protectedHex)}a204${bstr(kid)}23${bstr(enc)}${bstr(ciphertext)}`;
 
 describe('test/vectors/vitalseal opened with @hpke/core (independent RFC 9180 implementation)', () => {
   it('keys.json: DeriveKeyPair(ikm) gives the same X25519 key pairs', async () => {

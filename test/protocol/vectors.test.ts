@@ -38,7 +38,7 @@ import { verifyTicket } from '../../protocol/ticket/index.ts';
 import { verifyTreeHead } from '../../protocol/treeHead.ts';
 import { buildVectorFiles, staleVectorFiles, VECTORS_DIR } from '../../scripts/generate-vectors.ts';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- vectors are untyped JSON, checked field by field */
+// biome-ignore lint/suspicious/noExplicitAny: vectors are untyped JSON, checked field by field
 type Json = any;
 
 const FILES = [

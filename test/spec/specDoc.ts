@@ -41,7 +41,7 @@ export interface DocExample {
 }
 
 function block(region: string, info: string): string | undefined {
-  const m = new RegExp('```' + info + '\\n([\\s\\S]*?)```').exec(region);
+  const m = new RegExp(`\`\`\`${info}\\n([\\s\\S]*?)\`\`\``).exec(region);
   return m?.[1];
 }
 

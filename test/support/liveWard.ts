@@ -5,7 +5,7 @@ import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
 import { devPrivateKey } from '../../chain/devKeys.ts';
 import type { RoleName } from '../../chain/contracts.ts';
-import { type Hpke } from '../../protocol/hpke/index.ts';
+import type { Hpke } from '../../protocol/hpke/index.ts';
 import { createHpke } from '../../protocol/node.ts';
 import { decodeTicket, type Ticket } from '../../protocol/ticket/index.ts';
 import { seededRng, type Rng } from '../../protocol/rng.ts';

@@ -53,7 +53,7 @@ describe('wallet file', () => {
     Wallet.create(path, 'pw', { rng, scryptN: N });
     expect(() => Wallet.open(path, 'other', rng)).toThrow(expect.objectContaining({ code: 'WALLET_BAD_PASSPHRASE' }));
     const j = JSON.parse(readFileSync(path, 'utf8')) as { address: string };
-    j.address = '0x' + '11'.repeat(20);
+    j.address = `0x${'11'.repeat(20)}`;
     writeFileSync(path, JSON.stringify(j));
     expect(() => Wallet.open(path, 'pw', rng)).toThrow(expect.objectContaining({ code: 'WALLET_BAD_PASSPHRASE' }));
     expect(() => Wallet.create(path, 'pw', { rng, scryptN: N })).toThrow(WalletError);
@@ -85,7 +85,7 @@ describe('key shares, emergency release, scopes, exports', () => {
 
   it('a release opens with the clinician key only', () => {
     const clin = Wallet.create(join(dir, 'e.json'), 'x', { rng, scryptN: N });
-    const patient = '0x' + 'aa'.repeat(20);
+    const patient = `0x${'aa'.repeat(20)}`;
     const k = rng(32);
     const profile = encryptEncrypt0ChaCha({
       key: k,
@@ -113,10 +113,10 @@ describe('key shares, emergency release, scopes, exports', () => {
   it('parses scopes and exports CSV / NDJSON', () => {
     expect(parseScope('all')).toEqual({ kind: 'all' });
     expect(parseScope('sensor:spo2')).toEqual({ kind: 'sensor', sensorType: 'spo2' });
-    expect(parseScope('session:' + '0f'.repeat(16)).kind).toBe('session');
+    expect(parseScope(`session:${'0f'.repeat(16)}`).kind).toBe('session');
     expect(() => parseScope('session:zz')).toThrow(WalletError);
     const rows = [{ device: 'd', values: '1 2', note: 'a,"b"' }];
     expect(toCsv(rows)).toBe('device,values,note\nd,1 2,"a,""b"""\n');
-    expect(toNdjson(rows)).toBe(JSON.stringify(rows[0]) + '\n');
+    expect(toNdjson(rows)).toBe(`${JSON.stringify(rows[0])}\n`);
   });
 });

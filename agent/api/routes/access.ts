@@ -3,7 +3,7 @@ import { toHex } from '../../../protocol/bytes.ts';
 import { decodeAccessEvent } from '../../../protocol/log/accessEvent.ts';
 import { ApiError } from '../apiError.ts';
 import { checkSignedRequest } from '../signedRequest.ts';
-import { type MessageOf, type SignedRequest } from '../../../protocol/api/typedData.ts';
+import type { MessageOf, SignedRequest } from '../../../protocol/api/typedData.ts';
 import { ACCESS_QUERY_BODY } from '../schemas.ts';
 import { chainRead, type RouteContext } from './context.ts';
 

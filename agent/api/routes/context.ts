@@ -1,15 +1,15 @@
-import { type Hex } from 'viem';
-import { createHpke } from '../../../protocol/node.ts';
+import type { Hex } from 'viem';
+import type { createHpke } from '../../../protocol/node.ts';
 import type { Rng } from '../../../protocol/rng.ts';
 import type { ChainContracts } from '../../../chain/contracts.ts';
 import type { AgentCore } from '../../core.ts';
-import { type AccessEvent } from '../../../protocol/log/accessEvent.ts';
+import type { AccessEvent } from '../../../protocol/log/accessEvent.ts';
 import { ApiError } from '../apiError.ts';
-import { QueryStore } from '../queryStore.ts';
-import { type RequestGuard } from '../signedRequest.ts';
+import type { QueryStore } from '../queryStore.ts';
+import type { RequestGuard } from '../signedRequest.ts';
 import type { WardKeys } from '../wardKeys.ts';
 import type { DeviceCustody } from '../../custody/deviceCustody.ts';
-import { type RouteDoc } from '../openapi.ts';
+import type { RouteDoc } from '../openapi.ts';
 
 // The signed query API's shared parts (options, context) and its routes by concern: records.ts,
 // sessions.ts (pairing + sessions), emergency.ts, access.ts; registerQueryApi (../queryApi.ts) wires them.

@@ -5,7 +5,7 @@ import { concatBytes, fromHex } from '../../../protocol/bytes.ts';
 import { ApiError } from '../apiError.ts';
 import { ESCROW_INFO, RELEASE_INFO, escrowAad, isDrillReason, releaseAad } from '../../../protocol/escrow.ts';
 import { checkSignedRequest } from '../signedRequest.ts';
-import { type MessageOf, type SignedRequest } from '../../../protocol/api/typedData.ts';
+import type { MessageOf, SignedRequest } from '../../../protocol/api/typedData.ts';
 import { EMERGENCY_RELEASE_BODY, ESCROW_UPLOAD_BODY } from '../schemas.ts';
 import { chainRead, type RouteContext } from './context.ts';
 

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { type Address } from 'viem';
+import type { Address } from 'viem';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, fromHex, toHex } from '../../../protocol/bytes.ts';
 import { SCOPE_ALL, scopeSensor, scopeSession } from '../../../chain/scope.ts';
 import { ApiError } from '../apiError.ts';
 import { checkSignedRequest } from '../signedRequest.ts';
-import { type MessageOf, type SignedRequest } from '../../../protocol/api/typedData.ts';
+import type { MessageOf, SignedRequest } from '../../../protocol/api/typedData.ts';
 import { RECORD_QUERY_BODY, RECORD_QUERY_RESPONSE } from '../schemas.ts';
 import { chainRead, MAX_RECORDS, type RouteContext } from './context.ts';
 

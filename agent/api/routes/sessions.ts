@@ -5,7 +5,7 @@ import { decodeTicket } from '../../../protocol/ticket/index.ts';
 import { isDeviceId } from '../../../protocol/deviceId.ts';
 import { ApiError } from '../apiError.ts';
 import { checkSignedRequest } from '../signedRequest.ts';
-import { type MessageOf, type SignedRequest } from '../../../protocol/api/typedData.ts';
+import type { MessageOf, SignedRequest } from '../../../protocol/api/typedData.ts';
 import { PAIRING_REQUEST_BODY, SESSION_END_BODY, SESSION_REQUEST_BODY } from '../schemas.ts';
 import { AgentError } from '../../errors.ts';
 import { chainRead, type RouteContext } from './context.ts';
