@@ -27,7 +27,7 @@ import { WalSync } from '../agent/store/walSync.ts';
 import { emptyWriteBatch, type WriteBatch } from '../agent/store/writeBatch.ts';
 import { nodeHashNative, recordLeafHash, sha256Native } from '../agent/ingest/hashes.ts';
 import { MerkleLog } from '../protocol/merkle/index.ts';
-import type { NodeStore } from '../protocol/merkle/node-store.ts';
+import type { NodeStore } from '../protocol/merkle/nodeStore.ts';
 import { quantileSorted, round } from './lib/stats.ts';
 
 export type StoreLayout = 'agent' | 'dense';

@@ -3,1344 +3,1341 @@
 
 export const registrarAbi = [
   {
-    inputs: [],
-    stateMutability: 'nonpayable',
-    type: 'constructor',
+    "inputs": [],
+    "stateMutability": "nonpayable",
+    "type": "constructor"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'account',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
     ],
-    name: 'AccountRetired',
-    type: 'error',
+    "name": "AccountRetired",
+    "type": "error"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'account',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
     ],
-    name: 'AlreadyRegistered',
-    type: 'error',
+    "name": "AlreadyRegistered",
+    "type": "error"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'enum Registrar.Role',
-        name: 'role',
-        type: 'uint8',
-      },
+        "internalType": "enum Registrar.Role",
+        "name": "role",
+        "type": "uint8"
+      }
     ],
-    name: 'BadRole',
-    type: 'error',
+    "name": "BadRole",
+    "type": "error"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'bytes32',
-        name: 'id',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
     ],
-    name: 'IdTaken',
-    type: 'error',
+    "name": "IdTaken",
+    "type": "error"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'bytes32',
-        name: 'logId',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "logId",
+        "type": "bytes32"
+      }
     ],
-    name: 'LogIdTaken',
-    type: 'error',
+    "name": "LogIdTaken",
+    "type": "error"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'caller',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
     ],
-    name: 'NotAdmin',
-    type: 'error',
+    "name": "NotAdmin",
+    "type": "error"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'caller',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
     ],
-    name: 'NotAuthorized',
-    type: 'error',
+    "name": "NotAuthorized",
+    "type": "error"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'account',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
     ],
-    name: 'NotRegistered',
-    type: 'error',
+    "name": "NotRegistered",
+    "type": "error"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'account',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
     ],
-    name: 'RegistrationIsRevoked',
-    type: 'error',
+    "name": "RegistrationIsRevoked",
+    "type": "error"
   },
   {
-    inputs: [],
-    name: 'ZeroValue',
-    type: 'error',
+    "inputs": [],
+    "name": "ZeroValue",
+    "type": "error"
   },
   {
-    anonymous: false,
-    inputs: [
+    "anonymous": false,
+    "inputs": [
       {
-        indexed: true,
-        internalType: 'bytes32',
-        name: 'id',
-        type: 'bytes32',
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
       },
       {
-        indexed: true,
-        internalType: 'address',
-        name: 'oldAccount',
-        type: 'address',
+        "indexed": true,
+        "internalType": "address",
+        "name": "oldAccount",
+        "type": "address"
       },
       {
-        indexed: true,
-        internalType: 'address',
-        name: 'newAccount',
-        type: 'address',
-      },
+        "indexed": true,
+        "internalType": "address",
+        "name": "newAccount",
+        "type": "address"
+      }
     ],
-    name: 'AccountMoved',
-    type: 'event',
+    "name": "AccountMoved",
+    "type": "event"
   },
   {
-    anonymous: false,
-    inputs: [
+    "anonymous": false,
+    "inputs": [
       {
-        indexed: true,
-        internalType: 'address',
-        name: 'previousAdmin',
-        type: 'address',
+        "indexed": true,
+        "internalType": "address",
+        "name": "previousAdmin",
+        "type": "address"
       },
       {
-        indexed: true,
-        internalType: 'address',
-        name: 'newAdmin',
-        type: 'address',
-      },
+        "indexed": true,
+        "internalType": "address",
+        "name": "newAdmin",
+        "type": "address"
+      }
     ],
-    name: 'AdminChanged',
-    type: 'event',
+    "name": "AdminChanged",
+    "type": "event"
   },
   {
-    anonymous: false,
-    inputs: [
+    "anonymous": false,
+    "inputs": [
       {
-        indexed: true,
-        internalType: 'bytes32',
-        name: 'id',
-        type: 'bytes32',
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
       },
       {
-        indexed: true,
-        internalType: 'address',
-        name: 'account',
-        type: 'address',
+        "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
       },
       {
-        indexed: false,
-        internalType: 'bytes32',
-        name: 'pubKey',
-        type: 'bytes32',
-      },
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "pubKey",
+        "type": "bytes32"
+      }
     ],
-    name: 'KeyRotated',
-    type: 'event',
+    "name": "KeyRotated",
+    "type": "event"
   },
   {
-    anonymous: false,
-    inputs: [
+    "anonymous": false,
+    "inputs": [
       {
-        indexed: true,
-        internalType: 'bytes32',
-        name: 'id',
-        type: 'bytes32',
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
       },
       {
-        indexed: true,
-        internalType: 'address',
-        name: 'account',
-        type: 'address',
+        "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
       },
       {
-        indexed: false,
-        internalType: 'enum Registrar.Role',
-        name: 'role',
-        type: 'uint8',
+        "indexed": false,
+        "internalType": "enum Registrar.Role",
+        "name": "role",
+        "type": "uint8"
       },
       {
-        indexed: false,
-        internalType: 'bytes32',
-        name: 'pubKey',
-        type: 'bytes32',
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "pubKey",
+        "type": "bytes32"
       },
       {
-        indexed: false,
-        internalType: 'bytes32',
-        name: 'logId',
-        type: 'bytes32',
-      },
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "logId",
+        "type": "bytes32"
+      }
     ],
-    name: 'Registered',
-    type: 'event',
+    "name": "Registered",
+    "type": "event"
   },
   {
-    anonymous: false,
-    inputs: [
+    "anonymous": false,
+    "inputs": [
       {
-        indexed: true,
-        internalType: 'bytes32',
-        name: 'id',
-        type: 'bytes32',
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
       },
       {
-        indexed: true,
-        internalType: 'address',
-        name: 'account',
-        type: 'address',
+        "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
       },
       {
-        indexed: false,
-        internalType: 'address',
-        name: 'by',
-        type: 'address',
-      },
+        "indexed": false,
+        "internalType": "address",
+        "name": "by",
+        "type": "address"
+      }
     ],
-    name: 'RegistrationRevoked',
-    type: 'event',
+    "name": "RegistrationRevoked",
+    "type": "event"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'bytes32',
-        name: '',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
     ],
-    name: 'accountOf',
-    outputs: [
+    "name": "accountOf",
+    "outputs": [
       {
-        internalType: 'address',
-        name: '',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'bytes32',
-        name: 'logId',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "logId",
+        "type": "bytes32"
+      }
     ],
-    name: 'activeAgentOf',
-    outputs: [
+    "name": "activeAgentOf",
+    "outputs": [
       {
-        internalType: 'address',
-        name: '',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [],
-    name: 'admin',
-    outputs: [
+    "inputs": [],
+    "name": "admin",
+    "outputs": [
       {
-        internalType: 'address',
-        name: '',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'bytes32',
-        name: '',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
     ],
-    name: 'agentOfLog',
-    outputs: [
+    "name": "agentOfLog",
+    "outputs": [
       {
-        internalType: 'address',
-        name: '',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'account',
-        type: 'address',
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
       },
       {
-        internalType: 'enum Registrar.Role',
-        name: 'role',
-        type: 'uint8',
-      },
+        "internalType": "enum Registrar.Role",
+        "name": "role",
+        "type": "uint8"
+      }
     ],
-    name: 'hasRole',
-    outputs: [
+    "name": "hasRole",
+    "outputs": [
       {
-        internalType: 'bool',
-        name: '',
-        type: 'bool',
-      },
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'account',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
     ],
-    name: 'idOf',
-    outputs: [
+    "name": "idOf",
+    "outputs": [
       {
-        internalType: 'bytes32',
-        name: '',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'account',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
     ],
-    name: 'isActive',
-    outputs: [
+    "name": "isActive",
+    "outputs": [
       {
-        internalType: 'bool',
-        name: '',
-        type: 'bool',
-      },
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'oldAccount',
-        type: 'address',
+        "internalType": "address",
+        "name": "oldAccount",
+        "type": "address"
       },
       {
-        internalType: 'address',
-        name: 'newAccount',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "newAccount",
+        "type": "address"
+      }
     ],
-    name: 'moveAccount',
-    outputs: [],
-    stateMutability: 'nonpayable',
-    type: 'function',
+    "name": "moveAccount",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'account',
-        type: 'address',
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
       },
       {
-        internalType: 'bytes32',
-        name: 'id',
-        type: 'bytes32',
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
       },
       {
-        internalType: 'enum Registrar.Role',
-        name: 'role',
-        type: 'uint8',
+        "internalType": "enum Registrar.Role",
+        "name": "role",
+        "type": "uint8"
       },
       {
-        internalType: 'bytes32',
-        name: 'pubKey',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "pubKey",
+        "type": "bytes32"
+      }
     ],
-    name: 'register',
-    outputs: [],
-    stateMutability: 'nonpayable',
-    type: 'function',
+    "name": "register",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'account',
-        type: 'address',
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
       },
       {
-        internalType: 'bytes32',
-        name: 'id',
-        type: 'bytes32',
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
       },
       {
-        internalType: 'bytes32',
-        name: 'logId',
-        type: 'bytes32',
+        "internalType": "bytes32",
+        "name": "logId",
+        "type": "bytes32"
       },
       {
-        internalType: 'bytes32',
-        name: 'pubKey',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "pubKey",
+        "type": "bytes32"
+      }
     ],
-    name: 'registerAgent',
-    outputs: [],
-    stateMutability: 'nonpayable',
-    type: 'function',
+    "name": "registerAgent",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'bytes32',
-        name: 'id',
-        type: 'bytes32',
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
       },
       {
-        internalType: 'bytes32',
-        name: 'pubKey',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "pubKey",
+        "type": "bytes32"
+      }
     ],
-    name: 'registerPatient',
-    outputs: [],
-    stateMutability: 'nonpayable',
-    type: 'function',
+    "name": "registerPatient",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'account',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
     ],
-    name: 'registration',
-    outputs: [
+    "name": "registration",
+    "outputs": [
       {
-        components: [
+        "components": [
           {
-            internalType: 'bytes32',
-            name: 'id',
-            type: 'bytes32',
+            "internalType": "bytes32",
+            "name": "id",
+            "type": "bytes32"
           },
           {
-            internalType: 'bytes32',
-            name: 'pubKey',
-            type: 'bytes32',
+            "internalType": "bytes32",
+            "name": "pubKey",
+            "type": "bytes32"
           },
           {
-            internalType: 'bytes32',
-            name: 'logId',
-            type: 'bytes32',
+            "internalType": "bytes32",
+            "name": "logId",
+            "type": "bytes32"
           },
           {
-            internalType: 'enum Registrar.Role',
-            name: 'role',
-            type: 'uint8',
+            "internalType": "enum Registrar.Role",
+            "name": "role",
+            "type": "uint8"
           },
           {
-            internalType: 'bool',
-            name: 'revoked',
-            type: 'bool',
+            "internalType": "bool",
+            "name": "revoked",
+            "type": "bool"
           },
           {
-            internalType: 'uint64',
-            name: 'registeredAt',
-            type: 'uint64',
-          },
+            "internalType": "uint64",
+            "name": "registeredAt",
+            "type": "uint64"
+          }
         ],
-        internalType: 'struct Registrar.Registration',
-        name: '',
-        type: 'tuple',
-      },
+        "internalType": "struct Registrar.Registration",
+        "name": "",
+        "type": "tuple"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: '',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
     ],
-    name: 'retired',
-    outputs: [
+    "name": "retired",
+    "outputs": [
       {
-        internalType: 'bool',
-        name: '',
-        type: 'bool',
-      },
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'account',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
     ],
-    name: 'revoke',
-    outputs: [],
-    stateMutability: 'nonpayable',
-    type: 'function',
+    "name": "revoke",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'bytes32',
-        name: 'newPubKey',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "newPubKey",
+        "type": "bytes32"
+      }
     ],
-    name: 'rotateKey',
-    outputs: [],
-    stateMutability: 'nonpayable',
-    type: 'function',
+    "name": "rotateKey",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'newAdmin',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "newAdmin",
+        "type": "address"
+      }
     ],
-    name: 'setAdmin',
-    outputs: [],
-    stateMutability: 'nonpayable',
-    type: 'function',
-  },
+    "name": "setAdmin",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  }
 ] as const;
 
-export const registrarBytecode =
-  '0x6080604052348015600f57600080fd5b50600080546001600160a01b0319163390811782556040519091907f7e644d79422f17c01e4894b5f4f588d331ebfa28653d42ae832dc59e38c9798f908290a361106f8061005e6000396000f3fe608060405234801561001057600080fd5b50600436106101005760003560e01c806374a8f103116100975780639f8a13d7116100665780639f8a13d714610265578063d94fe83214610278578063f605d759146102af578063f851a440146102c257600080fd5b806374a8f103146102035780637a7cc92e1461021657806395a8c58d1461023f5780639ee3bed41461025257600080fd5b806332d43bc2116100d357806332d43bc2146101975780635c3f441e146101ca5780636f3de6be146101dd578063704b6c02146101f057600080fd5b80630840605a146101055780630b61a8871461012e5780631bb9a69f1461016f5780632101605c14610184575b600080fd5b610118610113366004610e3c565b6102d5565b6040516101259190610e8f565b60405180910390f35b61015761013c366004610ee8565b6003602052600090815260409020546001600160a01b031681565b6040516001600160a01b039091168152602001610125565b61018261017d366004610f01565b6103ac565b005b610182610192366004610f3a565b610474565b6101ba6101a5366004610e3c565b60026020526000908152604090205460ff1681565b6040519015158152602001610125565b6101576101d8366004610ee8565b610487565b6101826101eb366004610f5c565b6104c6565b6101826101fe366004610e3c565b610806565b610182610211366004610e3c565b6108b5565b610157610224366004610ee8565b6004602052600090815260409020546001600160a01b031681565b6101ba61024d366004610f9e565b61095d565b610182610260366004610fc8565b6109df565b6101ba610273366004610e3c565b610a8d565b6102a1610286366004610e3c565b6001600160a01b031660009081526001602052604090205490565b604051908152602001610125565b6101826102bd366004610ee8565b610adb565b600054610157906001600160a01b031681565b6040805160c081018252600080825260208201819052918101829052606081018290526080810182905260a08101919091526001600160a01b038216600090815260016020818152604092839020835160c0810185528154815292810154918301919091526002810154928201929092526003820154909190606083019060ff16600681111561036757610367610e57565b600681111561037857610378610e57565b815260039190910154610100810460ff161515602083015262010000900467ffffffffffffffff1660409091015292915050565b6000546001600160a01b031633146103de57604051630bd4212160e11b81523360048201526024015b60405180910390fd5b816103fc57604051637c946ed760e01b815260040160405180910390fd5b6000828152600460205260409020546001600160a01b031615610435576040516367d49aa360e01b8152600481018390526024016103d5565b610443848460038486610b24565b50600090815260046020526040902080546001600160a01b0319166001600160a01b03939093169290921790915550565b61048333836001846000610b24565b5050565b6000818152600460205260408120546001600160a01b031680158015906104b257506104b281610a8d565b6104bd5760006104bf565b805b9392505050565b336001600160a01b038316148015906104ea57506000546001600160a01b03163314155b1561050a57604051634a0bfec160e01b81523360048201526024016103d5565b6001600160a01b03811661053157604051637c946ed760e01b815260040160405180910390fd5b600061053c83610d8f565b6040805160c08101825282548152600183015460208201526002830154918101919091526003820154909190606083019060ff16600681111561058157610581610e57565b600681111561059257610592610e57565b815260039190910154610100810460ff161515602083015262010000900467ffffffffffffffff16604090910152905060006001600160a01b03831660009081526001602052604090206003015460ff1660068111156105f4576105f4610e57565b1461061d576040516345ed80e960e01b81526001600160a01b03831660048201526024016103d5565b6001600160a01b03821660009081526002602052604090205460ff161561066257604051634883a88d60e11b81526001600160a01b03831660048201526024016103d5565b6001600160a01b038216600090815260016020818152604092839020845181559084015181830155918301516002830155606083015160038301805485949360ff19909116908360068111156106ba576106ba610e57565b021790555060808201516003918201805460a09094015167ffffffffffffffff16620100000269ffffffffffffffff000019921515610100029290921669ffffffffffffffffff001990941693909317179091556001600160a01b0380851660009081526001602081815260408084208481558084018590556002818101869055908701805469ffffffffffffffffffff191690558252808420805460ff191690931790925585518352849052902080549185166001600160a01b03199092169190911790558160600151600681111561079657610796610e57565b036107c657604081810151600090815260046020522080546001600160a01b0319166001600160a01b0384161790555b80516040516001600160a01b0380851692908616917fd792ee84070ff432a95b548e215ff191a99a1a4ec1e525abda79c4cc1ed1b12d90600090a4505050565b6000546001600160a01b0316331461083357604051630bd4212160e11b81523360048201526024016103d5565b6001600160a01b03811661085a57604051637c946ed760e01b815260040160405180910390fd5b600080546040516001600160a01b03808516939216917f7e644d79422f17c01e4894b5f4f588d331ebfa28653d42ae832dc59e38c9798f91a3600080546001600160a01b0319166001600160a01b0392909216919091179055565b336001600160a01b038216148015906108d957506000546001600160a01b03163314155b156108f957604051634a0bfec160e01b81523360048201526024016103d5565b600061090482610d8f565b60038101805461ff00191661010017905580546040513381529192506001600160a01b038416917f048e0d200553b15fe9783d7ec2423db75bd9a9be1914c531ded7396b419582d8906020015b60405180910390a35050565b6001600160a01b038216600090815260016020526040812082600681111561098757610987610e57565b600382015460ff1660068111156109a0576109a0610e57565b1480156109bf575060008360068111156109bc576109bc610e57565b14155b80156109d557506003810154610100900460ff16155b9150505b92915050565b6000546001600160a01b03163314610a0c57604051630bd4212160e11b81523360048201526024016103d5565b6000826006811115610a2057610a20610e57565b1480610a3d57506001826006811115610a3b57610a3b610e57565b145b80610a5957506003826006811115610a5757610a57610e57565b145b15610a795781604051638cf197f160e01b81526004016103d5919061100c565b610a87848484846000610b24565b50505050565b6001600160a01b038116600090815260016020526040812081600382015460ff166006811115610abf57610abf610e57565b141580156104bf575060030154610100900460ff161592915050565b6000610ae633610d8f565b60018101839055805460405184815291925033917f4c06d55eea437897e60bfe64a2f91e2109293ad8e1f1ee426a54b0bb549c643d90602001610951565b6001600160a01b0385161580610b38575083155b15610b5657604051637c946ed760e01b815260040160405180910390fd5b6001600160a01b03851660009081526001602052604081206003015460ff166006811115610b8657610b86610e57565b14610baf576040516345ed80e960e01b81526001600160a01b03861660048201526024016103d5565b6001600160a01b03851660009081526002602052604090205460ff1615610bf457604051634883a88d60e11b81526001600160a01b03861660048201526024016103d5565b6000848152600360205260409020546001600160a01b031615610c2d57604051635282fcc560e01b8152600481018590526024016103d5565b6040518060c00160405280858152602001838152602001828152602001846006811115610c5c57610c5c610e57565b81526000602080830182905267ffffffffffffffff42166040938401526001600160a01b038916825260018082529183902084518155908401518183015591830151600283015560608301516003830180549192909160ff191690836006811115610cc957610cc9610e57565b021790555060808201516003918201805460a09094015167ffffffffffffffff16620100000269ffffffffffffffff000019921515610100029290921669ffffffffffffffffff00199094169390931717909155600085815260209190915260409081902080546001600160a01b0388166001600160a01b03199091168117909155905185907f86cdd7fd92045c75937ca4743facecb97ed9ebb39f80036ef04741d2aeded97f90610d809087908790879061101a565b60405180910390a35050505050565b6001600160a01b038116600090815260016020526040812090600382015460ff166006811115610dc157610dc1610e57565b03610dea5760405163bfc6c33760e01b81526001600160a01b03831660048201526024016103d5565b6003810154610100900460ff1615610e205760405163126391af60e11b81526001600160a01b03831660048201526024016103d5565b919050565b80356001600160a01b0381168114610e2057600080fd5b600060208284031215610e4e57600080fd5b6104bf82610e25565b634e487b7160e01b600052602160045260246000fd5b60078110610e8b57634e487b7160e01b600052602160045260246000fd5b9052565b600060c0820190508251825260208301516020830152604083015160408301526060830151610ec16060840182610e6d565b5060808301511515608083015267ffffffffffffffff60a08401511660a083015292915050565b600060208284031215610efa57600080fd5b5035919050565b60008060008060808587031215610f1757600080fd5b610f2085610e25565b966020860135965060408601359560600135945092505050565b60008060408385031215610f4d57600080fd5b50508035926020909101359150565b60008060408385031215610f6f57600080fd5b610f7883610e25565b9150610f8660208401610e25565b90509250929050565b803560078110610e2057600080fd5b60008060408385031215610fb157600080fd5b610fba83610e25565b9150610f8660208401610f8f565b60008060008060808587031215610fde57600080fd5b610fe785610e25565b935060208501359250610ffc60408601610f8f565b9396929550929360600135925050565b602081016109d98284610e6d565b606081016110288286610e6d565b60208201939093526040015291905056fea2646970667358221220c16d4b9fa8a6c0eb8d3a95b1e2c9191cf43c0c873f1812ca24a02c3fce862cda64736f6c63430008250033' as const;
+export const registrarBytecode = '0x6080604052348015600f57600080fd5b50600080546001600160a01b0319163390811782556040519091907f7e644d79422f17c01e4894b5f4f588d331ebfa28653d42ae832dc59e38c9798f908290a361106f8061005e6000396000f3fe608060405234801561001057600080fd5b50600436106101005760003560e01c806374a8f103116100975780639f8a13d7116100665780639f8a13d714610265578063d94fe83214610278578063f605d759146102af578063f851a440146102c257600080fd5b806374a8f103146102035780637a7cc92e1461021657806395a8c58d1461023f5780639ee3bed41461025257600080fd5b806332d43bc2116100d357806332d43bc2146101975780635c3f441e146101ca5780636f3de6be146101dd578063704b6c02146101f057600080fd5b80630840605a146101055780630b61a8871461012e5780631bb9a69f1461016f5780632101605c14610184575b600080fd5b610118610113366004610e3c565b6102d5565b6040516101259190610e8f565b60405180910390f35b61015761013c366004610ee8565b6003602052600090815260409020546001600160a01b031681565b6040516001600160a01b039091168152602001610125565b61018261017d366004610f01565b6103ac565b005b610182610192366004610f3a565b610474565b6101ba6101a5366004610e3c565b60026020526000908152604090205460ff1681565b6040519015158152602001610125565b6101576101d8366004610ee8565b610487565b6101826101eb366004610f5c565b6104c6565b6101826101fe366004610e3c565b610806565b610182610211366004610e3c565b6108b5565b610157610224366004610ee8565b6004602052600090815260409020546001600160a01b031681565b6101ba61024d366004610f9e565b61095d565b610182610260366004610fc8565b6109df565b6101ba610273366004610e3c565b610a8d565b6102a1610286366004610e3c565b6001600160a01b031660009081526001602052604090205490565b604051908152602001610125565b6101826102bd366004610ee8565b610adb565b600054610157906001600160a01b031681565b6040805160c081018252600080825260208201819052918101829052606081018290526080810182905260a08101919091526001600160a01b038216600090815260016020818152604092839020835160c0810185528154815292810154918301919091526002810154928201929092526003820154909190606083019060ff16600681111561036757610367610e57565b600681111561037857610378610e57565b815260039190910154610100810460ff161515602083015262010000900467ffffffffffffffff1660409091015292915050565b6000546001600160a01b031633146103de57604051630bd4212160e11b81523360048201526024015b60405180910390fd5b816103fc57604051637c946ed760e01b815260040160405180910390fd5b6000828152600460205260409020546001600160a01b031615610435576040516367d49aa360e01b8152600481018390526024016103d5565b610443848460038486610b24565b50600090815260046020526040902080546001600160a01b0319166001600160a01b03939093169290921790915550565b61048333836001846000610b24565b5050565b6000818152600460205260408120546001600160a01b031680158015906104b257506104b281610a8d565b6104bd5760006104bf565b805b9392505050565b336001600160a01b038316148015906104ea57506000546001600160a01b03163314155b1561050a57604051634a0bfec160e01b81523360048201526024016103d5565b6001600160a01b03811661053157604051637c946ed760e01b815260040160405180910390fd5b600061053c83610d8f565b6040805160c08101825282548152600183015460208201526002830154918101919091526003820154909190606083019060ff16600681111561058157610581610e57565b600681111561059257610592610e57565b815260039190910154610100810460ff161515602083015262010000900467ffffffffffffffff16604090910152905060006001600160a01b03831660009081526001602052604090206003015460ff1660068111156105f4576105f4610e57565b1461061d576040516345ed80e960e01b81526001600160a01b03831660048201526024016103d5565b6001600160a01b03821660009081526002602052604090205460ff161561066257604051634883a88d60e11b81526001600160a01b03831660048201526024016103d5565b6001600160a01b038216600090815260016020818152604092839020845181559084015181830155918301516002830155606083015160038301805485949360ff19909116908360068111156106ba576106ba610e57565b021790555060808201516003918201805460a09094015167ffffffffffffffff16620100000269ffffffffffffffff000019921515610100029290921669ffffffffffffffffff001990941693909317179091556001600160a01b0380851660009081526001602081815260408084208481558084018590556002818101869055908701805469ffffffffffffffffffff191690558252808420805460ff191690931790925585518352849052902080549185166001600160a01b03199092169190911790558160600151600681111561079657610796610e57565b036107c657604081810151600090815260046020522080546001600160a01b0319166001600160a01b0384161790555b80516040516001600160a01b0380851692908616917fd792ee84070ff432a95b548e215ff191a99a1a4ec1e525abda79c4cc1ed1b12d90600090a4505050565b6000546001600160a01b0316331461083357604051630bd4212160e11b81523360048201526024016103d5565b6001600160a01b03811661085a57604051637c946ed760e01b815260040160405180910390fd5b600080546040516001600160a01b03808516939216917f7e644d79422f17c01e4894b5f4f588d331ebfa28653d42ae832dc59e38c9798f91a3600080546001600160a01b0319166001600160a01b0392909216919091179055565b336001600160a01b038216148015906108d957506000546001600160a01b03163314155b156108f957604051634a0bfec160e01b81523360048201526024016103d5565b600061090482610d8f565b60038101805461ff00191661010017905580546040513381529192506001600160a01b038416917f048e0d200553b15fe9783d7ec2423db75bd9a9be1914c531ded7396b419582d8906020015b60405180910390a35050565b6001600160a01b038216600090815260016020526040812082600681111561098757610987610e57565b600382015460ff1660068111156109a0576109a0610e57565b1480156109bf575060008360068111156109bc576109bc610e57565b14155b80156109d557506003810154610100900460ff16155b9150505b92915050565b6000546001600160a01b03163314610a0c57604051630bd4212160e11b81523360048201526024016103d5565b6000826006811115610a2057610a20610e57565b1480610a3d57506001826006811115610a3b57610a3b610e57565b145b80610a5957506003826006811115610a5757610a57610e57565b145b15610a795781604051638cf197f160e01b81526004016103d5919061100c565b610a87848484846000610b24565b50505050565b6001600160a01b038116600090815260016020526040812081600382015460ff166006811115610abf57610abf610e57565b141580156104bf575060030154610100900460ff161592915050565b6000610ae633610d8f565b60018101839055805460405184815291925033917f4c06d55eea437897e60bfe64a2f91e2109293ad8e1f1ee426a54b0bb549c643d90602001610951565b6001600160a01b0385161580610b38575083155b15610b5657604051637c946ed760e01b815260040160405180910390fd5b6001600160a01b03851660009081526001602052604081206003015460ff166006811115610b8657610b86610e57565b14610baf576040516345ed80e960e01b81526001600160a01b03861660048201526024016103d5565b6001600160a01b03851660009081526002602052604090205460ff1615610bf457604051634883a88d60e11b81526001600160a01b03861660048201526024016103d5565b6000848152600360205260409020546001600160a01b031615610c2d57604051635282fcc560e01b8152600481018590526024016103d5565b6040518060c00160405280858152602001838152602001828152602001846006811115610c5c57610c5c610e57565b81526000602080830182905267ffffffffffffffff42166040938401526001600160a01b038916825260018082529183902084518155908401518183015591830151600283015560608301516003830180549192909160ff191690836006811115610cc957610cc9610e57565b021790555060808201516003918201805460a09094015167ffffffffffffffff16620100000269ffffffffffffffff000019921515610100029290921669ffffffffffffffffff00199094169390931717909155600085815260209190915260409081902080546001600160a01b0388166001600160a01b03199091168117909155905185907f86cdd7fd92045c75937ca4743facecb97ed9ebb39f80036ef04741d2aeded97f90610d809087908790879061101a565b60405180910390a35050505050565b6001600160a01b038116600090815260016020526040812090600382015460ff166006811115610dc157610dc1610e57565b03610dea5760405163bfc6c33760e01b81526001600160a01b03831660048201526024016103d5565b6003810154610100900460ff1615610e205760405163126391af60e11b81526001600160a01b03831660048201526024016103d5565b919050565b80356001600160a01b0381168114610e2057600080fd5b600060208284031215610e4e57600080fd5b6104bf82610e25565b634e487b7160e01b600052602160045260246000fd5b60078110610e8b57634e487b7160e01b600052602160045260246000fd5b9052565b600060c0820190508251825260208301516020830152604083015160408301526060830151610ec16060840182610e6d565b5060808301511515608083015267ffffffffffffffff60a08401511660a083015292915050565b600060208284031215610efa57600080fd5b5035919050565b60008060008060808587031215610f1757600080fd5b610f2085610e25565b966020860135965060408601359560600135945092505050565b60008060408385031215610f4d57600080fd5b50508035926020909101359150565b60008060408385031215610f6f57600080fd5b610f7883610e25565b9150610f8660208401610e25565b90509250929050565b803560078110610e2057600080fd5b60008060408385031215610fb157600080fd5b610fba83610e25565b9150610f8660208401610f8f565b60008060008060808587031215610fde57600080fd5b610fe785610e25565b935060208501359250610ffc60408601610f8f565b9396929550929360600135925050565b602081016109d98284610e6d565b606081016110288286610e6d565b60208201939093526040015291905056fea2646970667358221220c16d4b9fa8a6c0eb8d3a95b1e2c9191cf43c0c873f1812ca24a02c3fce862cda64736f6c63430008250033' as const;
 
 export const consentAbi = [
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'contract Registrar',
-        name: 'registrar_',
-        type: 'address',
+        "internalType": "contract Registrar",
+        "name": "registrar_",
+        "type": "address"
       },
       {
-        internalType: 'uint64',
-        name: 'breakGlassSeconds_',
-        type: 'uint64',
-      },
+        "internalType": "uint64",
+        "name": "breakGlassSeconds_",
+        "type": "uint64"
+      }
     ],
-    stateMutability: 'nonpayable',
-    type: 'constructor',
+    "stateMutability": "nonpayable",
+    "type": "constructor"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'bytes32',
-        name: 'scope',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "scope",
+        "type": "bytes32"
+      }
     ],
-    name: 'BadScope',
-    type: 'error',
+    "name": "BadScope",
+    "type": "error"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'grantee',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "grantee",
+        "type": "address"
+      }
     ],
-    name: 'GranteeNotActive',
-    type: 'error',
+    "name": "GranteeNotActive",
+    "type": "error"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'patient',
-        type: 'address',
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
       },
       {
-        internalType: 'address',
-        name: 'grantee',
-        type: 'address',
+        "internalType": "address",
+        "name": "grantee",
+        "type": "address"
       },
       {
-        internalType: 'bytes32',
-        name: 'scope',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "scope",
+        "type": "bytes32"
+      }
     ],
-    name: 'NoSuchGrant',
-    type: 'error',
+    "name": "NoSuchGrant",
+    "type": "error"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'account',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
     ],
-    name: 'NotActivePatient',
-    type: 'error',
+    "name": "NotActivePatient",
+    "type": "error"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'uint64',
-        name: 'notAfter',
-        type: 'uint64',
-      },
+        "internalType": "uint64",
+        "name": "notAfter",
+        "type": "uint64"
+      }
     ],
-    name: 'NotAfterInPast',
-    type: 'error',
+    "name": "NotAfterInPast",
+    "type": "error"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'caller',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
     ],
-    name: 'NotEmergencyClinician',
-    type: 'error',
+    "name": "NotEmergencyClinician",
+    "type": "error"
   },
   {
-    inputs: [],
-    name: 'SelfGrant',
-    type: 'error',
+    "inputs": [],
+    "name": "SelfGrant",
+    "type": "error"
   },
   {
-    inputs: [],
-    name: 'ZeroReason',
-    type: 'error',
+    "inputs": [],
+    "name": "ZeroReason",
+    "type": "error"
   },
   {
-    anonymous: false,
-    inputs: [
+    "anonymous": false,
+    "inputs": [
       {
-        indexed: true,
-        internalType: 'bytes32',
-        name: 'patientRef',
-        type: 'bytes32',
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "patientRef",
+        "type": "bytes32"
       },
       {
-        indexed: true,
-        internalType: 'address',
-        name: 'patient',
-        type: 'address',
+        "indexed": true,
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
       },
       {
-        indexed: true,
-        internalType: 'address',
-        name: 'clinician',
-        type: 'address',
+        "indexed": true,
+        "internalType": "address",
+        "name": "clinician",
+        "type": "address"
       },
       {
-        indexed: false,
-        internalType: 'bytes32',
-        name: 'reasonHash',
-        type: 'bytes32',
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "reasonHash",
+        "type": "bytes32"
       },
       {
-        indexed: false,
-        internalType: 'uint64',
-        name: 'notAfter',
-        type: 'uint64',
-      },
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "notAfter",
+        "type": "uint64"
+      }
     ],
-    name: 'BreakGlass',
-    type: 'event',
+    "name": "BreakGlass",
+    "type": "event"
   },
   {
-    anonymous: false,
-    inputs: [
+    "anonymous": false,
+    "inputs": [
       {
-        indexed: true,
-        internalType: 'address',
-        name: 'patient',
-        type: 'address',
+        "indexed": true,
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
       },
       {
-        indexed: true,
-        internalType: 'address',
-        name: 'grantee',
-        type: 'address',
+        "indexed": true,
+        "internalType": "address",
+        "name": "grantee",
+        "type": "address"
       },
       {
-        indexed: true,
-        internalType: 'bytes32',
-        name: 'scope',
-        type: 'bytes32',
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "scope",
+        "type": "bytes32"
       },
       {
-        indexed: false,
-        internalType: 'uint64',
-        name: 'notAfter',
-        type: 'uint64',
-      },
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "notAfter",
+        "type": "uint64"
+      }
     ],
-    name: 'Granted',
-    type: 'event',
+    "name": "Granted",
+    "type": "event"
   },
   {
-    anonymous: false,
-    inputs: [
+    "anonymous": false,
+    "inputs": [
       {
-        indexed: true,
-        internalType: 'address',
-        name: 'patient',
-        type: 'address',
+        "indexed": true,
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
       },
       {
-        indexed: true,
-        internalType: 'address',
-        name: 'grantee',
-        type: 'address',
+        "indexed": true,
+        "internalType": "address",
+        "name": "grantee",
+        "type": "address"
       },
       {
-        indexed: true,
-        internalType: 'bytes32',
-        name: 'scope',
-        type: 'bytes32',
-      },
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "scope",
+        "type": "bytes32"
+      }
     ],
-    name: 'Revoked',
-    type: 'event',
+    "name": "Revoked",
+    "type": "event"
   },
   {
-    inputs: [],
-    name: 'SCOPE_ALL',
-    outputs: [
+    "inputs": [],
+    "name": "SCOPE_ALL",
+    "outputs": [
       {
-        internalType: 'bytes32',
-        name: '',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'patient',
-        type: 'address',
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
       },
       {
-        internalType: 'bytes32',
-        name: 'reasonHash',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "reasonHash",
+        "type": "bytes32"
+      }
     ],
-    name: 'breakGlass',
-    outputs: [
+    "name": "breakGlass",
+    "outputs": [
       {
-        internalType: 'uint64',
-        name: 'notAfter',
-        type: 'uint64',
-      },
+        "internalType": "uint64",
+        "name": "notAfter",
+        "type": "uint64"
+      }
     ],
-    stateMutability: 'nonpayable',
-    type: 'function',
+    "stateMutability": "nonpayable",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: '',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
     ],
-    name: 'breakGlassCount',
-    outputs: [
+    "name": "breakGlassCount",
+    "outputs": [
       {
-        internalType: 'uint256',
-        name: '',
-        type: 'uint256',
-      },
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [],
-    name: 'breakGlassSeconds',
-    outputs: [
+    "inputs": [],
+    "name": "breakGlassSeconds",
+    "outputs": [
       {
-        internalType: 'uint64',
-        name: '',
-        type: 'uint64',
-      },
+        "internalType": "uint64",
+        "name": "",
+        "type": "uint64"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'patient',
-        type: 'address',
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
       },
       {
-        internalType: 'address',
-        name: 'grantee',
-        type: 'address',
+        "internalType": "address",
+        "name": "grantee",
+        "type": "address"
       },
       {
-        internalType: 'bytes32',
-        name: 'sensorScope',
-        type: 'bytes32',
+        "internalType": "bytes32",
+        "name": "sensorScope",
+        "type": "bytes32"
       },
       {
-        internalType: 'bytes32',
-        name: 'sessionScope',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "sessionScope",
+        "type": "bytes32"
+      }
     ],
-    name: 'canRead',
-    outputs: [
+    "name": "canRead",
+    "outputs": [
       {
-        internalType: 'bool',
-        name: '',
-        type: 'bool',
-      },
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'patient',
-        type: 'address',
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
       },
       {
-        internalType: 'address',
-        name: 'grantee',
-        type: 'address',
+        "internalType": "address",
+        "name": "grantee",
+        "type": "address"
       },
       {
-        internalType: 'bytes32',
-        name: 'sensorScope',
-        type: 'bytes32',
+        "internalType": "bytes32",
+        "name": "sensorScope",
+        "type": "bytes32"
       },
       {
-        internalType: 'bytes32',
-        name: 'sessionScope',
-        type: 'bytes32',
+        "internalType": "bytes32",
+        "name": "sessionScope",
+        "type": "bytes32"
       },
       {
-        internalType: 'uint64',
-        name: 'at',
-        type: 'uint64',
-      },
+        "internalType": "uint64",
+        "name": "at",
+        "type": "uint64"
+      }
     ],
-    name: 'canReadAt',
-    outputs: [
+    "name": "canReadAt",
+    "outputs": [
       {
-        internalType: 'bool',
-        name: '',
-        type: 'bool',
-      },
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'bytes32',
-        name: 'scope',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "scope",
+        "type": "bytes32"
+      }
     ],
-    name: 'checkScope',
-    outputs: [],
-    stateMutability: 'pure',
-    type: 'function',
+    "name": "checkScope",
+    "outputs": [],
+    "stateMutability": "pure",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'patient',
-        type: 'address',
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
       },
       {
-        internalType: 'address',
-        name: 'clinician',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "clinician",
+        "type": "address"
+      }
     ],
-    name: 'emergencyAccessUntil',
-    outputs: [
+    "name": "emergencyAccessUntil",
+    "outputs": [
       {
-        internalType: 'uint64',
-        name: '',
-        type: 'uint64',
-      },
+        "internalType": "uint64",
+        "name": "",
+        "type": "uint64"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'grantee',
-        type: 'address',
+        "internalType": "address",
+        "name": "grantee",
+        "type": "address"
       },
       {
-        internalType: 'bytes32',
-        name: 'scope',
-        type: 'bytes32',
+        "internalType": "bytes32",
+        "name": "scope",
+        "type": "bytes32"
       },
       {
-        internalType: 'uint64',
-        name: 'notAfter',
-        type: 'uint64',
-      },
+        "internalType": "uint64",
+        "name": "notAfter",
+        "type": "uint64"
+      }
     ],
-    name: 'grant',
-    outputs: [],
-    stateMutability: 'nonpayable',
-    type: 'function',
+    "name": "grant",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'patient',
-        type: 'address',
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
       },
       {
-        internalType: 'address',
-        name: 'grantee',
-        type: 'address',
+        "internalType": "address",
+        "name": "grantee",
+        "type": "address"
       },
       {
-        internalType: 'bytes32',
-        name: 'scope',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "scope",
+        "type": "bytes32"
+      }
     ],
-    name: 'grantExpiry',
-    outputs: [
+    "name": "grantExpiry",
+    "outputs": [
       {
-        internalType: 'uint64',
-        name: '',
-        type: 'uint64',
-      },
+        "internalType": "uint64",
+        "name": "",
+        "type": "uint64"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'patient',
-        type: 'address',
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
       },
       {
-        internalType: 'address',
-        name: 'grantee',
-        type: 'address',
+        "internalType": "address",
+        "name": "grantee",
+        "type": "address"
       },
       {
-        internalType: 'bytes32',
-        name: 'scope',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "scope",
+        "type": "bytes32"
+      }
     ],
-    name: 'hasAccess',
-    outputs: [
+    "name": "hasAccess",
+    "outputs": [
       {
-        internalType: 'bool',
-        name: '',
-        type: 'bool',
-      },
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'patient',
-        type: 'address',
+        "internalType": "address",
+        "name": "patient",
+        "type": "address"
       },
       {
-        internalType: 'address',
-        name: 'grantee',
-        type: 'address',
+        "internalType": "address",
+        "name": "grantee",
+        "type": "address"
       },
       {
-        internalType: 'bytes32',
-        name: 'scope',
-        type: 'bytes32',
+        "internalType": "bytes32",
+        "name": "scope",
+        "type": "bytes32"
       },
       {
-        internalType: 'uint64',
-        name: 'at',
-        type: 'uint64',
-      },
+        "internalType": "uint64",
+        "name": "at",
+        "type": "uint64"
+      }
     ],
-    name: 'hasAccessAt',
-    outputs: [
+    "name": "hasAccessAt",
+    "outputs": [
       {
-        internalType: 'bool',
-        name: '',
-        type: 'bool',
-      },
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [],
-    name: 'registrar',
-    outputs: [
+    "inputs": [],
+    "name": "registrar",
+    "outputs": [
       {
-        internalType: 'contract Registrar',
-        name: '',
-        type: 'address',
-      },
+        "internalType": "contract Registrar",
+        "name": "",
+        "type": "address"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'address',
-        name: 'grantee',
-        type: 'address',
+        "internalType": "address",
+        "name": "grantee",
+        "type": "address"
       },
       {
-        internalType: 'bytes32',
-        name: 'scope',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "scope",
+        "type": "bytes32"
+      }
     ],
-    name: 'revoke',
-    outputs: [],
-    stateMutability: 'nonpayable',
-    type: 'function',
-  },
+    "name": "revoke",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  }
 ] as const;
 
-export const consentBytecode =
-  '0x60c060405234801561001057600080fd5b5060405161110038038061110083398101604081905261002f9161004e565b6001600160a01b039091166080526001600160401b031660a0526100a0565b6000806040838503121561006157600080fd5b82516001600160a01b038116811461007857600080fd5b60208401519092506001600160401b038116811461009557600080fd5b809150509250929050565b60805160a051610ffd61010360003960008181610257015261050801526000818160f40152818161039501528181610444015281816105b0015281816106a60152818161076b015281816108eb01528181610aaf0152610b8e0152610ffd6000f3fe608060405234801561001057600080fd5b50600436106100ea5760003560e01c80636ca5a38c1161008c578063aff34be411610066578063aff34be41461023f578063cbf6e63514610252578063ebbaa4b414610279578063f9bc36151461029957600080fd5b80636ca5a38c1461020657806388e62721146102195780639bc553551461022c57600080fd5b80634d225fe6116100c85780634d225fe6146101a757806358089617146101ca5780635c89c55f146101e0578063661d4f39146101f357600080fd5b80632b20e397146100ef578063339df532146101335780634b77805f14610148575b600080fd5b6101167f000000000000000000000000000000000000000000000000000000000000000081565b6040516001600160a01b0390911681526020015b60405180910390f35b610146610141366004610cdf565b6102ac565b005b61018f610156366004610d14565b6001600160a01b03928316600090815260208181526040808320949095168252928352838120918152915220546001600160401b031690565b6040516001600160401b03909116815260200161012a565b6101ba6101b5366004610d14565b610364565b604051901515815260200161012a565b6101d2600081565b60405190815260200161012a565b61018f6101ee366004610d51565b61037b565b6101ba610201366004610d92565b610662565b6101ba610214366004610de9565b61068c565b610146610227366004610d51565b610978565b61018f61023a366004610e36565b610a49565b6101ba61024d366004610e69565b610a7f565b61018f7f000000000000000000000000000000000000000000000000000000000000000081565b6101d2610287366004610eab565b60026020526000908152604090205481565b6101466102a7366004610ecd565b610a98565b600081811a90600883901b908290036102eb5780156102e657604051633c7f9c9d60e01b8152600481018490526024015b60405180910390fd5b505050565b8160ff1660010361031757806102e657604051633c7f9c9d60e01b8152600481018490526024016102dd565b8160ff1660020361034857608883901b156102e657604051633c7f9c9d60e01b8152600481018490526024016102dd565b604051633c7f9c9d60e01b8152600481018490526024016102dd565b6000610373848484600061068c565b949350505050565b6040516395a8c58d60e01b81526000906001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016906395a8c58d906103cd903390600590600401610f09565b602060405180830381865afa1580156103ea573d6000803e3d6000fd5b505050506040513d601f19601f8201168201806040525081019061040e9190610f44565b61042d57604051632dd9b2b960e01b81523360048201526024016102dd565b6040516395a8c58d60e01b81526001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016906395a8c58d9061047c908690600190600401610f09565b602060405180830381865afa158015610499573d6000803e3d6000fd5b505050506040513d601f19601f820116820180604052508101906104bd9190610f44565b6104e557604051630925f58f60e01b81526001600160a01b03841660048201526024016102dd565b81610503576040516308e6da2f60e01b815260040160405180910390fd5b61052d7f000000000000000000000000000000000000000000000000000000000000000042610f7c565b6001600160a01b03841660008181526001602081815260408084203385528252808420805467ffffffffffffffff19166001600160401b0388161790559383526002905291812080549394509192610586908490610f9b565b9091555050604051636ca7f41960e11b81526001600160a01b0384811660048301819052339290917f0000000000000000000000000000000000000000000000000000000000000000169063d94fe83290602401602060405180830381865afa1580156105f7573d6000803e3d6000fd5b505050506040513d601f19601f8201168201806040525081019061061b9190610fae565b604080518681526001600160401b03861660208201527fe0353e519cafc18b49ea333d740b7db1fa3e5cdc3176f2b69a2207803fe62dba910160405180910390a492915050565b60006106708686868561068c565b8061068257506106828686858561068c565b9695505050505050565b6040516395a8c58d60e01b81526000906001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016906395a8c58d906106de908890600190600401610f09565b602060405180830381865afa1580156106fb573d6000803e3d6000fd5b505050506040513d601f19601f8201168201806040525081019061071f9190610f44565b61072b57506000610373565b836001600160a01b0316856001600160a01b03160361074c57506001610373565b604051639f8a13d760e01b81526001600160a01b0385811660048301527f00000000000000000000000000000000000000000000000000000000000000001690639f8a13d790602401602060405180830381865afa1580156107b2573d6000803e3d6000fd5b505050506040513d601f19601f820116820180604052508101906107d69190610f44565b6107e257506000610373565b600042836001600160401b0316116107fa5742610805565b826001600160401b03165b6001600160a01b03808816600090815260208181526040808320938a168352928152828220888352905220549091506001600160401b0316811161084d576001915050610373565b831580159061089057506001600160a01b038087166000908152602081815260408083209389168352928152828220828052905220546001600160401b03168111155b1561089f576001915050610373565b6001600160a01b038087166000908152600160209081526040808320938916835292905220546001600160401b0316811161096c576040516395a8c58d60e01b81526001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016906395a8c58d90610923908890600590600401610f09565b602060405180830381865afa158015610940573d6000803e3d6000fd5b505050506040513d601f19601f820116820180604052508101906109649190610f44565b915050610373565b50600095945050505050565b336000908152602081815260408083206001600160a01b038616845282528083208484529091528120546001600160401b031690036109e257604051635bb2271760e11b81523360048201526001600160a01b0383166024820152604481018290526064016102dd565b336000818152602081815260408083206001600160a01b038716808552908352818420868552909252808320805467ffffffffffffffff1916905551849391927feee7de70b290c411a060d8bb9b1cba152a40d74147fef0974d7c2b25ac9b718a91a45050565b6001600160a01b038083166000908152600160209081526040808320938516835292905220546001600160401b03165b92915050565b6000610a8f858585856000610662565b95945050505050565b6040516395a8c58d60e01b81526001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016906395a8c58d90610ae7903390600190600401610f09565b602060405180830381865afa158015610b04573d6000803e3d6000fd5b505050506040513d601f19601f82011682018060405250810190610b289190610f44565b610b4757604051630925f58f60e01b81523360048201526024016102dd565b336001600160a01b03841603610b6f5760405162b67ee960e41b815260040160405180910390fd5b604051639f8a13d760e01b81526001600160a01b0384811660048301527f00000000000000000000000000000000000000000000000000000000000000001690639f8a13d790602401602060405180830381865afa158015610bd5573d6000803e3d6000fd5b505050506040513d601f19601f82011682018060405250810190610bf99190610f44565b610c21576040516326447b4360e21b81526001600160a01b03841660048201526024016102dd565b610c2a826102ac565b42816001600160401b031611610c5e576040516344d2f80560e11b81526001600160401b03821660048201526024016102dd565b336000818152602081815260408083206001600160a01b038816808552908352818420878552835292819020805467ffffffffffffffff19166001600160401b03871690811790915590519081528593917f27390e1a8ac5dd1bb462fab29ce4c7e50439d58739ad5627a8087ba489d6c2b5910160405180910390a4505050565b600060208284031215610cf157600080fd5b5035919050565b80356001600160a01b0381168114610d0f57600080fd5b919050565b600080600060608486031215610d2957600080fd5b610d3284610cf8565b9250610d4060208501610cf8565b929592945050506040919091013590565b60008060408385031215610d6457600080fd5b610d6d83610cf8565b946020939093013593505050565b80356001600160401b0381168114610d0f57600080fd5b600080600080600060a08688031215610daa57600080fd5b610db386610cf8565b9450610dc160208701610cf8565b93506040860135925060608601359150610ddd60808701610d7b565b90509295509295909350565b60008060008060808587031215610dff57600080fd5b610e0885610cf8565b9350610e1660208601610cf8565b925060408501359150610e2b60608601610d7b565b905092959194509250565b60008060408385031215610e4957600080fd5b610e5283610cf8565b9150610e6060208401610cf8565b90509250929050565b60008060008060808587031215610e7f57600080fd5b610e8885610cf8565b9350610e9660208601610cf8565b93969395505050506040820135916060013590565b600060208284031215610ebd57600080fd5b610ec682610cf8565b9392505050565b600080600060608486031215610ee257600080fd5b610eeb84610cf8565b925060208401359150610f0060408501610d7b565b90509250925092565b6001600160a01b03831681526040810160078310610f3757634e487b7160e01b600052602160045260246000fd5b8260208301529392505050565b600060208284031215610f5657600080fd5b81518015158114610ec657600080fd5b634e487b7160e01b600052601160045260246000fd5b6001600160401b038181168382160190811115610a7957610a79610f66565b80820180821115610a7957610a79610f66565b600060208284031215610fc057600080fd5b505191905056fea2646970667358221220c9fcf2bc5a5f4b2075c1b5b9843db1f73715139aa322b213e3f45f8ee5326acf64736f6c63430008250033' as const;
+export const consentBytecode = '0x60c060405234801561001057600080fd5b5060405161110038038061110083398101604081905261002f9161004e565b6001600160a01b039091166080526001600160401b031660a0526100a0565b6000806040838503121561006157600080fd5b82516001600160a01b038116811461007857600080fd5b60208401519092506001600160401b038116811461009557600080fd5b809150509250929050565b60805160a051610ffd61010360003960008181610257015261050801526000818160f40152818161039501528181610444015281816105b0015281816106a60152818161076b015281816108eb01528181610aaf0152610b8e0152610ffd6000f3fe608060405234801561001057600080fd5b50600436106100ea5760003560e01c80636ca5a38c1161008c578063aff34be411610066578063aff34be41461023f578063cbf6e63514610252578063ebbaa4b414610279578063f9bc36151461029957600080fd5b80636ca5a38c1461020657806388e62721146102195780639bc553551461022c57600080fd5b80634d225fe6116100c85780634d225fe6146101a757806358089617146101ca5780635c89c55f146101e0578063661d4f39146101f357600080fd5b80632b20e397146100ef578063339df532146101335780634b77805f14610148575b600080fd5b6101167f000000000000000000000000000000000000000000000000000000000000000081565b6040516001600160a01b0390911681526020015b60405180910390f35b610146610141366004610cdf565b6102ac565b005b61018f610156366004610d14565b6001600160a01b03928316600090815260208181526040808320949095168252928352838120918152915220546001600160401b031690565b6040516001600160401b03909116815260200161012a565b6101ba6101b5366004610d14565b610364565b604051901515815260200161012a565b6101d2600081565b60405190815260200161012a565b61018f6101ee366004610d51565b61037b565b6101ba610201366004610d92565b610662565b6101ba610214366004610de9565b61068c565b610146610227366004610d51565b610978565b61018f61023a366004610e36565b610a49565b6101ba61024d366004610e69565b610a7f565b61018f7f000000000000000000000000000000000000000000000000000000000000000081565b6101d2610287366004610eab565b60026020526000908152604090205481565b6101466102a7366004610ecd565b610a98565b600081811a90600883901b908290036102eb5780156102e657604051633c7f9c9d60e01b8152600481018490526024015b60405180910390fd5b505050565b8160ff1660010361031757806102e657604051633c7f9c9d60e01b8152600481018490526024016102dd565b8160ff1660020361034857608883901b156102e657604051633c7f9c9d60e01b8152600481018490526024016102dd565b604051633c7f9c9d60e01b8152600481018490526024016102dd565b6000610373848484600061068c565b949350505050565b6040516395a8c58d60e01b81526000906001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016906395a8c58d906103cd903390600590600401610f09565b602060405180830381865afa1580156103ea573d6000803e3d6000fd5b505050506040513d601f19601f8201168201806040525081019061040e9190610f44565b61042d57604051632dd9b2b960e01b81523360048201526024016102dd565b6040516395a8c58d60e01b81526001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016906395a8c58d9061047c908690600190600401610f09565b602060405180830381865afa158015610499573d6000803e3d6000fd5b505050506040513d601f19601f820116820180604052508101906104bd9190610f44565b6104e557604051630925f58f60e01b81526001600160a01b03841660048201526024016102dd565b81610503576040516308e6da2f60e01b815260040160405180910390fd5b61052d7f000000000000000000000000000000000000000000000000000000000000000042610f7c565b6001600160a01b03841660008181526001602081815260408084203385528252808420805467ffffffffffffffff19166001600160401b0388161790559383526002905291812080549394509192610586908490610f9b565b9091555050604051636ca7f41960e11b81526001600160a01b0384811660048301819052339290917f0000000000000000000000000000000000000000000000000000000000000000169063d94fe83290602401602060405180830381865afa1580156105f7573d6000803e3d6000fd5b505050506040513d601f19601f8201168201806040525081019061061b9190610fae565b604080518681526001600160401b03861660208201527fe0353e519cafc18b49ea333d740b7db1fa3e5cdc3176f2b69a2207803fe62dba910160405180910390a492915050565b60006106708686868561068c565b8061068257506106828686858561068c565b9695505050505050565b6040516395a8c58d60e01b81526000906001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016906395a8c58d906106de908890600190600401610f09565b602060405180830381865afa1580156106fb573d6000803e3d6000fd5b505050506040513d601f19601f8201168201806040525081019061071f9190610f44565b61072b57506000610373565b836001600160a01b0316856001600160a01b03160361074c57506001610373565b604051639f8a13d760e01b81526001600160a01b0385811660048301527f00000000000000000000000000000000000000000000000000000000000000001690639f8a13d790602401602060405180830381865afa1580156107b2573d6000803e3d6000fd5b505050506040513d601f19601f820116820180604052508101906107d69190610f44565b6107e257506000610373565b600042836001600160401b0316116107fa5742610805565b826001600160401b03165b6001600160a01b03808816600090815260208181526040808320938a168352928152828220888352905220549091506001600160401b0316811161084d576001915050610373565b831580159061089057506001600160a01b038087166000908152602081815260408083209389168352928152828220828052905220546001600160401b03168111155b1561089f576001915050610373565b6001600160a01b038087166000908152600160209081526040808320938916835292905220546001600160401b0316811161096c576040516395a8c58d60e01b81526001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016906395a8c58d90610923908890600590600401610f09565b602060405180830381865afa158015610940573d6000803e3d6000fd5b505050506040513d601f19601f820116820180604052508101906109649190610f44565b915050610373565b50600095945050505050565b336000908152602081815260408083206001600160a01b038616845282528083208484529091528120546001600160401b031690036109e257604051635bb2271760e11b81523360048201526001600160a01b0383166024820152604481018290526064016102dd565b336000818152602081815260408083206001600160a01b038716808552908352818420868552909252808320805467ffffffffffffffff1916905551849391927feee7de70b290c411a060d8bb9b1cba152a40d74147fef0974d7c2b25ac9b718a91a45050565b6001600160a01b038083166000908152600160209081526040808320938516835292905220546001600160401b03165b92915050565b6000610a8f858585856000610662565b95945050505050565b6040516395a8c58d60e01b81526001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016906395a8c58d90610ae7903390600190600401610f09565b602060405180830381865afa158015610b04573d6000803e3d6000fd5b505050506040513d601f19601f82011682018060405250810190610b289190610f44565b610b4757604051630925f58f60e01b81523360048201526024016102dd565b336001600160a01b03841603610b6f5760405162b67ee960e41b815260040160405180910390fd5b604051639f8a13d760e01b81526001600160a01b0384811660048301527f00000000000000000000000000000000000000000000000000000000000000001690639f8a13d790602401602060405180830381865afa158015610bd5573d6000803e3d6000fd5b505050506040513d601f19601f82011682018060405250810190610bf99190610f44565b610c21576040516326447b4360e21b81526001600160a01b03841660048201526024016102dd565b610c2a826102ac565b42816001600160401b031611610c5e576040516344d2f80560e11b81526001600160401b03821660048201526024016102dd565b336000818152602081815260408083206001600160a01b038816808552908352818420878552835292819020805467ffffffffffffffff19166001600160401b03871690811790915590519081528593917f27390e1a8ac5dd1bb462fab29ce4c7e50439d58739ad5627a8087ba489d6c2b5910160405180910390a4505050565b600060208284031215610cf157600080fd5b5035919050565b80356001600160a01b0381168114610d0f57600080fd5b919050565b600080600060608486031215610d2957600080fd5b610d3284610cf8565b9250610d4060208501610cf8565b929592945050506040919091013590565b60008060408385031215610d6457600080fd5b610d6d83610cf8565b946020939093013593505050565b80356001600160401b0381168114610d0f57600080fd5b600080600080600060a08688031215610daa57600080fd5b610db386610cf8565b9450610dc160208701610cf8565b93506040860135925060608601359150610ddd60808701610d7b565b90509295509295909350565b60008060008060808587031215610dff57600080fd5b610e0885610cf8565b9350610e1660208601610cf8565b925060408501359150610e2b60608601610d7b565b905092959194509250565b60008060408385031215610e4957600080fd5b610e5283610cf8565b9150610e6060208401610cf8565b90509250929050565b60008060008060808587031215610e7f57600080fd5b610e8885610cf8565b9350610e9660208601610cf8565b93969395505050506040820135916060013590565b600060208284031215610ebd57600080fd5b610ec682610cf8565b9392505050565b600080600060608486031215610ee257600080fd5b610eeb84610cf8565b925060208401359150610f0060408501610d7b565b90509250925092565b6001600160a01b03831681526040810160078310610f3757634e487b7160e01b600052602160045260246000fd5b8260208301529392505050565b600060208284031215610f5657600080fd5b81518015158114610ec657600080fd5b634e487b7160e01b600052601160045260246000fd5b6001600160401b038181168382160190811115610a7957610a79610f66565b80820180821115610a7957610a79610f66565b600060208284031215610fc057600080fd5b505191905056fea2646970667358221220c9fcf2bc5a5f4b2075c1b5b9843db1f73715139aa322b213e3f45f8ee5326acf64736f6c63430008250033' as const;
 
 export const ledgerAbi = [
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'contract Registrar',
-        name: 'registrar_',
-        type: 'address',
-      },
+        "internalType": "contract Registrar",
+        "name": "registrar_",
+        "type": "address"
+      }
     ],
-    stateMutability: 'nonpayable',
-    type: 'constructor',
+    "stateMutability": "nonpayable",
+    "type": "constructor"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'uint64',
-        name: 'latest',
-        type: 'uint64',
+        "internalType": "uint64",
+        "name": "latest",
+        "type": "uint64"
       },
       {
-        internalType: 'uint64',
-        name: 'given',
-        type: 'uint64',
-      },
+        "internalType": "uint64",
+        "name": "given",
+        "type": "uint64"
+      }
     ],
-    name: 'NonIncreasingSize',
-    type: 'error',
+    "name": "NonIncreasingSize",
+    "type": "error"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'bytes32',
-        name: 'logId',
-        type: 'bytes32',
+        "internalType": "bytes32",
+        "name": "logId",
+        "type": "bytes32"
       },
       {
-        internalType: 'address',
-        name: 'caller',
-        type: 'address',
-      },
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
     ],
-    name: 'NotAgentOfLog',
-    type: 'error',
+    "name": "NotAgentOfLog",
+    "type": "error"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'uint64',
-        name: 'latest',
-        type: 'uint64',
+        "internalType": "uint64",
+        "name": "latest",
+        "type": "uint64"
       },
       {
-        internalType: 'uint64',
-        name: 'expected',
-        type: 'uint64',
-      },
+        "internalType": "uint64",
+        "name": "expected",
+        "type": "uint64"
+      }
     ],
-    name: 'StaleHead',
-    type: 'error',
+    "name": "StaleHead",
+    "type": "error"
   },
   {
-    inputs: [],
-    name: 'ZeroRoot',
-    type: 'error',
+    "inputs": [],
+    "name": "ZeroRoot",
+    "type": "error"
   },
   {
-    anonymous: false,
-    inputs: [
+    "anonymous": false,
+    "inputs": [
       {
-        indexed: true,
-        internalType: 'bytes32',
-        name: 'logId',
-        type: 'bytes32',
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "logId",
+        "type": "bytes32"
       },
       {
-        indexed: true,
-        internalType: 'uint64',
-        name: 'treeSize',
-        type: 'uint64',
+        "indexed": true,
+        "internalType": "uint64",
+        "name": "treeSize",
+        "type": "uint64"
       },
       {
-        indexed: false,
-        internalType: 'bytes32',
-        name: 'root',
-        type: 'bytes32',
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "root",
+        "type": "bytes32"
       },
       {
-        indexed: false,
-        internalType: 'uint64',
-        name: 'prevTreeSize',
-        type: 'uint64',
-      },
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "prevTreeSize",
+        "type": "uint64"
+      }
     ],
-    name: 'Anchored',
-    type: 'event',
+    "name": "Anchored",
+    "type": "event"
   },
   {
-    anonymous: false,
-    inputs: [
+    "anonymous": false,
+    "inputs": [
       {
-        indexed: true,
-        internalType: 'bytes32',
-        name: 'patientRef',
-        type: 'bytes32',
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "patientRef",
+        "type": "bytes32"
       },
       {
-        indexed: true,
-        internalType: 'bytes32',
-        name: 'logId',
-        type: 'bytes32',
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "logId",
+        "type": "bytes32"
       },
       {
-        indexed: false,
-        internalType: 'uint64',
-        name: 'treeSize',
-        type: 'uint64',
-      },
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "treeSize",
+        "type": "uint64"
+      }
     ],
-    name: 'Updated',
-    type: 'event',
+    "name": "Updated",
+    "type": "event"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'bytes32',
-        name: 'logId',
-        type: 'bytes32',
+        "internalType": "bytes32",
+        "name": "logId",
+        "type": "bytes32"
       },
       {
-        internalType: 'uint64',
-        name: 'treeSize',
-        type: 'uint64',
+        "internalType": "uint64",
+        "name": "treeSize",
+        "type": "uint64"
       },
       {
-        internalType: 'bytes32',
-        name: 'root',
-        type: 'bytes32',
+        "internalType": "bytes32",
+        "name": "root",
+        "type": "bytes32"
       },
       {
-        internalType: 'bytes32[]',
-        name: 'patientRefs',
-        type: 'bytes32[]',
-      },
+        "internalType": "bytes32[]",
+        "name": "patientRefs",
+        "type": "bytes32[]"
+      }
     ],
-    name: 'anchor',
-    outputs: [],
-    stateMutability: 'nonpayable',
-    type: 'function',
+    "name": "anchor",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'bytes32',
-        name: 'logId',
-        type: 'bytes32',
+        "internalType": "bytes32",
+        "name": "logId",
+        "type": "bytes32"
       },
       {
-        internalType: 'uint64',
-        name: 'prevTreeSize',
-        type: 'uint64',
+        "internalType": "uint64",
+        "name": "prevTreeSize",
+        "type": "uint64"
       },
       {
-        internalType: 'uint64',
-        name: 'treeSize',
-        type: 'uint64',
+        "internalType": "uint64",
+        "name": "treeSize",
+        "type": "uint64"
       },
       {
-        internalType: 'bytes32',
-        name: 'root',
-        type: 'bytes32',
+        "internalType": "bytes32",
+        "name": "root",
+        "type": "bytes32"
       },
       {
-        internalType: 'bytes32[]',
-        name: 'patientRefs',
-        type: 'bytes32[]',
-      },
+        "internalType": "bytes32[]",
+        "name": "patientRefs",
+        "type": "bytes32[]"
+      }
     ],
-    name: 'anchorAfter',
-    outputs: [],
-    stateMutability: 'nonpayable',
-    type: 'function',
+    "name": "anchorAfter",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
   },
   {
-    inputs: [
+    "inputs": [
       {
-        internalType: 'bytes32',
-        name: 'logId',
-        type: 'bytes32',
-      },
+        "internalType": "bytes32",
+        "name": "logId",
+        "type": "bytes32"
+      }
     ],
-    name: 'latest',
-    outputs: [
+    "name": "latest",
+    "outputs": [
       {
-        internalType: 'uint64',
-        name: 'treeSize',
-        type: 'uint64',
+        "internalType": "uint64",
+        "name": "treeSize",
+        "type": "uint64"
       },
       {
-        internalType: 'bytes32',
-        name: 'root',
-        type: 'bytes32',
+        "internalType": "bytes32",
+        "name": "root",
+        "type": "bytes32"
       },
       {
-        internalType: 'uint64',
-        name: 'blockNumber',
-        type: 'uint64',
+        "internalType": "uint64",
+        "name": "blockNumber",
+        "type": "uint64"
       },
       {
-        internalType: 'uint64',
-        name: 'timestamp',
-        type: 'uint64',
+        "internalType": "uint64",
+        "name": "timestamp",
+        "type": "uint64"
       },
       {
-        internalType: 'uint64',
-        name: 'count',
-        type: 'uint64',
-      },
+        "internalType": "uint64",
+        "name": "count",
+        "type": "uint64"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
+    "stateMutability": "view",
+    "type": "function"
   },
   {
-    inputs: [],
-    name: 'registrar',
-    outputs: [
+    "inputs": [],
+    "name": "registrar",
+    "outputs": [
       {
-        internalType: 'contract Registrar',
-        name: '',
-        type: 'address',
-      },
+        "internalType": "contract Registrar",
+        "name": "",
+        "type": "address"
+      }
     ],
-    stateMutability: 'view',
-    type: 'function',
-  },
+    "stateMutability": "view",
+    "type": "function"
+  }
 ] as const;
 
-export const ledgerBytecode =
-  '0x60a0604052348015600f57600080fd5b506040516106ff3803806106ff833981016040819052602c91603c565b6001600160a01b0316608052606a565b600060208284031215604d57600080fd5b81516001600160a01b0381168114606357600080fd5b9392505050565b60805161067461008b60003960008181605601526101fb01526106746000f3fe608060405234801561001057600080fd5b506004361061004c5760003560e01c80632b20e3971461005157806379feb10714610095578063eed9615814610123578063f2c6bd0114610138575b600080fd5b6100787f000000000000000000000000000000000000000000000000000000000000000081565b6040516001600160a01b0390911681526020015b60405180910390f35b6100e96100a3366004610467565b600090815260208190526040902080546001909101546001600160401b03808316939192600160401b8104821692600160801b8204831692600160c01b90920490911690565b604080516001600160401b03968716815260208101959095529285169284019290925283166060830152909116608082015260a00161008c565b6101366101313660046104e7565b61014b565b005b61013661014636600461054e565b610168565b610154856101db565b6101618585858585610299565b5050505050565b610171866101db565b6000868152602081905260409020546001600160401b0390811690861681146101c5576040516309c968c360e41b81526001600160401b038083166004830152871660248201526044015b60405180910390fd5b6101d28786868686610299565b50505050505050565b604051632e1fa20f60e11b81526004810182905233906001600160a01b037f00000000000000000000000000000000000000000000000000000000000000001690635c3f441e90602401602060405180830381865afa158015610242573d6000803e3d6000fd5b505050506040513d601f19601f8201168201806040525081019061026691906105c5565b6001600160a01b03161461029657604051634dfdabd360e11b8152600481018290523360248201526044016101bc565b50565b600085815260208190526040902080546001600160401b0390811690861681106102e957604051632508827b60e11b81526001600160401b038083166004830152871660248201526044016101bc565b846103075760405163b263ae7360e01b815260040160405180910390fd5b81546001600160401b038781166fffffffffffffffffffffffffffffffff1990921691909117600160401b438316021767ffffffffffffffff60801b1916600160801b4283160217808455600191849160189161036e918591600160c01b909104166105f5565b92506101000a8154816001600160401b0302191690836001600160401b03160217905550848260010181905550856001600160401b0316877f10d64b358a2a34d1aefd3923dfecde63ee095436d398bd873df1fd341db4272487846040516103e99291909182526001600160401b0316602082015260400190565b60405180910390a360005b8381101561045d578785858381811061040f5761040f610628565b6040516001600160401b038c16815260209182029390930135927f06d560b6043c77e7e5433b5b0bdc1fad5e036d834b84f1e15c4dbe982567990692500160405180910390a36001016103f4565b5050505050505050565b60006020828403121561047957600080fd5b5035919050565b80356001600160401b038116811461049757600080fd5b919050565b60008083601f8401126104ae57600080fd5b5081356001600160401b038111156104c557600080fd5b6020830191508360208260051b85010111156104e057600080fd5b9250929050565b6000806000806000608086880312156104ff57600080fd5b8535945061050f60208701610480565b93506040860135925060608601356001600160401b0381111561053157600080fd5b61053d8882890161049c565b969995985093965092949392505050565b60008060008060008060a0878903121561056757600080fd5b8635955061057760208801610480565b945061058560408801610480565b93506060870135925060808701356001600160401b038111156105a757600080fd5b6105b389828a0161049c565b979a9699509497509295939492505050565b6000602082840312156105d757600080fd5b81516001600160a01b03811681146105ee57600080fd5b9392505050565b6001600160401b03818116838216019081111561062257634e487b7160e01b600052601160045260246000fd5b92915050565b634e487b7160e01b600052603260045260246000fdfea26469706673582212203c9dca41281b6cede4a4f90e4e621aec0ab87d623320229c260dcec54a4fc2c864736f6c63430008250033' as const;
+export const ledgerBytecode = '0x60a0604052348015600f57600080fd5b506040516106ff3803806106ff833981016040819052602c91603c565b6001600160a01b0316608052606a565b600060208284031215604d57600080fd5b81516001600160a01b0381168114606357600080fd5b9392505050565b60805161067461008b60003960008181605601526101fb01526106746000f3fe608060405234801561001057600080fd5b506004361061004c5760003560e01c80632b20e3971461005157806379feb10714610095578063eed9615814610123578063f2c6bd0114610138575b600080fd5b6100787f000000000000000000000000000000000000000000000000000000000000000081565b6040516001600160a01b0390911681526020015b60405180910390f35b6100e96100a3366004610467565b600090815260208190526040902080546001909101546001600160401b03808316939192600160401b8104821692600160801b8204831692600160c01b90920490911690565b604080516001600160401b03968716815260208101959095529285169284019290925283166060830152909116608082015260a00161008c565b6101366101313660046104e7565b61014b565b005b61013661014636600461054e565b610168565b610154856101db565b6101618585858585610299565b5050505050565b610171866101db565b6000868152602081905260409020546001600160401b0390811690861681146101c5576040516309c968c360e41b81526001600160401b038083166004830152871660248201526044015b60405180910390fd5b6101d28786868686610299565b50505050505050565b604051632e1fa20f60e11b81526004810182905233906001600160a01b037f00000000000000000000000000000000000000000000000000000000000000001690635c3f441e90602401602060405180830381865afa158015610242573d6000803e3d6000fd5b505050506040513d601f19601f8201168201806040525081019061026691906105c5565b6001600160a01b03161461029657604051634dfdabd360e11b8152600481018290523360248201526044016101bc565b50565b600085815260208190526040902080546001600160401b0390811690861681106102e957604051632508827b60e11b81526001600160401b038083166004830152871660248201526044016101bc565b846103075760405163b263ae7360e01b815260040160405180910390fd5b81546001600160401b038781166fffffffffffffffffffffffffffffffff1990921691909117600160401b438316021767ffffffffffffffff60801b1916600160801b4283160217808455600191849160189161036e918591600160c01b909104166105f5565b92506101000a8154816001600160401b0302191690836001600160401b03160217905550848260010181905550856001600160401b0316877f10d64b358a2a34d1aefd3923dfecde63ee095436d398bd873df1fd341db4272487846040516103e99291909182526001600160401b0316602082015260400190565b60405180910390a360005b8381101561045d578785858381811061040f5761040f610628565b6040516001600160401b038c16815260209182029390930135927f06d560b6043c77e7e5433b5b0bdc1fad5e036d834b84f1e15c4dbe982567990692500160405180910390a36001016103f4565b5050505050505050565b60006020828403121561047957600080fd5b5035919050565b80356001600160401b038116811461049757600080fd5b919050565b60008083601f8401126104ae57600080fd5b5081356001600160401b038111156104c557600080fd5b6020830191508360208260051b85010111156104e057600080fd5b9250929050565b6000806000806000608086880312156104ff57600080fd5b8535945061050f60208701610480565b93506040860135925060608601356001600160401b0381111561053157600080fd5b61053d8882890161049c565b969995985093965092949392505050565b60008060008060008060a0878903121561056757600080fd5b8635955061057760208801610480565b945061058560408801610480565b93506060870135925060808701356001600160401b038111156105a757600080fd5b6105b389828a0161049c565b979a9699509497509295939492505050565b6000602082840312156105d757600080fd5b81516001600160a01b03811681146105ee57600080fd5b9392505050565b6001600160401b03818116838216019081111561062257634e487b7160e01b600052601160045260246000fd5b92915050565b634e487b7160e01b600052603260045260246000fdfea26469706673582212203c9dca41281b6cede4a4f90e4e621aec0ab87d623320229c260dcec54a4fc2c864736f6c63430008250033' as const;

@@ -156,7 +156,7 @@ class ChunkRunner {
   constructor(private readonly hangMs: number) {}
 
   private spawn(): Worker {
-    this.worker ??= new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { sab: this.sab } });
+    this.worker ??= new Worker(new URL('./workerEntry.mjs', import.meta.url), { workerData: { sab: this.sab } });
     return this.worker;
   }
 

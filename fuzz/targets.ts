@@ -504,7 +504,7 @@ export const TARGETS: readonly FuzzTarget[] = [
 ];
 
 /**
- * Planted bugs that prove the harness catches what it must (test/protocol/fuzz-run.test.ts):
+ * Planted bugs that prove the harness catches what it must (test/protocol/fuzzRun.test.ts):
  * an untyped exception and a hang. Present only with VITALSEAL_FUZZ_CANARY=1.
  */
 export const CANARY_TARGETS: readonly FuzzTarget[] = [

@@ -18,7 +18,7 @@
  *
  * Uses aedes internals (`_parsingBatch`, `_paused`, `conn`, `_parser`, `pause`/`resume`), present
  * since aedes 0.x; `attach` throws if one is missing, so an aedes upgrade that changes them fails
- * the agent's tests (test/agent/publish-window.test.ts).
+ * the agent's tests (test/agent/publishWindow.test.ts).
  */
 export interface WindowClient {
   _parsingBatch: number;

@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 
 /**
  * The agent's RFC 6962 hashes with node:crypto (native SHA-256, the ingest hot path). protocol/merkle
- * computes the same bytes in pure JS (`leafHash`, `nodeHash`); test/agent/ingest-unit.test.ts
+ * computes the same bytes in pure JS (`leafHash`, `nodeHash`); test/agent/ingestUnit.test.ts
  * cross-checks both on random inputs.
  *
  * Hand-written around one-shot `crypto.hash` rather than a `createHash()` object per hash (about

@@ -1,4 +1,4 @@
-import type { NodeStore } from '../../protocol/merkle/node-store.ts';
+import type { NodeStore } from '../../protocol/merkle/nodeStore.ts';
 import { LEAF_KIND, type LeafKind } from '../../protocol/log/leafKinds.ts';
 import { nodeHash } from '../../protocol/merkle/hash.ts';
 import type { NodeHasher } from '../../protocol/merkle/log.ts';

@@ -19,7 +19,7 @@
  *
  * Anything else yields null and the caller runs the strict decodeEnvelope;
  * whenever this returns non-null, decodeEnvelope accepts the same bytes and
- * returns deep-equal fields (test/protocol/envelope-fast.test.ts checks it).
+ * returns deep-equal fields (test/protocol/envelopeFast.test.ts checks it).
  * Pure: no I/O, no Node-only APIs; it never throws.
  */
 import { DEFAULT_CBOR_LIMITS } from '../cbor/limits.ts';

@@ -10,7 +10,7 @@ import { emptyRoot } from './hash.ts';
 import { isSafeUint, shiftRight, trailingZeros } from './bits.ts';
 import { chainBorderRight, chainInner, chainInnerRight } from './chain.ts';
 import { decomposeInclusionProof, isHash } from './inclusion.ts';
-import { proofError, proofOk, type ProofResult } from './proof-result.ts';
+import { proofError, proofOk, type ProofResult } from './proofResult.ts';
 import { largestPowerOfTwoBelow, rangeRoot } from './root.ts';
 
 /**

@@ -7,7 +7,7 @@ import { bytesEqual } from '../bytes.ts';
 import { HASH_SIZE } from './hash.ts';
 import { bitLength, isSafeUint, popCount, shiftRight, xor } from './bits.ts';
 import { chainBorderRight, chainInner } from './chain.ts';
-import { proofError, proofOk, type ProofResult } from './proof-result.ts';
+import { proofError, proofOk, type ProofResult } from './proofResult.ts';
 import { largestPowerOfTwoBelow, rangeRoot } from './root.ts';
 
 /**

@@ -7,7 +7,7 @@ import { fail } from '../errors.ts';
 import { HASH_SIZE, emptyRoot, leafHash as hashLeaf, nodeHash } from './hash.ts';
 import { bitAt, bitLength, floorLog2, isSafeUint, shiftRight, trailingZeros, xor } from './bits.ts';
 import { isHash } from './inclusion.ts';
-import { MemoryNodeStore, type NodeStore } from './node-store.ts';
+import { MemoryNodeStore, type NodeStore } from './nodeStore.ts';
 
 export interface AppendResult {
   /** Position of the new leaf (0-based); the log size after the append is index + 1. */

@@ -29,7 +29,7 @@ import { freePort, stopProcess, tempDir } from '../support/services.ts';
 import { WardFixture } from '../support/ward.ts';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-const CHILD = join(REPO, 'test/agent/crash-child.ts');
+const CHILD = join(REPO, 'test/agent/crashChild.ts');
 const SEED = process.env.VITALSEAL_CRASH_SEED ?? 'crash-test-1';
 const DEVICES = Array.from({ length: 5 }, (_, i) => `crash-${i}`);
 const PER_DEVICE = 4000; // 20,000 readings in all

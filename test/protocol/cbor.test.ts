@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex, utf8 } from '../../protocol/bytes.ts';
 import { decodeStrict, encodeCanonical, Tag, type CborValue } from '../../protocol/cbor/index.ts';
-import { codeOf, FUZZ_RUNS, mutatedBytes, onlyKnownErrors, randomBytes } from './fuzz-inputs.ts';
+import { codeOf, FUZZ_RUNS, mutatedBytes, onlyKnownErrors, randomBytes } from './fuzzInputs.ts';
 import { runs } from '../support/fuzz.ts';
 
 const hex = (v: CborValue) => toHex(encodeCanonical(v));

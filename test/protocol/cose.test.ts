@@ -22,7 +22,7 @@ import {
 } from '../../protocol/cose/index.ts';
 import chachaPoly01 from '../vectors/cose/chacha-poly-01.json' with { type: 'json' };
 import chachaPolyEnc01 from '../vectors/cose/chacha-poly-enc-01.json' with { type: 'json' };
-import { codeOf, FUZZ_RUNS, mutatedBytes, onlyKnownErrors, randomBytes } from './fuzz-inputs.ts';
+import { codeOf, FUZZ_RUNS, mutatedBytes, onlyKnownErrors, randomBytes } from './fuzzInputs.ts';
 import { runs } from '../support/fuzz.ts';
 
 const b64url = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));

@@ -21,7 +21,7 @@ import {
 import { createHpke, HPKE_BACKENDS } from '../../protocol/node.ts';
 import { seededRng } from '../../protocol/rng.ts';
 import { keyIdOf, tempKeyPairGen } from '../../protocol/keys/index.ts';
-import { codeOf, FUZZ_RUNS, mutatedBytes, onlyKnownErrors, randomBytes } from './fuzz-inputs.ts';
+import { codeOf, FUZZ_RUNS, mutatedBytes, onlyKnownErrors, randomBytes } from './fuzzInputs.ts';
 
 const noble = createHpke('noble');
 const node = createHpke('node');

@@ -1,4 +1,4 @@
-import { outcome } from './fuzz-inputs.ts';
+import { outcome } from './fuzzInputs.ts';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

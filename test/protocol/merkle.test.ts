@@ -1,4 +1,4 @@
-import { outcome } from './fuzz-inputs.ts';
+import { outcome } from './fuzzInputs.ts';
 import { readFileSync } from 'node:fs';
 import { sha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';

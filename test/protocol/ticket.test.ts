@@ -7,7 +7,7 @@ import { decodeSign1, signSign1, x25519CoseKeyMap } from '../../protocol/cose/in
 import type { Clock } from '../../protocol/rng.ts';
 import { keyIdOf } from '../../protocol/keys/index.ts';
 import { decodeTicket, issueTicket, verifyTicket, type TicketFields } from '../../protocol/ticket/index.ts';
-import { codeOf, FUZZ_RUNS, mutatedBytes, onlyKnownErrors, randomBytes } from './fuzz-inputs.ts';
+import { codeOf, FUZZ_RUNS, mutatedBytes, onlyKnownErrors, randomBytes } from './fuzzInputs.ts';
 import { runs } from '../support/fuzz.ts';
 
 const authority = ed25519.keygen(new Uint8Array(32).fill(1));

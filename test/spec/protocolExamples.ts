@@ -9,7 +9,7 @@
  * Each example fills the region between `<!-- example: ID -->` and `<!-- /example -->` in the
  * document: the CDDL rule it satisfies, its CBOR diagnostic notation and its hex (or, for the JSON
  * formats, the JSON text), and for serial frames the bytes on the wire. docs/vitalseal.cddl is the
- * concatenation of the document's ```cddl blocks. test/spec/protocol-doc.test.ts checks all of it.
+ * concatenation of the document's ```cddl blocks. test/spec/protocolDoc.test.ts checks all of it.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -2,7 +2,7 @@
  * One setting for every property-test and fuzz run count in the tests: each count in a test file is a
  * base figure passed through `runs()`, scaled by VITALSEAL_FUZZ_SCALE (default 1: the counts as
  * written). `VITALSEAL_FUZZ_SCALE=0.1 npm run test:unit` for a quicker edit loop, `=10` for a deeper
- * run. The long resumable fuzz run is `npm run fuzz` (fuzz/); its smoke test (test/protocol/fuzz-run)
+ * run. The long resumable fuzz run is `npm run fuzz` (fuzz/); its smoke test (test/protocol/fuzzRun)
  * reads FUZZ_SMOKE_INPUTS from here.
  */
 function scaleFromEnv(): number {
@@ -23,5 +23,5 @@ export function runs(base: number): number {
 /** Random and mutated inputs per decoder in the decoder fuzz tests (test/protocol/*). */
 export const FUZZ_RUNS = runs(10_000);
 
-/** Inputs per decoder in the smoke test of `npm run fuzz` (test/protocol/fuzz-run.test.ts). */
+/** Inputs per decoder in the smoke test of `npm run fuzz` (test/protocol/fuzzRun.test.ts). */
 export const FUZZ_SMOKE_INPUTS = runs(2_000);

@@ -4,7 +4,7 @@
  * `import '…'` and dynamic `import('…')` with a string literal (also in a type position:
  * `typeof import('…')`) — with relative specifiers resolved to repository files. Comments do not
  * count (they may show usage). Used by test/architecture/layers.test.ts (layer order, no cycle)
- * and test/protocol/wire-contracts.test.ts (protocol/ and wallet/ imports).
+ * and test/protocol/wireContracts.test.ts (protocol/ and wallet/ imports).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';

@@ -23,7 +23,7 @@ import { createHpke } from '../../protocol/node.ts';
 import { DEVICE_ID_REGEX } from '../../protocol/deviceId.ts';
 import { keyIdOf } from '../../protocol/keys/index.ts';
 import { seededRng } from '../../protocol/rng.ts';
-import { FUZZ_RUNS, mutatedBytes, outcome, randomBytes } from './fuzz-inputs.ts';
+import { FUZZ_RUNS, mutatedBytes, outcome, randomBytes } from './fuzzInputs.ts';
 import { runs } from '../support/fuzz.ts';
 
 const node = createHpke('node');

@@ -1,7 +1,7 @@
 /**
  * An agent in its own process, for the crash test (and anything else that must kill -9 it):
  *
- *   node --import tsx test/agent/crash-child.ts <dataDir> <mqttPort>
+ *   node --import tsx test/agent/crashChild.ts <dataDir> <mqttPort>
  *
  * Prints one JSON line {"ready":true,"pid","mqttPort","httpPort"} on stdout once it listens.
  * SIGTERM stops it gracefully (exit 0); SIGKILL is the crash under test.
@@ -11,7 +11,7 @@ import { parseAgentConfig } from '../../agent/config.ts';
 
 const [dataDir, portArg] = process.argv.slice(2);
 if (!dataDir || portArg === undefined) {
-  console.error('usage: crash-child.ts <dataDir> <mqttPort>');
+  console.error('usage: crashChild.ts <dataDir> <mqttPort>');
   process.exit(2);
 }
 

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 
 /** program → Debian package; a program is found on PATH or in the sbin/bin dirs non-root PATHs lack. */
 const NEEDS = [
-  { program: 'mosquitto', pkg: 'mosquitto', why: 'external-broker tests (test/agent/external, test/adversarial/revoked-device)' },
+  { program: 'mosquitto', pkg: 'mosquitto', why: 'external-broker tests (test/agent/external, test/adversarial/revokedDevice)' },
   { program: 'socat', pkg: 'socat', why: 'serial-port tests over a pty pair (test/agent/serial, test/device-sim/serial, …)' },
 ];
 

@@ -20,7 +20,7 @@ import { REPO_ROOT as ROOT, sourceFiles, specifiersOf, targetOf } from '../suppo
 
 describe('import graph', () => {
   it('the import scanner sees static, re-export and dynamic imports', () => {
-    const probe = join(ROOT, 'test/protocol/wire-contracts.test.ts');
+    const probe = join(ROOT, 'test/protocol/wireContracts.test.ts');
     expect(specifiersOf(probe)).toEqual(expect.arrayContaining(['node:path', '../../protocol/patientRef.ts', 'viem']));
     expect(targetOf(join(ROOT, 'wallet/x.ts'), '../agent/core.ts')).toBe('agent');
   });

@@ -25,7 +25,7 @@ import { SCOPE_ALL } from '../../chain/scope.ts';
 import { stopProcess, tempDir, waitFor } from '../support/services.ts';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-const CHILD = join(REPO, 'test/adversarial/chain-agent-child.ts');
+const CHILD = join(REPO, 'test/adversarial/chainAgentChild.ts');
 const PATIENT = 5;
 const GRANTEE = 6;
 
@@ -77,7 +77,7 @@ interface AgentChild {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
-/** `node chain-agent-child.ts <dataDir>`: a whole agent (embedded broker + embedded chain) in its own process. */
+/** `node chainAgentChild.ts <dataDir>`: a whole agent (embedded broker + embedded chain) in its own process. */
 function spawnAgent(dataDir: string): AgentChild & { ready: Promise<void> } {
   const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, '0'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);

@@ -9,7 +9,7 @@
  *   npm run vectors -- --check compares them with what would be written (exit 1 on any difference)
  *
  * Both HPKE backends produce byte-identical files; test/protocol/vectors.test.ts checks that, checks
- * every vector with the project's decoders, and test/protocol/vectors-hpke-core.test.ts opens every
+ * every vector with the project's decoders, and test/protocol/vectorsHpkeCore.test.ts opens every
  * envelope with @hpke/core.
  */
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -55,7 +55,7 @@ import { encodeTreeHeadPayload, signTreeHead } from '../protocol/treeHead.ts';
 
 export const VECTORS_DIR = fileURLToPath(new URL('../test/vectors/vitalseal/', import.meta.url));
 export const VECTORS_FORMAT_VERSION = 1;
-const GENERATOR = 'scripts/generate-vectors.ts (npm run vectors)';
+const GENERATOR = 'scripts/generateVectors.ts (npm run vectors)';
 
 /** Every seed is this prefix + "/<file>/<vector>/<role>", so each input can be re-derived on its own. */
 const SEED = 'vitalseal/vectors/v1';

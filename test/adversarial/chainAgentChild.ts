@@ -1,7 +1,7 @@
 /**
  * A whole agent (embedded broker + embedded chain) in its own process, for tests that must kill -9 it:
  *
- *   node --import tsx test/adversarial/chain-agent-child.ts <dataDir>
+ *   node --import tsx test/adversarial/chainAgentChild.ts <dataDir>
  *
  * Prints one JSON line {"ready":true,"pid","mqttPort","httpPort"} on stdout once it listens.
  * SIGTERM stops it gracefully (exit 0); SIGKILL is the crash under test. A failed start exits 1
@@ -12,7 +12,7 @@ import { parseAgentConfig } from '../../agent/config.ts';
 
 const [dataDir] = process.argv.slice(2);
 if (!dataDir) {
-  console.error('usage: chain-agent-child.ts <dataDir>');
+  console.error('usage: chainAgentChild.ts <dataDir>');
   process.exit(2);
 }
 
