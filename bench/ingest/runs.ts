@@ -2,8 +2,9 @@
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
-import { type BenchWard, devName as benchDevName, secretOf } from '../lib/ward.ts';
+import type { MqttClient } from 'mqtt';
+import { connectDevice } from '../lib/mqttClients.ts';
+import { type BenchWard, devName as benchDevName } from '../lib/ward.ts';
 import { readingTopic } from '../../protocol/topics.ts';
 import { startServer } from './brokers.ts';
 import { RSS_TARGET_MIB, type CommitStats, type FleetResult, type LatencyResult, type ThroughputRun } from './types.ts';
@@ -15,20 +16,7 @@ export const devName = (i: number): string => benchDevName('bench', i);
 // ---------------------------------------------------------------- client side (same code for both brokers)
 
 function connect(port: number, dev: string): Promise<MqttClient> {
-  return mqtt
-    .connectAsync(`mqtt://127.0.0.1:${port}`, {
-      clientId: dev,
-      username: dev,
-      password: secretOf(dev),
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-      connectTimeout: 30_000,
-      keepalive: 120,
-    })
-    .then((c) => {
-      (c.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
-      return c;
-    });
+  return connectDevice(port, dev, { connectTimeout: 30_000, keepalive: 120 });
 }
 
 async function connectMany(

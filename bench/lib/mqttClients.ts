@@ -1,7 +1,8 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { secretOf } from './ward.ts';
 
-export function connectDevice(port: number, dev: string): Promise<MqttClient> {
+/** A bench device on loopback with its credentials; Nagle off (one small PUBLISH per reading). */
+export function connectDevice(port: number, dev: string, o: { connectTimeout?: number; keepalive?: number } = {}): Promise<MqttClient> {
   return mqtt
     .connectAsync(`mqtt://127.0.0.1:${port}`, {
       clientId: dev,
@@ -9,8 +10,8 @@ export function connectDevice(port: number, dev: string): Promise<MqttClient> {
       password: secretOf(dev),
       protocolVersion: 4,
       reconnectPeriod: 0,
-      connectTimeout: 60_000,
-      keepalive: 300,
+      connectTimeout: o.connectTimeout ?? 60_000,
+      keepalive: o.keepalive ?? 300,
     })
     .then((c) => {
       (c.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
