@@ -15,6 +15,7 @@ import { devPrivateKey, DEV_ADDRESSES } from '../../chain/devKeys.ts';
 import { LOCK_FILE } from '../../chain/stateLock.ts';
 import { findChainProcesses, isRunning, processIdentity } from '../../chain/processes.ts';
 import { removeDir, subDir, tempDir } from './helpers.ts';
+import { freePort } from '../support/services.ts';
 
 const ENTRY = join(import.meta.dirname, 'fixtures', 'chainCli.ts');
 const dir = tempDir('single-chain');
@@ -108,7 +109,7 @@ describe('one chain per state file', () => {
     const d = subDir(dir, 'orphan');
     const statePath = join(d, STATE_FILE);
     // an anvil as the code before the fix left it: its own --state rewrites, owner gone
-    const port = 20_000 + (process.pid % 20_000);
+    const port = await freePort();
     const orphan = track(
       spawn(
         anvilBinaryPath(),
@@ -121,11 +122,13 @@ describe('one chain per state file', () => {
       join(d, EMBEDDED_INFO_FILE),
       JSON.stringify({ pid: orphan.pid, rpcUrl, chainId: 31337, startedAt: new Date().toISOString() }),
     );
+    // anvil may take a while to listen on a loaded machine: up to 30 s, and not at all if it exited
     let block = 0;
-    for (let i = 0; i < 100 && block === 0; i++)
+    for (let i = 0; i < 300 && block === 0 && orphan.exitCode === null; i++)
       block = await sender(rpcUrl, 3)
         .send()
         .catch(async () => (await sleep(100), 0));
+    expect(orphan.exitCode).toBeNull();
     expect(block).toBeGreaterThan(0);
     const c = await EmbeddedChain.start({ dataDir: d });
     try {
