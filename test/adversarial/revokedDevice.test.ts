@@ -14,6 +14,7 @@ import { FRAME_TYPE, FrameDecoder, decodeAck, encodeFrame, type Frame } from '..
 import { decodeStrict, encodeCanonical, isCborMap } from '../../protocol/cbor/index.ts';
 import type { IngestItem } from '../../agent/ingest/types.ts';
 import { startMosquitto, startPtyPair, tempDir, waitFor } from '../support/services.ts';
+import { takeFrame, writeDrained } from '../support/serialLine.ts';
 import { WardFixture } from '../support/ward.ts';
 
 const ward = new WardFixture('revoked-device-adversarial');
@@ -223,23 +224,9 @@ describe('serial line: frames of a revoked device are refused with an error fram
   const decoder = new FrameDecoder();
   const inbox: Frame[] = [];
 
-  const write = (bytes: Uint8Array): Promise<void> =>
-    new Promise((resolve, reject) => port.write(Buffer.from(bytes), (err) => (err ? reject(err) : port.drain(() => resolve()))));
+  const write = (bytes: Uint8Array): Promise<void> => writeDrained(port, bytes);
 
-  async function next(type: number, timeoutMs = 5000): Promise<Frame> {
-    let found: Frame | undefined;
-    await waitFor(
-      () => {
-        const i = inbox.findIndex((f) => f.type === type);
-        if (i < 0) return false;
-        found = inbox.splice(i, 1)[0];
-        return true;
-      },
-      timeoutMs,
-      `frame type ${type}`,
-    );
-    return found!;
-  }
+  const next = (type: number, timeoutMs?: number): Promise<Frame> => takeFrame(inbox, type, timeoutMs);
 
   function errorOf(f: Frame): Record<string, unknown> {
     const m = decodeStrict(f.body, { maxBytes: 512 });

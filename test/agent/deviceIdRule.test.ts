@@ -20,6 +20,7 @@ import { FRAME_TYPE, FrameDecoder, decodeAck, encodeAck, encodeFrame, type Frame
 import { decodeTicket } from '../../protocol/ticket/index.ts';
 import { parseTopic, readingTopic, statusTopic, ticketTopic } from '../../protocol/topics.ts';
 import { startPtyPair, tempDir, waitFor } from '../support/services.ts';
+import { takeFrame, writeDrained } from '../support/serialLine.ts';
 import { WardFixture } from '../support/ward.ts';
 
 /** [id, valid]: the same table for every entry point. */
@@ -126,14 +127,8 @@ function connect(dev: string, password: string): Promise<MqttClient> {
   });
 }
 
-function write(bytes: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => port.write(Buffer.from(bytes), (err) => (err ? reject(err) : port.drain(() => resolve()))));
-}
-
-async function nextFrame(timeoutMs = 5000): Promise<Frame> {
-  await waitFor(() => inbox.length > 0, timeoutMs, 'a frame from the agent');
-  return inbox.shift()!;
-}
+const write = (bytes: Uint8Array): Promise<void> => writeDrained(port, bytes);
+const nextFrame = (timeoutMs?: number): Promise<Frame> => takeFrame(inbox, undefined, timeoutMs);
 
 async function badStatusCount(): Promise<number> {
   const m = await agent.core.metrics.serialFrames.get();

@@ -11,6 +11,7 @@ import { decodeStrict, encodeCanonical, isCborMap } from '../../protocol/cbor/in
 import { toHex } from '../../protocol/bytes.ts';
 import type { IngestItem } from '../../agent/ingest/types.ts';
 import { startPtyPair, tempDir, waitFor } from '../support/services.ts';
+import { takeFrame, writeDrained } from '../support/serialLine.ts';
 import { WardFixture } from '../support/ward.ts';
 
 const ward = new WardFixture('serial-test');
@@ -39,25 +40,10 @@ function onData(chunk: Buffer): void {
   }
 }
 
-function write(bytes: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => port.write(Buffer.from(bytes), (err) => (err ? reject(err) : port.drain(() => resolve()))));
-}
+const write = (bytes: Uint8Array): Promise<void> => writeDrained(port, bytes);
 
 /** Waits for the next frame of `type` (frames of other types before it are skipped). */
-async function next(type: number, timeoutMs = 5000): Promise<Frame> {
-  let found: Frame | undefined;
-  await waitFor(
-    () => {
-      const i = inbox.findIndex((f) => f.type === type);
-      if (i < 0) return false;
-      found = inbox.splice(i, 1)[0];
-      return true;
-    },
-    timeoutMs,
-    `frame type ${type}`,
-  );
-  return found!;
-}
+const next = (type: number, timeoutMs?: number): Promise<Frame> => takeFrame(inbox, type, timeoutMs);
 
 /** A well-formed COBS frame whose CRC-32 is off by one bit. */
 function frameWithWrongCrc(type: number, body: Uint8Array): Uint8Array {
