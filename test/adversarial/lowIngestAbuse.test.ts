@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
+import { connectAsDevice } from '../support/mqttDevice.ts';
 import { tempDir } from '../support/services.ts';
 import { WardFixture } from '../support/ward.ts';
 
@@ -17,19 +18,7 @@ const secrets = new Map<string, string>();
 const clients: MqttClient[] = [];
 
 function connectDevice(dev: string): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const c = mqtt.connect(url, {
-      clientId: dev,
-      username: dev,
-      password: secrets.get(dev)!,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-      connectTimeout: 5000,
-    });
-    clients.push(c);
-    c.once('connect', () => resolve(c));
-    c.once('error', reject);
-  });
+  return connectAsDevice(url, dev, secrets.get(dev)!, { connectTimeout: 5000, track: clients });
 }
 
 function publish(c: MqttClient, dev: string, payload: Uint8Array): Promise<void> {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
+import { connectAsDevice } from '../support/mqttDevice.ts';
 import { tempDir, waitFor } from '../support/services.ts';
 
 /**
@@ -16,20 +17,7 @@ const secrets = new Map<string, string>();
 const clients: MqttClient[] = [];
 
 function connectDevice(dev: string): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const c = mqtt.connect(url, {
-      clientId: dev,
-      username: dev,
-      password: secrets.get(dev)!,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-      connectTimeout: 3000,
-    });
-    clients.push(c);
-    c.once('connect', () => resolve(c));
-    c.once('error', reject);
-    c.once('close', () => reject(new Error('connection closed before CONNACK')));
-  });
+  return connectAsDevice(url, dev, secrets.get(dev)!, { connectTimeout: 3000, track: clients });
 }
 
 beforeAll(async () => {
