@@ -9,6 +9,7 @@
  */
 import { startAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
+import { serveAgentChild } from '../support/agentChild.ts';
 
 const [dataDir] = process.argv.slice(2);
 if (!dataDir) {
@@ -34,19 +35,4 @@ try {
   console.error(`start failed: ${typeof code === 'string' ? code : ''} ${(e as Error).message}`);
   process.exit(1);
 }
-process.stdout.write(
-  `${JSON.stringify({ ready: true, pid: process.pid, mqttPort: agent.mqttAddress!.port, httpPort: agent.httpAddress.port })}\n`,
-);
-
-let stopping = false;
-process.on('SIGTERM', () => {
-  if (stopping) return;
-  stopping = true;
-  agent.stop().then(
-    () => process.exit(0),
-    (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-});
+serveAgentChild(agent);

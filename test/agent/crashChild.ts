@@ -8,6 +8,7 @@
  */
 import { startAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
+import { serveAgentChild } from '../support/agentChild.ts';
 
 const [dataDir, portArg] = process.argv.slice(2);
 if (!dataDir || portArg === undefined) {
@@ -19,19 +20,4 @@ const agent = await startAgent(
   parseAgentConfig({ dataDir, mode: 'embedded', mqtt: { port: Number(portArg) }, http: { port: 0 }, logLevel: 'silent' }),
   { defaultMetrics: false },
 );
-process.stdout.write(
-  `${JSON.stringify({ ready: true, pid: process.pid, mqttPort: agent.mqttAddress!.port, httpPort: agent.httpAddress.port })}\n`,
-);
-
-let stopping = false;
-process.on('SIGTERM', () => {
-  if (stopping) return;
-  stopping = true;
-  agent.stop().then(
-    () => process.exit(0),
-    (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-});
+serveAgentChild(agent);
