@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
 import { connectAsDevice } from '../support/mqttDevice.ts';

@@ -5,7 +5,12 @@ import mqtt, { type MqttClient } from 'mqtt';
  * reconnects; resolves on CONNACK, rejects on a refusal or a close before it. `track` collects the client
  * so the test can end it.
  */
-export function connectAsDevice(url: string, dev: string, secret: string, o: { connectTimeout?: number; track?: MqttClient[] } = {}): Promise<MqttClient> {
+export function connectAsDevice(
+  url: string,
+  dev: string,
+  secret: string,
+  o: { connectTimeout?: number; track?: MqttClient[] } = {},
+): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const c = mqtt.connect(url, {
       clientId: dev,
