@@ -5,9 +5,13 @@
  *   vitalseal sim --devices 1000 --profile spo2,ecg --agent http://127.0.0.1:8080 --broker mqtt://127.0.0.1:1883 --virtual --duration 1h --backend node
  *   vitalseal sim --devices 50 --broker loopback --virtual --duration 1d --faults drop=0.01,link=0.001:30s
  *   vitalseal sim --serial /dev/ttyUSB0 --fleet wired.json --duration 5m
+ *   vitalseal sim --device dut-1 --authority-key <hex> --serial /dev/pts/7 --nvm-dir dut --period 250ms --duration 1d
  *   vitalseal sim --energy [--json]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fromHex } from '../../protocol/bytes.ts';
+import { isDeviceId } from '../../protocol/deviceId.ts';
+import { firmwareBugFromCli } from '../../device-sim/firmware/bugs.ts';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -56,6 +60,10 @@ interface SimFlags {
   json?: boolean;
   progress: boolean;
   reportFile?: string;
+  device?: string;
+  authorityKey?: string;
+  secretFile?: string;
+  firmwareBug?: string;
 }
 
 const CORE_ALIASES: Record<string, CoreName> = {
@@ -96,6 +104,29 @@ async function resolveFleet(
   const period = f.period === undefined ? undefined : parseDuration(f.period);
   const withPeriod = (d: FleetDevice): FleetDevice => (period === undefined ? d : { ...d, periodMs: period });
   const profiles = f.profile.split(',').map((p) => profileByName(p.trim()).name) as ProfileName[];
+
+  // one device given on the command line (a device under test): its ticket arrives over the link
+  if (f.device !== undefined) {
+    if (f.fleet || f.devices) usage('--device excludes --fleet and --devices');
+    if (!isDeviceId(f.device)) usage('--device is not a device id (1-64 of [A-Za-z0-9._-], starting with a letter or digit)');
+    if (f.authorityKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(f.authorityKey)) usage('--authority-key must be 32 bytes of hex');
+    const secret = f.secretFile === undefined ? undefined : readFileSync(f.secretFile, 'utf8').trim();
+    if (secret === '') usage('--secret-file is empty');
+    if ((f.serial?.length ?? 0) > 1) usage('--device takes one --serial port');
+    const device: FleetDevice = withPeriod({
+      id: f.device,
+      profile: profiles[0]!,
+      ...(secret !== undefined ? { secret } : {}),
+      ...(f.authorityKey !== undefined ? { authorityPublicKey: fromHex(f.authorityKey.toLowerCase()) } : {}),
+      ...(f.serial?.[0] !== undefined ? { serialPath: f.serial[0] } : {}),
+    });
+    if (f.serial?.length) return { devices: [device], link: { kind: 'serial' }, notes };
+    if (!f.broker) usage('--device needs --serial <path> or --broker <url>');
+    if (f.broker !== 'loopback' && secret === undefined)
+      usage('--device on MQTT needs --secret-file (the device secret, its MQTT password)');
+    return { devices: [device], link: f.broker === 'loopback' ? { kind: 'loopback' } : { kind: 'mqtt', url: f.broker }, notes };
+  }
+  if (f.authorityKey !== undefined || f.secretFile !== undefined) usage('--authority-key and --secret-file go with --device');
 
   if (f.serial?.length) {
     let base: readonly FleetDevice[];
@@ -207,6 +238,7 @@ async function simAction(f: SimFlags, cmd: Command): Promise<void> {
   if (!SEAL_BACKENDS.includes(f.backend)) usage(`--backend must be one of ${SEAL_BACKENDS.join(', ')}`);
   if (!OUTBOX_POLICIES.includes(f.outboxPolicy)) usage(`--outbox-policy must be one of ${OUTBOX_POLICIES.join(', ')}`);
   const core = coreOf(f.core);
+  const firmwareBug = firmwareBugFromCli(f.firmwareBug, process.env);
   const seed = f.seed ?? randomSeed();
   const startMs =
     f.start === undefined
@@ -246,6 +278,7 @@ async function simAction(f: SimFlags, cmd: Command): Promise<void> {
       drainTimeoutMs: parseDuration(f.drainTimeout),
       energyCore: core,
       signal: controller.signal,
+      ...(firmwareBug ? { firmwareBug } : {}),
       ...(bar ? { onProgress: (p: FleetProgress) => bar.update(p) } : {}),
     }));
   } finally {
@@ -274,6 +307,9 @@ export function registerSimCommands(program: Command): void {
       'Simulate medical devices (firmware model): seal readings with HPKE, send them over MQTT or serial, inject faults, report loss/reorder/latency and energy',
     )
     .option('--fleet <file>', 'fleet file (JSON: devices with id, secret, profile, ticketFile or authorityPublicKey)')
+    .option('--device <id>', 'one device of this id (e.g. a device under test) instead of a fleet file; its ticket comes over the link')
+    .option('--authority-key <hex>', "with --device: the ward authority's Ed25519 public key (32 bytes hex) to pin")
+    .option('--secret-file <file>', 'with --device on MQTT: a file holding the device secret (MQTT password)')
     .option('-n, --devices <n>', 'generate this many devices (sim-0001…) instead of a fleet file', undefined)
     .option(
       '-p, --profile <names>',
@@ -322,6 +358,8 @@ export function registerSimCommands(program: Command): void {
     .option('--json', 'print the report as JSON')
     .option('--no-progress', 'no progress bar')
     .option('--report-file <file>', 'also write the JSON report to this file')
+    // a deliberately broken firmware variant (device-sim/firmware/bugs.ts): conformance-kit tests only, hidden
+    .addOption(new Option('--firmware-bug <name>').hideHelp())
     .addHelpText(
       'after',
       `

@@ -15,10 +15,12 @@ import { DeviceStats } from '../report/deviceStats.ts';
 import type { Scheduler, TimerHandle } from '../time/scheduler.ts';
 import type { DeviceLink, DeviceStatus, LinkEvents } from '../transport/link.ts';
 import type { BackoffOptions } from './backoff.ts';
+import type { FirmwareBugName } from './bugs.ts';
 import { LinkSupervisor } from './linkSupervisor.ts';
 import { SendWindow, type NetworkGauge } from './sendWindow.ts';
 import { linkOf, ticketOf, withLink, type ActiveTicket, type DeviceState, type LinkState } from './state.ts';
 import { checkTicket, sameTicket, ticketUsable } from './ticketCheck.ts';
+import { FIRMWARE_ID } from './version.ts';
 
 /** What a device is given at provisioning (written to its NVM at first boot). */
 export interface DeviceProvisioning {
@@ -67,7 +69,18 @@ export interface FirmwareOptions {
   /** Shared count of network waits (connections being set up, copies on the wire): virtual time waits on it. */
   readonly network?: NetworkGauge;
   readonly onEvent?: (event: FirmwareEvent) => void;
+  /** A deliberately broken variant (firmware/bugs.ts): tests of the conformance kit only. */
+  readonly bug?: FirmwareBugName;
 }
+
+/** Firmware-bug hook `wrong-units`: a unit other than the registered one of each profile's sensor type. */
+const WRONG_UNIT: Readonly<Record<string, string>> = {
+  '%,bpm': 'bpm,%',
+  uV: 'mV',
+  'mmHg,bpm': 'kPa,bpm',
+  'mg/dL': 'mmol/L',
+  '°C': '°F',
+};
 
 export type FirmwareEvent =
   | { readonly kind: 'state'; readonly state: DeviceState['kind'] }
@@ -111,6 +124,8 @@ export class DeviceFirmware {
   private readonly refused = new Set<string>();
   private pendingStatusCode: string | undefined;
   private measuringEnabled = true;
+  /** The last reading's values (RAM): only the `plaintext-in-status` bug ever sends them. */
+  private lastReading: { readonly v: readonly number[]; readonly u: string } | undefined;
 
   constructor(options: FirmwareOptions) {
     this.o = options;
@@ -126,6 +141,7 @@ export class DeviceFirmware {
         monotonic: options.monotonic ?? (() => performance.now()),
         ackTimers: options.ackTimers,
         network: options.network,
+        bug: options.bug,
       },
       {
         stats: this.stats,
@@ -239,11 +255,13 @@ export class DeviceFirmware {
       state = { ...state, bootCount: state.bootCount + 1 };
       storage.saveState(state);
       this.setState({ kind: 'boot', bootCount: state.bootCount });
-      const outbox = new Outbox(storage, this.o.outboxCapacity ?? 1024, this.o.outboxPolicy ?? 'drop-oldest');
+      const outbox = new Outbox(storage, this.o.outboxCapacity ?? 1024, this.o.outboxPolicy ?? 'drop-oldest', this.o.bug);
       const restored = outbox.restore();
       this.outboxValue = outbox;
-      this.nextSeq = restored.maxSeq + 1;
-      this.stats.replayedAtBoot += restored.pending;
+      // firmware-bug hooks: a seq counter in RAM only; an outbox that is not replayed
+      this.nextSeq = this.o.bug === 'seq-reuse-after-reboot' ? 0 : restored.maxSeq + 1;
+      const replayed = this.o.bug === 'skip-outbox-replay' ? restored.pending - outbox.skipReplay() : restored.pending;
+      this.stats.replayedAtBoot += replayed;
       this.stats.tornNvmBytes += restored.tornBytes;
       this.nvm = state;
       this.authorityKey = state.authorityPublicKey ? fromHex(state.authorityPublicKey) : undefined;
@@ -281,7 +299,13 @@ export class DeviceFirmware {
     const p = this.o.provisioning;
     let ticket: { ticket?: string; ticketStartSeq?: number } = {};
     if (p.ticket) {
-      const v = checkTicket(p.ticket, { deviceId: p.id, authorityPublicKey: p.authorityPublicKey, clock: this.o.scheduler, trusted: true });
+      const v = checkTicket(p.ticket, {
+        deviceId: p.id,
+        authorityPublicKey: p.authorityPublicKey,
+        clock: this.o.scheduler,
+        trusted: true,
+        bug: this.o.bug,
+      });
       if (v.ok) ticket = { ticket: toHex(p.ticket), ticketStartSeq: 0 };
       else this.refuse(p.ticket, v.code);
     }
@@ -301,7 +325,7 @@ export class DeviceFirmware {
     const startSeq = state.ticketStartSeq ?? this.nextSeq;
     let code: string | undefined;
     try {
-      code = ticketUsable(decodeTicket(bytes), this.o.scheduler.now(), this.nextSeq - startSeq);
+      code = ticketUsable(decodeTicket(bytes), this.o.scheduler.now(), this.nextSeq - startSeq, this.o.bug);
     } catch (e) {
       code = errorCodeOf(e);
     }
@@ -314,11 +338,20 @@ export class DeviceFirmware {
   }
 
   private newSealer(t: { pk: Uint8Array; kid: Uint8Array }): ReadingSealer {
+    const bug = this.o.bug;
+    // firmware-bug hooks: the kid from the key's bytes instead of its hash; one ephemeral secret for every reading
+    const kid = bug === 'wrong-kid' ? t.pk.slice(0, 16) : t.kid;
+    let rng = this.ephemeralRng!;
+    if (bug === 'ephemeral-key-reuse') {
+      const fixed = rng(32);
+      rng = (n) => fixed.slice(0, n);
+    }
     return createReadingSealer({
       backend: this.o.backend ?? 'noble',
       mode: this.o.mode ?? 'per-reading',
-      recipient: { publicKey: t.pk, kid: t.kid },
-      rng: this.ephemeralRng!,
+      recipient: { publicKey: t.pk, kid },
+      rng,
+      ...(bug ? { bug } : {}),
     });
   }
 
@@ -381,7 +414,7 @@ export class DeviceFirmware {
     }
     if (s.kind !== 'ticketed' && s.kind !== 'sleeping') return;
     const now = this.o.scheduler.now();
-    const code = ticketUsable(s.ticket.ticket, now, this.nextSeq - s.ticket.startSeq);
+    const code = ticketUsable(s.ticket.ticket, now, this.nextSeq - s.ticket.startSeq, this.o.bug);
     if (code !== undefined) {
       this.forgetTicket(s.ticket.bytes, code);
       this.stats.notMeasured.noTicket++;
@@ -394,10 +427,14 @@ export class DeviceFirmware {
     }
     const seq = this.nextSeq;
     this.setState({ kind: 'measuring', ticket: s.ticket, link: s.link, seq });
-    const reading = this.generator!.next(Math.floor(now));
+    let reading = this.generator!.next(Math.floor(now));
+    // firmware-bug hooks: another unit; ts in seconds
+    if (this.o.bug === 'wrong-units') reading = { ...reading, u: WRONG_UNIT[reading.u] ?? `x${reading.u}` };
+    if (this.o.bug === 'ts-in-seconds') reading = { ...reading, ts: Math.floor(reading.ts / 1000) };
+    this.lastReading = { v: reading.v, u: reading.u };
     const envelope = this.sealer!.seal(reading, { dev: this.id, seq, ts: reading.ts, st: reading.st });
     const dropped = outbox.add(seq, reading.ts, envelope);
-    this.nextSeq = seq + 1;
+    this.nextSeq = seq + (this.o.bug === 'seq-gap' ? 2 : 1); // firmware-bug hook: a gap after every reading
     this.stats.measured++;
     this.stats.firstSeq ??= seq;
     this.stats.lastSeq = seq;
@@ -407,6 +444,8 @@ export class DeviceFirmware {
       this.sending.forget(dropped.seq);
     }
     this.o.onEvent?.({ kind: 'sealed', seq, ts: reading.ts, envelope });
+    // firmware-bug hook `plaintext-in-status`: a status after each reading (which carries it in clear)
+    if (this.o.bug === 'plaintext-in-status') this.sendStatus({ state: 'ticketed', kid: toHex(s.ticket.ticket.kid), seq: this.nextSeq });
     const cur = this.stateValue;
     if (cur.kind === 'measuring') this.setState({ kind: 'sleeping', ticket: cur.ticket, link: cur.link, wakeAt: now + this.periodMs });
     this.sending.pump();
@@ -419,10 +458,12 @@ export class DeviceFirmware {
     if (!('link' in s)) return;
     if (sameTicket(ticketOf(s)?.bytes, bytes)) return;
     if (this.refused.has(toHex(bytes))) return;
-    const v = checkTicket(bytes, { deviceId: this.id, authorityPublicKey: this.authorityKey, clock: this.o.scheduler });
+    const v = checkTicket(bytes, { deviceId: this.id, authorityPublicKey: this.authorityKey, clock: this.o.scheduler, bug: this.o.bug });
     if (!v.ok) {
-      this.refuse(bytes, v.code);
-      this.sendStatus({ state: 'error', code: v.code });
+      // firmware-bug hook: every refusal reported as malformed
+      const code = this.o.bug === 'wrong-refusal-code' ? 'TICKET_MALFORMED' : v.code;
+      this.refuse(bytes, code);
+      this.sendStatus({ state: 'error', code });
       return;
     }
     const startSeq = this.nextSeq;
@@ -471,13 +512,21 @@ export class DeviceFirmware {
   /** The link came up (linkSupervisor.ts): say so, repeat a pending refusal, send the outbox. */
   private onLinkUp(): void {
     const t = ticketOf(this.stateValue);
-    this.sendStatus({ state: 'online', boot: this.nvm?.bootCount ?? 0, seq: this.nextSeq, ...(t ? { kid: toHex(t.ticket.kid) } : {}) });
+    this.sendStatus({
+      state: 'online',
+      boot: this.nvm?.bootCount ?? 0,
+      seq: this.nextSeq,
+      ...(t ? { kid: toHex(t.ticket.kid) } : {}),
+      fw: FIRMWARE_ID,
+    });
     if (this.pendingStatusCode !== undefined) this.sendStatus({ state: 'error', code: this.pendingStatusCode });
     this.sending.pump();
   }
 
-  private sendStatus(status: DeviceStatus): void {
+  private sendStatus(original: DeviceStatus): void {
     if (linkOf(this.stateValue)?.kind !== 'up') return;
+    // firmware-bug hook: the last reading in clear on the status
+    const status = this.o.bug === 'plaintext-in-status' && this.lastReading ? { ...original, last: this.lastReading } : original;
     if (status.state === 'error' && status.code === this.pendingStatusCode) this.pendingStatusCode = undefined;
     this.link?.sendStatus(status);
     this.o.onEvent?.({ kind: 'status', status });

@@ -1,5 +1,6 @@
 import type { FaultyTransmitter } from '../faults/faultyTransmitter.ts';
 import type { Outbox } from '../nvm/outbox.ts';
+import type { FirmwareBugName } from './bugs.ts';
 import type { DeviceStats } from '../report/deviceStats.ts';
 import type { Scheduler, TimerHandle } from '../time/scheduler.ts';
 import type { DeviceLink } from '../transport/link.ts';
@@ -39,6 +40,8 @@ export interface SendWindowOptions {
   /** Timers for acknowledgement timeouts (default: the host's scheduler). */
   readonly ackTimers: Scheduler | undefined;
   readonly network: NetworkGauge | undefined;
+  /** A broken firmware variant (firmware/bugs.ts; tests only). */
+  readonly bug?: FirmwareBugName | undefined;
 }
 
 /**
@@ -87,7 +90,9 @@ export class SendWindow {
     const record: Inflight = { attempt, timer, onWire: false };
     this.inflight.set(seq, record);
     const bootKey = this.host.bootCount() * 1_000_000 + attempt;
-    if (this.host.transmitter()!.transmit(seq, bootKey, envelope)) this.markRecordOnWire(record);
+    // firmware-bug hook `resend-different-bytes`: a resend without the envelope's tag 16 (0xd0)
+    const bytes = attempt > 0 && this.o.bug === 'resend-different-bytes' && envelope[0] === 0xd0 ? envelope.subarray(1) : envelope;
+    if (this.host.transmitter()!.transmit(seq, bootKey, bytes)) this.markRecordOnWire(record);
   }
 
   /** The transmitter put a (held or delayed) copy of `seq` on the wire. */

@@ -4,6 +4,7 @@ import type { SealBackend, SealMode } from '../crypto/sealer.ts';
 import { simFail } from '../errors.ts';
 import { checkFaultRates, NO_FAULTS, type FaultRates } from '../faults/faultPlan.ts';
 import type { BackoffOptions } from '../firmware/backoff.ts';
+import type { FirmwareBugName } from '../firmware/bugs.ts';
 import { DeviceFirmware, type LinkFactory, type NetworkGauge } from '../firmware/device.ts';
 import { FileNvm } from '../nvm/fileNvm.ts';
 import type { OutboxPolicy } from '../nvm/outbox.ts';
@@ -82,6 +83,8 @@ export interface FleetOptions {
   readonly onProgress?: (p: FleetProgress) => void;
   /** Stops measuring early (then drains). */
   readonly signal?: AbortSignal;
+  /** Every device runs this deliberately broken firmware variant (firmware/bugs.ts): conformance-kit tests only. */
+  readonly firmwareBug?: FirmwareBugName;
 }
 
 export interface FleetRun {
@@ -110,6 +113,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
   const runStartMs = scheduler.now();
   const endMs = runStartMs + o.durationMs;
   const unlock = o.nvmDir ? lockNvmDir(o.nvmDir) : undefined;
+  const bug = o.firmwareBug ? { bug: o.firmwareBug } : {};
 
   let hub: LoopbackHub | undefined;
   if (o.link.kind === 'loopback') {
@@ -121,12 +125,15 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
     if (link.kind === 'mqtt')
       return (dev, events) => {
         if (dev.secret === undefined) simFail('SIM_CONFIG_INVALID', `device ${dev.id} has no secret for MQTT`);
-        return new MqttLink({ url: link.url, deviceId: dev.id, secret: dev.secret }, events);
+        return new MqttLink({ url: link.url, deviceId: dev.id, secret: dev.secret, ...bug }, events);
       };
     if (link.kind === 'serial')
       return (dev, events) => {
         if (d.serialPath === undefined) simFail('SIM_CONFIG_INVALID', `device ${dev.id} has no serial port`);
-        return new SerialLink({ path: d.serialPath, deviceId: dev.id, ...(link.baudRate ? { baudRate: link.baudRate } : {}) }, events);
+        return new SerialLink(
+          { path: d.serialPath, deviceId: dev.id, ...(link.baudRate ? { baudRate: link.baudRate } : {}), ...bug },
+          events,
+        );
       };
     return (dev, events) => hub!.link(dev.id, events);
   };
@@ -163,6 +170,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
       monotonic: o.link.kind === 'loopback' ? () => scheduler.now() : () => performance.now(),
       ...(o.link.kind === 'loopback' ? {} : { ackTimers: wallTimers }),
       network,
+      ...bug,
     });
     return { firmware, profile: profile.name };
   });

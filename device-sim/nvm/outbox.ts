@@ -1,3 +1,4 @@
+import type { FirmwareBugName } from '../firmware/bugs.ts';
 import type { LogRecord } from './logRecord.ts';
 import type { NvmStorage } from './storage.ts';
 
@@ -48,6 +49,8 @@ export class Outbox {
     private readonly storage: NvmStorage,
     readonly capacity: number,
     readonly policy: OutboxPolicy,
+    /** A broken firmware variant (firmware/bugs.ts; tests only). */
+    private readonly bug?: FirmwareBugName,
   ) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError('outbox capacity must be a positive integer');
   }
@@ -104,7 +107,8 @@ export class Outbox {
    * ring, the oldest reading not in flight is dropped first and returned.
    */
   add(seq: number, ts: number, envelope: Uint8Array): DroppedReading | undefined {
-    if (seq <= this.maxSeqValue) throw new RangeError('seq must grow');
+    // firmware-bug hook: a seq counter that restarts after a reboot writes over its own history
+    if (seq <= this.maxSeqValue && this.bug !== 'seq-reuse-after-reboot') throw new RangeError('seq must grow');
     let dropped: DroppedReading | undefined;
     const records: LogRecord[] = [];
     if (this.entries.size >= this.capacity) {
@@ -118,10 +122,20 @@ export class Outbox {
     records.push({ t: 'sealed', seq, ts, envelope });
     this.storage.append(records, true);
     this.recordsSinceCompaction += records.length;
-    this.maxSeqValue = seq;
+    this.maxSeqValue = Math.max(this.maxSeqValue, seq);
     this.entries.set(seq, { seq, ts, envelope, attempts: 0, inflight: false });
     this.compactIfNeeded();
     return dropped;
+  }
+
+  /**
+   * Firmware-bug hook `skip-outbox-replay`: forgets (in RAM only) the readings restored at boot,
+   * so they are never resent. Returns how many.
+   */
+  skipReplay(): number {
+    const n = this.entries.size;
+    this.entries.clear();
+    return n;
   }
 
   get(seq: number): OutboxEntry | undefined {
@@ -173,6 +187,8 @@ export class Outbox {
     const e = this.entries.get(seq);
     if (e === undefined) return undefined;
     this.entries.delete(seq);
+    // firmware-bug hook `replay-acked`: the acknowledgement stays in RAM, the log still says "sealed"
+    if (t === 'acked' && this.bug === 'replay-acked') return e;
     this.storage.append([{ t, seq }], false);
     this.recordsSinceCompaction++;
     this.compactIfNeeded();

@@ -8,6 +8,10 @@ export interface DeviceStatus {
   readonly boot?: number;
   /** Next seq the device will use. */
   readonly seq?: number;
+  /** Firmware string, `vitalseal-sim/<version>` (firmware/version.ts); sent with `online`. */
+  readonly fw?: string;
+  /** The last reading in clear: only the firmware-bug variant `plaintext-in-status` (firmware/bugs.ts) sends it. */
+  readonly last?: { readonly v: readonly number[]; readonly u: string };
 }
 
 /** What a link reports to the firmware. */

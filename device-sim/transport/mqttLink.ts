@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { SimError } from '../errors.ts';
+import type { FirmwareBugName } from '../firmware/bugs.ts';
 import { flipByte, type DeviceLink, type DeviceStatus, type LinkEvents } from './link.ts';
 import { readingTopic, statusTopic, ticketTopic } from '../../protocol/topics.ts';
 
@@ -11,6 +12,8 @@ export interface MqttLinkOptions {
   readonly secret: string;
   readonly connectTimeoutMs?: number;
   readonly keepaliveS?: number;
+  /** A broken firmware variant (firmware/bugs.ts; tests only): no-last-will, persistent-session, publish-qos0. */
+  readonly bug?: FirmwareBugName;
 }
 
 const OFFLINE = Buffer.from(JSON.stringify({ state: 'offline' }));
@@ -49,13 +52,13 @@ export class MqttLink implements DeviceLink {
       username: dev,
       password: this.o.secret,
       protocolVersion: 4,
-      clean: true,
+      clean: this.o.bug !== 'persistent-session', // firmware-bug hook
       reconnectPeriod: 0,
       connectTimeout: this.o.connectTimeoutMs ?? 10_000,
       keepalive: this.o.keepaliveS ?? 60,
       resubscribe: false,
       queueQoSZero: false,
-      will: { topic: statusTopic(dev), payload: OFFLINE, qos: 1, retain: false },
+      ...(this.o.bug === 'no-last-will' ? {} : { will: { topic: statusTopic(dev), payload: OFFLINE, qos: 1 as const, retain: false } }),
     });
     this.client = client;
     return new Promise<void>((resolve, reject) => {
@@ -126,7 +129,8 @@ export class MqttLink implements DeviceLink {
     const gen = this.generation;
     const payload = Buffer.from(envelope);
     if (corruptAt !== undefined) flipByte(payload, payload.length - AEAD_TAG_BYTES + Math.floor(corruptAt * AEAD_TAG_BYTES));
-    c.publish(readingTopic(this.o.deviceId), payload, { qos: 1 }, (err) => {
+    // firmware-bug hook `publish-qos0`: the callback comes once the packet is written, as if it were a PUBACK
+    c.publish(readingTopic(this.o.deviceId), payload, { qos: this.o.bug === 'publish-qos0' ? 0 : 1 }, (err) => {
       if (!err && gen === this.generation) this.events.onAck(seq);
     });
     return payload.length;

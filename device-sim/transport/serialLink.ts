@@ -1,7 +1,8 @@
 import { SerialPort } from 'serialport';
 import { decodeStrict, encodeCanonical, isCborMap, type CborValue } from '../../protocol/cbor/index.ts';
-import { FRAME_TYPE, FrameDecoder, decodeAck, encodeFrame } from '../../protocol/framing/index.ts';
+import { FRAME_TYPE, FrameDecoder, cobsEncode, crc32, decodeAck, encodeFrame, type FrameType } from '../../protocol/framing/index.ts';
 import { SimError } from '../errors.ts';
+import type { FirmwareBugName } from '../firmware/bugs.ts';
 import { flipByte, type DeviceLink, type DeviceStatus, type LinkEvents } from './link.ts';
 
 export interface SerialLinkOptions {
@@ -10,6 +11,8 @@ export interface SerialLinkOptions {
   readonly baudRate?: number;
   /** For tests: a serialport binding (e.g. SerialPortMock.binding). */
   readonly binding?: unknown;
+  /** A broken firmware variant (firmware/bugs.ts; tests only). */
+  readonly bug?: FirmwareBugName;
 }
 
 /**
@@ -27,6 +30,8 @@ export class SerialLink implements DeviceLink {
   private port: SerialPort | undefined;
   private readonly decoder = new FrameDecoder();
   private up = false;
+  /** Firmware-bug hook `no-resync-after-garbage`: set by a bad frame, every later frame is ignored until the line reopens. */
+  private deaf = false;
   /** Frames the line delivered that did not decode (bad CRC/COBS...). */
   badFrames = 0;
 
@@ -49,6 +54,7 @@ export class SerialLink implements DeviceLink {
     );
     this.port = port;
     this.decoder.reset();
+    this.deaf = false;
     this.up = true;
     port.on('data', (chunk: Buffer) => this.onData(chunk));
     port.on('error', () => undefined);
@@ -77,15 +83,18 @@ export class SerialLink implements DeviceLink {
 
   private onData(chunk: Buffer): void {
     for (const r of this.decoder.push(chunk)) {
+      if (this.deaf) continue;
       if (!r.ok) {
         this.badFrames++;
+        if (this.o.bug === 'no-resync-after-garbage') this.deaf = true;
         continue;
       }
       const { type, body } = r.frame;
       try {
         if (type === FRAME_TYPE.ack) {
           const ack = decodeAck(body);
-          if (ack.dev === this.o.deviceId) this.events.onAck(ack.seq);
+          // firmware-bug hook `ignore-ack-dev`: any device's ack is taken
+          if (ack.dev === this.o.deviceId || this.o.bug === 'ignore-ack-dev') this.events.onAck(ack.seq);
         } else if (type === FRAME_TYPE.ticket) {
           this.events.onTicket(body);
         } else if (type === FRAME_TYPE.error) {
@@ -103,7 +112,7 @@ export class SerialLink implements DeviceLink {
   sendReading(_seq: number, envelope: Uint8Array, corruptAt?: number): number {
     const port = this.port;
     if (!port || !this.up) return 0;
-    const wire = encodeFrame(FRAME_TYPE.reading, envelope);
+    const wire = this.frame(FRAME_TYPE.reading, envelope);
     // never touch the trailing delimiter: the frame stays one frame, its CRC or COBS fails
     if (corruptAt !== undefined) flipByte(wire, Math.floor(corruptAt * (wire.length - 1)));
     port.write(Buffer.from(wire));
@@ -120,6 +129,25 @@ export class SerialLink implements DeviceLink {
     if (status.code !== undefined) m.set('code', status.code);
     if (status.kid !== undefined) m.set('kid', status.kid);
     if (status.seq !== undefined) m.set('seq', status.seq);
-    port.write(Buffer.from(encodeFrame(FRAME_TYPE.status, encodeCanonical(m))));
+    if (status.fw !== undefined) m.set('fw', status.fw);
+    if (status.last !== undefined)
+      m.set(
+        'last',
+        new Map<string, CborValue>([
+          ['v', [...status.last.v]],
+          ['u', status.last.u],
+        ]),
+      );
+    port.write(Buffer.from(this.frame(FRAME_TYPE.status, encodeCanonical(m))));
+  }
+
+  /** One frame for the wire (§8.1); firmware-bug hook `bad-crc`: the CRC-32 big-endian. */
+  private frame(type: FrameType, body: Uint8Array): Uint8Array {
+    if (this.o.bug !== 'bad-crc') return encodeFrame(type, body);
+    const raw = new Uint8Array(1 + body.length + 4);
+    raw[0] = type;
+    raw.set(body, 1);
+    new DataView(raw.buffer).setUint32(1 + body.length, crc32(raw.subarray(0, 1 + body.length)), false);
+    return Uint8Array.from([...cobsEncode(raw), 0]);
   }
 }
