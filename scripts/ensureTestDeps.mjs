@@ -4,7 +4,8 @@
  * system programs the tests need. When one is missing and this runs as root on a machine with
  * apt-get, it installs the Debian packages, saying so; otherwise it stops (exit 1) with the exact
  * command to run. Also stops the system mosquitto service the Debian package starts (the tests run
- * their own brokers on free ports). To add a program (e.g. the C toolchain), add a row to NEEDS.
+ * their own brokers on free ports). To add a program, add a row to NEEDS;
+ * a library is a row with `file` (its header paths) instead of `program`.
  *
  * VITALSEAL_SKIP_TEST_DEPS=1 skips the step (for running a unit-only subset through `npm test`).
  */
@@ -15,9 +16,24 @@ import { existsSync } from 'node:fs';
 const NEEDS = [
   { program: 'mosquitto', pkg: 'mosquitto', why: 'external-broker tests (test/agent/external, test/adversarial/revokedDevice)' },
   { program: 'socat', pkg: 'socat', why: 'serial-port tests over a pty pair (test/agent/serial, test/device-sim/serial, …)' },
+  { program: 'cc', pkg: 'gcc', why: 'the C device library device-c/ (test/deviceC)' },
+  { program: 'make', pkg: 'make', why: 'the C device library device-c/ (test/deviceC)' },
+  {
+    file: ['/usr/include/sodium.h', '/usr/local/include/sodium.h'],
+    pkg: 'libsodium-dev',
+    why: 'the host crypto port of device-c/ (test/deviceC)',
+  },
 ];
 
 const say = (msg) => process.stderr.write(`ensure-test-deps: ${msg}\n`);
+
+/** A NEEDS row is met when its program is found, or (a library's header) one of its files exists. */
+function met(n) {
+  if (n.file) return n.file.some((f) => existsSync(f));
+  return !!find(n.program);
+}
+
+const label = (n) => n.program ?? n.file[0];
 
 function find(program) {
   for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'])
@@ -33,18 +49,18 @@ function run(cmd, args, env = process.env) {
 
 if (process.env.VITALSEAL_SKIP_TEST_DEPS === '1') process.exit(0);
 
-const missing = NEEDS.filter((n) => !find(n.program));
+const missing = NEEDS.filter((n) => !met(n));
 if (missing.length > 0) {
   const pkgs = [...new Set(missing.map((n) => n.pkg))];
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const hasApt = !!find('apt-get');
   const command = `apt-get update && apt-get install -y --no-install-recommends ${pkgs.join(' ')}`;
-  for (const n of missing) say(`${n.program} not found (needed by ${n.why})`);
+  for (const n of missing) say(`${label(n)} not found (needed by ${n.why})`);
   if (!isRoot || !hasApt) {
     say(
       hasApt
         ? `run as root:  sudo sh -c '${command}'`
-        : `install the packages providing: ${missing.map((n) => n.program).join(', ')} (Debian/Ubuntu: ${command})`,
+        : `install the packages providing: ${missing.map(label).join(', ')} (Debian/Ubuntu: ${command})`,
     );
     say('then run npm test again');
     process.exit(1);
@@ -55,9 +71,9 @@ if (missing.length > 0) {
     say(`apt-get failed; run it by hand: ${command}`);
     process.exit(1);
   }
-  const still = missing.filter((n) => !find(n.program));
+  const still = missing.filter((n) => !met(n));
   if (still.length > 0) {
-    say(`still missing after apt-get: ${still.map((n) => n.program).join(', ')}`);
+    say(`still missing after apt-get: ${still.map(label).join(', ')}`);
     process.exit(1);
   }
   say(`installed ${pkgs.join(' ')}`);
