@@ -151,6 +151,14 @@ export const PROTOCOL_ERRORS = defineErrors(
     ENVELOPE_UNKNOWN_ALG: { message: 'envelope algorithm is not HPKE-4', exit: 'invalid-input' },
     ENVELOPE_BAD_HEADER: { message: 'envelope header is missing a field or has a wrong type', exit: 'invalid-input' },
     ENVELOPE_DECRYPT_FAILED: { message: 'envelope does not decrypt with this key', exit: 'verification' },
+    ENVELOPE_ORIGIN_UNVERIFIED: {
+      message: 'reading is not from the device: not sealed with the identity key its ticket certifies',
+      exit: 'verification',
+    },
+    ENVELOPE_NO_SENDER_KEY: {
+      message: 'envelope is sealed in HPKE Auth mode: opening it needs the device identity key from its ticket',
+      exit: 'invalid-input',
+    },
     READING_INVALID: { message: 'decrypted reading is not a valid reading map', exit: 'invalid-input' },
 
     // --- session tickets

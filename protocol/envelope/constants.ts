@@ -20,4 +20,9 @@ export const ENVELOPE_FIELD = {
   st: 'st',
   /** session mode: RFC 9180 sequence number of the message in the session's HPKE context */
   hs: 'hs',
+  /** HPKE mode: present (= 2, mode_auth) only in Auth mode; absent means base mode (docs/PROTOCOL.md §5.2) */
+  m: 'm',
 } as const;
+
+/** The value of the protected "m" label: RFC 9180 mode_auth. */
+export const ENVELOPE_MODE_AUTH = 0x02;

@@ -1,7 +1,7 @@
 import { encodeCanonical, isBytes, type CborMap, type CborValue } from '../cbor/index.ts';
 import { ALG, HEADER } from '../cose/index.ts';
 import { fail } from '../errors.ts';
-import { ENC_BYTES, ENVELOPE_FIELD, KID_BYTES } from './constants.ts';
+import { ENC_BYTES, ENVELOPE_FIELD, ENVELOPE_MODE_AUTH, KID_BYTES } from './constants.ts';
 import { isDeviceId } from '../deviceId.ts';
 import { isSensorType, isUint } from './fields.ts';
 
@@ -17,11 +17,15 @@ export interface ReadingHeader {
   readonly st: string;
 }
 
-/** The decoded protected header: alg is always HPKE-4; `hs` only in session mode. */
+/** The decoded protected header: alg is always HPKE-4; `hs` only in session mode; `m` (= 2) only in HPKE Auth mode. */
 export interface EnvelopeHeader extends ReadingHeader {
   readonly alg: typeof ALG.HPKE4;
   readonly hs?: number;
+  readonly m?: typeof ENVELOPE_MODE_AUTH;
 }
+
+/** Whether an envelope was sealed in HPKE Auth mode (its protected header says so). */
+export const isAuthMode = (h: { readonly m?: number }): boolean => h.m === ENVELOPE_MODE_AUTH;
 
 const KNOWN_PROTECTED_LABELS = new Set<unknown>([
   HEADER.alg,
@@ -30,6 +34,7 @@ const KNOWN_PROTECTED_LABELS = new Set<unknown>([
   ENVELOPE_FIELD.ts,
   ENVELOPE_FIELD.st,
   ENVELOPE_FIELD.hs,
+  ENVELOPE_FIELD.m,
 ]);
 
 export function checkReadingHeader(h: ReadingHeader): void {
@@ -40,8 +45,8 @@ export function checkReadingHeader(h: ReadingHeader): void {
   if (!isSensorType(h.st)) fail('ENVELOPE_BAD_HEADER', 'st is not a valid sensor type');
 }
 
-/** Deterministic protected header bytes {1: 42, "dev", "seq", "ts", "st"[, "hs"]}. */
-export function encodeEnvelopeProtected(h: ReadingHeader, hpkeSeq?: number): Uint8Array {
+/** Deterministic protected header bytes {1: 42, "dev", "seq", "ts", "st"[, "hs"][, "m": 2]}; `auth` adds "m": 2 (HPKE Auth mode). */
+export function encodeEnvelopeProtected(h: ReadingHeader, hpkeSeq?: number, auth = false): Uint8Array {
   checkReadingHeader(h);
   const map: CborMap = new Map<number | string, CborValue>([
     [HEADER.alg, ALG.HPKE4],
@@ -54,6 +59,7 @@ export function encodeEnvelopeProtected(h: ReadingHeader, hpkeSeq?: number): Uin
     if (!isUint(hpkeSeq)) fail('ENVELOPE_BAD_HEADER', 'hs is not a uint');
     map.set(ENVELOPE_FIELD.hs, hpkeSeq);
   }
+  if (auth) map.set(ENVELOPE_FIELD.m, ENVELOPE_MODE_AUTH);
   return encodeCanonical(map);
 }
 
@@ -72,9 +78,16 @@ export function parseEnvelopeProtected(map: CborMap): EnvelopeHeader {
   } as ReadingHeader;
   checkReadingHeader(header);
   const hs = map.get(ENVELOPE_FIELD.hs);
-  if (hs === undefined) return { alg: ALG.HPKE4, ...header };
-  if (!isUint(hs)) fail('ENVELOPE_BAD_HEADER', 'hs is not a uint');
-  return { alg: ALG.HPKE4, ...header, hs };
+  if (hs !== undefined && !isUint(hs)) fail('ENVELOPE_BAD_HEADER', 'hs is not a uint');
+  const m = map.get(ENVELOPE_FIELD.m);
+  // "m" is absent in base mode; the only other mode a v1 envelope may state is Auth (2).
+  if (m !== undefined && m !== ENVELOPE_MODE_AUTH) fail('ENVELOPE_BAD_HEADER', 'm is not 2 (HPKE Auth mode)');
+  return {
+    alg: ALG.HPKE4,
+    ...header,
+    ...(hs === undefined ? {} : { hs }),
+    ...(m === undefined ? {} : { m: ENVELOPE_MODE_AUTH }),
+  };
 }
 
 /** Reads the unprotected header: exactly {4: kid (16 bytes), -4: ek (32 bytes)}. */

@@ -11,7 +11,7 @@ import type { ReadingRecipient } from './seal.ts';
  * Session mode (optional, off by default): ONE HPKE sender context per ticket.
  * Every envelope carries the same `ek` and a protected "hs" = the RFC 9180
  * sequence number it was sealed at; the recipient opens it with
- * `setupBaseR(ek).openAt(hs)`, so loss and reordering are harmless.
+ * `setupBaseR(ek).openAt(hs)` (Auth mode: `setupAuthR(ek, skR, pkS)`), so loss and reordering are harmless.
  *
  * Trade-off: the device does one X25519 key generation and DH per session
  * instead of per reading (two orders of magnitude less CPU on a
@@ -33,9 +33,18 @@ export function createSessionSealer(input: {
   readonly recipient: ReadingRecipient;
   readonly hpke: Hpke;
   readonly rng: Rng;
+  /**
+   * The device's X25519 identity secret key: the context is set up in HPKE Auth mode
+   * (SetupAuthS, RFC 9180 §5.1.3) and every envelope says "m": 2 (docs/PROTOCOL.md §6.1).
+   */
+  readonly senderSecretKey?: Uint8Array;
 }): SessionSealer {
   checkRecipientKid(input.recipient.kid);
-  const context: SenderContext = input.hpke.setupBaseS(input.recipient.publicKey, ENVELOPE_HPKE_INFO, { rng: input.rng });
+  const { senderSecretKey } = input;
+  const auth = senderSecretKey !== undefined;
+  const context: SenderContext = auth
+    ? input.hpke.setupAuthS(input.recipient.publicKey, ENVELOPE_HPKE_INFO, senderSecretKey, { rng: input.rng })
+    : input.hpke.setupBaseS(input.recipient.publicKey, ENVELOPE_HPKE_INFO, { rng: input.rng });
   const kid = input.recipient.kid;
   return {
     kid,
@@ -46,7 +55,7 @@ export function createSessionSealer(input: {
     seal({ reading, header }) {
       checkReadingMatchesHeader(reading, header);
       const plaintext = encodeReading(reading);
-      const protectedBytes = encodeEnvelopeProtected(header, Number(context.seq));
+      const protectedBytes = encodeEnvelopeProtected(header, Number(context.seq), auth);
       const ciphertext = context.seal(plaintext, envelopeAad(protectedBytes));
       return assembleEnvelope(protectedBytes, kid, context.enc, ciphertext);
     },

@@ -5,7 +5,7 @@ import { fail, isVitalsealError } from '../errors.ts';
 import { isDeviceId } from '../deviceId.ts';
 import { isPatientRef, isUint } from '../envelope/fields.ts';
 import { KEY_ID_LENGTH, keyIdOf } from '../keys/keyId.ts';
-import { TICKET_KEYS, TICKET_MAX_BYTES, TICKET_VERSION, type Ticket, type TicketFields } from './ticket.ts';
+import { TICKET_KEYS, TICKET_MAX_BYTES, TICKET_VERSION, TICKET_VERSION_IDENTITY, type Ticket, type TicketFields } from './ticket.ts';
 
 /** Checks every field; throws TICKET_MALFORMED naming the first bad one. */
 export function checkTicketFields(f: TicketFields): void {
@@ -18,13 +18,17 @@ export function checkTicketFields(f: TicketFields): void {
   if (f.exp <= f.nbf) fail('TICKET_MALFORMED', 'exp is not after nbf');
   if (f.maxReadings !== undefined && (!isUint(f.maxReadings) || f.maxReadings === 0))
     fail('TICKET_MALFORMED', 'maxReadings is not a positive integer');
+  if (f.idk !== undefined && (!isBytes(f.idk) || f.idk.length !== 32)) fail('TICKET_MALFORMED', 'idk is not a 32-byte X25519 key');
 }
+
+/** v = 2 exactly when the ticket carries a device identity key. */
+const versionOf = (f: TicketFields): Ticket['v'] => (f.idk === undefined ? TICKET_VERSION : TICKET_VERSION_IDENTITY);
 
 /** Deterministic CBOR of the ticket payload map. */
 export function encodeTicketPayload(f: TicketFields): Uint8Array {
   checkTicketFields(f);
   const map: CborMap = new Map<string, CborValue>([
-    ['v', TICKET_VERSION],
+    ['v', versionOf(f)],
     ['dev', f.dev],
     ['kid', f.kid],
     ['pk', x25519CoseKeyMap(f.pk)],
@@ -33,6 +37,7 @@ export function encodeTicketPayload(f: TicketFields): Uint8Array {
     ['exp', f.exp],
   ]);
   if (f.maxReadings !== undefined) map.set('maxReadings', f.maxReadings);
+  if (f.idk !== undefined) map.set('idk', x25519CoseKeyMap(f.idk));
   return encodeCanonical(map);
 }
 
@@ -48,25 +53,29 @@ export function parseTicketPayload(payload: Uint8Array): Ticket {
   for (const key of map.keys()) {
     if (!(TICKET_KEYS as readonly unknown[]).includes(key)) fail('TICKET_MALFORMED', 'ticket payload has an unknown field');
   }
-  if (map.get('v') !== TICKET_VERSION) fail('TICKET_MALFORMED', 'unsupported ticket version');
+  const v = map.get('v');
+  if (v !== TICKET_VERSION && v !== TICKET_VERSION_IDENTITY) fail('TICKET_MALFORMED', 'unsupported ticket version');
+  // v 1 has no idk (what every v1 device expects), v 2 always has one.
+  if ((v === TICKET_VERSION_IDENTITY) !== map.has('idk')) fail('TICKET_MALFORMED', 'idk is present exactly in version 2');
   const fields = {
     dev: map.get('dev'),
     kid: map.get('kid'),
-    pk: publicKeyOf(map.get('pk')),
+    pk: publicKeyOf(map.get('pk'), 'pk'),
     patient: map.get('patient'),
     nbf: map.get('nbf'),
     exp: map.get('exp'),
     ...(map.has('maxReadings') ? { maxReadings: map.get('maxReadings') } : {}),
+    ...(map.has('idk') ? { idk: publicKeyOf(map.get('idk'), 'idk') } : {}),
   } as TicketFields;
   checkTicketFields(fields);
-  return { v: TICKET_VERSION, ...fields };
+  return { v, ...fields };
 }
 
-function publicKeyOf(coseKey: CborValue | undefined): Uint8Array {
+function publicKeyOf(coseKey: CborValue | undefined, field: 'pk' | 'idk'): Uint8Array {
   try {
     return x25519PublicKeyFromCoseKey(coseKey);
   } catch (e) {
-    if (isVitalsealError(e)) fail('TICKET_MALFORMED', 'pk is not an X25519 HPKE-4 COSE_Key', e);
+    if (isVitalsealError(e)) fail('TICKET_MALFORMED', `${field} is not an X25519 HPKE-4 COSE_Key`, e);
     throw e;
   }
 }
