@@ -1,5 +1,7 @@
 import { Aedes, type Client, type AuthenticateError, type PublishPacket } from 'aedes';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import type { AgentTls, PeerIdentity } from '../tls/agentTls.ts';
 import type { Logger } from 'pino';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import type { AgentStore } from '../store/agentStore.ts';
@@ -31,6 +33,8 @@ export interface EmbeddedBrokerOptions {
   clock: Clock;
   logger: Logger;
   events?: BrokerEvents;
+  /** MQTT over TLS (issue #20): the agent's TLS material and policy; `listenTls` opens its listener. */
+  tls?: { agentTls: AgentTls; host: string; port: number };
 }
 
 /** aedes's refusal of a CONNECT (it never leaves the broker): `returnCode` is the CONNACK code (4 bad user name or password, 5 not authorized). */
@@ -64,6 +68,9 @@ function authError(message: string, returnCode: 4 | 5): AuthenticateError {
 export class EmbeddedBroker {
   readonly aedes: Aedes;
   private server: Server | undefined;
+  private tlsServer: TlsServer | undefined;
+  /** The verified client certificate of each TLS connection (its socket = aedes' client.conn). */
+  private readonly peerOf = new WeakMap<object, PeerIdentity>();
   private readonly deviceOf = new WeakMap<Client, string>();
   /** vs/v1/<dev>/r of each authenticated client: a reading's topic is checked by one string compare. */
   private readonly readingTopicOf = new WeakMap<Client, string>();
@@ -130,11 +137,49 @@ export class EmbeddedBroker {
   }
 
   /**
+   * MQTT over TLS: each connection's handshake (TLS version, ciphers, the client certificate against
+   * the ward CA and CRL) is judged by AgentTls.admitSocket before aedes reads a byte; a certificate's
+   * device is then bound to the MQTT identity in `authenticate`. Revoked serials close their connections.
+   */
+  async listenTls(): Promise<{ host: string; port: number }> {
+    const t = this.o.tls;
+    if (!t) throw new Error('embedded broker has no TLS options');
+    const server = createTlsServer(t.agentTls.secureContextOptions(), (socket) => {
+      const peer = t.agentTls.admitSocket(socket);
+      if (peer === undefined) return;
+      if (peer !== null) this.peerOf.set(socket, peer);
+      this.handleSocket(socket);
+    });
+    t.agentTls.register(server, 'mqtt');
+    t.agentTls.onRevocation((serials) => this.disconnectCertificates(serials));
+    this.tlsServer = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(t.port, t.host, () => resolve());
+    });
+    const addr = server.address();
+    if (addr === null || typeof addr === 'string') throw new Error('broker has no TLS address');
+    return { host: addr.address, port: addr.port };
+  }
+
+  /** Closes the connections made with these certificate serials (revoked: their next handshake is refused). */
+  disconnectCertificates(serials: ReadonlySet<string>): void {
+    const clients = (this.aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
+    for (const client of Object.values(clients)) {
+      const peer = client ? this.peerOf.get(client.conn as object) : undefined;
+      if (client && peer && serials.has(peer.serial)) {
+        this.o.logger.info({ device: this.deviceOf.get(client) }, 'connection of a revoked certificate closed');
+        client.close();
+      }
+    }
+  }
+
+  /**
    * The socket goes straight to aedes; each chunk passes the size scanner just before aedes'
    * parser (its `_parser.parse`, stable since aedes 0.x) so an oversize packet closes the
    * connection before anything is buffered — without a stream layer per connection.
    */
-  private handleSocket(socket: Socket): void {
+  private handleSocket(socket: Socket | TLSSocket): void {
     if (!this.admitAddress(socket)) return;
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
@@ -188,8 +233,27 @@ export class EmbeddedBroker {
       done(authError('client id must equal the device id (username)', 5), null);
       return;
     }
-    // a revoked device's row refuses its secret; the ingestor's set is checked too (both change on revocation)
-    if (!password || this.o.ingestor.isRevoked(username) || !this.o.store.checkDeviceSecret(username, password.toString('utf8'))) {
+    const peer = this.peerOf.get(client.conn as object);
+    if (peer !== undefined) {
+      // mutual TLS: the certificate is the credential, bound to the MQTT identity (§9.8)
+      if (peer.device !== username) {
+        this.o.tls?.agentTls.refused('identity_mismatch');
+        this.o.events?.onAuthFailure?.('bad_credentials');
+        done(authError('the client certificate names another device', 5), null);
+        return;
+      }
+      if (this.o.tls?.agentTls.isRevoked(peer.serial) || this.o.ingestor.isRevoked(username) || !this.o.store.getDevice(username)) {
+        this.o.tls?.agentTls.refused(this.o.store.getDevice(username) ? 'revoked' : 'unknown_device');
+        this.o.events?.onAuthFailure?.('bad_credentials');
+        done(authError('device revoked or not provisioned', 5), null);
+        return;
+      }
+    } else if (
+      // a revoked device's row refuses its secret; the ingestor's set is checked too (both change on revocation)
+      !password ||
+      this.o.ingestor.isRevoked(username) ||
+      !this.o.store.checkDeviceSecret(username, password.toString('utf8'))
+    ) {
       this.o.events?.onAuthFailure?.('bad_credentials');
       done(authError('bad username or password', 4), null);
       return;
@@ -316,10 +380,11 @@ export class EmbeddedBroker {
 
   /** Stops accepting connections, disconnects clients, closes aedes. */
   async close(): Promise<void> {
-    const server = this.server;
-    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    const closed = [this.server, this.tlsServer].map((server) =>
+      server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve(),
+    );
     for (const s of this.sockets) s.destroy();
-    await closed;
+    await Promise.all(closed);
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
   }
 }

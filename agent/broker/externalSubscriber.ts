@@ -11,6 +11,8 @@ export interface ExternalSubscriberOptions {
   clientId: string;
   username?: string | undefined;
   password?: string | undefined;
+  /** mqtts://: the broker's CA (PEM) and the agent's client certificate and key (mutual TLS), issue #20. */
+  tls?: { ca?: string | undefined; cert?: string | undefined; key?: string | undefined } | undefined;
   ingestor: Ingestor;
   store: AgentStore;
   clock: Clock;
@@ -49,6 +51,10 @@ export class ExternalSubscriber {
       connectTimeout: 10_000,
       ...(this.o.username !== undefined ? { username: this.o.username } : {}),
       ...(this.o.password !== undefined ? { password: this.o.password } : {}),
+      ...(this.o.tls?.ca !== undefined ? { ca: this.o.tls.ca } : {}),
+      ...(this.o.tls?.cert !== undefined ? { cert: this.o.tls.cert } : {}),
+      ...(this.o.tls?.key !== undefined ? { key: this.o.tls.key } : {}),
+      ...(this.o.url.startsWith('mqtts:') ? { rejectUnauthorized: true, minVersion: 'TLSv1.2' as const } : {}),
     };
     const client = mqtt.connect(this.o.url, opts);
     this.client = client;

@@ -9,6 +9,8 @@ import { registerQueryApi, type QueryApiOptions } from '../api/queryApi.ts';
 import { registerCustodyRoutes } from './custodyRoutes.ts';
 import { decodeTicket } from '../../protocol/ticket/index.ts';
 import { DEVICE_ID_PATTERN } from '../../protocol/deviceId.ts';
+import type { AgentTls } from '../tls/agentTls.ts';
+import { registerTlsRoutes } from './tlsRoutes.ts';
 
 function tokenMatches(header: string | undefined, token: string): boolean {
   if (!header?.startsWith('Bearer ')) return false;
@@ -27,8 +29,16 @@ export async function buildHttpServer(
   adminToken: string,
   api?: Omit<QueryApiOptions, 'core'>,
   rateLimits: HttpRateLimitOptions = DEFAULT_HTTP_RATE_LIMITS,
+  transport?: { tls?: AgentTls },
 ): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, frameworkErrors: (err, _req, reply) => void sendError(reply, err) });
+  // with TLS on, HTTPS only (issue #20): tokens and signed queries never cross the network in clear
+  const https = transport?.tls?.httpsOptions();
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 64 * 1024,
+    frameworkErrors: (err, _req, reply) => void sendError(reply, err),
+    ...(https ? { https } : {}),
+  }) as unknown as FastifyInstance;
 
   // client errors are typed 4xx answers, never a 500 (issue #15 defect 8.1; mapping in errorReply.ts)
   app.setErrorHandler((err, _req, reply) => {
@@ -135,6 +145,7 @@ export async function buildHttpServer(
       },
     );
     if (api) registerCustodyRoutes(admin, api.custody);
+    if (transport?.tls) registerTlsRoutes(admin, transport.tls, (id) => core.store.getDevice(id) !== undefined);
   });
 
   return app;
