@@ -12,10 +12,10 @@ import { runFleet } from '../../device-sim/fleet/fleetRunner.ts';
 import { authority, nowS, patientTicket } from './helpers.ts';
 
 interface Seen {
-  clean?: boolean;
-  willTopic?: string;
-  willPayload?: string;
-  willQos?: number;
+  clean?: boolean | undefined;
+  willTopic?: string | undefined;
+  willPayload?: string | undefined;
+  willQos?: number | undefined;
   readingQos: number[];
 }
 
