@@ -152,7 +152,9 @@ static void cmd_reading(void) {
     printf("err usage\n");
     return;
   }
-  for (char *tok = strtok(argv_[4], ","); tok; tok = strtok(NULL, ",")) {
+  /* "-": no values */
+  char *list = strcmp(argv_[4], "-") == 0 ? NULL : argv_[4];
+  for (char *tok = list ? strtok(list, ",") : NULL; tok; tok = strtok(NULL, ",")) {
     if (n >= VS_READING_MAX_VALUES + 8) break;
     if (tok[0] == 'i') {
       ivals[n] = strtoll(tok + 1, NULL, 10);
@@ -161,6 +163,9 @@ static void cmd_reading(void) {
       uint64_t bits = strtoull(tok + 1, NULL, 16);
       memcpy(&fvals[n], &bits, 8);
       floats = 1;
+    } else {
+      printf("err usage\n");
+      return;
     }
     n++;
   }

@@ -13,6 +13,10 @@
 
 static int sodium_ready;
 
+/* libsodium declares its pointer arguments nonnull even for zero lengths: empty inputs point here. */
+static const uint8_t EMPTY[1] = {0};
+#define OR_EMPTY(p) ((p) ? (const unsigned char *)(p) : EMPTY)
+
 /* sodium_init() picks the fastest ChaCha20/Poly1305/SHA-256 code for this CPU and seeds the RNG. */
 static int ensure_sodium(void) {
   if (sodium_ready) return 0;
@@ -41,22 +45,22 @@ int vs_port_x25519(uint8_t shared[32], const uint8_t sk[32], const uint8_t pk[32
 void vs_port_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t key_len, const uint8_t *msg, size_t msg_len) {
   crypto_auth_hmacsha256_state st;
   (void)ensure_sodium();
-  crypto_auth_hmacsha256_init(&st, key, key_len);
-  crypto_auth_hmacsha256_update(&st, msg, (unsigned long long)msg_len);
+  crypto_auth_hmacsha256_init(&st, OR_EMPTY(key), key_len);
+  crypto_auth_hmacsha256_update(&st, OR_EMPTY(msg), (unsigned long long)msg_len);
   crypto_auth_hmacsha256_final(&st, out);
   sodium_memzero(&st, sizeof st);
 }
 
 void vs_port_sha256(uint8_t out[32], const uint8_t *msg, size_t len) {
   (void)ensure_sodium();
-  crypto_hash_sha256(out, msg, (unsigned long long)len);
+  crypto_hash_sha256(out, OR_EMPTY(msg), (unsigned long long)len);
 }
 
 int vs_port_aead_seal(uint8_t *ct, const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
                       const uint8_t *pt, size_t pt_len) {
   unsigned long long ct_len = 0;
   if (ensure_sodium() != 0) return -1;
-  return crypto_aead_chacha20poly1305_ietf_encrypt(ct, &ct_len, pt, (unsigned long long)pt_len, aad,
+  return crypto_aead_chacha20poly1305_ietf_encrypt(ct, &ct_len, OR_EMPTY(pt), (unsigned long long)pt_len, OR_EMPTY(aad),
                                                    (unsigned long long)aad_len, NULL, nonce, key) == 0
              ? 0
              : -1;
@@ -67,7 +71,7 @@ int vs_port_aead_open(uint8_t *pt, const uint8_t key[32], const uint8_t nonce[12
   unsigned long long pt_len = 0;
   if (ensure_sodium() != 0) return -1;
   if (ct_len < crypto_aead_chacha20poly1305_ietf_ABYTES) return -1;
-  return crypto_aead_chacha20poly1305_ietf_decrypt(pt, &pt_len, NULL, ct, (unsigned long long)ct_len, aad,
+  return crypto_aead_chacha20poly1305_ietf_decrypt(pt, &pt_len, NULL, ct, (unsigned long long)ct_len, OR_EMPTY(aad),
                                                    (unsigned long long)aad_len, nonce, key) == 0
              ? 0
              : -1;
@@ -102,5 +106,5 @@ int vs_port_ed25519_verify(const uint8_t sig[64], const uint8_t *msg, size_t msg
    * PROTOCOL §7.2 rule independent of the library version. libsodium also refuses
    * small-order A and R, which no honest authority key or signature has. */
   if (!scalar_is_canonical(sig + 32) || !point_is_canonical(sig) || !point_is_canonical(pk)) return -1;
-  return crypto_sign_verify_detached(sig, msg, (unsigned long long)msg_len, pk) == 0 ? 0 : -1;
+  return crypto_sign_verify_detached(sig, OR_EMPTY(msg), (unsigned long long)msg_len, pk) == 0 ? 0 : -1;
 }
