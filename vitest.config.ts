@@ -55,6 +55,8 @@ const INTEGRATION = [
   'test/device-sim/fleetMqtt.test.ts',
   'test/device-sim/reboot.test.ts',
   'test/device-sim/serial.test.ts',
+  'test/deviceC/frames.test.ts', // vs-device-kat (device-c) as a child process
+  'test/deviceC/ticket.test.ts', // vs-device-kat (device-c) as a child process
   'test/deviceC/kat.test.ts', // runs the C driver (device-c/, built by make) as a child process
   'test/e2e/ward.test.ts',
   'test/spec/produced.test.ts',

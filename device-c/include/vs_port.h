@@ -55,6 +55,44 @@ int vs_port_ed25519_verify(const uint8_t sig[64], const uint8_t *msg, size_t msg
 /* Storage, clock, transport (owned by the device side; appended below)  */
 /* ===================================================================== */
 
+/* --- Storage: small named records, written atomically (a crash leaves the old or the new
+ * content, never a mix), plus one fixed-slot outbox. Names are short [a-z0-9_.] words. --- */
+
+/* Reads record `name` into buf[0..cap). 0 and *len; 1 when the record does not exist; <0 on an
+ * I/O error or a record longer than cap. */
+int vs_port_storage_read(const char *name, uint8_t *buf, size_t cap, size_t *len);
+/* Replaces record `name` durably before returning (POSIX: temp file, fsync, rename, directory
+ * fsync). 0 or <0. */
+int vs_port_storage_write_atomic(const char *name, const uint8_t *buf, size_t len);
+/* Removes record `name` durably; 0 also when it did not exist. */
+int vs_port_storage_remove(const char *name);
+
+/* The outbox: `slots` fixed slots of `slot_size` bytes each (a flash sector per slot on an MCU).
+ * Opened (created when missing) once at boot. */
+int vs_port_outbox_open(size_t slots, size_t slot_size);
+/* Writes rec[0..len) into slot `i` and makes it durable (fdatasync) before returning. */
+int vs_port_outbox_write(size_t i, const uint8_t *rec, size_t len);
+/* Reads slot `i` (slot_size bytes) into rec. */
+int vs_port_outbox_read(size_t i, uint8_t *rec, size_t slot_size);
+/* Marks slot `i` free (its first 4 bytes zeroed). Not synced: a lost free only causes one resend,
+ * which the agent acknowledges as a duplicate (PROTOCOL §10.5). */
+int vs_port_outbox_free(size_t i);
+
+/* --- Clock --- */
+
+/* Wall clock, ms since the Unix epoch (UTC): timestamps and ticket validity. */
+uint64_t vs_port_now_ms(void);
+/* Monotonic ms (any origin): timeouts and periods. */
+uint64_t vs_port_mono_ms(void);
+
+/* --- Transport: the serial line (a byte stream) --- */
+
+/* Writes all len bytes (blocking until handed to the line). 0, or <0 when the line is down. */
+int vs_port_transport_write(const uint8_t *buf, size_t len);
+/* Reads up to cap bytes, waiting at most timeout_ms. >0 bytes read, 0 on timeout, <0 when the
+ * line is down (then the device closes it and reopens with backoff, PROTOCOL §8.7). */
+int vs_port_transport_read(uint8_t *buf, size_t cap, int timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,182 @@
+/*
+ * device_kat.c: `vs-device-kat`, the known-answer driver of the device side (frames, tickets).
+ * test/deviceC/frames.test.ts and ticket.test.ts feed it the vectors of
+ * test/vectors/vitalseal/{frames,tickets}.json, one command per stdin line, and compare its
+ * answers byte for byte. Commands (hex arguments, "-" for none):
+ *   crc <hex>                          -> CRC-32 as sent: 4 bytes little endian, hex
+ *   cobs <hex>                         -> COBS encoding
+ *   unCobs <hex>                       -> decoded bytes | FRAME_BAD_COBS
+ *   encode <type> <bodyhex>            -> wire hex (delimiter included) | error code
+ *   decode <hex>                       -> "ok <type> <bodyhex>" | FRAME_* code (run without delimiter)
+ *   stream <hex>                       -> one line per completed frame or drop, then "end <counters>"
+ *   ack <bodyhex>                      -> "ok <dev> <seq>" | FRAME_BAD_BODY
+ *   error <bodyhex>                    -> "ok <code> <seq|->" | FRAME_BAD_BODY
+ *   status <dev> <state> <code|-> <kidhex|-> <seq|-> <fw|->  -> body hex
+ *   ticket <hex> <authorityhex> <dev> <nowMs> <skew>  -> "ok <kidhex> <pkhex> <nbf> <exp> <max|->" | code
+ *   usable <hex> <nowMs> <used>        -> OK | code (§7.4 on a structurally valid ticket)
+ * Every answer is one line (stream: several), flushed.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vs_frame.h"
+#include "vs_ticket.h"
+
+static uint8_t A[1 << 19], B[1 << 19];
+
+static int unhex(const char *s, uint8_t *out, size_t cap, size_t *len) {
+  size_t n = strlen(s);
+  if (strcmp(s, "-") == 0) {
+    *len = 0;
+    return 0;
+  }
+  if (n % 2 != 0 || n / 2 > cap) return -1;
+  for (size_t i = 0; i < n / 2; i++) {
+    unsigned v;
+    if (sscanf(s + 2 * i, "%2x", &v) != 1) return -1;
+    out[i] = (uint8_t)v;
+  }
+  *len = n / 2;
+  return 0;
+}
+
+static void puthex(const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++) printf("%02x", p[i]);
+}
+
+static char *arg(char **save) { return strtok_r(NULL, " \t\r\n", save); }
+
+int main(void) {
+  static char line[1 << 21];
+  static vs_rx rx;
+  while (fgets(line, sizeof line, stdin)) {
+    char *save = NULL;
+    char *cmd = strtok_r(line, " \t\r\n", &save);
+    size_t n = 0, m = 0;
+    if (!cmd) continue;
+    char *a1 = arg(&save);
+    if (strcmp(cmd, "crc") == 0 && a1 && unhex(a1, A, sizeof A, &n) == 0) {
+      uint32_t c = vs_crc32(A, n);
+      printf("%02x%02x%02x%02x\n", c & 0xffu, (c >> 8) & 0xffu, (c >> 16) & 0xffu, c >> 24);
+    } else if (strcmp(cmd, "cobs") == 0 && a1 && unhex(a1, A, sizeof A, &n) == 0) {
+      size_t len = vs_cobs_encode(A, n, B);
+      puthex(B, len);
+      printf("\n");
+    } else if (strcmp(cmd, "unCobs") == 0 && a1 && unhex(a1, A, sizeof A, &n) == 0) {
+      if (vs_cobs_decode(A, n, B, &m) == 0) {
+        puthex(B, m);
+        printf("\n");
+      } else {
+        printf("FRAME_BAD_COBS\n");
+      }
+    } else if (strcmp(cmd, "encode") == 0 && a1) {
+      char *a2 = arg(&save);
+      if (!a2 || unhex(a2, A, sizeof A, &n) != 0) {
+        printf("usage\n");
+      } else {
+        int rc = vs_frame_encode((uint8_t)atoi(a1), A, n, B, sizeof B, &m);
+        if (rc == 0) {
+          puthex(B, m);
+          printf("\n");
+        } else {
+          printf("%s\n", vs_frame_code_name(rc));
+        }
+      }
+    } else if (strcmp(cmd, "decode") == 0 && a1 && unhex(a1, A, sizeof A, &n) == 0) {
+      vs_frame f;
+      int rc = vs_frame_decode(A, n, &f);
+      if (rc == 0) {
+        printf("ok %u ", f.type);
+        puthex(f.body, f.body_len);
+        printf("\n");
+      } else {
+        printf("%s\n", vs_frame_code_name(rc));
+      }
+    } else if (strcmp(cmd, "stream") == 0 && a1 && unhex(a1, A, sizeof A, &n) == 0) {
+      vs_rx_init(&rx);
+      size_t at = 0;
+      while (at < n) {
+        int result;
+        vs_frame f;
+        at += vs_rx_feed(&rx, A + at, n - at, &result, &f);
+        if (result == 1) {
+          printf("ok %u ", f.type);
+          puthex(f.body, f.body_len);
+          printf("\n");
+        } else if (result < 0) {
+          printf("%s\n", vs_frame_code_name(result));
+        }
+      }
+      printf("end frames=%u badCobs=%u badCrc=%u oversize=%u tooShort=%u unknownType=%u pending=%zu\n", rx.count.frames,
+             rx.count.bad_cobs, rx.count.bad_crc, rx.count.oversize, rx.count.too_short, rx.count.unknown_type, rx.len);
+    } else if (strcmp(cmd, "ack") == 0 && a1 && unhex(a1, A, sizeof A, &n) == 0) {
+      char dev[65];
+      uint64_t seq;
+      if (vs_ack_decode(A, n, dev, &seq) == 0) printf("ok %s %llu\n", dev, (unsigned long long)seq);
+      else printf("FRAME_BAD_BODY\n");
+    } else if (strcmp(cmd, "error") == 0 && a1 && unhex(a1, A, sizeof A, &n) == 0) {
+      char code[65];
+      int has_seq;
+      uint64_t seq;
+      if (vs_error_decode(A, n, code, &has_seq, &seq) == 0) {
+        if (has_seq) printf("ok %s %llu\n", code, (unsigned long long)seq);
+        else printf("ok %s -\n", code);
+      } else {
+        printf("FRAME_BAD_BODY\n");
+      }
+    } else if (strcmp(cmd, "status") == 0 && a1) {
+      char *state = arg(&save), *code = arg(&save), *kid = arg(&save), *seq = arg(&save), *fw = arg(&save);
+      uint8_t kidb[16];
+      size_t kl = 0;
+      if (!state || !code || !kid || !seq || !fw || unhex(kid, kidb, 16, &kl) != 0) {
+        printf("usage\n");
+        continue;
+      }
+      vs_status s = {a1, state, strcmp(code, "-") ? code : NULL, kl == 16 ? kidb : NULL, strcmp(seq, "-") != 0,
+                     strcmp(seq, "-") ? strtoull(seq, NULL, 10) : 0, strcmp(fw, "-") ? fw : NULL};
+      if (vs_status_encode(B, sizeof B, &m, &s) == 0) {
+        puthex(B, m);
+        printf("\n");
+      } else {
+        printf("buffer\n");
+      }
+    } else if (strcmp(cmd, "ticket") == 0 && a1 && unhex(a1, A, sizeof A, &n) == 0) {
+      char *auth = arg(&save), *dev = arg(&save), *now = arg(&save), *skew = arg(&save);
+      uint8_t pk[32];
+      size_t pl;
+      if (!auth || !dev || !now || !skew || unhex(auth, pk, 32, &pl) != 0 || pl != 32) {
+        printf("usage\n");
+        continue;
+      }
+      vs_ticket t;
+      int rc = vs_ticket_verify(A, n, pk, dev, strtoull(now, NULL, 10), (unsigned)atoi(skew), &t);
+      if (rc == 0) {
+        printf("ok ");
+        puthex(t.kid, 16);
+        printf(" ");
+        puthex(t.pk, 32);
+        printf(" %.*s %llu %llu ", (int)t.dev_len, (const char *)t.dev, (unsigned long long)t.nbf, (unsigned long long)t.exp);
+        if (t.has_max_readings) printf("%llu\n", (unsigned long long)t.max_readings);
+        else printf("-\n");
+      } else {
+        printf("%s\n", vs_ticket_code_name(rc));
+      }
+    } else if (strcmp(cmd, "usable") == 0 && a1 && unhex(a1, A, sizeof A, &n) == 0) {
+      char *now = arg(&save), *used = arg(&save);
+      vs_ticket t;
+      if (!now || !used) {
+        printf("usage\n");
+        continue;
+      }
+      int rc = vs_ticket_parse_unsigned(A, n, &t);
+      if (rc == 0) rc = vs_ticket_usable(&t, strtoull(now, NULL, 10), strtoull(used, NULL, 10));
+      printf("%s\n", vs_ticket_code_name(rc));
+    } else {
+      printf("usage\n");
+    }
+    fflush(stdout);
+  }
+  return 0;
+}
