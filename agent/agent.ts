@@ -76,7 +76,6 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
   let broker: EmbeddedBroker | undefined;
   let external: ExternalSubscriber | undefined;
   let mqttAddress: { host: string; port: number } | undefined;
-  const serial: SerialIngress[] = [];
   let mqttTlsAddress: { host: string; port: number } | undefined;
   let agentTls: AgentTls | undefined;
   try {
@@ -92,6 +91,7 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
       t.revoke({ device: dev }).catch((err: Error) => logger.error({ err: err.message }, 'certificate revocation failed'));
     });
   }
+  const serial: SerialIngress[] = [];
   const closers: Array<() => Promise<void>> = [];
   try {
     if (config.mode === 'embedded') {
@@ -108,8 +108,8 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
         clock,
         logger,
         events: core.metrics.brokerEvents(),
-      });
         ...(agentTls ? { tls: { agentTls, host: config.mqtt.host, port: config.tls.port } } : {}),
+      });
       broker = b;
       closers.push(() => b.close());
       if (!config.tls.requireTls) mqttAddress = await b.listen();
@@ -125,12 +125,12 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
         clientId: ext.clientId,
         username: ext.username,
         password: ext.password,
-        ingestor: core.ingestor,
         tls: {
           ca: ext.caFile !== undefined ? readFileSync(ext.caFile, 'utf8') : undefined,
           cert: ext.certFile !== undefined ? readFileSync(ext.certFile, 'utf8') : undefined,
           key: ext.keyFile !== undefined ? readFileSync(ext.keyFile, 'utf8') : undefined,
         },
+        ingestor: core.ingestor,
         store: core.store,
         clock,
         logger,
@@ -188,10 +188,10 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
     adminToken,
     { ward, custody, chain, rng, ...(deps.apiRate ? { rate: deps.apiRate } : {}) },
     config.http.rateLimit,
-  );
     agentTls ? { tls: agentTls } : undefined,
-  await http.listen({ host: config.http.host, port: config.http.port });
+  );
   if (agentTls) agentTls.register(http.server as unknown as TlsServer, 'https', true);
+  await http.listen({ host: config.http.host, port: config.http.port });
   const httpAddr = http.server.address();
   const httpAddress =
     typeof httpAddr === 'object' && httpAddr

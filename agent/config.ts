@@ -173,6 +173,9 @@ export const agentConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.mode === 'external' && !c.external)
       ctx.addIssue({ code: 'custom', path: ['external', 'url'], message: 'required when mode is external' });
+    if (c.tls.requireTls && !c.tls.enabled) ctx.addIssue({ code: 'custom', path: ['tls', 'requireTls'], message: 'needs tls.enabled' });
+    if ((c.tls.certFile === undefined) !== (c.tls.keyFile === undefined))
+      ctx.addIssue({ code: 'custom', path: ['tls', 'certFile'], message: 'certFile and keyFile go together' });
     if (c.chain.mode === 'rpc') {
       for (const k of ['rpcUrl', 'keyFile', 'deploymentFile'] as const) {
         if (!c.chain[k]) ctx.addIssue({ code: 'custom', path: ['chain', k], message: 'required when chain.mode is rpc' });
@@ -181,9 +184,6 @@ export const agentConfigSchema = z
   });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
-    if (c.tls.requireTls && !c.tls.enabled) ctx.addIssue({ code: 'custom', path: ['tls', 'requireTls'], message: 'needs tls.enabled' });
-    if ((c.tls.certFile === undefined) !== (c.tls.keyFile === undefined))
-      ctx.addIssue({ code: 'custom', path: ['tls', 'certFile'], message: 'certFile and keyFile go together' });
 type Json = Record<string, unknown>;
 
 /** Environment variables the agent reads (VITALSEAL_<PATH> with dots as underscores). */
@@ -202,6 +202,10 @@ export const ENV_KEYS: Record<string, string> = {
   VITALSEAL_HTTP_HOST: 'http.host',
   VITALSEAL_HTTP_PORT: 'http.port',
   VITALSEAL_LOG_LEVEL: 'logLevel',
+  VITALSEAL_TLS_PORT: 'tls.port',
+  VITALSEAL_EXTERNAL_CA_FILE: 'external.caFile',
+  VITALSEAL_EXTERNAL_CERT_FILE: 'external.certFile',
+  VITALSEAL_EXTERNAL_KEY_FILE: 'external.keyFile',
   VITALSEAL_SYNCHRONOUS: 'ingest.synchronous',
   VITALSEAL_WRITER: 'ingest.writer',
   VITALSEAL_CHAIN: 'chain.mode',
@@ -210,10 +214,6 @@ export const ENV_KEYS: Record<string, string> = {
   VITALSEAL_DEPLOYMENT_FILE: 'chain.deploymentFile',
 };
 
-  VITALSEAL_TLS_PORT: 'tls.port',
-  VITALSEAL_EXTERNAL_CA_FILE: 'external.caFile',
-  VITALSEAL_EXTERNAL_CERT_FILE: 'external.certFile',
-  VITALSEAL_EXTERNAL_KEY_FILE: 'external.keyFile',
 function setPath(target: Json, path: string, value: unknown): void {
   const parts = path.split('.');
   let cur: Json = target;
