@@ -97,4 +97,38 @@ describe('vitalseal sim (CLI)', () => {
     expect((await sim(['--duration', 'soon'])).code).toBe(2);
     expect((await sim(['--devices', '2', '--agent', 'http://127.0.0.1:1', '--broker', 'mqtt://127.0.0.1:1', '--token', 'x'])).code).toBe(5);
   });
+
+  it('--device <id>: one device under test without a fleet file; its flags are checked', async () => {
+    const r = await sim(['--device', 'dut-9', '--broker', 'loopback', '--virtual', '--duration', '10s', '--backend', 'node', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as FleetReport;
+    expect(report.devices.map((d) => d.id)).toEqual(['dut-9']);
+    expect(report.devices[0]!.measured).toBe(0); // no ticket on the stand-in: nothing sealed
+    const code = async (args: string[]) => {
+      const x = await sim([...args, '--json']);
+      return [x.code, (JSON.parse(x.out) as { error?: { code?: string } }).error?.code];
+    };
+    const bad = ['SIM_CONFIG_INVALID'];
+    expect(await code(['--device', 'bad id', '--broker', 'loopback'])).toEqual([2, ...bad]);
+    expect(await code(['--device', 'dut-9', '--authority-key', 'abcd', '--broker', 'loopback'])).toEqual([2, ...bad]);
+    expect(await code(['--device', 'dut-9', '--broker', 'mqtt://127.0.0.1:1'])).toEqual([2, ...bad]); // no --secret-file
+    expect(await code(['--device', 'dut-9'])).toEqual([2, ...bad]); // no link
+    expect(await code(['--device', 'dut-9', '--devices', '2', '--broker', 'loopback'])).toEqual([2, ...bad]);
+    expect(await code(['--devices', '2', '--authority-key', '00'.repeat(32), '--broker', 'loopback'])).toEqual([2, ...bad]);
+  });
+
+  it('--firmware-bug is hidden, and refused unless VITALSEAL_TEST_FIRMWARE_BUGS=1', async () => {
+    expect((await sim(['--help'])).out).not.toContain('firmware-bug');
+    const args = ['--device', 'dut-8', '--broker', 'loopback', '--virtual', '--duration', '5s', '--backend', 'node', '--json'];
+    vi.stubEnv('VITALSEAL_TEST_FIRMWARE_BUGS', '');
+    const refused = await sim([...args, '--firmware-bug', 'seq-gap']);
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.out)).toMatchObject({ ok: false, error: { code: 'SIM_CONFIG_INVALID' } });
+    vi.stubEnv('VITALSEAL_TEST_FIRMWARE_BUGS', '1');
+    expect((await sim([...args, '--firmware-bug', 'no-such-bug'])).code).toBe(2);
+    const ran = await sim([...args, '--firmware-bug', 'seq-gap']);
+    expect(ran.code).toBe(0);
+    expect(ran.out).not.toContain('seq-gap'); // the report does not reveal the variant
+    vi.unstubAllEnvs();
+  });
 });
