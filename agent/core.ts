@@ -33,6 +33,8 @@ export interface AgentCoreOptions {
   quarantineMaxRowsPerDevice?: number;
   /** Largest accepted seq jump (default 1,000,000; AgentConfig ingest.maxSeqJump). */
   maxSeqJump?: number;
+  /** Quarantine every base-mode reading (AgentConfig ingest.requireAuthMode; default false). */
+  requireAuthMode?: boolean;
   /** Durability of an acknowledged reading (see AgentConfig ingest.synchronous); default 'full'. */
   synchronous?: WriterDurability;
   /** Where group commits run (see AgentConfig ingest.writer); default 'thread'. */
@@ -96,6 +98,7 @@ export class AgentCore {
       quarantineMaxRows: o.quarantineMaxRows,
       ...(o.quarantineMaxRowsPerDevice !== undefined ? { quarantineMaxRowsPerDevice: o.quarantineMaxRowsPerDevice } : {}),
       ...(o.maxSeqJump !== undefined ? { maxSeqJump: o.maxSeqJump } : {}),
+      ...(o.requireAuthMode !== undefined ? { requireAuthMode: o.requireAuthMode } : {}),
       observer: this.withStoreHealthLog(this.metrics.ingestObserver()),
       writer: this.storeWriter,
     });

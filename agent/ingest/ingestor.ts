@@ -29,6 +29,8 @@ export interface IngestorOptions {
   quarantineMaxRowsPerDevice?: number;
   /** A seq more than this above the device's highest is quarantined (AGENT_SEQ_JUMP), counters untouched. */
   maxSeqJump?: number;
+  /** Every base-mode reading is quarantined (AGENT_BASE_MODE_REFUSED); default false. */
+  requireAuthMode?: boolean;
   /** Most items committed in one transaction (the rest go in the next tick's). */
   maxBatch?: number;
   /**
@@ -114,6 +116,7 @@ export class Ingestor {
       observer: {},
       quarantineMaxRowsPerDevice: 1000,
       maxSeqJump: 1_000_000,
+      requireAuthMode: false,
       ...opts,
     };
     this.quarantineQuota = new QuarantineQuota(this.opts.quarantineMaxRowsPerDevice, opts.quarantineMaxRows, this.storedQuarantineCounts());
@@ -130,6 +133,7 @@ export class Ingestor {
       maxEnvelopeBytes: o.maxEnvelopeBytes,
       maxFutureSkewMs: o.maxFutureSkewMs,
       maxSeqJump: o.maxSeqJump,
+      requireAuthMode: o.requireAuthMode,
       counters: this.counters,
       inFlightSeq: this.inFlightSeq,
     });

@@ -1,5 +1,7 @@
 import { bytesEqual } from '../../protocol/bytes.ts';
+import { isAuthMode } from '../../protocol/envelope/header.ts';
 import { isVitalsealError } from '../../protocol/errors.ts';
+import { decodeTicket } from '../../protocol/ticket/index.ts';
 import type { AgentStore, DeviceCounters } from '../store/agentStore.ts';
 import type { EnvelopeDecoder, EnvelopeHeaderView, IngestItem } from './types.ts';
 
@@ -7,13 +9,24 @@ export interface KnownTicket {
   nbf: number;
   exp: number;
   patient: string;
+  /** The signed ticket itself, when known: a v2 ticket certifies the device's identity key (docs/PROTOCOL.md §7.1). */
+  ticket?: Uint8Array;
+}
+
+/** What the validator keeps of a ticket: its window, its patient, and whether its device seals in HPKE Auth mode. */
+interface TicketWindow {
+  nbf: number;
+  exp: number;
+  patient: string;
+  /** The ticket certifies a device identity key: a base-mode reading under it is not from the device. */
+  authOnly: boolean;
 }
 
 /** A device's tickets by kid (hex), and the one its last reading named (a device seals with one ticket at a time). */
 interface DeviceTickets {
-  byKid: Map<string, KnownTicket>;
+  byKid: Map<string, TicketWindow>;
   lastKid: Uint8Array | undefined;
-  last: KnownTicket | undefined;
+  last: TicketWindow | undefined;
 }
 
 export type Verdict =
@@ -29,6 +42,8 @@ export interface ReadingValidatorOptions {
   readonly maxFutureSkewMs: number;
   /** A seq more than this above the device's highest is quarantined (AGENT_SEQ_JUMP). */
   readonly maxSeqJump: number;
+  /** ingest.requireAuthMode: every base-mode reading is quarantined (AGENT_BASE_MODE_REFUSED), not only those under a v2 ticket. */
+  readonly requireAuthMode?: boolean;
   /** The ingestor's counters cache (as the groups built so far leave them): read, never written here. */
   readonly counters: ReadonlyMap<string, DeviceCounters>;
   /** device/seq -> record id of every record in a group in flight (the ingestor's): read only. */
@@ -38,7 +53,8 @@ export interface ReadingValidatorOptions {
 /**
  * The per-reading checks of the ingest path, in order: revoked link device, size, decode, device
  * binding (the link's device = the envelope's), revoked envelope device, duplicate, kid/ticket
- * known, ts within the ticket's window and the future skew, replay, seq jump. Judged against the
+ * known, HPKE Auth mode where required (ingest.requireAuthMode, or a ticket that certifies the
+ * device's identity key), ts within the ticket's window and the future skew, replay, seq jump. Judged against the
  * state the ingestor's groups in flight will leave (its counters cache and `inFlightSeq`); the
  * group commit that acts on the verdict is in ingestor.ts.
  */
@@ -70,12 +86,13 @@ export class ReadingValidator {
   rememberTicket(device: string, kid: Uint8Array, t: KnownTicket): void {
     let d = this.tickets.get(device);
     if (!d) this.tickets.set(device, (d = { byKid: new Map(), lastKid: undefined, last: undefined }));
-    d.byKid.set(hexOf(kid), { nbf: t.nbf, exp: t.exp, patient: t.patient });
+    const authOnly = t.ticket !== undefined && decodeTicket(t.ticket).idk !== undefined;
+    d.byKid.set(hexOf(kid), { nbf: t.nbf, exp: t.exp, patient: t.patient, authOnly });
     d.lastKid = d.last = undefined;
   }
 
   /** The ticket `kid` names for `device`: the last one found, else a lookup by hex (cached for the next reading). */
-  ticketOf(device: string, kid: Uint8Array): KnownTicket | undefined {
+  ticketOf(device: string, kid: Uint8Array): TicketWindow | undefined {
     const d = this.tickets.get(device);
     if (d === undefined) return undefined;
     if (d.lastKid !== undefined && bytesEqual(d.lastKid, kid)) return d.last;
@@ -112,6 +129,11 @@ export class ReadingValidator {
     if (storedId !== undefined && bytesEqual(storedId, view.recordId)) return { kind: 'duplicate', view, device: dev };
     const ticket = this.ticketOf(dev, view.kid);
     if (!ticket) return { kind: 'quarantine', reason: 'AGENT_UNKNOWN_KID', device: dev, seq };
+    // Key-less, the agent can tell the HPKE mode (the authenticated "m" label) but not the sender: an
+    // Auth-mode reading sealed with another key than the ticket's idk is caught by readers (§5.7).
+    if ((ticket.authOnly || this.o.requireAuthMode === true) && !isAuthMode(view.header)) {
+      return { kind: 'quarantine', reason: 'AGENT_BASE_MODE_REFUSED', device: dev, seq };
+    }
     const skew = this.o.maxFutureSkewMs;
     if (ts > now + skew || ts < ticket.nbf * 1000 - skew || ts > ticket.exp * 1000 + skew) {
       return { kind: 'quarantine', reason: 'AGENT_TS_OUT_OF_RANGE', device: dev, seq };
