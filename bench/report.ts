@@ -23,6 +23,17 @@ interface IngestView {
     ratio: number;
     runs: ReadonlyArray<{ broker: string; perSecond: number }>;
   }>;
+  /** bench/ingest/types.ts OnePublisherBound (absent in results from before it). */
+  readonly onePublisher?: {
+    window: number;
+    agentPerSecond: number;
+    boundPerSecond: number;
+    shareOfBound: number;
+    impliedLatencyMs: number;
+    avgCommitMs: number;
+    fdatasyncP50Ms: number;
+    fdatasyncP99Ms: number;
+  } | null;
   readonly latency: {
     targetRate: number;
     publishers: number;
@@ -75,12 +86,17 @@ export function formatReport(r: BenchResult): string {
       r.targets.map((t) => [
         t.name,
         t.value === null ? '–' : `${fmtNum(t.value)}${t.unit === 'ms' ? ' ms' : '×'}`,
-        `${t.comparison === '>=' ? '≥' : '≤'} ${t.target === 1 / 500 ? '1/500 (0.002)' : t.target}${t.unit === 'ms' ? ' ms' : '×'}`,
+        `${t.comparison === '>=' ? '≥' : '≤'} ${t.target === 1 / 500 ? '1/500 (0.002)' : t.target}${t.unit === 'ms' ? ' ms' : '×'}${t.goal === undefined ? '' : ` (goal ${t.goal}${t.unit === 'ms' ? ' ms' : '×'})`}`,
         yes(t.met),
       ]),
       ['l', 'r', 'r', 'l'],
     ),
   );
+  const one = (r.suites.ingest?.result?.ingest as IngestView | null | undefined)?.onePublisher;
+  if (one)
+    out.push(
+      `\nReported, not judged: one publisher × ${one.window} in flight ${fmtNum(one.agentPerSecond)} readings/s against its Little's-law bound ${one.window} / fdatasync p50 ${one.fdatasyncP50Ms} ms (same run) = ${fmtNum(one.boundPerSecond)}/s, ${Math.round(one.shareOfBound * 100)} % of it (fdatasync p99 ${one.fdatasyncP99Ms} ms; implied mean PUBACK latency ${one.impliedLatencyMs} ms, mean group commit ${one.avgCommitMs} ms).`,
+    );
   const fs = r.suites.crypto?.result?.targets.fastSlices;
   if (fs)
     out.push(

@@ -26,6 +26,8 @@ export interface Target {
   readonly unit: string;
   /** null when the suite that measures it did not run. */
   readonly met: boolean | null;
+  /** Where the figure should get to, shown beside the target (not judged). */
+  readonly goal?: number;
 }
 
 export interface FlaggedFigure {

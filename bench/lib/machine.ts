@@ -81,6 +81,7 @@ export function machineInfo(): MachineInfo {
 export interface DiskSyncLatency {
   readonly p50Ms: number;
   readonly p90Ms: number;
+  readonly p99Ms: number;
   readonly samples: number;
 }
 
@@ -106,5 +107,10 @@ export function diskSyncLatency(dir: string, samples: number): DiskSyncLatency {
     rmSync(scratch, { recursive: true, force: true });
   }
   const sorted = sortedCopy(ms);
-  return { p50Ms: round(quantileSorted(sorted, 0.5), 3), p90Ms: round(quantileSorted(sorted, 0.9), 3), samples };
+  return {
+    p50Ms: round(quantileSorted(sorted, 0.5), 3),
+    p90Ms: round(quantileSorted(sorted, 0.9), 3),
+    p99Ms: round(quantileSorted(sorted, 0.99), 3),
+    samples,
+  };
 }
