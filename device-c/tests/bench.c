@@ -15,7 +15,10 @@
  *                            vs_port_random (what a device does per reading)
  *            session-seal    vs_session_seal on one session (one AEAD call per reading)
  *
- * `vs-bench --once N` seals N envelopes of a 64-byte plaintext and prints µs per call.
+ * `vs-bench --once N` times the three operations on a 64-byte plaintext for about N ms in all.
+ * `vs-bench --stack` measures the peak stack use of each public call of the sealing core, port
+ * (libsodium) included, by painting the stack below the caller and scanning it afterwards
+ * (run it on the -O2 build: the sanitizer build keeps locals on a fake stack).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
@@ -100,6 +103,89 @@ static int run(const char *op, uint64_t budget_ns, uint64_t *calls, uint64_t *el
   return rc;
 }
 
+/* ---- stack use: paint a region below the caller, call, find the deepest byte written ---- */
+#define PAINT_BYTES (64 * 1024)
+#define PAINT 0xa5
+
+typedef int (*stack_fn)(void);
+
+/* Paints PAINT_BYTES of unused stack starting MARGIN bytes below this function's frame, calls fn,
+ * and returns how far below the frame the deepest byte fn's call chain wrote lies (the frame
+ * pointer of this function stands for the caller's stack pointer; a call that uses less than
+ * MARGIN reads as MARGIN). */
+#define MARGIN 256
+static __attribute__((noinline)) size_t stack_of(stack_fn fn, int *rc) {
+  uint8_t *frame = (uint8_t *)__builtin_frame_address(0);
+  volatile uint8_t *top = frame - MARGIN;
+  volatile uint8_t *bottom = top - PAINT_BYTES;
+  for (volatile uint8_t *p = bottom; p < top; p++) *p = PAINT;
+  *rc = fn();
+  volatile uint8_t *q = bottom;
+  while (q < top && *q == PAINT) q++;
+  return (size_t)(frame - (const uint8_t *)q);
+}
+static int64_t big_ivals[VS_READING_MAX_VALUES];
+
+static int call_kid(void) {
+  vs_kid_of(kid, pkR);
+  return 0;
+}
+static int call_reading(void) {
+  size_t len;
+  vs_reading r = {"ecg", 1767225600000ull, "uV", big_ivals, NULL, VS_READING_MAX_VALUES};
+  return vs_reading_encode(out, sizeof out, &len, &r);
+}
+static int call_seal(void) {
+  size_t len;
+  return vs_seal_reading(out, sizeof out, &len, &HEADER, pt, 64, pkR, kid);
+}
+static int call_seal_eph(void) {
+  size_t len;
+  return vs_seal_reading_with_ephemeral(out, sizeof out, &len, &HEADER, pt, 64, pkR, kid, pool[0]);
+}
+static int call_session_setup(void) { return vs_session_setup(&session, pkR); }
+static int call_session_seal(void) {
+  size_t len;
+  return vs_session_seal(&session, out, sizeof out, &len, &HEADER, pt, 64);
+}
+static int call_aead(void) {
+  uint8_t key[32] = {1}, nonce[12] = {2};
+  return vs_port_aead_seal(out, key, nonce, out + 2048, 60, pt, 64);
+}
+static int call_x25519(void) {
+  uint8_t shared[32];
+  return vs_port_x25519(shared, pool[1], pkR);
+}
+static int call_noop(void) { return 0; }
+
+static int stack_report(void) {
+  static const struct {
+    const char *name;
+    stack_fn fn;
+  } calls[] = {
+      {"(baseline: an empty call)", call_noop},
+      {"vs_kid_of", call_kid},
+      {"vs_reading_encode (400 values)", call_reading},
+      {"vs_seal_reading (64-byte plaintext)", call_seal},
+      {"vs_seal_reading_with_ephemeral", call_seal_eph},
+      {"vs_session_setup", call_session_setup},
+      {"vs_session_seal (64-byte plaintext)", call_session_seal},
+      {"vs_port_x25519 (libsodium)", call_x25519},
+      {"vs_port_aead_seal (libsodium)", call_aead},
+  };
+  /* warm up: sodium_init, lazy binding of libsodium's symbols */
+  for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+    if (calls[i].fn() != 0) return 1;
+  printf("peak stack bytes per call (host port, this build; includes the port and libsodium):\n");
+  for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+    int rc = 0;
+    size_t used = stack_of(calls[i].fn, &rc);
+    if (rc != 0) return 1;
+    printf("%-40s %6zu\n", calls[i].name, used);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (vs_port_random(pt, sizeof pt) != 0 || vs_port_random(&pool[0][0], sizeof pool) != 0) return 1;
   {
@@ -107,6 +193,7 @@ int main(int argc, char **argv) {
     if (vs_port_random(sk, 32) != 0 || vs_port_x25519_base(pkR, sk) != 0) return 1;
     vs_kid_of(kid, pkR);
   }
+  if (argc == 2 && strcmp(argv[1], "--stack") == 0) return stack_report();
   if (argc == 3 && strcmp(argv[1], "--once") == 0) {
     long n = atol(argv[2]);
     const char *ops[] = {"seal", "envelope-seal", "session-seal"};
