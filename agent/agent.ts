@@ -14,6 +14,9 @@ import { loadOrCreateWardKeys, type WardKeys } from './api/wardKeys.ts';
 import type { Rng } from '../protocol/rng.ts';
 import { DeviceCustody } from './custody/deviceCustody.ts';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Server as TlsServer } from 'node:tls';
+import { AgentTls } from './tls/agentTls.ts';
 
 export interface RunningAgent {
   readonly core: AgentCore;
@@ -21,7 +24,12 @@ export interface RunningAgent {
   readonly external: ExternalSubscriber | undefined;
   readonly serial: readonly SerialIngress[];
   readonly http: FastifyInstance;
+  /** The plain MQTT listener (undefined in external mode and with tls.requireTls). */
   readonly mqttAddress: { host: string; port: number } | undefined;
+  /** The MQTT over TLS listener (tls.enabled, embedded mode). */
+  readonly mqttTlsAddress: { host: string; port: number } | undefined;
+  /** The agent's TLS (tls.enabled): ward CA, certificates, revocation, reload; the HTTP API is HTTPS then. */
+  readonly tls: AgentTls | undefined;
   readonly httpAddress: { host: string; port: number };
   readonly adminToken: string;
   readonly anchoring: AgentAnchoring | undefined;
@@ -69,6 +77,21 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
   let broker: EmbeddedBroker | undefined;
   let external: ExternalSubscriber | undefined;
   let mqttAddress: { host: string; port: number } | undefined;
+  let mqttTlsAddress: { host: string; port: number } | undefined;
+  let agentTls: AgentTls | undefined;
+  try {
+    agentTls = config.tls.enabled ? await AgentTls.start(config, logger, core.metrics.registry) : undefined;
+  } catch (e) {
+    await core.close();
+    throw e;
+  }
+  if (agentTls) {
+    const t = agentTls;
+    // a revoked device's certificates go on the CRL; their connections close
+    core.addRevocationListener((dev) => {
+      t.revoke({ device: dev }).catch((err: Error) => logger.error({ err: err.message }, 'certificate revocation failed'));
+    });
+  }
   const serial: SerialIngress[] = [];
   const closers: Array<() => Promise<void>> = [];
   try {
@@ -86,10 +109,12 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
         clock,
         logger,
         events: core.metrics.brokerEvents(),
+        ...(agentTls ? { tls: { agentTls, host: config.mqtt.host, port: config.tls.port } } : {}),
       });
       broker = b;
       closers.push(() => b.close());
-      mqttAddress = await b.listen();
+      if (!config.tls.requireTls) mqttAddress = await b.listen();
+      if (agentTls) mqttTlsAddress = await b.listenTls();
       core.addTicketPublisher((dev, t) => b.publishTicket(dev, t));
       core.addRevocationListener((dev) => b.disconnectDevice(dev));
       // tickets pushed before a restart are retained again
@@ -101,6 +126,11 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
         clientId: ext.clientId,
         username: ext.username,
         password: ext.password,
+        tls: {
+          ca: ext.caFile !== undefined ? readFileSync(ext.caFile, 'utf8') : undefined,
+          cert: ext.certFile !== undefined ? readFileSync(ext.certFile, 'utf8') : undefined,
+          key: ext.keyFile !== undefined ? readFileSync(ext.keyFile, 'utf8') : undefined,
+        },
         ingestor: core.ingestor,
         store: core.store,
         clock,
@@ -159,7 +189,9 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
     adminToken,
     { ward, custody, chain, rng, ...(deps.apiRate ? { rate: deps.apiRate } : {}) },
     config.http.rateLimit,
+    agentTls ? { tls: agentTls } : undefined,
   );
+  if (agentTls) agentTls.register(http.server as unknown as TlsServer, 'https', true);
   await http.listen({ host: config.http.host, port: config.http.port });
   const httpAddr = http.server.address();
   const httpAddress =
@@ -167,7 +199,15 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
       ? { host: httpAddr.address, port: httpAddr.port }
       : { host: config.http.host, port: config.http.port };
   logger.info(
-    { mqtt: mqttAddress, http: httpAddress, mode: config.mode, serial: serial.map((s) => s.path), logSize: core.ingestor.size },
+    {
+      mqtt: mqttAddress,
+      mqttTls: mqttTlsAddress,
+      https: agentTls !== undefined,
+      http: httpAddress,
+      mode: config.mode,
+      serial: serial.map((s) => s.path),
+      logSize: core.ingestor.size,
+    },
     'agent started',
   );
 
@@ -189,5 +229,20 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
       logger.info('agent stopped');
     })());
 
-  return { core, broker, external, serial, http, mqttAddress, httpAddress, adminToken, anchoring, ward, custody, stop };
+  return {
+    core,
+    broker,
+    external,
+    serial,
+    http,
+    mqttAddress,
+    mqttTlsAddress,
+    tls: agentTls,
+    httpAddress,
+    adminToken,
+    anchoring,
+    ward,
+    custody,
+    stop,
+  };
 }

@@ -49,9 +49,37 @@ export const agentConfigSchema = z
         username: z.string().optional(),
         password: z.string().optional(),
         clientId: z.string().min(1).max(23).default('vitalseal-agent'),
+        /** mqtts:// to a broker with a private CA: its CA file, and the agent's client certificate and key (mutual TLS). */
+        caFile: z.string().min(1).optional(),
+        certFile: z.string().min(1).optional(),
+        keyFile: z.string().min(1).optional(),
       })
       .strict()
       .optional(),
+    /**
+     * TLS (issue #20; docs/PROTOCOL.md §9.8). Off by default. When on: the embedded broker also listens on
+     * MQTT over TLS (tls.port, 8883), the HTTP API/metrics/health answer on HTTPS only, and devices may
+     * present a client certificate of the ward CA (mutual TLS; clientCerts 'required' refuses devices
+     * without one). The key, certificate and CA come from <dataDir>/tls/ (the ward CA, created on first
+     * start when missing; the server certificate is issued by it) unless certFile/keyFile/caFile name
+     * operator-managed files. requireTls closes the plain MQTT listener entirely.
+     */
+    tls: z
+      .object({
+        enabled: z.boolean().default(false),
+        port: port.default(8883),
+        requireTls: z.boolean().default(false),
+        clientCerts: z.enum(['optional', 'required']).default('optional'),
+        minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+        /** Extra SANs (DNS names or IPs) of the auto-issued server certificate, besides localhost, 127.0.0.1 and ::1. */
+        hostnames: z.array(z.string().min(1)).default([]),
+        certFile: z.string().min(1).optional(),
+        keyFile: z.string().min(1).optional(),
+        caFile: z.string().min(1).optional(),
+        crlFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ enabled: false, port: 8883, requireTls: false, clientCerts: 'optional', minVersion: 'TLSv1.2', hostnames: [] }),
     serial: z.array(z.string().min(1)).default([]),
     serialBaudRate: z.number().int().positive().default(115_200),
     http: z
@@ -153,6 +181,9 @@ export const agentConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.mode === 'external' && !c.external)
       ctx.addIssue({ code: 'custom', path: ['external', 'url'], message: 'required when mode is external' });
+    if (c.tls.requireTls && !c.tls.enabled) ctx.addIssue({ code: 'custom', path: ['tls', 'requireTls'], message: 'needs tls.enabled' });
+    if ((c.tls.certFile === undefined) !== (c.tls.keyFile === undefined))
+      ctx.addIssue({ code: 'custom', path: ['tls', 'certFile'], message: 'certFile and keyFile go together' });
     if (c.chain.mode === 'rpc') {
       for (const k of ['rpcUrl', 'keyFile', 'deploymentFile'] as const) {
         if (!c.chain[k]) ctx.addIssue({ code: 'custom', path: ['chain', k], message: 'required when chain.mode is rpc' });
@@ -179,6 +210,10 @@ export const ENV_KEYS: Record<string, string> = {
   VITALSEAL_HTTP_HOST: 'http.host',
   VITALSEAL_HTTP_PORT: 'http.port',
   VITALSEAL_LOG_LEVEL: 'logLevel',
+  VITALSEAL_TLS_PORT: 'tls.port',
+  VITALSEAL_EXTERNAL_CA_FILE: 'external.caFile',
+  VITALSEAL_EXTERNAL_CERT_FILE: 'external.certFile',
+  VITALSEAL_EXTERNAL_KEY_FILE: 'external.keyFile',
   VITALSEAL_SYNCHRONOUS: 'ingest.synchronous',
   VITALSEAL_WRITER: 'ingest.writer',
   VITALSEAL_CHAIN: 'chain.mode',

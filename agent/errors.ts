@@ -58,6 +58,19 @@ export const AGENT_ERRORS = defineErrors(
       exit: 'invalid-input',
     },
     AGENT_BROKER_UNREACHABLE: { message: 'the external MQTT broker does not answer', exit: 'unavailable', http: 503 },
+    TLS_CA_MISSING: {
+      message: 'the ward CA does not exist in the data directory (vitalseal ward ca init, or start the agent with TLS on)',
+      exit: 'invalid-input',
+      http: 409,
+    },
+    TLS_CA_EXISTS: {
+      message: 'the ward CA already exists in the data directory (it is never overwritten)',
+      exit: 'invalid-input',
+      http: 409,
+    },
+    TLS_FILE_INVALID: { message: 'a TLS key, certificate or CRL file is missing or unreadable', exit: 'invalid-input' },
+    TLS_PUBLIC_KEY_INVALID: { message: 'the public key is not an ECDSA P-256 SubjectPublicKeyInfo', exit: 'invalid-input', http: 400 },
+    TLS_CERT_NOT_FOUND: { message: 'no certificate with this serial was issued by the ward CA', exit: 'invalid-input', http: 404 },
   },
   { http: 400 },
 );
