@@ -176,6 +176,8 @@ async function devicePoint(
 
 // ---------------------------------------------------------------- log growth
 
+const EMPTY_BODY = new Uint8Array(0);
+
 function logCurve(store: 'memory' | 'sqlite', maxExp: number, prechecks: Precheck[], progress: (m: string) => void): LogCurve {
   let dir: string | undefined;
   let nodes: NodeStore | undefined;
@@ -206,7 +208,11 @@ function logCurve(store: 'memory' | 'sqlite', maxExp: number, prechecks: Prechec
         // as the agent does: the appends fill a WriteBatch, which one transaction then applies
         const batch = emptyWriteBatch(0);
         sqliteNodes.writeInto(batch);
-        for (let i = log.size; i < end; i++) log.appendLeafHash(leafHash(leaf(i)));
+        // each leaf's row: an access event's (the smallest row holding a leaf hash, schema v7)
+        for (let i = log.size; i < end; i++) {
+          const lh = leafHash(leaf(i));
+          batch.accessEvents.push([log.appendLeafHash(lh).index, 0, EMPTY_BODY, lh]);
+        }
         batch.logSize = log.size;
         db.transaction(() => writer.apply(batch))();
       } else {

@@ -1,6 +1,6 @@
 /**
  * Group commit cost of the agent's store, without MQTT: what the writer thread does per group of
- * readings — one transaction of the group's rows (records, log leaves and nodes, device counters;
+ * readings — one transaction of the group's rows (records with their log leaves, log nodes, device counters;
  * BatchWriter, the real schema) and then an fdatasync of the WAL (WalSync, as `ingest.synchronous:
  * full` does) — for groups of 11 readings from 1 device (one publisher × 32 in flight) and 150
  * from 16 devices (16 publishers).
@@ -109,10 +109,12 @@ function storeRun(layout: StoreLayout, groupSize: number, devices: number, readi
         const d = log.size % devices;
         touched.add(d);
         const envelope = new Uint8Array(randomBytes(200));
-        const leafIndex = log.appendLeafHash(recordLeafHash(envelope)).index;
+        const leafHash = recordLeafHash(envelope);
+        const leafIndex = log.appendLeafHash(leafHash).index;
         batch.records.push({
           recordId: sha256Native(envelope),
           leafIndex,
+          leafHash,
           device: devs[d]!,
           seq: ++seqs[d]!,
           ts: 1,

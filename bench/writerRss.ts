@@ -48,10 +48,10 @@ async function measure(mode: Mode): Promise<{ before: number; after: number }> {
         const b = emptyWriteBatch(1000);
         if (leaf === 0) b.newDevices.push(['dev-1', 1]);
         for (let r = 0; r < 10; r++, leaf++) {
-          b.leaves.push([leaf, sha(`l${leaf}`), 1]);
           b.records.push({
             recordId: sha(`r${leaf}`),
             leafIndex: leaf,
+            leafHash: sha(`l${leaf}`),
             device: 'dev-1',
             seq: leaf + 1,
             ts: leaf,

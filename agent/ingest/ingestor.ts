@@ -4,7 +4,6 @@ import type { Clock } from '../../protocol/rng.ts';
 import { AgentError } from '../errors.ts';
 import type { AgentStore, DeviceCounters } from '../store/agentStore.ts';
 import { SqliteNodeStore } from '../store/sqliteNodeStore.ts';
-import { LEAF_KIND, type LeafKind } from '../../protocol/log/leafKinds.ts';
 import type { StoreWriter } from '../store/storeWriter.ts';
 import { emptyWriteBatch, type WriteBatch } from '../store/writeBatch.ts';
 import { QuarantineQuota } from './quarantineQuota.ts';
@@ -297,7 +296,7 @@ export class Ingestor {
       write.status.push([dev, st.online, st.at]);
     }
     this.statusQueue.clear();
-    if (write.leaves.length > 0) write.logSize = this.log.size;
+    if (write.records.length > 0 || write.accessEvents.length > 0) write.logSize = this.log.size;
     const group: WrittenGroup = { batch, outcomes, access, accessResults, seqKeys, startedAt, logSize: this.log.size };
     this.inFlight.push(group);
     this.batch = emptyWriteBatch(this.opts.quarantineMaxRows);
@@ -393,9 +392,8 @@ export class Ingestor {
     for (const a of access) a.reject(error);
   }
 
-  /** Appends a leaf hash to the log; its log_leaves row (with `kind`) is the node store's level 0. */
-  private appendLeaf(leafHash: Uint8Array, kind: LeafKind): number {
-    this.nodes.nextLeafKind = kind;
+  /** Appends a leaf hash to the log; the caller's record (kind 1) or access event (kind 2) row stores it (level 0). */
+  private appendLeaf(leafHash: Uint8Array): number {
     return this.log.appendLeafHash(leafHash).index;
   }
 
@@ -404,8 +402,8 @@ export class Ingestor {
     const now = this.opts.clock.now();
     return access.map((a) => {
       const lh = recordLeafHash(a.body);
-      const index = this.appendLeaf(lh, LEAF_KIND.accessEvent);
-      this.batch.accessEvents.push([index, now, exactCopy(a.body)]);
+      const index = this.appendLeaf(lh);
+      this.batch.accessEvents.push([index, now, exactCopy(a.body), exactCopy(lh)]);
       return { leafIndex: index, leafHash: lh };
     });
   }
@@ -447,11 +445,12 @@ export class Ingestor {
         continue;
       }
       const lh = recordLeafHash(item.payload);
-      const index = this.appendLeaf(lh, LEAF_KIND.record);
+      const index = this.appendLeaf(lh);
       // no copies: a StoreWriter applies the row before this tick ends (inline) or packs its bytes (thread)
       write.records.push({
         recordId,
         leafIndex: index,
+        leafHash: lh,
         device: v.device,
         seq: header.seq,
         ts: header.ts,

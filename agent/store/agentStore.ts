@@ -2,6 +2,7 @@ import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
 import type { Db } from './db.ts';
 import { AgentError } from '../errors.ts';
 import { INDEXED_BUCKETS_SQL, RECORD_ID_BUCKET_BITS } from './recordIds.ts';
+import { LEAVES_FROM_SQL } from './sqliteNodeStore.ts';
 
 export interface DeviceCounters {
   maxSeq: number | null;
@@ -91,9 +92,7 @@ export class AgentStore {
         'SELECT * FROM records WHERE device = ? AND seq >= ? ORDER BY seq LIMIT ?',
       ),
       countRecords: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM records'),
-      leafHashes: db.prepare<[number, number], { leaf_hash: Buffer }>(
-        'SELECT leaf_hash FROM log_leaves WHERE idx >= ? ORDER BY idx LIMIT ?',
-      ),
+      leafHashes: db.prepare<[{ from: number; limit: number }], Buffer>(LEAVES_FROM_SQL).pluck(),
       quarantineList: db.prepare<[number], Record<string, unknown>>(
         'SELECT id, received_at, source, device_hint, reason, size, length(payload) AS stored_bytes FROM quarantine ORDER BY id DESC LIMIT ?',
       ),
@@ -151,7 +150,7 @@ export class AgentStore {
 
   /** Leaf hashes from `from`, in order, `limit` at most (for audits and root recomputation). */
   leafHashes(from: number, limit: number): Uint8Array[] {
-    return this.s.leafHashes.all(from, limit).map((r) => new Uint8Array(r.leaf_hash));
+    return this.s.leafHashes.all({ from, limit }).map((h) => new Uint8Array(h));
   }
 
   quarantine(limit = 100): QuarantineRow[] {

@@ -8,17 +8,17 @@ type QuarantineRow = WriteBatch['quarantine'][number];
 
 /**
  * Prepared statements that apply WriteBatches (agent/store/writeBatch.ts); the caller wraps `apply`
- * in a transaction. Rows go in dependency order: leaves before the records that reference them.
+ * in a transaction. A record's or access event's row carries its log leaf (schema v7): level 0 of the log.
  */
 export class BatchWriter {
   private readonly s: {
     ensureDevice: Statement<[id: string, createdAt: number]>;
-    leaf: Statement<[index: number, hash: Uint8Array, kind: number]>;
     node: Statement<[level: number, index: number, hash: Uint8Array]>;
     record: Statement<
       [
         recordId: Uint8Array,
         leafIndex: number,
+        leafHash: Uint8Array,
         device: string,
         seq: number,
         ts: number,
@@ -29,7 +29,7 @@ export class BatchWriter {
         source: string,
       ]
     >;
-    access: Statement<[leafIndex: number, at: number, body: Uint8Array]>;
+    access: Statement<[leafIndex: number, at: number, body: Uint8Array, leafHash: Uint8Array]>;
     counters: Statement<[DeviceCounters & { id: string }]>;
     quarantine: Statement<[QuarantineRow]>;
     trimQuarantineOf: Statement<[deviceHint: string | null, rows: number]>;
@@ -42,12 +42,11 @@ export class BatchWriter {
   constructor(readonly db: Database) {
     this.s = {
       ensureDevice: db.prepare('INSERT OR IGNORE INTO devices(id, created_at) VALUES (?, ?)'),
-      leaf: db.prepare('INSERT INTO log_leaves(idx, leaf_hash, kind) VALUES (?, ?, ?)'),
       node: db.prepare('INSERT OR REPLACE INTO log_nodes(level, idx, hash) VALUES (?, ?, ?)'),
       record: db.prepare(
-        'INSERT INTO records(record_id, leaf_idx, device, seq, ts, st, kid, envelope, received_at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO records(record_id, leaf_idx, leaf_hash, device, seq, ts, st, kid, envelope, received_at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      access: db.prepare('INSERT INTO access_events(leaf_idx, at, body) VALUES (?, ?, ?)'),
+      access: db.prepare('INSERT INTO access_events(leaf_idx, at, body, leaf_hash) VALUES (?, ?, ?, ?)'),
       counters: db.prepare(
         'UPDATE devices SET max_seq = @maxSeq, received = @received, duplicates = @duplicates, gaps = @gaps, reorders = @reorders, quarantined = @quarantined, last_seen = @lastSeen WHERE id = @id',
       ),
@@ -65,23 +64,22 @@ export class BatchWriter {
     this.recordIds = new RecordIdIndexer(db);
     const s = this.s;
     this.sink = {
-      leaf: (i, h, kind) => s.leaf.run(i, h, kind),
       node: (level, i, h) => s.node.run(level, i, h),
-      record: (recordId, leafIndex, device, seq, ts, st, kid, envelope, receivedAt, source) =>
-        s.record.run(recordId, leafIndex, device, seq, ts, st, kid, envelope, receivedAt, source),
+      record: (recordId, leafIndex, leafHash, device, seq, ts, st, kid, envelope, receivedAt, source) =>
+        s.record.run(recordId, leafIndex, leafHash, device, seq, ts, st, kid, envelope, receivedAt, source),
     };
   }
 
-  /** `packed`: more leaves, nodes and records of the same batch (packedRows.ts), written before `b`'s own. */
+  /** `packed`: more nodes and records of the same batch (packedRows.ts), written before `b`'s own. */
   apply(b: WriteBatch, packed?: Uint8Array): void {
     const s = this.s;
     for (const [id, at] of b.newDevices) s.ensureDevice.run(id, at);
     if (packed) unpackRows(packed, this.sink);
     const sink = this.sink;
-    for (const [i, h, kind] of b.leaves) sink.leaf(i, h, kind);
     for (const [level, i, h] of b.nodes) sink.node(level, i, h);
-    for (const r of b.records) sink.record(r.recordId, r.leafIndex, r.device, r.seq, r.ts, r.st, r.kid, r.envelope, r.receivedAt, r.source);
-    for (const [i, at, body] of b.accessEvents) s.access.run(i, at, body);
+    for (const r of b.records)
+      sink.record(r.recordId, r.leafIndex, r.leafHash, r.device, r.seq, r.ts, r.st, r.kid, r.envelope, r.receivedAt, r.source);
+    for (const [i, at, body, leafHash] of b.accessEvents) s.access.run(i, at, body, leafHash);
     for (const c of b.counters) s.counters.run(c);
     for (const q of b.quarantine) s.quarantine.run(q);
     for (const [hint, n] of b.quarantineTrim) s.trimQuarantineOf.run(hint, n);

@@ -1,27 +1,26 @@
 import type { WriteBatch } from './writeBatch.ts';
 
 /**
- * The per-reading rows of a WriteBatch (log leaves, log nodes, records) packed into one buffer
+ * The per-reading rows of a WriteBatch (log nodes, records with their leaf hashes) packed into one buffer
  * for the trip to the writer thread: a transferred ArrayBuffer instead of a structured clone of
  * ~3 objects and ~5 byte arrays per reading (the clone was ~12 % of the event loop's time in the
  * 16-publisher ingest bench). Little-endian; integers up to 2^53 as float64:
  *
- *   u32 leaves, u32 nodes, u32 records
- *   leaf:   f64 index, u8 kind, 32 B hash
+ *   u32 nodes, u32 records
  *   node:   u8 level, f64 index, 32 B hash
- *   record: f64 leafIndex, f64 seq, f64 ts, f64 receivedAt, 32 B recordId,
+ *   record: f64 leafIndex, f64 seq, f64 ts, f64 receivedAt, 32 B recordId, 32 B leafHash,
  *           u16 kid length, kid, u32 envelope length, envelope,
  *           u8 length + UTF-8 of device, st, source (each ≤ 255 bytes)
  */
 const HASH = 32;
 
-/** Receives the rows `unpackRows` reads, in packed order (leaves, nodes, records). */
+/** Receives the rows `unpackRows` reads, in packed order (nodes, records). */
 export interface PackedRowSink {
-  leaf(index: number, hash: Uint8Array, kind: number): void;
   node(level: number, index: number, hash: Uint8Array): void;
   record(
     recordId: Uint8Array,
     leafIndex: number,
+    leafHash: Uint8Array,
     device: string,
     seq: number,
     ts: number,
@@ -33,12 +32,13 @@ export interface PackedRowSink {
   ): void;
 }
 
-/** `b`'s leaves, nodes and records in one buffer with its own ArrayBuffer (transferable). */
+/** `b`'s nodes and records in one buffer with its own ArrayBuffer (transferable). */
 export function packRows(b: WriteBatch): Uint8Array<ArrayBuffer> {
-  let size = 12 + b.leaves.length * (9 + HASH) + b.nodes.length * (9 + HASH);
+  let size = 8 + b.nodes.length * (9 + HASH);
   for (const r of b.records) {
     size +=
       32 +
+      HASH +
       HASH +
       2 +
       r.kid.length +
@@ -50,14 +50,8 @@ export function packRows(b: WriteBatch): Uint8Array<ArrayBuffer> {
       Buffer.byteLength(r.source);
   }
   const buf = Buffer.allocUnsafeSlow(size);
-  let o = buf.writeUInt32LE(b.leaves.length, 0);
-  o = buf.writeUInt32LE(b.nodes.length, o);
+  let o = buf.writeUInt32LE(b.nodes.length, 0);
   o = buf.writeUInt32LE(b.records.length, o);
-  for (const [index, hash, kind] of b.leaves) {
-    o = buf.writeDoubleLE(index, o);
-    o = buf.writeUInt8(kind, o);
-    o = putHash(buf, hash, o);
-  }
   for (const [level, index, hash] of b.nodes) {
     o = buf.writeUInt8(level, o);
     o = buf.writeDoubleLE(index, o);
@@ -69,6 +63,7 @@ export function packRows(b: WriteBatch): Uint8Array<ArrayBuffer> {
     o = buf.writeDoubleLE(r.ts, o);
     o = buf.writeDoubleLE(r.receivedAt, o);
     o = putHash(buf, r.recordId, o);
+    o = putHash(buf, r.leafHash, o);
     o = buf.writeUInt16LE(r.kid.length, o);
     buf.set(r.kid, o);
     o += r.kid.length;
@@ -85,17 +80,15 @@ export function packRows(b: WriteBatch): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * Calls `to.leaf`, `to.node`, `to.record` for every packed row, in order; byte fields are views
+ * Calls `to.node`, `to.record` for every packed row, in order; byte fields are views
  * into `bytes` (better-sqlite3 copies what it binds).
  */
 export function unpackRows(bytes: Uint8Array, to: PackedRowSink): void {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const leaves = buf.readUInt32LE(0);
-  const nodes = buf.readUInt32LE(4);
-  const records = buf.readUInt32LE(8);
-  let o = 12;
+  const nodes = buf.readUInt32LE(0);
+  const records = buf.readUInt32LE(4);
+  let o = 8;
   // `buf[…]!`: a read past the end (a malformed buffer) fails the length check at the end
-  for (let i = 0; i < leaves; i++, o += 9 + HASH) to.leaf(buf.readDoubleLE(o), buf.subarray(o + 9, o + 9 + HASH), buf[o + 8]!);
   for (let i = 0; i < nodes; i++, o += 9 + HASH) to.node(buf[o]!, buf.readDoubleLE(o + 1), buf.subarray(o + 9, o + 9 + HASH));
   for (let i = 0; i < records; i++) {
     const leafIndex = buf.readDoubleLE(o);
@@ -103,7 +96,8 @@ export function unpackRows(bytes: Uint8Array, to: PackedRowSink): void {
     const ts = buf.readDoubleLE(o + 16);
     const receivedAt = buf.readDoubleLE(o + 24);
     const recordId = buf.subarray(o + 32, o + 32 + HASH);
-    o += 32 + HASH;
+    const leafHash = buf.subarray(o + 32 + HASH, o + 32 + 2 * HASH);
+    o += 32 + 2 * HASH;
     const kidLength = buf.readUInt16LE(o);
     const kid = buf.subarray(o + 2, o + 2 + kidLength);
     o += 2 + kidLength;
@@ -116,7 +110,7 @@ export function unpackRows(bytes: Uint8Array, to: PackedRowSink): void {
     o += 1 + buf[o]!;
     const source = buf.toString('utf8', o + 1, o + 1 + buf[o]!);
     o += 1 + buf[o]!;
-    to.record(recordId, leafIndex, device, seq, ts, st, kid, envelope, receivedAt, source);
+    to.record(recordId, leafIndex, leafHash, device, seq, ts, st, kid, envelope, receivedAt, source);
   }
   if (o !== buf.length) throw new Error(`unpackRows: read ${o} of ${buf.length} bytes`);
 }

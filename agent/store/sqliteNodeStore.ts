@@ -1,5 +1,4 @@
 import type { NodeStore } from '../../protocol/merkle/nodeStore.ts';
-import { LEAF_KIND, type LeafKind } from '../../protocol/log/leafKinds.ts';
 import { nodeHash } from '../../protocol/merkle/hash.ts';
 import type { NodeHasher } from '../../protocol/merkle/log.ts';
 import type { Db } from './db.ts';
@@ -19,27 +18,46 @@ interface FrontierNodes {
  */
 export const NODE_LEVEL_STRIDE = 4;
 
-/** Whether complete subtrees of this level are stored rows (level 0: table log_leaves). */
+/** Whether complete subtrees of this level are stored rows (level 0: the leaf_hash of records and access_events). */
 export function isStoredLevel(level: number): boolean {
   return level % NODE_LEVEL_STRIDE === 0;
 }
 
+/*
+ * Level 0 of the log (schema v7): the leaf_hash of records (kind 1) and access_events (kind 2), by
+ * leaf_idx. The statements name both tables rather than view log_leaves: over the view an ORDER BY
+ * sorts every row from `from` on in a temporary B-tree; here both rowid ranges merge in order
+ * (EXPLAIN QUERY PLAN: MERGE (UNION ALL), checked in test/agent/nodeStore.test.ts), and LIMIT stops early.
+ */
+/** The leaf hash at @i. */
+export const LEAF_AT_SQL =
+  'SELECT leaf_hash FROM records WHERE leaf_idx = @i UNION ALL SELECT leaf_hash FROM access_events WHERE leaf_idx = @i';
+/** The leaf hashes at [@from, @to), in order. */
+export const LEAF_RANGE_SQL =
+  'SELECT leaf_hash, leaf_idx FROM records WHERE leaf_idx >= @from AND leaf_idx < @to UNION ALL SELECT leaf_hash, leaf_idx FROM access_events WHERE leaf_idx >= @from AND leaf_idx < @to ORDER BY 2';
+/** At most @limit leaf hashes from @from on, in order. */
+export const LEAVES_FROM_SQL =
+  'SELECT leaf_hash, leaf_idx FROM records WHERE leaf_idx >= @from UNION ALL SELECT leaf_hash, leaf_idx FROM access_events WHERE leaf_idx >= @from ORDER BY 2 LIMIT @limit';
+/** The log's size: the last leaf index + 1 (each MAX is one look at the end of its table's rowid B-tree). */
+export const LOG_SIZE_SQL =
+  'SELECT MAX(COALESCE((SELECT MAX(leaf_idx) FROM records), -1), COALESCE((SELECT MAX(leaf_idx) FROM access_events), -1)) + 1';
+
 /**
- * The transparency log's NodeStore on SQLite. Level 0 (the leaf hashes) is table log_leaves, one
- * row per leaf with its kind, and the log's size is its last index + 1; the hashes of complete
+ * The transparency log's NodeStore on SQLite. Level 0 (the leaf hashes) is column leaf_hash of the
+ * rows the leaves log — records (kind 1) and access_events (kind 2), keyed by leaf_idx (schema v7;
+ * view log_leaves unites them) — and the log's size is their last index + 1. Those rows are the
+ * caller's to write, in the same batch as the append (`put` at level 0 writes nothing: the ingestor
+ * puts the leaf hash into the record's or access event's row). The hashes of complete
  * subtrees at every NODE_LEVEL_STRIDE-th level above are table log_nodes, the levels between are
  * recomputed from those below. (Databases written before schema v4 also hold the levels between,
  * and before v0.2 level 0 in log_nodes; those rows are correct and no longer read.)
- * Writes are rows of the ingestor's current WriteBatch (`writeInto`), so leaves, nodes and
- * records commit or fail together; reads use the event loop's connection. The last two nodes
+ * Node writes are rows of the ingestor's current WriteBatch (`writeInto`), so nodes and the
+ * records holding the leaves commit or fail together; reads use the event loop's connection. The last two nodes
  * written per level (every level, stored or not) are cached: it is all an append reads (and a root
  * computation mostly), so the hot path does no SELECT, and nodes of batches still in flight are
  * served from the cache. After a failed batch call `reload()`.
  */
 export class SqliteNodeStore implements NodeStore {
-  /** Kind of the next leaf `put` at level 0 (set by the ingestor before each append). */
-  /** Kind of the next leaf written (column log_leaves.kind). */
-  nextLeafKind: LeafKind = LEAF_KIND.record;
   private readonly getNodeStmt;
   private readonly getLeafStmt;
   private readonly nodeRangeStmt;
@@ -56,14 +74,12 @@ export class SqliteNodeStore implements NodeStore {
     private readonly hashNode: NodeHasher = nodeHash,
   ) {
     this.getNodeStmt = db.prepare<[number, number], Buffer>('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?').pluck();
-    this.getLeafStmt = db.prepare<[number], Buffer>('SELECT leaf_hash FROM log_leaves WHERE idx = ?').pluck();
+    this.getLeafStmt = db.prepare<[{ i: number }], Buffer>(LEAF_AT_SQL).pluck();
     this.nodeRangeStmt = db
       .prepare<[number, number, number], Buffer>('SELECT hash FROM log_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx')
       .pluck();
-    this.leafRangeStmt = db
-      .prepare<[number, number], Buffer>('SELECT leaf_hash FROM log_leaves WHERE idx >= ? AND idx < ? ORDER BY idx')
-      .pluck();
-    this.getSizeStmt = db.prepare<[], number>('SELECT COALESCE(MAX(idx) + 1, 0) FROM log_leaves').pluck();
+    this.leafRangeStmt = db.prepare<[{ from: number; to: number }], Buffer>(LEAF_RANGE_SQL).pluck();
+    this.getSizeStmt = db.prepare<[], number>(LOG_SIZE_SQL).pluck();
     this.reload();
   }
 
@@ -91,13 +107,13 @@ export class SqliteNodeStore implements NodeStore {
 
   put(level: number, index: number, hash: Uint8Array): void {
     if (!this.batch) throw new Error('SqliteNodeStore.put outside a write batch');
-    if (level === 0) this.batch.leaves.push([index, hash, this.nextLeafKind]);
-    else if (isStoredLevel(level)) this.batch.nodes.push([level, index, hash]);
+    // level 0: the caller's record or access event row holds the leaf hash
+    if (level > 0 && isStoredLevel(level)) this.batch.nodes.push([level, index, hash]);
     this.remember(level, index, hash);
   }
 
   private readStored(level: number, index: number): Uint8Array | undefined {
-    const row = level === 0 ? this.getLeafStmt.get(index) : this.getNodeStmt.get(level, index);
+    const row = level === 0 ? this.getLeafStmt.get({ i: index }) : this.getNodeStmt.get(level, index);
     return row ? new Uint8Array(row) : undefined;
   }
 
@@ -106,7 +122,7 @@ export class SqliteNodeStore implements NodeStore {
     const base = level - (level % NODE_LEVEL_STRIDE);
     const span = 2 ** (level - base);
     const first = index * span;
-    const rows = base === 0 ? this.leafRangeStmt.all(first, first + span) : this.nodeRangeStmt.all(base, first, first + span);
+    const rows = base === 0 ? this.leafRangeStmt.all({ from: first, to: first + span }) : this.nodeRangeStmt.all(base, first, first + span);
     if (rows.length !== span) return undefined; // not complete (or not committed): the log reports LOG_STORE_MISSING_NODE
     let hashes: Uint8Array[] = rows.map((r) => new Uint8Array(r));
     while (hashes.length > 1) {
@@ -126,7 +142,7 @@ export class SqliteNodeStore implements NodeStore {
     return this.leafCount;
   }
 
-  /** Records the size in memory; it becomes durable with the batch's leaves. */
+  /** Records the size in memory; it becomes durable with the rows of the batch's leaves. */
   setSize(n: number): void {
     this.leafCount = n;
   }

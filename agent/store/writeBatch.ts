@@ -8,12 +8,12 @@ import type { DeviceCounters, RecordRow } from './agentStore.ts';
 export interface WriteBatch {
   /** Devices seen for the first time (INSERT OR IGNORE). */
   newDevices: Array<[id: string, createdAt: number]>;
-  /** Log leaves: level 0 of the node store (kind 1 record, 2 access event). */
-  leaves: Array<[index: number, hash: Uint8Array, kind: number]>;
-  /** Complete subtree hashes above the leaves. */
+  /** Complete subtree hashes above the leaves (the leaves themselves are the records' and access events' leaf hashes). */
   nodes: Array<[level: number, index: number, hash: Uint8Array]>;
-  records: RecordRow[];
-  accessEvents: Array<[leafIndex: number, at: number, body: Uint8Array]>;
+  /** Readings, each with its log leaf (kind 1): level 0 of the log is records.leaf_hash and access_events.leaf_hash (schema v7). */
+  records: RecordWrite[];
+  /** Access events, each with its log leaf (kind 2). */
+  accessEvents: Array<[leafIndex: number, at: number, body: Uint8Array, leafHash: Uint8Array]>;
   counters: Array<DeviceCounters & { id: string }>;
   /** `payload`: the first bytes only (bounded), `size`: the whole envelope's. */
   quarantine: Array<{ receivedAt: number; source: string; deviceHint: string | null; reason: string; size: number; payload: Uint8Array }>;
@@ -27,10 +27,14 @@ export interface WriteBatch {
   logSize: number | null;
 }
 
+/** A record as written: the served row (RecordRow) and its RFC 6962 leaf hash at `leafIndex`. */
+export interface RecordWrite extends RecordRow {
+  leafHash: Uint8Array;
+}
+
 export function emptyWriteBatch(quarantineMaxRows: number): WriteBatch {
   return {
     newDevices: [],
-    leaves: [],
     nodes: [],
     records: [],
     accessEvents: [],

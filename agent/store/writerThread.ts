@@ -6,7 +6,7 @@ import { packRows } from './packedRows.ts';
 import type { StoreFault } from './storeFault.ts';
 
 /** Messages between the event loop and the writer thread (agent/store/writerThread.worker.ts). */
-/** `write`: the batch's leaves, nodes and records travel in `packed` (packedRows.ts), the rest as is. */
+/** `write`: the batch's nodes and records (with their leaf hashes) travel in `packed` (packedRows.ts), the rest as is. */
 export type ToWriter =
   | { type: 'write'; id: number; batch: WriteBatch; packed: Uint8Array }
   | { type: 'reset' }
@@ -93,7 +93,7 @@ export class ThreadWriter implements StoreWriter {
     const id = this.nextId++;
     this.pending.set(id, done);
     const packed = packRows(batch);
-    const rest: WriteBatch = { ...batch, leaves: [], nodes: [], records: [] };
+    const rest: WriteBatch = { ...batch, nodes: [], records: [] };
     this.worker.postMessage({ type: 'write', id, batch: rest, packed } satisfies ToWriter, [packed.buffer]);
   }
 

@@ -5,7 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../agent/store/db.ts';
 import { BatchWriter } from '../../agent/store/batchWriter.ts';
-import { NODE_LEVEL_STRIDE, SqliteNodeStore } from '../../agent/store/sqliteNodeStore.ts';
+import {
+  LEAF_AT_SQL,
+  LEAF_RANGE_SQL,
+  LEAVES_FROM_SQL,
+  LOG_SIZE_SQL,
+  NODE_LEVEL_STRIDE,
+  SqliteNodeStore,
+} from '../../agent/store/sqliteNodeStore.ts';
 import { emptyWriteBatch } from '../../agent/store/writeBatch.ts';
 import { nodeHashNative } from '../../agent/ingest/hashes.ts';
 import { MemoryNodeStore, MerkleLog, leafHash, verifyConsistency, verifyInclusion } from '../../protocol/merkle/index.ts';
@@ -18,7 +25,8 @@ afterEach(() => {
 
 /**
  * A log on SQLite built as the ingestor builds it (appends fill a WriteBatch, one transaction applies
- * it) in groups of uneven size, next to the same log in memory.
+ * it) in groups of uneven size, next to the same log in memory. Each leaf's row is an access event's
+ * (the smallest row holding a leaf hash; a record's would do the same).
  */
 function buildLogs(n: number): { db: ReturnType<typeof openDatabase>; sqlite: MerkleLog; memory: MerkleLog } {
   const dir = mkdtempSync(join(tmpdir(), 'vitalseal-nodes-'));
@@ -34,7 +42,7 @@ function buildLogs(n: number): { db: ReturnType<typeof openDatabase>; sqlite: Me
     nodes.writeInto(batch);
     for (let i = 0; i < groups[g % groups.length]! && sqlite.size < n; i++) {
       const leaf = leafHash(randomBytes(40));
-      sqlite.appendLeafHash(leaf);
+      batch.accessEvents.push([sqlite.appendLeafHash(leaf).index, 1, new Uint8Array(0), leaf]);
       memory.appendLeafHash(leaf);
     }
     batch.logSize = sqlite.size;
@@ -46,7 +54,7 @@ function buildLogs(n: number): { db: ReturnType<typeof openDatabase>; sqlite: Me
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 describe('SqliteNodeStore: interior levels stored every NODE_LEVEL_STRIDE-th, the rest recomputed', () => {
-  it('stores node rows only at levels 4, 8, … (one per complete subtree there), and leaves in log_leaves', () => {
+  it('stores node rows only at levels 4, 8, … (one per complete subtree there); the leaves are the rows that hold them (view log_leaves)', () => {
     const n = 1000;
     const { db } = buildLogs(n);
     const levels = db.prepare('SELECT level, COUNT(*) AS c FROM log_nodes GROUP BY level ORDER BY level').all() as Array<{
@@ -94,7 +102,7 @@ describe('SqliteNodeStore: interior levels stored every NODE_LEVEL_STRIDE-th, th
       const batch = emptyWriteBatch(0);
       nodes.writeInto(batch);
       const leaf = leafHash(randomBytes(40));
-      log.appendLeafHash(leaf);
+      batch.accessEvents.push([log.appendLeafHash(leaf).index, 1, new Uint8Array(0), leaf]);
       memory.appendLeafHash(leaf);
       batch.logSize = log.size;
       db.transaction(() => writer.apply(batch))();
@@ -103,9 +111,28 @@ describe('SqliteNodeStore: interior levels stored every NODE_LEVEL_STRIDE-th, th
     db.close();
   });
 
+  it('reads level 0 from records and access_events by rowid, in order without sorting (MERGE, no temporary B-tree)', () => {
+    const { db } = buildLogs(10);
+    const plan = (sql: string, params: Record<string, number>): string =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as Array<{ detail: string }>).map((p) => p.detail).join('\n');
+    for (const [sql, params] of [
+      [LEAF_AT_SQL, { i: 3 }],
+      [LEAF_RANGE_SQL, { from: 0, to: 8 }],
+      [LEAVES_FROM_SQL, { from: 0, limit: 5 }],
+      [LOG_SIZE_SQL, {}],
+    ] as const) {
+      const p = plan(sql, params);
+      expect(p, sql).toMatch(/SEARCH records USING INTEGER PRIMARY KEY|SEARCH records$/m);
+      expect(p, sql).toMatch(/SEARCH access_events/);
+      expect(p, sql).not.toMatch(/TEMP B-TREE|SCAN (records|access_events)/);
+    }
+    expect(plan(LEAVES_FROM_SQL, { from: 0, limit: 5 })).toMatch(/MERGE \(UNION ALL\)/);
+    db.close();
+  });
+
   it('a missing stored row is LOG_STORE_MISSING_NODE, not a wrong hash', () => {
     const { db } = buildLogs(64);
-    db.prepare('DELETE FROM log_leaves WHERE idx = 5').run();
+    db.prepare('DELETE FROM access_events WHERE leaf_idx = 5').run();
     const reopened = new MerkleLog(new SqliteNodeStore(db, nodeHashNative), nodeHashNative);
     let code: string | undefined;
     try {

@@ -19,6 +19,9 @@ import { emptyWriteBatch, type WriteBatch } from '../../agent/store/writeBatch.t
 import { decodeEnvelopeHeader } from '../../agent/core.ts';
 import type { AgentError } from '../../agent/errors.ts';
 import { WardFixture } from '../support/ward.ts';
+import { SqliteNodeStore } from '../../agent/store/sqliteNodeStore.ts';
+import { nodeHashNative, recordLeafHash } from '../../agent/ingest/hashes.ts';
+import { MemoryNodeStore, MerkleLog, verifyInclusion, type NodeStore } from '../../protocol/merkle/index.ts';
 
 const dirs: string[] = [];
 function tempDb(): string {
@@ -33,16 +36,25 @@ afterEach(() => {
 const sha = (s: string): Buffer => createHash('sha256').update(s).digest();
 const COUNT_RECORDS = 'SELECT COUNT(*) AS n FROM records';
 
-/** Inserts `n` records (leaf + record rows) straight into the tables, ids sha256("r<i>"). */
+/**
+ * Inserts `n` records straight into the tables, ids sha256("r<i>"), leaf hashes sha256("l<i>"): before
+ * schema v7 a log_leaves row and a record row each, from v7 on one record row holding its leaf hash.
+ */
 function fillRecords(db: Database.Database, n: number): void {
-  const leaf = db.prepare('INSERT INTO log_leaves(idx, leaf_hash, kind) VALUES (?, ?, 1)');
-  const rec = db.prepare(
-    "INSERT INTO records(leaf_idx, record_id, device, seq, ts, st, kid, envelope, received_at, source) VALUES (?, ?, 'dev-1', ?, 1, 'spo2', ?, ?, 1, 'mqtt')",
-  );
+  const separateLeaves = db.prepare("SELECT type FROM sqlite_master WHERE name = 'log_leaves'").pluck().get() === 'table';
+  const leaf = separateLeaves ? db.prepare('INSERT INTO log_leaves(idx, leaf_hash, kind) VALUES (?, ?, 1)') : undefined;
+  const rec = separateLeaves
+    ? db.prepare(
+        "INSERT INTO records(leaf_idx, record_id, device, seq, ts, st, kid, envelope, received_at, source) VALUES (?, ?, 'dev-1', ?, 1, 'spo2', ?, ?, 1, 'mqtt')",
+      )
+    : db.prepare(
+        "INSERT INTO records(leaf_idx, record_id, device, seq, ts, st, kid, envelope, received_at, source, leaf_hash) VALUES (?, ?, 'dev-1', ?, 1, 'spo2', ?, ?, 1, 'mqtt', ?)",
+      );
   db.transaction(() => {
     for (let i = 0; i < n; i++) {
-      leaf.run(i, sha(`l${i}`));
-      rec.run(i, sha(`r${i}`), i + 1, Buffer.alloc(16), Buffer.from([i & 0xff]));
+      leaf?.run(i, sha(`l${i}`));
+      if (separateLeaves) rec.run(i, sha(`r${i}`), i + 1, Buffer.alloc(16), Buffer.from([i & 0xff]));
+      else rec.run(i, sha(`r${i}`), i + 1, Buffer.alloc(16), Buffer.from([i & 0xff]), sha(`l${i}`));
     }
   })();
 }
@@ -85,24 +97,20 @@ describe('agent store: schema v3-v5 (records, record-id index by bucket)', () =>
     }
   });
 
-  it('no statement of the agent store or the query API plans with records_kid (v5 drops it): EXPLAINed on a v4 database that has it', () => {
-    const file = tempDb();
-    const v4 = new Database(file);
+  it('no statement of the agent store or the query API plans with records_kid (v5 drops it): EXPLAINed on a database that has it', () => {
+    // today's schema with records_kid put back: the statements of today's agent, with the index to tempt them
+    const db0 = openDatabase(tempDb());
     try {
-      // every migration but v5's DROP INDEX: the statements of today's schema, with records_kid still there
-      for (const m of MIGRATIONS.filter((x) => x.version !== 5)) {
-        m.up(v4);
-        v4.pragma(`user_version = ${m.version}`);
-      }
-      fillRecords(v4, 100);
-      const prepare = v4.prepare.bind(v4);
+      db0.exec('CREATE INDEX records_kid ON records(kid, seq)');
+      fillRecords(db0, 100);
+      const prepare = db0.prepare.bind(db0);
       const prepared: string[] = [];
-      (v4 as { prepare: (sql: string) => Database.Statement }).prepare = (sql: string) => {
+      (db0 as { prepare: (sql: string) => Database.Statement }).prepare = (sql: string) => {
         prepared.push(sql);
         return prepare(sql);
       };
-      new AgentStore(v4);
-      new QueryStore(v4);
+      new AgentStore(db0);
+      new QueryStore(db0);
       const onRecords = prepared.filter((q) => /\b(FROM|JOIN) records\b/.test(q));
       expect(onRecords.length).toBeGreaterThanOrEqual(7);
       expect(onRecords).toContain(COUNT_RECORDS);
@@ -113,9 +121,18 @@ describe('agent store: schema v3-v5 (records, record-id index by bucket)', () =>
         const plan = (prepare(`EXPLAIN QUERY PLAN ${q}`).all(params) as Array<{ detail: string }>).map((p) => p.detail).join('\n');
         expect(plan, q).not.toMatch(/records_kid/);
       }
-      // back to a plain v4 file, so that opening it below runs v5 (and v6) as an upgrade would
-      v4.exec('DROP TABLE device_assignments; DROP TABLE pairing_requests; DROP TABLE session_keys; DROP INDEX quarantine_device;');
-      v4.pragma('user_version = 4');
+    } finally {
+      db0.close();
+    }
+    // a v4 file (it has records_kid): opening it runs v5, v6 and v7 as an upgrade would
+    const file = tempDb();
+    const v4 = new Database(file);
+    try {
+      for (const m of MIGRATIONS.filter((x) => x.version <= 4)) {
+        m.up(v4);
+        v4.pragma(`user_version = ${m.version}`);
+      }
+      fillRecords(v4, 100);
     } finally {
       v4.close();
     }
@@ -163,10 +180,10 @@ describe('agent store: schema v3-v5 (records, record-id index by bucket)', () =>
         const b = emptyWriteBatch(0);
         if (from === 0) b.newDevices.push(['dev-1', 1]);
         for (let i = from; i < to; i++) {
-          b.leaves.push([i, sha(`l${i}`), 1]);
           b.records.push({
             recordId: sha(`r${i}`),
             leafIndex: i,
+            leafHash: sha(`l${i}`),
             device: 'dev-1',
             seq: i + 1,
             ts: 1,
@@ -251,6 +268,166 @@ function ingestorWith(
 }
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('schema v7: each log leaf in the row of what it logs (records.leaf_hash, access_events.leaf_hash)', () => {
+  /**
+   * A v6 database as the v6 agent left it: a log_leaves row per leaf (kind 1 for a reading, 2 for an
+   * access event: every 7th leaf), the record or access event row beside it, node rows at every 4th level.
+   */
+  function v6Database(file: string, n: number): { memory: MerkleLog; records: Map<number, Record<string, unknown>>; events: unknown[] } {
+    const v6 = new Database(file);
+    for (const m of MIGRATIONS.filter((x) => x.version <= 6)) {
+      m.up(v6);
+      v6.pragma(`user_version = ${m.version}`);
+    }
+    const inMemory = new MemoryNodeStore();
+    const nodeRows: Array<[number, number, Uint8Array]> = [];
+    const capture: NodeStore = {
+      get: (level, index) => inMemory.get(level, index),
+      put: (level, index, hash) => {
+        inMemory.put(level, index, hash);
+        if (level > 0 && level % 4 === 0) nodeRows.push([level, index, hash]);
+      },
+      size: () => inMemory.size(),
+      setSize: (size) => inMemory.setSize(size),
+    };
+    const memory = new MerkleLog(capture, nodeHashNative);
+    const records = new Map<number, Record<string, unknown>>();
+    const events: unknown[] = [];
+    const leaf = v6.prepare('INSERT INTO log_leaves(idx, leaf_hash, kind) VALUES (?, ?, ?)');
+    const rec = v6.prepare(
+      'INSERT INTO records(leaf_idx, record_id, device, seq, ts, st, kid, envelope, received_at, source) VALUES (@leafIndex, @recordId, @device, @seq, @ts, @st, @kid, @envelope, @receivedAt, @source)',
+    );
+    const ev = v6.prepare('INSERT INTO access_events(leaf_idx, at, body) VALUES (?, ?, ?)');
+    v6.prepare("INSERT INTO devices(id, created_at) VALUES ('dev-7', 1)").run();
+    v6.transaction(() => {
+      for (let i = 0; i < n; i++) {
+        const body = new Uint8Array(createHash('sha256').update(`body ${i}`).digest()).subarray(0, 20 + (i % 50));
+        const lh = recordLeafHash(body);
+        const index = memory.appendLeafHash(lh).index;
+        if (i % 7 === 3) {
+          leaf.run(index, lh, 2);
+          ev.run(index, 1000 + i, body);
+          events.push({ leaf_idx: index, at: 1000 + i, body: Buffer.from(body) });
+        } else {
+          const r = {
+            recordId: new Uint8Array(sha(Buffer.from(body).toString('hex'))),
+            leafIndex: index,
+            device: 'dev-7',
+            seq: i + 1,
+            ts: 5000 + i,
+            st: 'spo2',
+            kid: new Uint8Array(16).fill(i & 0xff),
+            envelope: body,
+            receivedAt: 9000 + i,
+            source: i % 2 ? 'mqtt' : 'serial',
+          };
+          leaf.run(index, lh, 1);
+          rec.run(r);
+          records.set(index, r);
+        }
+      }
+      const node = v6.prepare('INSERT INTO log_nodes(level, idx, hash) VALUES (?, ?, ?)');
+      for (const [level, index, hash] of nodeRows) node.run(level, index, hash);
+    })();
+    v6.close();
+    return { memory, records, events };
+  }
+
+  it('migrates a v6 database: the same leaves, roots and inclusion proofs (each verifies), the same served records; the log goes on', () => {
+    const file = tempDb();
+    const n = 777;
+    const { memory, records, events } = v6Database(file, n);
+    const leavesBefore = (() => {
+      const v6 = new Database(file, { readonly: true });
+      try {
+        return v6.prepare('SELECT idx, leaf_hash, kind FROM log_leaves ORDER BY idx').all();
+      } finally {
+        v6.close();
+      }
+    })();
+    const db = openDatabase(file);
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      expect(SCHEMA_VERSION).toBe(7);
+      expect(db.prepare("SELECT type FROM sqlite_master WHERE name = 'log_leaves'").pluck().get()).toBe('view');
+      expect(db.prepare('SELECT idx, leaf_hash, kind FROM log_leaves ORDER BY idx').all()).toEqual(leavesBefore);
+      expect(db.prepare('SELECT leaf_idx, at, body FROM access_events ORDER BY leaf_idx').all()).toEqual(events);
+      const store = new AgentStore(db);
+      expect(store.recordCount()).toBe(records.size);
+      for (const [index, r] of records) expect(store.getRecord(r.recordId as Uint8Array), `record at ${index}`).toEqual(r);
+      expect(store.leafHashes(0, n).map((h) => Buffer.from(h).toString('hex'))).toEqual(
+        Array.from({ length: n }, (_, i) => Buffer.from(memory.leafHashAt(i)).toString('hex')),
+      );
+
+      const nodes = new SqliteNodeStore(db, nodeHashNative);
+      const log = new MerkleLog(nodes, nodeHashNative);
+      expect(log.size).toBe(n);
+      const root = log.root();
+      expect(Buffer.from(root)).toEqual(Buffer.from(memory.root()));
+      for (let index = 0; index < n; index++) {
+        const proof = log.inclusionProof(index, n);
+        expect(proof.map((h) => Buffer.from(h))).toEqual(memory.inclusionProof(index, n).map((h) => Buffer.from(h)));
+        expect(() => verifyInclusion(index, n, log.leafHashAt(index), proof, root)).not.toThrow();
+      }
+
+      // the log goes on from the migrated rows, as the ingestor appends (the leaf in its record's row)
+      const writer = new BatchWriter(db);
+      const batch = emptyWriteBatch(0);
+      nodes.writeInto(batch);
+      for (let k = 0; k < 40; k++) {
+        const envelope = new Uint8Array(sha(`more ${k}`));
+        const lh = recordLeafHash(envelope);
+        memory.appendLeafHash(lh);
+        const leafIndex = log.appendLeafHash(lh).index;
+        batch.records.push({
+          recordId: new Uint8Array(sha(`id ${k}`)),
+          leafIndex,
+          leafHash: lh,
+          device: 'dev-7',
+          seq: 10_000 + k,
+          ts: 1,
+          st: 'spo2',
+          kid: new Uint8Array(16),
+          envelope,
+          receivedAt: 1,
+          source: 'mqtt',
+        });
+      }
+      batch.logSize = log.size;
+      db.transaction(() => writer.apply(batch))();
+      const reopened = new MerkleLog(new SqliteNodeStore(db, nodeHashNative), nodeHashNative);
+      expect(reopened.size).toBe(n + 40);
+      expect(Buffer.from(reopened.root())).toEqual(Buffer.from(memory.root()));
+      expect(migrate(db)).toBe(SCHEMA_VERSION); // idempotent
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses to migrate a v6 log with a leaf whose row is missing (STORE_LOG_CORRUPT), and leaves the file at v6', () => {
+    const file = tempDb();
+    v6Database(file, 50);
+    const v6 = new Database(file);
+    v6.prepare('DELETE FROM records WHERE leaf_idx = 20').run();
+    v6.close();
+    let code: string | undefined;
+    try {
+      openDatabase(file).close();
+    } catch (e) {
+      code = (e as AgentError).code;
+    }
+    expect(code).toBe('STORE_LOG_CORRUPT');
+    const after = new Database(file, { readonly: true });
+    try {
+      expect(after.pragma('user_version', { simple: true })).toBe(6);
+      expect(after.prepare("SELECT type FROM sqlite_master WHERE name = 'log_leaves'").pluck().get()).toBe('table');
+      expect(after.prepare('SELECT COUNT(*) FROM log_leaves').pluck().get()).toBe(50);
+    } finally {
+      after.close();
+    }
+  });
+});
 
 describe('ingestor with the inline writer and an off-thread WAL sync (synchronous "full")', () => {
   const ward = new WardFixture('store-test');
@@ -408,6 +585,7 @@ describe('writer thread (ThreadWriter)', () => {
   const row = (i: number) => ({
     recordId: new Uint8Array(sha(`r${i}`)),
     leafIndex: i,
+    leafHash: new Uint8Array(sha(`l${i}`)),
     device: 'dev-t',
     seq: i + 1,
     ts: 1,
@@ -417,7 +595,6 @@ describe('writer thread (ThreadWriter)', () => {
     receivedAt: 1,
     source: 'mqtt',
   });
-  const leafOf = (i: number): [number, Uint8Array, number] => [i, new Uint8Array(sha(`l${i}`)), 1];
   const writeAsync = (w: ThreadWriter, b: WriteBatch): Promise<Error | null> => new Promise((resolve) => w.write(b, resolve));
 
   it("commits batches in order, fails a failed batch's whole transaction, refuses every later batch until reset, then goes on", async () => {
@@ -427,19 +604,17 @@ describe('writer thread (ThreadWriter)', () => {
     try {
       const ok = emptyWriteBatch(10);
       ok.newDevices.push(['dev-t', 1]);
-      ok.leaves.push(leafOf(0));
       ok.records.push(row(0));
       ok.logSize = 1;
-      // a record whose leaf does not exist: the foreign key fails the whole transaction
+      // a record with the (device, seq) of one stored: the unique index fails the whole transaction
       const bad = emptyWriteBatch(10);
-      bad.records.push(row(5));
+      bad.records.push({ ...row(5), seq: 1 });
       const after = emptyWriteBatch(10);
-      after.leaves.push(leafOf(1));
       after.records.push(row(1));
       expect(await writeAsync(w, ok)).toBeNull();
       // queued together they share one transaction, so both fail; later ones are refused until reset
       const [badResult, afterResult] = await Promise.all([writeAsync(w, bad), writeAsync(w, after)]);
-      expect(badResult?.message).toMatch(/FOREIGN KEY/);
+      expect(badResult?.message).toMatch(/UNIQUE constraint failed: records\.device, records\.seq/);
       expect(afterResult).not.toBeNull();
       expect(await writeAsync(w, after)).not.toBeNull();
       w.reset();
@@ -469,7 +644,6 @@ describe('writer thread (ThreadWriter)', () => {
       for (let i = 0; i < n; i++) {
         const b = emptyWriteBatch(10);
         if (i === 0) b.newDevices.push(['dev-t', 1]);
-        b.leaves.push(leafOf(i));
         b.records.push(row(i));
         b.logSize = i + 1;
         const id = i + 1;
