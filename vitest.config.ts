@@ -25,6 +25,7 @@ const SLOW = [
   'test/cli/build.test.ts',
   'test/cli/cli.test.ts',
   'test/protocol/fuzzRun.test.ts',
+  'test/deviceC/device.test.ts', // vitalseal-device-c with the agent on ptys, kill -9 and restart from NVM
   'test/protocol/envelopeFast.test.ts', // in-process, but 11 s alone: 10,000-input differential fuzz of the fast path
 ];
 
@@ -55,6 +56,7 @@ const INTEGRATION = [
   'test/device-sim/fleetMqtt.test.ts',
   'test/device-sim/reboot.test.ts',
   'test/device-sim/serial.test.ts',
+  'test/deviceC/deviceLine.test.ts', // vitalseal-device-c on a socat pty pair
   'test/deviceC/frames.test.ts', // vs-device-kat (device-c) as a child process
   'test/deviceC/ticket.test.ts', // vs-device-kat (device-c) as a child process
   'test/deviceC/kat.test.ts', // runs the C driver (device-c/, built by make) as a child process
