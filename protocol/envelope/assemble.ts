@@ -1,14 +1,16 @@
-import { encodeEncrypt0 } from '../cose/index.ts';
 import { expectLength } from '../bytes.ts';
 import { fail } from '../errors.ts';
 import { ENVELOPE_MAX_BYTES, KID_BYTES } from './constants.ts';
-import { envelopeUnprotected } from './header.ts';
+import { writeEnvelope } from './canonicalEnvelope.ts';
 import { decodeReading, type Reading } from './reading.ts';
 import type { EnvelopeHeader, ReadingHeader } from './header.ts';
 
-/** The tagged COSE_Encrypt0 bytes; refuses to produce an envelope the agent would refuse as too large. */
+/**
+ * The tagged COSE_Encrypt0 bytes (written directly: canonicalEnvelope.ts); refuses to produce an
+ * envelope the agent would refuse as too large.
+ */
 export function assembleEnvelope(protectedBytes: Uint8Array, kid: Uint8Array, enc: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-  const bytes = encodeEncrypt0({ protectedBytes, unprotected: envelopeUnprotected(kid, enc), ciphertext });
+  const bytes = writeEnvelope(protectedBytes, kid, enc, ciphertext);
   if (bytes.length > ENVELOPE_MAX_BYTES) fail('ENVELOPE_TOO_LARGE');
   return bytes;
 }

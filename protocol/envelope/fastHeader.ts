@@ -290,3 +290,19 @@ export function tryDecodeCanonicalHeader(bytes: Uint8Array, maxBytes: number = E
   const l = readCanonicalLayout(bytes, maxBytes);
   return l === null ? null : { header: l.header, kid: bytes.subarray(l.kidStart, l.kidStart + KID_BYTES) };
 }
+
+/**
+ * tryDecodeCanonicalEnvelope with every byte field a view into `bytes` instead of a copy: for a caller
+ * that uses them at once and keeps none (openReading). Accepts and refuses exactly the same bytes.
+ */
+export function tryReadCanonicalEnvelope(bytes: Uint8Array, maxBytes: number = ENVELOPE_MAX_BYTES): CanonicalEnvelopeView | null {
+  const l = readCanonicalLayout(bytes, maxBytes);
+  if (l === null) return null;
+  return {
+    header: l.header,
+    kid: bytes.subarray(l.kidStart, l.kidStart + KID_BYTES),
+    enc: bytes.subarray(l.encStart, l.encStart + ENC_BYTES),
+    ciphertext: bytes.subarray(l.ciphertextStart, l.ciphertextStart + l.ciphertextLength),
+    protectedBytes: bytes.subarray(l.protectedStart, l.protectedStart + l.protectedLength),
+  };
+}

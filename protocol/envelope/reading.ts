@@ -1,4 +1,5 @@
-import { decodeStrict, encodeCanonical, isCborMap, type CborValue } from '../cbor/index.ts';
+import { decodeStrict, isCborMap, type CborValue } from '../cbor/index.ts';
+import { tryDecodeCanonicalReading, writeReadingPlaintext } from './canonicalReading.ts';
 import { fail } from '../errors.ts';
 import { isSensorType, isUint, isUnit } from './fields.ts';
 
@@ -29,21 +30,22 @@ export function checkReading(r: Reading): void {
   for (const x of r.v) if (typeof x !== 'number' || !Number.isFinite(x)) fail('READING_INVALID', 'a value is not a finite number');
 }
 
-/** Deterministic CBOR plaintext `{st, ts, v, u}` (text keys). */
+/** Deterministic CBOR plaintext `{st, ts, v, u}` (text keys), written directly (canonicalReading.ts). */
 export function encodeReading(r: Reading): Uint8Array {
   checkReading(r);
-  return encodeCanonical(
-    new Map<string, CborValue>([
-      ['st', r.st],
-      ['ts', r.ts],
-      ['v', [...r.v]],
-      ['u', r.u],
-    ]),
-  );
+  return writeReadingPlaintext(r);
 }
 
-/** Strictly decodes and validates a reading plaintext (READING_INVALID on anything else). */
+/**
+ * Strictly decodes and validates a reading plaintext (READING_INVALID on anything else): the
+ * canonical layout is read directly, anything else by the strict generic decoder (same result).
+ */
 export function decodeReading(plaintext: Uint8Array): Reading {
+  return tryDecodeCanonicalReading(plaintext) ?? decodeReadingStrict(plaintext);
+}
+
+/** The generic path: strict CBOR decode, then the field checks (exported for the tests that compare both paths). */
+export function decodeReadingStrict(plaintext: Uint8Array): Reading {
   let map: CborValue;
   try {
     map = decodeStrict(plaintext, { maxDepth: 2, maxItems: READING_MAX_VALUES, maxStringBytes: 128 });

@@ -1,9 +1,9 @@
 import type { Hpke } from '../hpke/types.ts';
 import type { Rng } from '../rng.ts';
-import { envelopeAad } from './aad.ts';
 import { assembleEnvelope, checkReadingMatchesHeader, checkRecipientKid } from './assemble.ts';
 import { ENVELOPE_HPKE_INFO } from './constants.ts';
-import { encodeEnvelopeProtected, type ReadingHeader } from './header.ts';
+import { encodeAadWithProtectedHeader } from './canonicalEnvelope.ts';
+import { checkReadingHeader, type ReadingHeader } from './header.ts';
 import { encodeReading, type Reading } from './reading.ts';
 
 /** The recipient of a reading: the patient's temporary public key from the session ticket. */
@@ -33,7 +33,9 @@ export function sealReading(input: SealReadingInput): Uint8Array {
   checkRecipientKid(recipient.kid);
   checkReadingMatchesHeader(reading, header);
   const plaintext = encodeReading(reading);
-  const protectedBytes = encodeEnvelopeProtected(header);
-  const { enc, ciphertext } = hpke.seal(recipient.publicKey, ENVELOPE_HPKE_INFO, envelopeAad(protectedBytes), plaintext, { rng });
+  checkReadingHeader(header);
+  // the protected header is written inside the Enc_structure (one buffer); protectedBytes is a view of it
+  const { aad, protectedBytes } = encodeAadWithProtectedHeader(header);
+  const { enc, ciphertext } = hpke.seal(recipient.publicKey, ENVELOPE_HPKE_INFO, aad, plaintext, { rng });
   return assembleEnvelope(protectedBytes, recipient.kid, enc, ciphertext);
 }
