@@ -50,7 +50,13 @@ static void report_error(vs_device *d, const char *code) {
   }
 }
 
+static void remember_refused(vs_device *d, const uint8_t h[32]);
+
+/* The ticket in use became unusable (§7.4): dropped from NVM, reported, and not taken again. */
 static void drop_ticket(vs_device *d, int code) {
+  uint8_t h[32];
+  vs_port_sha256(h, d->ticket_bytes, d->ticket_len);
+  remember_refused(d, h);
   d->has_ticket = 0;
   vs_session_wipe(&d->session);
   if (vs_nvm_ticket_remove() != 0) d->stats.nvm_errors++;
@@ -148,6 +154,7 @@ int vs_device_boot(vs_device *d, const vs_identity *id, const vs_device_config *
   uint64_t start;
   int rc = vs_nvm_ticket_load(d->ticket_bytes, sizeof d->ticket_bytes, &n, &start);
   if (rc == 0) {
+    d->ticket_len = n;
     vs_ticket tk;
     int code = vs_ticket_parse_unsigned(d->ticket_bytes, n, &tk);
     if (code == VS_TICKET_OK) code = vs_ticket_usable(&tk, vs_port_now_ms(), d->next_seq - start);
