@@ -46,6 +46,7 @@ const INTEGRATION = [
   'test/agent/deviceIdRule.test.ts',
   'test/agent/embedded.test.ts',
   'test/agent/external.test.ts',
+  'test/agent/externalTls.test.ts',
   'test/agent/publishWindow.test.ts',
   'test/agent/serial.test.ts',
   'test/agent/tls.test.ts',
