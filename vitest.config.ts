@@ -25,6 +25,7 @@ const SLOW = [
   'test/cli/build.test.ts',
   'test/cli/cli.test.ts',
   'test/protocol/fuzzRun.test.ts',
+  'test/deviceC/linkLoss.test.ts', // vitalseal-device-c: socat killed and restarted, reconnection with backoff
   'test/deviceC/fuzz.test.ts', // 120,000 inputs through the ASan+UBSan harness of device-c
   'test/deviceC/device.test.ts', // vitalseal-device-c with the agent on ptys, kill -9 and restart from NVM
   'test/protocol/envelopeFast.test.ts', // in-process, but 11 s alone: 10,000-input differential fuzz of the fast path

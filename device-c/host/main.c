@@ -171,7 +171,11 @@ int main(int argc, char **argv) {
         log_line("line up");
         vs_device_line_up(&d);
       } else {
-        retry_at = now + backoff_ms(attempt++);
+        uint64_t delay = backoff_ms(attempt);
+        printf("line retry attempt=%u in=%llu\n", attempt, (unsigned long long)delay);
+        fflush(stdout);
+        attempt++;
+        retry_at = now + delay;
       }
     }
     int wait = vs_device_wait_ms(&d, now);
