@@ -27,6 +27,7 @@ import { tempKeyPairGen } from '../protocol/keys/index.ts';
 import { seededRng, type Rng } from '../protocol/rng.ts';
 import { PROFILES, ScenarioTimeline } from '../device-sim/profiles/index.ts';
 import { runSealBench, type SealBenchResult } from './seal.ts';
+import { NativeSeal, type NativeOp, type NativeSealSummary } from './native.ts';
 import { createHpkeCorePeer, type HpkeCorePeer } from './peers/hpkeCore.ts';
 import { loadSodium, sodiumVersion, type Sodium } from './peers/libsodium.ts';
 import { ALLOWED_SPREAD, measurement, median, quantile, round, type Measurement } from './lib/stats.ts';
@@ -102,6 +103,8 @@ export interface CryptoBenchResult {
   readonly payloads: readonly PayloadResult[];
   readonly targets: CryptoTargets;
   readonly sealBench: readonly SealBenchResult[];
+  /** The C rows (device-c, issue #19) and each payload's floor, the fastest single-shot seal (bench/native.ts). */
+  readonly native: NativeSealSummary;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -109,13 +112,14 @@ const SLICE_MS = 5;
 const POOL = 64;
 const FAST_QUANTILE = 0.1;
 
-type Op = { readonly sync: () => unknown } | { readonly async: () => Promise<unknown> };
+type Op = { readonly sync: () => unknown } | { readonly async: () => Promise<unknown> } | NativeOp;
 
 /** Ratios reported per payload: name → [numerator op, denominator op]. */
 const RATIO_DEFS: Record<string, readonly [string, string]> = {
   'libsodium.seal / node.seal': ['libsodium.seal', 'node.seal'],
   'hpke-core.seal / node.seal': ['hpke-core.seal', 'node.seal'],
   'noble.seal / node.seal': ['noble.seal', 'node.seal'],
+  'c.seal / node.seal': ['c.seal', 'node.seal'],
   'libsodium.open / node.open': ['libsodium.open', 'node.open'],
   'hpke-core.open / node.open': ['hpke-core.open', 'node.open'],
   'node.seal / node.session-seal': ['node.seal', 'node.session-seal'],
@@ -418,6 +422,7 @@ let sink: unknown;
 
 /** Runs `op` for at least `ms` ms; returns [elapsed ms, calls]. */
 async function slice(op: Op, ms: number): Promise<[number, number]> {
+  if ('slice' in op) return op.slice(ms); // the C rows: the child times itself (bench/native.ts)
   const start = performance.now();
   let calls = 0;
   let elapsed = 0;
@@ -477,6 +482,8 @@ export async function runCryptoBench(o: CryptoBenchOptions = {}): Promise<Crypto
     sodiumPk: sodiumKeys.publicKey,
     sodiumSk: sodiumKeys.privateKey,
   };
+  progress('crypto: building device-c (make) for the C rows', 0);
+  const native = await NativeSeal.start(keys.pkR);
   const ecg = ecgReading();
   const payloads: Payload[] = [
     { name: '64 B', plaintext: new Uint8Array(randomBytes(64)) },
@@ -493,6 +500,8 @@ export async function runCryptoBench(o: CryptoBenchOptions = {}): Promise<Crypto
     const passed = await precheck(p, keys, hpke, core, sodium, prechecks);
     const coreSender = await core.suite.createSenderContext({ recipientPublicKey: keys.corePk });
     const { ops, skipped } = opsFor(p, keys, hpke, core, sodium, passed, coreSender);
+    prechecks.push(...(await native.prepare(p.name, p.plaintext, p.reading, keys.skR, hpke)));
+    for (const [name, op] of native.ops()) ops.set(name, op);
     // warm-up (JIT, WebCrypto, wasm), then the rounds
     for (const op of ops.values()) await slice(op, warmupMs);
     const series = new Map<string, number[]>([...ops.keys()].map((k) => [k, []]));
@@ -550,7 +559,9 @@ export async function runCryptoBench(o: CryptoBenchOptions = {}): Promise<Crypto
       primitives,
       skipped,
     });
+    native.floorOf(p.name, results.at(-1)!.ops);
   }
+  native.close();
   void sink;
   const small = results[0]!;
   const vsSodium = small.ratios['libsodium.seal / node.seal'] ?? NaN;
@@ -575,6 +586,7 @@ export async function runCryptoBench(o: CryptoBenchOptions = {}): Promise<Crypto
       },
     },
     sealBench,
+    native: native.summary(),
   };
 }
 

@@ -4,7 +4,9 @@
  * `vitalseal bench crypto` (same run, same machine). Commands on stdin, one
  * line each, one answer line each:
  *
+ *   version                      -> ok sodium=<libsodium version> cc=<compiler version>
  *   key PKR                      recipient public key (hex); kid = SHA-256(pkR)[0:16]
+ *   header ST TS                 sensor type (ASCII) and ts of the envelopes (default spo2, 2026-01-01)
  *   payload PT                   the plaintext every seal seals (hex)
  *   sample                       -> ok envelope=<hex>       one vs_seal_reading (for prechecks)
  *   hpke-sample                  -> ok enc=<hex> ct=<hex>   one single-shot HPKE seal, info = aad = ""
@@ -26,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "hpke.h"
 #include "vs_port.h"
@@ -64,7 +68,8 @@ static void put_hex(const char *name, const uint8_t *p, size_t n) {
   for (size_t i = 0; i < n; i++) printf("%02x", p[i]);
 }
 
-static const vs_header HEADER = {"bench-c", 1, 1767225600000ull, "spo2", 0, 0};
+static char header_st[40] = "spo2";
+static vs_header HEADER = {"bench-c", 1, 1767225600000ull, header_st, 0, 0};
 
 /* Single-shot HPKE seal with info = aad = "" (what the node/noble/libsodium rows measure). */
 static int hpke_seal(const uint8_t skE[32], uint8_t enc[32], uint8_t *ct) {
@@ -211,7 +216,14 @@ int main(int argc, char **argv) {
     line[strcspn(line, "\r\n")] = 0;
     int n = sscanf(line, "%31s %65000s %63s", cmd, a, b);
     if (n < 1) continue;
-    if (strcmp(cmd, "key") == 0 && n == 2 && unhex(pkR, 32, a) == 32) {
+    if (strcmp(cmd, "version") == 0) {
+      printf("ok sodium=%s cc=%s\n", sodium_version_string(), __VERSION__);
+    } else if (strcmp(cmd, "header") == 0 && n == 3 && strlen(a) < sizeof header_st) {
+      memcpy(header_st, a, strlen(a) + 1);
+      HEADER.ts_ms = strtoull(b, NULL, 10);
+      vs_session_wipe(&session);
+      printf("ok\n");
+    } else if (strcmp(cmd, "key") == 0 && n == 2 && unhex(pkR, 32, a) == 32) {
       vs_kid_of(kid, pkR);
       vs_session_wipe(&session);
       printf("ok");
