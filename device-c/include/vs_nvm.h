@@ -42,7 +42,7 @@ int vs_nvm_ticket_store(const uint8_t *ticket, size_t len, uint64_t start_seq);
 int vs_nvm_ticket_remove(void);
 
 /* ---- outbox: VS_OUTBOX_SLOTS slots, each one sealed envelope ---- */
-#define VS_OUTBOX_SLOTS 32u
+#define VS_OUTBOX_SLOTS 256u /* 64 s of spo2 at 4 Hz without an ack; a full outbox stops measuring (§8.7) */
 #define VS_OUTBOX_HEADER 16u /* magic u32, seq u64, len u16, reserved u16 */
 #define VS_OUTBOX_SLOT_SIZE (VS_OUTBOX_HEADER + 4096u + 4u) /* + CRC-32 after the envelope */
 
