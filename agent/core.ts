@@ -20,6 +20,7 @@ import { WalSync } from './store/walSync.ts';
 import { InlineWriter, type StoreWriter } from './store/storeWriter.ts';
 import { ThreadWriter, type WriterDurability } from './store/writerThread.ts';
 import type { ExtraMigration } from './store/migrations.ts';
+import { IdentityKeyStore } from './custody/identityKeys.ts';
 import type { StoreFault } from './store/storeFault.ts';
 
 export interface AgentCoreOptions {
@@ -59,6 +60,8 @@ export const decodeEnvelopeHeader: EnvelopeDecoder = (bytes, maxBytes) =>
 export class AgentCore {
   readonly db: Db;
   readonly store: AgentStore;
+  /** Device identity keys the operator registered (issue #20): the ward certifies the current one in each ticket. */
+  readonly identityKeys: IdentityKeyStore;
   readonly ingestor: Ingestor;
   readonly metrics: AgentMetrics;
   readonly identity: AgentIdentity;
@@ -103,6 +106,8 @@ export class AgentCore {
       writer: this.storeWriter,
     });
     this.metrics.logSize.set(this.ingestor.size);
+    this.identityKeys = new IdentityKeyStore(this.db);
+    for (const k of this.identityKeys.revokedKeys()) this.ingestor.revokeIdentityKey(k.idk);
   }
 
   addTicketPublisher(p: TicketPublisher): void {

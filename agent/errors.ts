@@ -24,6 +24,16 @@ export const AGENT_ERRORS = defineErrors(
       message: 'the device was revoked by the operator: its readings are refused until it is provisioned again',
       exit: 'invalid-input',
     },
+    AGENT_IDENTITY_REVOKED: {
+      message: "the device's identity key was revoked: no ticket is issued and no reading accepted under it until a new key is registered",
+      exit: 'invalid-input',
+      http: 409,
+    },
+    AGENT_IDENTITY_KEY_INVALID: {
+      message: 'identity key is not a 32-byte X25519 public key (64 hex digits), or was registered for this device before',
+      exit: 'invalid-input',
+      http: 400,
+    },
     AGENT_BASE_MODE_REFUSED: {
       message: 'reading is sealed in HPKE base mode where Auth mode is required (ingest.requireAuthMode, or its ticket certifies a device identity key)',
       exit: 'invalid-input',

@@ -171,7 +171,8 @@ export class DeviceCustody {
         });
       throw new AgentError('AGENT_DEVICE_NOT_ASSIGNED');
     }
-    const ticket = this.ward.issueTicket({ dev: r.device, kid, pk: r.pk, patient, nbf: r.nbf, exp: r.exp });
+    const idk = this.identityKeyForTickets(r.device);
+    const ticket = this.ward.issueTicket({ dev: r.device, kid, pk: r.pk, patient, nbf: r.nbf, exp: r.exp, ...(idk ? { idk } : {}) });
     await this.core.pushTicket(ticket);
     const access = await this.logAccess({ t: 'session', patient, device: r.device, kid, nbf: r.nbf, exp: r.exp, ts });
     return { ticket, kid, leafIndex: access.leafIndex };
@@ -180,10 +181,59 @@ export class DeviceCustody {
   /** Ends one session: its ticket is superseded by one that expires now (or one second after its nbf). */
   async endSession(stored: Ticket): Promise<number> {
     const exp = Math.max(stored.nbf + 1, Math.floor(this.core.clock.now() / 1000));
+    // the superseding ticket certifies the same identity key as the one it ends (the readings under it are verified with it)
+    const idk = stored.idk === undefined ? {} : { idk: stored.idk };
     await this.core.pushTicket(
-      this.ward.issueTicket({ dev: stored.dev, kid: stored.kid, pk: stored.pk, patient: stored.patient, nbf: stored.nbf, exp }),
+      this.ward.issueTicket({ dev: stored.dev, kid: stored.kid, pk: stored.pk, patient: stored.patient, nbf: stored.nbf, exp, ...idk }),
     );
     return exp;
+  }
+
+  /**
+   * The operator registers the identity public key the device generated and reported (§3.6); the
+   * agent never sees the secret. Every ticket issued from now on carries it; the previous key (if
+   * any) ends as 'rotated': tickets already issued with it are left alone, so the device's readings
+   * under them go on being accepted and stay verifiable (no reading is lost to a rotation).
+   */
+  registerIdentityKey(device: string, idk: Uint8Array): { device: string; idk: string; rotated: string | null } {
+    if (!isDeviceId(device)) throw new AgentError('AGENT_BAD_REQUEST', 'not a device id');
+    if (!(idk instanceof Uint8Array) || idk.length !== 32) throw new AgentError('AGENT_IDENTITY_KEY_INVALID');
+    const keys = this.core.identityKeys.keysOf(device);
+    const previous = keys.find((k) => k.endedAt === null);
+    if (previous && toHex(previous.idk) === toHex(idk)) return { device, idk: toHex(idk), rotated: null };
+    if (keys.some((k) => toHex(k.idk) === toHex(idk))) throw new AgentError('AGENT_IDENTITY_KEY_INVALID');
+    this.core.identityKeys.register(device, idk, this.core.clock.now());
+    this.core.logger.info({ device, idk: toHex(idk) }, previous ? 'device identity key rotated' : 'device identity key registered');
+    return { device, idk: toHex(idk), rotated: previous ? toHex(previous.idk) : null };
+  }
+
+  /**
+   * Revokes the device's current identity key (it leaked, or the device is lost): the ward issues no
+   * ticket for the device until a new key is registered (AGENT_IDENTITY_REVOKED), and every reading
+   * under a ticket that certifies the revoked key is quarantined (AGENT_IDENTITY_REVOKED). Readings
+   * stored before stay stored.
+   */
+  revokeIdentityKey(device: string): { device: string; revoked: string } {
+    const revoked = this.core.identityKeys.revoke(device, this.core.clock.now());
+    if (!revoked) throw new AgentError('AGENT_NOT_FOUND', 'the device has no current identity key');
+    this.core.ingestor.revokeIdentityKey(revoked.idk);
+    this.core.logger.warn({ device, idk: toHex(revoked.idk) }, 'device identity key revoked');
+    return { device, revoked: toHex(revoked.idk) };
+  }
+
+  identityKeys(device: string): Array<{ idk: string; registeredAt: number; endedAt: number | null; ended: string | null }> {
+    return this.core.identityKeys
+      .keysOf(device)
+      .map((k) => ({ idk: toHex(k.idk), registeredAt: k.registeredAt, endedAt: k.endedAt, ended: k.ended }));
+  }
+
+  /** The key tickets for `device` carry: its current one; none if it never had one; refused if its last one was revoked. */
+  private identityKeyForTickets(device: string): Uint8Array | undefined {
+    const keys = this.core.identityKeys.keysOf(device);
+    const current = keys.find((k) => k.endedAt === null);
+    if (current) return current.idk;
+    if (keys.some((k) => k.ended === 'revoked')) throw new AgentError('AGENT_IDENTITY_REVOKED');
+    return undefined;
   }
 
   /**

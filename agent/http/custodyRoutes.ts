@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { DeviceCustody } from '../custody/deviceCustody.ts';
+import { fromHex } from '../../protocol/bytes.ts';
 import { DEVICE_ID_PATTERN } from '../../protocol/deviceId.ts';
 
 const DEVICE = { type: 'string', pattern: DEVICE_ID_PATTERN } as const;
@@ -38,5 +39,31 @@ export function registerCustodyRoutes(admin: FastifyInstance, custody: DeviceCus
     '/admin/assignments/:device',
     { schema: { params: { type: 'object', properties: { device: DEVICE }, required: ['device'] } } },
     async (req) => custody.release(req.params.device),
+  );
+
+  // Device identity keys (issue #20, docs/PROTOCOL.md §3.6): register (or rotate to) the public key the
+  // device reported, list a device's keys, revoke its current key. The secret never reaches the agent.
+  const deviceParams = { params: { type: 'object', properties: { device: DEVICE }, required: ['device'] } } as const;
+  admin.put<{ Params: { device: string }; Body: { idk: string } }>(
+    '/admin/devices/:device/identity',
+    {
+      schema: {
+        ...deviceParams,
+        body: {
+          type: 'object',
+          properties: { idk: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' } },
+          required: ['idk'],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => custody.registerIdentityKey(req.params.device, fromHex(req.body.idk.toLowerCase())),
+  );
+  admin.get<{ Params: { device: string } }>('/admin/devices/:device/identity', { schema: deviceParams }, async (req) => ({
+    device: req.params.device,
+    keys: custody.identityKeys(req.params.device),
+  }));
+  admin.delete<{ Params: { device: string } }>('/admin/devices/:device/identity', { schema: deviceParams }, async (req) =>
+    custody.revokeIdentityKey(req.params.device),
   );
 }

@@ -215,6 +215,11 @@ export class Ingestor {
     this.validator.rememberTicket(device, kid, t);
   }
 
+  /** From now on readings under a ticket that carries this device identity key are quarantined (AGENT_IDENTITY_REVOKED). */
+  revokeIdentityKey(idk: Uint8Array): void {
+    this.validator.revokeIdentityKey(idk);
+  }
+
   patientOfKid(device: string, kid: Uint8Array): string | undefined {
     return this.validator.ticketOf(device, kid)?.patient;
   }

@@ -20,6 +20,8 @@ interface TicketWindow {
   patient: string;
   /** The ticket certifies a device identity key: a base-mode reading under it is not from the device. */
   authOnly: boolean;
+  /** That identity key (hex), to refuse readings under it once it is revoked. */
+  idk: string | undefined;
 }
 
 /** A device's tickets by kid (hex), and the one its last reading named (a device seals with one ticket at a time). */
@@ -62,6 +64,8 @@ export class ReadingValidator {
   private readonly tickets = new Map<string, DeviceTickets>();
   /** Devices the operator revoked: every reading of theirs judged from then on is quarantined (AGENT_DEVICE_REVOKED). */
   private readonly revoked = new Set<string>();
+  /** Device identity keys (hex) the operator revoked: readings under a ticket that carries one are quarantined (AGENT_IDENTITY_REVOKED). */
+  private readonly revokedIdentityKeys = new Set<string>();
 
   private readonly counters: ReadonlyMap<string, DeviceCounters>;
   private readonly inFlightSeq: ReadonlyMap<string, Uint8Array>;
@@ -83,11 +87,15 @@ export class ReadingValidator {
     return this.revoked.has(device);
   }
 
+  revokeIdentityKey(idk: Uint8Array): void {
+    this.revokedIdentityKeys.add(hexOf(idk));
+  }
+
   rememberTicket(device: string, kid: Uint8Array, t: KnownTicket): void {
     let d = this.tickets.get(device);
     if (!d) this.tickets.set(device, (d = { byKid: new Map(), lastKid: undefined, last: undefined }));
-    const authOnly = t.ticket !== undefined && decodeTicket(t.ticket).idk !== undefined;
-    d.byKid.set(hexOf(kid), { nbf: t.nbf, exp: t.exp, patient: t.patient, authOnly });
+    const idk = t.ticket === undefined ? undefined : decodeTicket(t.ticket).idk;
+    d.byKid.set(hexOf(kid), { nbf: t.nbf, exp: t.exp, patient: t.patient, authOnly: idk !== undefined, idk: idk && hexOf(idk) });
     d.lastKid = d.last = undefined;
   }
 
@@ -133,6 +141,9 @@ export class ReadingValidator {
     // Auth-mode reading sealed with another key than the ticket's idk is caught by readers (§5.7).
     if ((ticket.authOnly || this.o.requireAuthMode === true) && !isAuthMode(view.header)) {
       return { kind: 'quarantine', reason: 'AGENT_BASE_MODE_REFUSED', device: dev, seq };
+    }
+    if (ticket.idk !== undefined && this.revokedIdentityKeys.size > 0 && this.revokedIdentityKeys.has(ticket.idk)) {
+      return { kind: 'quarantine', reason: 'AGENT_IDENTITY_REVOKED', device: dev, seq };
     }
     const skew = this.o.maxFutureSkewMs;
     if (ts > now + skew || ts < ticket.nbf * 1000 - skew || ts > ticket.exp * 1000 + skew) {

@@ -168,6 +168,21 @@ export function registerAgentCommands(program: Command): void {
       printJson(await adminClient(o)('DELETE', `/admin/assignments/${encodeURIComponent(id)}`)),
     ),
   );
+  agentOpts(
+    device
+      .command('identity <id> [idk]')
+      .description(
+        'register (or rotate to) the device\'s identity public key, 64 hex digits as the device reports it (status "idk"); without idk: list its keys; --revoke revokes its current key',
+      )
+      .option('--revoke', "revoke the device's current identity key: no ticket and no reading under it until a new key is registered"),
+  ).action(
+    action(async (id: string, idk: string | undefined, o: { agent: string; dataDir: string; token?: string; revoke?: boolean }) => {
+      const path = `/admin/devices/${encodeURIComponent(id)}/identity`;
+      if (o.revoke === true && idk !== undefined) throw new AgentError('CONFIG_INVALID', 'give an identity key or --revoke, not both');
+      if (o.revoke === true) return printJson(await adminClient(o)('DELETE', path));
+      printJson(await (idk === undefined ? adminClient(o)('GET', path) : adminClient(o)('PUT', path, { idk })));
+    }),
+  );
   agentOpts(device.command('assignments').description('devices and the patients they are assigned to')).action(
     action(async (o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('GET', '/admin/assignments'))),
   );
