@@ -145,7 +145,10 @@ export async function buildHttpServer(
       },
     );
     if (api) registerCustodyRoutes(admin, api.custody);
-    if (transport?.tls) registerTlsRoutes(admin, transport.tls, (id) => core.store.getDevice(id) !== undefined);
+    if (transport?.tls)
+      registerTlsRoutes(admin, transport.tls, (id) =>
+        core.store.getDevice(id) === undefined ? 'unknown' : core.ingestor.isRevoked(id) ? 'revoked' : 'active',
+      );
   });
 
   return app;

@@ -12,7 +12,11 @@ import { DEVICE_ID_PATTERN } from '../../protocol/deviceId.ts';
  * - POST /admin/tls/rotate                  a new TLS key and server certificate for the agent, reloaded without closing connections;
  * - POST /admin/tls/reload                  re-reads operator-managed key/certificate/CA/CRL files.
  */
-export function registerTlsRoutes(admin: FastifyInstance, tls: AgentTls, deviceExists: (id: string) => boolean): void {
+export function registerTlsRoutes(
+  admin: FastifyInstance,
+  tls: AgentTls,
+  deviceState: (id: string) => 'active' | 'revoked' | 'unknown',
+): void {
   const ca = (): NonNullable<AgentTls['ca']> => {
     if (!tls.ca) throw new AgentError('TLS_CA_MISSING', 'the agent uses operator-managed TLS files, not a ward CA');
     return tls.ca;
@@ -36,7 +40,9 @@ export function registerTlsRoutes(admin: FastifyInstance, tls: AgentTls, deviceE
       },
     },
     async (req) => {
-      if (!deviceExists(req.params.id)) throw new AgentError('AGENT_NOT_FOUND', 'no such device (vitalseal device add first)');
+      const state = deviceState(req.params.id);
+      if (state === 'unknown') throw new AgentError('AGENT_NOT_FOUND', 'no such device (vitalseal device add first)');
+      if (state === 'revoked') throw new AgentError('AGENT_DEVICE_REVOKED');
       const r = await ca().issueDevice(
         req.params.id,
         req.body.publicKey,
