@@ -2,6 +2,7 @@
 import type { BenchResult } from './result.ts';
 import { fmtMeasurement, fmtNum } from './lib/stats.ts';
 import { nativeReportLines } from './native.ts';
+import { nativeReportLines } from './native.ts';
 
 type Row = ReadonlyArray<string | number>;
 
@@ -138,6 +139,8 @@ export function formatReport(r: BenchResult): string {
       ),
     );
     out.push('');
+    const native = nativeReportLines(c.native); // the C rows (device-c) and each payload's floor, bench/native.ts
+    if (native.length) out.push(...native, '');
     const native = nativeReportLines(c.native); // the C rows (device-c) and each payload's floor, bench/native.ts
     if (native.length) out.push(...native, '');
     const ratioNames = [...new Set(c.payloads.flatMap((p) => Object.keys(p.ratios)))];
