@@ -25,6 +25,13 @@ export function formatIngestBench(r: IngestBenchResult): string {
       `  ${pad(x.publishers, 10)}  ${pad(x.readingsPerRun, 12)}   ${pad(x.agentPerSecond, 18)}   ${pad(x.aedesPerSecond, 28)}   ${pad(x.ratio.toFixed(2), 5)}   ${verdict(x)}`,
     );
   }
+  const med = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  for (const x of r.throughput) {
+    const of = (broker: string, f: (y: (typeof x.runs)[number]) => number): number => med(x.runs.filter((y) => y.broker === broker).map(f));
+    lines.push(
+      `  ${x.publishers} publisher(s), CPU µs per reading (medians): agent ${of('agent', (y) => y.cpuUsPerReading)} (main thread ${of('agent', (y) => y.mainThreadCpuUsPerReading)}), its clients ${of('agent', (y) => y.clientCpuUsPerReading)}; aedes ${of('aedes', (y) => y.cpuUsPerReading)}, its clients ${of('aedes', (y) => y.clientCpuUsPerReading)}`,
+    );
+  }
   for (const x of r.throughput) {
     const agentRuns = x.runs.filter((y) => y.broker === 'agent');
     lines.push(

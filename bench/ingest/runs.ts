@@ -138,9 +138,11 @@ export async function throughputRun(
     const timed = devices.map((d) => lists.get(d)!.slice(Math.floor(lists.get(d)!.length * warmupFraction)));
     await Promise.all(clients.map((c, k) => publishWindowed(c, readingTopic(devices[k]!), warm[k]!, window)));
     const cpu0 = cpuSeconds(server.pid);
+    const client0 = process.cpuUsage();
     const t0 = performance.now();
     const res = await Promise.all(clients.map((c, k) => publishWindowed(c, readingTopic(devices[k]!), timed[k]!, window)));
     const seconds = (performance.now() - t0) / 1000;
+    const client = process.cpuUsage(client0);
     const cpu1 = cpuSeconds(server.pid);
     const failed = res.reduce((s, r) => s + r.failed, 0);
     if (failed > 0) throw new Error(`${kind}: ${failed} publishes failed`);
@@ -161,6 +163,7 @@ export async function throughputRun(
       perSecond: readings / seconds,
       cpuUsPerReading: perReading(cpu0.process, cpu1.process),
       mainThreadCpuUsPerReading: perReading(cpu0.main, cpu1.main),
+      clientCpuUsPerReading: round((client.user + client.system) / readings, 1),
       ...(commit ? { commit } : {}),
     };
   } finally {

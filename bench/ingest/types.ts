@@ -46,6 +46,12 @@ export interface ThroughputRun {
   readonly cpuUsPerReading: number;
   /** The same for its main (event-loop) thread only. */
   readonly mainThreadCpuUsPerReading: number;
+  /**
+   * CPU time of the publishing clients (this process, all of them on one event loop) per reading over
+   * the same part: on a 2-core machine clients and broker share the cores, so a broker that needs more
+   * CPU per reading is bounded by cores / (client + broker CPU per reading).
+   */
+  readonly clientCpuUsPerReading: number;
   readonly commit?: CommitStats;
 }
 
