@@ -48,8 +48,10 @@ export function startCDevice(o: {
   ackTimeoutMs?: number;
   session?: boolean;
   extra?: string[];
+  /** The -fsanitize=address,undefined build (a sanitizer report goes to stderr and exits non-zero). */
+  asan?: boolean;
 }): RunningCDevice {
-  const bin = deviceC().path('vitalseal-device-c');
+  const bin = deviceC({ asan: o.asan ?? false }).path('vitalseal-device-c');
   const args = ['--serial', o.serial, '--nvm', o.nvm, '--period-ms', String(o.periodMs ?? 100)];
   if (o.provision) args.push('--provision', o.provision);
   if (o.ackTimeoutMs) args.push('--ack-timeout-ms', String(o.ackTimeoutMs));

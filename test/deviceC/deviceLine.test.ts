@@ -4,7 +4,8 @@
  * up; ticket refusals reported with their codes, each once; a ticket identical to the one in use
  * ignored; acceptance with {ticketed, kid, seq}; readings that open with the patient key; acks
  * (also one naming another device), error frames naming a seq, resends byte for byte after the ack
- * timeout, at most 8 in flight; garbage on the line counted and survived; SIGTERM exits 0.
+ * timeout, at most 8 in flight; garbage on the line counted and survived; SIGTERM exits 0. The
+ * program runs in its AddressSanitizer + UBSan build here: any report fails the last test (stderr).
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { SerialPort } from 'serialport';
@@ -56,7 +57,7 @@ describe.skipIf(skipDeviceC)(`vitalseal-device-c on a pty, the test as the agent
       }
     });
     const provision = writeProvisioning(work, { dev: DEV, authority: ward.authorityPublic });
-    device = startCDevice({ serial: pty.b, nvm: `${work}/nvm`, provision, periodMs: 100, ackTimeoutMs: 1500 });
+    device = startCDevice({ serial: pty.b, nvm: `${work}/nvm`, provision, periodMs: 100, ackTimeoutMs: 1500, asan: true });
   });
 
   afterAll(async () => {
