@@ -12,9 +12,10 @@
  * No function here allocates memory; every output goes to a caller buffer of
  * `cap` bytes, and a too small buffer is VS_ERR_BUFFER (never a write past
  * cap). Inputs are checked against the spec's value rules (§2.5) and
- * refused with VS_ERR_INPUT. Stack use per call (gcc 12, x86-64, -O2, host
- * sodium port, measured with -fstack-usage; `make stack`) is stated per
- * function below and in device-c/README.md.
+ * refused with VS_ERR_INPUT. Stack use is stated per function below: the
+ * library's own frames down to the port call (gcc 12, x86-64, -O2,
+ * -fstack-usage) and the measured peak on the host with libsodium
+ * (`make stack`; table in device-c/README.md).
  *
  * Errors: negative enum vs_err values (vs_err.h).
  */
@@ -79,22 +80,27 @@ typedef struct {
   size_t n;
 } vs_reading;
 
-/* §3.3: kid = SHA-256(pk)[0:16]. Stack: see README (sha256 of the port). */
+/* §3.3: kid = SHA-256(pk)[0:16].
+ * Stack: 48 B of its own + vs_port_sha256 (host total, libsodium: 664 B). */
 void vs_kid_of(uint8_t kid[16], const uint8_t pk[32]);
 
 /* §4: deterministic CBOR of the reading into out[0..cap). At most VS_READING_MAX_BYTES.
- * VS_ERR_INPUT (bad st/unit/ts/values/count), VS_ERR_BUFFER. */
+ * VS_ERR_INPUT (bad st/unit/ts/values/count), VS_ERR_BUFFER.
+ * Stack: 192 B (no port call). */
 int vs_reading_encode(uint8_t *out, size_t cap, size_t *out_len, const vs_reading *r);
 
 /* §5.5: seals plaintext pt (a §4 reading; pt must not overlap out) to pkR as a tagged
  * COSE_Encrypt0 with a fresh ephemeral key from vs_port_random. The envelope is at most
  * VS_ENVELOPE_BOUND(pt_len) bytes. kid is the ticket's kid. On any error *out_len is 0
  * and out holds nothing usable. VS_ERR_INPUT, VS_ERR_BUFFER, VS_ERR_TOO_LARGE,
- * VS_ERR_RANDOM, VS_ERR_DH_ALL_ZERO, VS_ERR_CRYPTO. */
+ * VS_ERR_RANDOM, VS_ERR_DH_ALL_ZERO, VS_ERR_CRYPTO.
+ * Stack: 1,072 B of the library's own frames down to a port call, + the port's X25519 / HMAC /
+ * AEAD (host total with libsodium: 3,104 B, X25519 being 2,400 of it). */
 int vs_seal_reading(uint8_t *out, size_t cap, size_t *out_len, const vs_header *h, const uint8_t *pt, size_t pt_len,
                     const uint8_t pkR[32], const uint8_t kid[16]);
 
-/* The same with a given ephemeral secret key (known-answer tests only: never reuse skE). */
+/* The same with a given ephemeral secret key (known-answer tests only: never reuse skE).
+ * Stack: 1,024 B + port (host total 3,072 B). */
 int vs_seal_reading_with_ephemeral(uint8_t *out, size_t cap, size_t *out_len, const vs_header *h, const uint8_t *pt,
                                    size_t pt_len, const uint8_t pkR[32], const uint8_t kid[16], const uint8_t skE[32]);
 
@@ -108,13 +114,15 @@ typedef struct {
   int ready;              /* 1 after a successful setup */
 } vs_session;
 
-/* SetupBaseS(pkR, info = "") with a fresh ephemeral key; kid = vs_kid_of(pkR). */
+/* SetupBaseS(pkR, info = "") with a fresh ephemeral key; kid = vs_kid_of(pkR).
+ * Stack: 752 B + port (host total 2,752 B). */
 int vs_session_setup(vs_session *s, const uint8_t pkR[32]);
 /* The same with a given ephemeral secret key (known-answer tests only). */
 int vs_session_setup_with_ephemeral(vs_session *s, const uint8_t pkR[32], const uint8_t skE[32]);
 /* Seals pt at hs = s->next_hs (h->has_hs / h->hs are ignored: the session fills them),
  * then advances next_hs. On error the session is unchanged. VS_ERR_STATE before setup,
- * VS_ERR_SEQ_OVERFLOW past uint53, and the errors of vs_seal_reading. */
+ * VS_ERR_SEQ_OVERFLOW past uint53, and the errors of vs_seal_reading.
+ * Stack: 544 B + vs_port_aead_seal (host total 2,256 B). */
 int vs_session_seal(vs_session *s, uint8_t *out, size_t cap, size_t *out_len, const vs_header *h, const uint8_t *pt,
                     size_t pt_len);
 /* Erases the context (key, nonce) and marks it not ready. */
