@@ -1,5 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writePrivateFileAtomicSync } from '../../platform/privateFiles.ts';
+import { certFingerprint, generateDeviceKey, tlsPaths, WardCa } from '../../agent/tls/wardCa.ts';
+import { requestJson } from '../httpJson.ts';
 import type { Command } from 'commander';
 import { resolveAgentConfig, setConfigPath } from '../../agent/config.ts';
 import { startAgent } from '../../agent/agent.ts';
@@ -29,6 +32,18 @@ interface AgentFlags {
   rpc?: string;
   chainKeyFile?: string;
   deployment?: string;
+  tls?: boolean;
+  tlsPort?: string;
+  requireTls?: boolean;
+  clientCerts?: string;
+  tlsHostname?: string[];
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tlsCrl?: string;
+  externalCa?: string;
+  externalCert?: string;
+  externalKey?: string;
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -50,6 +65,18 @@ function flagsToConfig(f: AgentFlags): Record<string, unknown> {
     if (f.externalUsername) setConfigPath(out, 'external.username', f.externalUsername);
     if (f.externalPassword) setConfigPath(out, 'external.password', f.externalPassword);
   }
+  if (f.externalCa) setConfigPath(out, 'external.caFile', f.externalCa);
+  if (f.externalCert) setConfigPath(out, 'external.certFile', f.externalCert);
+  if (f.externalKey) setConfigPath(out, 'external.keyFile', f.externalKey);
+  if (f.tls || f.requireTls) setConfigPath(out, 'tls.enabled', true);
+  if (f.requireTls) setConfigPath(out, 'tls.requireTls', true);
+  if (f.tlsPort) setConfigPath(out, 'tls.port', num(f.tlsPort));
+  if (f.clientCerts) setConfigPath(out, 'tls.clientCerts', f.clientCerts);
+  if (f.tlsHostname?.length) setConfigPath(out, 'tls.hostnames', f.tlsHostname);
+  if (f.tlsCert) setConfigPath(out, 'tls.certFile', f.tlsCert);
+  if (f.tlsKey) setConfigPath(out, 'tls.keyFile', f.tlsKey);
+  if (f.tlsCa) setConfigPath(out, 'tls.caFile', f.tlsCa);
+  if (f.tlsCrl) setConfigPath(out, 'tls.crlFile', f.tlsCrl);
   if (f.serial?.length) out.serial = f.serial;
   if (f.logLevel) out.logLevel = f.logLevel;
   if (f.rpc) {
@@ -61,16 +88,39 @@ function flagsToConfig(f: AgentFlags): Record<string, unknown> {
   return out;
 }
 
-/** Admin API access of a running agent: URL + token from its data directory. */
-function adminClient(opts: { agent: string; dataDir: string; token?: string }) {
+interface AdminOpts {
+  agent: string;
+  dataDir: string;
+  token?: string;
+  ca?: string;
+}
+
+/**
+ * The CA an https:// agent URL is verified against: --ca, else the ward CA of the data directory when
+ * there is one (the operator's machine is the agent's), else the system's.
+ */
+function agentCa(opts: AdminOpts): string | undefined {
+  if (opts.ca) return readFileSync(opts.ca, 'utf8');
+  if (!opts.agent.startsWith('https:')) return undefined;
+  try {
+    return readFileSync(tlsPaths(opts.dataDir).caCert, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Admin API access of a running agent: URL + token from its data directory (HTTPS verified against the ward CA). */
+function adminClient(opts: AdminOpts) {
   const token = opts.token ?? readFileSync(join(opts.dataDir, 'admin-token'), 'utf8').trim();
+  const ca = agentCa(opts);
   return async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    const res = await fetch(new URL(path, opts.agent), {
+    const res = await requestJson(new URL(path, opts.agent), {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      ca,
     });
-    const json = (await res.json()) as { error?: { code: string; message: string } };
+    const json = res.json as { error?: { code: string; message: string } };
     if (!res.ok) throw new AgentRefusedError(json.error?.code ?? 'AGENT_ERROR', json.error?.message ?? `HTTP ${res.status}`);
     return json;
   };
@@ -104,14 +154,32 @@ export function registerAgentCommands(program: Command): void {
     .option('--rpc <url>', 'anchor on an external Ethereum JSON-RPC node (implies --chain rpc); see chain/README.md')
     .option('--chain-key-file <file>', "the agent's own Ethereum key file (rpc mode; development keys are refused)")
     .option('--deployment <file>', 'contract deployment file (chain.json) of the external chain')
+    .option('--tls', 'TLS on: MQTT over TLS (--tls-port, 8883), HTTPS API, client certificates of the ward CA (created in the data dir)')
+    .option('--tls-port <port>', 'MQTT over TLS port (default 8883)')
+    .option('--require-tls', 'no plain MQTT listener at all (implies --tls)')
+    .option('--client-certs <mode>', 'optional (devices may log in with their password over TLS) | required (mutual TLS only)')
+    .option('--tls-hostname <name>', 'extra DNS name or IP of the server certificate (repeatable)', collect)
+    .option('--tls-cert <file>', 'operator-managed server certificate (PEM) instead of one issued by the ward CA')
+    .option('--tls-key <file>', 'its private key (PEM)')
+    .option('--tls-ca <file>', 'CA certificate(s) client certificates are verified against (PEM)')
+    .option('--tls-crl <file>', 'CRL of that CA (PEM)')
+    .option('--external-ca <file>', "external broker's CA certificate (mqtts://)")
+    .option('--external-cert <file>', "the agent's client certificate for the external broker")
+    .option('--external-key <file>', 'its private key')
     .action(
       action(async (f: AgentFlags) => {
         const config = resolveAgentConfig({ file: f.config, env: process.env, flags: flagsToConfig(f) });
         const agent = await startAgent(config, f.authorityKey ? { authorityPublicKey: fromHex(f.authorityKey) } : {});
+        // SIGHUP re-reads the TLS key, certificate, CA and CRL (rotation without closing a connection)
+        const onHup = (): void => {
+          agent.tls?.reload().catch((err: Error) => process.stderr.write(`TLS reload failed: ${err.message}\n`));
+        };
+        process.on('SIGHUP', onHup);
         await new Promise<void>((resolve) => {
           const onSignal = (): void => {
             process.off('SIGINT', onSignal);
             process.off('SIGTERM', onSignal);
+            process.off('SIGHUP', onHup);
             void agent.stop().then(resolve);
           };
           process.on('SIGINT', onSignal);
@@ -125,12 +193,34 @@ export function registerAgentCommands(program: Command): void {
       .option('--agent <url>', 'agent HTTP URL', 'http://127.0.0.1:8080')
       .option('-d, --data-dir <dir>', 'agent data directory (for its admin token)', '.vitalseal/agent')
       .option('--token <token>', 'admin token (default: read from the data directory)')
+      .option('--ca <file>', 'CA certificate of an https:// agent (default: the ward CA of the data directory)')
       .option('--json', 'print JSON');
 
   const device = program.command('device').description('Provision and inspect devices on a running agent');
-  agentOpts(device.command('add <id>').description('create (or rotate) MQTT credentials for a device; prints the secret once')).action(
-    action(async (id: string, o: { agent: string; dataDir: string; token?: string }) =>
-      printJson(await adminClient(o)('POST', '/admin/devices', { id })),
+  agentOpts(
+    device
+      .command('add <id>')
+      .description('create (or rotate) MQTT credentials for a device; prints the secret once')
+      .option('--cert', "also a client certificate of the ward CA: the device's key is made here (0600) and never sent")
+      .option('--out <dir>', 'where --cert writes <id>.key, <id>.crt and ca.crt', '.'),
+  ).action(
+    action(async (id: string, o: AdminOpts & { cert?: boolean; out: string }) => {
+      const call = adminClient(o);
+      const added = (await call('POST', '/admin/devices', { id })) as Record<string, unknown>;
+      printJson(o.cert ? { ...added, certificate: await enrolCertificate(call, id, o.out) } : added);
+    }),
+  );
+  agentOpts(
+    device
+      .command('cert <id>')
+      .description("a new key and client certificate for a device (rotation: the old one stays valid until 'device cert-revoke')")
+      .option('--out <dir>', 'where to write <id>.key, <id>.crt and ca.crt', '.'),
+  ).action(action(async (id: string, o: AdminOpts & { out: string }) => printJson(await enrolCertificate(adminClient(o), id, o.out))));
+  agentOpts(
+    device.command('cert-revoke <serial>').description('revoke one device certificate (its connection closes, the CRL is rewritten)'),
+  ).action(
+    action(async (serial: string, o: AdminOpts) =>
+      printJson(await adminClient(o)('DELETE', `/admin/certificates/${encodeURIComponent(serial)}`)),
     ),
   );
   agentOpts(device.command('list').description('devices with their counters (seq, gaps, reorders, duplicates, online)')).action(
@@ -187,6 +277,23 @@ export function registerAgentCommands(program: Command): void {
     action(async (o: { agent: string; dataDir: string; token?: string }) => printJson(await adminClient(o)('GET', '/admin/assignments'))),
   );
 
+  const wardCmd = program.command('ward').description("The ward's certificate authority and the agent's TLS");
+  const caCmd = wardCmd.command('ca').description('the ward CA (ECDSA P-256) that issues the agent and device TLS certificates');
+  caCmd
+    .command('init')
+    .description('create the ward CA in the agent data directory (key 0600; never overwritten)')
+    .option('-d, --data-dir <dir>', 'agent data directory', '.vitalseal/agent')
+    .option('--name <cn>', 'CA common name', 'vitalseal ward CA')
+    .action(
+      action(async (o: { dataDir: string; name: string }) => {
+        const ca = await WardCa.init(o.dataDir, { name: o.name });
+        printJson({ caCert: resolve(ca.paths.caCert), crl: resolve(ca.paths.crl), fingerprint: ca.fingerprint });
+      }),
+    );
+  agentOpts(
+    wardCmd.command('tls-rotate').description('a new TLS key and server certificate for the running agent, without closing a connection'),
+  ).action(action(async (o: AdminOpts) => printJson(await adminClient(o)('POST', '/admin/tls/rotate'))));
+
   const ticket = program.command('ticket').description('Session tickets');
   agentOpts(
     ticket
@@ -197,4 +304,26 @@ export function registerAgentCommands(program: Command): void {
       printJson(await adminClient(o)('POST', '/admin/tickets', { ticket: readFileSync(file).toString('base64') })),
     ),
   );
+}
+
+/** A device key made here (written 0600, atomically), its certificate from the agent, and the ward CA certificate. */
+async function enrolCertificate(
+  call: (method: string, path: string, body?: unknown) => Promise<unknown>,
+  id: string,
+  out: string,
+): Promise<{ serial: string; key: string; cert: string; caCert: string; caFingerprint: string }> {
+  const k = await generateDeviceKey();
+  const r = (await call('POST', `/admin/devices/${encodeURIComponent(id)}/certificates`, { publicKey: k.publicKeyPem })) as {
+    serial: string;
+    cert: string;
+    caCert: string;
+  };
+  mkdirSync(out, { recursive: true });
+  const key = join(out, `${id}.key`);
+  const cert = join(out, `${id}.crt`);
+  const caCert = join(out, 'ca.crt');
+  writePrivateFileAtomicSync(key, k.keyPem);
+  writeFileSync(cert, r.cert);
+  writeFileSync(caCert, r.caCert);
+  return { serial: r.serial, key: resolve(key), cert: resolve(cert), caCert: resolve(caCert), caFingerprint: certFingerprint(r.caCert) };
 }
