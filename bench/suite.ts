@@ -180,9 +180,12 @@ function collectTargets(s: BenchResult['suites']): Target[] {
   // Little's-law bound (bench/report.ts), not judged: it waits for an fdatasync per window, plain aedes does not
   const ratioAt16 = ingest ? (ingest.throughput.find((x) => x.publishers === 16)?.ratio ?? null) : null;
   return [
-    t('node seal (64 B) faster than libsodium crypto_box_seal', c?.nodeVsLibsodium.value, '>=', 1.8, '×'),
-    t('node seal (64 B) faster than @hpke/core', c?.nodeVsHpkeCore.value, '>=', 8, '×'),
-    t('node seal (64 B) / its primitive sum', c?.nodeVsPrimitiveSum.value, '<=', 1.15, '×'),
+    // issue #21: the crypto targets judge sealReading / openReading, the full envelope users call (HPKE alone: report, information)
+    t('node sealReading (64 B) faster than libsodium crypto_box_seal', c?.nodeVsLibsodium.value, '>=', 2, '×'),
+    t('node sealReading (64 B) faster than @hpke/core (HPKE seal alone)', c?.nodeVsHpkeCore.value, '>=', 8, '×'),
+    t('node sealReading (64 B) / its primitive sum', c?.nodeVsPrimitiveSum.value, '<=', 1.15, '×'),
+    t('noble sealReading (64 B) / its primitive sum', c?.nobleVsPrimitiveSum.value, '<=', 1.05, '×'),
+    t('node openReading (64 B) / its primitive sum (DH + HKDF + AEAD open)', c?.nodeOpenVsPrimitiveSum.value, '<=', 1.15, '×'),
     { ...t('durable ingest / plain aedes QoS 1 at 16 publishers', ratioAt16, '>=', 0.6, '×'), goal: 0.75 },
     t('batched anchoring gas / per-record gas at 1,000 readings/s', gas?.ratio, '<=', 1 / 500, '×'),
     t('PUBACK p99 at 1,000 readings/s (bench/ingest.ts)', ingest?.latency.p99Ms, '<=', 10, 'ms'),

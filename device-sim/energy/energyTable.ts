@@ -91,7 +91,7 @@ export function energyTable(o: EnergyTableOptions = {}): EnergyTable {
       cycles: CYCLES,
       sessionHours,
       notes: [
-        'crypto = X25519 keygen + DH, 5 HMAC-SHA256 (HKDF), ChaCha20-Poly1305 per reading; session mode spreads one setup over a ticket lifetime',
+        'crypto = X25519 keygen + DH, 5 HMAC-SHA256 (HKDF), ChaCha20-Poly1305 per reading, and building the envelope (CBOR bytes written × cycles per byte: plaintext, Enc_structure with the protected header, COSE framing); session mode spreads one setup over a ticket lifetime, the envelope is built per reading',
         'radio = MQTT PUBLISH + PUBACK over BLE 1M (L2CAP + link-layer overhead, ramp-up per PDU), one transmission per reading',
         'sensor front-end (LEDs, ECG AFE, cuff pump) not included: it does not depend on vitalseal',
         'cycle figures marked "estimate" or "quoted" in assumptions.cycles are not measurements',
@@ -142,6 +142,7 @@ export function formatEnergyTable(t: EnergyTable): string {
     '',
     `battery ${a.battery.name} ${a.battery.capacityMah} mAh at ${a.battery.voltage} V; sleep ${a.sleep.currentUa} µA (${a.sleep.mode}); radio ${a.radio.name}: TX ${a.radio.txCurrentMa} mA, RX ${a.radio.rxCurrentMa} mA`,
     `X25519: ${fmt(CYCLES['cortex-m4'].x25519.value)} cycles on Cortex-M4 (Lenngren), ${fmt(CYCLES['cortex-m0plus'].x25519.value)} on Cortex-M0(+) (Düll et al. 2015); session mode: one setup per ${a.sessionHours} h ticket`,
+    `envelope encoding: ${fmt(CYCLES['cortex-m4'].cborEncodePerByte.value)} cycles per CBOR byte on Cortex-M4, ${fmt(CYCLES['cortex-m0plus'].cborEncodePerByte.value)} on Cortex-M0+ (estimate from device-c's encoder, see cycleCounts.ts)`,
     ...a.notes.map((n) => `- ${n}`),
   ].join('\n');
 }

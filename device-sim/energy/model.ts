@@ -11,6 +11,11 @@ export interface ReadingShape {
   readonly envelopeBytes: number;
   /** MQTT topic of the readings (vs/v1/<dev>/r). */
   readonly topicBytes: number;
+  /**
+   * CBOR bytes the device writes per reading: the plaintext, the Enc_structure with the protected
+   * header, and the envelope around the ciphertext (envelope − ciphertext).
+   */
+  readonly cborBytes: number;
 }
 
 export interface EnergyOptions {
@@ -36,6 +41,8 @@ export interface ReadingEnergy {
     readonly sha256: number;
     readonly chacha20: number;
     readonly poly1305: number;
+    /** Building the envelope: CBOR bytes written × cycles per byte (issue #21). */
+    readonly cbor: number;
     readonly total: number;
   };
   readonly cpuMs: number;
@@ -68,8 +75,8 @@ export function linkBytes(radio: RadioModel, n: number): { bytes: number; pdus: 
 }
 
 /**
- * Energy of one reading on a microcontroller: crypto cycles from published counts
- * (cycleCounts.ts), radio time from the bytes on air, and the sleep current for the rest
+ * Energy of one reading on a microcontroller: cycles of the whole seal — the crypto from published
+ * counts and the envelope's CBOR encoding per byte written (cycleCounts.ts) — radio time from the bytes on air, and the sleep current for the rest
  * of the period → µJ per reading, average current and battery life. The sensor front-end
  * (LEDs, AFE, cuff pump) is not modelled: it is the same with or without vitalseal.
  */
@@ -88,9 +95,10 @@ export function readingEnergy(shape: ReadingShape, o: EnergyOptions): ReadingEne
     sha256: ops.sha256Blocks * c.sha256PerBlock.value,
     chacha20: ops.chacha20Bytes * c.chacha20PerByte.value,
     poly1305: ops.poly1305Bytes * c.poly1305PerByte.value,
+    cbor: shape.cborBytes * c.cborEncodePerByte.value,
     total: 0,
   };
-  cycles.total = cycles.x25519 + cycles.sha256 + cycles.chacha20 + cycles.poly1305;
+  cycles.total = cycles.x25519 + cycles.sha256 + cycles.chacha20 + cycles.poly1305 + cycles.cbor;
   const cpuS = cycles.total / mcu.clockHz;
   const cryptoUj = cpuS * mcu.activeCurrentMa * 1e-3 * radio.supplyV * 1e6;
 

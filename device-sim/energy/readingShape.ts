@@ -1,4 +1,4 @@
-import { encodeEnvelopeProtected, encodeReading, envelopeAad } from '../../protocol/envelope/index.ts';
+import { AEAD_TAG_BYTES, encodeEnvelopeProtected, encodeReading, envelopeAad } from '../../protocol/envelope/index.ts';
 import { utf8 } from '../../protocol/bytes.ts';
 import { tempKeyPairGen } from '../../protocol/keys/index.ts';
 import { createHpke } from '../../protocol/node.ts';
@@ -41,10 +41,14 @@ function computeShape(profile: ProfileName, mode: SealMode, seq: number): Readin
   });
   const envelope = sealer.seal(reading, header);
   const protectedBytes = encodeEnvelopeProtected(header, mode === 'session' ? seq : undefined);
+  const plaintextBytes = encodeReading(reading).length;
+  const aadBytes = envelopeAad(protectedBytes).length;
   return {
-    plaintextBytes: encodeReading(reading).length,
-    aadBytes: envelopeAad(protectedBytes).length,
+    plaintextBytes,
+    aadBytes,
     envelopeBytes: envelope.length,
     topicBytes: utf8(readingTopic(REFERENCE_DEVICE)).length,
+    // plaintext + Enc_structure + the envelope around the ciphertext (plaintext + tag)
+    cborBytes: plaintextBytes + aadBytes + envelope.length - (plaintextBytes + AEAD_TAG_BYTES),
   };
 }
