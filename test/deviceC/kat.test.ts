@@ -18,6 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { webcrypto } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { NativeSeal } from '../../bench/native.ts';
 import { createHpkeCorePeer } from '../../bench/peers/hpkeCore.ts';
 import { bytesEqual } from '../../protocol/bytes.ts';
 import { decodeEnvelope, encodeReading, envelopeAad, openReading, type Reading } from '../../protocol/envelope/index.ts';
@@ -526,6 +527,50 @@ describe.skipIf(skipDeviceC)(`device-c sealing core${skipDeviceC ? ` (skipped: $
       // a different (ek, hs) in every envelope, never the same nonce twice
       expect(new Set(envs.map((e) => decodeEnvelope(e).header.hs)).size).toBe(N);
     });
+  });
+
+  it('vs-bench --stack measures the peak stack of every public call (the figures of device-c/README.md)', () => {
+    const { bench } = deviceCPrograms();
+    const r = spawnSync(bench, ['--stack'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const bytes = (name: string): number => Number(new RegExp(`^${name}[^\\n]*?(\\d+)$`, 'm').exec(r.stdout)?.[1]);
+    for (const call of ['vs_kid_of', 'vs_reading_encode', 'vs_seal_reading', 'vs_session_setup', 'vs_session_seal']) {
+      expect(bytes(call), `${call} in:\n${r.stdout}`).toBeGreaterThan(0);
+      expect(bytes(call), call).toBeLessThan(16 * 1024);
+    }
+    // the seal includes an X25519 and an HMAC chain: more than the AEAD-only session seal
+    expect(bytes('vs_seal_reading')).toBeGreaterThan(bytes('vs_reading_encode'));
+  });
+
+  it('bench/native.ts: the C rows start, pass their prechecks on node and noble, and time themselves', async () => {
+    const r = keys.positive[0];
+    const native = await NativeSeal.start(unhex(r.publicKey));
+    try {
+      expect(native.summary().status, native.summary().reason).toBe('measured');
+      const reading = envelopes.positive[0].reading as Reading;
+      const hpke = { node: createHpke('node'), noble: createHpke('noble') };
+      const checks = await native.prepare('spo2', encodeReading(reading), reading, unhex(r.secretKey), hpke);
+      expect(checks.length).toBe(2);
+      for (const c of checks) expect(c.ok, `${c.name}: ${c.detail}`).toBe(true);
+      const ops = native.ops();
+      expect([...ops.keys()]).toEqual(['c.seal', 'c.envelope-seal', 'c.session-seal']);
+      for (const op of ops.values()) {
+        const [ms, calls] = await op.slice(2);
+        expect(calls).toBeGreaterThan(0);
+        expect(ms).toBeGreaterThan(0);
+      }
+      native.floorOf(
+        'spo2',
+        new Map([
+          ['c.seal', 100],
+          ['node.seal', 200],
+          ['libsodium.seal', Number.NaN],
+        ]),
+      );
+      expect(native.summary().floor.spo2).toEqual({ op: 'c.seal', us: 100, rows: { 'c.seal': 100, 'node.seal': 200 } });
+    } finally {
+      native.close();
+    }
   });
 
   it('no heap in the sealing core: its objects in libvitalseal-device.a reference no malloc, calloc, realloc or free', () => {
