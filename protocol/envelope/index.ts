@@ -20,6 +20,7 @@ export {
   type EnvelopeHeaderFields,
 } from './fastHeader.ts';
 export { sealReading, type ReadingRecipient, type SealReadingInput } from './seal.ts';
-export { openReading, type OpenedReading, type OpenReadingOptions } from './open.ts';
+export { openReading, originOfOpened, type OpenedReading, type OpenReadingOptions } from './open.ts';
+export { describeOrigin, identityFingerprint, type ReadingOrigin } from './origin.ts';
 export { createSessionSealer, type SessionSealer } from './session.ts';
 export { discloseReadingKey, openDisclosedReading, type DisclosedKey, type ReadingDisclosure } from './disclosure.ts';
