@@ -36,7 +36,7 @@ export function deviceCMissing(): string | undefined {
   if (!onPath(process.env.CC ?? 'cc')) missing.push('a C compiler (cc; Debian package gcc)');
   if (!onPath('make')) missing.push('make');
   if (!SODIUM_HEADERS.some((h) => existsSync(h))) missing.push('libsodium headers (Debian package libsodium-dev)');
-  return missing.length > 0 ? `device-c cannot be built: no ${missing.join(', no ')}` : undefined;
+  return missing.length > 0 ? `device-c cannot be built: missing ${missing.join(', ')}` : undefined;
 }
 
 const built = new Map<string, DeviceCResult>();
