@@ -27,6 +27,7 @@ const SLOW = [
   'test/cli/tlsCli.test.ts', // the CLI as child processes (ward ca init, device add --cert, cert-revoke, tls-rotate): ~40 s
   'test/protocol/fuzzRun.test.ts',
   'test/conform/serial.test.ts', // the kit against the simulator child over socat, kill -9 reboots: ~60 s
+  'test/conform/serial.test.ts', // the kit against the simulator child over socat, kill -9 reboots: ~60 s
   'test/deviceC/linkLoss.test.ts', // vitalseal-device-c: socat killed and restarted, reconnection with backoff
   'test/deviceC/fuzz.test.ts', // 120,000 inputs through the ASan+UBSan harness of device-c
   'test/deviceC/device.test.ts', // vitalseal-device-c with the agent on ptys, kill -9 and restart from NVM

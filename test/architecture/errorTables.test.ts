@@ -15,6 +15,7 @@ import { SIM_ERRORS, SimError } from '../../device-sim/errors.ts';
 import { FUZZ_ERRORS } from '../../fuzz/run.ts';
 import { CLI_ERRORS, UsageError } from '../../cli/errors.ts';
 import { SCENARIO_ERRORS } from '../../scenarios/ward/errors.ts';
+import { CONFORM_ERRORS } from '../../conform/errors.ts';
 import { EXIT, exitCodeOf } from '../../cli/output.ts';
 
 const TABLES: AnyErrorTable[] = [
@@ -27,6 +28,7 @@ const TABLES: AnyErrorTable[] = [
   FUZZ_ERRORS,
   CLI_ERRORS,
   SCENARIO_ERRORS,
+  CONFORM_ERRORS,
 ];
 /** The tables whose errors the agent's HTTP layer answers with (agent/http/errorReply.ts); the others' errors are a 500 there. */
 const HTTP_TABLES: AnyErrorTable[] = [PROTOCOL_ERRORS, AGENT_ERRORS, API_TABLE];

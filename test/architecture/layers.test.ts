@@ -3,7 +3,7 @@
  * outside node_modules/ and dist/ (test/support/importGraph.ts) has no cycle, and every import
  * follows the layer order
  *
- *   protocol → {device-sim, chain} → agent → wallet → scenarios → {cli, bench}
+ *   protocol → {device-sim, conform, chain} → agent → wallet → scenarios → {cli, bench}
  *
  * A module imports only from its own layer or lower ones, and within a layer:
  * - device-sim and chain never import each other; agent never imports device-sim;
@@ -23,6 +23,7 @@ const LAYER: Readonly<Record<string, number>> = {
   protocol: 0,
   platform: 0,
   'device-sim': 1,
+  conform: 1,
   chain: 1,
   agent: 2,
   wallet: 3,
@@ -38,6 +39,11 @@ const FORBIDDEN: ReadonlyArray<readonly [string, string]> = [
   ['chain', 'device-sim'],
   ['agent', 'device-sim'],
   ['bench', 'cli'],
+  // the conformance kit judges a device by the spec (protocol/), never by the reference firmware's code
+  ['conform', 'device-sim'],
+  ['device-sim', 'conform'],
+  ['conform', 'chain'],
+  ['chain', 'conform'],
 ];
 /** The one file of bench/ the CLI may import. */
 const BENCH_ENTRY = 'bench/index.ts';
@@ -112,6 +118,9 @@ describe('import layers', () => {
       ['test/x.test.ts', 'newdir/y.ts'],
       ['newdir/x.ts', 'protocol/bytes.ts'],
       ['agent/x.ts', 'newdir/y.ts'],
+      ['conform/x.ts', 'device-sim/index.ts'],
+      ['conform/x.ts', 'agent/core.ts'],
+      ['device-sim/x.ts', 'conform/index.ts'],
     ];
     for (const [from, to] of refused) expect(layerViolation(from, to), `${from} → ${to}`).toBeTypeOf('string');
     const allowed: Array<[string, string]> = [
@@ -133,6 +142,9 @@ describe('import layers', () => {
       ['bin/vitalseal.js', 'dist/cli/bin.js'],
       ['chain/x.ts', 'platform/privateFiles.ts'],
       ['wallet/x.ts', 'platform/privateFiles.ts'],
+      ['conform/x.ts', 'protocol/bytes.ts'],
+      ['conform/x.ts', 'platform/privateFiles.ts'],
+      ['cli/commands/conform.ts', 'conform/index.ts'],
     ];
     for (const [from, to] of allowed) expect(layerViolation(from, to), `${from} → ${to}`).toBeUndefined();
   });

@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const LAYERS = ['agent', 'wallet', 'chain', 'cli', 'device-sim', 'scenarios'];
+const LAYERS = ['agent', 'wallet', 'chain', 'cli', 'device-sim', 'scenarios', 'conform'];
 const SKIP_DIRS = new Set(['node_modules', 'test', 'dist', '.git', '.vitalseal', 'results']);
 
 /** `file (without extension): a piece of the message` → why it is not an error of the layer's contract. */

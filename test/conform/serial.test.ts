@@ -1,0 +1,54 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRng } from '../../protocol/rng.ts';
+import { ConformKit, TestAuthority, summaryLine } from '../../conform/index.ts';
+import { startPtyPair, tempDir } from '../support/services.ts';
+import { SimChild } from './simChild.ts';
+
+/**
+ * The kit against the reference firmware (the simulator as a child process) over a real pty pair
+ * (socat): every applicable case passes, including the reboot cases (kill -9 and restart from NVM).
+ */
+describe('vitalseal conform over a serial line (socat pty pair, simulator child)', () => {
+  let pty: Awaited<ReturnType<typeof startPtyPair>>;
+  const dir = tempDir('vitalseal-conform-serial-');
+  let sim: SimChild | undefined;
+
+  beforeAll(async () => {
+    pty = await startPtyPair(); // fails (never skips) when socat is missing
+  });
+  afterAll(async () => {
+    await sim?.stop();
+    await pty?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('passes every applicable case against the reference firmware', async () => {
+    const authority = TestAuthority.generate(seededRng('conform-serial-authority'));
+    sim = new SimChild({ dir, deviceId: 'dut-serial-1', authorityPublicKey: authority.publicKeyHex, link: { serial: pty.b } });
+    const kit = new ConformKit({
+      deviceId: 'dut-serial-1',
+      link: { kind: 'serial', path: pty.a },
+      authority,
+      reboot: sim.reboot,
+      rng: seededRng('conform-serial-kit'),
+      bounds: { resendBoundMs: 5000, readingTimeoutMs: 5000, linkTimeoutMs: 20_000, backoffCapMs: 5000 },
+      caseTimeoutMs: 60_000,
+      onResult: (r) =>
+        process.stderr.write(
+          `${r.id} ${r.verdict} ${r.durationMs}ms ${r.verdict === 'fail' ? JSON.stringify(r.evidence) : (r.reason ?? '')}\n`,
+        ),
+    });
+    await kit.start();
+    sim.start();
+    try {
+      const { report } = await kit.run();
+      process.stderr.write(`${summaryLine(report)}\n`);
+      const failed = report.cases.filter((c) => c.verdict === 'fail');
+      expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
+      expect(report.summary.passed).toBeGreaterThanOrEqual(40);
+    } finally {
+      await kit.stop();
+    }
+  }, 600_000);
+});
