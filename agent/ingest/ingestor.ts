@@ -33,8 +33,11 @@ export interface IngestorOptions {
   /** Most items committed in one transaction (the rest go in the next tick's). */
   maxBatch?: number;
   /**
-   * Groups written and not yet answered before the next one waits (default 2: one syncing while the
-   * next commits). Readings arriving meanwhile join one larger group instead of many small ones.
+   * Groups written and not yet answered before the next one waits (default 4: one syncing, and the
+   * ones after it waiting in the writer, which commits all that wait in one transaction and one
+   * fdatasync). Readings arriving meanwhile join one larger group instead of many small ones. More
+   * than 2 keeps more of the publishers' windows at the writer while an fdatasync is slow
+   * (measurements: bench/README.md "Measurements behind design choices").
    */
   maxGroupsInFlight?: number;
   /**
@@ -110,7 +113,7 @@ export class Ingestor {
   constructor(opts: IngestorOptions) {
     this.opts = {
       maxBatch: 4096,
-      maxGroupsInFlight: 2,
+      maxGroupsInFlight: 4,
       minOverlapReadings: 64,
       observer: {},
       quarantineMaxRowsPerDevice: 1000,

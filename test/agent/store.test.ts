@@ -497,6 +497,39 @@ describe('ingestor with the inline writer and an off-thread WAL sync (synchronou
     await ing.close();
   });
 
+  it('by default up to 4 groups are in flight: while a sync runs, the groups after it are written and share the next fdatasync', async () => {
+    const sync = new ManualSync();
+    const ing = ingestorWith(sync, ward, ['dev-g']);
+    const outcomes: IngestOutcome[] = [];
+    const submit = (from: number, to: number): void => {
+      for (let seq = from; seq <= to; seq++)
+        ing.submit({ linkDevice: 'dev-g', payload: ward.seal('dev-g', seq), source: 'mqtt', done: (o) => outcomes.push(o) });
+    };
+    submit(1, 1);
+    await tick(); // group 1 committed, its sync started
+    for (const [from, size] of [
+      [2, 2],
+      [66, 3],
+      [130, 4],
+    ] as const) {
+      submit(from, from + 63);
+      await tick();
+      expect(ing.log.size, `group ${size}`).toBe(from + 63); // 64 waiting: group `size` goes beside the ones in flight
+    }
+    submit(194, 257);
+    await tick();
+    expect(ing.log.size).toBe(193); // four groups in flight: the fifth waits
+    expect(ing.pending).toBe(257);
+    expect(sync.calls).toHaveLength(1);
+    while (sync.calls.length > 0) {
+      sync.complete();
+      await tick();
+    }
+    expect(outcomes.map((o) => (o.kind === 'stored' ? o.seq : -1))).toEqual(Array.from({ length: 257 }, (_, i) => i + 1));
+    expect(ing.log.size).toBe(257);
+    await ing.close();
+  });
+
   it('hands the readings that waited to the writer before it answers the group in flight; answers keep their order', async () => {
     const sync = new ManualSync();
     const ing = ingestorWith(sync, ward, ['dev-d']);
