@@ -618,7 +618,7 @@ export async function runCryptoBench(o: CryptoBenchOptions = {}): Promise<Crypto
       primitives,
       skipped,
     });
-    native.floorOf(p.name, results.at(-1)!.ops);
+    native.floorOf(p.name, results.at(-1)!);
   }
   native.close();
   void sink;

@@ -559,15 +559,17 @@ describe.skipIf(skipDeviceC)(`device-c sealing core${skipDeviceC ? ` (skipped: $
         expect(calls).toBeGreaterThan(0);
         expect(ms).toBeGreaterThan(0);
       }
-      native.floorOf(
-        'spo2',
-        new Map([
-          ['c.seal', 100],
-          ['node.seal', 200],
-          ['libsodium.seal', Number.NaN],
-        ]),
-      );
-      expect(native.summary().floor.spo2).toEqual({ op: 'c.seal', us: 100, rows: { 'c.seal': 100, 'node.seal': 200 } });
+      native.floorOf('spo2', {
+        ops: { 'c.seal': { median: 100 }, 'node.seal': { median: 200 }, 'libsodium.seal': { median: Number.NaN } },
+        fastSlices: { 'c.seal': 90, 'node.seal': 80 },
+      });
+      expect(native.summary().floor.spo2).toEqual({
+        op: 'c.seal',
+        us: 100,
+        rows: { 'c.seal': 100, 'node.seal': 200 },
+        fastOp: 'node.seal',
+        fastUs: 80,
+      });
     } finally {
       native.close();
     }
