@@ -5,6 +5,7 @@ import { registerWalletCommands } from './commands/wallet.ts';
 import { registerRecordsCommands } from './commands/records.ts';
 import { registerResearchCommands } from './commands/research.ts';
 import { registerSimCommands } from './commands/sim.ts';
+import { registerConformCommands } from './commands/conform.ts';
 
 /** Command groups owned by other layers (chain, simulator, wallet, bench) register here. */
 export const optionalCommandModules: Array<(program: Command) => void> = [
@@ -14,4 +15,5 @@ export const optionalCommandModules: Array<(program: Command) => void> = [
   registerRecordsCommands,
   registerResearchCommands,
   registerSimCommands,
+  registerConformCommands,
 ];

@@ -69,6 +69,8 @@ export interface ContextOptions {
   readonly reboot?: () => Promise<void>;
   /** Why reboots are unavailable (for the N/A reason). */
   readonly rebootUnavailable?: string;
+  /** The sensor type the device is declared to measure (--profile), if any. */
+  readonly expectedSensorType?: string;
 }
 
 export class ConformContext {
@@ -111,6 +113,10 @@ export class ConformContext {
 
   get mqtt(): MqttTransport | undefined {
     return this.transport.kind === 'mqtt' ? (this.transport as MqttTransport) : undefined;
+  }
+
+  get expectedSensorType(): string | undefined {
+    return this.o.expectedSensorType;
   }
 
   get canReboot(): boolean {

@@ -15,6 +15,8 @@ import type { TestAuthority } from './authority.ts';
 import { CASE_GROUPS, type ConformCase } from './case.ts';
 import { ConformContext, DEFAULT_BOUNDS, type ConformBounds } from './context.ts';
 import { ConformError } from './errors.ts';
+import { isSensorType } from '../protocol/envelope/index.ts';
+import { PROFILE_SENSOR_TYPES } from './cases/plaintext.ts';
 import { Observations } from './observations.ts';
 import { PatientKeys } from './patientKeys.ts';
 import { ALL_CASES, selectCases } from './registry.ts';
@@ -34,6 +36,8 @@ export interface ConformOptions {
   readonly link: ConformLink;
   /** The test ward authority whose public key the device has pinned. */
   readonly authority: TestAuthority;
+  /** The device's profile (pulse-oximeter, ecg-patch, nibp-cuff, cgm, thermometer, their aliases, or a sensor type): PT-07 checks st. */
+  readonly profile?: string;
   /** Case ids (comma-separated or a list) or "all" (default). */
   readonly cases?: string | readonly string[];
   /** Power-cycles the device (kill -9 and restart, --reboot-cmd, a prompt); without it the reboot cases are N/A. */
@@ -48,6 +52,14 @@ export interface ConformOptions {
   readonly rng?: Rng;
   readonly onStart?: (c: ConformCase, index: number, total: number) => void;
   readonly onResult?: (r: CaseResult, index: number, total: number) => void;
+}
+
+/** The sensor type of a `--profile` name (CONFORM_CONFIG_INVALID when it is neither a known profile nor a sensor type). */
+export function sensorTypeOfProfile(profile: string): string {
+  const st = PROFILE_SENSOR_TYPES[profile.toLowerCase()] ?? profile;
+  if (!isSensorType(st))
+    throw new ConformError('CONFORM_CONFIG_INVALID', `--profile: not a profile or a sensor type: ${JSON.stringify(profile.slice(0, 40))}`);
+  return st;
 }
 
 export class ConformKit {
@@ -94,6 +106,7 @@ export class ConformKit {
       bounds: { ...DEFAULT_BOUNDS, ...o.bounds },
       ...(o.reboot ? { reboot: o.reboot } : {}),
       ...(o.rebootUnavailable ? { rebootUnavailable: o.rebootUnavailable } : {}),
+      ...(o.profile !== undefined ? { expectedSensorType: sensorTypeOfProfile(o.profile) } : {}),
     });
     this.context = ctx;
   }

@@ -36,6 +36,19 @@ async function everyPlaintext(
   return pass({ expected, received: `${rs.length} plaintexts conform` });
 }
 
+/** `--profile` names (the simulator's profiles and their aliases) → registered sensor type; any other name is taken as a sensor type. */
+export const PROFILE_SENSOR_TYPES: Readonly<Record<string, string>> = {
+  'pulse-oximeter': 'spo2',
+  spo2: 'spo2',
+  'ecg-patch': 'ecg',
+  ecg: 'ecg',
+  'nibp-cuff': 'nibp',
+  nibp: 'nibp',
+  cgm: 'cgm',
+  thermometer: 'temp',
+  temp: 'temp',
+};
+
 export const PLAINTEXT_CASES: ConformCase[] = [
   {
     id: 'PT-01',
@@ -134,5 +147,16 @@ export const PLAINTEXT_CASES: ConformCase[] = [
         );
       return pass({ expected: 'plausible ts', received: `${n} readings plausible` });
     },
+  },
+  {
+    id: 'PT-07',
+    title: 'Readings are of the declared profile: st is its sensor type (--profile)',
+    section: '§4.2',
+    group: 'plaintext',
+    applies: (ctx) => (ctx.expectedSensorType === undefined ? 'no --profile given' : undefined),
+    run: (ctx) =>
+      everyPlaintext(ctx, `st ${JSON.stringify(ctx.expectedSensorType)}`, (r) =>
+        r.reading!.st === ctx.expectedSensorType ? undefined : `st ${JSON.stringify(r.reading!.st)}`,
+      ),
   },
 ];
