@@ -189,9 +189,9 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
     adminToken,
     { ward, custody, chain, rng, ...(deps.apiRate ? { rate: deps.apiRate } : {}) },
     config.http.rateLimit,
-    agentTls ? { tls: agentTls } : undefined,
+    agentTls ? { tls: agentTls, https: config.tls.https } : undefined,
   );
-  if (agentTls) agentTls.register(http.server as unknown as TlsServer, 'https', true);
+  if (agentTls && config.tls.https) agentTls.register(http.server as unknown as TlsServer, 'https', true);
   await http.listen({ host: config.http.host, port: config.http.port });
   const httpAddr = http.server.address();
   const httpAddress =

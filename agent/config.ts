@@ -71,6 +71,11 @@ export const agentConfigSchema = z
         requireTls: z.boolean().default(false),
         clientCerts: z.enum(['optional', 'required']).default('optional'),
         minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+        /**
+         * The HTTP API on HTTPS (default when TLS is on). false keeps it on plain HTTP: only for an API bound
+         * to loopback whose clients cannot take a private CA yet (the demo's in-process wallets).
+         */
+        https: z.boolean().default(true),
         /** Extra SANs (DNS names or IPs) of the auto-issued server certificate, besides localhost, 127.0.0.1 and ::1. */
         hostnames: z.array(z.string().min(1)).default([]),
         certFile: z.string().min(1).optional(),
@@ -79,7 +84,15 @@ export const agentConfigSchema = z
         crlFile: z.string().min(1).optional(),
       })
       .strict()
-      .default({ enabled: false, port: 8883, requireTls: false, clientCerts: 'optional', minVersion: 'TLSv1.2', hostnames: [] }),
+      .default({
+        enabled: false,
+        port: 8883,
+        requireTls: false,
+        clientCerts: 'optional',
+        minVersion: 'TLSv1.2',
+        https: true,
+        hostnames: [],
+      }),
     serial: z.array(z.string().min(1)).default([]),
     serialBaudRate: z.number().int().positive().default(115_200),
     http: z

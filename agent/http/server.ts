@@ -29,10 +29,10 @@ export async function buildHttpServer(
   adminToken: string,
   api?: Omit<QueryApiOptions, 'core'>,
   rateLimits: HttpRateLimitOptions = DEFAULT_HTTP_RATE_LIMITS,
-  transport?: { tls?: AgentTls },
+  transport?: { tls?: AgentTls; https?: boolean },
 ): Promise<FastifyInstance> {
   // with TLS on, HTTPS only (issue #20): tokens and signed queries never cross the network in clear
-  const https = transport?.tls?.httpsOptions();
+  const https = transport?.https === false ? undefined : transport?.tls?.httpsOptions();
   const app = Fastify({
     logger: false,
     bodyLimit: 64 * 1024,

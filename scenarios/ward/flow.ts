@@ -86,6 +86,9 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
       http: { port: 0 },
       logLevel: o.logLevel ?? 'error',
       chain: { mode: 'embedded', intervalMs: 250, maxLeaves: 200 },
+      // devices on MQTT over TLS only, each with its client certificate of the ward CA (made in the demo's data dir);
+      // the API stays on loopback HTTP: the in-process wallets' client takes no private CA yet
+      tls: { enabled: true, port: 0, requireTls: true, clientCerts: 'required', https: false },
     }),
     { defaultMetrics: false, rng },
   );
@@ -95,11 +98,12 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     const embedded = anchoring.embedded!;
     const link: ChainLink = { rpcUrl: embedded.chain.rpcUrl, deployment: anchoring.deployment, embedded: true };
     const api = `http://127.0.0.1:${agent.httpAddress.port}`;
-    const mqttUrl = `mqtt://127.0.0.1:${agent.mqttAddress!.port}`;
+    const mqttUrl = `mqtts://127.0.0.1:${agent.mqttTlsAddress!.port}`;
     const startBlock = Number(await anchoring.contracts.clients.publicClient.getBlockNumber());
     const startLogSize = agent.core.ingestor.log.size;
     say(`chain    embedded anvil ${link.rpcUrl}  chain id ${link.deployment.chainId}  block ${startBlock}`);
     say(`         Registrar ${link.deployment.registrar}  Consent ${link.deployment.consent}  Ledger ${link.deployment.ledger}`);
+    say(`tls      ward CA ${agent.tls!.ca!.fingerprint.slice(0, 23)}…  MQTT over TLS ≥ 1.2 only, mutual TLS required (plain MQTT closed)`);
     say(`agent    MQTT ${mqttUrl}  HTTP ${api}  log ${anchoring.logId.slice(0, 18)}…  size ${agent.core.ingestor.log.size}`);
 
     // ------------------------------------------------------------ identities
@@ -142,7 +146,10 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     const client = (): AgentClient => new AgentClient(api, rng);
     const patientApi = client();
     const operator = adminCall(api, agent.adminToken);
-    const secrets = new Map(DEVICES.map((d) => [d.dev, agent.core.provisionDevice(d.dev).secret]));
+    for (const d of DEVICES) agent.core.provisionDevice(d.dev);
+    // each device's TLS key and certificate (CN = device id), issued by the ward CA
+    const certs = new Map<string, { certPem: string; keyPem: string }>();
+    for (const d of DEVICES) certs.set(d.dev, await agent.tls!.ca!.issueDeviceWithKey(d.dev));
     const assignments: WardFlowResult['assignments'] = [];
     for (const d of DEVICES) {
       // the patient's wallet asks to pair (signed); the operator checks the wristband and types the code the wallet shows
@@ -191,7 +198,9 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
       const c = await mqtt.connectAsync(mqttUrl, {
         clientId: d.dev,
         username: d.dev,
-        password: secrets.get(d.dev)!,
+        ca: agent.tls!.caPem,
+        cert: certs.get(d.dev)!.certPem,
+        key: certs.get(d.dev)!.keyPem,
         protocolVersion: 4,
         reconnectPeriod: 0,
       });
