@@ -3,8 +3,9 @@
  * boots from NVM, takes tickets from the serial line and verifies them (§7.3), measures and seals
  * (§5.5 or session mode §6), keeps seq strictly increasing across restarts (§10.3: the high-water
  * mark is persisted before a seq is used), writes each envelope to the outbox before its first
- * transmission and sends the outbox in seq order, up to `window` in flight, resending byte for
- * byte after `ack_timeout_ms` (§8.7). Platform-independent: it only calls include/vs_port.h.
+ * transmission and sends the outbox in seq order, up to `window` in flight; when one is not
+ * acknowledged within `ack_timeout_ms` it goes back and resends every unacknowledged reading, byte
+ * for byte, in seq order (§8.7). Platform-independent: it only calls include/vs_port.h.
  * The host program (host/main.c) owns the line (open, close, backoff) and the loop.
  *
  * Stack use per call (gcc 12, x86-64, -O2, `make -C device-c stack`): see device-c/README.md.

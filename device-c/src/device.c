@@ -352,10 +352,16 @@ void vs_device_poll(vs_device *d, uint64_t now) {
     if (d->next_measure_at <= now) d->next_measure_at = now + d->cfg.period_ms; /* fell behind: skip */
     measure(d, now);
   }
+  /* An ack timeout may mean a lost line the device cannot see (a serial peer that closed its end):
+   * go back to the oldest unacknowledged reading and resend them all, in seq order (§8.7), rather
+   * than each on its own timer, which could bring a later seq back first. */
+  int timed_out = 0;
   for (unsigned i = 0; i < VS_OUTBOX_SLOTS; i++) {
-    vs_outbox_entry *e = &d->ob.e[i];
-    if (e->used && e->inflight && now - e->sent_at >= d->cfg.ack_timeout_ms) e->inflight = 0; /* resent by pump, in seq order */
+    const vs_outbox_entry *e = &d->ob.e[i];
+    if (e->used && e->inflight && now - e->sent_at >= d->cfg.ack_timeout_ms) timed_out = 1;
   }
+  if (timed_out)
+    for (unsigned i = 0; i < VS_OUTBOX_SLOTS; i++) d->ob.e[i].inflight = 0;
   pump(d, now);
 }
 
