@@ -15,6 +15,7 @@ import { Ingestor } from './ingest/ingestor.ts';
 import type { EnvelopeDecoder, IngestObserver } from './ingest/types.ts';
 import { AgentMetrics } from './metrics.ts';
 import { openDatabase, type Db } from './store/db.ts';
+import type { Statement } from 'better-sqlite3';
 import { AgentStore } from './store/agentStore.ts';
 import { WalSync } from './store/walSync.ts';
 import { InlineWriter, type StoreWriter } from './store/storeWriter.ts';
@@ -62,6 +63,7 @@ export class AgentCore {
   readonly store: AgentStore;
   /** Device identity keys the operator registered (issue #20): the ward certifies the current one in each ticket. */
   readonly identityKeys: IdentityKeyStore;
+  private ticketByKid: Statement<[string, Uint8Array], { ticket: Buffer }> | undefined;
   readonly ingestor: Ingestor;
   readonly metrics: AgentMetrics;
   readonly identity: AgentIdentity;
@@ -201,7 +203,17 @@ export class AgentCore {
       inclusionProof: this.ingestor.log.inclusionProof(rec.leafIndex, size).map(toHex),
       root: toHex(this.ingestor.log.root(size)),
       anchor: anchor && anchor.treeSize === size ? anchor : null,
+      ...this.ticketOfRecord(rec.device, rec.kid),
     };
+  }
+
+  /** The ward-signed ticket of (device, kid), base64: readers verify the reading's origin against its idk (§11.5). */
+  private ticketOfRecord(device: string, kid: Uint8Array): { ticket?: string } {
+    this.ticketByKid ??= this.db.prepare<[string, Uint8Array], { ticket: Buffer }>(
+      'SELECT ticket FROM tickets WHERE device = ? AND kid = ?',
+    );
+    const row = this.ticketByKid.get(device, kid);
+    return row ? { ticket: Buffer.from(row.ticket).toString('base64') } : {};
   }
 
   consistencyJson(from: number, to?: number): { from: number; to: number; proof: string[] } {

@@ -93,6 +93,11 @@ export const SERVED_RECORD = {
     inclusionProof: { type: 'array', items: { type: 'string' } },
     root: { type: 'string' },
     anchor: anchorRef,
+    ticket: {
+      type: 'string',
+      description:
+        "base64 COSE_Sign1 session ticket of (device, kid), signed by the ward authority: its idk is the device identity key the reading's origin is verified against",
+    },
   },
 } as const;
 

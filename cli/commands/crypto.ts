@@ -6,7 +6,15 @@ import { fromHex, toHex } from '../../protocol/bytes.ts';
 import type { HpkeBackendName } from '../../protocol/hpke/index.ts';
 import { createHpke } from '../../protocol/node.ts';
 import { decodeKeyFile, emergencyKeyGen, encodeKeyFile, keyIdOf, tempKeyPairGen } from '../../protocol/keys/index.ts';
-import { checkReading, decodeEnvelope, openReading, sealReading, type Reading } from '../../protocol/envelope/index.ts';
+import {
+  checkReading,
+  decodeEnvelope,
+  describeOrigin,
+  openReading,
+  originOfOpened,
+  sealReading,
+  type Reading,
+} from '../../protocol/envelope/index.ts';
 import { leafHash, verifyInclusion } from '../../protocol/merkle/index.ts';
 import type { Rng } from '../../protocol/rng.ts';
 import { printJson, UsageError } from '../output.ts';
@@ -130,13 +138,30 @@ export function registerCryptoCommands(program: Command): void {
     .description('open an envelope with the patient secret key and print the reading')
     .option('-i, --in <file>', 'envelope (hex, base64 or raw CBOR; default: stdin)')
     .requiredOption('--key <file>', "patient's temp key file")
+    .option(
+      '--identity-key <hex>',
+      "the device identity key the envelope's ticket certifies (its idk): an Auth-mode reading must be sealed with it",
+    )
     .option('--json', 'print JSON (default)')
     .action(
-      action((o: { in?: string; key: string }) => {
+      action((o: { in?: string; key: string; identityKey?: string }) => {
         const key = decodeKeyFile(readFileSync(o.key, 'utf8'));
         if (key.type !== 'temp') throw new UsageError('--key must be a temp (session) key file');
-        const opened = openReading(parseBinary(readInput(o.in)), { secretKey: key.secretKey, hpke: createHpke('node') });
-        printJson({ header: opened.header, reading: opened.reading, recordId: toHex(opened.recordId) });
+        if (o.identityKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(o.identityKey))
+          throw new UsageError('--identity-key is not 64 hex digits');
+        const senderPublicKey = o.identityKey === undefined ? undefined : fromHex(o.identityKey.toLowerCase());
+        const opened = openReading(parseBinary(readInput(o.in)), {
+          secretKey: key.secretKey,
+          hpke: createHpke('node'),
+          ...(senderPublicKey ? { senderPublicKey } : {}),
+        });
+        const origin = originOfOpened(opened, senderPublicKey);
+        printJson({
+          header: opened.header,
+          reading: opened.reading,
+          recordId: toHex(opened.recordId),
+          origin: { mode: origin.mode, verified: origin.mode === 'auth', detail: describeOrigin(origin, opened.header.dev) },
+        });
       }),
     );
 

@@ -6,6 +6,7 @@ import { contractsFor } from '../../wallet/chainLink.ts';
 import { fetchRecords } from '../../wallet/fetchRecords.ts';
 import { toCsv, toNdjson, toRows, toTable, verifyAndDecrypt } from '../../wallet/readings.ts';
 import type { ServedRecord } from '../../protocol/api/servedRecord.ts';
+import { fromHex } from '../../protocol/bytes.ts';
 import { EXIT, UsageError } from '../output.ts';
 import { action, setExit } from '../action.ts';
 import { hpke, linkOf, openWallet, out, rng, withWalletFlags, type WalletFlags } from './wallet.ts';
@@ -17,6 +18,20 @@ interface RecordFlags extends WalletFlags {
   out?: string;
   csv?: boolean;
   ndjson?: boolean;
+  authorityKey?: string;
+}
+
+/**
+ * The ward authority's key, to trust the tickets served with records (their idk proves origin):
+ * --authority-key, else the agent's /v1/ward; none for saved records (--in) without the flag.
+ */
+async function authorityKeyOf(o: RecordFlags): Promise<Uint8Array | undefined> {
+  if (o.authorityKey !== undefined) {
+    if (!/^[0-9a-fA-F]{64}$/.test(o.authorityKey)) throw new UsageError('--authority-key is not 64 hex digits');
+    return fromHex(o.authorityKey.toLowerCase());
+  }
+  if (o.in) return undefined;
+  return fromHex((await new AgentClient(o.agent, rng).ward()).authorityPublicKey.replace(/^0x/, '').toLowerCase());
 }
 
 async function served(o: RecordFlags): Promise<ServedRecord[]> {
@@ -36,7 +51,11 @@ export function registerRecordsCommands(program: Command): void {
   )
     .option('--patient <address>', 'whose records (default: the wallet itself)')
     .option('--device <id>', 'one device only')
-    .option('--in <file>', 'use records saved by `records fetch --out` instead of asking the agent');
+    .option('--in <file>', 'use records saved by `records fetch --out` instead of asking the agent')
+    .option(
+      '--authority-key <hex>',
+      "the ward authority's Ed25519 public key, to check each reading's origin against its signed ticket (default: the agent's /v1/ward)",
+    );
 
   records
     .command('fetch')
@@ -56,7 +75,9 @@ export function registerRecordsCommands(program: Command): void {
       const o = cmd.optsWithGlobals() as RecordFlags;
       const w = openWallet(o);
       const link = linkOf(o);
+      const authorityPublicKey = await authorityKeyOf(o);
       const rs = await verifyAndDecrypt(await served(o), {
+        ...(authorityPublicKey ? { authorityPublicKey } : {}),
         wallet: w,
         hpke,
         contracts: contractsFor(w, link),

@@ -37,4 +37,9 @@ export interface ServedRecord {
   root: string;
   /** The anchor of exactly treeSize, or null if none (yet). */
   anchor: ServedAnchor | null;
+  /**
+   * The ward-signed session ticket of (device, kid), base64, when the agent holds it: its `idk` is the
+   * device identity key a reader verifies the reading's origin against (docs/PROTOCOL.md §3.6, §5.7).
+   */
+  ticket?: string;
 }

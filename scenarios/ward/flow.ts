@@ -249,6 +249,7 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
       fromBlock: link.deployment.deployBlock,
       chainId: link.deployment.chainId,
       ledger: link.deployment.ledger,
+      authorityPublicKey: agent.ward.authorityPublicKey,
     };
     const fetched = await fetchRecords(clinician, clinApi, patient.address);
     const thisRun = new Set(sessions.values());

@@ -139,6 +139,7 @@ describe('wire contracts keep their bytes', () => {
       inclusionProof: true,
       root: true,
       anchor: true,
+      ticket: true,
     };
     const anchor: Record<keyof ServedAnchor, true> = {
       treeSize: true,

@@ -1,0 +1,34 @@
+/**
+ * Proof of origin of a served record (issue #20, docs/PROTOCOL.md §3.6, §5.7, §11.5): the identity
+ * key a reading must have been sealed with is the `idk` of the ticket it was sealed under. The agent
+ * serves that ticket with the record; the wallet takes it only if the ward authority signed it and it
+ * names the record's device and kid, so neither the agent nor anything on the ward network can
+ * substitute a key.
+ */
+import { bytesEqual, fromHex } from '../protocol/bytes.ts';
+import { decodeSign1, verifySign1 } from '../protocol/cose/index.ts';
+import { fail, isVitalsealError } from '../protocol/errors.ts';
+import { decodeTicket } from '../protocol/ticket/index.ts';
+import type { ServedRecord } from '../protocol/api/servedRecord.ts';
+
+/**
+ * The device identity key a served record must verify against: the `idk` of its ticket, or undefined
+ * when its ticket certifies none (or the agent served no ticket: then an Auth-mode reading cannot be
+ * opened, ENVELOPE_NO_SENDER_KEY). A served ticket that is not the ward authority's, or not for this
+ * record's device and kid, is refused: ENVELOPE_ORIGIN_UNVERIFIED.
+ */
+export function expectedSenderKey(record: ServedRecord, authorityPublicKey: Uint8Array): Uint8Array | undefined {
+  if (record.ticket === undefined) return undefined;
+  const bytes = new Uint8Array(Buffer.from(record.ticket, 'base64'));
+  try {
+    verifySign1(decodeSign1(bytes), authorityPublicKey);
+    const t = decodeTicket(bytes);
+    if (t.dev !== record.device || !bytesEqual(t.kid, fromHex(record.kid.toLowerCase())))
+      fail('ENVELOPE_ORIGIN_UNVERIFIED', "the served ticket is not the record's (device or kid differ)");
+    return t.idk;
+  } catch (e) {
+    if (isVitalsealError(e, 'ENVELOPE_ORIGIN_UNVERIFIED')) throw e;
+    if (isVitalsealError(e)) return fail('ENVELOPE_ORIGIN_UNVERIFIED', 'the served ticket is not signed by the ward authority', e);
+    throw e;
+  }
+}
