@@ -65,6 +65,7 @@ const INTEGRATION = [
   'test/device-sim/fleetMqtt.test.ts',
   'test/device-sim/reboot.test.ts',
   'test/device-sim/serial.test.ts',
+  'test/device-sim/simTls.test.ts',
   'test/deviceC/deviceLine.test.ts', // vitalseal-device-c on a socat pty pair
   'test/deviceC/frames.test.ts', // vs-device-kat (device-c) as a child process
   'test/deviceC/ticket.test.ts', // vs-device-kat (device-c) as a child process

@@ -30,6 +30,10 @@ import { EXIT, printJson } from '../output.ts';
 import { action, setExit } from '../action.ts';
 
 interface SimFlags {
+  tls?: boolean;
+  ca?: string;
+  cert?: string;
+  key?: string;
   fleet?: string;
   devices?: string;
   profile: string;
@@ -93,6 +97,30 @@ function coreOf(text: string): CoreName {
   return c;
 }
 
+/**
+ * The MQTT link of the flags: with --tls (or an mqtts:// broker URL) MQTT over TLS verified against --ca
+ * (the ward CA), and with --cert/--key the device's client certificate (mutual TLS, issue #20).
+ */
+function mqttLinkOf(f: SimFlags, url: string): FleetLink {
+  const tls = f.tls === true || url.startsWith('mqtts:');
+  if (!tls) {
+    if (f.ca !== undefined || f.cert !== undefined) usage('--ca and --cert go with --tls (or an mqtts:// broker)');
+    return { kind: 'mqtt', url };
+  }
+  if (f.ca === undefined) usage('--tls needs --ca <file> (the ward CA certificate, PEM)');
+  if ((f.cert === undefined) !== (f.key === undefined)) usage('--cert and --key go together');
+  const read = (p: string): string => readFileSync(p, 'utf8');
+  return {
+    kind: 'mqtt',
+    url: url.replace(/^mqtt:/, 'mqtts:'),
+    tls: {
+      ca: read(f.ca),
+      ...(f.cert !== undefined ? { cert: read(f.cert) } : {}),
+      ...(f.key !== undefined ? { key: read(f.key) } : {}),
+    },
+  };
+}
+
 /** The devices to run and how they reach the agent. */
 async function resolveFleet(
   f: SimFlags,
@@ -122,11 +150,12 @@ async function resolveFleet(
     });
     if (f.serial?.length) return { devices: [device], link: { kind: 'serial' }, notes };
     if (!f.broker) usage('--device needs --serial <path> or --broker <url>');
-    if (f.broker !== 'loopback' && secret === undefined)
-      usage('--device on MQTT needs --secret-file (the device secret, its MQTT password)');
-    return { devices: [device], link: f.broker === 'loopback' ? { kind: 'loopback' } : { kind: 'mqtt', url: f.broker }, notes };
+    if (f.broker !== 'loopback' && secret === undefined && f.cert === undefined)
+      usage('--device on MQTT needs --secret-file (the device secret, its MQTT password) or --cert/--key (mutual TLS)');
+    return { devices: [device], link: f.broker === 'loopback' ? { kind: 'loopback' } : mqttLinkOf(f, f.broker), notes };
   }
   if (f.authorityKey !== undefined || f.secretFile !== undefined) usage('--authority-key and --secret-file go with --device');
+  if (f.cert !== undefined || f.key !== undefined) usage('--cert and --key (one device certificate) go with --device');
 
   if (f.serial?.length) {
     let base: readonly FleetDevice[];
@@ -157,7 +186,7 @@ async function resolveFleet(
     const broker = f.broker ?? file.broker;
     if (!broker) usage('--broker is required (or "broker" in the fleet file)');
     const devices = file.devices.map(withPeriod);
-    return { devices, link: broker === 'loopback' ? { kind: 'loopback' } : { kind: 'mqtt', url: broker }, notes };
+    return { devices, link: broker === 'loopback' ? { kind: 'loopback' } : mqttLinkOf(f, broker), notes };
   }
 
   // generated fleet: the simulator plays the ward authority and the patients' wallets
@@ -182,7 +211,7 @@ async function resolveFleet(
   for (const ticket of g.tickets.values()) await admin.pushTicket(ticket);
   if (f.patientKeys) writePatientKeys(f.patientKeys, g.patientKeys);
   notes.push(`provisioned ${n} devices and pushed their tickets via ${f.agent}`);
-  return { devices: g.devices.map(withPeriod), link: { kind: 'mqtt', url: broker }, notes };
+  return { devices: g.devices.map(withPeriod), link: mqttLinkOf(f, broker), notes };
 }
 
 function progressBar(f: SimFlags): { update(p: FleetProgress): void; stop(): void } | undefined {
@@ -318,6 +347,10 @@ export function registerSimCommands(program: Command): void {
     )
     .option('-b, --broker <url>', 'MQTT broker of the agent (mqtt://host:port), or "loopback" for an in-process stand-in')
     .option('--serial <path>', 'serial port of one wired device (repeatable; COBS frames)', collect)
+    .option('--tls', 'MQTT over TLS (mqtt:// becomes mqtts://), the agent verified against --ca')
+    .option('--ca <file>', 'with --tls: the ward CA certificate (PEM)')
+    .option('--cert <file>', "with --tls and --device: the device's client certificate (mutual TLS; no --secret-file needed)")
+    .option('--key <file>', "with --cert: the device's private key (PEM)")
     .option('--agent <url>', 'agent HTTP URL: provision generated devices and push their tickets through its admin API')
     .option('--agent-data-dir <dir>', 'agent data directory (to read its admin token)', '.vitalseal/agent')
     .option('--token <token>', 'agent admin token (default: read from --agent-data-dir)')

@@ -22,7 +22,12 @@ import type { FleetDevice } from './fleetFile.ts';
 import { lockNvmDir } from './nvmLock.ts';
 
 export type FleetLink =
-  | { readonly kind: 'mqtt'; readonly url: string }
+  | {
+      readonly kind: 'mqtt';
+      readonly url: string;
+      /** MQTT over TLS: the ward CA, and for one device its client certificate and key (PEM; mutual TLS). */
+      readonly tls?: { readonly ca: string; readonly cert?: string; readonly key?: string };
+    }
   | { readonly kind: 'serial'; readonly baudRate?: number }
   /** In-process stand-in for the agent (no network); `onHub` receives it (tests, benchmarks). */
   | { readonly kind: 'loopback'; readonly ackDelayMs?: number; readonly onHub?: (hub: LoopbackHub) => void };
@@ -124,8 +129,18 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
     const link = o.link;
     if (link.kind === 'mqtt')
       return (dev, events) => {
-        if (dev.secret === undefined) simFail('SIM_CONFIG_INVALID', `device ${dev.id} has no secret for MQTT`);
-        return new MqttLink({ url: link.url, deviceId: dev.id, secret: dev.secret, ...bug }, events);
+        if (dev.secret === undefined && link.tls?.cert === undefined)
+          simFail('SIM_CONFIG_INVALID', `device ${dev.id} has no secret (or client certificate) for MQTT`);
+        return new MqttLink(
+          {
+            url: link.url,
+            deviceId: dev.id,
+            ...(dev.secret !== undefined ? { secret: dev.secret } : {}),
+            ...(link.tls ? { tls: link.tls } : {}),
+            ...bug,
+          },
+          events,
+        );
       };
     if (link.kind === 'serial')
       return (dev, events) => {

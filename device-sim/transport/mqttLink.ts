@@ -8,8 +8,10 @@ export interface MqttLinkOptions {
   /** mqtt://host:port */
   readonly url: string;
   readonly deviceId: string;
-  /** Device secret: the MQTT password. */
-  readonly secret: string;
+  /** Device secret: the MQTT password (absent with a client certificate: mutual TLS). */
+  readonly secret?: string;
+  /** mqtts:// (issue #20): the ward CA to verify the agent against, and the device's client certificate and key (PEM). */
+  readonly tls?: { readonly ca: string; readonly cert?: string; readonly key?: string };
   readonly connectTimeoutMs?: number;
   readonly keepaliveS?: number;
   /** A broken firmware variant (firmware/bugs.ts; tests only): no-last-will, persistent-session, publish-qos0. */
@@ -50,7 +52,10 @@ export class MqttLink implements DeviceLink {
     const client = mqtt.connect(this.o.url, {
       clientId: dev,
       username: dev,
-      password: this.o.secret,
+      ...(this.o.secret !== undefined ? { password: this.o.secret } : {}),
+      ...(this.o.tls ? { ca: this.o.tls.ca, rejectUnauthorized: true, minVersion: 'TLSv1.2' as const } : {}),
+      ...(this.o.tls?.cert !== undefined ? { cert: this.o.tls.cert } : {}),
+      ...(this.o.tls?.key !== undefined ? { key: this.o.tls.key } : {}),
       protocolVersion: 4,
       clean: this.o.bug !== 'persistent-session', // firmware-bug hook
       reconnectPeriod: 0,
