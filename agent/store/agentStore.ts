@@ -2,7 +2,7 @@ import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
 import type { Db } from './db.ts';
 import { AgentError } from '../errors.ts';
 import { INDEXED_BUCKETS_SQL, RECORD_ID_BUCKET_BITS } from './recordIds.ts';
-import { LEAVES_FROM_SQL } from './sqliteNodeStore.ts';
+import { LEAVES_FROM_SQL } from './logLeaves.ts';
 
 export interface DeviceCounters {
   maxSeq: number | null;

@@ -5,14 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../agent/store/db.ts';
 import { BatchWriter } from '../../agent/store/batchWriter.ts';
-import {
-  LEAF_AT_SQL,
-  LEAF_RANGE_SQL,
-  LEAVES_FROM_SQL,
-  LOG_SIZE_SQL,
-  NODE_LEVEL_STRIDE,
-  SqliteNodeStore,
-} from '../../agent/store/sqliteNodeStore.ts';
+import { NODE_LEVEL_STRIDE, SqliteNodeStore } from '../../agent/store/sqliteNodeStore.ts';
+import { LEAF_AT_SQL, LEAF_RANGE_SQL, LEAVES_FROM_SQL, LOG_SIZE_SQL } from '../../agent/store/logLeaves.ts';
 import { emptyWriteBatch } from '../../agent/store/writeBatch.ts';
 import { nodeHashNative } from '../../agent/ingest/hashes.ts';
 import { MemoryNodeStore, MerkleLog, leafHash, verifyConsistency, verifyInclusion } from '../../protocol/merkle/index.ts';
