@@ -29,7 +29,7 @@ const SLOW = [
   'test/deviceC/conform.test.ts', // vitalseal conform --serial against vitalseal-device-c, kill -9 reboots, ~2 min
   'test/conform/mutation.test.ts', // the kit against the correct simulator and 22 broken firmware variants (children on socat ptys and MQTT, kill -9 reboots): minutes
   'test/conform/serial.test.ts', // the kit against the simulator child over socat, kill -9 reboots: ~60 s
-  'test/conform/serial.test.ts', // the kit against the simulator child over socat, kill -9 reboots: ~60 s
+  'test/conform/mqtt.test.ts', // the kit's broker against the simulator child (session mode), kill -9 reboots: ~55 s
   'test/deviceC/linkLoss.test.ts', // vitalseal-device-c: socat killed and restarted, reconnection with backoff
   'test/deviceC/fuzz.test.ts', // 120,000 inputs through the ASan+UBSan harness of device-c
   'test/deviceC/device.test.ts', // vitalseal-device-c with the agent on ptys, kill -9 and restart from NVM

@@ -141,7 +141,7 @@ export interface ParsedStatus {
 }
 
 const STATES = new Set(['online', 'ticketed', 'error', 'offline']);
-const MQTT_STATUS_KEYS = new Set(['state', 'code', 'kid', 'boot', 'seq', 'fw']);
+const MQTT_STATUS_KEYS = new Set(['state', 'code', 'kid', 'boot', 'seq', 'fw', 'idk']);
 const MAX_STATUS_BYTES = 512;
 const MAX_FW_CHARS = 128;
 
@@ -171,6 +171,8 @@ function statusOfEntries(entries: ReadonlyArray<readonly [unknown, unknown]>, ki
       if (isDeviceId(v)) o.dev = v;
       else problems.push('dev is not a device id');
       if (kind === 'mqtt') problems.push('dev is not a key of the MQTT status');
+    } else if (k === 'idk') {
+      if (!(typeof v === 'string' && /^[0-9a-f]{64}$/.test(v))) problems.push('idk is not 64 lower-case hex digits');
     } else if (k === 'fw') {
       if (typeof v === 'string' && v.length > 0 && v.length <= MAX_FW_CHARS && !/\p{Cc}/u.test(v)) o.fw = v;
       else problems.push('fw is not a short printable string');

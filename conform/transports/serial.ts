@@ -7,10 +7,10 @@
  */
 import { SerialPort } from 'serialport';
 import { encodeCanonical, type CborValue } from '../../protocol/cbor/index.ts';
-import { encodeAck, encodeFrame, FRAME_TYPE, FrameDecoder } from '../../protocol/framing/index.ts';
+import { encodeAck, encodeFrame, FRAME_TYPE } from '../../protocol/framing/index.ts';
 import { ConformError } from '../errors.ts';
 import type { InspectedReading } from '../intake.ts';
-import { parseSerialStatus } from '../intake.ts';
+import { SerialReceiver } from './serialReceiver.ts';
 import { ACK_ALL, type AckPolicy, type KitTransport, type TransportHost } from './transport.ts';
 
 export interface SerialTransportOptions {
@@ -22,7 +22,7 @@ export class SerialTransport implements KitTransport {
   readonly kind = 'serial';
   ackPolicy: AckPolicy = ACK_ALL;
   private port: SerialPort | undefined;
-  private readonly decoder = new FrameDecoder();
+  private readonly receiver: SerialReceiver;
   private ticket: Uint8Array | undefined;
   private readonly withheld: InspectedReading[] = [];
   /** Withheld readings kept for a later release (a flood beyond this is not acknowledged at all). */
@@ -31,7 +31,9 @@ export class SerialTransport implements KitTransport {
   constructor(
     private readonly o: SerialTransportOptions,
     private readonly host: TransportHost,
-  ) {}
+  ) {
+    this.receiver = new SerialReceiver(host);
+  }
 
   get linkUp(): boolean {
     return this.port?.isOpen ?? false;
@@ -46,7 +48,7 @@ export class SerialTransport implements KitTransport {
     await new Promise<void>((resolve, reject) =>
       port.open((err) => (err ? reject(new ConformError('CONFORM_LINK_FAILED', `cannot open ${this.o.path}`, { cause: err })) : resolve())),
     );
-    this.decoder.reset();
+    this.receiver.reset();
     port.on('data', (chunk: Buffer) => this.onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     port.on('error', () => undefined);
     this.port = port;
@@ -117,24 +119,13 @@ export class SerialTransport implements KitTransport {
   }
 
   private onData(chunk: Uint8Array): void {
-    for (const r of this.decoder.push(chunk)) {
-      if (!r.ok) {
-        this.host.observations.add({ kind: 'bad-frame', code: r.code });
-        continue;
+    for (const a of this.receiver.push(chunk)) {
+      if (a.kind === 'status' && this.ticket) void this.offerTicket(this.ticket);
+      else if (a.kind === 'reading') {
+        if (this.ackPolicy(a.reading)) this.answer(a.reading);
+        else if (this.withheld.length < SerialTransport.MAX_WITHHELD) this.withheld.push(a.reading);
       }
-      const { type, body } = r.frame;
-      if (type === FRAME_TYPE.reading) this.onReading(body);
-      else if (type === FRAME_TYPE.status) {
-        this.host.observations.add({ kind: 'status', status: parseSerialStatus(body), raw: body, arrival: {} });
-        if (this.ticket) void this.offerTicket(this.ticket);
-      } else this.host.observations.add({ kind: 'unexpected-frame', type, size: body.length });
     }
-  }
-
-  private onReading(body: Uint8Array): void {
-    const r = this.host.intake(body, {});
-    if (this.ackPolicy(r)) this.answer(r);
-    else if (this.withheld.length < SerialTransport.MAX_WITHHELD) this.withheld.push(r);
   }
 
   /** What a strict agent answers on a line bound to the device (§8.6, §10.2). */

@@ -34,19 +34,21 @@ describe('vitalseal conform over a serial line (socat pty pair, simulator child)
       rng: seededRng('conform-serial-kit'),
       bounds: { resendBoundMs: 5000, readingTimeoutMs: 5000, linkTimeoutMs: 20_000, backoffCapMs: 5000 },
       caseTimeoutMs: 60_000,
-      onResult: (r) =>
-        process.stderr.write(
-          `${r.id} ${r.verdict} ${r.durationMs}ms ${r.verdict === 'fail' ? JSON.stringify(r.evidence) : (r.reason ?? '')}\n`,
-        ),
     });
     await kit.start();
     sim.start();
     try {
       const { report } = await kit.run();
-      process.stderr.write(`${summaryLine(report)}\n`);
       const failed = report.cases.filter((c) => c.verdict === 'fail');
-      expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
-      expect(report.summary.passed).toBeGreaterThanOrEqual(40);
+      expect(failed, `${summaryLine(report)}\n${JSON.stringify(failed, null, 2)}\n${sim.output.slice(-2000)}`).toEqual([]);
+      // N/A only for the MQTT cases, the session-mode cases (the device seals single-shot) and PT-07 (no --profile)
+      const na = report.cases.filter((c) => c.verdict === 'n/a').map((c) => c.id);
+      expect(
+        na.every((id) => id.startsWith('MQ-') || id.startsWith('SES-') || id === 'PT-07'),
+        na.join(', '),
+      ).toBe(true);
+      expect(report.summary.passed).toBeGreaterThanOrEqual(50);
+      expect(sim.starts).toBe(2); // one kill -9 reboot
     } finally {
       await kit.stop();
     }
