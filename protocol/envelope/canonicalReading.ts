@@ -129,33 +129,46 @@ function expectBytes(c: Cursor, expected: Uint8Array): boolean {
   return true;
 }
 
-/** One value of `v`: an integer within ±(2^53 − 1) or a finite float64; null for anything else. */
-function readValue(c: Cursor): number | null {
+/**
+ * Reads `count` values of `v` at the cursor into `into`: integers within ±(2^53 − 1) in shortest
+ * form and finite float64s. False for anything else. One-byte integers and float64s, what readings
+ * are made of, are read inline.
+ */
+function readValues(c: Cursor, count: number, into: number[]): boolean {
   const { bytes } = c;
-  if (c.pos >= bytes.length) return null;
-  const initial = bytes[c.pos]!;
-  const major = initial >> 5;
-  if (major === MAJOR_UINT || major === MAJOR_NEGINT) {
-    c.pos++;
-    const n = readArgument(c, initial & 0x1f);
-    if (n < 0) return null;
-    if (major === MAJOR_UINT) return n;
-    return n < Number.MAX_SAFE_INTEGER ? -1 - n : null;
+  const end = bytes.length;
+  let p = c.pos;
+  let view: DataView | undefined; // made on the first float64 (DataView reads big-endian directly)
+  for (let i = 0; i < count; i++) {
+    if (p >= end) return false;
+    const initial = bytes[p]!;
+    if (initial < 24) {
+      into.push(initial); // uint 0..23
+      p += 1;
+    } else if (initial >= 0x20 && initial < 0x38) {
+      into.push(0x1f - initial); // negint −1..−24
+      p += 1;
+    } else if (initial === FLOAT64_HEAD) {
+      if (p + 9 > end) return false;
+      view ??= new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const x = view.getFloat64(p + 1);
+      if (!Number.isFinite(x)) return false;
+      into.push(x);
+      p += 9;
+    } else {
+      const major = initial >> 5;
+      if (major !== MAJOR_UINT && major !== MAJOR_NEGINT) return false;
+      c.pos = p + 1;
+      const n = readArgument(c, initial & 0x1f);
+      if (n < 0) return false;
+      if (major === MAJOR_UINT) into.push(n);
+      else if (n < Number.MAX_SAFE_INTEGER) into.push(-1 - n);
+      else return false;
+      p = c.pos;
+    }
   }
-  if (initial !== FLOAT64_HEAD || c.pos + 9 > bytes.length) return null;
-  const x = readFloat64(bytes, c.pos + 1);
-  c.pos += 9;
-  return Number.isFinite(x) ? x : null;
-}
-
-const float64Scratch = new Float64Array(1);
-const float64Bytes = new Uint8Array(float64Scratch.buffer);
-const LITTLE_ENDIAN_PLATFORM = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
-
-function readFloat64(bytes: Uint8Array, at: number): number {
-  if (LITTLE_ENDIAN_PLATFORM) for (let i = 0; i < 8; i++) float64Bytes[i] = bytes[at + 7 - i]!;
-  else float64Bytes.set(bytes.subarray(at, at + 8));
-  return float64Scratch[0]!;
+  c.pos = p;
+  return true;
 }
 
 /** A text string as the strict decoder returns it (valid UTF-8 only); null if malformed or truncated. */
@@ -189,12 +202,7 @@ export function tryDecodeCanonicalReading(plaintext: Uint8Array): Reading | null
   const count = readHead(c, MAJOR_ARRAY);
   if (count < 1 || count > MAX_VALUES) return null;
   const v: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const x = readValue(c);
-    if (x === null) return null;
-    v.push(x);
-  }
-  if (!expectBytes(c, KEY_ST)) return null;
+  if (!readValues(c, count, v) || !expectBytes(c, KEY_ST)) return null;
   const st = readText(c);
   if (st === null || !isSensorType(st) || !expectBytes(c, KEY_TS)) return null;
   const ts = readHead(c, MAJOR_UINT);

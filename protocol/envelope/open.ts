@@ -1,4 +1,3 @@
-import { sha256 } from '@noble/hashes/sha2.js';
 import type { CborLimits } from '../cbor/index.ts';
 import type { Hpke } from '../hpke/types.ts';
 import { envelopeAad } from './aad.ts';
@@ -39,7 +38,7 @@ export interface OpenReadingOptions {
  * with `senderPublicKey`, i.e. was sealed with the device's identity key).
  */
 export function openReading(bytes: Uint8Array, options: OpenReadingOptions): OpenedReading {
-  const envelope = envelopeToOpen(bytes, options.limits);
+  const envelope = envelopeToOpen(bytes, options.limits, options.hpke);
   const pkS = senderKeyFor(envelope.header, options.senderPublicKey);
   const plaintext =
     pkS === undefined
@@ -65,7 +64,7 @@ type EnvelopeToOpen = Pick<DecodedEnvelope, 'header' | 'kid' | 'enc' | 'cipherte
  * decodeEnvelope's result for these bytes and limits: on the canonical layout read in place (views into
  * `bytes`, nothing copied), else the strict decoder — the same bytes accepted, the same error codes.
  */
-function envelopeToOpen(bytes: Uint8Array, limits: Partial<CborLimits> | undefined): EnvelopeToOpen {
+function envelopeToOpen(bytes: Uint8Array, limits: Partial<CborLimits> | undefined, hpke: Hpke): EnvelopeToOpen {
   const maxBytes = fastPathMaxBytes(limits);
   const view = maxBytes === null ? null : tryReadCanonicalEnvelope(bytes, maxBytes);
   if (view === null) return decodeEnvelope(bytes, limits);
@@ -75,7 +74,7 @@ function envelopeToOpen(bytes: Uint8Array, limits: Partial<CborLimits> | undefin
     enc: view.enc,
     ciphertext: view.ciphertext,
     protectedBytes: view.protectedBytes,
-    recordId: sha256(bytes),
+    recordId: hpke.sha256(bytes), // the backend's SHA-256 (node: node:crypto), the same bytes as decodeEnvelope's
   };
 }
 

@@ -68,6 +68,7 @@ export function createHpkeFromPrimitives<S, P>(p: HpkePrimitives<S, P>): Hpke {
         exporterSecret: copy(exporterSecretOf(p.hmacSha256, scheduled)),
       };
     },
+    sha256: p.sha256,
     aeadOpen(key, nonce, aad, ciphertext) {
       checkAeadKeyAndNonce(key, nonce);
       return p.aeadOpen(key, nonce, aad, ciphertext);

@@ -22,6 +22,7 @@ export const noblePrimitives: HpkePrimitives<Uint8Array, Uint8Array> = {
     }
   },
   hmacSha256: (key, data) => hmac(sha256, key, data),
+  sha256: (data) => sha256(data),
   aeadSeal: (key, nonce, aad, plaintext) => chacha20poly1305(key, nonce, aad).encrypt(plaintext),
   aeadOpen(key, nonce, aad, ciphertext) {
     if (ciphertext.length < AEAD_TAG_LENGTH) fail('HPKE_OPEN_FAILED');

@@ -36,4 +36,6 @@ export interface HpkePrimitives<SecretKeyHandle, PublicKeyHandle> extends Symmet
    * `HPKE_DH_ALL_ZERO` when the result would be the all-zero value (low-order pk).
    */
   dh(secretKey: SecretKeyHandle, publicKey: PublicKeyHandle): Uint8Array;
+  /** SHA-256 as a plain 32-byte Uint8Array: not part of HPKE, the backend's hash for record ids (openReading). */
+  sha256(data: Uint8Array): Uint8Array;
 }

@@ -94,6 +94,8 @@ export interface Hpke {
    * (base mode; auth mode when the sender's `pkS` is given).
    */
   keyScheduleR(enc: Uint8Array, skR: Uint8Array, info: Uint8Array, pkS?: Uint8Array): KeySchedule;
+  /** SHA-256 on this backend (not HPKE: the record id openReading returns is SHA-256 of the envelope). */
+  sha256(data: Uint8Array): Uint8Array;
   /** Decrypt one message given only the disclosed AEAD key and nonce (research disclosure). */
   aeadOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array;
 }
