@@ -44,7 +44,10 @@ type Op = () => void;
 function round(ops: Record<string, Op>): Record<string, number> {
   const calls: Record<string, number> = {};
   const ns: Record<string, bigint> = {};
-  for (const k of Object.keys(ops)) (calls[k] = 0), (ns[k] = 0n);
+  for (const k of Object.keys(ops)) {
+    calls[k] = 0;
+    ns[k] = 0n;
+  }
   for (let s = 0; s < SLICES; s++) {
     for (const [k, op] of Object.entries(ops)) {
       const t0 = process.hrtime.bigint();

@@ -546,6 +546,195 @@ function buildSession(hpke: Hpke, recipient: Recipient, other: Recipient) {
   };
 }
 
+// ---------------------------------------------------------------- auth-envelopes.json
+
+/** AuthEncap's KEM intermediates (RFC 9180 §4.1): dh = DH(skE, pkR) ‖ DH(skS, pkR), kem_context = enc ‖ pkR ‖ pkS. */
+function kemAuthOf(skR: Uint8Array, enc: Uint8Array, pkS: Uint8Array): { dh: string; kemContext: string; sharedSecret: string } {
+  const dh = concatBytes(x25519.getSharedSecret(skR, enc), x25519.getSharedSecret(skR, pkS));
+  const kemContext = concatBytes(enc, x25519.getPublicKey(skR), pkS);
+  const sharedSecret = hkdfExpand(
+    hmacSha256,
+    labeledExtractKem('eae_prk', dh),
+    labeledInfo(KEM_SUITE_ID, 'shared_secret', kemContext, 32),
+    32,
+  );
+  return { dh: hex(dh), kemContext: hex(kemContext), sharedSecret: hex(sharedSecret) };
+}
+
+const AUTH_CASES: EnvelopeCase[] = [
+  {
+    name: 'auth-spo2',
+    header: { dev: 'oxi-01', seq: 42, ts: T0_MS, st: 'spo2' },
+    reading: { st: 'spo2', ts: T0_MS, v: [97], u: '%' },
+  },
+  {
+    name: 'auth-temp',
+    header: { dev: 'temp-01', seq: 7, ts: T0_MS + 60_000, st: 'temp' },
+    reading: { st: 'temp', ts: T0_MS + 60_000, v: [36.8], u: '°C' },
+  },
+];
+
+function buildAuthEnvelopes(hpke: Hpke, recipient: Recipient, other: Recipient) {
+  const skS = rand32('auth-envelopes/device-identity/skS');
+  const pkS = hpke.publicKeyOf(skS);
+  const forgerSk = rand32('auth-envelopes/forger-identity/skS');
+  const single = AUTH_CASES.map((c) => {
+    const skE = rand32(`auth-envelopes/${c.name}/skE`);
+    const envelope = sealReading({ ...c, recipient, hpke, rng: fixedRng(skE), senderSecretKey: skS });
+    const d = decodeEnvelope(envelope);
+    const ks = hpke.keyScheduleR(d.enc, recipient.secretKey, ENVELOPE_HPKE_INFO, pkS);
+    return {
+      name: c.name,
+      header: c.header,
+      reading: c.reading,
+      plaintext: hex(encodeReading(c.reading)),
+      protected: hex(d.protectedBytes),
+      aad: hex(envelopeAad(d.protectedBytes)),
+      ephemeral: { secretKey: hex(skE), publicKey: hex(hpke.publicKeyOf(skE)) },
+      enc: hex(d.enc),
+      kem: kemAuthOf(recipient.secretKey, d.enc, pkS),
+      keySchedule: { key: hex(ks.key), baseNonce: hex(ks.baseNonce), exporterSecret: hex(ks.exporterSecret) },
+      ciphertext: hex(d.ciphertext),
+      envelope: hex(envelope),
+      recordId: hex(d.recordId),
+    };
+  });
+  const sessionSkE = rand32('auth-envelopes/session/skE');
+  const sealer = createSessionSealer({ recipient, hpke, rng: fixedRng(sessionSkE), senderSecretKey: skS });
+  const sks = hpke.keyScheduleR(sealer.enc, recipient.secretKey, ENVELOPE_HPKE_INFO, pkS);
+  const messages = [0, 1, 2].map((i) => {
+    const ts = T0_MS + i * 1_000;
+    const header: ReadingHeader = { dev: 'oxi-01', seq: 200 + i, ts, st: 'spo2' };
+    const r: Reading = { st: 'spo2', ts, v: [96 + i], u: '%' };
+    const hs = sealer.nextHs;
+    const envelope = sealer.seal({ reading: r, header });
+    const d = decodeEnvelope(envelope);
+    return {
+      hs,
+      header,
+      reading: r,
+      plaintext: hex(encodeReading(r)),
+      protected: hex(d.protectedBytes),
+      aad: hex(envelopeAad(d.protectedBytes)),
+      nonce: hex(sks.baseNonce.map((b, j) => b ^ i2osp(hs, 12)[j]!)),
+      ciphertext: hex(d.ciphertext),
+      envelope: hex(envelope),
+      recordId: hex(d.recordId),
+    };
+  });
+  const c0 = AUTH_CASES[0]!;
+  const e0 = fromHex(single[0]!.envelope);
+  const withProtected = (env: Uint8Array, map: CborMap) =>
+    hex(reencode(env, (items) => new Tag([encodeCanonical(map), items[1]!, items[2]!], 16)));
+  const forged = sealReading({
+    ...c0,
+    recipient,
+    hpke,
+    rng: fixedRng(rand32('auth-envelopes/negative/forged/skE')),
+    senderSecretKey: forgerSk,
+  });
+  const base = sealReading({ ...c0, recipient, hpke, rng: fixedRng(rand32('auth-envelopes/negative/base/skE')) });
+  const device = hex(pkS);
+  const negative = [
+    {
+      name: 'sealed-by-another-identity-key',
+      description: "Auth mode, sealed with a forger's identity key (it holds only pkR): opened with the ticket's idk, not from the device",
+      envelope: hex(forged),
+      senderPublicKey: device,
+      error: 'ENVELOPE_ORIGIN_UNVERIFIED',
+    },
+    {
+      name: 'base-mode-under-idk-ticket',
+      description:
+        'a base-mode envelope for a session whose ticket certifies an identity key: not from the device (that device seals in Auth mode)',
+      envelope: hex(base),
+      senderPublicKey: device,
+      error: 'ENVELOPE_ORIGIN_UNVERIFIED',
+    },
+    {
+      name: 'no-sender-key',
+      description: 'an Auth-mode envelope opened without the identity key of its ticket',
+      envelope: single[0]!.envelope,
+      senderPublicKey: null,
+      error: 'ENVELOPE_NO_SENDER_KEY',
+    },
+    {
+      name: 'm-removed',
+      description: '"m" removed from the protected header (same ciphertext): opened in base mode, it fails',
+      envelope: withProtected(e0, protectedOf(c0.header)),
+      senderPublicKey: null,
+      error: 'ENVELOPE_DECRYPT_FAILED',
+    },
+    {
+      name: 'm-added',
+      description: 'a base-mode envelope relabelled "m": 2: AuthDecap with the idk gives another key, not from the device',
+      envelope: withProtected(base, protectedOf(c0.header, ALG.HPKE4, [['m', 2]])),
+      senderPublicKey: device,
+      error: 'ENVELOPE_ORIGIN_UNVERIFIED',
+    },
+    {
+      name: 'm-3',
+      description: 'protected "m" is 3 (only 2, mode_auth, may be stated)',
+      envelope: withProtected(e0, protectedOf(c0.header, ALG.HPKE4, [['m', 3]])),
+      senderPublicKey: device,
+      error: 'ENVELOPE_BAD_HEADER',
+    },
+    {
+      name: 'other-recipient',
+      description:
+        "the Auth-mode envelope opened with another patient's secret key (recipientSecretKey): not its recipient, a decryption failure",
+      envelope: single[0]!.envelope,
+      senderPublicKey: device,
+      recipientSecretKey: hex(other.secretKey),
+      error: 'ENVELOPE_DECRYPT_FAILED',
+    },
+    {
+      name: 'session-hs-relabelled',
+      description: 'session message hs 1 with its protected hs rewritten to 0: the AAD no longer matches',
+      envelope: withProtected(
+        fromHex(messages[1]!.envelope),
+        protectedOf(messages[1]!.header, ALG.HPKE4, [
+          ['hs', 0],
+          ['m', 2],
+        ]),
+      ),
+      senderPublicKey: device,
+      error: 'ENVELOPE_ORIGIN_UNVERIFIED',
+    },
+  ];
+  return {
+    ...fileHeader(
+      'auth-envelopes.json',
+      'Reading envelope v1 in HPKE Auth mode (docs/PROTOCOL.md §3.6, §5): sealed with SealAuth / SetupAuthS (RFC 9180 mode_auth, 0x02) and the device identity ' +
+        'secret key skS; the protected header carries "m": 2. Decoder: openReading(envelope, { secretKey: inputs.recipient.secretKey (or the vector\'s ' +
+        "recipientSecretKey), senderPublicKey: inputs.device.publicKey (or the vector's senderPublicKey; null: none) }).",
+      {
+        recipient: recipientJson(recipient),
+        device: { seed: `${SEED}/auth-envelopes/device-identity/skS`, secretKey: hex(skS), publicKey: device },
+        forger: {
+          seed: `${SEED}/auth-envelopes/forger-identity/skS`,
+          secretKey: hex(forgerSk),
+          publicKey: hex(hpke.publicKeyOf(forgerSk)),
+        },
+        info: hex(ENVELOPE_HPKE_INFO),
+        mode: 2,
+      },
+    ),
+    positive: [
+      ...single,
+      {
+        name: 'auth-session-3-readings',
+        ephemeral: { secretKey: hex(sessionSkE), publicKey: hex(hpke.publicKeyOf(sessionSkE)) },
+        enc: hex(sealer.enc),
+        kem: kemAuthOf(recipient.secretKey, sealer.enc, pkS),
+        keySchedule: { key: hex(sks.key), baseNonce: hex(sks.baseNonce), exporterSecret: hex(sks.exporterSecret) },
+        messages,
+      },
+    ],
+    negative,
+  };
+}
+
 // ---------------------------------------------------------------- tickets.json
 
 function buildTickets(recipient: Recipient) {
@@ -1313,6 +1502,7 @@ export function buildVectorFiles(hpke: Hpke): VectorFiles {
   const treeHead = buildTreeHead(log.positive[0]!);
   const disclosure = buildDisclosure(recipient, sessionRecipient, envelopes.positive, stream);
   const escrow = buildEscrow(hpke);
+  const authEnvelopes = buildAuthEnvelopes(hpke, recipient, sessionRecipient);
   const files = {
     'keys.json': keys,
     'envelopes.json': envelopes,
@@ -1323,6 +1513,7 @@ export function buildVectorFiles(hpke: Hpke): VectorFiles {
     'tree-head.json': treeHead,
     'disclosure.json': disclosure,
     'escrow.json': escrow,
+    'auth-envelopes.json': authEnvelopes,
   };
   return new Map(Object.entries(files).map(([name, content]) => [name, `${JSON.stringify(content, null, 2)}\n`]));
 }

@@ -51,6 +51,7 @@ const FILES = [
   'tree-head.json',
   'disclosure.json',
   'escrow.json',
+  'auth-envelopes.json',
 ];
 const load = (name: string): Json => JSON.parse(readFileSync(join(VECTORS_DIR, name), 'utf8'));
 const h = (s: string): Uint8Array => fromHex(s);
@@ -216,6 +217,56 @@ describe.each(HPKE_BACKENDS)('test/vectors/vitalseal with the %s backend', (back
           codeOf(() => openReading(h(v.envelope), { secretKey: sk, hpke })),
           v.name,
         ).toBe(v.error);
+    });
+  });
+
+  describe('auth-envelopes.json', () => {
+    const f = load('auth-envelopes.json');
+    const sk = h(f.inputs.recipient.secretKey);
+    const pkS = h(f.inputs.device.publicKey);
+    it('the identity key is the public key of skS; every single-shot envelope is what sealReading(senderSecretKey) makes, and opens with the idk', () => {
+      expect(toHex(hpke.publicKeyOf(h(f.inputs.device.secretKey)))).toBe(f.inputs.device.publicKey);
+      const recipient = { publicKey: h(f.inputs.recipient.publicKey), kid: h(f.inputs.recipient.kid) };
+      for (const v of f.positive.filter((p: Json) => p.messages === undefined)) {
+        const again = sealReading({
+          reading: v.reading,
+          header: v.header,
+          recipient,
+          hpke,
+          rng: onceRng(h(v.ephemeral.secretKey)),
+          senderSecretKey: h(f.inputs.device.secretKey),
+        });
+        expect(toHex(again), v.name).toBe(v.envelope);
+        const opened = openReading(h(v.envelope), { secretKey: sk, hpke, senderPublicKey: pkS });
+        expect(opened.header, v.name).toEqual({ alg: 42, ...v.header, m: 2 });
+        expect(opened.reading).toEqual(v.reading);
+        const ks = hpke.keyScheduleR(h(v.enc), sk, h(f.inputs.info), pkS);
+        expect({ key: toHex(ks.key), baseNonce: toHex(ks.baseNonce), exporterSecret: toHex(ks.exporterSecret) }).toEqual(v.keySchedule);
+        expect(toHex(hpke.aeadOpen(ks.key, ks.baseNonce, h(v.aad), h(v.ciphertext)))).toBe(v.plaintext);
+      }
+    });
+    it('the session stream opens at each hs in reverse order with SetupAuthR', () => {
+      const s = f.positive.find((p: Json) => p.messages !== undefined);
+      const ks = hpke.keyScheduleR(h(s.enc), sk, h(f.inputs.info), pkS);
+      expect({ key: toHex(ks.key), baseNonce: toHex(ks.baseNonce), exporterSecret: toHex(ks.exporterSecret) }).toEqual(s.keySchedule);
+      for (const m of [...s.messages].reverse()) {
+        const opened = openReading(h(m.envelope), { secretKey: sk, hpke, senderPublicKey: pkS });
+        expect(opened.header).toEqual({ alg: 42, ...m.header, hs: m.hs, m: 2 });
+        expect(toHex(hpke.aeadOpen(ks.key, h(m.nonce), h(m.aad), h(m.ciphertext)))).toBe(m.plaintext);
+      }
+    });
+    it('every negative vector fails with its code', () => {
+      for (const v of f.negative) {
+        const options = {
+          secretKey: v.recipientSecretKey === undefined ? sk : h(v.recipientSecretKey),
+          hpke,
+          ...(v.senderPublicKey === null ? {} : { senderPublicKey: h(v.senderPublicKey) }),
+        };
+        expect(
+          codeOf(() => openReading(h(v.envelope), options)),
+          v.name,
+        ).toBe(v.error);
+      }
     });
   });
 

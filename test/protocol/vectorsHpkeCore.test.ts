@@ -96,6 +96,47 @@ function kemOf(secretHex: string, encHex: string): { dh: string; sharedSecret: s
   return { dh: dh.toString('hex'), sharedSecret: Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), info, 32)).toString('hex') };
 }
 
+/** Auth-mode KEM (RFC 9180 §4.1 AuthDecap) with node:crypto: dh = X25519(skR, enc) ‖ X25519(skR, pkS), kem_context = enc ‖ pkR ‖ pkS. */
+function kemAuthOf(secretHex: string, encHex: string, senderHex: string): { dh: string; kemContext: string; sharedSecret: string } {
+  const dh = Buffer.concat([
+    diffieHellman({ privateKey: x25519Private(secretHex), publicKey: x25519Public(encHex) }),
+    diffieHellman({ privateKey: x25519Private(secretHex), publicKey: x25519Public(senderHex) }),
+  ]);
+  const kemContext = Buffer.concat([buf(encHex), buf(x25519PublicOf(secretHex)), buf(senderHex)]);
+  const ikm = Buffer.concat([KEM_LABEL_PREFIX, Buffer.from('eae_prk'), dh]);
+  const info = Buffer.concat([buf('0020'), KEM_LABEL_PREFIX, Buffer.from('shared_secret'), kemContext]);
+  return {
+    dh: dh.toString('hex'),
+    kemContext: kemContext.toString('hex'),
+    sharedSecret: Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), info, 32)).toString('hex'),
+  };
+}
+
+/** The canonical envelope layout read back by hand: d0 83, bstr protected, a2 04 50 kid 23 58 20 ek, bstr ciphertext. */
+function decodeLayout(envelopeHex: string): { protected: string; enc: string; ciphertext: string } {
+  const b = buf(envelopeHex);
+  let p = 2; // d0 83
+  const bstrAt = (): Buffer => {
+    const head = b[p]!;
+    let n = head & 0x1f;
+    p++;
+    if (n === 24) n = b[p++]!;
+    else if (n === 25) {
+      n = b.readUInt16BE(p);
+      p += 2;
+    }
+    const out = b.subarray(p, p + n);
+    p += n;
+    return out;
+  };
+  const prot = bstrAt();
+  p += 3 + 16 + 3; // a2 04 50 <kid> 23 58 20
+  const enc = b.subarray(p, p + 32);
+  p += 32;
+  const ciphertext = bstrAt();
+  return { protected: prot.toString('hex'), enc: enc.toString('hex'), ciphertext: ciphertext.toString('hex') };
+}
+
 /** CBOR byte-string head + bytes, written out by hand (RFC 8949 §3.1, major type 2). */
 function bstr(hex: string): string {
   const n = hex.length / 2;
@@ -186,6 +227,51 @@ describe('test/vectors/vitalseal opened with @hpke/core (independent RFC 9180 im
       expect(Buffer.from(v.info, 'hex').toString()).toBe(v.infoText);
       expect(Buffer.from(v.aad, 'hex').toString()).toBe(v.aadText);
     }
+  });
+
+  it("auth-envelopes.json: @hpke/core in auth mode (senderPublicKey = the device idk) opens every envelope; the KEM intermediates are AuthDecap's", async () => {
+    const f = load('auth-envelopes.json');
+    const r = f.inputs.recipient;
+    const recipientKey = await importSecret(r.secretKey);
+    const senderPublicKey = await suite.kem.importKey('raw', ab(f.inputs.device.publicKey), true);
+    expect(x25519PublicOf(f.inputs.device.secretKey)).toBe(f.inputs.device.publicKey);
+    for (const v of f.positive) {
+      expect(x25519PublicOf(v.ephemeral.secretKey), v.name).toBe(v.enc);
+      // dh = X25519(skR, enc) ‖ X25519(skR, pkS), kem_context = enc ‖ pkR ‖ pkS (node:crypto, labels written out)
+      expect(kemAuthOf(r.secretKey, v.enc, f.inputs.device.publicKey), v.name).toEqual(v.kem);
+      const messages = v.messages ?? [v];
+      const context = await suite.createRecipientContext({ recipientKey, enc: ab(v.enc), info: ab(f.inputs.info), senderPublicKey });
+      opened.length = 0;
+      for (const m of messages) {
+        expect(m.envelope, v.name).toBe(envelopeLayout(m.protected, r.kid, v.enc, m.ciphertext));
+        expect(m.protected).toMatch(/^a[67]01182a616d02/); // map, 1: 42, "m": 2 first after alg
+        const pt = await context.open(ab(m.ciphertext), ab(encStructure(m.protected)));
+        expect(hexOf(pt), v.name).toBe(m.plaintext);
+      }
+      expect(opened[0]).toEqual({ key: v.keySchedule.key, nonce: v.keySchedule.baseNonce });
+    }
+  });
+
+  it('auth-envelopes.json: the forged envelope does not open with @hpke/core and the device idk (the check can fail)', async () => {
+    const f = load('auth-envelopes.json');
+    const forged = f.negative.find((n: Json) => n.name === 'sealed-by-another-identity-key');
+    const layout = decodeLayout(forged.envelope);
+    const recipientKey = await importSecret(f.inputs.recipient.secretKey);
+    const senderPublicKey = await suite.kem.importKey('raw', ab(f.inputs.device.publicKey), true);
+    await expect(
+      suite.open(
+        { recipientKey, enc: ab(layout.enc), info: ab(f.inputs.info), senderPublicKey },
+        ab(layout.ciphertext),
+        ab(encStructure(layout.protected)),
+      ),
+    ).rejects.toThrow();
+    const forgerKey = await suite.kem.importKey('raw', ab(f.inputs.forger.publicKey), true);
+    const pt = await suite.open(
+      { recipientKey, enc: ab(layout.enc), info: ab(f.inputs.info), senderPublicKey: forgerKey },
+      ab(layout.ciphertext),
+      ab(encStructure(layout.protected)),
+    );
+    expect(pt.byteLength).toBeGreaterThan(0); // it is the forger's: it opens with the forger's public key
   });
 
   it('a tampered vector does not open (the check can fail)', async () => {

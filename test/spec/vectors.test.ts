@@ -67,7 +67,7 @@ describe('test/vectors/vitalseal: positive vectors validate against docs/vitalse
     expect(files.length).toBeGreaterThan(0);
     for (const f of files)
       expect(
-        f in CHECKS || NO_CBOR.has(f) || f === 'frames.json' || f === 'session.json' || f === 'log.json',
+        f in CHECKS || NO_CBOR.has(f) || f === 'frames.json' || f === 'session.json' || f === 'log.json' || f === 'auth-envelopes.json',
         `${f} has no CDDL check`,
       ).toBe(true);
   });
@@ -100,6 +100,25 @@ describe('test/vectors/vitalseal: positive vectors validate against docs/vitalse
       }
     }
     expect(n).toBeGreaterThan(1);
+  });
+
+  it('auth-envelopes.json: every single-shot envelope and every session message (protected with "m": 2)', () => {
+    let n = 0;
+    for (const v of load('auth-envelopes.json').positive) {
+      for (const m of (v['messages'] as Json[] | undefined) ?? [v]) {
+        for (const [field, rule] of [
+          ['envelope', 'reading-envelope'],
+          ['plaintext', 'reading'],
+          ['protected', 'envelope-protected'],
+          ['aad', 'enc-structure'],
+        ] as const) {
+          expectRule(cborOf(m[field] as string), rule, `auth-envelopes.json ${String(v['name'])}.${field}`);
+        }
+        expect((cborOf(m['protected'] as string) as Map<unknown, unknown>).get('m')).toBe(2);
+        n++;
+      }
+    }
+    expect(n).toBe(5);
   });
 
   it('frames.json: every frame is one frame whose body satisfies its type (framing-only vectors excepted)', () => {
