@@ -14,6 +14,9 @@
  *   status <dev> <state> <code|-> <kidhex|-> <seq|-> <fw|->  -> body hex
  *   ticket <hex> <authorityhex> <dev> <nowMs> <skew>  -> "ok <kidhex> <pkhex> <nbf> <exp> <max|->" | code
  *   usable <hex> <nowMs> <used>        -> OK | code (§7.4 on a structurally valid ticket)
+ *   stack <tickethex> <authorityhex> <dev> <nowMs> <ackbodyhex> <wirehex>
+ *                                      -> "stack name=bytes …": peak stack of each call on these
+ *                                         inputs, port and libsodium included (the -O2 build only)
  * Every answer is one line (stream: several), flushed.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -47,6 +50,87 @@ static void puthex(const uint8_t *p, size_t n) {
 }
 
 static char *arg(char **save) { return strtok_r(NULL, " \t\r\n", save); }
+
+/* ---- stack use: paint a region below the caller, call, find the deepest byte written (as
+ * tests/bench.c --stack; a call using less than MARGIN reads as MARGIN) ---- */
+#define PAINT_BYTES (64 * 1024)
+#define PAINT 0xa5
+#define MARGIN 256
+typedef int (*stack_fn)(void);
+static __attribute__((noinline)) size_t stack_of(stack_fn fn, int *rc) {
+  uint8_t *frame = (uint8_t *)__builtin_frame_address(0);
+  volatile uint8_t *top = frame - MARGIN;
+  volatile uint8_t *bottom = top - PAINT_BYTES;
+  for (volatile uint8_t *p = bottom; p < top; p++) *p = PAINT;
+  *rc = fn();
+  volatile uint8_t *q = bottom;
+  while (q < top && *q == PAINT) q++;
+  return (size_t)(frame - (const uint8_t *)q);
+}
+
+static uint8_t S_ticket[1100], S_auth[32], S_ack[300], S_wire[5000], S_work[5000];
+static size_t S_ticket_len, S_ack_len, S_wire_len;
+static const char *S_dev;
+static uint64_t S_now;
+static vs_rx S_rx;
+
+static int call_ticket_verify(void) {
+  vs_ticket t;
+  return vs_ticket_verify(S_ticket, S_ticket_len, S_auth, S_dev, S_now, 60, &t);
+}
+static int call_ticket_parse(void) {
+  vs_ticket t;
+  return vs_ticket_parse_unsigned(S_ticket, S_ticket_len, &t);
+}
+static int call_ack(void) {
+  char dev[65];
+  uint64_t seq;
+  return vs_ack_decode(S_ack, S_ack_len, dev, &seq);
+}
+static int call_error(void) {
+  char code[65];
+  uint64_t seq;
+  int has;
+  return vs_error_decode(S_ack, S_ack_len, code, &has, &seq);
+}
+static int call_rx(void) {
+  int result;
+  vs_frame f;
+  size_t at = 0;
+  vs_rx_init(&S_rx);
+  while (at < S_wire_len) at += vs_rx_feed(&S_rx, S_wire + at, S_wire_len - at, &result, &f);
+  return S_rx.count.frames == 1 ? 0 : -1;
+}
+static int call_frame_encode(void) {
+  size_t len;
+  return vs_frame_encode(VS_FT_TICKET, S_ticket, S_ticket_len, S_work, sizeof S_work, &len);
+}
+static int call_status(void) {
+  size_t len;
+  static const uint8_t kid[16] = {1};
+  vs_status st = {S_dev, "ticketed", NULL, kid, 1, 9007199254740991ull, "vitalseal-device-c/0.1.0"};
+  return vs_status_encode(S_work, sizeof S_work, &len, &st);
+}
+static int call_noop(void) { return 0; }
+
+static void stack_report(void) {
+  static const struct {
+    const char *name;
+    stack_fn fn;
+  } calls[] = {
+      {"baseline", call_noop},          {"vs_ticket_verify", call_ticket_verify}, {"vs_ticket_parse_unsigned", call_ticket_parse},
+      {"vs_ack_decode", call_ack},      {"vs_error_decode", call_error},          {"vs_rx_feed", call_rx},
+      {"vs_frame_encode", call_frame_encode}, {"vs_status_encode", call_status},
+  };
+  printf("stack");
+  for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+    int rc = 0;
+    (void)calls[i].fn(); /* warm up (sodium_init, lazy binding) */
+    size_t used = stack_of(calls[i].fn, &rc);
+    printf(" %s=%zu%s", calls[i].name, used, rc == 0 || calls[i].fn == call_error ? "" : "(failed)");
+  }
+  printf("\n");
+}
 
 int main(void) {
   static char line[1 << 21];
@@ -173,6 +257,17 @@ int main(void) {
       int rc = vs_ticket_parse_unsigned(A, n, &t);
       if (rc == 0) rc = vs_ticket_usable(&t, strtoull(now, NULL, 10), strtoull(used, NULL, 10));
       printf("%s\n", vs_ticket_code_name(rc));
+    } else if (strcmp(cmd, "stack") == 0 && a1 && unhex(a1, S_ticket, sizeof S_ticket, &S_ticket_len) == 0) {
+      char *auth = arg(&save), *dev = arg(&save), *now = arg(&save), *ack = arg(&save), *wire = arg(&save);
+      size_t al;
+      if (!auth || !dev || !now || !ack || !wire || unhex(auth, S_auth, 32, &al) != 0 || al != 32 ||
+          unhex(ack, S_ack, sizeof S_ack, &S_ack_len) != 0 || unhex(wire, S_wire, sizeof S_wire, &S_wire_len) != 0) {
+        printf("usage\n");
+        continue;
+      }
+      S_dev = dev;
+      S_now = strtoull(now, NULL, 10);
+      stack_report();
     } else {
       printf("usage\n");
     }

@@ -206,4 +206,29 @@ describe.skipIf(skipDeviceC)(`device-c tickets: tickets.json and §7 ${skipDevic
     expect(outcomes.get('ok') ?? 0).toBeGreaterThan(0); // the valid paths are reached
     expect(outcomes.get('TICKET_MALFORMED') ?? 0).toBeGreaterThan(0);
   }, 120_000);
+
+  it('stays within the stack it states (device-c/README.md): peak per call, port and libsodium included', () => {
+    const F = JSON.parse(readFileSync(new URL('../vectors/vitalseal/frames.json', import.meta.url), 'utf8')) as {
+      positive: { name: string; body: string; wire: string }[];
+    };
+    const v = V.positive[0]!;
+    const ack = F.positive.find((x) => x.name === 'ack')!;
+    const ticketFrame = F.positive.find((x) => x.name === 'ticket')!;
+    const [line] = runDeviceKat([`stack ${v.ticket} ${AUTH_PK} ${v.verify.deviceId} ${v.verify.nowMs} ${ack.body} ${ticketFrame.wire}`]);
+    expect(line).not.toMatch(/failed/);
+    const peak = Object.fromEntries([...line!.matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
+    const bounds: Record<string, number> = {
+      vs_ticket_verify: 6144,
+      vs_ticket_parse_unsigned: 2048,
+      vs_ack_decode: 1536,
+      vs_error_decode: 1536,
+      vs_rx_feed: 1024,
+      vs_frame_encode: 1024,
+      vs_status_encode: 1024,
+    };
+    for (const [call, bound] of Object.entries(bounds)) {
+      expect(peak[call], call).toBeGreaterThan(0);
+      expect(peak[call], call).toBeLessThanOrEqual(bound);
+    }
+  });
 });
