@@ -38,6 +38,7 @@ const SLOW = [
 
 const INTEGRATION = [
   'test/adversarial/deviceTakeover.test.ts',
+  'test/adversarial/deviceCertTakeover.test.ts',
   'test/adversarial/diskFull.test.ts',
   'test/adversarial/expiredConsent.test.ts',
   'test/adversarial/filePermissions.test.ts',
