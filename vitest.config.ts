@@ -31,7 +31,7 @@ const SLOW = [
   'test/conform/serial.test.ts', // the kit against the simulator child over socat, kill -9 reboots: ~60 s
   'test/conform/mqtt.test.ts', // the kit's broker against the simulator child (session mode), kill -9 reboots: ~55 s
   'test/deviceC/linkLoss.test.ts', // vitalseal-device-c: socat killed and restarted, reconnection with backoff
-  'test/deviceC/fuzz.test.ts', // 120,000 inputs through the ASan+UBSan harness of device-c
+  'test/deviceC/fuzz.test.ts', // 135,000 inputs through the ASan+UBSan harness of device-c
   'test/deviceC/device.test.ts', // vitalseal-device-c with the agent on ptys, kill -9 and restart from NVM
   'test/protocol/envelopeFast.test.ts', // in-process, but 11 s alone: 10,000-input differential fuzz of the fast path
 ];

@@ -6,7 +6,8 @@
  * 1-4 stacked mutations) over the corpora of fuzz/targets.ts (framing.decodeFrame,
  * framing.FrameDecoder, framing.decodeAck, ticket.verifyTicket, cose.decodeSign1, cbor.decodeStrict),
  * plus ticket payloads mutated and then signed with the fuzz authority's key (node:crypto Ed25519),
- * so the payload rules behind the signature check are reached too. At scale 1: 120,000 inputs.
+ * so the payload rules behind the signature check are reached too, and ack / error bodies mutated
+ * inside correctly framed runs (any type byte). At scale 1: 135,000 inputs.
  * Passes when the harness exits 0 with no sanitizer report, having seen every input and accepted
  * some frames, acks and tickets (the valid paths ran).
  */
@@ -16,6 +17,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../protocol/bytes.ts';
 import { encodeCanonical, Tag } from '../../protocol/cbor/index.ts';
+import { cobsEncode, crc32, encodeAck } from '../../protocol/framing/index.ts';
 import { encodeTicketPayload } from '../../protocol/ticket/index.ts';
 import { keyIdOf } from '../../protocol/keys/keyId.ts';
 import { Sfc32, nextInput } from '../../fuzz/mutate.ts';
@@ -40,6 +42,15 @@ function signed(payload: Uint8Array): Uint8Array {
 }
 
 const seedsOf = (...names: string[]): Uint8Array[] => names.flatMap((n) => targetByName(n)!.seeds());
+
+/** A frame run (COBS, no delimiter) with a correct CRC around `body`, for any type byte (0..255). */
+function frameRun(type: number, body: Uint8Array): Uint8Array {
+  const raw = new Uint8Array(1 + body.length + 4);
+  raw[0] = type;
+  raw.set(body, 1);
+  new DataView(raw.buffer).setUint32(1 + body.length, crc32(raw.subarray(0, 1 + body.length)), true);
+  return cobsEncode(raw);
+}
 
 describe.skipIf(skipDeviceC)(`device-c fuzz under ASan + UBSan ${skipDeviceCReason}`, () => {
   it('survives >= 100,000 generated inputs: exit 0, no sanitizer report', () => {
@@ -67,6 +78,19 @@ describe.skipIf(skipDeviceC)(`device-c fuzz under ASan + UBSan ${skipDeviceCReas
     for (let i = 0; i < runs(35_000); i++) add(1, nextInput(r, tickets, 1100));
     for (let i = 0; i < runs(15_000); i++) add(1, signed(nextInput(r, payloads, 1000)));
     for (let i = 0; i < runs(20_000); i++) add(2, nextInput(r, cbor, 4200));
+    // bodies mutated INSIDE a correct frame (any type byte), so the ack / error decoders and the type check are reached
+    const bodies = [
+      encodeAck({ dev: 'oxi-01', seq: 7 }),
+      encodeAck({ dev: 'x'.repeat(64), seq: 2 ** 53 - 1 }),
+      encodeCanonical(
+        new Map<string, string | number>([
+          ['seq', 43],
+          ['code', 'AGENT_UNKNOWN_KID'],
+        ]),
+      ),
+      encodeCanonical(new Map<string, string>([['code', 'AGENT_DEVICE_REVOKED']])),
+    ];
+    for (let i = 0; i < runs(15_000); i++) add(0, frameRun(r.below(8) === 0 ? r.below(256) : 3 + r.below(3), nextInput(r, bodies, 600)));
     const total = counts[0]! + counts[1]! + counts[2]!;
     const res = spawnSync(bin, [toHex(AUTHORITY_PK), 'oxi-01', String(NOW_MS)], {
       input: Buffer.concat(records),
@@ -86,6 +110,8 @@ describe.skipIf(skipDeviceC)(`device-c fuzz under ASan + UBSan ${skipDeviceCReas
     expect(num(/tickets ok=(\d+)/)).toBeGreaterThan(0);
     expect(num(/TICKET_BAD_SIGNATURE=(\d+)/)).toBeGreaterThan(0);
     expect(num(/TICKET_MALFORMED=(\d+)/)).toBeGreaterThan(0);
+    expect(num(/FRAME_UNKNOWN_TYPE=(\d+)/)).toBeGreaterThan(0);
+    expect(num(/errors=(\d+)/)).toBeGreaterThan(0);
     console.info(`device-c fuzz: ${total} inputs — ${line}`);
   }, 300_000);
 });
