@@ -2,6 +2,7 @@ import { Aedes, type Client, type AuthenticateError, type PublishPacket } from '
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { AgentTls, PeerIdentity } from '../tls/agentTls.ts';
+import { AgentError } from '../errors.ts';
 import type { Logger } from 'pino';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import type { AgentStore } from '../store/agentStore.ts';
@@ -143,7 +144,7 @@ export class EmbeddedBroker {
    */
   async listenTls(): Promise<{ host: string; port: number }> {
     const t = this.o.tls;
-    if (!t) throw new Error('embedded broker has no TLS options');
+    if (!t) throw new AgentError('CONFIG_INVALID', 'the embedded broker has no TLS configuration');
     const server = createTlsServer(t.agentTls.secureContextOptions(), (socket) => {
       const peer = t.agentTls.admitSocket(socket);
       if (peer === undefined) return;
@@ -158,7 +159,7 @@ export class EmbeddedBroker {
       server.listen(t.port, t.host, () => resolve());
     });
     const addr = server.address();
-    if (addr === null || typeof addr === 'string') throw new Error('broker has no TLS address');
+    if (addr === null || typeof addr === 'string') throw new Error('broker has no TCP address (TLS listener)');
     return { host: addr.address, port: addr.port };
   }
 

@@ -201,11 +201,11 @@ export class WardCa {
     let publicKey: x509.PublicKey;
     try {
       publicKey = new x509.PublicKey(publicKeyPem);
-      const alg = publicKey.algorithm as { name?: string; namedCurve?: string };
-      if (alg.name !== 'ECDSA' || alg.namedCurve !== 'P-256') throw new Error('not P-256');
     } catch {
       throw new AgentError('TLS_PUBLIC_KEY_INVALID');
     }
+    const alg = publicKey.algorithm as { name?: string; namedCurve?: string };
+    if (alg.name !== 'ECDSA' || alg.namedCurve !== 'P-256') throw new AgentError('TLS_PUBLIC_KEY_INVALID');
     return this.issue(
       { kind: 'device', device },
       `CN=${device}`,
