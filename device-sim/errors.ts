@@ -20,6 +20,10 @@ export const SIM_ERRORS = defineErrors('device-sim', {
   SIM_SERIAL_UNAVAILABLE: { message: 'the serial port could not be opened', exit: 'unavailable' },
   SIM_NO_TICKET: { message: 'the device has no valid session ticket', exit: 'invalid-input' },
   SIM_TICKET_EXHAUSTED: { message: 'the session ticket allows no more readings', exit: 'invalid-input' },
+  SIM_IDENTITY_KEY_MISMATCH: {
+    message: "the ticket certifies another identity key than this device's: it cannot seal readings that verify against it",
+    exit: 'invalid-input',
+  },
   SIM_NO_AUTHORITY_KEY: { message: 'no ward authority key is pinned: a ticket from the link cannot be verified', exit: 'invalid-input' },
 });
 

@@ -43,20 +43,23 @@ export interface SealerOptions {
   readonly rng: Rng;
   /** A broken firmware variant (firmware/bugs.ts; tests only): `wrong-aad` and `non-canonical-cbor` change per-reading sealing. */
   readonly bug?: FirmwareBugName;
+  /** The device identity secret key when the ticket certifies its public key: HPKE Auth mode (docs/PROTOCOL.md §3.6). */
+  readonly senderSecretKey?: Uint8Array;
 }
 
 export function createReadingSealer(o: SealerOptions): ReadingSealer {
   const { backend, mode, recipient, rng } = o;
+  const sender = o.senderSecretKey === undefined ? {} : { senderSecretKey: o.senderSecretKey };
   if (backend === 'none') return noCryptoSealer(mode, recipient);
   const hpke = createHpke(backend);
   if (mode === 'session') {
-    const session = createSessionSealer({ recipient, hpke, rng });
+    const session = createSessionSealer({ recipient, hpke, rng, ...sender });
     return { backend, mode, seal: (reading, header) => session.seal({ reading, header }) };
   }
   const bug = o.bug;
   if (bug === 'wrong-aad' || bug === 'non-canonical-cbor')
     return { backend, mode, seal: (reading, header) => buggySeal(bug, { reading, header, recipient, hpke, rng }) };
-  return { backend, mode, seal: (reading, header) => sealReading({ reading, header, recipient, hpke, rng }) };
+  return { backend, mode, seal: (reading, header) => sealReading({ reading, header, recipient, hpke, rng, ...sender }) };
 }
 
 const ZERO_EK = new Uint8Array(32);

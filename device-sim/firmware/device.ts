@@ -1,6 +1,8 @@
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { decodeTicket } from '../../protocol/ticket/index.ts';
 import type { Rng } from '../../protocol/rng.ts';
+import type { X25519KeyPair } from '../../protocol/hpke/types.ts';
+import { createHpke } from '../../protocol/node.ts';
 import { createReadingSealer, type ReadingSealer, type SealBackend, type SealMode } from '../crypto/sealer.ts';
 import { errorCodeOf, SimError } from '../errors.ts';
 import { NO_FAULTS, tickFault, type FaultRates } from '../faults/faultPlan.ts';
@@ -21,6 +23,12 @@ import { SendWindow, type NetworkGauge } from './sendWindow.ts';
 import { linkOf, ticketOf, withLink, type ActiveTicket, type DeviceState, type LinkState } from './state.ts';
 import { checkTicket, sameTicket, ticketUsable } from './ticketCheck.ts';
 import { FIRMWARE_ID } from './version.ts';
+
+/** The identity key pair of a stored identity secret (public key computed on the sealing backend; noble for 'none'). */
+function identityOf(secretKey: Uint8Array, backend: SealBackend | undefined): X25519KeyPair {
+  const hpke = backend === 'node' ? createHpke('node') : createHpke('noble');
+  return { secretKey, publicKey: hpke.publicKeyOf(secretKey) };
+}
 
 /** What a device is given at provisioning (written to its NVM at first boot). */
 export interface DeviceProvisioning {
@@ -120,6 +128,8 @@ export class DeviceFirmware {
   private jitter: Prng | undefined;
   private transmitter: FaultyTransmitter | undefined;
   private authorityKey: Uint8Array | undefined;
+  /** The identity key pair (§3.6): the secret from NVM, its public key reported in the online status. */
+  private identity: X25519KeyPair | undefined;
   private nextSeq = 0;
   private readonly refused = new Set<string>();
   private pendingStatusCode: string | undefined;
@@ -252,7 +262,9 @@ export class DeviceFirmware {
     try {
       const stored = storage.loadState();
       state = stored ?? this.provision();
-      state = { ...state, bootCount: state.bootCount + 1 };
+      // the identity key is generated on the device, once (first boot, or the first boot of a firmware that has one)
+      const identityKey = state.identityKey ?? toHex(deviceStream(seed, p.id, 'identity-key')(32));
+      state = { ...state, bootCount: state.bootCount + 1, identityKey };
       storage.saveState(state);
       this.setState({ kind: 'boot', bootCount: state.bootCount });
       const outbox = new Outbox(storage, this.o.outboxCapacity ?? 1024, this.o.outboxPolicy ?? 'drop-oldest', this.o.bug);
@@ -265,6 +277,7 @@ export class DeviceFirmware {
       this.stats.tornNvmBytes += restored.tornBytes;
       this.nvm = state;
       this.authorityKey = state.authorityPublicKey ? fromHex(state.authorityPublicKey) : undefined;
+      this.identity = identityOf(fromHex(identityKey), this.o.backend);
       this.link = this.o.link({ id: this.id, secret: state.secret }, this.linkEvents(this.generation));
     } catch (e) {
       this.setState({ kind: 'error', code: errorCodeOf(e), since: this.o.scheduler.now() });
@@ -329,6 +342,7 @@ export class DeviceFirmware {
     } catch (e) {
       code = errorCodeOf(e);
     }
+    code ??= this.identityMismatch(decodeTicket(bytes));
     if (code === undefined) {
       this.sealer = this.newSealer(decodeTicket(bytes));
       return { ticket: decodeTicket(bytes), bytes, startSeq };
@@ -337,7 +351,13 @@ export class DeviceFirmware {
     return undefined;
   }
 
-  private newSealer(t: { pk: Uint8Array; kid: Uint8Array }): ReadingSealer {
+  /** SIM_IDENTITY_KEY_MISMATCH when the ticket certifies an identity key that is not this device's. */
+  private identityMismatch(t: { idk?: Uint8Array }): string | undefined {
+    if (t.idk === undefined || this.identity === undefined) return undefined;
+    return toHex(t.idk) === toHex(this.identity.publicKey) ? undefined : 'SIM_IDENTITY_KEY_MISMATCH';
+  }
+
+  private newSealer(t: { pk: Uint8Array; kid: Uint8Array; idk?: Uint8Array }): ReadingSealer {
     const bug = this.o.bug;
     // firmware-bug hooks: the kid from the key's bytes instead of its hash; one ephemeral secret for every reading
     const kid = bug === 'wrong-kid' ? t.pk.slice(0, 16) : t.kid;
@@ -352,6 +372,8 @@ export class DeviceFirmware {
       recipient: { publicKey: t.pk, kid },
       rng,
       ...(bug ? { bug } : {}),
+      // a ticket that certifies this device's identity key: HPKE Auth mode (docs/PROTOCOL.md §3.6)
+      ...(t.idk !== undefined && this.identity ? { senderSecretKey: this.identity.secretKey } : {}),
     });
   }
 
@@ -458,7 +480,14 @@ export class DeviceFirmware {
     if (!('link' in s)) return;
     if (sameTicket(ticketOf(s)?.bytes, bytes)) return;
     if (this.refused.has(toHex(bytes))) return;
-    const v = checkTicket(bytes, { deviceId: this.id, authorityPublicKey: this.authorityKey, clock: this.o.scheduler, bug: this.o.bug });
+    const checked = checkTicket(bytes, {
+      deviceId: this.id,
+      authorityPublicKey: this.authorityKey,
+      clock: this.o.scheduler,
+      bug: this.o.bug,
+    });
+    const mismatch = checked.ok ? this.identityMismatch(checked.ticket) : undefined;
+    const v = mismatch === undefined ? checked : ({ ok: false, code: mismatch } as const);
     if (!v.ok) {
       // firmware-bug hook: every refusal reported as malformed
       const code = this.o.bug === 'wrong-refusal-code' ? 'TICKET_MALFORMED' : v.code;
@@ -518,6 +547,7 @@ export class DeviceFirmware {
       seq: this.nextSeq,
       ...(t ? { kid: toHex(t.ticket.kid) } : {}),
       fw: FIRMWARE_ID,
+      ...(this.identity ? { idk: toHex(this.identity.publicKey) } : {}),
     });
     if (this.pendingStatusCode !== undefined) this.sendStatus({ state: 'error', code: this.pendingStatusCode });
     this.sending.pump();

@@ -17,6 +17,11 @@ export interface DeviceNvmState {
   readonly ticketStartSeq?: number;
   /** Incremented (and saved) at every boot, before anything is sealed: keys the ephemeral-key stream. */
   readonly bootCount: number;
+  /**
+   * The device's X25519 identity secret key (hex; docs/PROTOCOL.md §3.6), generated on the device at
+   * first boot. It never leaves the device: only its public key is reported (status "idk").
+   */
+  readonly identityKey?: string;
 }
 
 const HEX = /^[0-9a-f]*$/;
@@ -38,7 +43,8 @@ export function parseDeviceState(text: string): DeviceNvmState {
     (s['secret'] === undefined || typeof s['secret'] === 'string') &&
     (s['authorityPublicKey'] === undefined || (typeof s['authorityPublicKey'] === 'string' && HEX.test(s['authorityPublicKey']))) &&
     (s['ticket'] === undefined || (typeof s['ticket'] === 'string' && HEX.test(s['ticket']))) &&
-    (s['ticketStartSeq'] === undefined || Number.isSafeInteger(s['ticketStartSeq']));
+    (s['ticketStartSeq'] === undefined || Number.isSafeInteger(s['ticketStartSeq'])) &&
+    (s['identityKey'] === undefined || (typeof s['identityKey'] === 'string' && /^[0-9a-f]{64}$/.test(s['identityKey'])));
   if (!ok) simFail('SIM_NVM_CORRUPT', 'device state has a missing or malformed field');
   return s as unknown as DeviceNvmState;
 }

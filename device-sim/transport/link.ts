@@ -10,6 +10,8 @@ export interface DeviceStatus {
   readonly seq?: number;
   /** Firmware string, `vitalseal-sim/<version>` (firmware/version.ts); sent with `online`. */
   readonly fw?: string;
+  /** The device's identity public key (hex, §3.6), for the operator to register; sent with `online`. */
+  readonly idk?: string;
   /** The last reading in clear: only the firmware-bug variant `plaintext-in-status` (firmware/bugs.ts) sends it. */
   readonly last?: { readonly v: readonly number[]; readonly u: string };
 }

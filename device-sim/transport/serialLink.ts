@@ -130,6 +130,7 @@ export class SerialLink implements DeviceLink {
     if (status.kid !== undefined) m.set('kid', status.kid);
     if (status.seq !== undefined) m.set('seq', status.seq);
     if (status.fw !== undefined) m.set('fw', status.fw);
+    if (status.idk !== undefined) m.set('idk', status.idk);
     if (status.last !== undefined)
       m.set(
         'last',
