@@ -82,7 +82,8 @@ export async function runCases(cases: readonly ConformCase[], ctx: ConformContex
     const started = now();
     const outcome = await runOne(c, ctx, c.timeoutMs ?? o.caseTimeoutMs ?? 120_000);
     try {
-      await ctx.resetGateway();
+      // bounded: a device that does not read its line must not hold the run
+      await Promise.race([ctx.resetGateway(), new Promise((r) => setTimeout(r, 5000).unref())]);
     } catch {
       /* the link is down: the next case will find out */
     }

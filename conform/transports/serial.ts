@@ -27,6 +27,7 @@ export class SerialTransport implements KitTransport {
   private readonly withheld: InspectedReading[] = [];
   /** Withheld readings kept for a later release (a flood beyond this is not acknowledged at all). */
   private static readonly MAX_WITHHELD = 1024;
+  private static readonly WRITE_TIMEOUT_MS = 2000;
 
   constructor(
     private readonly o: SerialTransportOptions,
@@ -112,10 +113,22 @@ export class SerialTransport implements KitTransport {
     for (const r of this.withheld.splice(0)) this.answer(r);
   }
 
+  /**
+   * Writes and waits for the line to drain — at most WRITE_TIMEOUT_MS: a device that stops reading
+   * fills the line's buffer, and the kit must not wait on it for ever.
+   */
   private write(bytes: Uint8Array): Promise<void> {
     const port = this.port;
     if (!port?.isOpen) return Promise.resolve();
-    return new Promise((resolve) => port.write(Buffer.from(bytes), () => port.drain(() => resolve())));
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, SerialTransport.WRITE_TIMEOUT_MS);
+      port.write(Buffer.from(bytes), () =>
+        port.drain(() => {
+          clearTimeout(timer);
+          resolve();
+        }),
+      );
+    });
   }
 
   private onData(chunk: Uint8Array): void {
