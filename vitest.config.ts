@@ -67,6 +67,7 @@ const INTEGRATION = [
   'test/device-sim/fleetMqtt.test.ts',
   'test/device-sim/reboot.test.ts',
   'test/device-sim/serial.test.ts',
+  'test/deviceC/provisioning.test.ts', // vitalseal-device-c: provisioning files, no pinned key, on ptys
   'test/device-sim/simTls.test.ts',
   'test/deviceC/deviceLine.test.ts', // vitalseal-device-c on a socat pty pair
   'test/deviceC/frames.test.ts', // vs-device-kat (device-c) as a child process
