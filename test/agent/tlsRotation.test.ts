@@ -157,3 +157,32 @@ describe('revocation of a device', () => {
     expect((res.json as { error: { code: string } }).error.code).toBe('AGENT_DEVICE_REVOKED');
   });
 });
+
+describe('after a restart', () => {
+  it('keeps the ward CA (same fingerprint), the issued certificates and the revocations', async () => {
+    const dataDir = tempDir();
+    const config = parseAgentConfig({ dataDir, mqtt: { port: 0 }, http: { port: 0 }, tls: { enabled: true, port: 0 }, logLevel: 'silent' });
+    const first = await startAgent(config, { defaultMetrics: false, authorityPublicKey: ward.authorityPublic });
+    first.core.provisionDevice('dev-k1');
+    await first.core.pushTicket(ward.ticketFor('dev-k1'));
+    const kept = await first.tls!.ca!.issueDeviceWithKey('dev-k1');
+    const gone = await first.tls!.ca!.issueDeviceWithKey('dev-k1');
+    await first.tls!.revoke({ serial: gone.serial });
+    const fingerprint = first.tls!.ca!.fingerprint;
+    await first.stop();
+
+    const again = await startAgent(config, { defaultMetrics: false, authorityPublicKey: ward.authorityPublic });
+    try {
+      expect(again.tls!.ca!.fingerprint).toBe(fingerprint);
+      const u = `mqtts://127.0.0.1:${again.mqttTlsAddress!.port}`;
+      const cap = again.tls!.caPem;
+      await expect(connectTls(u, 'dev-k1', { ca: cap, cert: gone.certPem, key: gone.keyPem })).rejects.toThrow();
+      const c = await connectTls(u, 'dev-k1', { ca: cap, cert: kept.certPem, key: kept.keyPem });
+      await publishQos1(c, readingTopic('dev-k1'), ward.seal('dev-k1', 1));
+      expect(again.core.store.recordIdAtSeq('dev-k1', 1)).toBeDefined();
+      c.end(true);
+    } finally {
+      await again.stop();
+    }
+  });
+});
