@@ -36,11 +36,19 @@ const FLOAT64_HEAD = 0xfb;
 /** The same bound as READING_MAX_VALUES (reading.ts), kept here to avoid an import cycle. */
 const MAX_VALUES = 400;
 
-/** Canonical plaintext of a reading that passed checkReading: one exactly sized buffer. */
-export function writeReadingPlaintext(r: Reading): Uint8Array {
+/**
+ * Canonical plaintext of a reading whose other fields passed checkReading: one exactly sized buffer.
+ * Each value is checked as it is sized (checkReading's last check, in the same pass): null when one
+ * is not a finite number.
+ */
+export function writeReadingPlaintext(r: Reading): Uint8Array | null {
   const values = r.v;
   let valuesLength = 0;
-  for (let i = 0; i < values.length; i++) valuesLength += numberLength(values[i]!);
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (typeof x !== 'number' || !Number.isFinite(x)) return null;
+    valuesLength += numberLength(x);
+  }
   const length =
     1 +
     KEY_U.length +
@@ -180,7 +188,7 @@ function readText(c: Cursor): string | null {
   c.pos = start + length;
   let ascii = true;
   for (let i = start; i < start + length; i++) if (bytes[i]! >= 0x80) ascii = false;
-  if (ascii) return String.fromCharCode(...bytes.subarray(start, start + length));
+  if (ascii) return String.fromCharCode.apply(null, bytes.subarray(start, start + length) as unknown as number[]);
   try {
     return strictUtf8.decode(bytes.subarray(start, start + length));
   } catch {

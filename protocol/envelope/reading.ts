@@ -22,18 +22,26 @@ const READING_KEYS = new Set(['st', 'ts', 'v', 'u']);
 
 /** Throws READING_INVALID unless `r` is a valid reading. */
 export function checkReading(r: Reading): void {
+  checkReadingExceptValues(r);
+  for (const x of r.v) if (typeof x !== 'number' || !Number.isFinite(x)) failNotFinite();
+}
+
+/** checkReading's checks in its order, but for the last: that every value is a finite number. */
+function checkReadingExceptValues(r: Reading): void {
   if (typeof r !== 'object' || r === null) fail('READING_INVALID', 'reading is not an object');
   if (!isSensorType(r.st)) fail('READING_INVALID', 'st is not a valid sensor type');
   if (!isUint(r.ts)) fail('READING_INVALID', 'ts is not a uint (ms)');
   if (!isUnit(r.u)) fail('READING_INVALID', 'u is not a valid unit');
   if (!Array.isArray(r.v) || r.v.length === 0 || r.v.length > READING_MAX_VALUES) fail('READING_INVALID', 'v is not 1..400 values');
-  for (const x of r.v) if (typeof x !== 'number' || !Number.isFinite(x)) fail('READING_INVALID', 'a value is not a finite number');
 }
+
+const failNotFinite = (): never => fail('READING_INVALID', 'a value is not a finite number');
 
 /** Deterministic CBOR plaintext `{st, ts, v, u}` (text keys), written directly (canonicalReading.ts). */
 export function encodeReading(r: Reading): Uint8Array {
-  checkReading(r);
-  return writeReadingPlaintext(r);
+  checkReadingExceptValues(r);
+  // the writer checks each value as it sizes it (checkReading's last check, in the same pass)
+  return writeReadingPlaintext(r) ?? failNotFinite();
 }
 
 /**

@@ -162,10 +162,26 @@ describe('direct writers produce the generic deterministic encoding', () => {
     fc.assert(
       fc.property(reading, (r) => {
         const expected = toHex(genericReading(r));
-        expect(toHex(writeReadingPlaintext(r))).toBe(expected);
+        expect(toHex(writeReadingPlaintext(r)!)).toBe(expected);
         expect(toHex(encodeReading(r))).toBe(expected);
       }),
       { numRuns: runs(3000) },
+    );
+  });
+
+  it("a value that is not a finite number is refused as before (READING_INVALID), also when checked in the writer's pass", () => {
+    const bad = fc.constantFrom<unknown>(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, '7', undefined, null, 1n);
+    fc.assert(
+      fc.property(reading, fc.nat(), bad, (r, at, x) => {
+        const v = [...r.v] as unknown[];
+        v[at % v.length] = x;
+        const broken = { ...r, v } as unknown as Reading;
+        expect(outcome(() => encodeReading(broken))).toBe('READING_INVALID');
+        expect(writeReadingPlaintext(broken)).toBeNull();
+        // the other checks still come first: an invalid st is reported before the value
+        expect(() => encodeReading({ ...broken, st: '' })).toThrow(/st is not a valid sensor type/);
+      }),
+      { numRuns: runs(500) },
     );
   });
 
@@ -264,13 +280,13 @@ describe('the direct reading reader agrees with the strict decoder', () => {
     fc.assert(
       fc.property(reading, (r) => {
         // every valid reading except one whose unit has a lone surrogate (written as cbor-x does, not valid UTF-8)
-        expect(checkReader(writeReadingPlaintext(r))).toBe(LONE_SURROGATE.test(r.u) ? 'fallback' : 'fast');
+        expect(checkReader(writeReadingPlaintext(r)!)).toBe(LONE_SURROGATE.test(r.u) ? 'fallback' : 'fast');
       }),
       { numRuns: runs(2000) },
     );
   });
 
-  const seeds = fc.sample(reading, { numRuns: 40, seed: 21 }).map(writeReadingPlaintext);
+  const seeds = fc.sample(reading, { numRuns: 40, seed: 21 }).map((r) => writeReadingPlaintext(r)!);
   it(`${runs(10_000)} mutated canonical plaintexts and random byte strings: non-null only where the strict decoder accepts the same reading`, () => {
     const paths = { fast: 0, fallback: 0 };
     fc.assert(
@@ -284,7 +300,7 @@ describe('the direct reading reader agrees with the strict decoder', () => {
 
   it('non-canonical but strict-valid forms (a long head, a float32) fall back and decode the same; a non-array input falls back', () => {
     const r: Reading = { st: 'spo2', ts: 1_700_000_000_000, v: [97, 0.5], u: '%' };
-    const hex = toHex(writeReadingPlaintext(r));
+    const hex = toHex(writeReadingPlaintext(r)!);
     const withLongHead = hex.replace('1861', '190061'); // 97 as a 2-byte argument
     const withFloat32 = hex.replace('fb3fe0000000000000', 'fa3f000000'); // 0.5 as float32
     for (const h of [withLongHead, withFloat32]) {
@@ -293,7 +309,7 @@ describe('the direct reading reader agrees with the strict decoder', () => {
       expect(tryDecodeCanonicalReading(bytes)).toBeNull();
       expect(decodeReading(bytes)).toEqual(r);
     }
-    const asArray = Array.from(writeReadingPlaintext(r)) as unknown as Uint8Array;
+    const asArray = Array.from(writeReadingPlaintext(r)!) as unknown as Uint8Array;
     expect(tryDecodeCanonicalReading(asArray)).toBeNull();
     expect(outcome(() => decodeReading(asArray))).toBe('READING_INVALID');
   });
