@@ -86,6 +86,11 @@ describe('TLS on: the ward CA and the listeners', () => {
     const h = await httpsJson(`${api}/healthz`, { ca });
     expect(h.status).toBe(200);
     await expect(fetch(`http://127.0.0.1:${agent.httpAddress.port}/healthz`)).rejects.toThrow();
+    await waitFor(
+      async () => metricValue(await metrics(), 'vitalseal_tls_refusals_total', { reason: 'not_tls', listener: 'https' }) === 1,
+      5000,
+      'plain HTTP to the HTTPS port counted',
+    );
     // a client that does not trust the ward CA refuses the agent
     await expect(httpsJson(`${api}/healthz`, { ca: agent.tls!.certPem })).rejects.toThrow();
   });
