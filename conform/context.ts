@@ -206,18 +206,28 @@ export class ConformContext {
   }
 
   private async bringUp(): Promise<IssuedTicket> {
-    const up = await this.waitFor(
-      (e) => (e.kind === 'status' || (e.kind === 'connect' && e.accepted) || e.kind === 'reading' ? e : undefined),
-      { since: 0, timeoutMs: this.bounds.linkTimeoutMs, signal: new AbortController().signal },
-    );
+    const signal = new AbortController().signal;
+    const sign = (e: Observation): Observation | undefined =>
+      e.kind === 'status' || (e.kind === 'connect' && e.accepted) || e.kind === 'reading' ? e : undefined;
+    const t = this.issue();
+    const mark = this.observations.mark;
+    // a serial device that was up before the kit opened the line said "online" to nobody and waits for a
+    // ticket: after a short wait the kit hands it one anyway (a ticket frame needs no request, §8.6)
+    let up = await this.waitFor(sign, {
+      since: 0,
+      timeoutMs: this.serial ? Math.min(10_000, this.bounds.linkTimeoutMs) : this.bounds.linkTimeoutMs,
+      signal,
+    });
+    if (!up && this.serial) {
+      await this.useTicket(t);
+      up = await this.waitFor(sign, { since: 0, timeoutMs: this.bounds.linkTimeoutMs, signal });
+    }
     if (!up)
       throw new CaseFailure({
         expected: `the device comes online within ${this.bounds.linkTimeoutMs} ms (a status frame, an MQTT connection or a reading)`,
         received: this.silenceSummary(),
       });
-    const t = this.issue();
-    const mark = this.observations.mark;
-    await this.useTicket(t);
+    if (this.current !== t) await this.useTicket(t);
     const first = await this.waitFor((e) => (e.kind === 'reading' && e.reading.kidHex === t.kidHex ? e.reading : undefined), {
       since: mark,
       timeoutMs: this.bounds.readingTimeoutMs + this.bounds.linkTimeoutMs,

@@ -13,7 +13,7 @@ export const STATUS_CASES: ConformCase[] = [
       const online = ctx.observations.statuses(0).find((s) => s.status.state === 'online');
       if (!online)
         return fail(
-          'a status {"state": "online", …} when the link comes up',
+          'a status {"state": "online", …} when the link comes up (power the device on after starting the kit)',
           `statuses seen: ${listSome(ctx.observations.statuses(0), (s) => s.status.state ?? '(no state)') || 'none'}`,
         );
       ctx.firmware ??= ctx.observations.statuses(0).find((s) => s.status.fw !== undefined)?.status.fw;
