@@ -20,6 +20,16 @@ export { DeviceFirmware, type DeviceProvisioning, type FirmwareEvent, type Firmw
 export type { ActiveTicket, DeviceState, LinkState } from './firmware/state.ts';
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './firmware/backoff.ts';
 export { checkTicket } from './firmware/ticketCheck.ts';
+export {
+  FIRMWARE_BUGS,
+  FIRMWARE_BUG_NAMES,
+  FIRMWARE_BUGS_ENV,
+  firmwareBugFromCli,
+  isFirmwareBug,
+  type FirmwareBugName,
+  type FirmwareBugSpec,
+} from './firmware/bugs.ts';
+export { FIRMWARE_ID, FIRMWARE_VERSION } from './firmware/version.ts';
 export { FileNvm } from './nvm/fileNvm.ts';
 export { MemoryNvm, type NvmStorage } from './nvm/storage.ts';
 export { Outbox, OUTBOX_POLICIES, type OutboxPolicy } from './nvm/outbox.ts';
