@@ -25,7 +25,14 @@ import {
   writeText,
 } from './cborWriter.ts';
 import { isSensorType, isUnit } from './fields.ts';
-import type { Reading } from './reading.ts';
+
+/** reading.ts's Reading, stated here structurally (reading.ts imports this module: no import cycle). */
+interface Reading {
+  readonly st: string;
+  readonly ts: number;
+  readonly v: readonly number[];
+  readonly u: string;
+}
 
 const READING_MAP_HEAD = 0xa4;
 const KEY_U = Uint8Array.of(0x61, 0x75);
