@@ -9,6 +9,7 @@ import { WalletError } from './errors.ts';
 import { AnchoredRoots, envelopeOf, verifyServedRecord, type RecordCheck } from './verifyRecords.ts';
 import type { ServedRecord } from '../protocol/api/servedRecord.ts';
 import type { Wallet } from './wallet.ts';
+import { expectedSenderKey } from './origin.ts';
 
 /**
  * A research disclosure: one reading's HPKE AEAD key and nonce (never the session secret key),
@@ -52,11 +53,13 @@ function disclosureHash(d: Pick<DisclosureFile, 'recordId' | 'key' | 'nonce' | '
 export async function createDisclosure(
   patient: Wallet,
   record: ServedRecord,
-  o: { domain: ApiDomain; hpke: Hpke; nowSec: number },
+  o: { domain: ApiDomain; hpke: Hpke; nowSec: number; authorityPublicKey?: Uint8Array },
 ): Promise<DisclosureFile> {
   const sk = patient.sessionSecretFor(record.kid.toLowerCase());
   if (!sk) throw new WalletError('WALLET_NO_KEY');
-  const d = discloseReadingKey(envelopeOf(record), { secretKey: sk, hpke: o.hpke });
+  // an Auth-mode reading is disclosed only once it verified against its ward-signed ticket's idk (§13.1)
+  const senderPublicKey = o.authorityPublicKey ? expectedSenderKey(record, o.authorityPublicKey) : undefined;
+  const d = discloseReadingKey(envelopeOf(record), { secretKey: sk, hpke: o.hpke, ...(senderPublicKey ? { senderPublicKey } : {}) });
   const body = { recordId: `0x${toHex(d.recordId)}` as Hex, key: toHex(d.key), nonce: toHex(d.baseNonce), scope: d.scope, record };
   const signature = await patient.sign(o.domain, 'Disclosure', {
     patient: patient.address,

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
+import { fromHex } from '../../protocol/bytes.ts';
 import { isAddress, type Address, type Hex } from 'viem';
 import { writePrivateFileAtomicSync } from '../../platform/privateFiles.ts';
 import { createHpke } from '../../protocol/node.ts';
@@ -374,7 +375,13 @@ export function registerWalletCommands(program: Command): void {
         const fetched = await fetchRecords(w, client, w.address);
         const rec = fetched.records.find((r) => r.recordId === o.record.toLowerCase().replace(/^0x/, ''));
         if (!rec) throw new WalletError('WALLET_NO_KEY', "record not found among the patient's records");
-        const d = await createDisclosure(w, rec, { domain: (await client.ward()).chain!.domain, hpke, nowSec: nowSec() });
+        const ward = await client.ward();
+        const d = await createDisclosure(w, rec, {
+          domain: ward.chain!.domain,
+          hpke,
+          nowSec: nowSec(),
+          authorityPublicKey: fromHex(ward.authorityPublicKey.replace(/^0x/, '').toLowerCase()),
+        });
         writeFileSync(o.out, `${JSON.stringify(d, null, 2)}\n`, { mode: 0o600 });
         out(o.json, `disclosure of record ${rec.recordId} (${d.scope}) written to ${o.out}`, {
           recordId: rec.recordId,

@@ -15,7 +15,9 @@ import { parseAgentConfig } from '../../agent/config.ts';
 import { devPrivateKey } from '../../chain/devKeys.ts';
 import type { RoleName } from '../../chain/contracts.ts';
 import { createHpke } from '../../protocol/node.ts';
-import { sealReading } from '../../protocol/envelope/index.ts';
+import { decodeEnvelope, identityFingerprint, sealReading } from '../../protocol/envelope/index.ts';
+import type { X25519KeyPair } from '../../protocol/hpke/types.ts';
+import { toHex } from '../../protocol/bytes.ts';
 import { seededRng, type Rng } from '../../protocol/rng.ts';
 import { PROFILES, ScenarioTimeline, type ProfileName } from '../../device-sim/profiles/index.ts';
 import { Wallet } from '../../wallet/wallet.ts';
@@ -25,7 +27,7 @@ import { requestPairing, startSession } from '../../wallet/sessions.ts';
 import { grantConsent, revokeConsent, sessionsCoveredBy } from '../../wallet/consent.ts';
 import { importKeyShare, sealKeyShare } from '../../wallet/keyShare.ts';
 import { fetchRecords } from '../../wallet/fetchRecords.ts';
-import { verifyAndDecrypt, toRows, toTable } from '../../wallet/readings.ts';
+import { openServedRecord, verifyAndDecrypt, toRows, toTable } from '../../wallet/readings.ts';
 import { breakGlassAndRelease, initEmergency, type EmergencyProfile } from '../../wallet/emergency.ts';
 import { patientEvents, describeEvent } from '../../wallet/chainEvents.ts';
 import { createDisclosure, openDisclosure, tryDisclosureOn } from '../../wallet/disclosure.ts';
@@ -86,6 +88,8 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
       http: { port: 0 },
       logLevel: o.logLevel ?? 'error',
       chain: { mode: 'embedded', intervalMs: 250, maxLeaves: 200 },
+      // the ward requires proof of origin: a base-mode reading is quarantined (AGENT_BASE_MODE_REFUSED)
+      ingest: { requireAuthMode: true },
       // devices on MQTT over TLS only, each with its client certificate of the ward CA (made in the demo's data dir);
       // the API stays on loopback HTTP: the in-process wallets' client takes no private CA yet
       tls: { enabled: true, port: 0, requireTls: true, clientCerts: 'required', https: false },
@@ -163,6 +167,19 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     say(`         ${assignments.map((a) => `${a.device} → ${a.patient.slice(0, 10)}… (${a.via})`).join(', ')}`);
     checkAbort();
 
+    // ------------------------------------------------------------ device identity keys (issue #20)
+    // each device generates its X25519 identity key; only the public half leaves it (status "idk"), and the
+    // operator registers it: every ticket the ward signs for the device certifies it (idk, ticket v2)
+    const identities = new Map<string, X25519KeyPair>();
+    for (const d of DEVICES) {
+      const identity = hpke.generateKeyPair(rng);
+      identities.set(d.dev, identity);
+      await operator('PUT', `/admin/devices/${encodeURIComponent(d.dev)}/identity`, { idk: toHex(identity.publicKey) });
+    }
+    say(
+      `identity ${DEVICES.length} devices generated X25519 identity keys; the operator registered the public keys: ${DEVICES.map((d) => `${d.dev} ${identityFingerprint(identities.get(d.dev)!.publicKey).slice(0, 8)}…`).join(', ')}`,
+    );
+
     // ------------------------------------------------------------ sessions on the devices
     const nowSec = () => Math.floor(Date.now() / 1000);
     const sessions = new Map<string, string>();
@@ -189,6 +206,7 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
 
     // ------------------------------------------------------------ readings
     const sent: SentReading[] = [];
+    const tickets = new Map<string, { publicKey: Uint8Array; kid: Uint8Array; client: MqttClient }>();
     const runStart = Date.now();
     const scenarios = new ScenarioTimeline([{ kind: 'desaturation', atMs: 0, durationMs: o.readingsPerDevice * 1000, severity: 0.8 }]);
     const dataRng = seededRng('vitalseal-ward-demo');
@@ -207,6 +225,7 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
       mqttClients.push(c);
       // the device takes the patient's session key from its retained ticket, checked against the pinned ward authority key
       const ticket = await retainedTicket(c, d.dev, sessions.get(d.dev)!, agent.ward.authorityPublicKey);
+      tickets.set(d.dev, { publicKey: ticket.pk, kid: ticket.kid, client: c });
       const base = agent.core.store.getDevice(d.dev)?.maxSeq ?? 0;
       const kid = Buffer.from(ticket.kid).toString('hex');
       const publishes: Array<Promise<unknown>> = [];
@@ -220,13 +239,15 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
           recipient: { publicKey: ticket.pk, kid: ticket.kid },
           hpke,
           rng,
+          // HPKE Auth mode with the device's identity key: readers verify the reading came from this device
+          senderSecretKey: identities.get(d.dev)!.secretKey,
         });
         publishes.push(c.publishAsync(readingTopic(d.dev), Buffer.from(env), { qos: 1 }));
         sent.push({ device: d.dev, seq, kid, reading });
       }
       await Promise.all(publishes);
       say(
-        `device   ${d.dev.padEnd(8)} ${profile.title.padEnd(22)} ticket verified (pinned ward key), ${o.readingsPerDevice} sealed ${profile.st} readings, PUBACKed after commit`,
+        `device   ${d.dev.padEnd(8)} ${profile.title.padEnd(22)} ticket verified (pinned ward key), ${o.readingsPerDevice} ${profile.st} readings sealed in HPKE Auth mode, PUBACKed after commit`,
       );
     }
     checkAbort();
@@ -267,6 +288,53 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
         .join('\n'),
     );
     say(`  … ${rows.length - shown.length} more rows (vitalseal records fetch --csv for all)`);
+    const fromDevice = clinicianRead.filter((r) => r.origin === 'device').length;
+    say(
+      `  origin: ${fromDevice} of ${clinicianRead.length} verified as sealed by their device's identity key (${clinicianRead[0]?.originDetail ?? ''})`,
+    );
+    checkAbort();
+
+    // ------------------------------------------------------------ a forged reading (issue #20)
+    // a gateway-side forger read the retained ticket of oxi-01: it has the patient's public key, not the device's identity key
+    const victim = tickets.get('oxi-01')!;
+    const forgerKey = hpke.generateKeyPair(rng);
+    const forgedSeq = (agent.core.store.getDevice('oxi-01')?.maxSeq ?? 0) + 1;
+    const forgedReading = { st: 'spo2', ts: Date.now() - 500, v: [71], u: '%' };
+    const forgedHeader = { dev: 'oxi-01', seq: forgedSeq, ts: forgedReading.ts, st: 'spo2' };
+    const forged = sealReading({
+      reading: forgedReading,
+      header: forgedHeader,
+      recipient: victim,
+      hpke,
+      rng,
+      senderSecretKey: forgerKey.secretKey,
+    });
+    const forgedBase = sealReading({
+      reading: forgedReading,
+      header: { ...forgedHeader, seq: forgedSeq + 1 },
+      recipient: victim,
+      hpke,
+      rng,
+    });
+    const quarantinedBefore = agent.core.ingestor.deviceCounters('oxi-01')?.quarantined ?? 0;
+    await victim.client.publishAsync(readingTopic('oxi-01'), Buffer.from(forged), { qos: 1 });
+    await victim.client.publishAsync(readingTopic('oxi-01'), Buffer.from(forgedBase), { qos: 1 });
+    const forgedQuarantined = (agent.core.ingestor.deviceCounters('oxi-01')?.quarantined ?? 0) - quarantinedBefore;
+    const forgedId = toHex(decodeEnvelope(forged).recordId);
+    const servedForgery = (await (await fetch(`${api}/v1/records/${forgedId}`)).json()) as ServedRecord;
+    const forgedOpen = openServedRecord(servedForgery, {
+      secretKey: clinician.sessionSecretFor(servedForgery.kid)!,
+      hpke,
+      authorityPublicKey: agent.ward.authorityPublicKey,
+    });
+    say(
+      `
+forgery  a gateway with oxi-01's retained ticket seals "SpO2 71 %" with its own key: the agent (no key) stores it at leaf ${servedForgery.leafIndex};`,
+    );
+    say(
+      `         the clinician's wallet: ${forgedOpen.originDetail}; the base-mode forgery: quarantined (AGENT_BASE_MODE_REFUSED) ×${forgedQuarantined}`,
+    );
+    if (forgedOpen.origin !== 'not-from-device') throw new ScenarioError('DEMO_FAILED', 'the forged reading was not rejected');
     checkAbort();
 
     // ------------------------------------------------------------ refusals
@@ -340,7 +408,12 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     const ownThisRun = own.records.filter((r) => r.kid === sessions.get('oxi-01'));
     const target: ServedRecord = ownThisRun[Math.floor(ownThisRun.length / 2)]!;
     const domain = (await patientApi.ward()).chain!.domain;
-    const disclosure = await createDisclosure(patient, target, { domain, hpke, nowSec: nowSec() });
+    const disclosure = await createDisclosure(patient, target, {
+      domain,
+      hpke,
+      nowSec: nowSec(),
+      authorityPublicKey: agent.ward.authorityPublicKey,
+    });
     const researcherContracts = contractsFor(researcher, link);
     const opened = await openDisclosure(disclosure, {
       hpke,
