@@ -171,7 +171,11 @@ async function resolveFleet(
         exp: Math.floor((startMs + durationMs) / 1000) + 3600 * Number(f.ticketHours),
         preloadTickets: false,
       });
-      const admin = agentAdmin(f.agent, f.token ?? readFileSync(join(f.agentDataDir, 'admin-token'), 'utf8').trim());
+      const admin = agentAdmin(
+        f.agent,
+        f.token ?? readFileSync(join(f.agentDataDir, 'admin-token'), 'utf8').trim(),
+        f.ca === undefined ? undefined : readFileSync(f.ca, 'utf8'),
+      );
       for (const ticket of g.tickets.values()) await admin.pushTicket(ticket);
       if (f.patientKeys) writePatientKeys(f.patientKeys, g.patientKeys);
       base = g.devices;
@@ -204,7 +208,7 @@ async function resolveFleet(
   }
   if (!f.agent) usage('generated devices need credentials on the agent: give --agent <http url> (its admin API), or a --fleet file');
   const token = f.token ?? readFileSync(join(f.agentDataDir, 'admin-token'), 'utf8').trim();
-  const admin = agentAdmin(f.agent, token);
+  const admin = agentAdmin(f.agent, token, f.ca === undefined ? undefined : readFileSync(f.ca, 'utf8'));
   const secrets = new Map<string, string>();
   for (const id of ids) secrets.set(id, await admin.provisionDevice(id));
   const g = generateFleet({ ids, profiles, seed, nbf, exp, secrets, preloadTickets: false });
@@ -348,7 +352,7 @@ export function registerSimCommands(program: Command): void {
     .option('-b, --broker <url>', 'MQTT broker of the agent (mqtt://host:port), or "loopback" for an in-process stand-in')
     .option('--serial <path>', 'serial port of one wired device (repeatable; COBS frames)', collect)
     .option('--tls', 'MQTT over TLS (mqtt:// becomes mqtts://), the agent verified against --ca')
-    .option('--ca <file>', 'with --tls: the ward CA certificate (PEM)')
+    .option('--ca <file>', 'with --tls: the ward CA certificate (PEM); also verifies an https:// --agent')
     .option('--cert <file>', "with --tls and --device: the device's client certificate (mutual TLS; no --secret-file needed)")
     .option('--key <file>', "with --cert: the device's private key (PEM)")
     .option('--agent <url>', 'agent HTTP URL: provision generated devices and push their tickets through its admin API')

@@ -9,6 +9,7 @@ import { SimError } from '../errors.ts';
 import type { ProfileName } from '../profiles/index.ts';
 import { deviceStream } from '../random/streams.ts';
 import type { FleetDevice } from './fleetFile.ts';
+import { request as httpsRequest } from 'node:https';
 
 /** Ids sim-0001 … (zero-padded to the fleet size). */
 export function generatedIds(n: number, prefix = 'sim'): string[] {
@@ -82,19 +83,15 @@ export interface AgentAdmin {
   pushTicket(ticket: Uint8Array): Promise<void>;
 }
 
-export function agentAdmin(url: string, token: string): AgentAdmin {
+export function agentAdmin(url: string, token: string, ca?: string): AgentAdmin {
   const call = async (method: string, path: string, body: unknown): Promise<unknown> => {
-    let res: Response;
+    let res: { ok: boolean; status: number; json: unknown };
     try {
-      res = await fetch(new URL(path, url), {
-        method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
+      res = await adminRequest(new URL(path, url), method, token, JSON.stringify(body), ca);
     } catch (e) {
       throw new SimError('SIM_LINK_DOWN', `agent admin API unreachable at ${url}`, { cause: e });
     }
-    const json = (await res.json().catch(() => ({}))) as { error?: { code?: string } };
+    const json = (res.json ?? {}) as { error?: { code?: string } };
     if (!res.ok) throw new SimError('SIM_LINK_REFUSED', `agent admin API answered ${res.status} ${json.error?.code ?? ''}`.trim());
     return json;
   };
@@ -104,4 +101,40 @@ export function agentAdmin(url: string, token: string): AgentAdmin {
       await call('POST', '/admin/tickets', { ticket: Buffer.from(ticket).toString('base64') });
     },
   };
+}
+
+/** One admin call: fetch, or node:https with the ward CA for an https:// agent (fetch takes no private CA). */
+async function adminRequest(
+  url: URL,
+  method: string,
+  token: string,
+  body: string,
+  ca: string | undefined,
+): Promise<{ ok: boolean; status: number; json: unknown }> {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  if (url.protocol !== 'https:' || ca === undefined) {
+    const r = await fetch(url, { method, headers, body });
+    return { ok: r.ok, status: r.status, json: await r.json().catch(() => undefined) };
+  }
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method, headers, ca, minVersion: 'TLSv1.2' }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        text += d;
+      });
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ ok: status >= 200 && status < 300, status, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

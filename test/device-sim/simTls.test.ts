@@ -1,7 +1,7 @@
 /**
  * Issue #20: `vitalseal sim --tls --ca --cert --key` — the simulator's device connects to the agent's
- * MQTT over TLS with its client certificate of the ward CA (the agent requires mutual TLS and has no
- * plain listener); its readings are acknowledged and stored. Without --ca, or with --cert on a plain
+ * MQTT over TLS (no plain listener) with its client certificate of the ward CA; a generated fleet is
+ * provisioned through the HTTPS admin API and logs in with passwords over TLS; readings are stored. Without --ca, or with --cert on a plain
  * broker, the flags are refused.
  */
 import { Command } from 'commander';
@@ -40,17 +40,19 @@ async function sim(args: string[]): Promise<{ out: string; err: string; code: nu
 const ward = new WardFixture('sim-tls-test');
 let agent: RunningAgent;
 let dir: string;
+let dataDir: string;
 
 beforeAll(async () => {
   agent = await startAgent(
     parseAgentConfig({
-      dataDir: tempDir(),
+      dataDir: (dataDir = tempDir()),
       mqtt: { port: 0 },
       http: { port: 0 },
-      tls: { enabled: true, port: 0, requireTls: true, clientCerts: 'required' },
+      tls: { enabled: true, port: 0, requireTls: true },
       logLevel: 'silent',
     }),
-    { defaultMetrics: false, authorityPublicKey: ward.authorityPublic },
+    // no pinned authority: the generated fleet's tickets are signed by the simulator's own ward authority
+    { defaultMetrics: false },
   );
   agent.core.provisionDevice('dut-tls');
   await agent.core.pushTicket(ward.ticketFor('dut-tls'));
@@ -93,6 +95,34 @@ describe('vitalseal sim over TLS', () => {
     const report = JSON.parse(r.out) as FleetReport;
     expect(report.devices[0]!.measured).toBeGreaterThan(0);
     expect(agent.core.store.recordsOfDevice('dut-tls').length).toBe(report.devices[0]!.measured);
+  });
+
+  it('a generated fleet provisioned through the HTTPS admin API (--agent https://, --ca) publishes with passwords over TLS', async () => {
+    const r = await sim([
+      '--devices',
+      '2',
+      '--agent',
+      `https://127.0.0.1:${agent.httpAddress.port}`,
+      '--agent-data-dir',
+      dataDir,
+      '--broker',
+      `mqtts://127.0.0.1:${agent.mqttTlsAddress!.port}`,
+      '--ca',
+      join(dir, 'ca.crt'),
+      '--duration',
+      '2s',
+      '--period',
+      '500ms',
+      '--backend',
+      'node',
+      '--json',
+    ]);
+    expect(r.code, `${r.err}\n${r.out}`).toBe(0);
+    const report = JSON.parse(r.out) as FleetReport;
+    for (const d of report.devices) {
+      expect(d.measured).toBeGreaterThan(0);
+      expect(agent.core.store.recordsOfDevice(d.id).length).toBe(d.measured);
+    }
   });
 
   it('refuses --tls without --ca and --cert without --tls', async () => {
