@@ -7,8 +7,8 @@
  * cases kill it with SIGKILL and restart it from its NVM directory. A variant runs the cases that
  * concern its rule (VARIANTS below) on the link that shows it; the correct simulator runs every
  * case on MQTT, and on a serial line the union of the serial variants' cases — so no kill is a
- * case that fails whatever the firmware. (A full serial run is test/conform/serial.test.ts's; its
- * OBX-01 can fail against the correct simulator: conform/README.md "Gaps found by mutation".) The kill rate and the cases that killed each variant are
+ * case that fails whatever the firmware (the full serial run is test/conform/serial.test.ts's).
+ * Gaps this test found in the kit are listed in conform/README.md, "Gaps found by mutation". The kill rate and the cases that killed each variant are
  * printed as a table.
  */
 import { afterAll, describe, expect, it } from 'vitest';
