@@ -11,7 +11,7 @@
  *   node --import tsx bench/tls.ts [--quick] [--json]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,7 +179,22 @@ async function storedRecords(s: RunSetup): Promise<number> {
   return h.records;
 }
 
-async function throughputRun(ward: BenchWard, lists: ReadonlyMap<string, Buffer[]>, transport: Transport, window: number): Promise<number> {
+/** CPU seconds (user + system) of a process from /proc (Linux; NaN elsewhere): steadier than readings/s on a shared machine. */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function throughputRun(
+  ward: BenchWard,
+  lists: ReadonlyMap<string, Buffer[]>,
+  transport: Transport,
+  window: number,
+): Promise<{ perSecond: number; agentCpuUsPerReading: number }> {
   const devices = [...lists.keys()];
   const s = await setup(ward, devices, transport);
   try {
@@ -187,15 +202,18 @@ async function throughputRun(ward: BenchWard, lists: ReadonlyMap<string, Buffer[
     await Promise.all(
       s.clients.map((c, k) => publishWindowed(c, readingTopic(devices[k]!), lists.get(devices[k]!)!.slice(0, warm), window)),
     );
+    const cpu0 = cpuSeconds(s.child.pid);
     const t0 = performance.now();
     const acked = await Promise.all(
       s.clients.map((c, k) => publishWindowed(c, readingTopic(devices[k]!), lists.get(devices[k]!)!.slice(warm), window)),
     );
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(s.child.pid) - cpu0;
     const expected = [...lists.values()].reduce((n, l) => n + l.length, 0);
     const stored = await storedRecords(s);
     if (stored !== expected) throw new Error(`${transport}: the agent stored ${stored} of ${expected} acknowledged readings`);
-    return acked.reduce((a, b) => a + b, 0) / seconds;
+    const n = acked.reduce((a, b) => a + b, 0);
+    return { perSecond: n / seconds, agentCpuUsPerReading: round((cpu * 1e6) / n, 1) };
   } finally {
     await teardown(s);
   }
@@ -258,7 +276,9 @@ export interface TlsBenchResult {
   window: number;
   readingsPerRun: number;
   rounds: number;
-  throughput: Record<Transport, { perSecond: number; runs: number[] }>;
+  throughput: Record<Transport, { perSecond: number; runs: number[]; agentCpuUsPerReading: number; cpuRuns: number[] }>;
+  /** Agent CPU per reading, TLS / plain (median): the cost of TLS on the agent, steadier than throughput under load. */
+  cpuRatioTlsToPlain: number;
   ratioTlsToPlain: number;
   ratioMtlsToPlain: number;
   meetsTarget: boolean;
@@ -298,11 +318,15 @@ export async function runTlsBench(o: { quick?: boolean; onProgress?: (s: string)
     ['mtls', 'plain', 'tls'],
   ];
   const runs: Record<Transport, number[]> = { plain: [], tls: [], mtls: [] };
+  const cpuRuns: Record<Transport, number[]> = { plain: [], tls: [], mtls: [] };
   for (let r = 0; r < rounds; r++)
     for (const t of order[r % 3]!) {
       const v = await throughputRun(ward, multi, t, window);
-      runs[t].push(round(v));
-      say(`throughput 16 publishers, round ${r + 1}/${rounds}, ${t}: ${round(v)} readings/s`);
+      runs[t].push(round(v.perSecond));
+      cpuRuns[t].push(v.agentCpuUsPerReading);
+      say(
+        `throughput 16 publishers, round ${r + 1}/${rounds}, ${t}: ${round(v.perSecond)} readings/s, agent CPU ${v.agentCpuUsPerReading} µs/reading`,
+      );
     }
   const med = (t: Transport): number => round(median(runs[t]));
   const latency = {} as TlsBenchResult['latency'];
@@ -319,10 +343,11 @@ export async function runTlsBench(o: { quick?: boolean; onProgress?: (s: string)
     readingsPerRun: 16 * perPublisher,
     rounds,
     throughput: {
-      plain: { perSecond: med('plain'), runs: runs.plain },
-      tls: { perSecond: med('tls'), runs: runs.tls },
-      mtls: { perSecond: med('mtls'), runs: runs.mtls },
+      plain: { perSecond: med('plain'), runs: runs.plain, agentCpuUsPerReading: median(cpuRuns.plain), cpuRuns: cpuRuns.plain },
+      tls: { perSecond: med('tls'), runs: runs.tls, agentCpuUsPerReading: median(cpuRuns.tls), cpuRuns: cpuRuns.tls },
+      mtls: { perSecond: med('mtls'), runs: runs.mtls, agentCpuUsPerReading: median(cpuRuns.mtls), cpuRuns: cpuRuns.mtls },
     },
+    cpuRatioTlsToPlain: round(median(cpuRuns.tls) / median(cpuRuns.plain), 3),
     ratioTlsToPlain,
     ratioMtlsToPlain: round(med('mtls') / med('plain'), 3),
     meetsTarget: ratioTlsToPlain >= TLS_RATIO_TARGET,
@@ -346,9 +371,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
         if (json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         else {
           const row = (t: Transport): string =>
-            `${t.padEnd(6)} ${String(r.throughput[t].perSecond).padStart(8)} readings/s   PUBACK p50 ${r.latency[t].p50Ms} ms, p99 ${r.latency[t].p99Ms} ms`;
+            `${t.padEnd(6)} ${String(r.throughput[t].perSecond).padStart(8)} readings/s  agent CPU ${r.throughput[t].agentCpuUsPerReading} µs/reading  PUBACK p50 ${r.latency[t].p50Ms} ms, p99 ${r.latency[t].p99Ms} ms`;
           process.stdout.write(
-            `durable ingest, 16 publishers × ${r.window} in flight, ${r.readingsPerRun} readings/run, median of ${r.rounds}; latency at ${r.latencyRate}/s\n${row('plain')}\n${row('tls')}\n${row('mtls')}\nTLS / plain = ${r.ratioTlsToPlain} (target ≥ ${TLS_RATIO_TARGET}: ${r.meetsTarget ? 'met' : 'MISSED'}); mTLS / plain = ${r.ratioMtlsToPlain}\n`,
+            `durable ingest, 16 publishers × ${r.window} in flight, ${r.readingsPerRun} readings/run, median of ${r.rounds}; latency at ${r.latencyRate}/s\n${row('plain')}\n${row('tls')}\n${row('mtls')}\nTLS / plain = ${r.ratioTlsToPlain} (target ≥ ${TLS_RATIO_TARGET}: ${r.meetsTarget ? 'met' : 'MISSED'}); mTLS / plain = ${r.ratioMtlsToPlain}; agent CPU per reading TLS / plain = ${r.cpuRatioTlsToPlain}\n`,
           );
         }
         process.exit(r.meetsTarget ? 0 : 1);
