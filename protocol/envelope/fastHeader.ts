@@ -5,8 +5,9 @@
  *   [D0]                                  optional tag 16 (COSE_Encrypt0)
  *   83                                    array(3)
  *   58 nn | 40+nn                         bstr: protected header, exactly one map:
- *     A5 | A6                               map(5) or map(6) with "hs"
+ *     A5 | A6 | A7                          map(5), map(6) with "hs" or "m", map(7) with both
  *     01 18 2A                              1 (alg): 42 (HPKE-4)
+ *     [61 "m" 02]                           HPKE Auth mode only
  *     [62 "hs" uint]                        session mode only
  *     62 "st" text   62 "ts" uint   63 "dev" text   63 "seq" uint
  *   A2 04 50 <16 bytes> 23 58 20 <32 bytes>  unprotected {4: kid, -4: ek}
@@ -60,9 +61,12 @@ const SENSOR_TYPE_MAX = 32;
 /** Tag 16 (COSE_Encrypt0) in its one-byte head, and array(3). */
 const TAG16 = 0xd0;
 const ARRAY3 = [0x83] as const;
-/** Protected map heads: 5 entries, or 6 with "hs". */
+/** Protected map heads: 5 entries, 6 with "hs" or "m", 7 with both. */
 const MAP5 = 0xa5;
 const MAP6 = 0xa6;
+const MAP7 = 0xa7;
+/** "m": 2 (HPKE Auth mode, docs/PROTOCOL.md §5.2): sorts right after alg (text(1) before text(2) keys). */
+const AUTH_ENTRY = [0x61, 0x6d, 0x02] as const;
 /** Unprotected header up to the kid bytes: map(2), 4 (kid), bstr(16). */
 const UNPROTECTED_KID_HEAD = [0xa2, 0x04, 0x40 | KID_BYTES] as const;
 /** Between kid and ek: -4 (ek), bstr(32) with a one-byte length. */
@@ -182,16 +186,24 @@ function readIdentifier(c: Cursor, maxLength: number): string | null {
 /**
  * Reads the protected header map (the cursor's `end` is the end of its byte
  * string) in exactly the key order encodeEnvelopeProtected emits:
- * 1: 42, ["hs": uint,] "st": text, "ts": uint, "dev": text, "seq": uint.
+ * 1: 42, ["m": 2,] ["hs": uint,] "st": text, "ts": uint, "dev": text, "seq": uint.
  * Returns the header, or null for anything else (including bytes left over).
  */
 function readProtectedMap(c: Cursor): EnvelopeHeader | null {
   if (c.pos >= c.end) return null;
   const mapHead = c.bytes[c.pos++]!;
-  if (mapHead !== MAP5 && mapHead !== MAP6) return null;
+  if (mapHead !== MAP5 && mapHead !== MAP6 && mapHead !== MAP7) return null;
   if (!expectBytes(c, ALG_ENTRY)) return null;
+  let entries = mapHead - 0xa0;
+  // Auth mode: "m" is the next key; any other value of it leaves the envelope to the strict decoder
+  const auth = entries > 5 && c.pos < c.end && c.bytes[c.pos] === AUTH_ENTRY[0] && c.bytes[c.pos + 1] === AUTH_ENTRY[1];
+  if (auth) {
+    if (!expectBytes(c, AUTH_ENTRY)) return null;
+    entries--;
+  }
+  if (entries === 7) return null;
   let hs = -1;
-  if (mapHead === MAP6) {
+  if (entries === 6) {
     if (!expectBytes(c, KEY_HS)) return null;
     hs = readHead(c, MAJOR_UINT);
     if (hs < 0) return null;
@@ -205,7 +217,8 @@ function readProtectedMap(c: Cursor): EnvelopeHeader | null {
   if (dev === null || !expectBytes(c, KEY_SEQ)) return null;
   const seq = readHead(c, MAJOR_UINT);
   if (seq < 0 || c.pos !== c.end) return null;
-  // same property order as parseEnvelopeProtected: alg, dev, seq, ts, st[, hs]
+  // same property order as parseEnvelopeProtected: alg, dev, seq, ts, st[, hs][, m]
+  if (auth) return hs < 0 ? { alg: ALG.HPKE4, dev, seq, ts, st, m: 2 } : { alg: ALG.HPKE4, dev, seq, ts, st, hs, m: 2 };
   return hs < 0 ? { alg: ALG.HPKE4, dev, seq, ts, st } : { alg: ALG.HPKE4, dev, seq, ts, st, hs };
 }
 

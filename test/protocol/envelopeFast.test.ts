@@ -29,6 +29,8 @@ import { runs } from '../support/fuzz.ts';
 const node = createHpke('node');
 const recipientPair = node.deriveKeyPair(utf8('patient:fast-path-recipient-000000000'));
 const recipient = { publicKey: recipientPair.publicKey, kid: keyIdOf(recipientPair.publicKey) };
+/** A device identity secret key (HPKE Auth mode, issue #20). */
+const IDENTITY = node.deriveKeyPair(utf8('device:fast-path-identity-key-0000000000')).secretKey;
 const TS = 1_700_000_000_000;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -404,6 +406,23 @@ describe('tryDecodeCanonicalEnvelope: envelopes sealed by vitalseal take the fas
     );
   });
 
+  it('HPKE Auth mode (issue #20): single-shot ("m": 2) and session ("m": 2 and hs) take the fast path, deep-equal, m included', () => {
+    const rng = seededRng('fast-path-auth');
+    const authSession = createSessionSealer({ recipient, hpke: node, rng, senderSecretKey: IDENTITY });
+    fc.assert(
+      fc.property(readingHeader, values, (h, v) => {
+        const single = sealReading({ reading: readingOf(h, v), header: h, recipient, hpke: node, rng, senderSecretKey: IDENTITY });
+        expect(checkAgainstStrict(single)).toBe('fast');
+        expect(tryDecodeCanonicalEnvelope(single)!.header).toStrictEqual({ alg: 42, ...h, m: 2 });
+        const hs = authSession.nextHs;
+        const inSession = authSession.seal({ reading: readingOf(h, v), header: h });
+        expect(checkAgainstStrict(inSession)).toBe('fast');
+        expect(tryDecodeCanonicalEnvelope(inSession)!.header).toStrictEqual({ alg: 42, ...h, hs, m: 2 });
+      }),
+      { numRuns: SEAL_RUNS },
+    );
+  });
+
   it('the extremes: 64-char dev, 32-char st, seq/ts/hs = MAX_SAFE_INTEGER, a 400-value reading', () => {
     const h = { dev: 'D'.repeat(64), seq: MAX_SAFE, ts: MAX_SAFE, st: 's'.repeat(32) };
     const big = sealReading({
@@ -457,6 +476,7 @@ describe('tryDecodeCanonicalEnvelope: envelopes sealed by vitalseal take the fas
 describe('fast path vs decodeEnvelope, differential fuzz', () => {
   const rng = seededRng('fast-path-fuzz');
   const sealer = createSessionSealer({ recipient, hpke: node, rng });
+  const authSealer = createSessionSealer({ recipient, hpke: node, rng, senderSecretKey: IDENTITY });
   const seal = (h: ReadingHeader, v: number[] = [97, 96.5]) =>
     sealReading({ reading: readingOf(h, v), header: h, recipient, hpke: node, rng });
   const tagged = seal(HEADER);
@@ -470,6 +490,9 @@ describe('fast path vs decodeEnvelope, differential fuzz', () => {
     seal({ dev: 'x'.repeat(64), seq: 23, ts: 24, st: 'y'.repeat(32) }),
     sealer.seal({ reading: readingOf(HEADER, [1]), header: HEADER }),
     sealer.seal({ reading: readingOf({ ...HEADER, seq: 6 }, [2]), header: { ...HEADER, seq: 6 } }),
+    // HPKE Auth mode ("m": 2; issue #20): single-shot, and a session (map(7): m and hs)
+    sealReading({ reading: readingOf(HEADER, [3]), header: HEADER, recipient, hpke: node, rng, senderSecretKey: IDENTITY }),
+    authSealer.seal({ reading: readingOf({ ...HEADER, seq: 8 }, [4]), header: { ...HEADER, seq: 8 } }),
   ];
 
   /** Mutations aimed at heads and lengths: +-1..3 on one byte, deletion and duplication of one byte, all in the first 120 bytes. */
