@@ -18,6 +18,7 @@ import {
   rebootByCommand,
   rebootByPrompt,
   reportJson,
+  selectCases,
   summaryLine,
   writeReport,
   type ConformOptions,
@@ -70,6 +71,14 @@ async function conformAction(f: ConformFlags, cmd: Command): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) usage('--mqtt-port must be a TCP port');
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
+  const rebootTimeoutMs = duration(f.rebootTimeout, '--reboot-timeout');
+  const bounds = {
+    resendBoundMs: duration(f.resendBound, '--resend-bound'),
+    readingTimeoutMs: duration(f.readingTimeout, '--reading-timeout'),
+    linkTimeoutMs: duration(f.linkTimeout, '--link-timeout'),
+  };
+  const caseTimeoutMs = duration(f.caseTimeout, '--case-timeout');
+  const cases = selectCases(f.cases); // an unknown id is refused before anything is created or opened
   let authority: TestAuthority;
   if (cmd.getOptionValueSource('authorityKey') === 'default') {
     const r = loadOrCreateAuthority(f.authorityKey, systemRng);
@@ -78,7 +87,6 @@ async function conformAction(f: ConformFlags, cmd: Command): Promise<void> {
   } else authority = loadAuthority(f.authorityKey);
   log(`test ward authority public key (pin it in the device): ${authority.publicKeyHex}`);
 
-  const rebootTimeoutMs = duration(f.rebootTimeout, '--reboot-timeout');
   const interactive = f.prompt && process.stdin.isTTY === true && process.stderr.isTTY === true;
   const reboot = f.rebootCmd
     ? rebootByCommand(f.rebootCmd, rebootTimeoutMs)
@@ -92,15 +100,11 @@ async function conformAction(f: ConformFlags, cmd: Command): Promise<void> {
       ? { kind: 'serial', path: f.serial, baudRate: Number(f.baud) }
       : { kind: 'mqtt', port, host: f.mqttHost, ...(f.secret !== undefined ? { secret: f.secret } : {}) },
     authority,
-    cases: f.cases,
+    cases: cases.map((c) => c.id),
     ...(f.profile !== undefined ? { profile: f.profile } : {}),
     ...(reboot ? { reboot } : { rebootUnavailable: 'no --reboot-cmd and no interactive terminal to ask for a power cycle' }),
-    bounds: {
-      resendBoundMs: duration(f.resendBound, '--resend-bound'),
-      readingTimeoutMs: duration(f.readingTimeout, '--reading-timeout'),
-      linkTimeoutMs: duration(f.linkTimeout, '--link-timeout'),
-    },
-    caseTimeoutMs: duration(f.caseTimeout, '--case-timeout'),
+    bounds,
+    caseTimeoutMs,
     onStart: (c, i, n) => log(`[${i + 1}/${n}] ${c.id} ${c.title}`),
     onResult: (r) => {
       const v = r.verdict === 'n/a' ? 'N/A ' : r.verdict === 'pass' ? 'PASS' : 'FAIL';
