@@ -1,9 +1,11 @@
 import type { Hpke, SenderContext } from '../hpke/types.ts';
 import type { Rng } from '../rng.ts';
-import { envelopeAad } from './aad.ts';
 import { assembleEnvelope, checkReadingMatchesHeader, checkRecipientKid } from './assemble.ts';
 import { ENVELOPE_HPKE_INFO } from './constants.ts';
-import { encodeEnvelopeProtected, type ReadingHeader } from './header.ts';
+import { checkReadingHeader, type ReadingHeader } from './header.ts';
+import { encodeAadWithProtectedHeader } from './canonicalEnvelope.ts';
+import { isUint } from './fields.ts';
+import { fail } from '../errors.ts';
 import { encodeReading, type Reading } from './reading.ts';
 import type { ReadingRecipient } from './seal.ts';
 
@@ -55,8 +57,12 @@ export function createSessionSealer(input: {
     seal({ reading, header }) {
       checkReadingMatchesHeader(reading, header);
       const plaintext = encodeReading(reading);
-      const protectedBytes = encodeEnvelopeProtected(header, Number(context.seq), auth);
-      const ciphertext = context.seal(plaintext, envelopeAad(protectedBytes));
+      checkReadingHeader(header);
+      const hs = Number(context.seq);
+      if (!isUint(hs)) fail('ENVELOPE_BAD_HEADER', 'hs is not a uint');
+      // written directly, the protected header inside its Enc_structure (as sealReading; issue #21)
+      const { aad, protectedBytes } = encodeAadWithProtectedHeader(header, { hs, auth });
+      const ciphertext = context.seal(plaintext, aad);
       return assembleEnvelope(protectedBytes, kid, context.enc, ciphertext);
     },
   };
