@@ -184,6 +184,33 @@ export function protocolExamples(): ProtocolExample[] {
     ],
   });
 
+  // §3.6, §5: the same reading sealed in HPKE Auth mode with the device's identity key
+  const identity = hpke.generateKeyPair(rngOf('identity/oxi-01'));
+  const authEnvelope = sealReading({
+    reading: spo2,
+    header: spo2Header,
+    recipient,
+    hpke,
+    rng: rngOf('ephemeral/oxi-01-auth'),
+    senderSecretKey: identity.secretKey,
+  });
+  const authDecoded = decodeEnvelope(authEnvelope);
+  const authSchedule = hpke.keyScheduleR(authDecoded.enc, temp.secretKey, new Uint8Array(0), identity.publicKey);
+  out.push({
+    id: 'envelope-auth',
+    kind: 'cbor',
+    rule: 'reading-envelope',
+    bytes: authEnvelope,
+    comments: comment([...envelopeComments(''), [P.value(P.embedded(P.item(P.tag('', 16), 0)), 'm'), 'HPKE mode: auth (0x02)']]),
+    notes: [
+      ["skS (the device's identity secret key; never leaves the device)", toHex(identity.secretKey)],
+      ["idk = pkS (in the device's tickets, §7.1)", toHex(identity.publicKey)],
+      ['HPKE key (mode_auth)', toHex(authSchedule.key)],
+      ['HPKE base_nonce', toHex(authSchedule.baseNonce)],
+      ['record id = SHA-256(envelope)', toHex(authDecoded.recordId)],
+    ],
+  });
+
   // §6 session mode: the second envelope of a session (hs = 1)
   const session = createSessionSealer({ recipient, hpke, rng: rngOf('ephemeral/temp-01-session') });
   const temps = [0, 1].map((i) => {
