@@ -26,6 +26,7 @@ export const CASE_GROUPS = [
   'framing',
   'tickets',
   'session',
+  'auth',
   'outbox',
   'reboot',
   'whole-run',

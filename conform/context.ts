@@ -143,6 +143,7 @@ export class ConformContext {
       at: this.now(),
       arrival,
       keys: (kid) => this.o.patients.secretKeyOf(kid),
+      senders: (kid) => this.issued.get(kid)?.fields.idk,
       hpke: this.o.hpke,
       recordId: (b) => toHex(sha256(b)),
     });
@@ -166,7 +167,10 @@ export class ConformContext {
 
   // ------------------------------------------------------------ tickets
 
-  /** Issues a ticket for a new test patient key; `valid: false` keeps its kid out of the gateway's known kids. */
+  /**
+   * Issues a ticket for a new test patient key; `valid: false` keeps its kid out of the gateway's known kids.
+   * With `idk` it is a version 2 ticket certifying that device identity key (§3.6, §7.1): what is sealed under it opens only in Auth mode.
+   */
   issue(over: Partial<Omit<TicketFields, 'kid' | 'pk'>> = {}, o: { signer?: TestAuthority; valid?: boolean } = {}): IssuedTicket {
     const key = this.o.patients.create();
     const nowS = Math.floor(this.now() / 1000);
@@ -179,6 +183,7 @@ export class ConformContext {
       exp: over.exp ?? nowS + 24 * 3600,
       ...(over.dev !== undefined ? { dev: over.dev } : {}),
       ...(over.maxReadings !== undefined ? { maxReadings: over.maxReadings } : {}),
+      ...(over.idk !== undefined ? { idk: over.idk } : {}),
     };
     const bytes = (o.signer ?? this.authority).sign(fields);
     const kidHex = toHex(key.kid);

@@ -47,8 +47,14 @@ export interface InspectedReading {
   readonly header?: EnvelopeHeader;
   readonly kidHex?: string;
   readonly ekHex?: string;
-  /** Why it did not open: ENVELOPE_DECRYPT_FAILED, KIT_UNKNOWN_KID (no key of the kit has this kid). */
+  /**
+   * Why it did not open: ENVELOPE_DECRYPT_FAILED, KIT_UNKNOWN_KID (no key of the kit has this kid),
+   * ENVELOPE_NO_SENDER_KEY (HPKE Auth mode under a ticket without idk), ENVELOPE_ORIGIN_UNVERIFIED
+   * (base mode under a ticket with idk, or Auth mode not sealed with that idk; §3.6, §5.7).
+   */
   readonly openError?: string;
+  /** How it opened: 'auth' = HPKE Auth mode with the ticket's idk (origin verified, §3.6), 'base' = base mode. */
+  readonly origin?: 'auth' | 'base';
   readonly plaintext?: Uint8Array;
   /** READING_INVALID (the strict plaintext decoder's code) when the plaintext is not a reading. */
   readonly readingError?: string;
@@ -57,6 +63,8 @@ export interface InspectedReading {
 
 /** A patient secret key the kit holds, by kid (hex). */
 export type KeyLookup = (kidHex: string) => Uint8Array | undefined;
+/** The device identity key (idk) the kit's ticket with this kid certifies, undefined for a v1 ticket (§7.1). */
+export type SenderLookup = (kidHex: string) => Uint8Array | undefined;
 
 function codeOf(e: unknown, fallback: string): string {
   return isVitalsealError(e) ? e.code : fallback;
@@ -67,7 +75,15 @@ function codeOf(e: unknown, fallback: string): string {
  */
 export function inspectReading(
   bytes: Uint8Array,
-  o: { index: number; at: number; arrival?: ArrivalInfo; keys: KeyLookup; hpke: Hpke; recordId: (b: Uint8Array) => string },
+  o: {
+    index: number;
+    at: number;
+    arrival?: ArrivalInfo;
+    keys: KeyLookup;
+    senders?: SenderLookup;
+    hpke: Hpke;
+    recordId: (b: Uint8Array) => string;
+  },
 ): InspectedReading {
   const base = { index: o.index, at: o.at, bytes, arrival: o.arrival ?? {}, recordId: o.recordId(bytes) };
   let decoded: DecodedEnvelope;
@@ -80,21 +96,35 @@ export function inspectReading(
   const withHeader = { ...base, decoded, header: decoded.header, kidHex, ekHex: toHex(decoded.enc) };
   const key = o.keys(kidHex);
   if (!key) return { ...withHeader, openError: 'KIT_UNKNOWN_KID' };
+  // §3.6, §5.7: under a ticket with idk only Auth mode with that idk is from the device; Auth mode under one without has no sender key
+  const idk = o.senders?.(kidHex);
+  const auth = decoded.header.m === 2;
+  if (auth && idk === undefined) return { ...withHeader, openError: 'ENVELOPE_NO_SENDER_KEY' };
+  if (!auth && idk !== undefined) return { ...withHeader, openError: 'ENVELOPE_ORIGIN_UNVERIFIED' };
   let plaintext: Uint8Array;
   try {
     const aad = envelopeAad(decoded.protectedBytes);
     const hs = decoded.header.hs;
-    plaintext =
-      hs === undefined
-        ? o.hpke.open(decoded.enc, key, ENVELOPE_HPKE_INFO, aad, decoded.ciphertext)
-        : o.hpke.setupBaseR(decoded.enc, key, ENVELOPE_HPKE_INFO).openAt(BigInt(hs), decoded.ciphertext, aad);
+    const { enc, ciphertext } = decoded;
+    if (idk === undefined)
+      plaintext =
+        hs === undefined
+          ? o.hpke.open(enc, key, ENVELOPE_HPKE_INFO, aad, ciphertext)
+          : o.hpke.setupBaseR(enc, key, ENVELOPE_HPKE_INFO).openAt(BigInt(hs), ciphertext, aad);
+    else
+      plaintext =
+        hs === undefined
+          ? o.hpke.openAuth(enc, key, ENVELOPE_HPKE_INFO, aad, ciphertext, idk)
+          : o.hpke.setupAuthR(enc, key, ENVELOPE_HPKE_INFO, idk).openAt(BigInt(hs), ciphertext, aad);
   } catch {
-    return { ...withHeader, openError: 'ENVELOPE_DECRYPT_FAILED' };
+    // the kit holds the recipient key of this kid: an Auth-mode failure is a wrong sender key (or an altered envelope)
+    return { ...withHeader, openError: idk === undefined ? 'ENVELOPE_DECRYPT_FAILED' : 'ENVELOPE_ORIGIN_UNVERIFIED' };
   }
+  const origin = idk === undefined ? ('base' as const) : ('auth' as const);
   try {
-    return { ...withHeader, plaintext, reading: decodeReading(plaintext) };
+    return { ...withHeader, origin, plaintext, reading: decodeReading(plaintext) };
   } catch (e) {
-    return { ...withHeader, plaintext, readingError: codeOf(e, 'READING_INVALID') };
+    return { ...withHeader, origin, plaintext, readingError: codeOf(e, 'READING_INVALID') };
   }
 }
 
@@ -136,6 +166,8 @@ export interface ParsedStatus {
   readonly dev?: string;
   /** Firmware string, if the device reports one (optional "fw" key). */
   readonly fw?: string;
+  /** The device identity public key (§3.6), 64 lower-case hex digits, if the device reports one. */
+  readonly idk?: string;
   readonly keys: readonly string[];
   readonly problems: readonly string[];
 }
@@ -172,7 +204,8 @@ function statusOfEntries(entries: ReadonlyArray<readonly [unknown, unknown]>, ki
       else problems.push('dev is not a device id');
       if (kind === 'mqtt') problems.push('dev is not a key of the MQTT status');
     } else if (k === 'idk') {
-      if (!(typeof v === 'string' && /^[0-9a-f]{64}$/.test(v))) problems.push('idk is not 64 lower-case hex digits');
+      if (typeof v === 'string' && /^[0-9a-f]{64}$/.test(v)) o.idk = v;
+      else problems.push('idk is not 64 lower-case hex digits');
     } else if (k === 'fw') {
       if (typeof v === 'string' && v.length > 0 && v.length <= MAX_FW_CHARS && !/\p{Cc}/u.test(v)) o.fw = v;
       else problems.push('fw is not a short printable string');
@@ -209,7 +242,7 @@ export function parseMqttStatus(payload: Uint8Array): ParsedStatus {
   return statusOfEntries(Object.entries(v), 'mqtt');
 }
 
-const PROTECTED_LABELS = new Set<unknown>([1, 'dev', 'seq', 'ts', 'st', 'hs']);
+const PROTECTED_LABELS = new Set<unknown>([1, 'dev', 'seq', 'ts', 'st', 'hs', 'm']);
 
 /**
  * Every way the envelope's structure departs from §5.1–§5.3 (empty when it conforms), read
@@ -230,6 +263,8 @@ export function envelopeStructureProblems(bytes: Uint8Array): string[] {
       const m = decodeProtectedHeader(p);
       for (const k of m.keys())
         if (!PROTECTED_LABELS.has(k)) problems.push(`protected header has the label ${JSON.stringify(String(k)).slice(0, 40)}`);
+      if (m.has('m') && m.get('m') !== 2)
+        problems.push(`"m" is ${JSON.stringify(String(m.get('m'))).slice(0, 20)}, not 2 (HPKE Auth mode)`);
       if (m.get(1) !== 42) problems.push(`alg (label 1) is ${JSON.stringify(String(m.get(1))).slice(0, 20)}, not 42 (HPKE-4)`);
       for (const k of ['dev', 'seq', 'ts', 'st']) if (!m.has(k)) problems.push(`protected header lacks "${k}"`);
       if (isCborMap(u)) for (const k of m.keys()) if (u.has(k)) problems.push(`label ${String(k)} is in both headers`);

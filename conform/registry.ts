@@ -1,5 +1,6 @@
 /** Every conformance case, in the order the runner takes them (docs: conform/README.md, generated from this list). */
 import { CASE_GROUPS, type ConformCase } from './case.ts';
+import { AUTH_CASES } from './cases/auth.ts';
 import { ENVELOPE_CASES } from './cases/envelope.ts';
 import { FRAMING_CASES } from './cases/framing.ts';
 import { MQTT_CASES } from './cases/mqtt.ts';
@@ -23,6 +24,7 @@ const DEFINED: readonly ConformCase[] = [
   ...FRAMING_CASES,
   ...TICKET_CASES,
   ...SESSION_CASES,
+  ...AUTH_CASES,
   ...OUTBOX_CASES,
   ...WHOLE_RUN_CASES,
 ];

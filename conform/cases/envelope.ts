@@ -45,12 +45,17 @@ export const ENVELOPE_CASES: ConformCase[] = [
   },
   {
     id: 'ENV-02',
-    title: 'The protected header has exactly the labels alg, dev, seq, ts, st (and hs only in session mode)',
-    section: '§5.2',
+    title:
+      'The protected header has exactly the labels alg, dev, seq, ts, st (hs only in session mode, "m": 2 only under a ticket with idk)',
+    section: '§5.2, §3.6',
     group: 'envelope',
     run: (ctx) =>
-      everyReading(ctx, 'protected labels 1, "dev", "seq", "ts", "st" [, "hs"]', (r) => {
-        const p = envelopeStructureProblems(r.bytes).filter((x) => x.startsWith('protected') || x.includes('both headers'));
+      everyReading(ctx, 'protected labels 1, "dev", "seq", "ts", "st" [, "hs"] [, "m": 2 under a v2 ticket]', (r) => {
+        const p = envelopeStructureProblems(r.bytes).filter(
+          (x) => x.startsWith('protected') || x.includes('both headers') || x.startsWith('"m"'),
+        );
+        if (r.header?.m !== undefined && r.kidHex !== undefined && ctx.ticketOf(r.kidHex)?.fields.idk === undefined)
+          p.push('"m": 2 (HPKE Auth mode) under a ticket without idk');
         return p.length > 0 ? p.join('; ') : undefined;
       }),
   },
@@ -154,9 +159,10 @@ export const ENVELOPE_CASES: ConformCase[] = [
     run: (ctx) =>
       everyReading(
         ctx,
-        "HPKE OpenBase with the patient key, aad = [\"Encrypt0\", protected, h''], info = h''",
+        "HPKE OpenBase (OpenAuth with the ticket's idk under a v2 ticket) with the patient key, aad = [\"Encrypt0\", protected, h''], info = h''",
         (r) => {
-          if (r.openError !== 'ENVELOPE_DECRYPT_FAILED') return undefined;
+          if (r.openError === undefined || r.openError === 'KIT_UNKNOWN_KID') return undefined;
+          if (r.openError !== 'ENVELOPE_DECRYPT_FAILED') return r.openError;
           const key = ctx.secretKeyOf(r.kidHex!);
           const why = key ? diagnoseOpen(r, key, createHpke('node')) : undefined;
           return `ENVELOPE_DECRYPT_FAILED${why ? ` (${why})` : ''}`;

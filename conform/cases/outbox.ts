@@ -17,6 +17,8 @@ interface Comeback {
   readonly acked: Set<number>;
   readonly maxSeqBefore: number;
   readonly eksBefore: Set<string>;
+  /** Record ids of every envelope received before the cut. */
+  readonly recordsBefore: Set<string>;
   /** Event number of the cut. */
   readonly cut: number;
   /** Readings after the cut. */
@@ -82,6 +84,13 @@ async function observeComeback(ctx: ConformContext, kind: 'link' | 'reboot'): Pr
     }
   }
   const after = ctx.observations.readings(cut);
+  const firstAfter = after[0]?.index ?? Number.POSITIVE_INFINITY;
+  const recordsBefore = new Set(
+    ctx.observations
+      .readings(0)
+      .filter((r) => r.index < firstAfter)
+      .map((r) => r.recordId),
+  );
   const online = ctx.observations.statuses(cut).find((s) => s.status.state === 'online');
   const onlineSeq = online?.status.seq;
   const nextAfterOnline =
@@ -93,6 +102,7 @@ async function observeComeback(ctx: ConformContext, kind: 'link' | 'reboot'): Pr
     acked,
     maxSeqBefore: maxBeforeCut,
     eksBefore,
+    recordsBefore,
     cut,
     after,
     allBack,
@@ -171,9 +181,8 @@ export const OUTBOX_CASES: ConformCase[] = [
     applies: needsReboot,
     async run(ctx) {
       const c = await comeback(ctx, 'reboot');
-      const fresh = firstCopies(
-        c.after.filter((r) => r.header && !c.withheld.some((w) => w.header!.seq === r.header!.seq) && !c.acked.has(r.header.seq)),
-      );
+      // new envelopes after the reboot (not a resend of one sent before): each must carry a seq never used before
+      const fresh = firstCopies(c.after.filter((r) => r.header && !c.recordsBefore.has(r.recordId)));
       if (fresh.length === 0) return fail('new readings after the reboot', 'none');
       const low = fresh.filter((r) => r.header!.seq <= c.maxSeqBefore);
       if (low.length > 0) return fail(`new seqs above ${c.maxSeqBefore}`, listSome(low, describeReading));

@@ -1,4 +1,5 @@
 /** Judged over everything the device sent during the run (docs/PROTOCOL.md §3.5, §5.5, §16). */
+import { toHex } from '../../protocol/bytes.ts';
 import { encodeCanonical } from '../../protocol/cbor/index.ts';
 import { fail, pass, type ConformCase } from '../case.ts';
 import { describeReading, listSome, openedReadings } from './common.ts';
@@ -58,9 +59,12 @@ export const WHOLE_RUN_CASES: ConformCase[] = [
       }
       const leaks: string[] = [];
       for (const r of opened) {
-        const needles = [r.plaintext!];
+        const needles = [r.plaintext!, new TextEncoder().encode(toHex(r.plaintext!))];
         const v = encodeCanonical([...r.reading!.v]);
         if (v.length >= 8) needles.push(v);
+        // the values as text (a JSON status): "[97,60]", "97,60"
+        const text = r.reading!.v.join(',');
+        if (text.length >= 5) needles.push(new TextEncoder().encode(text));
         for (const hay of sent)
           if (needles.some((nd) => contains(hay, nd))) {
             leaks.push(`the plaintext of ${describeReading(r)} (or its values) appears in ${hay.length} bytes the device sent`);
