@@ -346,9 +346,9 @@ async function signedQueryBench(prechecks: Precheck[]): Promise<SignedQueryResul
       scryptN: 1 << 12,
       logLevel: 'silent',
       rng: seededRng('bench-signed-query'),
-      beforeStop: async ({ agent, link, api, wallets }) => {
+      beforeStop: async ({ agent, link, api, ca, wallets }) => {
         await agent.anchoring?.service.waitForAnchored(agent.core.ingestor.log.size, 30_000);
-        const client = new AgentClient(api, seededRng('bench-query-client'));
+        const client = AgentClient.withCa(api, seededRng('bench-query-client'), ca);
         const pageSize = 500;
         // warm-up: one small signed query
         await fetchRecords(wallets.patient, client, wallets.patient.address, { pageSize: 10, max: 10 });

@@ -1,6 +1,7 @@
 import { bytesToHex, type Hex } from 'viem';
 import type { Rng } from '../protocol/rng.ts';
 import type { ApiDomain, ApiPrimaryType, MessageOf } from '../protocol/api/typedData.ts';
+import { agentRequest, type AgentAnswer } from './agentHttp.ts';
 import { WalletError } from './errors.ts';
 import type { Wallet } from './wallet.ts';
 
@@ -13,7 +14,11 @@ export interface WardInfo {
 
 type Unsigned<P extends ApiPrimaryType> = Omit<MessageOf[P], 'requester' | 'nonce' | 'expiry'>;
 
-/** HTTP client of the agent's signed API: every request gets a fresh nonce, a short expiry and the wallet's EIP-712 signature. */
+/**
+ * HTTP client of the agent's signed API: every request gets a fresh nonce, a short expiry and the wallet's
+ * EIP-712 signature. An https:// agent is verified against `ca` (the ward CA, PEM) when given, else against
+ * the system's roots; a certificate that does not verify is WALLET_AGENT_UNTRUSTED.
+ */
 export class AgentClient {
   private info: WardInfo | undefined;
   constructor(
@@ -21,20 +26,20 @@ export class AgentClient {
     private readonly rng: Rng,
     private readonly nowMs: () => number = Date.now,
     private readonly lifetimeSec = 120,
+    private readonly ca?: string,
   ) {}
+
+  /** A client of an agent whose HTTPS certificate is issued by a private CA (PEM). */
+  static withCa(baseUrl: string, rng: Rng, ca: string | undefined): AgentClient {
+    return new AgentClient(baseUrl, rng, Date.now, 120, ca);
+  }
 
   async ward(): Promise<WardInfo> {
     return (this.info ??= (await this.get('/v1/ward')) as WardInfo);
   }
 
   async get(path: string): Promise<unknown> {
-    let res: Response;
-    try {
-      res = await fetch(this.baseUrl + path);
-    } catch (e) {
-      throw new WalletError('WALLET_AGENT_UNREACHABLE', `agent at ${this.baseUrl} does not answer`, { cause: e });
-    }
-    return this.answer(res);
+    return this.answer(await agentRequest(new URL(this.baseUrl + path), { method: 'GET', ca: this.ca }));
   }
 
   /** Builds and signs a message (nonce, expiry added); exposed so tests can replay or alter it. */
@@ -58,17 +63,17 @@ export class AgentClient {
   }
 
   async post(path: string, body: unknown): Promise<unknown> {
-    let res: Response;
-    try {
-      res = await fetch(this.baseUrl + path, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-    } catch (e) {
-      throw new WalletError('WALLET_AGENT_UNREACHABLE', `agent at ${this.baseUrl} does not answer`, { cause: e });
-    }
-    return this.answer(res);
+    return this.answer(await this.postRaw(path, body));
+  }
+
+  /** A POST whose refusal is returned, not thrown (status and body as the agent sent them). */
+  postRaw(path: string, body: unknown): Promise<AgentAnswer> {
+    return agentRequest(new URL(this.baseUrl + path), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      ca: this.ca,
+    });
   }
 
   async call<P extends Exclude<ApiPrimaryType, 'Disclosure'>>(
@@ -81,8 +86,8 @@ export class AgentClient {
     return this.post(path, { ...(await this.signed(wallet, primaryType, fields)), ...extra });
   }
 
-  private async answer(res: Response): Promise<unknown> {
-    const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+  private answer(res: AgentAnswer): unknown {
+    const body = res.json as { error?: { code?: string; message?: string } };
     if (!res.ok) {
       const code = body.error?.code ?? 'UNKNOWN';
       throw new WalletError('WALLET_API_REFUSED', `agent refused: ${code} (${res.status})`, { apiCode: code, status: res.status });

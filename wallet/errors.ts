@@ -11,6 +11,7 @@ export const WALLET_ERRORS = defineErrors('wallet', {
   WALLET_NO_KEY: { message: 'this wallet holds no key for the record', exit: 'invalid-input' },
   WALLET_CHAIN_CONFIG: { message: 'cannot read the chain configuration (rpc url / deployment)', exit: 'usage' },
   WALLET_AGENT_UNREACHABLE: { message: 'the agent does not answer', exit: 'unavailable' },
+  WALLET_AGENT_UNTRUSTED: { message: "the agent's TLS certificate does not verify against the trusted CA", exit: 'verification' },
   WALLET_API_REFUSED: { message: 'the agent refused the request', exit: 'invalid-input' },
   WALLET_SHARE_INVALID: { message: 'the key share does not open with this wallet', exit: 'verification' },
   WALLET_NO_EMERGENCY_KEY: { message: 'this wallet has no emergency key (run `wallet emergency init`)', exit: 'invalid-input' },

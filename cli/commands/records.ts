@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { isAddress, type Address } from 'viem';
-import { AgentClient } from '../../wallet/agentClient.ts';
 import { contractsFor } from '../../wallet/chainLink.ts';
 import { fetchRecords } from '../../wallet/fetchRecords.ts';
 import { toCsv, toNdjson, toRows, toTable, verifyAndDecrypt } from '../../wallet/readings.ts';
@@ -9,7 +8,7 @@ import type { ServedRecord } from '../../protocol/api/servedRecord.ts';
 import { fromHex } from '../../protocol/bytes.ts';
 import { EXIT, UsageError } from '../output.ts';
 import { action, setExit } from '../action.ts';
-import { hpke, linkOf, openWallet, out, rng, withWalletFlags, type WalletFlags } from './wallet.ts';
+import { agentClientOf, hpke, linkOf, openWallet, out, withWalletFlags, type WalletFlags } from './wallet.ts';
 
 interface RecordFlags extends WalletFlags {
   patient?: string;
@@ -31,7 +30,7 @@ async function authorityKeyOf(o: RecordFlags): Promise<Uint8Array | undefined> {
     return fromHex(o.authorityKey.toLowerCase());
   }
   if (o.in) return undefined;
-  return fromHex((await new AgentClient(o.agent, rng).ward()).authorityPublicKey.replace(/^0x/, '').toLowerCase());
+  return fromHex((await agentClientOf(o).ward()).authorityPublicKey.replace(/^0x/, '').toLowerCase());
 }
 
 async function served(o: RecordFlags): Promise<ServedRecord[]> {
@@ -39,7 +38,7 @@ async function served(o: RecordFlags): Promise<ServedRecord[]> {
   const w = openWallet(o);
   const patient = (o.patient ?? w.address).toLowerCase();
   if (!isAddress(patient)) throw new UsageError('--patient is not an address');
-  return (await fetchRecords(w, new AgentClient(o.agent, rng), patient as Address, o.device ? { device: o.device } : {})).records;
+  return (await fetchRecords(w, agentClientOf(o), patient as Address, o.device ? { device: o.device } : {})).records;
 }
 
 /** `vitalseal records fetch|verify|decrypt`: the reading side (proofs checked against roots read from the chain). */

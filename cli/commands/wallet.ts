@@ -32,6 +32,7 @@ export interface WalletFlags {
   wallet: string;
   passphraseFile?: string;
   agent: string;
+  agentCa?: string;
   chainDir: string;
   rpc?: string;
   deployment?: string;
@@ -61,6 +62,11 @@ export function openWallet(o: WalletFlags): Wallet {
   return Wallet.open(o.wallet, passphraseOf(o), rng);
 }
 
+/** The agent's API client: an https:// agent verified against --agent-ca (the ward CA, PEM) when given. */
+export function agentClientOf(o: WalletFlags): AgentClient {
+  return AgentClient.withCa(o.agent, rng, o.agentCa === undefined ? undefined : readFileSync(o.agentCa, 'utf8'));
+}
+
 export function linkOf(o: WalletFlags): ChainLink {
   return chainLinkOf({ chainDir: o.chainDir, ...(o.rpc ? { rpc: o.rpc } : {}), ...(o.deployment ? { deployment: o.deployment } : {}) });
 }
@@ -76,6 +82,11 @@ export function withWalletFlags(c: Command): Command {
     .option('--wallet <file>', 'wallet file (encrypted)', process.env['VITALSEAL_WALLET'] ?? '.vitalseal/wallet.json')
     .option('--passphrase-file <file>', 'file holding the wallet passphrase (else env VITALSEAL_PASSPHRASE)')
     .option('--agent <url>', 'agent HTTP API', process.env['VITALSEAL_AGENT'] ?? 'http://127.0.0.1:8080')
+    .option(
+      '--agent-ca <file>',
+      "CA certificate an https:// agent is verified against (the ward CA, the agent's <data-dir>/tls/ca.crt)",
+      process.env['VITALSEAL_AGENT_CA'],
+    )
     .option('--chain-dir <dir>', "embedded chain dir (the agent's <data-dir>/chain)", '.vitalseal/agent/chain')
     .option('--rpc <url>', 'external chain JSON-RPC (with --deployment)')
     .option('--deployment <file>', "the chain's deployment record (chain.json)")
@@ -188,7 +199,7 @@ export function registerWalletCommands(program: Command): void {
       action(async (_o: unknown, cmd: Command) => {
         const o = g<{ device: string }>(cmd);
         const w = openWallet(o);
-        const p = await requestPairing(w, new AgentClient(o.agent, rng), o.device);
+        const p = await requestPairing(w, agentClientOf(o), o.device);
         const until = new Date(p.expiresAt).toISOString();
         out(
           o.json,
@@ -207,7 +218,7 @@ export function registerWalletCommands(program: Command): void {
       action(async (_o: unknown, cmd: Command) => {
         const o = g<{ device: string; hours: string }>(cmd);
         const w = openWallet(o);
-        const s = await startSession(w, new AgentClient(o.agent, rng), {
+        const s = await startSession(w, agentClientOf(o), {
           device: o.device,
           hpke,
           rng,
@@ -232,7 +243,7 @@ export function registerWalletCommands(program: Command): void {
           ? w.sessions.find((x) => x.kid === o.kid)
           : [...w.sessions].reverse().find((x) => x.device === o.device && x.source === 'own' && !x.endedAt);
         if (!s) throw new WalletError('WALLET_NO_SESSION');
-        await endSession(w, new AgentClient(o.agent, rng), o.device, s.kid, nowSec());
+        await endSession(w, agentClientOf(o), o.device, s.kid, nowSec());
         out(o.json, `session ${s.kid} on ${o.device} ended`, { device: o.device, kid: s.kid, ended: true });
       }),
     );
@@ -331,7 +342,7 @@ export function registerWalletCommands(program: Command): void {
         const o = g<{ profile: string }>(cmd);
         const w = openWallet(o);
         const profile = JSON.parse(readFileSync(o.profile, 'utf8')) as EmergencyProfile;
-        const r = await initEmergency(w, new AgentClient(o.agent, rng), profile, { hpke, rng });
+        const r = await initEmergency(w, agentClientOf(o), profile, { hpke, rng });
         out(
           o.json,
           `emergency key kid ${r.kid}: profile encrypted (COSE_Encrypt0, alg 24), key escrowed sealed to the ward (access leaf ${r.leafIndex})`,
@@ -349,7 +360,7 @@ export function registerWalletCommands(program: Command): void {
       action(async (_o: unknown, cmd: Command) => {
         const o = g<{ patient: string; reason: string; drill?: boolean }>(cmd);
         const w = openWallet(o);
-        const r = await breakGlassAndRelease(w, contractsFor(w, linkOf(o)), new AgentClient(o.agent, rng), addressArg(o.patient), {
+        const r = await breakGlassAndRelease(w, contractsFor(w, linkOf(o)), agentClientOf(o), addressArg(o.patient), {
           reason: o.reason,
           drill: Boolean(o.drill),
           hpke,
@@ -371,7 +382,7 @@ export function registerWalletCommands(program: Command): void {
       action(async (_o: unknown, cmd: Command) => {
         const o = g<{ record: string; out: string }>(cmd);
         const w = openWallet(o);
-        const client = new AgentClient(o.agent, rng);
+        const client = agentClientOf(o);
         const fetched = await fetchRecords(w, client, w.address);
         const rec = fetched.records.find((r) => r.recordId === o.record.toLowerCase().replace(/^0x/, ''));
         if (!rec) throw new WalletError('WALLET_NO_KEY', "record not found among the patient's records");
@@ -402,12 +413,9 @@ export function registerWalletCommands(program: Command): void {
         const o = g<{ fromLeaf: string }>(cmd);
         const w = openWallet(o);
         const link = linkOf(o);
-        const evs = await fetchAccessEvents(
-          w,
-          new AgentClient(o.agent, rng),
-          new AnchoredRoots(contractsFor(w, link), link.deployment.deployBlock),
-          { fromLeaf: Number(o.fromLeaf) },
-        );
+        const evs = await fetchAccessEvents(w, agentClientOf(o), new AnchoredRoots(contractsFor(w, link), link.deployment.deployBlock), {
+          fromLeaf: Number(o.fromLeaf),
+        });
         const lines = evs.map(
           (e) =>
             `leaf ${e.leafIndex}  ${new Date(e.at).toISOString()}  ${String(e.event['t']).padEnd(17)} ${String(e.event['requester'] ?? e.event['clinician'] ?? '')}${e.event['drill'] ? ' (drill)' : ''}  ${e.check.status}`,

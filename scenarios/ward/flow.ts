@@ -91,8 +91,8 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
       // the ward requires proof of origin: a base-mode reading is quarantined (AGENT_BASE_MODE_REFUSED)
       ingest: { requireAuthMode: true },
       // devices on MQTT over TLS only, each with its client certificate of the ward CA (made in the demo's data dir);
-      // the API stays on loopback HTTP: the in-process wallets' client takes no private CA yet
-      tls: { enabled: true, port: 0, requireTls: true, clientCerts: 'required', https: false },
+      // the API on HTTPS, its certificate issued by the same ward CA: wallets and the operator verify it against that CA only
+      tls: { enabled: true, port: 0, requireTls: true, clientCerts: 'required', https: true },
     }),
     { defaultMetrics: false, rng },
   );
@@ -101,14 +101,17 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     const anchoring = agent.anchoring!;
     const embedded = anchoring.embedded!;
     const link: ChainLink = { rpcUrl: embedded.chain.rpcUrl, deployment: anchoring.deployment, embedded: true };
-    const api = `http://127.0.0.1:${agent.httpAddress.port}`;
+    const api = `https://127.0.0.1:${agent.httpAddress.port}`;
+    const wardCaPem = agent.tls!.caPem;
     const mqttUrl = `mqtts://127.0.0.1:${agent.mqttTlsAddress!.port}`;
     const startBlock = Number(await anchoring.contracts.clients.publicClient.getBlockNumber());
     const startLogSize = agent.core.ingestor.log.size;
     say(`chain    embedded anvil ${link.rpcUrl}  chain id ${link.deployment.chainId}  block ${startBlock}`);
     say(`         Registrar ${link.deployment.registrar}  Consent ${link.deployment.consent}  Ledger ${link.deployment.ledger}`);
-    say(`tls      ward CA ${agent.tls!.ca!.fingerprint.slice(0, 23)}…  MQTT over TLS ≥ 1.2 only, mutual TLS required (plain MQTT closed)`);
-    say(`agent    MQTT ${mqttUrl}  HTTP ${api}  log ${anchoring.logId.slice(0, 18)}…  size ${agent.core.ingestor.log.size}`);
+    say(
+      `tls      ward CA ${agent.tls!.ca!.fingerprint.slice(0, 23)}…  MQTT over TLS ≥ 1.2 only, mutual TLS required (plain MQTT closed); API on HTTPS (same CA)`,
+    );
+    say(`agent    MQTT ${mqttUrl}  HTTPS ${api}  log ${anchoring.logId.slice(0, 18)}…  size ${agent.core.ingestor.log.size}`);
 
     // ------------------------------------------------------------ identities
     const names = Object.keys(ACCOUNTS) as Array<keyof typeof ACCOUNTS>;
@@ -147,9 +150,9 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     checkAbort();
 
     // ------------------------------------------------------------ devices: provisioned, then assigned at the bedside
-    const client = (): AgentClient => new AgentClient(api, rng);
+    const client = (): AgentClient => AgentClient.withCa(api, rng, wardCaPem);
     const patientApi = client();
-    const operator = adminCall(api, agent.adminToken);
+    const operator = adminCall(api, agent.adminToken, wardCaPem);
     for (const d of DEVICES) agent.core.provisionDevice(d.dev);
     // each device's TLS key and certificate (CN = device id), issued by the ward CA
     const certs = new Map<string, { certPem: string; keyPem: string }>();
@@ -321,7 +324,7 @@ export async function runWardFlow(o: WardFlowOptions): Promise<WardFlowResult> {
     await victim.client.publishAsync(readingTopic('oxi-01'), Buffer.from(forgedBase), { qos: 1 });
     const forgedQuarantined = (agent.core.ingestor.deviceCounters('oxi-01')?.quarantined ?? 0) - quarantinedBefore;
     const forgedId = toHex(decodeEnvelope(forged).recordId);
-    const servedForgery = (await (await fetch(`${api}/v1/records/${forgedId}`)).json()) as ServedRecord;
+    const servedForgery = (await patientApi.get(`/v1/records/${forgedId}`)) as ServedRecord;
     const forgedOpen = openServedRecord(servedForgery, {
       secretKey: clinician.sessionSecretFor(servedForgery.kid)!,
       hpke,
@@ -447,7 +450,7 @@ forgery  a gateway with oxi-01's retained ticket seals "SpO2 71 %" with its own 
     const watch = await patientEvents(pc, patient.address, startBlock);
     say(`\npatient watch (chain events since block ${startBlock}):`);
     for (const e of watch.slice(-8)) say(`  ${describeEvent(e)}`);
-    if (o.beforeStop) await o.beforeStop({ agent, link, api, wallets, clinicianRecords: fetched.records });
+    if (o.beforeStop) await o.beforeStop({ agent, link, api, ca: wardCaPem, wallets, clinicianRecords: fetched.records });
     const audit = agent.core.auditLog();
     return {
       seconds: (performance.now() - t0) / 1000,

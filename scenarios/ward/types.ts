@@ -30,7 +30,9 @@ export interface WardFlowOptions {
 export interface WardFlowContext {
   agent: RunningAgent;
   link: ChainLink;
+  /** The agent's HTTPS API and the ward CA (PEM) its certificate verifies against. */
   api: string;
+  ca: string;
   wallets: Record<'patient' | 'clinician' | 'emergency' | 'researcher' | 'stranger' | 'unregistered' | 'intruder', Wallet>;
   clinicianRecords: ServedRecord[];
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { compareWithSent, EXPECTED_REFUSALS, runWardFlow, type WardFlowResult } from '../../scenarios/ward/index.ts';
 import { ChainContracts } from '../../chain/contracts.ts';
@@ -9,6 +10,8 @@ import { AnchoredRoots, verifyServedRecord } from '../../wallet/verifyRecords.ts
 import type { ServedRecord } from '../../protocol/api/servedRecord.ts';
 import { LEAF_KIND } from '../../protocol/log/leafKinds.ts';
 import { AgentClient } from '../../wallet/agentClient.ts';
+import { agentRequest } from '../../wallet/agentHttp.ts';
+import { WardCa } from '../../agent/tls/wardCa.ts';
 import { seededRng } from '../../protocol/rng.ts';
 import { tempDir } from '../support/services.ts';
 
@@ -27,6 +30,7 @@ const extra: {
   openapi: Record<string, unknown>;
   accessLeaves: number;
   rateLimited: string | undefined;
+  wrongCa: string | undefined;
   otherRefusals: Record<string, string | undefined>;
 } = {
   independentlyVerified: 0,
@@ -36,6 +40,7 @@ const extra: {
   openapi: {},
   accessLeaves: 0,
   rateLimited: undefined,
+  wrongCa: undefined,
   otherRefusals: {},
 };
 
@@ -48,7 +53,7 @@ beforeAll(async () => {
     scryptN: 1 << 12,
     logLevel: 'silent',
     rng: seededRng('e2e-ward'),
-    beforeStop: async ({ agent, link, api, clinicianRecords, wallets }) => {
+    beforeStop: async ({ agent, link, api, ca, clinicianRecords, wallets }) => {
       // every served record's proof, checked here directly against the root of the Ledger's Anchored event
       const reader = new ChainContracts(agent.anchoring!.embedded!.devClients(9), link.deployment);
       extra.served = clinicianRecords.length;
@@ -79,7 +84,15 @@ beforeAll(async () => {
         (await verifyServedRecord({ ...r0, anchor: null }, roots, exp)).status +
         '/' +
         (await verifyServedRecord(badSize, roots, exp)).status;
-      extra.openapi = (await (await fetch(`${api}/openapi.json`)).json()) as Record<string, unknown>;
+      extra.openapi = (await agentRequest(new URL(`${api}/openapi.json`), { method: 'GET', ca })).json as Record<string, unknown>;
+      // the API is HTTPS under the ward CA: a client trusting another CA is refused with a typed error, before any request
+      const otherCa = (await WardCa.init(join(dataDir, 'other-ca'), { name: 'other ward' })).certPem;
+      extra.wrongCa = await AgentClient.withCa(api, seededRng('wrong-ca'), otherCa)
+        .ward()
+        .then(
+          () => 'answered',
+          (e: { code?: string }) => e.code,
+        );
       extra.accessLeaves = (
         agent.core.db.prepare(`SELECT COUNT(*) AS n FROM log_leaves WHERE kind = ${LEAF_KIND.accessEvent}`).get() as { n: number }
       ).n;
@@ -89,7 +102,7 @@ beforeAll(async () => {
           () => undefined,
           (e: { apiCode?: string }) => e.apiCode,
         );
-      const k = new AgentClient(api, seededRng('others'));
+      const k = AgentClient.withCa(api, seededRng('others'), ca);
       extra.otherRefusals = {
         releaseToNonEmergency: await code(
           k.call(wallets.clinician, '/v1/emergency/release', 'EmergencyRelease', {
@@ -117,19 +130,15 @@ beforeAll(async () => {
             .then((r) => k.post('/v1/query/records', { ...r, message: { ...r.message, limit: 2 } })),
         ),
       };
-      const c = new AgentClient(api, seededRng('burst'));
+      const c = AgentClient.withCa(api, seededRng('burst'), ca);
       const burst = await Promise.all(
         Array.from({ length: 60 }, () =>
           c.signed(wallets.patient, 'RecordQuery', { patient: wallets.patient.address, device: '', fromLeaf: 0, limit: 1 }),
         ),
       );
-      const answers = await Promise.all(
-        burst.map((b) =>
-          fetch(`${api}/v1/query/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) }),
-        ),
-      );
+      const answers = await Promise.all(burst.map((b) => c.postRaw('/v1/query/records', b)));
       const limited = answers.find((r) => r.status === 429);
-      extra.rateLimited = limited ? ((await limited.json()) as { error: { code: string } }).error.code : undefined;
+      extra.rateLimited = limited ? (limited.json as { error: { code: string } }).error.code : undefined;
     },
   });
 }, 120_000);
@@ -183,6 +192,11 @@ describe('ward end to end (embedded chain, aedes, SQLite)', () => {
 
   it('rate-limits a requester with a stable code', () => {
     expect(extra.rateLimited).toBe('API_RATE_LIMITED');
+  });
+
+  it('serves its API on HTTPS only to clients trusting the ward CA: another CA is WALLET_AGENT_UNTRUSTED', () => {
+    expect(lines.some((l) => l.includes('HTTPS https://127.0.0.1:'))).toBe(true);
+    expect(extra.wrongCa).toBe('WALLET_AGENT_UNTRUSTED');
   });
 
   it('logs every served request as an access leaf', () => {
