@@ -35,7 +35,8 @@ export const AGENT_ERRORS = defineErrors(
       http: 400,
     },
     AGENT_BASE_MODE_REFUSED: {
-      message: 'reading is sealed in HPKE base mode where Auth mode is required (ingest.requireAuthMode, or its ticket certifies a device identity key)',
+      message:
+        'reading is sealed in HPKE base mode where Auth mode is required (ingest.requireAuthMode, or its ticket certifies a device identity key)',
       exit: 'invalid-input',
     },
     AGENT_NOT_FOUND: { message: 'record or device not found', exit: 'invalid-input', http: 404 },
