@@ -6,7 +6,9 @@
  *
  *   vs_reading_encode()  §4   deterministic CBOR {"u", "v", "st", "ts"}
  *   vs_seal_reading()    §5.5 single-shot HPKE base mode, fresh ephemeral key
+ *   vs_seal_reading_auth()    the same in HPKE auth mode with the device identity key (§3.6, "m": 2)
  *   vs_session_*()       §6   one HPKE sender context per session, "hs" in the header
+ *                             (vs_session_setup_auth: SetupAuthS, "m": 2 in every envelope)
  *   vs_kid_of()          §3.3 kid = SHA-256(pk)[0:16]
  *
  * No function here allocates memory; every output goes to a caller buffer of
@@ -48,13 +50,13 @@ extern "C" {
 #define VS_HEADER_EK (-4)            /* §3.1 (tentative) */
 #define VS_TAG_ENCRYPT0 16
 
-/* Longest protected header: {1: 42, "hs", "st" (32), "ts", "dev" (64), "seq"}, all uint53 at 9 bytes. */
-#define VS_PROTECTED_MAX_BYTES 148
+/* Longest protected header: {1: 42, "m": 2, "hs", "st" (32), "ts", "dev" (64), "seq"}, all uint53 at 9 bytes. */
+#define VS_PROTECTED_MAX_BYTES 151
 /* Longest reading plaintext: 400 float64 values, a 16-code-point unit of 64 UTF-8 bytes, a 32-char st. */
 #define VS_READING_MAX_BYTES 3723
 /* An envelope of a pt_len-byte plaintext never exceeds this (tag, array, protected bstr,
  * {4: kid, -4: ek}, ciphertext bstr head, ciphertext, AEAD tag). */
-#define VS_ENVELOPE_BOUND(pt_len) ((size_t)(pt_len) + 225u)
+#define VS_ENVELOPE_BOUND(pt_len) ((size_t)(pt_len) + 228u)
 
 /* The clear header of one envelope (§5.2). `hs` is used only in session mode and
  * filled by vs_session_seal (has_hs must be 0 for vs_seal_reading). */
@@ -91,18 +93,29 @@ int vs_reading_encode(uint8_t *out, size_t cap, size_t *out_len, const vs_readin
 
 /* §5.5: seals plaintext pt (a §4 reading; pt must not overlap out) to pkR as a tagged
  * COSE_Encrypt0 with a fresh ephemeral key from vs_port_random. The envelope is at most
- * VS_ENVELOPE_BOUND(pt_len) bytes. kid is the ticket's kid. On any error *out_len is 0
+ * VS_ENVELOPE_BOUND(pt_len) bytes (base mode: 3 bytes fewer, no "m"). kid is the ticket's kid. On any error *out_len is 0
  * and out holds nothing usable. VS_ERR_INPUT, VS_ERR_BUFFER, VS_ERR_TOO_LARGE,
  * VS_ERR_RANDOM, VS_ERR_DH_ALL_ZERO, VS_ERR_CRYPTO.
- * Stack: 1,072 B of the library's own frames down to a port call, + the port's X25519 / HMAC /
- * AEAD (host total with libsodium: 3,104 B, X25519 being 2,400 of it). */
+ * Stack: 1,184 B of the library's own frames down to a port call, + the port's X25519 / HMAC /
+ * AEAD (host total with libsodium: 3,168 B, X25519 being 2,400 of it). */
 int vs_seal_reading(uint8_t *out, size_t cap, size_t *out_len, const vs_header *h, const uint8_t *pt, size_t pt_len,
                     const uint8_t pkR[32], const uint8_t kid[16]);
 
 /* The same with a given ephemeral secret key (known-answer tests only: never reuse skE).
- * Stack: 1,024 B + port (host total 3,072 B). */
+ * Stack: 1,184 B + port (host total 3,200 B). */
 int vs_seal_reading_with_ephemeral(uint8_t *out, size_t cap, size_t *out_len, const vs_header *h, const uint8_t *pt,
                                    size_t pt_len, const uint8_t pkR[32], const uint8_t kid[16], const uint8_t skE[32]);
+
+/* §3.6, §5: the same in HPKE auth mode (RFC 9180 mode_auth, AuthEncap(pkR, skS)) with the device's
+ * identity secret key skS; the protected header carries "m": 2 (in the deterministic position after
+ * label 1). The recipient opens it only with the ticket's idk = pk(skS). Same errors.
+ * Stack: 1,264 B + port (host total 3,264 B; two X25519 more than base mode). */
+int vs_seal_reading_auth(uint8_t *out, size_t cap, size_t *out_len, const vs_header *h, const uint8_t *pt, size_t pt_len,
+                         const uint8_t pkR[32], const uint8_t kid[16], const uint8_t skS[32]);
+/* The same with a given ephemeral secret key (known-answer tests only: never reuse skE). */
+int vs_seal_reading_auth_with_ephemeral(uint8_t *out, size_t cap, size_t *out_len, const vs_header *h, const uint8_t *pt,
+                                        size_t pt_len, const uint8_t pkR[32], const uint8_t kid[16], const uint8_t skS[32],
+                                        const uint8_t skE[32]);
 
 /* §6: one HPKE sender context. Lives in RAM only: never persist it (§6.1). */
 typedef struct {
@@ -112,13 +125,20 @@ typedef struct {
   uint8_t kid[16];        /* kid of pkR */
   uint64_t next_hs;       /* hs of the next envelope */
   int ready;              /* 1 after a successful setup */
+  int auth;               /* 1: SetupAuthS, every envelope carries "m": 2 */
 } vs_session;
 
 /* SetupBaseS(pkR, info = "") with a fresh ephemeral key; kid = vs_kid_of(pkR).
- * Stack: 752 B + port (host total 2,752 B). */
+ * Stack: 888 B + port (host total 2,848 B). */
 int vs_session_setup(vs_session *s, const uint8_t pkR[32]);
 /* The same with a given ephemeral secret key (known-answer tests only). */
 int vs_session_setup_with_ephemeral(vs_session *s, const uint8_t pkR[32], const uint8_t skE[32]);
+/* SetupAuthS(pkR, info = "", skS) (§3.6, §6): the same in HPKE auth mode with the device identity
+ * secret key skS; every envelope of the session carries "m": 2. */
+int vs_session_setup_auth(vs_session *s, const uint8_t pkR[32], const uint8_t skS[32]);
+/* The same with a given ephemeral secret key (known-answer tests only). */
+int vs_session_setup_auth_with_ephemeral(vs_session *s, const uint8_t pkR[32], const uint8_t skS[32],
+                                         const uint8_t skE[32]);
 /* Seals pt at hs = s->next_hs (h->has_hs / h->hs are ignored: the session fills them),
  * then advances next_hs. On error the session is unchanged. VS_ERR_STATE before setup,
  * VS_ERR_SEQ_OVERFLOW past uint53, and the errors of vs_seal_reading.

@@ -1,5 +1,5 @@
 /*
- * hpke.c: RFC 9180 base mode for DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 /
+ * hpke.c: RFC 9180 base and auth modes for DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 /
  * ChaCha20Poly1305 (hpke.h), on the crypto port.
  *
  * LabeledExtract(salt, label, ikm) = HMAC(salt, "HPKE-v1" || suite_id || label || ikm)
@@ -25,7 +25,7 @@ void vs_wipe(void *p, size_t n) {
 
 /* Room for the longest labeled message: I2OSP(L, 2) || "HPKE-v1" || suite_id(10) || label(<=16) || data. */
 #define LABELED_OVERHEAD (2 + 7 + 10 + 16)
-#define LABELED_SMALL_DATA 65 /* key_schedule_context; KEM context enc || pkR is 64 */
+#define LABELED_SMALL_DATA 96 /* KEM context enc || pkR || pkS (auth mode); key_schedule_context is 65 */
 
 typedef struct {
   uint8_t *buf;
@@ -68,12 +68,15 @@ static void labeled_expand(uint8_t *out, size_t L, uint8_t *scratch, const uint8
   vs_wipe(scratch, b.len);
 }
 
-/* ExtractAndExpand(dh, kem_context) (RFC 9180 §4.1). */
-static void extract_and_expand(uint8_t shared_secret[32], const uint8_t dh[32], const uint8_t kem_context[64]) {
+/* ExtractAndExpand(dh, kem_context) (RFC 9180 §4.1): dh and kem_context are 32 and 64 bytes in
+ * base mode, 64 and 96 in auth mode (§4.1 AuthEncap). */
+static void extract_and_expand(uint8_t shared_secret[32], const uint8_t *dh, size_t dh_len, const uint8_t *kem_context,
+                               size_t kem_context_len) {
   uint8_t scratch[LABELED_OVERHEAD + LABELED_SMALL_DATA + 1];
   uint8_t eae_prk[32];
-  labeled_extract(eae_prk, scratch, NULL, 0, SUITE_KEM, sizeof SUITE_KEM, "eae_prk", dh, 32);
-  labeled_expand(shared_secret, 32, scratch, eae_prk, SUITE_KEM, sizeof SUITE_KEM, "shared_secret", kem_context, 64);
+  labeled_extract(eae_prk, scratch, NULL, 0, SUITE_KEM, sizeof SUITE_KEM, "eae_prk", dh, dh_len);
+  labeled_expand(shared_secret, 32, scratch, eae_prk, SUITE_KEM, sizeof SUITE_KEM, "shared_secret", kem_context,
+                 kem_context_len);
   vs_wipe(eae_prk, sizeof eae_prk);
 }
 
@@ -88,10 +91,27 @@ int vs_hpke_encap(uint8_t shared_secret[32], uint8_t enc[32], uint8_t *dh_out, c
   }
   memcpy(kem_context, enc, 32);
   memcpy(kem_context + 32, pkR, 32);
-  extract_and_expand(shared_secret, dh, kem_context);
+  extract_and_expand(shared_secret, dh, 32, kem_context, 64);
   if (dh_out) memcpy(dh_out, dh, 32);
   vs_wipe(dh, sizeof dh);
   return VS_OK;
+}
+
+int vs_hpke_auth_encap(uint8_t shared_secret[32], uint8_t enc[32], uint8_t *dh_out, const uint8_t pkR[32],
+                       const uint8_t skE[32], const uint8_t skS[32]) {
+  uint8_t dh[64];          /* DH(skE, pkR) || DH(skS, pkR) */
+  uint8_t kem_context[96]; /* enc || pkR || pkS */
+  int rc = VS_OK;
+  if (vs_port_x25519_base(enc, skE) != 0 || vs_port_x25519_base(kem_context + 64, skS) != 0) return VS_ERR_CRYPTO;
+  if (vs_port_x25519(dh, skE, pkR) != 0 || vs_port_x25519(dh + 32, skS, pkR) != 0) rc = VS_ERR_DH_ALL_ZERO;
+  if (rc == VS_OK) {
+    memcpy(kem_context, enc, 32);
+    memcpy(kem_context + 32, pkR, 32);
+    extract_and_expand(shared_secret, dh, 64, kem_context, 96);
+    if (dh_out) memcpy(dh_out, dh, 64);
+  }
+  vs_wipe(dh, sizeof dh);
+  return rc;
 }
 
 int vs_hpke_decap(uint8_t shared_secret[32], const uint8_t enc[32], const uint8_t skR[32]) {
@@ -106,18 +126,25 @@ int vs_hpke_decap(uint8_t shared_secret[32], const uint8_t enc[32], const uint8_
     vs_wipe(dh, sizeof dh);
     return VS_ERR_CRYPTO;
   }
-  extract_and_expand(shared_secret, dh, kem_context);
+  extract_and_expand(shared_secret, dh, 32, kem_context, 64);
   vs_wipe(dh, sizeof dh);
   return VS_OK;
 }
 
 int vs_hpke_key_schedule(vs_hpke_ctx *ctx, uint8_t *ksc_out, uint8_t *secret_out, const uint8_t shared_secret[32],
                          const uint8_t *info, size_t info_len, int want_exporter) {
+  return vs_hpke_key_schedule_mode(ctx, ksc_out, secret_out, shared_secret, info, info_len, want_exporter,
+                                   VS_HPKE_MODE_BASE);
+}
+
+int vs_hpke_key_schedule_mode(vs_hpke_ctx *ctx, uint8_t *ksc_out, uint8_t *secret_out, const uint8_t shared_secret[32],
+                              const uint8_t *info, size_t info_len, int want_exporter, uint8_t mode) {
   uint8_t scratch[LABELED_OVERHEAD + VS_HPKE_MAX_INFO + 1];
   uint8_t ksc[65]; /* mode || psk_id_hash || info_hash */
   uint8_t secret[32];
   if (info_len > VS_HPKE_MAX_INFO || (info_len && !info)) return VS_ERR_INPUT;
-  ksc[0] = 0x00; /* mode_base */
+  if (mode != VS_HPKE_MODE_BASE && mode != VS_HPKE_MODE_AUTH) return VS_ERR_INPUT;
+  ksc[0] = mode; /* mode_base 0x00 or mode_auth 0x02; psk and psk_id are empty in both */
   labeled_extract(ksc + 1, scratch, NULL, 0, SUITE_HPKE, sizeof SUITE_HPKE, "psk_id_hash", NULL, 0);
   labeled_extract(ksc + 33, scratch, NULL, 0, SUITE_HPKE, sizeof SUITE_HPKE, "info_hash", info, info_len);
   labeled_extract(secret, scratch, shared_secret, 32, SUITE_HPKE, sizeof SUITE_HPKE, "secret", NULL, 0);

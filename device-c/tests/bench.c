@@ -148,7 +148,12 @@ static int call_seal_eph(void) {
   size_t len;
   return vs_seal_reading_with_ephemeral(out, sizeof out, &len, &HEADER, pt, 64, pkR, kid, pool[0]);
 }
+static int call_seal_auth(void) {
+  size_t len;
+  return vs_seal_reading_auth(out, sizeof out, &len, &HEADER, pt, 64, pkR, kid, pool[2]);
+}
 static int call_session_setup(void) { return vs_session_setup(&session, pkR); }
+static int call_session_setup_auth(void) { return vs_session_setup_auth(&session, pkR, pool[2]); }
 static int call_session_seal(void) {
   size_t len;
   return vs_session_seal(&session, out, sizeof out, &len, &HEADER, pt, 64);
@@ -173,7 +178,9 @@ static int stack_report(void) {
       {"vs_reading_encode (400 values)", call_reading},
       {"vs_seal_reading (64-byte plaintext)", call_seal},
       {"vs_seal_reading_with_ephemeral", call_seal_eph},
+      {"vs_seal_reading_auth (64-byte plaintext)", call_seal_auth},
       {"vs_session_setup", call_session_setup},
+      {"vs_session_setup_auth", call_session_setup_auth},
       {"vs_session_seal (64-byte plaintext)", call_session_seal},
       {"vs_port_x25519 (libsodium)", call_x25519},
       {"vs_port_aead_seal (libsodium)", call_aead},

@@ -15,12 +15,16 @@
  *        VALUES comma-separated: i<decimal> for every value (ints), or f<16 hex> IEEE-754 bits
  *        (floats); CAP decimal or "max")
  *   seal DEV SEQ TS ST PT PKR KID SKE CAP      -> envelope    (SKE "-": fresh from vs_port_random)
+ *   seal-auth DEV SEQ TS ST PT PKR KID SKS SKE CAP -> envelope (auth mode, identity key SKS)
  *   session-setup PKR SKE                      -> enc kid     (SKE "-": fresh)
+ *   session-setup-auth PKR SKS SKE             -> enc kid     (SetupAuthS; SKE "-": fresh)
  *   session-seal DEV SEQ TS ST PT CAP          -> envelope hs
  *   session-set-hs N                           -> (sets next_hs: overflow tests)
  *   session-wipe
  *   encap PKR SKE                              -> enc dh shared_secret
+ *   auth-encap PKR SKE SKS                     -> enc dh (64 bytes) shared_secret
  *   schedule SHARED_SECRET INFO                -> key_schedule_context secret key base_nonce exporter_secret
+ *   schedule-auth SHARED_SECRET INFO           -> the same in mode_auth (0x02)
  *   hpke-seal PKR SKE INFO AAD PT SEQ          -> enc key base_nonce nonce ct
  *   hpke-open SKR ENC INFO AAD CT SEQ          -> key base_nonce nonce pt     (err VS_ERR_OPEN)
  *   export EXPORTER_SECRET CONTEXT L           -> value
@@ -222,6 +226,71 @@ static void cmd_seal(void) {
   free(o.p);
 }
 
+static void cmd_seal_auth(void) {
+  vs_header h;
+  outbuf o;
+  size_t len = 0;
+  int rc;
+  if (!need(argc_, 11)) return;
+  if (header_args(&h, 1, 2, 3, 4) != 0 || hex_args(5, 9) != 0 || lens[6] != 32 || lens[7] != 16 || lens[8] != 32 ||
+      (lens[9] != 32 && lens[9] != 0) || out_alloc(&o, argv_[10], VS_ENVELOPE_MAX_BYTES + 64) != 0) {
+    printf("err usage\n");
+    return;
+  }
+  if (lens[9] == 32)
+    rc = vs_seal_reading_auth_with_ephemeral(o.p, o.cap, &len, &h, bufs[5], lens[5], bufs[6], bufs[7], bufs[8], bufs[9]);
+  else
+    rc = vs_seal_reading_auth(o.p, o.cap, &len, &h, bufs[5], lens[5], bufs[6], bufs[7], bufs[8]);
+  if (rc == VS_OK) {
+    printf("ok");
+    put_hex("envelope", o.p, len);
+  } else {
+    put_err(rc);
+    printf(" canary=%s len=%zu", out_canary(&o), len);
+  }
+  printf("\n");
+  free(o.p);
+}
+
+static void cmd_session_setup_auth(void) {
+  int rc;
+  if (!need(argc_, 4)) return;
+  if (hex_args(1, 3) != 0 || lens[1] != 32 || lens[2] != 32 || (lens[3] != 32 && lens[3] != 0)) {
+    printf("err usage\n");
+    return;
+  }
+  rc = lens[3] ? vs_session_setup_auth_with_ephemeral(&session, bufs[1], bufs[2], bufs[3])
+               : vs_session_setup_auth(&session, bufs[1], bufs[2]);
+  if (rc == VS_OK) {
+    printf("ok");
+    put_hex("enc", session.enc, 32);
+    put_hex("kid", session.kid, 16);
+  } else {
+    put_err(rc);
+  }
+  printf("\n");
+}
+
+static void cmd_auth_encap(void) {
+  uint8_t ss[32], enc[32], dh[64];
+  if (!need(argc_, 4)) return;
+  if (hex_args(1, 3) != 0 || lens[1] != 32 || lens[2] != 32 || lens[3] != 32) {
+    printf("err usage\n");
+    return;
+  }
+  int rc = vs_hpke_auth_encap(ss, enc, dh, bufs[1], bufs[2], bufs[3]);
+  if (rc != VS_OK) {
+    put_err(rc);
+    printf("\n");
+    return;
+  }
+  printf("ok");
+  put_hex("enc", enc, 32);
+  put_hex("dh", dh, 64);
+  put_hex("shared_secret", ss, 32);
+  printf("\n");
+}
+
 static void cmd_session_setup(void) {
   int rc;
   if (!need(argc_, 3)) return;
@@ -291,7 +360,7 @@ static void print_schedule(const uint8_t ksc[65], const uint8_t secret[32], cons
   put_hex("exporter_secret", ctx->exporter_secret, 32);
 }
 
-static void cmd_schedule(void) {
+static void cmd_schedule(uint8_t mode) {
   vs_hpke_ctx ctx;
   uint8_t ksc[65], secret[32];
   if (!need(argc_, 3)) return;
@@ -299,7 +368,8 @@ static void cmd_schedule(void) {
     printf("err usage\n");
     return;
   }
-  int rc = vs_hpke_key_schedule(&ctx, ksc, secret, bufs[1], bufs[2], lens[2], 1);
+  int rc = mode == VS_HPKE_MODE_BASE ? vs_hpke_key_schedule(&ctx, ksc, secret, bufs[1], bufs[2], lens[2], 1)
+                                     : vs_hpke_key_schedule_mode(&ctx, ksc, secret, bufs[1], bufs[2], lens[2], 1, mode);
   if (rc != VS_OK) {
     put_err(rc);
     printf("\n");
@@ -498,7 +568,11 @@ int main(void) {
       vs_session_wipe(&session);
       printf("ok\n");
     } else if (strcmp(c, "encap") == 0) cmd_encap();
-    else if (strcmp(c, "schedule") == 0) cmd_schedule();
+    else if (strcmp(c, "schedule") == 0) cmd_schedule(VS_HPKE_MODE_BASE);
+    else if (strcmp(c, "schedule-auth") == 0) cmd_schedule(VS_HPKE_MODE_AUTH);
+    else if (strcmp(c, "auth-encap") == 0) cmd_auth_encap();
+    else if (strcmp(c, "seal-auth") == 0) cmd_seal_auth();
+    else if (strcmp(c, "session-setup-auth") == 0) cmd_session_setup_auth();
     else if (strcmp(c, "hpke-seal") == 0) cmd_hpke_seal();
     else if (strcmp(c, "hpke-open") == 0) cmd_hpke_open();
     else if (strcmp(c, "export") == 0) cmd_export();

@@ -7,7 +7,7 @@
  * -fsanitize=address,undefined build (`make asan`), whose driver allocates every output buffer
  * at exactly the capacity it passes, so a write past the end aborts the run.
  *
- * Vectors reproduced here: envelopes.json and session.json (plaintext, KEM dh / shared secret,
+ * Vectors reproduced here: envelopes.json, session.json and auth-envelopes.json (HPKE Auth mode, "m": 2) (plaintext, KEM dh / shared secret,
  * key schedule, envelope, record id), keys.json (DeriveKeyPair, EmergencyKeyGen's HKDF, kids),
  * escrow.json (HPKE seal with info and aad; the negatives fail to open), disclosure.json (the
  * disclosed key and nonce of each reading), the RFC 9180 base-mode vector (key schedule, all 257
@@ -22,6 +22,7 @@ import { NativeSeal } from '../../bench/native.ts';
 import { createHpkeCorePeer } from '../../bench/peers/hpkeCore.ts';
 import { bytesEqual } from '../../protocol/bytes.ts';
 import { decodeEnvelope, encodeReading, envelopeAad, openReading, type Reading } from '../../protocol/envelope/index.ts';
+import { keyIdOf } from '../../protocol/keys/index.ts';
 import { createHpke, HPKE_BACKENDS } from '../../protocol/node.ts';
 import { seededRng } from '../../protocol/rng.ts';
 import { deviceCPrograms, skipDeviceC, skipDeviceCReason } from './build.ts';
@@ -32,6 +33,7 @@ type Json = any;
 const load = (name: string): Json => JSON.parse(readFileSync(new URL(`../vectors/${name}`, import.meta.url), 'utf8'));
 const envelopes = load('vitalseal/envelopes.json');
 const session = load('vitalseal/session.json');
+const authEnvelopes = load('vitalseal/auth-envelopes.json');
 const keys = load('vitalseal/keys.json');
 const escrow = load('vitalseal/escrow.json');
 const disclosure = load('vitalseal/disclosure.json');
@@ -99,6 +101,15 @@ const sealCmd = (
   skE: string,
   cap: number | 'max' = 'max',
 ): string => `seal ${text(h.dev)} ${h.seq} ${h.ts} ${text(h.st)} ${arg(pt)} ${pk} ${kid} ${arg(skE)} ${cap}`;
+const sealAuthCmd = (
+  h: { dev: string; seq: number; ts: number; st: string },
+  pt: string,
+  pk: string,
+  kid: string,
+  skS: string,
+  skE: string,
+  cap: number | 'max' = 'max',
+): string => `seal-auth ${text(h.dev)} ${h.seq} ${h.ts} ${text(h.st)} ${arg(pt)} ${pk} ${kid} ${skS} ${arg(skE)} ${cap}`;
 const sessionSealCmd = (h: { dev: string; seq: number; ts: number; st: string }, pt: string, cap: number | 'max' = 'max'): string =>
   `session-seal ${text(h.dev)} ${h.seq} ${h.ts} ${text(h.st)} ${arg(pt)} ${cap}`;
 
@@ -172,6 +183,47 @@ describe.skipIf(skipDeviceC)(`device-c sealing core${skipDeviceC ? ` (skipped: $
           expect(opened.f.pt).toBe(m.plaintext);
         });
       }
+    });
+
+    it('auth-envelopes.json: every positive vector byte for byte in HPKE Auth mode ("m": 2; AuthEncap dh and shared secret, mode_auth key schedule, envelope, record id; the session one message by message)', () => {
+      const r = authEnvelopes.inputs.recipient;
+      const skS = authEnvelopes.inputs.device.secretKey;
+      expect(authEnvelopes.inputs.mode).toBe(2);
+      let checked = 0;
+      for (const v of authEnvelopes.positive) {
+        const cmds = [`auth-encap ${r.publicKey} ${v.ephemeral.secretKey} ${skS}`, `schedule-auth ${v.kem.sharedSecret} -`];
+        if (v.messages) {
+          cmds.push('session-wipe', `session-setup-auth ${r.publicKey} ${skS} ${v.ephemeral.secretKey}`);
+          for (const m of v.messages) cmds.push(readingCmd(m.reading), sessionSealCmd(m.header, m.plaintext), `sha256 ${m.envelope}`);
+        } else {
+          cmds.push(
+            readingCmd(v.reading),
+            sealAuthCmd(v.header, v.plaintext, r.publicKey, r.kid, skS, v.ephemeral.secretKey),
+            `sha256 ${v.envelope}`,
+          );
+        }
+        const a = kat(bin(), cmds);
+        expect(a[0]!.f, `${v.name} AuthEncap`).toEqual({ enc: v.enc, dh: v.kem.dh, shared_secret: v.kem.sharedSecret });
+        expect(a[0]!.f.dh!.length, 'dh = DH(skE, pkR) ‖ DH(skS, pkR)').toBe(128);
+        expect(a[1]!.f.key_schedule_context!.slice(0, 2), 'mode_auth').toBe('02');
+        expect(a[1]!.f.key, `${v.name} key`).toBe(v.keySchedule.key);
+        expect(a[1]!.f.base_nonce, `${v.name} base_nonce`).toBe(v.keySchedule.baseNonce);
+        expect(a[1]!.f.exporter_secret, `${v.name} exporter_secret`).toBe(v.keySchedule.exporterSecret);
+        const msgs: Json[] = v.messages ?? [v];
+        const first = v.messages ? 4 : 2;
+        if (v.messages) expect(a[3]!.f, `${v.name} SetupAuthS`).toEqual({ enc: v.enc, kid: r.kid });
+        msgs.forEach((m: Json, i: number) => {
+          const [reading, sealed, sha] = a.slice(first + i * 3, first + i * 3 + 3) as [Answer, Answer, Answer];
+          expect(reading.f.plaintext, `${v.name} #${i} plaintext`).toBe(m.plaintext);
+          expect(sealed.f.envelope, `${v.name} #${i} envelope`).toBe(m.envelope);
+          expect(sealed.f.envelope!.includes(m.protected), `${v.name} #${i} protected header`).toBe(true);
+          if (v.messages) expect(sealed.f.hs).toBe(String(m.hs));
+          expect(sha.f.hash, `${v.name} #${i} record id`).toBe(m.recordId);
+          checked++;
+        });
+      }
+      expect(checked).toBe(authEnvelopes.positive.reduce((n: number, v: Json) => n + (v.messages?.length ?? 1), 0));
+      expect(authEnvelopes.positive.length).toBeGreaterThanOrEqual(3);
     });
 
     it('keys.json: DeriveKeyPair (dkp_prk, sk, pk), EmergencyKeyGen (HKDF-SHA256) and every kid', () => {
@@ -526,6 +578,101 @@ describe.skipIf(skipDeviceC)(`device-c sealing core${skipDeviceC ? ` (skipped: $
       }
       // a different (ek, hs) in every envelope, never the same nonce twice
       expect(new Set(envs.map((e) => decodeEnvelope(e).header.hs)).size).toBe(N);
+    });
+  });
+
+  describe('Auth mode interoperability (-O2 build)', () => {
+    const bin = (): string => deviceCPrograms().kat;
+    const hpkeNoble = createHpke('noble');
+    const patient = hpkeNoble.deriveKeyPair(new TextEncoder().encode('patient:device-c-auth-mode-0000000000000'));
+    const identity = hpkeNoble.deriveKeyPair(new TextEncoder().encode('device:device-c-auth-identity-000000000'));
+    const other = hpkeNoble.deriveKeyPair(new TextEncoder().encode('gateway:device-c-auth-forger-0000000000'));
+    const pkR = hex(patient.publicKey);
+    const kid = hex(keyIdOf(patient.publicKey));
+    const reading: Reading = { st: 'spo2', ts: 1_767_225_600_000, u: '%,bpm', v: [97, 72] };
+    const header = (seq: number) => ({ dev: 'oxi-01', seq, ts: reading.ts, st: 'spo2' });
+    const open = (env: Uint8Array, backend: (typeof HPKE_BACKENDS)[number], senderPublicKey?: Uint8Array) =>
+      openReading(env, { secretKey: patient.secretKey, hpke: createHpke(backend), ...(senderPublicKey ? { senderPublicKey } : {}) });
+    const code = (f: () => unknown): string | undefined => {
+      try {
+        f();
+        return undefined;
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+    };
+
+    it('20 C Auth-mode envelopes (fresh ephemeral keys) open with the identity key on node and noble; another sender key or none is refused', () => {
+      const pt = kat(bin(), [readingCmd(reading)])[0]!.f.plaintext!;
+      const a = kat(
+        bin(),
+        Array.from({ length: 20 }, (_, i) => sealAuthCmd(header(i), pt, pkR, kid, hex(identity.secretKey), '')),
+      );
+      const encs = new Set<string>();
+      for (const [i, x] of a.entries()) {
+        const env = unhex(x.f.envelope!);
+        const dec = decodeEnvelope(env);
+        expect(dec.header.m).toBe(2);
+        encs.add(hex(dec.enc));
+        for (const backend of HPKE_BACKENDS) {
+          const opened = open(env, backend, identity.publicKey);
+          expect(opened.reading).toEqual(reading);
+          expect(opened.header).toMatchObject({ ...header(i), m: 2 });
+          expect(
+            code(() => open(env, backend, other.publicKey)),
+            backend,
+          ).toBe('ENVELOPE_ORIGIN_UNVERIFIED');
+          expect(
+            code(() => open(env, backend)),
+            backend,
+          ).toBe('ENVELOPE_NO_SENDER_KEY');
+        }
+      }
+      expect(encs.size).toBe(20);
+    });
+
+    it('a C Auth-mode session opens with the identity key on node and noble ("m": 2, hs 0, 1, …); another sender key is refused', () => {
+      const pt = kat(bin(), [readingCmd(reading)])[0]!.f.plaintext!;
+      const a = kat(bin(), [
+        `session-setup-auth ${pkR} ${hex(identity.secretKey)} -`,
+        ...Array.from({ length: 10 }, (_, i) => sessionSealCmd(header(100 + i), pt)),
+      ]);
+      expect(a[0]!.f.kid).toBe(kid);
+      for (const [i, x] of a.slice(1).entries()) {
+        const env = unhex(x.f.envelope!);
+        const dec = decodeEnvelope(env);
+        expect(hex(dec.enc)).toBe(a[0]!.f.enc);
+        expect(dec.header).toMatchObject({ m: 2, hs: i });
+        for (const backend of HPKE_BACKENDS) {
+          expect(open(env, backend, identity.publicKey).reading).toEqual(reading);
+          expect(
+            code(() => open(env, backend, other.publicKey)),
+            backend,
+          ).toBe('ENVELOPE_ORIGIN_UNVERIFIED');
+        }
+      }
+    });
+
+    it('Auth mode refuses instead of overflowing: a buffer one byte short is VS_ERR_BUFFER with the bytes after cap untouched', () => {
+      const v = authEnvelopes.positive[0];
+      const r = authEnvelopes.inputs.recipient;
+      const skS = authEnvelopes.inputs.device.secretKey;
+      const len = v.envelope.length / 2;
+      for (const k of [0, 1]) {
+        const a = kat(deviceCPrograms({ asan: k === 1 }).kat, [
+          sealAuthCmd(v.header, v.plaintext, r.publicKey, r.kid, skS, v.ephemeral.secretKey, len - 1),
+          sealAuthCmd(v.header, v.plaintext, r.publicKey, r.kid, skS, v.ephemeral.secretKey, len),
+        ]);
+        expect(a[0]).toMatchObject({ ok: false, err: 'VS_ERR_BUFFER', f: { canary: 'ok', len: '0' } });
+        expect(a[1]!.f.envelope).toBe(v.envelope);
+      }
+    });
+
+    it('a base-mode C envelope has no "m" and is refused under a ticket that certifies an identity key', () => {
+      const pt = kat(bin(), [readingCmd(reading)])[0]!.f.plaintext!;
+      const env = unhex(kat(bin(), [sealCmd(header(1), pt, pkR, kid, '')])[0]!.f.envelope!);
+      expect(decodeEnvelope(env).header.m).toBeUndefined();
+      for (const backend of HPKE_BACKENDS) expect(code(() => open(env, backend, identity.publicKey))).toBe('ENVELOPE_ORIGIN_UNVERIFIED');
     });
   });
 
