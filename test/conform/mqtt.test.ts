@@ -53,6 +53,13 @@ describe('vitalseal conform over MQTT (embedded broker, simulator child in sessi
       na.join(', '),
     ).toBe(true);
     expect(report.summary.passed).toBeGreaterThanOrEqual(55);
+    // the simulator has an identity key: Auth mode under v2 tickets, origin verified on every reading (issue #20)
+    expect(report.cases.filter((c) => c.id.startsWith('AUTH-')).map((c) => `${c.id} ${c.verdict}`)).toEqual([
+      'AUTH-01 pass',
+      'AUTH-02 pass',
+      'AUTH-03 pass',
+      'AUTH-04 pass',
+    ]);
     expect(report.device.transport).toBe('mqtt');
   }, 600_000);
 });

@@ -48,6 +48,13 @@ describe('vitalseal conform over a serial line (socat pty pair, simulator child)
         na.join(', '),
       ).toBe(true);
       expect(report.summary.passed).toBeGreaterThanOrEqual(50);
+      // the simulator has an identity key: Auth mode under v2 tickets, origin verified on every reading (issue #20)
+      expect(report.cases.filter((c) => c.id.startsWith('AUTH-')).map((c) => `${c.id} ${c.verdict}`)).toEqual([
+        'AUTH-01 pass',
+        'AUTH-02 pass',
+        'AUTH-03 pass',
+        'AUTH-04 pass',
+      ]);
       expect(sim.starts).toBe(2); // one kill -9 reboot
     } finally {
       await kit.stop();
