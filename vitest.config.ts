@@ -70,6 +70,7 @@ const INTEGRATION = [
   'test/deviceC/provisioning.test.ts', // vitalseal-device-c: provisioning files, no pinned key, on ptys
   'test/device-sim/simTls.test.ts',
   'test/deviceC/deviceLine.test.ts', // vitalseal-device-c on a socat pty pair
+  'test/deviceC/authMode.test.ts', // vitalseal-device-c in HPKE Auth mode on a socat pty pair, kill -9 restart
   'test/deviceC/frames.test.ts', // vs-device-kat (device-c) as a child process
   'test/deviceC/ticket.test.ts', // vs-device-kat (device-c) as a child process
   'test/deviceC/kat.test.ts', // runs the C driver (device-c/, built by make) as a child process

@@ -1,7 +1,7 @@
 /*
  * vs_device.h: the device state machine (the C counterpart of device-sim/firmware/device.ts):
  * boots from NVM, takes tickets from the serial line and verifies them (§7.3), measures and seals
- * (§5.5 or session mode §6), keeps seq strictly increasing across restarts (§10.3: the high-water
+ * (§5.5 or session mode §6; HPKE auth mode with the identity key under a v2 ticket, §3.6), keeps seq strictly increasing across restarts (§10.3: the high-water
  * mark is persisted before a seq is used), writes each envelope to the outbox before its first
  * transmission and sends the outbox in seq order, up to `window` in flight; when one is not
  * acknowledged within `ack_timeout_ms` it goes back and resends every unacknowledged reading, byte
@@ -55,6 +55,9 @@ typedef struct {
   vs_ticket ticket;
   uint64_t ticket_start_seq;
   vs_session session;
+  /* the device identity key (§3.6), from NVM ("idkey"); skS never leaves the device */
+  uint8_t idk_sk[32];
+  uint8_t idk_pk[32];
   /* seq */
   uint64_t next_seq;
   uint64_t seq_limit;
@@ -69,8 +72,9 @@ typedef struct {
   vs_device_stats stats;
 } vs_device;
 
-/* Boots from NVM: identity (already in *id), seq high-water mark, ticket, outbox. first_boot: the
- * identity was just provisioned (its ticket, if any, is checked and stored). 0 or <0. */
+/* Boots from NVM: identity (already in *id), identity key (generated and stored when absent, §3.6),
+ * seq high-water mark, ticket, outbox. first_boot: the identity was just provisioned (its ticket,
+ * if any, is checked and stored). 0 or <0. */
 int vs_device_boot(vs_device *d, const vs_identity *id, const vs_device_config *cfg, int first_boot);
 /* The line is open: a lone 0x00, the status {online}, a pending refusal, the outbox. */
 void vs_device_line_up(vs_device *d);

@@ -97,8 +97,10 @@ typedef struct {
   int has_seq;
   uint64_t seq;
   const char *fw;         /* NULL or the firmware version ("fw", ignored by receivers) */
+  const uint8_t *idk;     /* NULL or the device identity public key, 32 bytes (sent as 64 hex digits, §8.4) */
 } vs_status;
-/* Deterministic CBOR (§2.3) of a serial status body. 0 or -7 (buffer). At most 256 bytes. */
+/* Deterministic CBOR (§2.3) of a serial status body. 0 or -7 (buffer). At most 320 bytes (every
+ * field at its longest; the device's online status with fw, idk, kid and seq: at most 235). */
 int vs_status_encode(uint8_t *out, size_t cap, size_t *out_len, const vs_status *s);
 
 #ifdef __cplusplus

@@ -3,6 +3,7 @@
  *   "identity"   provisioning text (device-c/README.md "Provisioning file"): dev, authority, ticket
  *   "seq"        the seq high-water mark: every seq below it may have been used (PROTOCOL §10.3)
  *   "ticket"     the ticket in use and the seq it started at (maxReadings counting, §7.4)
+ *   "idkey"      the device identity secret key skS (§3.6): "VSIK" || skS || CRC-32, never sent or logged
  *   outbox       fixed slots of sealed envelopes not yet acknowledged (§8.7)
  * Every record carries a magic and a CRC-32; a torn or corrupt record reads as absent.
  *
@@ -40,6 +41,12 @@ int vs_nvm_seq_store(uint64_t limit);
 int vs_nvm_ticket_load(uint8_t *ticket, size_t cap, size_t *len, uint64_t *start_seq);
 int vs_nvm_ticket_store(const uint8_t *ticket, size_t len, uint64_t start_seq);
 int vs_nvm_ticket_remove(void);
+
+/* The device identity key (§3.6): loaded from the record "idkey", or, when there is none,
+ * generated with vs_port_random (skS = rand(32)) and stored atomically (POSIX port: a 0600 file)
+ * before it is returned (*created = 1). pk = X25519(skS). 0, or <0 (I/O, a corrupt record, no
+ * randomness): a device never replaces an identity key it cannot read. */
+int vs_nvm_identity_key(uint8_t sk[32], uint8_t pk[32], int *created);
 
 /* ---- outbox: VS_OUTBOX_SLOTS slots, each one sealed envelope ---- */
 #define VS_OUTBOX_SLOTS 256u /* 64 s of spo2 at 4 Hz without an ack; a full outbox stops measuring (§8.7) */

@@ -28,6 +28,7 @@ enum vs_ticket_code {
   VS_TICKET_EXPIRED = -5,
   VS_TICKET_EXHAUSTED = -6,        /* SIM_TICKET_EXHAUSTED (§7.4) */
   VS_TICKET_NO_AUTHORITY_KEY = -7, /* SIM_NO_AUTHORITY_KEY (§7.3) */
+  VS_TICKET_IDENTITY_KEY_MISMATCH = -8, /* SIM_IDENTITY_KEY_MISMATCH (§3.6): idk is not this device's */
 };
 /* The spec's code: "TICKET_EXPIRED", "SIM_TICKET_EXHAUSTED", ... */
 const char *vs_ticket_code_name(int code);
@@ -40,6 +41,8 @@ typedef struct {
   uint64_t nbf, exp;    /* seconds */
   int has_max_readings;
   uint64_t max_readings;
+  int has_idk;          /* v 2: the device identity key the ticket certifies (§3.6, §7.1) */
+  uint8_t idk[32];
 } vs_ticket;
 
 /* §7.3 steps 1-6 in order: structure, alg and signature with the pinned Ed25519 key, payload

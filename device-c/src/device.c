@@ -30,11 +30,12 @@ static void send_frame(vs_device *d, uint8_t type, const uint8_t *body, size_t n
   if (vs_port_transport_write(g_tx, len) != 0) d->line_broken = 1;
 }
 
+/* with_fw: the online status, which also reports the identity public key (§8.4 "idk"). */
 static void send_status(vs_device *d, const char *state, const char *code, int with_kid, int with_seq, int with_fw) {
-  uint8_t body[256];
+  uint8_t body[320];
   size_t n;
   vs_status s = {d->id.dev, state, code, with_kid && d->has_ticket ? d->ticket.kid : NULL, with_seq, d->next_seq,
-                 with_fw ? VS_DEVICE_FW : NULL};
+                 with_fw ? VS_DEVICE_FW : NULL, with_fw ? d->idk_pk : NULL};
   if (vs_status_encode(body, sizeof body, &n, &s) != 0) return;
   if (!d->line_up) return;
   send_frame(d, VS_FT_STATUS, body, n);
@@ -72,7 +73,9 @@ static int use_ticket(vs_device *d, const uint8_t *t, size_t n, uint64_t start_s
   d->ticket_start_seq = start_seq;
   d->has_ticket = 1;
   vs_session_wipe(&d->session);
-  if (d->cfg.session_mode && vs_session_setup(&d->session, d->ticket.pk) != VS_OK) {
+  /* a v2 ticket certifies this device's identity key: SetupAuthS (§3.6, §6.1) */
+  if (d->cfg.session_mode && (d->ticket.has_idk ? vs_session_setup_auth(&d->session, d->ticket.pk, d->idk_sk)
+                                                : vs_session_setup(&d->session, d->ticket.pk)) != VS_OK) {
     d->has_ticket = 0;
     return -1;
   }
@@ -89,6 +92,11 @@ static int was_refused(const vs_device *d, const uint8_t h[32]) {
   for (unsigned i = 0; i < d->refused_n; i++)
     if (memcmp(d->refused[i], h, 32) == 0) return 1;
   return 0;
+}
+
+/* §3.6: a ticket that certifies an identity key other than this device's is refused. */
+static int identity_mismatch(const vs_device *d, const vs_ticket *t) {
+  return t->has_idk && memcmp(t->idk, d->idk_pk, 32) != 0;
 }
 
 /* §7.3: verify, then store and switch, or refuse with the code. */
@@ -113,6 +121,7 @@ static void on_ticket(vs_device *d, const uint8_t *t, size_t n, int provisioned)
       else if (now >= tk.exp) rc = VS_TICKET_EXPIRED;
     }
   }
+  if (rc == VS_TICKET_OK && identity_mismatch(d, &tk)) rc = VS_TICKET_IDENTITY_KEY_MISMATCH;
   if (rc != VS_TICKET_OK) {
     remember_refused(d, h);
     d->stats.tickets_refused++;
@@ -143,6 +152,9 @@ int vs_device_boot(vs_device *d, const vs_identity *id, const vs_device_config *
   if (d->cfg.window == 0 || d->cfg.window > VS_OUTBOX_SLOTS) d->cfg.window = 8;
   if (d->cfg.seq_block == 0) d->cfg.seq_block = 1;
   d->id = *id;
+  int created;
+  if (vs_nvm_identity_key(d->idk_sk, d->idk_pk, &created) != 0) return VS_ERR_STORAGE;
+  if (created) logf_(d, "identity key created");
   vs_rx_init(&d->rx);
   if (vs_outbox_restore(&d->ob) != 0) return VS_ERR_STORAGE;
   if (vs_nvm_seq_load(&d->seq_limit) != 0) return VS_ERR_STORAGE;
@@ -158,6 +170,7 @@ int vs_device_boot(vs_device *d, const vs_identity *id, const vs_device_config *
     vs_ticket tk;
     int code = vs_ticket_parse_unsigned(d->ticket_bytes, n, &tk);
     if (code == VS_TICKET_OK) code = vs_ticket_usable(&tk, vs_port_now_ms(), d->next_seq - start);
+    if (code == VS_TICKET_OK && identity_mismatch(d, &tk)) code = VS_TICKET_IDENTITY_KEY_MISMATCH;
     if (code == VS_TICKET_OK) {
       static uint8_t copy[VS_TICKET_MAX_BYTES];
       memcpy(copy, d->ticket_bytes, n);
@@ -328,6 +341,7 @@ static void measure(vs_device *d, uint64_t now) {
   int rc = vs_reading_encode(pt, sizeof pt, &pt_len, &r);
   if (rc == VS_OK)
     rc = d->cfg.session_mode ? vs_session_seal(&d->session, env, cap, &env_len, &h, pt, pt_len)
+         : d->ticket.has_idk ? vs_seal_reading_auth(env, cap, &env_len, &h, pt, pt_len, d->ticket.pk, d->ticket.kid, d->idk_sk)
                              : vs_seal_reading(env, cap, &env_len, &h, pt, pt_len, d->ticket.pk, d->ticket.kid);
   memset(pt, 0, sizeof pt);
   if (rc != VS_OK) {

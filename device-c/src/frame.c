@@ -258,8 +258,9 @@ static void text(enc_t *e, const char *s) {
 
 int vs_status_encode(uint8_t *out, size_t cap, size_t *out_len, const vs_status *s) {
   enc_t e = {out, cap, 0, 0};
-  /* deterministic order of the encoded keys: "fw", "dev", "kid", "seq", "code", "state" */
-  uint64_t entries = 2 + (s->fw != NULL) + (s->kid != NULL) + (s->has_seq != 0) + (s->code != NULL);
+  /* deterministic order of the encoded keys: "fw", "dev", "idk", "kid", "seq", "code", "state" */
+  static const char HEX[] = "0123456789abcdef";
+  uint64_t entries = 2 + (s->fw != NULL) + (s->idk != NULL) + (s->kid != NULL) + (s->has_seq != 0) + (s->code != NULL);
   head(&e, VS_CB_MAP, entries);
   if (s->fw) {
     text(&e, "fw");
@@ -267,8 +268,17 @@ int vs_status_encode(uint8_t *out, size_t cap, size_t *out_len, const vs_status 
   }
   text(&e, "dev");
   text(&e, s->dev);
+  if (s->idk) {
+    char hex[65];
+    for (int i = 0; i < 32; i++) {
+      hex[2 * i] = HEX[s->idk[i] >> 4];
+      hex[2 * i + 1] = HEX[s->idk[i] & 15];
+    }
+    hex[64] = '\0';
+    text(&e, "idk");
+    text(&e, hex);
+  }
   if (s->kid) {
-    static const char HEX[] = "0123456789abcdef";
     char hex[33];
     for (int i = 0; i < 16; i++) {
       hex[2 * i] = HEX[s->kid[i] >> 4];

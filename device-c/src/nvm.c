@@ -4,6 +4,8 @@
  */
 #include "vs_nvm.h"
 
+#include "hpke.h"
+
 #include <string.h>
 
 #include "fields.h"
@@ -140,6 +142,42 @@ int vs_nvm_ticket_store(const uint8_t *ticket, size_t len, uint64_t start_seq) {
 }
 
 int vs_nvm_ticket_remove(void) { return vs_port_storage_remove("ticket"); }
+
+/* ------------------------------------------------------- identity key (§3.6) */
+
+#define IDKEY_MAGIC 0x4b495356u /* "VSIK" */
+
+int vs_nvm_identity_key(uint8_t sk[32], uint8_t pk[32], int *created) {
+  uint8_t r[40];
+  size_t n;
+  int rc;
+  *created = 0;
+  rc = vs_port_storage_read("idkey", r, sizeof r, &n);
+  if (rc == 0) {
+    if (n != sizeof r || rd32(r) != IDKEY_MAGIC || vs_crc32(r, 36) != rd32(r + 36)) rc = -1;
+    else memcpy(sk, r + 4, 32);
+  } else if (rc == 1) { /* first boot (of a firmware with identity keys): a fresh key, stored before use */
+    le32(r, IDKEY_MAGIC);
+    if (vs_port_random(r + 4, 32) != 0) rc = -1;
+    else {
+      le32(r + 36, vs_crc32(r, 36));
+      rc = vs_port_storage_write_atomic("idkey", r, sizeof r) == 0 ? 0 : -1;
+      if (rc == 0) {
+        memcpy(sk, r + 4, 32);
+        *created = 1;
+      }
+    }
+  } else {
+    rc = -1;
+  }
+  if (rc == 0 && vs_port_x25519_base(pk, sk) != 0) rc = -1;
+  vs_wipe(r, sizeof r);
+  if (rc != 0) {
+    vs_wipe(sk, 32);
+    *created = 0;
+  }
+  return rc;
+}
 
 /* ------------------------------------------------------------------ outbox */
 

@@ -26,6 +26,7 @@ const char *vs_ticket_code_name(int code) {
     case VS_TICKET_EXPIRED: return "TICKET_EXPIRED";
     case VS_TICKET_EXHAUSTED: return "SIM_TICKET_EXHAUSTED";
     case VS_TICKET_NO_AUTHORITY_KEY: return "SIM_NO_AUTHORITY_KEY";
+    case VS_TICKET_IDENTITY_KEY_MISMATCH: return "SIM_IDENTITY_KEY_MISMATCH";
     default: return "TICKET_MALFORMED";
   }
 }
@@ -115,7 +116,8 @@ static int read_cose_key(vs_cbor_rd *r, uint8_t pk[32]) {
 
 /* Step 3: the payload satisfies §7.1. */
 static int parse_payload(const uint8_t *p, size_t n, vs_ticket *t) {
-  enum { F_V = 1, F_DEV = 2, F_KID = 4, F_PK = 8, F_PATIENT = 16, F_NBF = 32, F_EXP = 64, F_MAX = 128 };
+  enum { F_V = 1, F_DEV = 2, F_KID = 4, F_PK = 8, F_PATIENT = 16, F_NBF = 32, F_EXP = 64, F_MAX = 128, F_IDK = 256 };
+  uint64_t version = 0;
   if (vs_cbor_check(p, n, &PAYLOAD_LIM) != VS_CBOR_OK) return VS_TICKET_MALFORMED;
   vs_cbor_rd r = {p, n, 0};
   vs_cbor_item m, k, v;
@@ -129,9 +131,16 @@ static int parse_payload(const uint8_t *p, size_t n, vs_ticket *t) {
       seen |= F_PK;
       continue;
     }
+    if (vs_cbor_is_text(&k, "idk")) { /* the device identity key (§3.6), a COSE_Key as pk */
+      if (!read_cose_key(&r, t->idk)) return VS_TICKET_MALFORMED;
+      t->has_idk = 1;
+      seen |= F_IDK;
+      continue;
+    }
     if (vs_cbor_next(&r, &v) != 0) return VS_TICKET_MALFORMED;
     if (vs_cbor_is_text(&k, "v")) {
-      if (v.major != VS_CB_UINT || v.arg != 1) return VS_TICKET_MALFORMED;
+      if (v.major != VS_CB_UINT || (v.arg != 1 && v.arg != 2)) return VS_TICKET_MALFORMED;
+      version = v.arg;
       seen |= F_V;
     } else if (vs_cbor_is_text(&k, "dev")) {
       if (v.major != VS_CB_TEXT || !vs_is_device_id((const char *)v.str, (size_t)v.arg)) return VS_TICKET_MALFORMED;
@@ -160,6 +169,7 @@ static int parse_payload(const uint8_t *p, size_t n, vs_ticket *t) {
     }
   }
   if ((seen & 0x7f) != 0x7f) return VS_TICKET_MALFORMED;
+  if ((version == 2) != ((seen & F_IDK) != 0)) return VS_TICKET_MALFORMED; /* idk present exactly in v 2 (§7.1) */
   uint8_t h[32];
   vs_port_sha256(h, t->pk, 32);
   if (memcmp(h, t->kid, 16) != 0) return VS_TICKET_MALFORMED; /* kid = SHA-256(x)[0:16] */

@@ -11,8 +11,9 @@
  *   stream <hex>                       -> one line per completed frame or drop, then "end <counters>"
  *   ack <bodyhex>                      -> "ok <dev> <seq>" | FRAME_BAD_BODY
  *   error <bodyhex>                    -> "ok <code> <seq|->" | FRAME_BAD_BODY
- *   status <dev> <state> <code|-> <kidhex|-> <seq|-> <fw|->  -> body hex
- *   ticket <hex> <authorityhex> <dev> <nowMs> <skew>  -> "ok <kidhex> <pkhex> <nbf> <exp> <max|->" | code
+ *   status <dev> <state> <code|-> <kidhex|-> <seq|-> <fw|-> [<idkhex>]  -> body hex
+ *   ticket <hex> <authorityhex> <dev> <nowMs> <skew>  -> "ok <kidhex> <pkhex> <nbf> <exp> <max|->[ idk=<hex>]" | code
+ *                                      (idk= only for a v2 ticket)
  *   usable <hex> <nowMs> <used>        -> OK | code (§7.4 on a structurally valid ticket)
  *   stack <tickethex> <authorityhex> <dev> <nowMs> <ackbodyhex> <wirehex>
  *                                      -> "stack name=bytes …": peak stack of each call on these
@@ -108,7 +109,8 @@ static int call_frame_encode(void) {
 static int call_status(void) {
   size_t len;
   static const uint8_t kid[16] = {1};
-  vs_status st = {S_dev, "ticketed", NULL, kid, 1, 9007199254740991ull, "vitalseal-device-c/0.1.0"};
+  static const uint8_t idk[32] = {7};
+  vs_status st = {S_dev, "online", NULL, kid, 1, 9007199254740991ull, "vitalseal-device-c/0.1.0", idk};
   return vs_status_encode(S_work, sizeof S_work, &len, &st);
 }
 static int call_noop(void) { return 0; }
@@ -212,14 +214,16 @@ int main(void) {
       }
     } else if (strcmp(cmd, "status") == 0 && a1) {
       char *state = arg(&save), *code = arg(&save), *kid = arg(&save), *seq = arg(&save), *fw = arg(&save);
-      uint8_t kidb[16];
-      size_t kl = 0;
-      if (!state || !code || !kid || !seq || !fw || unhex(kid, kidb, 16, &kl) != 0) {
+      char *idk = arg(&save);
+      uint8_t kidb[16], idkb[32];
+      size_t kl = 0, il = 0;
+      if (!state || !code || !kid || !seq || !fw || unhex(kid, kidb, 16, &kl) != 0 ||
+          (idk && (unhex(idk, idkb, 32, &il) != 0 || il != 32))) {
         printf("usage\n");
         continue;
       }
       vs_status s = {a1, state, strcmp(code, "-") ? code : NULL, kl == 16 ? kidb : NULL, strcmp(seq, "-") != 0,
-                     strcmp(seq, "-") ? strtoull(seq, NULL, 10) : 0, strcmp(fw, "-") ? fw : NULL};
+                     strcmp(seq, "-") ? strtoull(seq, NULL, 10) : 0, strcmp(fw, "-") ? fw : NULL, idk ? idkb : NULL};
       if (vs_status_encode(B, sizeof B, &m, &s) == 0) {
         puthex(B, m);
         printf("\n");
@@ -242,8 +246,13 @@ int main(void) {
         printf(" ");
         puthex(t.pk, 32);
         printf(" %.*s %llu %llu ", (int)t.dev_len, (const char *)t.dev, (unsigned long long)t.nbf, (unsigned long long)t.exp);
-        if (t.has_max_readings) printf("%llu\n", (unsigned long long)t.max_readings);
-        else printf("-\n");
+        if (t.has_max_readings) printf("%llu", (unsigned long long)t.max_readings);
+        else printf("-");
+        if (t.has_idk) {
+          printf(" idk=");
+          puthex(t.idk, 32);
+        }
+        printf("\n");
       } else {
         printf("%s\n", vs_ticket_code_name(rc));
       }

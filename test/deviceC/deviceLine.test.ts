@@ -66,10 +66,17 @@ describe.skipIf(skipDeviceC)(`vitalseal-device-c on a pty, the test as the agent
     await pty?.stop();
   });
 
-  it('sends a lone 0x00 and then {dev, fw, seq: 0, state: online} when the line comes up', async () => {
+  it('sends a lone 0x00 and then {dev, fw, idk, seq: 0, state: online} when the line comes up (idk: its identity key, §3.6, §8.4)', async () => {
     const s = await statusOf(10_000);
     expect(raw[0]).toBe(0x00);
-    expect(s).toEqual({ dev: DEV, fw: expect.stringMatching(/^vitalseal-device-c\/\d+\.\d+\.\d+$/), seq: 0, state: 'online' });
+    expect(s).toEqual({
+      dev: DEV,
+      fw: expect.stringMatching(/^vitalseal-device-c\/\d+\.\d+\.\d+$/),
+      idk: expect.stringMatching(/^[0-9a-f]{64}$/),
+      seq: 0,
+      state: 'online',
+    });
+    expect(device.lines).toContain('identity key created');
   });
 
   it('refuses tickets with the §7.3 codes, each once, and measures nothing without a ticket', async () => {
@@ -86,12 +93,29 @@ describe.skipIf(skipDeviceC)(`vitalseal-device-c on a pty, the test as the agent
         ),
       ],
       ['TICKET_MALFORMED', encodeCanonical('not a ticket')],
+      // a v2 ticket certifying another identity key (§3.6, §7.3)
+      [
+        'SIM_IDENTITY_KEY_MISMATCH',
+        issueTicket(
+          {
+            dev: DEV,
+            kid: ward.patient.kid,
+            pk: ward.patient.publicKey,
+            patient: 'p',
+            nbf: nowS() - 60,
+            exp: nowS() + 600,
+            idk: new Uint8Array(32).fill(0x42),
+          },
+          ward.authoritySecret,
+        ),
+      ],
     ];
     for (const [code, ticket] of cases) {
       await write(encodeFrame(FRAME_TYPE.ticket, ticket));
       expect(await statusOf()).toEqual({ dev: DEV, code, state: 'error' });
     }
     await write(encodeFrame(FRAME_TYPE.ticket, cases[0]![1])); // the same refused ticket again: not reported again
+    await write(encodeFrame(FRAME_TYPE.ticket, cases.at(-1)![1]));
     await quiet(600);
     expect(inbox.filter((f) => f.type === FRAME_TYPE.status)).toEqual([]);
     expect(inbox.filter((f) => f.type === FRAME_TYPE.reading)).toEqual([]);

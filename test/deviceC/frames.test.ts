@@ -130,6 +130,18 @@ describe.skipIf(skipDeviceC)(`device-c frames: frames.json byte for byte ${skipD
           ['state', 'online'],
         ]),
       },
+      {
+        // the online status with the device identity key (§3.6, §8.4 "idk": 64 hex digits), between "dev" and "kid"
+        args: `oxi-01 online - ${kid} 7 vitalseal-device-c/0.1.0 ${'b7'.repeat(32)}`,
+        map: new Map<string, string | number>([
+          ['fw', 'vitalseal-device-c/0.1.0'],
+          ['dev', 'oxi-01'],
+          ['idk', 'b7'.repeat(32)],
+          ['kid', kid],
+          ['seq', 7],
+          ['state', 'online'],
+        ]),
+      },
     ];
     const got = runDeviceKat(cases.map((c) => `status ${c.args}`));
     expect(got[0]).toBe(status.body);

@@ -109,7 +109,13 @@ describe.skipIf(skipDeviceC)(`vitalseal-device-c provisioning ${skipDeviceCReaso
     );
     const d = start({ serial: path, nvm: join(work, 'nvm-2'), provision, periodMs: 100 });
     expect(await d.waitLine(/^boot /)).toMatch(/ ticket=no$/);
-    expect(await statusOf(inbox)).toEqual({ dev, fw: expect.any(String), seq: 0, state: 'online' });
+    expect(await statusOf(inbox)).toEqual({
+      dev,
+      fw: expect.any(String),
+      idk: expect.stringMatching(/^[0-9a-f]{64}$/),
+      seq: 0,
+      state: 'online',
+    });
     expect(await statusOf(inbox)).toEqual({ dev, code: 'TICKET_EXPIRED', state: 'error' });
     await new Promise((r) => setTimeout(r, 400));
     expect(inbox.filter((f) => f.type === FRAME_TYPE.reading)).toEqual([]);

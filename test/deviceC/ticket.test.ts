@@ -22,7 +22,7 @@ import { runDeviceKat } from './deviceKat.ts';
 interface Vector {
   name: string;
   ticket: string;
-  fields?: { dev: string; kid: string; pk: string; nbf: number; exp: number; maxReadings?: number };
+  fields?: { dev: string; kid: string; pk: string; nbf: number; exp: number; maxReadings?: number; idk?: string };
   verify: { deviceId: string; nowMs: number; skewSeconds: number };
   error?: string;
 }
@@ -78,7 +78,8 @@ describe.skipIf(skipDeviceC)(`device-c tickets: tickets.json and §7 ${skipDevic
       if (v.error) expect(got[i], v.name).toBe(v.error);
       else {
         const f = v.fields!;
-        expect(got[i], v.name).toBe(`ok ${f.kid} ${f.pk} ${f.dev} ${f.nbf} ${f.exp} ${f.maxReadings ?? '-'}`);
+        const idk = f.idk === undefined ? '' : ` idk=${f.idk}`; // a v2 vector (§7.1), when tickets.json has one
+        expect(got[i], v.name).toBe(`ok ${f.kid} ${f.pk} ${f.dev} ${f.nbf} ${f.exp} ${f.maxReadings ?? '-'}${idk}`);
       }
     });
     expect(V.negative.map((v) => v.error)).toEqual(
@@ -169,6 +170,53 @@ describe.skipIf(skipDeviceC)(`device-c tickets: tickets.json and §7 ${skipDevic
     });
   });
 
+  it('v2 tickets (§7.1, §3.6): idk is a COSE_Key X25519, present exactly in v 2; the C parser gives the reference verifier’s code', () => {
+    const idk = new Uint8Array(32).fill(0x5a);
+    const idkKey = new Map<number, unknown>([
+      [1, 1],
+      [-1, 4],
+      [-2, idk],
+      [3, 42],
+    ]);
+    const v2 = (entries: [string, unknown][]): [string, unknown][] => entries.map(([k, x]) => (k === 'v' ? [k, 2] : [k, x]));
+    const cases: [string, Uint8Array, string][] = [
+      ['v2 with idk (issueTicket)', issueTicket({ ...FIELDS, idk }, authority.secretKey), `ok idk=${toHex(idk)}`],
+      ['v2 with idk and maxReadings', issueTicket({ ...FIELDS, idk, maxReadings: 5 }, authority.secretKey), `ok idk=${toHex(idk)}`],
+      ['v2 without idk', sign(payloadOf(v2(baseEntries()))), 'TICKET_MALFORMED'],
+      ['v1 with idk', sign(payloadOf([...baseEntries(), ['idk', idkKey]])), 'TICKET_MALFORMED'],
+      [
+        'v 3 with idk',
+        sign(payloadOf([...baseEntries().map(([k, x]): [string, unknown] => (k === 'v' ? [k, 3] : [k, x])), ['idk', idkKey]])),
+        'TICKET_MALFORMED',
+      ],
+      [
+        'idk of 31 bytes',
+        sign(payloadOf([...v2(baseEntries()), ['idk', new Map([...idkKey, [-2, idk.subarray(1)]])]])),
+        'TICKET_MALFORMED',
+      ],
+      ['idk as a bare bstr', sign(payloadOf([...v2(baseEntries()), ['idk', idk]])), 'TICKET_MALFORMED'],
+      ['idk COSE_Key crv Ed25519 (6)', sign(payloadOf([...v2(baseEntries()), ['idk', new Map([...idkKey, [-1, 6]])]])), 'TICKET_MALFORMED'],
+      [
+        'idk COSE_Key without alg',
+        sign(payloadOf([...v2(baseEntries()), ['idk', new Map([...idkKey].filter(([k]) => k !== 3))]])),
+        'TICKET_MALFORMED',
+      ],
+    ];
+    const got = runDeviceKat(cases.map(([, t]) => cmd(t, 'oxi-01', NOW_S * 1000, 60, AUTH)));
+    cases.forEach(([name, t, want], i) => {
+      if (want.startsWith('ok')) {
+        expect(got[i], name).toMatch(/^ok /);
+        expect(got[i]!.endsWith(want.slice(2)), `${name}: ${got[i]}`).toBe(true);
+        expect(tsCode(t, NOW_S * 1000), `reference on ${name}`).toBe('ok');
+      } else {
+        expect(got[i], name).toBe(want);
+        expect(tsCode(t, NOW_S * 1000), `reference on ${name}`).toBe(want);
+      }
+    });
+    // a v1 ticket has no idk= in the answer
+    expect(runDeviceKat([cmd(issueTicket(FIELDS, authority.secretKey), 'oxi-01', NOW_S * 1000, 60, AUTH)])[0]).not.toContain('idk=');
+  });
+
   it('checks use and expiry without skew (§7.4): expired, not yet valid, exhausted at their boundaries', () => {
     const t = toHex(issueTicket({ ...FIELDS, maxReadings: 3 }, authority.secretKey));
     const nbf = FIELDS.nbf * 1000;
@@ -188,6 +236,7 @@ describe.skipIf(skipDeviceC)(`device-c tickets: tickets.json and §7 ${skipDevic
       encodeTicketPayload(FIELDS),
       encodeTicketPayload({ ...FIELDS, maxReadings: 1, dev: 'd.1', patient: '0x39358d1f67270244482a397d3004b9b68dd50412' }),
       encodeTicketPayload({ ...FIELDS, nbf: 0, exp: 2 ** 53 - 1 }),
+      encodeTicketPayload({ ...FIELDS, idk: new Uint8Array(32).fill(0x5a) }), // v2 (§7.1)
     ];
     const r = new Sfc32('device-c/ticket/differential');
     const tickets: Uint8Array[] = [];
