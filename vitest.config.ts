@@ -30,6 +30,7 @@ const SLOW = [
   'test/conform/mutation.test.ts', // the kit against the correct simulator and 22 broken firmware variants (children on socat ptys and MQTT, kill -9 reboots): minutes
   'test/conform/serial.test.ts', // the kit against the simulator child over socat, kill -9 reboots: ~60 s
   'test/conform/mqtt.test.ts', // the kit's broker against the simulator child (session mode), kill -9 reboots: ~55 s
+  'test/conform/tls.test.ts', // the kit's broker over mutual TLS against the simulator child, kill -9 reboots, TLS-03's foreign certificate: ~90 s
   'test/conform/hostile.test.ts', // a flooding / noisy / silent device on a pty and on the kit's broker: every case times out or fails (~20 s)
   'test/deviceC/linkLoss.test.ts', // vitalseal-device-c: socat killed and restarted, reconnection with backoff
   'test/deviceC/fuzz.test.ts', // 135,000 inputs through the ASan+UBSan harness of device-c
@@ -51,6 +52,7 @@ const INTEGRATION = [
   'test/adversarial/revokedDevice.test.ts',
   'test/adversarial/sessionKeyTakeover.test.ts',
   'test/agent/anchoring.test.ts',
+  'test/agent/authorityRotation.test.ts',
   'test/agent/deviceIdRule.test.ts',
   'test/agent/embedded.test.ts',
   'test/agent/external.test.ts',

@@ -22,6 +22,7 @@ export const CASE_GROUPS = [
   'plaintext',
   'sequence',
   'mqtt',
+  'tls',
   'retransmission',
   'framing',
   'tickets',

@@ -22,13 +22,21 @@ import { PatientKeys } from './patientKeys.ts';
 import { ALL_CASES, selectCases } from './registry.ts';
 import { KIT_VERSION, REPORT_SCHEMA_VERSION, SPEC_VERSION, summarize, type ConformReport } from './report/json.ts';
 import { runCases, type CaseResult } from './runner.ts';
-import { MqttTransport } from './transports/mqtt.ts';
+import { MqttTransport, type MqttTlsOptions } from './transports/mqtt.ts';
 import { SerialTransport } from './transports/serial.ts';
 import type { KitTransport } from './transports/transport.ts';
 
 export type ConformLink =
   | { readonly kind: 'serial'; readonly path: string; readonly baudRate?: number }
-  | { readonly kind: 'mqtt'; readonly port: number; readonly host?: string; readonly secret?: string; readonly maxPacketBytes?: number };
+  | {
+      readonly kind: 'mqtt';
+      readonly port: number;
+      readonly host?: string;
+      readonly secret?: string;
+      readonly maxPacketBytes?: number;
+      /** MQTT over TLS (§9.8): the broker's key and certificate (PEM), `ca` and `requireClientCert` for mutual TLS (prepareKitTls). */
+      readonly tls?: MqttTlsOptions;
+    };
 
 export interface ConformOptions {
   /** The device under test's id (§2.5). */
@@ -91,6 +99,7 @@ export class ConformKit {
               ...(o.link.host ? { host: o.link.host } : {}),
               ...(o.link.secret !== undefined ? { secret: o.link.secret } : {}),
               ...(o.link.maxPacketBytes ? { maxPacketBytes: o.link.maxPacketBytes } : {}),
+              ...(o.link.tls ? { tls: o.link.tls } : {}),
             },
             host,
           );
@@ -195,3 +204,4 @@ export { writeReport, type WrittenReport } from './report/write.ts';
 export type { CaseResult } from './runner.ts';
 export type { ConformBounds } from './context.ts';
 export type { ConformCase, CaseOutcome, Evidence, Verdict } from './case.ts';
+export { KitTestCa, prepareKitTls, type KitTlsSetup } from './tlsCa.ts';

@@ -15,6 +15,22 @@ export interface ConnectInfo {
   readonly clean?: boolean;
   readonly keepalive?: number;
   readonly will?: { readonly topic: string; readonly payload: Uint8Array; readonly qos: number; readonly retain: boolean };
+  /** The TLS connection it came over (§9.8), when the kit's broker listens over TLS. */
+  readonly tls?: TlsConnectInfo;
+}
+
+/** A TLS connection to the kit's broker: negotiated version and cipher, the client certificate (mutual TLS). */
+export interface TlsConnectInfo {
+  /** 'TLSv1.2', 'TLSv1.3'. */
+  readonly protocol: string;
+  readonly cipher: string;
+  /** The device presented a client certificate. */
+  readonly clientCert: boolean;
+  /** It chains to the CA the kit trusts. */
+  readonly authorized: boolean;
+  readonly clientCn?: string;
+  /** Its CN or SAN URI urn:vitalseal:device:<id> names the device under test. */
+  readonly namesDevice: boolean;
 }
 
 export type ObservedEvent =
@@ -31,6 +47,8 @@ export type ObservedEvent =
   | { readonly kind: 'publish'; readonly topic: string; readonly qos: number; readonly retain: boolean; readonly size: number }
   /** The broker published the device's last will (connection lost without DISCONNECT). */
   | { readonly kind: 'will'; readonly topic: string; readonly payload: Uint8Array }
+  /** A TLS handshake with the kit's broker failed (the device refused the kit's certificate, or the kit the device's). */
+  | { readonly kind: 'tls-error'; readonly reason: string }
   /** The kit's own link actions (port closed/reopened, connection closed). */
   | { readonly kind: 'kit'; readonly action: string };
 

@@ -11,6 +11,7 @@ import { SEQUENCE_CASES } from './cases/sequence.ts';
 import { SESSION_CASES } from './cases/session.ts';
 import { STATUS_CASES } from './cases/status.ts';
 import { TICKET_CASES } from './cases/tickets.ts';
+import { TLS_CASES } from './cases/tls.ts';
 import { WHOLE_RUN_CASES } from './cases/wholeRun.ts';
 import { ConformError } from './errors.ts';
 
@@ -20,6 +21,7 @@ const DEFINED: readonly ConformCase[] = [
   ...PLAINTEXT_CASES,
   ...SEQUENCE_CASES,
   ...MQTT_CASES,
+  ...TLS_CASES,
   ...RETRANSMISSION_CASES,
   ...FRAMING_CASES,
   ...TICKET_CASES,

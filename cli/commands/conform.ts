@@ -8,6 +8,7 @@
  * the kit could not run (2 bad command line, 5 the port or broker could not be opened, …).
  */
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { isDeviceId } from '../../protocol/deviceId.ts';
 import { systemRng } from '../../protocol/rng.ts';
 import {
@@ -18,6 +19,7 @@ import {
   rebootByCommand,
   rebootByPrompt,
   reportJson,
+  prepareKitTls,
   selectCases,
   summaryLine,
   writeReport,
@@ -48,6 +50,11 @@ interface ConformFlags {
   linkTimeout: string;
   caseTimeout: string;
   json?: boolean;
+  tls?: boolean;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  clientCerts: string;
 }
 
 function usage(message: string): never {
@@ -78,6 +85,23 @@ async function conformAction(f: ConformFlags, cmd: Command): Promise<void> {
     linkTimeoutMs: duration(f.linkTimeout, '--link-timeout'),
   };
   const caseTimeoutMs = duration(f.caseTimeout, '--case-timeout');
+  if (f.clientCerts !== 'none' && f.clientCerts !== 'required') usage('--client-certs is none or required');
+  const mutual = f.clientCerts === 'required';
+  if (!f.tls && (f.ca !== undefined || f.cert !== undefined || f.key !== undefined || mutual))
+    usage('--ca, --cert, --key and --client-certs go with --tls');
+  if (f.tls && !f.mqtt) usage('--tls goes with --mqtt (the kit broker listens MQTT over TLS)');
+  if ((f.cert === undefined) !== (f.key === undefined)) usage("--cert and --key go together (the kit broker's certificate and key)");
+  if (mutual && f.cert !== undefined && f.ca === undefined)
+    usage('--client-certs required with your own --cert needs --ca (the CA of the device certificates)');
+  const pem = (file: string | undefined, flag: string): string | undefined => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return usage(`${flag}: cannot read ${file}`);
+    }
+  };
+  const tlsFiles = { ca: pem(f.ca, '--ca'), cert: pem(f.cert, '--cert'), key: pem(f.key, '--key') };
   const cases = selectCases(f.cases); // an unknown id is refused before anything is created or opened
   let authority: TestAuthority;
   if (cmd.getOptionValueSource('authorityKey') === 'default') {
@@ -94,11 +118,40 @@ async function conformAction(f: ConformFlags, cmd: Command): Promise<void> {
       ? rebootByPrompt(process.stdin, process.stderr, rebootTimeoutMs)
       : undefined;
 
+  const tls = f.tls
+    ? await prepareKitTls({
+        dir: f.report,
+        deviceId: f.device,
+        ...(f.mqttHost !== undefined ? { host: f.mqttHost } : {}),
+        ...(tlsFiles.ca !== undefined ? { ca: tlsFiles.ca } : {}),
+        ...(tlsFiles.cert !== undefined ? { cert: tlsFiles.cert } : {}),
+        ...(tlsFiles.key !== undefined ? { key: tlsFiles.key } : {}),
+        requireClientCert: mutual,
+      })
+    : undefined;
+  if (tls && tls.written.length > 0)
+    log(`TLS: the kit's test CA and certificates (provision kit-ca.crt in the device): ${tls.written.join(', ')}`);
+
   const options: ConformOptions = {
     deviceId: f.device,
     link: f.serial
       ? { kind: 'serial', path: f.serial, baudRate: Number(f.baud) }
-      : { kind: 'mqtt', port, host: f.mqttHost, ...(f.secret !== undefined ? { secret: f.secret } : {}) },
+      : {
+          kind: 'mqtt',
+          port,
+          host: f.mqttHost,
+          ...(f.secret !== undefined ? { secret: f.secret } : {}),
+          ...(tls
+            ? {
+                tls: {
+                  key: tls.key,
+                  cert: tls.cert,
+                  ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+                  requireClientCert: tls.requireClientCert,
+                },
+              }
+            : {}),
+        },
     authority,
     cases: cases.map((c) => c.id),
     ...(f.profile !== undefined ? { profile: f.profile } : {}),
@@ -122,7 +175,7 @@ async function conformAction(f: ConformFlags, cmd: Command): Promise<void> {
   log(
     f.serial
       ? `listening on ${f.serial}: power the device on`
-      : `MQTT broker on ${f.mqttHost}:${kit.mqttPort}: let device ${f.device} connect (client id = user name = ${f.device})`,
+      : `MQTT${tls ? ' over TLS' : ''} broker on ${f.mqttHost}:${kit.mqttPort}: let device ${f.device} connect (client id = user name = ${f.device})`,
   );
   const stop = (): void => void kit.stop().finally(() => process.exit(EXIT.FAILURE));
   process.once('SIGINT', stop);
@@ -172,6 +225,14 @@ export function registerConformCommands(program: Command): void {
     .option('--reading-timeout <duration>', 'longest wait for the next reading (more than the measurement period)', '30s')
     .option('--link-timeout <duration>', 'longest wait for the device to come up (after start or a reboot)', '60s')
     .option('--case-timeout <duration>', 'time limit of one case', '2m')
+    .option(
+      '--tls',
+      'with --mqtt: the kit broker listens MQTT over TLS (≥ 1.2); without --cert/--key it makes a test CA and writes kit-ca.crt, kit-server.crt/.key (and device.crt/.key) to --report',
+    )
+    .option('--ca <file>', 'with --tls: the CA (PEM) the device client certificates chain to (mutual TLS)')
+    .option('--cert <file>', "with --tls: the kit broker's server certificate (PEM), e.g. issued by the ward CA")
+    .option('--key <file>', "with --cert: the kit broker's private key (PEM)")
+    .option('--client-certs <mode>', 'with --tls: none, or required (mutual TLS: a client certificate naming --device)', 'none')
     .option('--json', 'print the JSON report on stdout')
     .addHelpText(
       'after',
@@ -182,7 +243,8 @@ Exit code 0: every applicable case passed; 4: a case failed (the report says whi
 Examples:
   vitalseal conform --serial /dev/ttyACM0 --device oxi-01 --profile spo2
   vitalseal conform --mqtt --mqtt-port 1883 --device oxi-01 --secret s3cret --reboot-cmd "./relay.sh cycle"
-  vitalseal conform --serial /dev/ttyUSB0 --device ecg-7 --cases ENV-01,RTX-01,FRM-03`,
+  vitalseal conform --serial /dev/ttyUSB0 --device ecg-7 --cases ENV-01,RTX-01,FRM-03
+  vitalseal conform --mqtt --tls --client-certs required --device oxi-01 --report rep   (then: vitalseal sim --tls --ca rep/kit-ca.crt --cert rep/device.crt --key rep/device.key …)`,
     )
     .action(action(conformAction));
 }

@@ -9,10 +9,12 @@
  */
 import { Aedes, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket } from 'aedes';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { readingTopic, statusTopic, ticketTopic } from '../../protocol/topics.ts';
 import { ConformError } from '../errors.ts';
 import { parseMqttStatus } from '../intake.ts';
-import type { ConnectInfo } from '../observations.ts';
+import type { ConnectInfo, TlsConnectInfo } from '../observations.ts';
+import { certNamesDevice, type CertAndKey } from '../tlsCa.ts';
 import { MqttPacketGuard } from './mqttPacketGuard.ts';
 import { ACK_ALL, type AckPolicy, type KitTransport, type TransportHost } from './transport.ts';
 
@@ -25,6 +27,16 @@ export interface MqttTransportOptions {
   readonly secret?: string;
   /** Largest MQTT packet accepted (default 8192, the agent's default §9.2). */
   readonly maxPacketBytes?: number;
+  /** MQTT over TLS (§9.8): the broker's key and certificate, TLS 1.2 at least; `requireClientCert`: mutual TLS against `ca`. */
+  readonly tls?: MqttTlsOptions;
+}
+
+export interface MqttTlsOptions {
+  readonly key: string;
+  readonly cert: string;
+  /** The CA the device's client certificate must chain to (mutual TLS). */
+  readonly ca?: string;
+  readonly requireClientCert?: boolean;
 }
 
 /** aedes' internals used to keep reading a connection while a PUBACK is withheld (present since aedes 0.x). */
@@ -47,7 +59,10 @@ export class MqttTransport implements KitTransport {
   readonly kind = 'mqtt';
   ackPolicy: AckPolicy = ACK_ALL;
   private aedes: Aedes | undefined;
-  private server: Server | undefined;
+  private server: Server | TlsServer | undefined;
+  private readonly tlsOf = new WeakMap<Socket, TlsConnectInfo>();
+  /** TLS connections whose handshake completed (the kit's side of it), over the run. */
+  tlsConnections = 0;
   private readonly sockets = new Set<Socket>();
   private readonly connects = new WeakMap<Client, ConnectPacket>();
   private device: Client | undefined;
@@ -86,7 +101,19 @@ export class MqttTransport implements KitTransport {
     aedes.on('clientError', () => undefined);
     aedes.on('connectionError', () => undefined);
     this.aedes = aedes;
-    const server = createServer((socket) => this.handleSocket(socket));
+    const tls = this.o.tls;
+    const server = tls
+      ? createTlsServer(
+          { ...this.secureContext(tls), requestCert: tls.requireClientCert === true, rejectUnauthorized: tls.requireClientCert === true },
+          (socket) => this.handleSocket(socket),
+        )
+      : createServer((socket) => this.handleSocket(socket));
+    if (tls)
+      server.on(
+        'tlsClientError',
+        (e: Error & { code?: string }) =>
+          void this.host.observations.add({ kind: 'tls-error', reason: `${e.code ?? e.name}: ${e.message}`.slice(0, 200) }),
+      );
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e) => reject(new ConformError('CONFORM_LINK_FAILED', `cannot listen on port ${this.o.port}`, { cause: e })));
@@ -96,9 +123,50 @@ export class MqttTransport implements KitTransport {
     this.port = typeof addr === 'object' && addr ? addr.port : this.o.port;
   }
 
+  /** Whether the broker listens MQTT over TLS, and with mutual TLS. */
+  get tlsMode(): 'none' | 'tls' | 'mutual' {
+    return this.o.tls ? (this.o.tls.requireClientCert ? 'mutual' : 'tls') : 'none';
+  }
+
+  private secureContext(tls: MqttTlsOptions, serverCert?: CertAndKey): { key: string; cert: string; ca?: string; minVersion: 'TLSv1.2' } {
+    return {
+      key: serverCert?.keyPem ?? tls.key,
+      cert: serverCert?.certPem ?? tls.cert,
+      ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+      minVersion: 'TLSv1.2',
+    };
+  }
+
+  /** Serves `serverCert` to new TLS connections from now on (TLS-03: one of another CA), or the configured one again (undefined). */
+  useServerCert(serverCert: CertAndKey | undefined): void {
+    const tls = this.o.tls;
+    const server = this.server;
+    if (!tls || !server || !('setSecureContext' in server)) return;
+    server.setSecureContext(this.secureContext(tls, serverCert));
+    this.host.observations.add({
+      kind: 'kit',
+      action: serverCert ? 'TLS: serving a server certificate of another CA' : 'TLS: serving the kit server certificate again',
+    });
+  }
+
   private handleSocket(socket: Socket): void {
     const aedes = this.aedes;
     if (!aedes) return void socket.destroy();
+    if ('getProtocol' in socket) {
+      this.tlsConnections++;
+      const t = socket as TLSSocket;
+      const peer = t.getPeerCertificate();
+      const hasPeer = peer !== null && typeof peer === 'object' && Object.keys(peer).length > 0;
+      const cn = hasPeer ? peer.subject?.CN : undefined;
+      this.tlsOf.set(socket, {
+        protocol: t.getProtocol() ?? 'unknown',
+        cipher: t.getCipher()?.name ?? 'unknown',
+        clientCert: hasPeer,
+        authorized: t.authorized,
+        ...(cn !== undefined ? { clientCn: String(cn).slice(0, 128) } : {}),
+        namesDevice: hasPeer && certNamesDevice(peer, this.host.deviceId),
+      });
+    }
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
@@ -126,8 +194,11 @@ export class MqttTransport implements KitTransport {
   ): void {
     const packet = this.connects.get(client);
     const will = packet?.will;
+    const conn = (client as unknown as Partial<AedesClientInternals>).conn;
+    const tls = conn ? this.tlsOf.get(conn) : undefined;
     const info: ConnectInfo = {
       clientId: String(client.id).slice(0, 128),
+      ...(tls ? { tls } : {}),
       ...(username !== undefined ? { username: username.slice(0, 128) } : {}),
       ...(this.o.secret !== undefined ? { passwordMatches: password !== undefined && password.toString('utf8') === this.o.secret } : {}),
       ...(packet?.protocolVersion !== undefined ? { protocolVersion: packet.protocolVersion } : {}),
@@ -155,6 +226,7 @@ export class MqttTransport implements KitTransport {
     }
     if (client.id !== dev || username !== dev) return refuse('client id and user name must be the device id', 5);
     if (info.passwordMatches === false) return refuse('bad password', 4);
+    if (this.tlsMode === 'mutual' && !tls?.namesDevice) return refuse('the client certificate does not name the device (§9.8)', 5);
     if (this.device && this.device !== client) {
       const old = this.device;
       this.device = undefined;

@@ -30,4 +30,19 @@ describe('vitalseal conform: command line', () => {
     expect(key.err).toContain('CONFORM_KEY_FILE_INVALID');
     expect((await run(['--mqtt', '--device', 'oxi-01', '--resend-bound', 'soon'])).code).toBe(2);
   });
+
+  it('refuses TLS options that do not fit (issue #20): --tls on a serial line, --cert without --tls or --key, a bad --client-certs', async () => {
+    for (const args of [
+      ['--serial', '/dev/null', '--tls'],
+      ['--mqtt', '--cert', '/nonexistent/cert.pem', '--key', '/nonexistent/key.pem'],
+      ['--mqtt', '--tls', '--cert', '/nonexistent/cert.pem'],
+      ['--mqtt', '--tls', '--client-certs', 'sometimes'],
+      ['--mqtt', '--tls', '--client-certs', 'required', '--cert', '/nonexistent/cert.pem', '--key', '/nonexistent/key.pem'],
+      ['--mqtt', '--tls', '--ca', '/nonexistent/ca.pem'],
+    ]) {
+      const r = await run([...args, '--device', 'oxi-01', '--authority-key', '/nonexistent/key']);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toContain('CONFORM_CONFIG_INVALID');
+    }
+  });
 });

@@ -34,6 +34,8 @@ export interface SimDutOptions {
   readonly bug?: FirmwareBugName;
   /** Run seed (default: per device id). */
   readonly seed?: string;
+  /** MQTT over TLS (`--tls --ca`), with a client certificate (`--cert --key`, mutual TLS): PEM file paths. */
+  readonly tls?: { readonly ca: string; readonly cert?: string; readonly key?: string };
 }
 
 export interface SimDut {
@@ -84,6 +86,10 @@ export function startSimDut(o: SimDutOptions): SimDut {
     const secretFile = join(work, 'secret');
     writeFileSync(secretFile, o.secret ?? 'conform-secret', { mode: 0o600 });
     args.push('--broker', o.brokerUrl!, '--secret-file', secretFile);
+  }
+  if (o.tls !== undefined) {
+    args.push('--tls', '--ca', o.tls.ca);
+    if (o.tls.cert !== undefined && o.tls.key !== undefined) args.push('--cert', o.tls.cert, '--key', o.tls.key);
   }
   if (o.bug !== undefined) args.push('--firmware-bug', o.bug);
   const env = { ...process.env, [FIRMWARE_BUGS_ENV]: o.bug === undefined ? '' : '1' };
