@@ -3,10 +3,13 @@ import type { Rng } from '../protocol/rng.ts';
 import type { ApiDomain, ApiPrimaryType, MessageOf } from '../protocol/api/typedData.ts';
 import { agentRequest, type AgentAnswer } from './agentHttp.ts';
 import { WalletError } from './errors.ts';
+import type { TrustedAuthority } from './origin.ts';
 import type { Wallet } from './wallet.ts';
 
 export interface WardInfo {
   authorityPublicKey: string;
+  /** The current authority key and the retired ones with the time they stopped signing (ms); absent from older agents. */
+  authorityKeys?: Array<{ publicKey: string; from: number; until?: number; current: boolean }>;
   emergencyPublicKey: string;
   logId: string;
   chain: { chainId: number; registrar: string; consent: string; ledger: string; domain: ApiDomain } | null;
@@ -97,3 +100,10 @@ export class AgentClient {
 }
 
 export type { Hex };
+
+/** The ward authority keys a wallet trusts from GET /v1/ward: the current one and the retired ones with their end (ms). */
+export function trustedAuthorities(w: WardInfo): TrustedAuthority[] {
+  const hex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h.replace(/^0x/, ''), 'hex'));
+  if (!w.authorityKeys?.length) return [{ publicKey: hex(w.authorityPublicKey) }];
+  return w.authorityKeys.map((k) => ({ publicKey: hex(k.publicKey), ...(k.current || k.until === undefined ? {} : { until: k.until }) }));
+}

@@ -9,7 +9,7 @@ import { WalletError } from './errors.ts';
 import { AnchoredRoots, envelopeOf, verifyServedRecord, type RecordCheck } from './verifyRecords.ts';
 import type { ServedRecord } from '../protocol/api/servedRecord.ts';
 import type { Wallet } from './wallet.ts';
-import { expectedSenderKey } from './origin.ts';
+import { type AuthorityTrust, expectedSenderKey } from './origin.ts';
 
 /**
  * A research disclosure: one reading's HPKE AEAD key and nonce (never the session secret key),
@@ -53,7 +53,7 @@ function disclosureHash(d: Pick<DisclosureFile, 'recordId' | 'key' | 'nonce' | '
 export async function createDisclosure(
   patient: Wallet,
   record: ServedRecord,
-  o: { domain: ApiDomain; hpke: Hpke; nowSec: number; authorityPublicKey?: Uint8Array },
+  o: { domain: ApiDomain; hpke: Hpke; nowSec: number; authorityPublicKey?: AuthorityTrust },
 ): Promise<DisclosureFile> {
   const sk = patient.sessionSecretFor(record.kid.toLowerCase());
   if (!sk) throw new WalletError('WALLET_NO_KEY');

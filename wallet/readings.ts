@@ -1,7 +1,7 @@
 import type { Hpke } from '../protocol/hpke/index.ts';
 import { describeOrigin, openReading, originOfOpened, type Reading } from '../protocol/envelope/index.ts';
 import { isVitalsealError } from '../protocol/errors.ts';
-import { expectedSenderKey } from './origin.ts';
+import { type AuthorityTrust, expectedSenderKey } from './origin.ts';
 import type { Wallet } from './wallet.ts';
 import { AnchoredRoots, envelopeOf, verifyServedRecord, type RecordCheck } from './verifyRecords.ts';
 import type { ServedRecord } from '../protocol/api/servedRecord.ts';
@@ -40,7 +40,7 @@ export async function verifyAndDecrypt(
     chainId: number;
     ledger: string;
     /** The ward authority's Ed25519 key: served tickets are trusted only with its signature (without it: none are). */
-    authorityPublicKey?: Uint8Array;
+    authorityPublicKey?: AuthorityTrust;
   },
 ): Promise<ReadRecord[]> {
   const roots = new AnchoredRoots(o.contracts, o.fromBlock);
@@ -69,7 +69,7 @@ export type OpenedRecord = Omit<ReadRecord, 'record' | 'check'>;
  */
 export function openServedRecord(
   record: ServedRecord,
-  o: { secretKey: Uint8Array; hpke: Hpke; authorityPublicKey?: Uint8Array },
+  o: { secretKey: Uint8Array; hpke: Hpke; authorityPublicKey?: AuthorityTrust },
 ): OpenedRecord {
   try {
     const senderPublicKey = o.authorityPublicKey ? expectedSenderKey(record, o.authorityPublicKey) : undefined;

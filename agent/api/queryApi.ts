@@ -57,13 +57,20 @@ export function registerQueryApi(app: FastifyInstance, o: QueryApiOptions): void
   docs.push({
     method: 'get',
     url: '/v1/ward',
-    summary: 'ward keys (ticket authority, emergency escrow key), log id, chain and EIP-712 domain',
+    summary: 'ward keys (ticket authority: current and retired, emergency escrow key), log id, chain and EIP-712 domain',
     codes: [],
   });
   app.get('/v1/ward', async () => {
     const c = o.chain;
     return {
       authorityPublicKey: toHex(ward.authorityPublicKey),
+      // the current key, then the retired ones with the time they stopped signing (tickets signed before still verify)
+      authorityKeys: ward.authorityKeys.map((k) => ({
+        publicKey: toHex(k.publicKey),
+        from: k.from,
+        ...(k.until !== undefined ? { until: k.until } : {}),
+        current: k.until === undefined,
+      })),
       emergencyPublicKey: toHex(ward.emergencyPublicKey),
       logId: toHex(core.identity.logId),
       chain: c

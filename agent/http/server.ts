@@ -11,6 +11,7 @@ import { decodeTicket } from '../../protocol/ticket/index.ts';
 import { DEVICE_ID_PATTERN } from '../../protocol/deviceId.ts';
 import type { AgentTls } from '../tls/agentTls.ts';
 import { registerTlsRoutes } from './tlsRoutes.ts';
+import { toHex } from '../../protocol/bytes.ts';
 
 function tokenMatches(header: string | undefined, token: string): boolean {
   if (!header?.startsWith('Bearer ')) return false;
@@ -144,7 +145,14 @@ export async function buildHttpServer(
         return core.pushTicket(ticket);
       },
     );
-    if (api) registerCustodyRoutes(admin, api.custody);
+    if (api) {
+      registerCustodyRoutes(admin, api.custody);
+      // ward authority key rotation (docs/PROTOCOL.md §7.7): new tickets signed by a new key; the old one stays published
+      admin.post('/admin/ward/authority-rotate', async () => {
+        const r = api.ward.rotateAuthority(core.clock.now());
+        return { rotated: true, authorityPublicKey: toHex(r.publicKey), previous: toHex(r.previous) };
+      });
+    }
     if (transport?.tls)
       registerTlsRoutes(admin, transport.tls, (id) =>
         core.store.getDevice(id) === undefined ? 'unknown' : core.ingestor.isRevoked(id) ? 'revoked' : 'active',

@@ -293,6 +293,13 @@ export function registerAgentCommands(program: Command): void {
   agentOpts(
     wardCmd.command('tls-rotate').description('a new TLS key and server certificate for the running agent, without closing a connection'),
   ).action(action(async (o: AdminOpts) => printJson(await adminClient(o)('POST', '/admin/tls/rotate'))));
+  agentOpts(
+    wardCmd
+      .command('authority-rotate')
+      .description(
+        'a new ward authority key for the running agent: new tickets are signed by it; the old public key stays published in /v1/ward (re-provision devices with the new key: docs/PROTOCOL.md §7.7)',
+      ),
+  ).action(action(async (o: AdminOpts) => printJson(await adminClient(o)('POST', '/admin/ward/authority-rotate'))));
 
   const ticket = program.command('ticket').description('Session tickets');
   agentOpts(

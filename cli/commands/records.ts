@@ -8,6 +8,8 @@ import type { ServedRecord } from '../../protocol/api/servedRecord.ts';
 import { fromHex } from '../../protocol/bytes.ts';
 import { EXIT, UsageError } from '../output.ts';
 import { action, setExit } from '../action.ts';
+import { trustedAuthorities } from '../../wallet/agentClient.ts';
+import type { AuthorityTrust } from '../../wallet/origin.ts';
 import { agentClientOf, hpke, linkOf, openWallet, out, withWalletFlags, type WalletFlags } from './wallet.ts';
 
 interface RecordFlags extends WalletFlags {
@@ -24,13 +26,14 @@ interface RecordFlags extends WalletFlags {
  * The ward authority's key, to trust the tickets served with records (their idk proves origin):
  * --authority-key, else the agent's /v1/ward; none for saved records (--in) without the flag.
  */
-async function authorityKeyOf(o: RecordFlags): Promise<Uint8Array | undefined> {
+async function authorityKeyOf(o: RecordFlags): Promise<AuthorityTrust | undefined> {
   if (o.authorityKey !== undefined) {
     if (!/^[0-9a-fA-F]{64}$/.test(o.authorityKey)) throw new UsageError('--authority-key is not 64 hex digits');
     return fromHex(o.authorityKey.toLowerCase());
   }
   if (o.in) return undefined;
-  return fromHex((await agentClientOf(o).ward()).authorityPublicKey.replace(/^0x/, '').toLowerCase());
+  // the current key and the retired ones (tickets signed before a rotation still verify)
+  return trustedAuthorities(await agentClientOf(o).ward());
 }
 
 async function served(o: RecordFlags): Promise<ServedRecord[]> {

@@ -2,7 +2,6 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { fromHex } from '../../protocol/bytes.ts';
 import { isAddress, type Address, type Hex } from 'viem';
 import { writePrivateFileAtomicSync } from '../../platform/privateFiles.ts';
 import { createHpke } from '../../protocol/node.ts';
@@ -13,7 +12,7 @@ import { createChainClients } from '../../chain/client.ts';
 import { readKeyFile } from '../../chain/keyFile.ts';
 import { Wallet } from '../../wallet/wallet.ts';
 import { WalletError } from '../../wallet/errors.ts';
-import { AgentClient } from '../../wallet/agentClient.ts';
+import { AgentClient, trustedAuthorities } from '../../wallet/agentClient.ts';
 import { chainLinkOf, contractsFor, fundOnEmbedded, registerByAdmin, registerPatient, type ChainLink } from '../../wallet/chainLink.ts';
 import { startSession, endSession, requestPairing } from '../../wallet/sessions.ts';
 import { grantConsent, parseScope, revokeConsent, scopeLabel, sessionsCoveredBy } from '../../wallet/consent.ts';
@@ -391,7 +390,7 @@ export function registerWalletCommands(program: Command): void {
           domain: ward.chain!.domain,
           hpke,
           nowSec: nowSec(),
-          authorityPublicKey: fromHex(ward.authorityPublicKey.replace(/^0x/, '').toLowerCase()),
+          authorityPublicKey: trustedAuthorities(ward),
         });
         writeFileSync(o.out, `${JSON.stringify(d, null, 2)}\n`, { mode: 0o600 });
         out(o.json, `disclosure of record ${rec.recordId} (${d.scope}) written to ${o.out}`, {

@@ -4,7 +4,7 @@ import type { Rng } from '../../protocol/rng.ts';
 import type { X25519KeyPair } from '../../protocol/hpke/types.ts';
 import { createHpke } from '../../protocol/node.ts';
 import { createReadingSealer, type ReadingSealer, type SealBackend, type SealMode } from '../crypto/sealer.ts';
-import { errorCodeOf, SimError } from '../errors.ts';
+import { errorCodeOf, SimError, simFail } from '../errors.ts';
 import { NO_FAULTS, tickFault, type FaultRates } from '../faults/faultPlan.ts';
 import { FaultyTransmitter } from '../faults/faultyTransmitter.ts';
 import type { DeviceNvmState } from '../nvm/deviceState.ts';
@@ -261,7 +261,7 @@ export class DeviceFirmware {
     let state: DeviceNvmState;
     try {
       const stored = storage.loadState();
-      state = stored ?? this.provision();
+      state = stored ? this.reprovisioned(stored) : this.provision();
       // the identity key is generated on the device, once (first boot, or the first boot of a firmware that has one)
       const identityKey = state.identityKey ?? toHex(deviceStream(seed, p.id, 'identity-key')(32));
       state = { ...state, bootCount: state.bootCount + 1, identityKey };
@@ -305,6 +305,30 @@ export class DeviceFirmware {
     this.setState(ticket ? { kind: 'ticketed', ticket, link: down } : { kind: 'provisioned', link: down });
     this.scheduleTick();
     this.supervisor.connect();
+  }
+
+  /**
+   * Re-provisioning of the pinned authority key (after a ward authority rotation, docs/PROTOCOL.md §7.7):
+   * a provisioning that names another key than the NVM's replaces it at boot (the simulator's
+   * --authority-key / fleet file is the provisioning tool). The ticket in use stays: it was verified
+   * when adopted; the next ticket must carry the new key's signature.
+   */
+  private reprovisioned(stored: DeviceNvmState): DeviceNvmState {
+    const key = this.o.provisioning.authorityPublicKey;
+    if (key === undefined || stored.authorityPublicKey === toHex(key)) return stored;
+    return { ...stored, authorityPublicKey: toHex(key) };
+  }
+
+  /**
+   * The operator's provisioning tool on a running device: pins a new ward authority key (written to
+   * NVM first, kept across reboots). Tickets are verified against it from now on.
+   */
+  reprovisionAuthority(key: Uint8Array): void {
+    if (this.nvm === undefined) simFail('SIM_CONFIG_INVALID', 'the device has not booted');
+    const state = { ...this.nvm, authorityPublicKey: toHex(key) };
+    this.o.storage.saveState(state);
+    this.nvm = state;
+    this.authorityKey = key;
   }
 
   /** First boot: the provisioning data becomes the NVM state. */
