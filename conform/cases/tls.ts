@@ -13,7 +13,7 @@ const VERSIONS = new Set(['TLSv1.2', 'TLSv1.3']);
 
 const onlyTls = (ctx: ConformContext): string | undefined =>
   !ctx.mqtt
-    ? 'TLS is an MQTT matter (§9.8): the device is on a serial line'
+    ? 'MQTT only (the device is on a serial line): TLS protects the MQTT link (§9.8)'
     : ctx.mqtt.tlsMode === 'none'
       ? "the kit's broker listens without TLS (no --tls)"
       : undefined;

@@ -41,10 +41,10 @@ describe('vitalseal conform over a serial line (socat pty pair, simulator child)
       const { report } = await kit.run();
       const failed = report.cases.filter((c) => c.verdict === 'fail');
       expect(failed, `${summaryLine(report)}\n${JSON.stringify(failed, null, 2)}\n${sim.output.slice(-2000)}`).toEqual([]);
-      // N/A only for the MQTT cases, the session-mode cases (the device seals single-shot) and PT-07 (no --profile)
+      // N/A only for the MQTT and TLS cases, the session-mode cases (the device seals single-shot) and PT-07 (no --profile)
       const na = report.cases.filter((c) => c.verdict === 'n/a').map((c) => c.id);
       expect(
-        na.every((id) => id.startsWith('MQ-') || id.startsWith('SES-') || id === 'PT-07'),
+        na.every((id) => id.startsWith('MQ-') || id.startsWith('TLS-') || id.startsWith('SES-') || id === 'PT-07'),
         na.join(', '),
       ).toBe(true);
       expect(report.summary.passed).toBeGreaterThanOrEqual(50);
