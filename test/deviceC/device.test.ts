@@ -5,14 +5,19 @@
  * committing (no acks), the device is killed with SIGKILL and restarted from its NVM directory:
  * every reading it had sealed is delivered once (replayed from the outbox), no seq is reused, nothing
  * is quarantined. Session mode (§6) on a second, unbound line: one ek, hs 0, 1, 2, … per boot.
+ * HPKE Auth mode (§3.6) on a third line: the operator registers the identity key the device
+ * generated (its NVM record), the agent's v2 ticket certifies it, and every stored reading opens
+ * with openReading({ senderPublicKey: idk }).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { x25519 } from '@noble/curves/ed25519.js';
 import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
 import type { IngestItem } from '../../agent/ingest/types.ts';
 import { toHex } from '../../protocol/bytes.ts';
 import { decodeEnvelope, openReading } from '../../protocol/envelope/index.ts';
+import { issueTicket } from '../../protocol/ticket/index.ts';
 import { startPtyPair, tempDir, waitFor } from '../support/services.ts';
 import { WardFixture } from '../support/ward.ts';
 import { skipDeviceC, skipDeviceCReason } from './build.ts';
@@ -20,11 +25,13 @@ import { startCDevice, writeProvisioning, type RunningCDevice } from './cDevice.
 
 const DEV = 'c-oxi-1';
 const DEV_SESSION = 'c-oxi-2';
+const DEV_AUTH = 'c-oxi-3';
 const ward = new WardFixture('device-c-agent');
 
 describe.skipIf(skipDeviceC)(`vitalseal-device-c with the real agent over a pty ${skipDeviceCReason}`, () => {
   let pty: Awaited<ReturnType<typeof startPtyPair>>;
   let pty2: Awaited<ReturnType<typeof startPtyPair>>;
+  let pty3: Awaited<ReturnType<typeof startPtyPair>>;
   let agent: RunningAgent;
   const devices: RunningCDevice[] = [];
   const work = tempDir('vitalseal-devc-agent-');
@@ -35,11 +42,12 @@ describe.skipIf(skipDeviceC)(`vitalseal-device-c with the real agent over a pty 
   beforeAll(async () => {
     pty = await startPtyPair();
     pty2 = await startPtyPair();
+    pty3 = await startPtyPair();
     const config = parseAgentConfig({
       dataDir: `${work}/agent`,
       mode: 'embedded',
       mqtt: { port: 0 },
-      serial: [`${pty.a}=${DEV}`, pty2.a],
+      serial: [`${pty.a}=${DEV}`, pty2.a, `${pty3.a}=${DEV_AUTH}`],
       http: { port: 0 },
       logLevel: 'silent',
     });
@@ -53,6 +61,7 @@ describe.skipIf(skipDeviceC)(`vitalseal-device-c with the real agent over a pty 
     await agent?.stop();
     await pty?.stop();
     await pty2?.stop();
+    await pty3?.stop();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -124,6 +133,39 @@ describe.skipIf(skipDeviceC)(`vitalseal-device-c with the real agent over a pty 
     expect(opened.map((o) => o.header.hs)).toEqual(opened.map((_, i) => i));
     expect(opened.every((o) => o.header.dev === DEV_SESSION && o.reading.u === '%,bpm')).toBe(true);
     expect(new Set(records.map((r) => toHex(decodeEnvelope(r.envelope).enc))).size).toBe(1); // one ek for the boot
+    expect(agent.core.store.quarantineCounts()).toEqual({});
+  }, 60_000);
+
+  it('HPKE Auth mode (§3.6): the operator registers the idk the device generated, the v2 ticket certifies it, every stored reading opens with it', async () => {
+    const provision = writeProvisioning(work, { dev: DEV_AUTH, authority: ward.authorityPublic }, 'provision-3.txt');
+    const nvm = `${work}/nvm-3`;
+    const d = startCDevice({ serial: pty3.b, nvm, provision, periodMs: 100 });
+    devices.push(d);
+    await d.waitLine(/^line up/, 10_000);
+    // the operator reads the device's identity public key (the online status "idk"; here from its NVM) and registers it
+    const idk = x25519.getPublicKey(new Uint8Array(readFileSync(`${nvm}/idkey`).subarray(4, 36)));
+    agent.custody.registerIdentityKey(DEV_AUTH, idk);
+    const nowS = Math.floor(Date.now() / 1000);
+    await agent.core.pushTicket(
+      issueTicket(
+        {
+          dev: DEV_AUTH,
+          kid: ward.patient.kid,
+          pk: ward.patient.publicKey,
+          patient: 'patient-ref-1',
+          nbf: nowS - 60,
+          exp: nowS + 3600,
+          idk,
+        },
+        ward.authoritySecret,
+      ),
+    );
+    await waitFor(() => stored(DEV_AUTH).length >= 5, 20_000, 'auth-mode readings stored');
+    await d.stop();
+    for (const r of stored(DEV_AUTH)) {
+      const o = openReading(r.envelope, { secretKey: ward.patient.secretKey, hpke: ward.hpke, senderPublicKey: idk });
+      expect(o.header).toMatchObject({ dev: DEV_AUTH, m: 2, seq: r.seq });
+    }
     expect(agent.core.store.quarantineCounts()).toEqual({});
   }, 60_000);
 });
