@@ -271,6 +271,30 @@ export function formatReport(r: BenchResult): string {
     out.push('');
   }
 
+  const tl = r.suites.tls?.result;
+  if (tl) {
+    out.push('### Durable ingest over TLS vs plain TCP (bench/tls.ts)');
+    out.push('');
+    out.push(
+      mdTable(
+        ['transport', 'readings/s (median)', 'runs', 'agent CPU µs/reading', 'PUBACK p50 / p99 at 1,000/s'],
+        (['plain', 'tls', 'mtls'] as const).map((k) => [
+          k === 'mtls' ? 'mutual TLS' : k === 'tls' ? 'TLS (password)' : 'plain TCP',
+          fmtNum(tl.throughput[k].perSecond),
+          tl.throughput[k].runs.map((x) => fmtNum(x)).join(', '),
+          tl.throughput[k].agentCpuUsPerReading,
+          `${tl.latency[k].p50Ms} / ${tl.latency[k].p99Ms} ms`,
+        ]),
+        ['l', 'r', 'r', 'r', 'r'],
+      ),
+    );
+    out.push('');
+    out.push(
+      `${tl.publishers} publishers × ${tl.window} in flight, ${fmtNum(tl.readingsPerRun)} readings/run, ${tl.rounds} round(s). Throughput TLS / plain ${tl.ratioTlsToPlain}×, mutual TLS / plain ${tl.ratioMtlsToPlain}×; agent CPU per reading TLS / plain ${tl.cpuRatioTlsToPlain}×. Target judged on **${tl.judgement.basis}** (${tl.judgement.reason}): ${tl.judgement.value}× → ${tl.judgement.met ? 'met' : 'missed'}.`,
+    );
+    out.push('');
+  }
+
   const an = r.suites.anchor?.result?.anchor;
   if (an) {
     out.push('### Pipeline: anchoring gas (bench/anchor.ts, embedded chain)');

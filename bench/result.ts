@@ -6,6 +6,7 @@ import type { CryptoBenchResult, Precheck } from './crypto.ts';
 import type { McuBenchResult } from './mcu.ts';
 import type { PipelineBenchResult } from './pipeline.ts';
 import type { ScalingBenchResult } from './scaling.ts';
+import type { TlsBenchResult } from './tls.ts';
 import type { MachineInfo } from './lib/machine.ts';
 import type { SuiteName } from './suiteNames.ts';
 
@@ -28,6 +29,8 @@ export interface Target {
   readonly met: boolean | null;
   /** Where the figure should get to, shown beside the target (not judged). */
   readonly goal?: number;
+  /** What the value measures when a target may be judged on more than one (the TLS row: 'wall-clock' or 'agent-cpu'). */
+  readonly basis?: string;
 }
 
 export interface FlaggedFigure {
@@ -50,6 +53,7 @@ export interface BenchResult {
     readonly crypto?: SuiteOutcome<CryptoBenchResult>;
     readonly mcu?: SuiteOutcome<McuBenchResult>;
     readonly ingest?: SuiteOutcome<PipelineBenchResult>;
+    readonly tls?: SuiteOutcome<TlsBenchResult>;
     readonly anchor?: SuiteOutcome<PipelineBenchResult>;
     readonly e2e?: SuiteOutcome<PipelineBenchResult>;
     readonly scaling?: SuiteOutcome<ScalingBenchResult>;

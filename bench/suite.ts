@@ -10,6 +10,7 @@ import { runCryptoBench, type Precheck } from './crypto.ts';
 import { runMcuBench } from './mcu.ts';
 import { runPipelineBench } from './pipeline.ts';
 import { runScalingBench } from './scaling.ts';
+import { runTlsBench, TLS_RATIO_TARGET } from './tls.ts';
 import { machineInfo, REPO_ROOT } from './lib/machine.ts';
 import { round, type Measurement } from './lib/stats.ts';
 import { scalingSvg } from './svg.ts';
@@ -23,9 +24,9 @@ export { RESULT_SCHEMA, type BenchResult, type FlaggedFigure, type RunBenchOptio
 import { RESULT_SCHEMA, type BenchResult, type FlaggedFigure, type RunBenchOptions, type SuiteOutcome, type Target } from './result.ts';
 
 /** Rough share of the run time of each suite (for the progress bar). */
-const WEIGHT: Record<SuiteName, number> = { crypto: 3, mcu: 0.1, ingest: 5, anchor: 1.5, e2e: 2, scaling: 4 };
+const WEIGHT: Record<SuiteName, number> = { crypto: 3, mcu: 0.1, ingest: 5, tls: 2, anchor: 1.5, e2e: 2, scaling: 4 };
 /** Progress lines a suite usually prints (to move the bar when it reports only messages). */
-const EXPECTED_LINES: Record<SuiteName, number> = { crypto: 1, mcu: 1, ingest: 12, anchor: 2, e2e: 6, scaling: 12 };
+const EXPECTED_LINES: Record<SuiteName, number> = { crypto: 1, mcu: 1, ingest: 12, tls: 7, anchor: 2, e2e: 6, scaling: 12 };
 
 export async function runBench(o: RunBenchOptions = {}): Promise<BenchResult> {
   const quick = o.quick ?? false;
@@ -110,6 +111,8 @@ async function runSuite(name: SuiteName, quick: boolean, step: (m: string, f?: n
       return runMcuBench();
     case 'ingest':
       return runPipelineBench({ quick, parts: ['ingest'], onProgress: (m) => step(m) });
+    case 'tls':
+      return runTlsBench({ quick, onProgress: (m) => step(m) });
     case 'anchor':
       return runPipelineBench({ quick, parts: ['anchor'], onProgress: (m) => step(m) });
     case 'e2e':
@@ -139,6 +142,15 @@ function collectPrechecks(s: BenchResult['suites']): Array<Precheck & { suite: S
       ok: ingest.latency.failed === 0 && (ingest.fleet === null || ingest.fleet.zeroLoss),
     });
   }
+  const tls = s.tls?.result;
+  if (tls)
+    // runTlsBench throws when a run's store holds fewer readings than were PUBACKed or a publish failed
+    out.push({
+      suite: 'tls',
+      name: 'tls: every PUBACKed reading stored over plain, TLS and mutual TLS',
+      payload: 'spo2 envelopes',
+      ok: true,
+    });
   return out;
 }
 
@@ -189,7 +201,25 @@ function collectTargets(s: BenchResult['suites']): Target[] {
     { ...t('durable ingest / plain aedes QoS 1 at 16 publishers', ratioAt16, '>=', 0.6, '×'), goal: 0.75 },
     t('batched anchoring gas / per-record gas at 1,000 readings/s', gas?.ratio, '<=', 1 / 500, '×'),
     t('PUBACK p99 at 1,000 readings/s (bench/ingest.ts)', ingest?.latency.p99Ms, '<=', 10, 'ms'),
+    tlsTarget(s),
   ];
+}
+
+/**
+ * Ingest over TLS / plain TCP at 16 publishers (bench/tls.ts): judged on wall-clock throughput when its rounds
+ * are steady, else on the agent's CPU time per reading (plain / TLS); the row names its basis.
+ */
+function tlsTarget(s: BenchResult['suites']): Target {
+  const j = s.tls?.result?.judgement;
+  return {
+    name: `durable ingest over TLS / plain TCP at 16 publishers (${j ? (j.basis === 'wall-clock' ? 'wall-clock throughput' : 'agent CPU per reading') : 'bench/tls.ts'})`,
+    value: j ? round(j.value, 4) : null,
+    comparison: '>=',
+    target: TLS_RATIO_TARGET,
+    unit: '×',
+    met: j ? j.met : null,
+    ...(j ? { basis: j.basis } : {}),
+  };
 }
 
 function collectFlagged(s: BenchResult['suites']): FlaggedFigure[] {

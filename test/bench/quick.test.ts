@@ -30,7 +30,7 @@ const measurement = z.object({
   samples: z.array(num),
 });
 const precheck = z.object({
-  suite: z.enum(['crypto', 'mcu', 'ingest', 'anchor', 'e2e', 'scaling']),
+  suite: z.enum(['crypto', 'mcu', 'ingest', 'tls', 'anchor', 'e2e', 'scaling']),
   name: z.string().min(1),
   payload: z.string(),
   ok: z.boolean(),
@@ -41,7 +41,7 @@ const outcome = <T extends z.ZodType>(result: T) => z.object({ status: z.literal
 const schema = z.object({
   schema: z.literal('vitalseal-bench/v1'),
   mode: z.literal('quick'),
-  suitesRequested: z.array(z.string()).length(6),
+  suitesRequested: z.array(z.string()).length(7),
   startedAt: z.iso.datetime(),
   finishedAt: z.iso.datetime(),
   seconds: num,
@@ -115,6 +115,20 @@ const schema = z.object({
         }),
       }),
     ),
+    tls: outcome(
+      z.object({
+        throughput: z.object({
+          plain: z.object({ perSecond: num, agentCpuUsPerReading: num }),
+          tls: z.object({ perSecond: num, agentCpuUsPerReading: num }),
+          mtls: z.object({ perSecond: num, agentCpuUsPerReading: num }),
+        }),
+        ratioTlsToPlain: num,
+        cpuRatioTlsToPlain: num,
+        // quick mode: one round per transport, so the target is judged on the agent's CPU per reading
+        judgement: z.object({ basis: z.literal('agent-cpu'), value: num, met: z.boolean(), reason: z.string().min(1) }),
+        latency: z.object({ plain: z.object({ p99Ms: num }), tls: z.object({ p99Ms: num }), mtls: z.object({ p99Ms: num }) }),
+      }),
+    ),
     anchor: outcome(z.object({ anchor: z.object({ gas: z.object({ perRecordTx: num, batchedPerReading: num, ratio: num }) }) })),
     e2e: outcome(
       z.object({
@@ -177,7 +191,7 @@ const schema = z.object({
         met: z.boolean().nullable(),
       }),
     )
-    .length(8),
+    .length(9),
   flagged: z.array(z.object({ suite: z.string(), name: z.string(), spread: num, allowedSpread: num })),
   ok: z.boolean(),
   files: z.object({ json: z.string(), markdown: z.string(), svg: z.string() }),
