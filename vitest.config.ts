@@ -60,6 +60,7 @@ const INTEGRATION = [
   'test/agent/publishWindow.test.ts',
   'test/agent/serial.test.ts',
   'test/agent/tls.test.ts',
+  'test/agent/tlsWss.test.ts',
   'test/agent/tlsRotation.test.ts',
   'test/chain/anchor.test.ts',
   'test/chain/cli.test.ts',

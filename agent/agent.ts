@@ -28,6 +28,8 @@ export interface RunningAgent {
   readonly mqttAddress: { host: string; port: number } | undefined;
   /** The MQTT over TLS listener (tls.enabled, embedded mode). */
   readonly mqttTlsAddress: { host: string; port: number } | undefined;
+  /** MQTT over WebSocket over TLS (tls.websocketPort), when enabled. */
+  readonly mqttWssAddress: { host: string; port: number } | undefined;
   /** The agent's TLS (tls.enabled): ward CA, certificates, revocation, reload; the HTTP API is HTTPS then. */
   readonly tls: AgentTls | undefined;
   readonly httpAddress: { host: string; port: number };
@@ -78,6 +80,7 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
   let external: ExternalSubscriber | undefined;
   let mqttAddress: { host: string; port: number } | undefined;
   let mqttTlsAddress: { host: string; port: number } | undefined;
+  let mqttWssAddress: { host: string; port: number } | undefined;
   let agentTls: AgentTls | undefined;
   try {
     agentTls = config.tls.enabled ? await AgentTls.start(config, logger, core.metrics.registry) : undefined;
@@ -109,12 +112,13 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
         clock,
         logger,
         events: core.metrics.brokerEvents(),
-        ...(agentTls ? { tls: { agentTls, host: config.mqtt.host, port: config.tls.port } } : {}),
+        ...(agentTls ? { tls: { agentTls, host: config.mqtt.host, port: config.tls.port, websocketPort: config.tls.websocketPort } } : {}),
       });
       broker = b;
       closers.push(() => b.close());
       if (!config.tls.requireTls) mqttAddress = await b.listen();
       if (agentTls) mqttTlsAddress = await b.listenTls();
+      if (agentTls && config.tls.websocketPort !== undefined) mqttWssAddress = await b.listenWss();
       core.addTicketPublisher((dev, t) => b.publishTicket(dev, t));
       core.addRevocationListener((dev) => b.disconnectDevice(dev));
       // tickets pushed before a restart are retained again
@@ -237,6 +241,7 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
     http,
     mqttAddress,
     mqttTlsAddress,
+    mqttWssAddress,
     tls: agentTls,
     httpAddress,
     adminToken,

@@ -68,12 +68,14 @@ export const agentConfigSchema = z
       .object({
         enabled: z.boolean().default(false),
         port: port.default(8883),
+        /** MQTT over WebSocket over TLS (wss, same certificates and client-certificate policy); off unless set (0: any free port). */
+        websocketPort: port.optional(),
         requireTls: z.boolean().default(false),
         clientCerts: z.enum(['optional', 'required']).default('optional'),
         minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
         /**
-         * The HTTP API on HTTPS (default when TLS is on). false keeps it on plain HTTP: only for an API bound
-         * to loopback whose clients cannot take a private CA yet (the demo's in-process wallets).
+         * The HTTP API on HTTPS (default when TLS is on; wallets and the CLI verify it against the ward CA,
+         * --agent-ca). false keeps it on plain HTTP: only for an API bound to loopback.
          */
         https: z.boolean().default(true),
         /** Extra SANs (DNS names or IPs) of the auto-issued server certificate, besides localhost, 127.0.0.1 and ::1. */

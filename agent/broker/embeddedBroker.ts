@@ -1,6 +1,9 @@
 import { Aedes, type Client, type AuthenticateError, type PublishPacket } from 'aedes';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { AgentTls, PeerIdentity } from '../tls/agentTls.ts';
 import { AgentError } from '../errors.ts';
 import type { Logger } from 'pino';
@@ -34,8 +37,8 @@ export interface EmbeddedBrokerOptions {
   clock: Clock;
   logger: Logger;
   events?: BrokerEvents;
-  /** MQTT over TLS (issue #20): the agent's TLS material and policy; `listenTls` opens its listener. */
-  tls?: { agentTls: AgentTls; host: string; port: number };
+  /** MQTT over TLS (issue #20): the agent's TLS material and policy; `listenTls` opens its listener, `listenWss` the WebSocket one. */
+  tls?: { agentTls: AgentTls; host: string; port: number; websocketPort?: number | undefined };
 }
 
 /** aedes's refusal of a CONNECT (it never leaves the broker): `returnCode` is the CONNACK code (4 bad user name or password, 5 not authorized). */
@@ -70,6 +73,8 @@ export class EmbeddedBroker {
   readonly aedes: Aedes;
   private server: Server | undefined;
   private tlsServer: TlsServer | undefined;
+  private wssServer: HttpsServer | undefined;
+  private wss: WebSocketServer | undefined;
   /** The verified client certificate of each TLS connection (its socket = aedes' client.conn). */
   private readonly peerOf = new WeakMap<object, PeerIdentity>();
   private readonly deviceOf = new WeakMap<Client, string>();
@@ -163,6 +168,37 @@ export class EmbeddedBroker {
     return { host: addr.address, port: addr.port };
   }
 
+  /**
+   * MQTT over WebSocket over TLS (wss, subprotocol "mqtt"): the same secure context, handshake policy and
+   * client-certificate judgement as `listenTls` (the TLS socket under the upgrade is admitted by
+   * AgentTls.admitSocket before any MQTT byte); the WebSocket becomes a stream aedes reads like a socket.
+   */
+  async listenWss(): Promise<{ host: string; port: number }> {
+    const t = this.o.tls;
+    if (!t || t.websocketPort === undefined) throw new AgentError('CONFIG_INVALID', 'the embedded broker has no WebSocket TLS port');
+    const server = createHttpsServer(t.agentTls.secureContextOptions());
+    // one MQTT packet per WebSocket message at most maxPacketBytes (the size scanner judges the packet itself)
+    const wss = new WebSocketServer({ server, maxPayload: Math.max(64 * 1024, this.o.maxPacketBytes * 2) });
+    wss.on('connection', (ws, req) => {
+      const socket = req.socket as TLSSocket;
+      const peer = t.agentTls.admitSocket(socket);
+      if (peer === undefined) return;
+      const stream = createWebSocketStream(ws);
+      if (peer !== null) this.peerOf.set(stream, peer);
+      this.handleConnection(stream, socket);
+    });
+    t.agentTls.register(server as unknown as TlsServer, 'mqtt');
+    this.wssServer = server;
+    this.wss = wss;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(t.websocketPort, t.host, () => resolve());
+    });
+    const addr = server.address();
+    if (addr === null || typeof addr === 'string') throw new Error('broker has no TCP address (WebSocket TLS listener)');
+    return { host: addr.address, port: addr.port };
+  }
+
   /** Closes the connections made with these certificate serials (revoked: their next handshake is refused). */
   disconnectCertificates(serials: ReadonlySet<string>): void {
     const clients = (this.aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
@@ -181,12 +217,22 @@ export class EmbeddedBroker {
    * connection before anything is buffered — without a stream layer per connection.
    */
   private handleSocket(socket: Socket | TLSSocket): void {
+    this.handleConnection(socket, socket);
+  }
+
+  /** A connection's MQTT byte stream (the socket itself, or a WebSocket's stream) over its TCP socket. */
+  private handleConnection(stream: Duplex, socket: Socket | TLSSocket): void {
     if (!this.admitAddress(socket)) return;
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
-    const client = this.aedes.handle(socket) as unknown as { _parser?: { parse(buf: Buffer): number } };
+    if (stream !== socket)
+      stream.on('error', () => {
+        stream.destroy();
+        socket.destroy();
+      });
+    const client = this.aedes.handle(stream as Socket) as unknown as { _parser?: { parse(buf: Buffer): number } };
     this.window.attach(client);
     const parser = client._parser;
     if (!parser) throw new Error('aedes client has no parser: PacketSizeScanner cannot be installed');
@@ -381,7 +427,8 @@ export class EmbeddedBroker {
 
   /** Stops accepting connections, disconnects clients, closes aedes. */
   async close(): Promise<void> {
-    const closed = [this.server, this.tlsServer].map((server) =>
+    this.wss?.close();
+    const closed = [this.server, this.tlsServer, this.wssServer].map((server) =>
       server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve(),
     );
     for (const s of this.sockets) s.destroy();
