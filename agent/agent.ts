@@ -206,7 +206,8 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
     {
       mqtt: mqttAddress,
       mqttTls: mqttTlsAddress,
-      https: agentTls !== undefined,
+      ...(mqttWssAddress ? { mqttWss: mqttWssAddress } : {}),
+      https: agentTls !== undefined && config.tls.https,
       http: httpAddress,
       mode: config.mode,
       serial: serial.map((s) => s.path),

@@ -34,6 +34,7 @@ interface AgentFlags {
   deployment?: string;
   tls?: boolean;
   tlsPort?: string;
+  tlsWebsocketPort?: string;
   requireTls?: boolean;
   clientCerts?: string;
   tlsHostname?: string[];
@@ -71,6 +72,7 @@ function flagsToConfig(f: AgentFlags): Record<string, unknown> {
   if (f.tls || f.requireTls) setConfigPath(out, 'tls.enabled', true);
   if (f.requireTls) setConfigPath(out, 'tls.requireTls', true);
   if (f.tlsPort) setConfigPath(out, 'tls.port', num(f.tlsPort));
+  if (f.tlsWebsocketPort) setConfigPath(out, 'tls.websocketPort', num(f.tlsWebsocketPort));
   if (f.clientCerts) setConfigPath(out, 'tls.clientCerts', f.clientCerts);
   if (f.tlsHostname?.length) setConfigPath(out, 'tls.hostnames', f.tlsHostname);
   if (f.tlsCert) setConfigPath(out, 'tls.certFile', f.tlsCert);
@@ -156,6 +158,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--deployment <file>', 'contract deployment file (chain.json) of the external chain')
     .option('--tls', 'TLS on: MQTT over TLS (--tls-port, 8883), HTTPS API, client certificates of the ward CA (created in the data dir)')
     .option('--tls-port <port>', 'MQTT over TLS port (default 8883)')
+    .option('--tls-websocket-port <port>', 'also MQTT over WebSocket over TLS (wss://) on this port (same certificates and policy)')
     .option('--require-tls', 'no plain MQTT listener at all (implies --tls)')
     .option('--client-certs <mode>', 'optional (devices may log in with their password over TLS) | required (mutual TLS only)')
     .option('--tls-hostname <name>', 'extra DNS name or IP of the server certificate (repeatable)', collect)
