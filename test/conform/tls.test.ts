@@ -75,4 +75,42 @@ describe('vitalseal conform over MQTT with mutual TLS (simulator child)', () => 
     expect(verdicts('AUTH-')).toEqual(['AUTH-01 pass', 'AUTH-02 pass', 'AUTH-03 pass', 'AUTH-04 pass']);
     expect(existsSync(join(dir, 'kit-server.key'))).toBe(true);
   }, 600_000);
+
+  it('server-only TLS (no client certificates): TLS-01 and TLS-03 pass, TLS-02 is N/A', async () => {
+    await dut?.stop();
+    await kit?.stop();
+    const deviceId = 'dut-tls-2';
+    const secret = 'conform-tls-secret-2';
+    const sub = join(dir, 'server-only');
+    const authority = TestAuthority.generate(seededRng('conform-tls-authority-2'));
+    const tls = await prepareKitTls({ dir: sub, deviceId, requireClientCert: false });
+    expect(tls.written.map((p) => p.slice(sub.length + 1)).sort()).toEqual(['kit-ca.crt', 'kit-server.crt', 'kit-server.key']);
+    kit = new ConformKit({
+      deviceId,
+      link: { kind: 'mqtt', port: 0, host: '127.0.0.1', secret, tls: { key: tls.key, cert: tls.cert } },
+      authority,
+      cases: 'STAT-01,MQ-03,TLS-01,TLS-02,TLS-03,AUTH-02',
+      rng: seededRng('conform-tls-kit-2'),
+      bounds: { resendBoundMs: 5000, readingTimeoutMs: 5000, linkTimeoutMs: 20_000, backoffCapMs: 30_000 },
+      caseTimeoutMs: 90_000,
+    });
+    await kit.start();
+    dut = startSimDut({
+      deviceId,
+      authorityPublicKey: authority.publicKey,
+      brokerUrl: `mqtt://127.0.0.1:${kit.mqttPort}`,
+      secret,
+      periodMs: 300,
+      tls: { ca: join(sub, 'kit-ca.crt') },
+    });
+    const { report } = await kit.run();
+    expect(
+      report.cases.map((c) => `${c.id} ${c.verdict}`),
+      `${JSON.stringify(
+        report.cases.filter((c) => c.verdict === 'fail'),
+        null,
+        2,
+      )}\n${dut.stderr.slice(-2000)}`,
+    ).toEqual(['STAT-01 pass', 'MQ-03 pass', 'TLS-01 pass', 'TLS-02 n/a', 'TLS-03 pass', 'AUTH-02 pass']);
+  }, 300_000);
 });
