@@ -6,22 +6,11 @@
  * which the kit does not import: layer rule). Built by @peculiar/x509 on node's WebCrypto. A second
  * CA of the same kind serves TLS-03 (a server certificate the device must refuse).
  */
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import { randomBytes, webcrypto } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type CryptoKey, DAY_MS, deviceUri, EC_KEY, EC_SIGN, x509 } from '../platform/x509.ts';
 import { writePrivateFileAtomicSync } from '../platform/privateFiles.ts';
-
-type CryptoKey = webcrypto.CryptoKey;
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-
-const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const EC_SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
-const DAY_MS = 86_400_000;
-
-/** The URI SAN that names a device in its client certificate (§9.8). */
-export const deviceUri = (device: string): string => `urn:vitalseal:device:${device}`;
 
 /** A certificate and its private key, PEM. */
 export interface CertAndKey {

@@ -7,24 +7,12 @@
  * rewrites crl.pem (the agent's TLS listeners load it; external mosquitto reads it as `crlfile`).
  * Private keys are written 0600, atomically (platform/privateFiles.ts), and never logged.
  */
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type CryptoKey, type CryptoKeyPair, DAY_MS, deviceUri, EC_KEY, EC_SIGN, x509 } from '../../platform/x509.ts';
 import { ensurePrivateDir, writePrivateFileAtomicSync } from '../../platform/privateFiles.ts';
 import { AgentError } from '../errors.ts';
-
-type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-
-const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const EC_SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
-const DAY_MS = 86_400_000;
-
-/** The URI SAN that names a device in its client certificate. */
-export const deviceUri = (device: string): string => `urn:vitalseal:device:${device}`;
 
 export interface TlsPaths {
   readonly dir: string;
