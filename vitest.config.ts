@@ -39,6 +39,7 @@ const SLOW = [
 ];
 
 const INTEGRATION = [
+  'test/adversarial/adminRoutesNeedToken.test.ts',
   'test/adversarial/deviceTakeover.test.ts',
   'test/adversarial/deviceCertTakeover.test.ts',
   'test/adversarial/diskFull.test.ts',
