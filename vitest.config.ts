@@ -27,7 +27,7 @@ const SLOW = [
   'test/cli/tlsCli.test.ts', // the CLI as child processes (ward ca init, device add --cert, cert-revoke, tls-rotate): ~40 s
   'test/protocol/fuzzRun.test.ts',
   'test/deviceC/conform.test.ts', // vitalseal conform --serial against vitalseal-device-c, kill -9 reboots, ~2 min
-  'test/conform/mutation.test.ts', // the kit against the correct simulator and 22 broken firmware variants (children on socat ptys and MQTT, kill -9 reboots): minutes
+  'test/conform/mutation.test.ts', // the kit against the correct simulator and 27 broken firmware variants (children on socat ptys and MQTT, kill -9 reboots): minutes
   'test/conform/serial.test.ts', // the kit against the simulator child over socat, kill -9 reboots: ~60 s
   'test/conform/mqtt.test.ts', // the kit's broker against the simulator child (session mode), kill -9 reboots: ~55 s
   'test/conform/tls.test.ts', // the kit's broker over mutual TLS against the simulator child, kill -9 reboots, TLS-03's foreign certificate: ~90 s

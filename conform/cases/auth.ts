@@ -4,10 +4,11 @@
  * its identity secret) under a version 2 ticket certifying that key, so the kit opens every such
  * reading with OpenAuth(…, idk) and learns its origin; it refuses a ticket certifying another key,
  * and seals in base mode again under a version 1 ticket. The rest of the kit's cases run under v1
- * tickets (conform/README.md): these cases hand out the v2 tickets and end with a v1 one.
+ * tickets (conform/README.md): these cases hand out the v2 tickets and end with a v1 one. AUTH-05
+ * (group reboot) power-cycles the device under a v2 ticket: the identity key is kept in NVM (§3.6).
  */
 import { x25519 } from '@noble/curves/ed25519.js';
-import { fromHex } from '../../protocol/bytes.ts';
+import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { fail, notApplicable, pass, type ConformCase } from '../case.ts';
 import type { ConformContext, IssuedTicket } from '../context.ts';
 import type { InspectedReading } from '../intake.ts';
@@ -182,6 +183,71 @@ export const AUTH_CASES: ConformCase[] = [
           listSome(bad, (r) => `${describeReading(r)}: ${problem(r)}`, 3),
         );
       return pass({ expected: 'base mode under the v1 ticket', received: `${rs.length} readings without "m", opened with OpenBase` });
+    },
+  },
+  {
+    id: 'AUTH-05',
+    title: 'The identity key survives a reboot: the same idk after it, and the v2 ticket in use still seals in Auth mode (no new ticket)',
+    section: '§3.6, §7.3',
+    group: 'reboot',
+    async applies(ctx) {
+      return (ctx.canReboot ? undefined : ctx.rebootUnavailable) ?? (await onlyIdentity(ctx));
+    },
+    async run(ctx) {
+      const idk = (await identityKey(ctx))!;
+      let t = ctx.current;
+      if (t?.fields.idk === undefined || toHex(t.fields.idk) !== idk) {
+        t = ctx.issue({ idk: fromHex(idk) });
+        const { rs } = await readingsUnder(ctx, t, 1);
+        if (rs.length === 0) return fail(`a reading under a v2 ticket (kid ${t.kidHex}) before the reboot`, ctx.silenceSummary());
+      }
+      const v2 = t;
+      // the kit hands out no ticket after the reboot: the device must take the v2 ticket from its NVM
+      await ctx.transport.withholdTicket();
+      const maxSeqBefore = Math.max(-1, ...ctx.observations.readings(0).flatMap((r) => (r.header ? [r.header.seq] : [])));
+      const cut = ctx.observations.mark;
+      await ctx.reboot();
+      const after = await ctx.waitFor((e) => (e.kind === 'status' && e.status.idk !== undefined ? e.status.idk : undefined), {
+        since: cut,
+        timeoutMs: STATUS_WAIT_MS,
+      });
+      // new readings under the v2 ticket, or the device giving up on it (an error status): whichever comes first
+      const isNew = (r: InspectedReading): boolean => r.kidHex === v2.kidHex && r.header !== undefined && r.header.seq > maxSeqBefore;
+      const waitMs = ctx.bounds.resendBoundMs + ctx.bounds.backoffCapMs + ctx.bounds.readingTimeoutMs * (SAMPLE + 1);
+      await ctx.waitFor(
+        (e) =>
+          (e.kind === 'status' && e.status.state === 'error') || ctx.observations.readings(cut).filter(isNew).length >= SAMPLE
+            ? true
+            : undefined,
+        { since: cut, timeoutMs: waitMs },
+      );
+      const fresh = firstCopies(ctx.observations.readings(cut).filter(isNew));
+      const codes = ctx.observations
+        .statuses(cut)
+        .map((s) => s.status.code)
+        .filter((c) => c !== undefined);
+      // back to a v1 ticket for the cases after this one
+      await ctx.useTicket(ctx.issue());
+      if (after === undefined) return fail('an "idk" in the status after the reboot', `none within ${STATUS_WAIT_MS} ms`);
+      if (after !== idk)
+        return fail(`the identity key ${idk.slice(0, 16)}… after the reboot (kept in NVM)`, `idk ${after.slice(0, 16)}…: a new key`, [
+          `status codes after the reboot: ${codes.join(', ') || 'none'}`,
+        ]);
+      if (fresh.length === 0)
+        return fail(
+          `new readings under the v2 ticket in use (kid ${v2.kidHex}) after the reboot, without a new ticket`,
+          `none; status codes: ${codes.join(', ') || 'none'}; ${ctx.silenceSummary(cut)}`,
+        );
+      const bad = fresh.filter((r) => authProblem(r) !== undefined);
+      if (bad.length > 0)
+        return fail(
+          'Auth mode with the same identity key after the reboot',
+          listSome(bad, (r) => `${describeReading(r)}: ${authProblem(r)}`, 3),
+        );
+      return pass({
+        expected: 'the same idk after the reboot; the v2 ticket kept, Auth mode',
+        received: `idk ${idk.slice(0, 16)}…; ${fresh.length} new readings under kid ${v2.kidHex.slice(0, 8)}…, origin verified`,
+      });
     },
   },
 ];

@@ -198,6 +198,46 @@ export const FIRMWARE_BUGS = [
     link: 'any',
     needsReboot: false,
   },
+  {
+    name: 'base-mode-under-v2',
+    breaks: 'under a v2 ticket that certifies its identity key the device still seals in base mode (no "m": 2)',
+    rule: '§3.6, §5.5 a device whose ticket carries idk MUST seal every reading under it in auth mode with skS',
+    hook: 'firmware/device.ts newSealer()',
+    link: 'any',
+    needsReboot: false,
+  },
+  {
+    name: 'wrong-identity-key',
+    breaks: 'seals in auth mode with a second key derived at boot, not the identity key it reports (and the ticket certifies)',
+    rule: '§3.6, §5.5 SealAuth with skS, the secret of the reported idk the ticket certifies',
+    hook: 'firmware/device.ts newSealer()',
+    link: 'any',
+    needsReboot: false,
+  },
+  {
+    name: 'ignores-foreign-idk',
+    breaks: "a v2 ticket certifying another device's identity key is accepted (and sealed to with its own key)",
+    rule: '§3.6 a device MUST refuse a ticket whose idk is not its own (SIM_IDENTITY_KEY_MISMATCH); §7.3',
+    hook: 'firmware/device.ts identityMismatch()',
+    link: 'any',
+    needsReboot: false,
+  },
+  {
+    name: 'idk-not-persisted',
+    breaks: 'a new identity key at every boot (not kept in NVM): after a reboot the v2 ticket in use no longer matches',
+    rule: '§3.6 the identity key pair is generated at provisioning and kept in non-volatile memory',
+    hook: 'firmware/device.ts boot()',
+    link: 'any',
+    needsReboot: true,
+  },
+  {
+    name: 'auth-mode-under-v1',
+    breaks: 'a device with an identity key seals in auth mode ("m": 2) under every ticket, v1 tickets (no idk) included',
+    rule: '§5.5 SealBase under a ticket without idk, SealAuth only when it carries idk; §5.7 ENVELOPE_NO_SENDER_KEY',
+    hook: 'firmware/device.ts newSealer()',
+    link: 'any',
+    needsReboot: false,
+  },
 ] as const satisfies readonly FirmwareBugSpec[];
 
 export type FirmwareBugName = (typeof FIRMWARE_BUGS)[number]['name'];

@@ -263,7 +263,9 @@ export class DeviceFirmware {
       const stored = storage.loadState();
       state = stored ? this.reprovisioned(stored) : this.provision();
       // the identity key is generated on the device, once (first boot, or the first boot of a firmware that has one)
-      const identityKey = state.identityKey ?? toHex(deviceStream(seed, p.id, 'identity-key')(32));
+      let identityKey = state.identityKey ?? toHex(deviceStream(seed, p.id, 'identity-key')(32));
+      // firmware-bug hook `idk-not-persisted`: a new identity key at every boot
+      if (this.o.bug === 'idk-not-persisted') identityKey = toHex(deviceStream(seed, p.id, 'identity-key', state.bootCount + 1)(32));
       state = { ...state, bootCount: state.bootCount + 1, identityKey };
       storage.saveState(state);
       this.setState({ kind: 'boot', bootCount: state.bootCount });
@@ -377,13 +379,14 @@ export class DeviceFirmware {
 
   /** SIM_IDENTITY_KEY_MISMATCH when the ticket certifies an identity key that is not this device's. */
   private identityMismatch(t: { idk?: Uint8Array }): string | undefined {
-    if (t.idk === undefined || this.identity === undefined) return undefined;
+    if (t.idk === undefined || this.identity === undefined || this.o.bug === 'ignores-foreign-idk') return undefined; // firmware-bug hook
     return toHex(t.idk) === toHex(this.identity.publicKey) ? undefined : 'SIM_IDENTITY_KEY_MISMATCH';
   }
 
   private newSealer(t: { pk: Uint8Array; kid: Uint8Array; idk?: Uint8Array }): ReadingSealer {
     const bug = this.o.bug;
-    // firmware-bug hooks: the kid from the key's bytes instead of its hash; one ephemeral secret for every reading
+    // firmware-bug hooks: the kid from the key's bytes instead of its hash; one ephemeral secret for every reading;
+    // Auth mode broken: base mode under a v2 ticket, Auth mode under a v1 one, another identity secret than the reported one
     const kid = bug === 'wrong-kid' ? t.pk.slice(0, 16) : t.kid;
     let rng = this.ephemeralRng!;
     if (bug === 'ephemeral-key-reuse') {
@@ -397,7 +400,12 @@ export class DeviceFirmware {
       rng,
       ...(bug ? { bug } : {}),
       // a ticket that certifies this device's identity key: HPKE Auth mode (docs/PROTOCOL.md §3.6)
-      ...(t.idk !== undefined && this.identity ? { senderSecretKey: this.identity.secretKey } : {}),
+      ...(this.identity && (t.idk !== undefined || bug === 'auth-mode-under-v1') && bug !== 'base-mode-under-v2'
+        ? {
+            senderSecretKey:
+              bug === 'wrong-identity-key' ? deviceStream(this.o.seed, this.id, 'second-identity-key')(32) : this.identity.secretKey,
+          }
+        : {}),
     });
   }
 

@@ -44,6 +44,12 @@ const VARIANTS: Record<FirmwareBugName, { readonly link: Link; readonly cases: r
   'resend-different-bytes': { link: 'serial', cases: ['RTX-02', 'SEQ-02'] },
   'seq-gap': { link: 'mqtt', cases: ['SEQ-01'] },
   'plaintext-in-status': { link: 'mqtt', cases: ['STAT-02', 'PRIV-01'] },
+  // issue #20's identity key and HPKE Auth mode (conform/cases/auth.ts)
+  'base-mode-under-v2': { link: 'mqtt', cases: ['AUTH-02'] },
+  'wrong-identity-key': { link: 'serial', cases: ['AUTH-02'] },
+  'ignores-foreign-idk': { link: 'serial', cases: ['AUTH-03'] },
+  'idk-not-persisted': { link: 'mqtt', cases: ['AUTH-05'] },
+  'auth-mode-under-v1': { link: 'mqtt', cases: ['AUTH-04'] },
 };
 
 /** Variants run at once (each a simulator child and a kit; most of their time is waiting on the device). */

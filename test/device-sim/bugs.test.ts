@@ -7,11 +7,14 @@
 import { readFileSync } from 'node:fs';
 import { SerialPortMock } from 'serialport';
 import { describe, expect, it } from 'vitest';
-import { toHex } from '../../protocol/bytes.ts';
+import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { decodeStrict } from '../../protocol/cbor/index.ts';
 import { decodeEnvelope, encodeEnvelopeProtected, openReading } from '../../protocol/envelope/index.ts';
 import { FRAME_TYPE, FrameDecoder, encodeAck, encodeFrame } from '../../protocol/framing/index.ts';
+import { tempKeyPairGen } from '../../protocol/keys/index.ts';
 import { createHpke } from '../../protocol/node.ts';
+import { seededRng } from '../../protocol/rng.ts';
+import { issueTicket } from '../../protocol/ticket/index.ts';
 import { SimError } from '../../device-sim/errors.ts';
 import { parseFaults } from '../../device-sim/faults/faultPlan.ts';
 import {
@@ -147,6 +150,33 @@ async function serialLink(bug: FirmwareBugName | undefined, path: string) {
     },
   };
 }
+
+/**
+ * Identity key (issue #20, §3.6): the device comes up, reports its idk, and gets a v2 ticket certifying
+ * `certify(idk)` (its own by default); what it sealed, with the patient key and the reported idk.
+ */
+async function underV2(id: string, bug: FirmwareBugName | undefined, certify = (idk: Uint8Array) => idk) {
+  const r = rig(id, bug);
+  r.fw.start();
+  await r.advance(2000);
+  const idkHex = r.hub.device(id).statuses.find((s) => s.state === 'online')?.idk;
+  if (idkHex === undefined) throw new Error('no idk in the online status');
+  const idk = fromHex(idkHex);
+  const key = tempKeyPairGen(`patient:${id}`, seededRng(`bugs-test/${id}`), node);
+  r.hub.pushTicket(
+    id,
+    issueTicket({ dev: id, kid: key.kid, pk: key.publicKey, patient: `patient:${id}`, ...VALID, idk: certify(idk) }, A.secretKey),
+  );
+  await r.advance(4000);
+  return { r, key, idk, sealed: sealedOf(r) };
+}
+
+/** The idk in the online status of each boot. */
+const onlineIdks = (r: Rig) =>
+  r.hub
+    .device(r.fw.id)
+    .statuses.filter((s) => s.state === 'online')
+    .map((s) => s.idk);
 
 const ticketFrame = (id: string) => encodeFrame(FRAME_TYPE.ticket, patientTicket(id, A, VALID).ticket);
 
@@ -293,6 +323,45 @@ const PROBES: Record<FirmwareBugName, Probe | typeof MQTT> = {
       const { r } = await measuring('p-status', bug);
       return r.hub.device('p-status').statuses.some((s) => 'last' in s);
     },
+  },
+  'base-mode-under-v2': {
+    conforming: 2,
+    probe: async (bug) => decodeEnvelope((await underV2('p-base', bug)).sealed[0]!.envelope).header.m,
+  },
+  'wrong-identity-key': {
+    conforming: 'opens',
+    probe: async (bug) => {
+      const { sealed, key, idk } = await underV2('p-idk', bug);
+      try {
+        openReading(sealed[0]!.envelope, { secretKey: key.secretKey, hpke: node, senderPublicKey: idk });
+        return 'opens';
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+    },
+  },
+  'ignores-foreign-idk': {
+    conforming: { measured: 0, code: 'SIM_IDENTITY_KEY_MISMATCH' },
+    probe: async (bug) => {
+      const other = node.generateKeyPair(seededRng('bugs-test/other-idk')).publicKey;
+      const { r } = await underV2('p-foreign', bug, () => other);
+      return { measured: r.fw.stats.measured, code: r.hub.device('p-foreign').statuses.find((s) => s.state === 'error')?.code };
+    },
+  },
+  'idk-not-persisted': {
+    conforming: 1,
+    probe: async (bug) => {
+      const { r } = await underV2('p-persist', bug);
+      r.fw.reboot(200);
+      await r.advance(3000);
+      const idks = onlineIdks(r);
+      expect(idks.length).toBeGreaterThanOrEqual(2);
+      return new Set(idks).size;
+    },
+  },
+  'auth-mode-under-v1': {
+    conforming: undefined,
+    probe: async (bug) => decodeEnvelope((await measuring('p-v1', bug)).sealed[0]!.envelope).header.m,
   },
 };
 
