@@ -33,7 +33,7 @@ export function signTreeHead(h: TreeHead, secretKey: Uint8Array): Uint8Array {
 function parsePayload(payload: Uint8Array): TreeHead {
   let m: unknown;
   try {
-    m = decodeStrict(payload, { maxBytes: 512, maxDepth: 2, maxItems: 8 });
+    m = decodeStrict(payload, { maxBytes: 512, maxDepth: 2, maxItems: 8, floats: 'nowhere' });
   } catch (e) {
     fail('TREE_HEAD_MALFORMED', 'tree head payload is not CBOR', e);
   }

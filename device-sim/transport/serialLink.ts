@@ -98,9 +98,18 @@ export class SerialLink implements DeviceLink {
         } else if (type === FRAME_TYPE.ticket) {
           this.events.onTicket(body);
         } else if (type === FRAME_TYPE.error) {
-          const m = decodeStrict(body, { maxBytes: 512, maxDepth: 1, maxItems: 4 });
+          const limits = { maxBytes: 512, maxDepth: 1, maxItems: 4 };
+          // seq is a uint53 (§8.4): a float (5.0 is not seq 5, §2.2) is ignored and the code kept, as the C device does
+          let integers = true;
+          let m: CborValue;
+          try {
+            m = decodeStrict(body, { ...limits, floats: 'nowhere' });
+          } catch {
+            m = decodeStrict(body, limits);
+            integers = false;
+          }
           const code = isCborMap(m) ? m.get('code') : undefined;
-          const seq = isCborMap(m) ? m.get('seq') : undefined;
+          const seq = isCborMap(m) && integers ? m.get('seq') : undefined;
           this.events.onRejected(typeof seq === 'number' ? seq : undefined, typeof code === 'string' ? code : 'UNKNOWN');
         }
       } catch {

@@ -1,4 +1,4 @@
-export { DEFAULT_CBOR_LIMITS, type CborLimits, type StrictDecodeOptions } from './limits.ts';
+export { DEFAULT_CBOR_LIMITS, type CborLimits, type FloatPlaces, type StrictDecodeOptions } from './limits.ts';
 export { checkWellFormed } from './wellFormed.ts';
 export { decodeStrict } from './decode.ts';
 export { encodeCanonical } from './encode.ts';

@@ -24,13 +24,25 @@ export const DEFAULT_CBOR_LIMITS: CborLimits = Object.freeze({
   maxStringBytes: 4096,
 });
 
-/** Options of a strict decode: limits plus the only CBOR tags the caller accepts (none by default). */
+/**
+ * Where a format's CDDL allows a floating-point number (docs/PROTOCOL.md §2.2): `anywhere` (the
+ * default), `nowhere` (every number of the format is an integer: a ticket payload, a COSE header,
+ * an ack), or `array-elements` (only as an element of an array: the values "v" of a reading
+ * plaintext, never one of its map values such as "ts"). A float is another CBOR value than the
+ * integer of the same number (RFC 8949 §2), not another encoding of it: where the CDDL says int,
+ * `1.0` is refused (CBOR_UNSUPPORTED).
+ */
+export type FloatPlaces = 'anywhere' | 'nowhere' | 'array-elements';
+
+/** Options of a strict decode: limits, the only CBOR tags the caller accepts (none by default), where floats may be. */
 export interface StrictDecodeOptions extends Partial<CborLimits> {
   readonly allowedTags?: readonly number[];
+  readonly floats?: FloatPlaces;
 }
 
 export interface ResolvedDecodeOptions extends CborLimits {
   readonly allowedTags: readonly number[];
+  readonly floats: FloatPlaces;
 }
 
 export function resolveDecodeOptions(options: StrictDecodeOptions = {}): ResolvedDecodeOptions {
@@ -40,5 +52,6 @@ export function resolveDecodeOptions(options: StrictDecodeOptions = {}): Resolve
     maxItems: options.maxItems ?? DEFAULT_CBOR_LIMITS.maxItems,
     maxStringBytes: options.maxStringBytes ?? DEFAULT_CBOR_LIMITS.maxStringBytes,
     allowedTags: options.allowedTags ?? [],
+    floats: options.floats ?? 'anywhere',
   };
 }

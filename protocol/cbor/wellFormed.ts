@@ -17,7 +17,7 @@ import { resolveDecodeOptions, type ResolvedDecodeOptions, type StrictDecodeOpti
  *   than `maxStringBytes`                                         CBOR_TOO_MANY_ITEMS
  * - indefinite lengths, tags not in `allowedTags`, map keys that
  *   are not integers or text, duplicate map keys, `undefined` and
- *   unassigned simple values                                      CBOR_UNSUPPORTED
+ *   unassigned simple values, a float where `floats` allows none  CBOR_UNSUPPORTED
  * - bytes after the single top-level item                         CBOR_TRAILING_BYTES
  */
 export function checkWellFormed(bytes: Uint8Array, decodeOptions?: StrictDecodeOptions): void {
@@ -33,6 +33,8 @@ interface Frame {
   remaining: number;
   /** Set for maps: identities of the keys seen so far (duplicate detection). */
   readonly keys: Set<string> | null;
+  /** An array (a float may be one of its elements under `floats: 'array-elements'`). */
+  readonly isArray: boolean;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -92,14 +94,14 @@ class Scanner {
         this.scanString(major, parent, isMapKey);
         return false;
       case MAJOR_ARRAY:
-        return this.openContainer(this.declaredCount(1), null);
+        return this.openContainer(this.declaredCount(1), null, true);
       case MAJOR_MAP:
         return this.openContainer(this.declaredCount(2), new Set());
       case MAJOR_TAG:
         if (this.argHi !== 0 || !this.allowedTags.has(this.argLo)) fail('CBOR_UNSUPPORTED', 'CBOR tag not allowed here');
         return this.openContainer(1, null);
       default:
-        this.checkSimpleOrFloat(additional);
+        this.checkSimpleOrFloat(additional, parent);
         return false;
     }
   }
@@ -146,10 +148,10 @@ class Scanner {
     return this.argLo * itemsPerEntry;
   }
 
-  private openContainer(itemCount: number, keys: Set<string> | null): boolean {
+  private openContainer(itemCount: number, keys: Set<string> | null, isArray = false): boolean {
     if (this.stack.length + 1 > this.options.maxDepth) fail('CBOR_TOO_DEEP');
     if (itemCount === 0) return false;
-    this.stack.push({ remaining: itemCount, keys });
+    this.stack.push({ remaining: itemCount, keys, isArray });
     return true;
   }
 
@@ -171,9 +173,14 @@ class Scanner {
     if (isMapKey) this.addMapKey(parent!, `t:${text}`);
   }
 
-  private checkSimpleOrFloat(additional: number): void {
+  private checkSimpleOrFloat(additional: number, parent: Frame | undefined): void {
     if (additional === 20 || additional === 21 || additional === 22) return; // false, true, null
-    if (additional >= 25 && additional <= 27) return; // half, single, double float
+    if (additional >= 25 && additional <= 27) {
+      // half, single, double float: only where the format's CDDL has a number that may be a float
+      const floats = this.options.floats;
+      if (floats === 'anywhere' || (floats === 'array-elements' && parent?.isArray === true)) return;
+      fail('CBOR_UNSUPPORTED', 'a floating-point number where the format allows only integers');
+    }
     if (additional === 24 && this.argLo < 32) fail('CBOR_MALFORMED', 'two-byte simple value below 32');
     fail('CBOR_UNSUPPORTED', 'undefined and unassigned simple values are not accepted');
   }

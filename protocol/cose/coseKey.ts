@@ -46,5 +46,5 @@ export function x25519PublicKeyFromCoseKey(value: CborValue | undefined): Uint8A
 
 /** Decodes COSE_Key bytes (strict CBOR, no tags) into the 32-byte X25519 public key. */
 export function decodeX25519CoseKey(bytes: Uint8Array, limits?: Omit<StrictDecodeOptions, 'allowedTags'>): Uint8Array {
-  return x25519PublicKeyFromCoseKey(decodeStrict(bytes, { ...limits, allowedTags: [] }));
+  return x25519PublicKeyFromCoseKey(decodeStrict(bytes, { ...limits, allowedTags: [], floats: 'nowhere' }));
 }

@@ -74,7 +74,8 @@ export function decodeProtectedHeader(protectedBytes: Uint8Array): CborMap {
   if (protectedBytes.length === 0) return new Map();
   let value: CborValue;
   try {
-    value = decodeStrict(protectedBytes);
+    // no protected header parameter of vitalseal's COSE messages is a float (alg, the envelope's seq, ts, hs, m: §5.2, §7.2)
+    value = decodeStrict(protectedBytes, { floats: 'nowhere' });
   } catch (e) {
     fail('COSE_BAD_HEADER', 'protected header is not strict CBOR', e);
   }

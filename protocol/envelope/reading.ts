@@ -56,7 +56,8 @@ export function decodeReading(plaintext: Uint8Array): Reading {
 export function decodeReadingStrict(plaintext: Uint8Array): Reading {
   let map: CborValue;
   try {
-    map = decodeStrict(plaintext, { maxDepth: 2, maxItems: READING_MAX_VALUES, maxStringBytes: 128 });
+    // a float only among the values "v" (§4.1): "ts" is an integer
+    map = decodeStrict(plaintext, { maxDepth: 2, maxItems: READING_MAX_VALUES, maxStringBytes: 128, floats: 'array-elements' });
   } catch (e) {
     fail('READING_INVALID', 'reading is not strict CBOR', e);
   }

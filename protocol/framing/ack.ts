@@ -36,7 +36,7 @@ export function encodeAck(ack: Ack): Uint8Array {
 export function decodeAck(body: Uint8Array): Ack {
   let value: unknown;
   try {
-    value = decodeStrict(body, { maxBytes: MAX_ACK_BYTES, maxDepth: 1, maxItems: 2 });
+    value = decodeStrict(body, { maxBytes: MAX_ACK_BYTES, maxDepth: 1, maxItems: 2, floats: 'nowhere' }); // seq is a uint53, never a float
   } catch (e) {
     if (isVitalsealError(e)) fail('FRAME_BAD_BODY', 'ack body is not valid CBOR', e);
     throw e;

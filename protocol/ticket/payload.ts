@@ -45,7 +45,8 @@ export function encodeTicketPayload(f: TicketFields): Uint8Array {
 export function parseTicketPayload(payload: Uint8Array): Ticket {
   let map: CborValue;
   try {
-    map = decodeStrict(payload, { maxBytes: TICKET_MAX_BYTES, maxDepth: 2, maxItems: 16 });
+    // every number of a ticket payload is an integer (§7.1): a float, even 1.0 for "v", is refused
+    map = decodeStrict(payload, { maxBytes: TICKET_MAX_BYTES, maxDepth: 2, maxItems: 16, floats: 'nowhere' });
   } catch (e) {
     fail('TICKET_MALFORMED', 'ticket payload is not strict CBOR', e);
   }

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { encodeCanonical } from '../../protocol/cbor/index.ts';
-import { FrameDecoder, encodeFrame, type FrameType } from '../../protocol/framing/index.ts';
+import { FrameDecoder, decodeAck, encodeAck, encodeFrame, type FrameType } from '../../protocol/framing/index.ts';
 import { Sfc32 } from '../../fuzz/mutate.ts';
 import { runs } from '../support/fuzz.ts';
 import { skipDeviceC, skipDeviceCReason } from './build.ts';
@@ -90,6 +90,35 @@ describe.skipIf(skipDeviceC)(`device-c frames: frames.json byte for byte ${skipD
       // a stream answers with the drop code, then its counters
       expect(got[i]!.split('\n')[0], cmds[i]!.slice(0, 60)).toBe(expected[i]);
     }
+  });
+
+  it('seq as a float (5.0) is not the integer 5 (§2.2): an ack with it is refused by C and by decodeAck; an error body’s seq is ignored by C', () => {
+    const f64 = (x: number): string => `fb${toHex(new Uint8Array(new Float64Array([x]).buffer).reverse())}`;
+    const ack = toHex(encodeAck({ dev: 'oxi-01', seq: 5 }));
+    const ackFloat = ack.replace('637365710' + '5', `63736571${f64(5)}`);
+    const ackHalf = ack.replace('637365710' + '5', '63736571f94500');
+    const error = toHex(
+      encodeCanonical(
+        new Map<string, string | number>([
+          ['code', 'AGENT_SEQ_REPLAY'],
+          ['seq', 5],
+        ]),
+      ),
+    );
+    const errorFloat = error.replace('637365710' + '5', `63736571${f64(5)}`);
+    expect([ackFloat, ackHalf, errorFloat].every((h) => h.includes('6373657' + '1f'))).toBe(true);
+    const got = runDeviceKat([`ack ${ack}`, `ack ${ackFloat}`, `ack ${ackHalf}`, `error ${error}`, `error ${errorFloat}`]);
+    // the C error decoder keeps the code and ignores a seq that is not a uint53 (the simulator's serial link too): no refusal of reading 5
+    expect(got).toEqual(['ok oxi-01 5', 'FRAME_BAD_BODY', 'FRAME_BAD_BODY', 'ok AGENT_SEQ_REPLAY 5', 'ok AGENT_SEQ_REPLAY -']);
+    const tsAck = (h: string): string => {
+      try {
+        const a = decodeAck(fromHex(h));
+        return `ok ${a.dev} ${a.seq}`;
+      } catch (e) {
+        return (e as { code?: string }).code ?? 'throw';
+      }
+    };
+    expect([ack, ackFloat, ackHalf].map(tsAck)).toEqual(got.slice(0, 3));
   });
 
   it('encodes the status body deterministically (§2.3, §8.4), as encodeCanonical does', () => {

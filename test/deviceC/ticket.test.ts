@@ -59,6 +59,22 @@ const baseEntries = (): [string, unknown][] => [
   ['exp', NOW_S + 100],
 ];
 
+const float64 = (x: number): Uint8Array => {
+  const b = new Uint8Array(9);
+  b[0] = 0xfb;
+  new DataView(b.buffer).setFloat64(1, x);
+  return b;
+};
+const concat = (...parts: Uint8Array[]): Uint8Array => Uint8Array.from(parts.flatMap((p) => [...p]));
+/** `payload` with its canonical entry `key: int` written as `key: float` (one occurrence). */
+function withFloat(payload: Uint8Array, key: string | number, int: number, float: Uint8Array): Uint8Array {
+  const from = toHex(concat(encodeCanonical(key), encodeCanonical(int)));
+  const hex = toHex(payload);
+  const at = hex.indexOf(from);
+  if (at < 0 || at % 2 !== 0) throw new Error(`withFloat: ${key} not found`);
+  return concat(payload.subarray(0, at / 2), encodeCanonical(key), float, payload.subarray((at + from.length) / 2));
+}
+
 /** The code TypeScript's verifyTicket gives (the reference), or 'ok'. */
 function tsCode(ticket: Uint8Array, nowMs: number): string {
   try {
@@ -157,6 +173,24 @@ describe.skipIf(skipDeviceC)(`device-c tickets: tickets.json and §7 ${skipDevic
         'TICKET_MALFORMED',
       ],
       ['signature bit flipped', ((wrongSig[wrongSig.length - 1]! ^= 0x80), wrongSig), 'TICKET_BAD_SIGNATURE'],
+      // §2.2, §7.1: a float where the CDDL says an integer, even integral (the TS verifier accepted "v": 1.0 before)
+      ['"v": 1.0 (float64)', sign(withFloat(encodeTicketPayload(FIELDS), 'v', 1, float64(1))), 'TICKET_MALFORMED'],
+      ['"v": 1.0 (half)', sign(withFloat(encodeTicketPayload(FIELDS), 'v', 1, Uint8Array.of(0xf9, 0x3c, 0x00))), 'TICKET_MALFORMED'],
+      ['"nbf" as float64', sign(withFloat(encodeTicketPayload(FIELDS), 'nbf', FIELDS.nbf, float64(FIELDS.nbf))), 'TICKET_MALFORMED'],
+      ['"exp" as float64', sign(withFloat(encodeTicketPayload(FIELDS), 'exp', FIELDS.exp, float64(FIELDS.exp))), 'TICKET_MALFORMED'],
+      [
+        '"maxReadings" 5.0',
+        sign(withFloat(encodeTicketPayload({ ...FIELDS, maxReadings: 5 }), 'maxReadings', 5, float64(5))),
+        'TICKET_MALFORMED',
+      ],
+      ['pk COSE_Key alg 42.0', sign(withFloat(encodeTicketPayload(FIELDS), 3, 42, float64(42))), 'TICKET_MALFORMED'],
+      [
+        'protected alg -8.0',
+        encodeCanonical(
+          new Tag([concat(Uint8Array.of(0xa1, 0x01), float64(-8)), new Map(), encodeTicketPayload(FIELDS), new Uint8Array(64)], 18),
+        ),
+        'TICKET_MALFORMED',
+      ],
       [
         'duplicate key in the unprotected header',
         Uint8Array.from([...tagged.subarray(0, 5), 0xa2, 0x04, 0x00, 0x04, 0x01, ...tagged.subarray(6)]),
