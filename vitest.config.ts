@@ -55,6 +55,8 @@ const INTEGRATION = [
   'test/agent/anchoring.test.ts',
   'test/agent/authorityRotation.test.ts',
   'test/agent/deviceIdRule.test.ts',
+  'test/agent/identityRotation.test.ts', // an agent and the simulator on MQTT: a device-side identity key rotation end to end
+  'test/agent/ticketRefusals.test.ts', // an agent with two socat ptys, the simulator on MQTT and serial, mosquitto
   'test/agent/embedded.test.ts',
   'test/agent/external.test.ts',
   'test/agent/externalTls.test.ts',

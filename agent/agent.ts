@@ -112,6 +112,7 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
         clock,
         logger,
         events: core.metrics.brokerEvents(),
+        onStatus: (dev, payload) => core.deviceStatus.reportPayload(dev, payload, 'mqtt'),
         ...(agentTls ? { tls: { agentTls, host: config.mqtt.host, port: config.tls.port, websocketPort: config.tls.websocketPort } } : {}),
       });
       broker = b;
@@ -139,6 +140,7 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
         store: core.store,
         clock,
         logger,
+        onStatus: (dev, payload) => core.deviceStatus.reportPayload(dev, payload, 'external'),
       });
       external = e;
       closers.push(() => e.close());
@@ -156,6 +158,7 @@ export async function startAgent(config: AgentConfig, deps: StartAgentDeps = {})
         clock,
         logger,
         ticketOf: (d) => core.store.latestTicket(d),
+        onStatus: (dev, status) => core.deviceStatus.report(dev, status, 'serial'),
       });
       await s.start();
       serial.push(s);

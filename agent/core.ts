@@ -22,6 +22,7 @@ import { InlineWriter, type StoreWriter } from './store/storeWriter.ts';
 import { ThreadWriter, type WriterDurability } from './store/writerThread.ts';
 import type { ExtraMigration } from './store/migrations.ts';
 import { IdentityKeyStore } from './custody/identityKeys.ts';
+import { DeviceStatusBook } from './deviceStatus.ts';
 import type { StoreFault } from './store/storeFault.ts';
 
 export interface AgentCoreOptions {
@@ -63,6 +64,8 @@ export class AgentCore {
   readonly store: AgentStore;
   /** Device identity keys the operator registered (issue #20): the ward certifies the current one in each ticket. */
   readonly identityKeys: IdentityKeyStore;
+  /** What provisioned devices last reported in their status (every transport): refusals counted and logged. */
+  readonly deviceStatus: DeviceStatusBook;
   private ticketByKid: Statement<[string, Uint8Array], { ticket: Buffer }> | undefined;
   readonly ingestor: Ingestor;
   readonly metrics: AgentMetrics;
@@ -110,6 +113,15 @@ export class AgentCore {
     this.metrics.logSize.set(this.ingestor.size);
     this.identityKeys = new IdentityKeyStore(this.db);
     for (const k of this.identityKeys.revokedKeys()) this.ingestor.revokeIdentityKey(k.idk);
+    this.deviceStatus = new DeviceStatusBook({
+      metrics: this.metrics,
+      logger: this.logger,
+      clock: this.clock,
+      // a device the agent knows: provisioned, or one the ward issued a ticket for (external broker mode
+      // provisions on the broker, not here); a revoked device's status is not its word any more
+      known: (device) =>
+        (this.store.getDevice(device) !== undefined || this.store.latestTicket(device) !== undefined) && !this.ingestor.isRevoked(device),
+    });
   }
 
   addTicketPublisher(p: TicketPublisher): void {

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { IngestObserver, IngestOutcome, IngestSource } from './ingest/types.ts';
 import { AgentError } from './errors.ts';
 import type { BrokerEvents } from './broker/embeddedBroker.ts';
+import { STATUS_RESULTS, TICKET_REFUSAL_CODES } from './deviceStatus.ts';
 
 /**
  * Counts by two label values, kept in plain maps on the ingest path and added to a prom-client
@@ -44,6 +45,8 @@ export class AgentMetrics {
   readonly authFailures: Counter<'reason'>;
   readonly aclDenied: Counter<'action'>;
   readonly serialFrames: Counter<'port' | 'result'>;
+  readonly deviceStatus: Counter<'result'>;
+  readonly ticketRefusals: Counter<'code'>;
   private readonly pendingIngested = new PendingCounts();
   private readonly pendingDevice = new PendingCounts();
 
@@ -119,6 +122,21 @@ export class AgentMetrics {
       labelNames: ['port', 'result'],
       registers,
     });
+    // device statuses (agent/deviceStatus.ts): fixed label sets, every series present from the start
+    this.deviceStatus = new Counter({
+      name: 'vitalseal_device_status_total',
+      help: 'Device status messages (MQTT, external broker, serial) by result: the state reported, malformed, or unknown_device',
+      labelNames: ['result'],
+      registers,
+    });
+    for (const result of STATUS_RESULTS) this.deviceStatus.inc({ result }, 0);
+    this.ticketRefusals = new Counter({
+      name: 'vitalseal_device_ticket_refusals_total',
+      help: 'Tickets devices reported refusing or dropping (status "error"), by code (docs/PROTOCOL.md §7.3, §7.4, §3.6); any other code is "other"',
+      labelNames: ['code'],
+      registers,
+    });
+    for (const code of [...TICKET_REFUSAL_CODES, 'other']) this.ticketRefusals.inc({ code }, 0);
   }
 
   ingestObserver(): IngestObserver {

@@ -24,6 +24,12 @@ export const SIM_ERRORS = defineErrors('device-sim', {
     message: "the ticket certifies another identity key than this device's: it cannot seal readings that verify against it",
     exit: 'invalid-input',
   },
+  SIM_IDENTITY_KEY_ROTATED: {
+    message:
+      "the ticket certifies this device's previous identity key (it rotated its key): it waits for a ticket that certifies the new one",
+    exit: 'invalid-input',
+  },
+  SIM_NO_IDENTITY_KEY: { message: 'the device has no identity key yet (it generates one at its first boot)', exit: 'invalid-input' },
   SIM_NO_AUTHORITY_KEY: { message: 'no ward authority key is pinned: a ticket from the link cannot be verified', exit: 'invalid-input' },
 });
 

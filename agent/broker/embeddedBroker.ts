@@ -37,6 +37,8 @@ export interface EmbeddedBrokerOptions {
   clock: Clock;
   logger: Logger;
   events?: BrokerEvents;
+  /** A status a device published on its own status topic (or its last will): agent/deviceStatus.ts reads it. */
+  onStatus?: (device: string, payload: Uint8Array) => void;
   /** MQTT over TLS (issue #20): the agent's TLS material and policy; `listenTls` opens its listener, `listenWss` the WebSocket one. */
   tls?: { agentTls: AgentTls; host: string; port: number; websocketPort?: number | undefined };
 }
@@ -61,6 +63,7 @@ function authError(message: string, returnCode: 4 | 5): AuthenticateError {
  * - authenticate (MQTT-3.1.3): username = device id = client identifier, password = device secret
  *   (stored as a salted hash); a last will, if any, must be the device's own status topic;
  * - authorizePublish (MQTT-3.3.1 / MQTT-4.3.2): a device publishes only under vs/v1/<its id>/{r,status};
+ *   a status (also a last will) goes to `onStatus` (the agent's status book: strict, bounded, counted);
  *   a reading is committed (group commit) BEFORE the callback, so aedes sends PUBACK only after
  *   the fsync'd commit (MQTT-4.3.2-2 "MUST send a PUBACK … after it has taken ownership"); while a
  *   reading waits, aedes reads the connection on (PublishWindow, up to maxInflightPerDevice), and
@@ -322,7 +325,10 @@ export class EmbeddedBroker {
     const topic = parseTopic(packet.topic);
     if (client === null) {
       // a persisted last will (MQTT-3.1.2-8): its topic was checked at CONNECT
-      if (topic?.kind === 'status') this.markStatus(topic.device, false);
+      if (topic?.kind === 'status') {
+        this.markStatus(topic.device, false);
+        this.o.onStatus?.(topic.device, packet.payload as Buffer);
+      }
       cb(topic?.kind === 'status' ? null : new Error('not authorized'));
       return;
     }
@@ -333,6 +339,8 @@ export class EmbeddedBroker {
       return;
     }
     if (topic.kind === 'status') {
+      // the device's own status topic (checked above): its word about itself, read without blocking the PUBACK
+      this.o.onStatus?.(dev, packet.payload as Buffer);
       cb(null);
       return;
     }

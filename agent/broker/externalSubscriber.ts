@@ -17,6 +17,8 @@ export interface ExternalSubscriberOptions {
   store: AgentStore;
   clock: Clock;
   logger: Logger;
+  /** A status on vs/v1/<dev>/status (the broker's ACL binds it to <dev>, §9.7): agent/deviceStatus.ts reads it. */
+  onStatus?: (device: string, payload: Uint8Array) => void;
 }
 
 /** Parses a device status payload: JSON {"state": "online"|"offline", ...} or a bare word. */
@@ -63,6 +65,7 @@ export class ExternalSubscriber {
       if (topic?.kind === 'status') {
         try {
           this.o.ingestor.recordStatus(topic.device, statusIsOnline(packet.payload as Buffer), this.o.clock.now());
+          this.o.onStatus?.(topic.device, packet.payload as Buffer);
         } catch (e) {
           this.o.logger.warn({ err: (e as Error).message }, 'could not record device status');
         }

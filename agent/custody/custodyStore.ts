@@ -47,6 +47,7 @@ export class CustodyStore {
       liveTickets: db.prepare<[string, string, number], { kid: Buffer; ticket: Buffer }>(
         'SELECT kid, ticket FROM tickets WHERE device = ? AND patient = ? AND exp > ? ORDER BY pushed_at',
       ),
+      ticket: db.prepare<[string, Uint8Array], { ticket: Buffer }>('SELECT ticket FROM tickets WHERE device = ? AND kid = ?'),
     };
   }
 
@@ -88,5 +89,11 @@ export class CustodyStore {
   /** Tickets of `patient` on `device` that have not expired at `nowSec`. */
   liveTickets(device: string, patient: string, nowSec: number): ActiveTicketRow[] {
     return this.s.liveTickets.all(device, patient, nowSec).map((r) => ({ kid: new Uint8Array(r.kid), ticket: new Uint8Array(r.ticket) }));
+  }
+
+  /** The stored ticket of (device, kid): the one readings under that kid are verified against (§11.5). */
+  ticket(device: string, kid: Uint8Array): Uint8Array | undefined {
+    const r = this.s.ticket.get(device, kid);
+    return r ? new Uint8Array(r.ticket) : undefined;
   }
 }

@@ -172,6 +172,16 @@ export class DeviceCustody {
       throw new AgentError('AGENT_DEVICE_NOT_ASSIGNED');
     }
     const idk = this.identityKeyForTickets(r.device);
+    // a session key whose ticket certified an earlier identity key of the device (it rotated since) stays
+    // with that key: a new ticket for the same (device, kid) would replace the one its readings are
+    // verified against (§11.5), and they would stop verifying. The wallet opens the session with a new key.
+    const earlier = this.store.ticket(r.device, kid);
+    const earlierIdk = earlier === undefined ? undefined : decodeTicket(earlier).idk;
+    if (earlier !== undefined && (earlierIdk === undefined ? '' : toHex(earlierIdk)) !== (idk === undefined ? '' : toHex(idk)))
+      throw new AgentError(
+        'AGENT_BAD_REQUEST',
+        "this session key's ticket certifies another identity key of the device than its current one: open the session with a new key",
+      );
     const ticket = this.ward.issueTicket({ dev: r.device, kid, pk: r.pk, patient, nbf: r.nbf, exp: r.exp, ...(idk ? { idk } : {}) });
     await this.core.pushTicket(ticket);
     const access = await this.logAccess({ t: 'session', patient, device: r.device, kid, nbf: r.nbf, exp: r.exp, ts });
@@ -211,9 +221,20 @@ export class DeviceCustody {
    * Revokes the device's current identity key (it leaked, or the device is lost): the ward issues no
    * ticket for the device until a new key is registered (AGENT_IDENTITY_REVOKED), and every reading
    * under a ticket that certifies the revoked key is quarantined (AGENT_IDENTITY_REVOKED). Readings
-   * stored before stay stored.
+   * stored before stay stored. With `idk` naming an earlier, rotated key: that key is revoked (every
+   * later reading under a ticket that certifies it is quarantined), the current key and tickets stay —
+   * what closes a rotation (§3.6) once the readings the device sealed before it have arrived.
    */
-  revokeIdentityKey(device: string): { device: string; revoked: string } {
+  revokeIdentityKey(device: string, idk?: Uint8Array): { device: string; revoked: string } {
+    const current = this.core.identityKeys.current(device);
+    // an earlier key (rotated): its tickets' readings from now on are quarantined; the current key stays
+    if (idk !== undefined && (current === undefined || toHex(current.idk) !== toHex(idk))) {
+      const rotated = this.core.identityKeys.revokeRotated(device, idk);
+      if (!rotated) throw new AgentError('AGENT_NOT_FOUND', 'the device has no rotated identity key with this public key');
+      this.core.ingestor.revokeIdentityKey(rotated.idk);
+      this.core.logger.warn({ device, idk: toHex(rotated.idk) }, 'rotated device identity key revoked');
+      return { device, revoked: toHex(rotated.idk) };
+    }
     const revoked = this.core.identityKeys.revoke(device, this.core.clock.now());
     if (!revoked) throw new AgentError('AGENT_NOT_FOUND', 'the device has no current identity key');
     this.core.ingestor.revokeIdentityKey(revoked.idk);
@@ -225,6 +246,11 @@ export class DeviceCustody {
     return this.core.identityKeys
       .keysOf(device)
       .map((k) => ({ idk: toHex(k.idk), registeredAt: k.registeredAt, endedAt: k.endedAt, ended: k.ended }));
+  }
+
+  /** The identity public key the device last reported in its status (hex) and when, or null (agent/deviceStatus.ts). */
+  reportedIdentityKey(device: string): { idk: string; at: number } | null {
+    return this.core.deviceStatus.reported(device)?.idk ?? null;
   }
 
   /** The key tickets for `device` carry: its current one; none if it never had one; refused if its last one was revoked. */

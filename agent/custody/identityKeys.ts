@@ -5,7 +5,9 @@
  * agent. A key stops being current when the operator registers a new one (`rotated`: tickets issued
  * under it stay valid, so readings sealed with it stay verifiable) or revokes it (`revoked`: no new
  * ticket for the device until a new key is registered, and readings under tickets that carry it are
- * quarantined, AGENT_IDENTITY_REVOKED).
+ * quarantined, AGENT_IDENTITY_REVOKED). A rotated key can be revoked later too (the device's readings
+ * sealed before the rotation have arrived; its secret may have leaked): readings under its tickets
+ * judged from then on are quarantined.
  *
  * The table is created by an idempotent extra migration (like the anchor tables), not a numbered
  * schema step: it depends on nothing else in the schema.
@@ -67,6 +69,9 @@ export class IdentityKeyStore {
         'UPDATE device_identity_keys SET ended_at = ?, ended = ? WHERE device = ? AND ended_at IS NULL',
       ),
       insert: db.prepare<[string, Uint8Array, number]>('INSERT INTO device_identity_keys(device, idk, registered_at) VALUES (?, ?, ?)'),
+      revokeRotated: db.prepare<[string, Uint8Array]>(
+        "UPDATE device_identity_keys SET ended = 'revoked' WHERE device = ? AND idk = ? AND ended = 'rotated'",
+      ),
     };
   }
 
@@ -87,6 +92,18 @@ export class IdentityKeyStore {
     this.db.transaction(() => {
       this.s.end.run(now, 'rotated', device);
       this.s.insert.run(device, idk, now);
+    })();
+  }
+
+  /**
+   * Revokes one of the device's earlier keys that ended as 'rotated' (it stays ended when it was rotated:
+   * `endedAt` keeps that time; only `ended` becomes 'revoked'). The key, or undefined if the device has
+   * no such rotated key.
+   */
+  revokeRotated(device: string, idk: Uint8Array): IdentityKeyRow | undefined {
+    return this.db.transaction(() => {
+      if (this.s.revokeRotated.run(device, idk).changes !== 1) return undefined;
+      return this.keysOf(device).find((k) => Buffer.compare(Buffer.from(k.idk), Buffer.from(idk)) === 0);
     })();
   }
 

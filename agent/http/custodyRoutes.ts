@@ -59,11 +59,26 @@ export function registerCustodyRoutes(admin: FastifyInstance, custody: DeviceCus
     },
     async (req) => custody.registerIdentityKey(req.params.device, fromHex(req.body.idk.toLowerCase())),
   );
+  // `reported`: the idk the device last reported in its online status (compare with the current key before registering)
   admin.get<{ Params: { device: string } }>('/admin/devices/:device/identity', { schema: deviceParams }, async (req) => ({
     device: req.params.device,
     keys: custody.identityKeys(req.params.device),
+    reported: custody.reportedIdentityKey(req.params.device),
   }));
-  admin.delete<{ Params: { device: string } }>('/admin/devices/:device/identity', { schema: deviceParams }, async (req) =>
-    custody.revokeIdentityKey(req.params.device),
+  // ?idk=<hex>: revoke that key, also an earlier (rotated) one; without it: the current key
+  admin.delete<{ Params: { device: string }; Querystring: { idk?: string } }>(
+    '/admin/devices/:device/identity',
+    {
+      schema: {
+        ...deviceParams,
+        querystring: {
+          type: 'object',
+          properties: { idk: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) =>
+      custody.revokeIdentityKey(req.params.device, req.query.idk === undefined ? undefined : fromHex(req.query.idk.toLowerCase())),
   );
 }

@@ -122,7 +122,10 @@ export async function buildHttpServer(
         return { id: req.params.id, revoked: true };
       },
     );
-    admin.get('/admin/devices', async () => ({ devices: core.store.listDevices() }));
+    // `reported`: what the device last said in its status since the agent started (state, last refusal, idk; agent/deviceStatus.ts)
+    admin.get('/admin/devices', async () => ({
+      devices: core.store.listDevices().map((d) => ({ ...d, reported: core.deviceStatus.reported(d.id) ?? null })),
+    }));
     admin.get('/admin/metrics', async (_req, reply) =>
       reply.header('content-type', core.metrics.deviceRegistry.contentType).send(await core.metrics.deviceRegistry.metrics()),
     );

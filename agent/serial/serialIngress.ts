@@ -8,6 +8,7 @@ import type { AgentStore } from '../store/agentStore.ts';
 import type { Clock } from '../../protocol/rng.ts';
 import { isDeviceId } from '../../protocol/deviceId.ts';
 import { AgentError } from '../errors.ts';
+import { statusOf, type DeviceStatusReport } from '../deviceStatus.ts';
 
 export interface SerialIngressOptions {
   /** `/dev/ttyX`, or `/dev/ttyX=<device id>` to bind the line to one device. */
@@ -20,6 +21,8 @@ export interface SerialIngressOptions {
   logger: Logger;
   /** Latest ticket of a device, sent when the device reports its status. */
   ticketOf: (device: string) => Uint8Array | undefined;
+  /** The status a device reported on this line (undefined: malformed fields): agent/deviceStatus.ts. */
+  onStatus?: (device: string, status: DeviceStatusReport | undefined) => void;
 }
 
 /** `/dev/ttyX` or `/dev/ttyX=<device id>`; CONFIG_INVALID if the bound id is not a device id. */
@@ -108,9 +111,11 @@ export class SerialIngress {
 
   private onStatus(body: Uint8Array): void {
     let dev: string | null = this.boundDevice;
+    let status: DeviceStatusReport | undefined;
     try {
       const m = decodeStrict(body, { maxBytes: 512, maxDepth: 2 });
       const d = isCborMap(m) ? m.get('dev') : undefined;
+      status = isCborMap(m) ? statusOf((k) => m.get(k)) : undefined;
       if (d !== undefined && !isDeviceId(d)) throw new AgentError('AGENT_BAD_REQUEST', 'status frame dev is not a device id');
       if (dev === null && typeof d === 'string') dev = d;
       if (typeof d === 'string' && this.boundDevice !== null && d !== this.boundDevice) dev = null;
@@ -125,6 +130,8 @@ export class SerialIngress {
     }
     this.seenDevice = dev;
     this.o.ingestor.recordStatus(dev, true, this.o.clock.now());
+    // a bound line: its device's own word (a frame naming another device was dropped above); unbound: the frame's dev
+    this.o.onStatus?.(dev, status);
     const ticket = this.o.ticketOf(dev);
     if (ticket) this.send(FRAME_TYPE.ticket, ticket);
   }

@@ -265,14 +265,17 @@ export function registerAgentCommands(program: Command): void {
     device
       .command('identity <id> [idk]')
       .description(
-        'register (or rotate to) the device\'s identity public key, 64 hex digits as the device reports it (status "idk"); without idk: list its keys; --revoke revokes its current key',
+        'register (or rotate to) the device\'s identity public key, 64 hex digits as the device reports it (status "idk"); without idk: list its keys and the idk the device last reported; --revoke revokes its current key (or the key given)',
       )
-      .option('--revoke', "revoke the device's current identity key: no ticket and no reading under it until a new key is registered"),
+      .option(
+        '--revoke',
+        "revoke the device's current identity key (no ticket and no reading under it until a new key is registered); with an idk: revoke that key, also an earlier (rotated) one",
+      ),
   ).action(
     action(async (id: string, idk: string | undefined, o: { agent: string; dataDir: string; token?: string; revoke?: boolean }) => {
       const path = `/admin/devices/${encodeURIComponent(id)}/identity`;
-      if (o.revoke === true && idk !== undefined) throw new AgentError('CONFIG_INVALID', 'give an identity key or --revoke, not both');
-      if (o.revoke === true) return printJson(await adminClient(o)('DELETE', path));
+      if (o.revoke === true)
+        return printJson(await adminClient(o)('DELETE', idk === undefined ? path : `${path}?idk=${encodeURIComponent(idk)}`));
       printJson(await (idk === undefined ? adminClient(o)('GET', path) : adminClient(o)('PUT', path, { idk })));
     }),
   );

@@ -7,6 +7,7 @@
  *   vitalseal sim --serial /dev/ttyUSB0 --fleet wired.json --duration 5m
  *   vitalseal sim --device dut-1 --authority-key <hex> --serial /dev/pts/7 --nvm-dir dut --period 250ms --duration 1d
  *   vitalseal sim --energy [--json]
+ *   vitalseal sim --device dut-1 --nvm-dir dut --rotate-identity [--json]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fromHex } from '../../protocol/bytes.ts';
@@ -23,6 +24,9 @@ import { loadFleetFile, type FleetDevice } from '../../device-sim/fleet/fleetFil
 import { runFleet, type FleetLink, type FleetProgress } from '../../device-sim/fleet/fleetRunner.ts';
 import { agentAdmin, generateFleet, generatedIds, writePatientKeys } from '../../device-sim/fleet/generatedFleet.ts';
 import { OUTBOX_POLICIES, type OutboxPolicy } from '../../device-sim/nvm/outbox.ts';
+import { FileNvm } from '../../device-sim/nvm/fileNvm.ts';
+import { lockNvmDir } from '../../device-sim/fleet/nvmLock.ts';
+import { rotateIdentityInNvm } from '../../device-sim/firmware/identityKey.ts';
 import { parseScenario, profileByName, type ProfileName } from '../../device-sim/profiles/index.ts';
 import { formatFleetReport, type FleetReport } from '../../device-sim/report/fleetReport.ts';
 import { formatDuration, parseDuration } from '../../device-sim/time/duration.ts';
@@ -68,6 +72,7 @@ interface SimFlags {
   authorityKey?: string;
   secretFile?: string;
   firmwareBug?: string;
+  rotateIdentity?: boolean;
 }
 
 const CORE_ALIASES: Record<string, CoreName> = {
@@ -257,8 +262,41 @@ function progressBar(f: SimFlags): { update(p: FleetProgress): void; stop(): voi
   };
 }
 
+/**
+ * `vitalseal sim --rotate-identity --device <id> --nvm-dir <dir>`: the vendor's / operator's one-shot
+ * rotation of a (stopped) device's identity key in its NVM (docs/PROTOCOL.md §3.6): a new secret
+ * (CSPRNG) replaces the old one, which is not kept; the new public key is printed (never the secret)
+ * for the ward operator to register (`vitalseal device identity <id> <idk>`). At its next boot the
+ * device drops a ticket that certifies the old key (SIM_IDENTITY_KEY_ROTATED) and reports the new idk.
+ */
+function rotateIdentityAction(f: SimFlags): void {
+  if (f.device === undefined || f.nvmDir === undefined)
+    usage('--rotate-identity needs --device <id> and --nvm-dir <dir> (the device’s NVM)');
+  if (!isDeviceId(f.device)) usage('--device is not a device id (1-64 of [A-Za-z0-9._-], starting with a letter or digit)');
+  if (f.fleet || f.devices || f.broker || f.serial?.length || f.energy)
+    usage('--rotate-identity is a one-shot command: it takes --device and --nvm-dir only (run the device afterwards)');
+  const unlock = lockNvmDir(f.nvmDir); // SIM_NVM_LOCKED while a simulator runs the device: stop it first
+  let rotation: ReturnType<typeof rotateIdentityInNvm>;
+  const storage = new FileNvm(join(f.nvmDir, f.device));
+  try {
+    rotation = rotateIdentityInNvm(storage);
+  } finally {
+    storage.close();
+    unlock();
+  }
+  if (f.json) printJson(rotation);
+  else
+    process.stdout.write(
+      `identity key of ${rotation.device} rotated\n` +
+        `idk ${rotation.idk}\n` +
+        `previous ${rotation.previous} (its secret is erased)\n` +
+        `register it at the ward: vitalseal device identity ${rotation.device} ${rotation.idk}\n`,
+    );
+}
+
 async function simAction(f: SimFlags, cmd: Command): Promise<void> {
   const json = Boolean(f.json);
+  if (f.rotateIdentity) return rotateIdentityAction(f);
   if (f.energy) {
     const table = energyTable();
     if (json) printJson(table);
@@ -390,6 +428,10 @@ export function registerSimCommands(program: Command): void {
     .option('--drain-timeout <duration>', 'after the measuring time, wait this long for outboxes to empty', '30s')
     .option('--ticket-hours <h>', 'validity of generated tickets beyond the run', '24')
     .option('--patient-keys <dir>', 'write the generated patients’ temporary key files here (to decrypt the run’s readings)')
+    .option(
+      '--rotate-identity',
+      "with --device and --nvm-dir: rotate the stopped device's identity key in its NVM (the old secret is erased), print the new public key (idk) and exit",
+    )
     .option('--energy', 'print the energy model table (five profiles × Cortex-M4/M0+ × per-reading/session) and exit')
     .option('--core <core>', 'microcontroller of the energy estimate in the report: m4 | m0plus', 'm4')
     .option('--json', 'print the report as JSON')
@@ -409,7 +451,8 @@ Examples:
   vitalseal sim --energy
   vitalseal sim --devices 20 --profile spo2,ecg --broker loopback --virtual --duration 1h --faults drop=0.02,link=0.001:30s
   vitalseal sim --devices 500 --backend node --agent http://127.0.0.1:8080 --broker mqtt://127.0.0.1:1883 --virtual --duration 2h
-  vitalseal sim --fleet fleet.json --nvm-dir .vitalseal/sim --duration 10m`,
+  vitalseal sim --fleet fleet.json --nvm-dir .vitalseal/sim --duration 10m
+  vitalseal sim --device dut-1 --nvm-dir dut --rotate-identity`,
     )
     .action(action(simAction));
 }

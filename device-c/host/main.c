@@ -3,6 +3,12 @@
  *
  *   vitalseal-device-c --serial <tty> --nvm <dir> [--provision <file>] [--period-ms N]
  *                      [--session] [--profile spo2] [--ack-timeout-ms N] [--seq-block N]
+ *   vitalseal-device-c --nvm <dir> --rotate-identity
+ *
+ * --rotate-identity (one-shot, the device stopped): a new identity key replaces the old one in the
+ * NVM directory (the old secret is not kept; its public key is remembered as "idprev", §3.6), prints
+ * the new and the previous public key and exits. At the next start a stored ticket that certifies the
+ * old key is dropped and reported as SIM_IDENTITY_KEY_ROTATED, as is such a ticket from the line.
  *
  * First start: --provision <file> (device-c/README.md "Provisioning file") is checked and stored
  * in the NVM directory as the record "identity"; later starts read it from there (a --provision
@@ -40,7 +46,8 @@ static int usage(const char *msg) {
   fprintf(stderr,
           "vitalseal-device-c: %s\n"
           "usage: vitalseal-device-c --serial <tty> --nvm <dir> [--provision <file>] [--period-ms N] [--session]\n"
-          "                          [--profile spo2] [--ack-timeout-ms N] [--seq-block N]\n",
+          "                          [--profile spo2] [--ack-timeout-ms N] [--seq-block N]\n"
+          "       vitalseal-device-c --nvm <dir> --rotate-identity\n",
           msg);
   return 2;
 }
@@ -87,8 +94,38 @@ static uint64_t backoff_ms(unsigned attempt) {
   return r % cap;
 }
 
+static void print_hex_line(const char *label, const uint8_t *b, size_t n) {
+  printf("%s ", label);
+  for (size_t i = 0; i < n; i++) printf("%02x", b[i]);
+  printf("\n");
+}
+
+/* --rotate-identity: PROTOCOL §3.6 "Rotating the identity key", on the NVM of a stopped device. */
+static int rotate_identity(const char *nvm) {
+  uint8_t pk_new[32], pk_old[32];
+  if (vs_posix_storage_init(nvm) != 0) {
+    fprintf(stderr, "vitalseal-device-c: cannot use NVM directory %s\n", nvm);
+    return 1;
+  }
+  int rc = vs_nvm_identity_key_rotate(pk_new, pk_old);
+  if (rc == 1) {
+    fprintf(stderr, "vitalseal-device-c: no identity key in %s yet (the device generates it at its first boot)\n", nvm);
+    return 1;
+  }
+  if (rc != 0) {
+    fprintf(stderr, "vitalseal-device-c: identity key rotation failed (NVM or randomness)\n");
+    return 1;
+  }
+  printf("identity key rotated\n");
+  print_hex_line("idk", pk_new, sizeof pk_new);
+  print_hex_line("previous", pk_old, sizeof pk_old);
+  fflush(stdout);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *serial = NULL, *nvm = NULL, *provision = NULL, *profile = "spo2";
+  int rotate = 0;
   vs_device_config cfg = {1000, 5000, 8, 1, 0, log_line};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -96,6 +133,10 @@ int main(int argc, char **argv) {
     unsigned long n;
     if (strcmp(a, "--session") == 0) {
       cfg.session_mode = 1;
+      continue;
+    }
+    if (strcmp(a, "--rotate-identity") == 0) {
+      rotate = 1;
       continue;
     }
     if (!v) return usage("an option lacks its value");
@@ -108,6 +149,10 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--ack-timeout-ms") == 0 && parse_uint(v, 50, 600000, &n) == 0) cfg.ack_timeout_ms = (uint32_t)n;
     else if (strcmp(a, "--seq-block") == 0 && parse_uint(v, 1, 1000000, &n) == 0) cfg.seq_block = (unsigned)n;
     else return usage("unknown option or bad value");
+  }
+  if (rotate) {
+    if (!nvm || serial || provision) return usage("--rotate-identity takes --nvm <dir> only (stop the device first)");
+    return rotate_identity(nvm);
   }
   if (!serial || !nvm) return usage("--serial and --nvm are required");
   if (strcmp(profile, "spo2") != 0) return usage("only the spo2 profile is built in");

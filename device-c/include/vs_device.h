@@ -58,6 +58,9 @@ typedef struct {
   /* the device identity key (§3.6), from NVM ("idkey"); skS never leaves the device */
   uint8_t idk_sk[32];
   uint8_t idk_pk[32];
+  /* after a rotation: the previous identity PUBLIC key ("idprev"), to refuse its tickets as ROTATED */
+  int has_idk_prev;
+  uint8_t idk_prev[32];
   /* seq */
   uint64_t next_seq;
   uint64_t seq_limit;

@@ -4,6 +4,7 @@
  *   "seq"        the seq high-water mark: every seq below it may have been used (PROTOCOL §10.3)
  *   "ticket"     the ticket in use and the seq it started at (maxReadings counting, §7.4)
  *   "idkey"      the device identity secret key skS (§3.6): "VSIK" || skS || CRC-32, never sent or logged
+ *   "idprev"     after a rotation: the PUBLIC key of the previous identity key, "VSIP" || pk || CRC-32
  *   outbox       fixed slots of sealed envelopes not yet acknowledged (§8.7)
  * Every record carries a magic and a CRC-32; a torn or corrupt record reads as absent.
  *
@@ -47,6 +48,16 @@ int vs_nvm_ticket_remove(void);
  * before it is returned (*created = 1). pk = X25519(skS). 0, or <0 (I/O, a corrupt record, no
  * randomness): a device never replaces an identity key it cannot read. */
 int vs_nvm_identity_key(uint8_t sk[32], uint8_t pk[32], int *created);
+
+/* Rotation of the identity key (§3.6 "Rotating the identity key"), on a device that is not running:
+ * the current public key is stored as "idprev" first, then a fresh skS (vs_port_random) replaces the
+ * record "idkey" atomically — the old secret is not kept anywhere (the RAM copies are wiped). pk_new
+ * and pk_old receive the new and the previous public key. 0; 1 when there is no identity key yet
+ * (it is generated at the first boot); <0 (I/O, a corrupt record, no randomness). */
+int vs_nvm_identity_key_rotate(uint8_t pk_new[32], uint8_t pk_old[32]);
+
+/* The previous identity public key ("idprev"): 0, 1 when there is none, <0 when unreadable or corrupt. */
+int vs_nvm_identity_previous(uint8_t pk[32]);
 
 /* ---- outbox: VS_OUTBOX_SLOTS slots, each one sealed envelope ---- */
 #define VS_OUTBOX_SLOTS 256u /* 64 s of spo2 at 4 Hz without an ack; a full outbox stops measuring (§8.7) */

@@ -29,6 +29,7 @@ enum vs_ticket_code {
   VS_TICKET_EXHAUSTED = -6,        /* SIM_TICKET_EXHAUSTED (§7.4) */
   VS_TICKET_NO_AUTHORITY_KEY = -7, /* SIM_NO_AUTHORITY_KEY (§7.3) */
   VS_TICKET_IDENTITY_KEY_MISMATCH = -8, /* SIM_IDENTITY_KEY_MISMATCH (§3.6): idk is not this device's */
+  VS_TICKET_IDENTITY_KEY_ROTATED = -9,  /* SIM_IDENTITY_KEY_ROTATED (§3.6): idk is this device's previous key */
 };
 /* The spec's code: "TICKET_EXPIRED", "SIM_TICKET_EXHAUSTED", ... */
 const char *vs_ticket_code_name(int code);

@@ -94,9 +94,12 @@ static int was_refused(const vs_device *d, const uint8_t h[32]) {
   return 0;
 }
 
-/* §3.6: a ticket that certifies an identity key other than this device's is refused. */
-static int identity_mismatch(const vs_device *d, const vs_ticket *t) {
-  return t->has_idk && memcmp(t->idk, d->idk_pk, 32) != 0;
+/* §3.6: a ticket that certifies an identity key other than this device's is refused: ROTATED when it
+ * is the device's previous key (it rotated), MISMATCH for any other. */
+static int identity_code(const vs_device *d, const vs_ticket *t) {
+  if (!t->has_idk || memcmp(t->idk, d->idk_pk, 32) == 0) return VS_TICKET_OK;
+  if (d->has_idk_prev && memcmp(t->idk, d->idk_prev, 32) == 0) return VS_TICKET_IDENTITY_KEY_ROTATED;
+  return VS_TICKET_IDENTITY_KEY_MISMATCH;
 }
 
 /* §7.3: verify, then store and switch, or refuse with the code. */
@@ -121,7 +124,7 @@ static void on_ticket(vs_device *d, const uint8_t *t, size_t n, int provisioned)
       else if (now >= tk.exp) rc = VS_TICKET_EXPIRED;
     }
   }
-  if (rc == VS_TICKET_OK && identity_mismatch(d, &tk)) rc = VS_TICKET_IDENTITY_KEY_MISMATCH;
+  if (rc == VS_TICKET_OK) rc = identity_code(d, &tk);
   if (rc != VS_TICKET_OK) {
     remember_refused(d, h);
     d->stats.tickets_refused++;
@@ -155,6 +158,9 @@ int vs_device_boot(vs_device *d, const vs_identity *id, const vs_device_config *
   int created;
   if (vs_nvm_identity_key(d->idk_sk, d->idk_pk, &created) != 0) return VS_ERR_STORAGE;
   if (created) logf_(d, "identity key created");
+  int prev = vs_nvm_identity_previous(d->idk_prev);
+  d->has_idk_prev = prev == 0;
+  if (prev < 0) d->stats.nvm_errors++; /* a corrupt record reads as none: such a ticket is then a MISMATCH */
   vs_rx_init(&d->rx);
   if (vs_outbox_restore(&d->ob) != 0) return VS_ERR_STORAGE;
   if (vs_nvm_seq_load(&d->seq_limit) != 0) return VS_ERR_STORAGE;
@@ -170,7 +176,7 @@ int vs_device_boot(vs_device *d, const vs_identity *id, const vs_device_config *
     vs_ticket tk;
     int code = vs_ticket_parse_unsigned(d->ticket_bytes, n, &tk);
     if (code == VS_TICKET_OK) code = vs_ticket_usable(&tk, vs_port_now_ms(), d->next_seq - start);
-    if (code == VS_TICKET_OK && identity_mismatch(d, &tk)) code = VS_TICKET_IDENTITY_KEY_MISMATCH;
+    if (code == VS_TICKET_OK) code = identity_code(d, &tk);
     if (code == VS_TICKET_OK) {
       static uint8_t copy[VS_TICKET_MAX_BYTES];
       memcpy(copy, d->ticket_bytes, n);

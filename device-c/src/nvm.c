@@ -179,6 +179,43 @@ int vs_nvm_identity_key(uint8_t sk[32], uint8_t pk[32], int *created) {
   return rc;
 }
 
+#define IDPREV_MAGIC 0x50495356u /* "VSIP" */
+
+int vs_nvm_identity_previous(uint8_t pk[32]) {
+  uint8_t r[40];
+  size_t n;
+  int rc = vs_port_storage_read("idprev", r, sizeof r, &n);
+  if (rc == 1) return 1;
+  if (rc != 0 || n != sizeof r || rd32(r) != IDPREV_MAGIC || vs_crc32(r, 36) != rd32(r + 36)) return -1;
+  memcpy(pk, r + 4, 32);
+  return 0;
+}
+
+int vs_nvm_identity_key_rotate(uint8_t pk_new[32], uint8_t pk_old[32]) {
+  uint8_t r[40], sk[32];
+  size_t n;
+  int created, rc = vs_port_storage_read("idkey", r, sizeof r, &n);
+  vs_wipe(r, sizeof r);
+  if (rc == 1) return 1; /* never booted: nothing to rotate (and nothing is created here) */
+  if (rc != 0 || vs_nvm_identity_key(sk, pk_old, &created) != 0) return -1;
+  vs_wipe(sk, sizeof sk);
+  /* 1. the previous PUBLIC key, so that a ticket certifying it is refused as ROTATED */
+  le32(r, IDPREV_MAGIC);
+  memcpy(r + 4, pk_old, 32);
+  le32(r + 36, vs_crc32(r, 36));
+  if (vs_port_storage_write_atomic("idprev", r, sizeof r) != 0) return -1;
+  /* 2. a fresh secret replaces the old one (an atomic replace: the old record is gone) */
+  le32(r, IDKEY_MAGIC);
+  if (vs_port_random(r + 4, 32) != 0) rc = -1;
+  else {
+    le32(r + 36, vs_crc32(r, 36));
+    rc = vs_port_storage_write_atomic("idkey", r, sizeof r) == 0 ? 0 : -1;
+    if (rc == 0 && vs_port_x25519_base(pk_new, r + 4) != 0) rc = -1;
+  }
+  vs_wipe(r, sizeof r);
+  return rc;
+}
+
 /* ------------------------------------------------------------------ outbox */
 
 int vs_outbox_restore(vs_outbox *ob) {

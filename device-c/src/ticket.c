@@ -27,6 +27,7 @@ const char *vs_ticket_code_name(int code) {
     case VS_TICKET_EXHAUSTED: return "SIM_TICKET_EXHAUSTED";
     case VS_TICKET_NO_AUTHORITY_KEY: return "SIM_NO_AUTHORITY_KEY";
     case VS_TICKET_IDENTITY_KEY_MISMATCH: return "SIM_IDENTITY_KEY_MISMATCH";
+    case VS_TICKET_IDENTITY_KEY_ROTATED: return "SIM_IDENTITY_KEY_ROTATED";
     default: return "TICKET_MALFORMED";
   }
 }

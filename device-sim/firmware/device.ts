@@ -2,7 +2,6 @@ import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { decodeTicket } from '../../protocol/ticket/index.ts';
 import type { Rng } from '../../protocol/rng.ts';
 import type { X25519KeyPair } from '../../protocol/hpke/types.ts';
-import { createHpke } from '../../protocol/node.ts';
 import { createReadingSealer, type ReadingSealer, type SealBackend, type SealMode } from '../crypto/sealer.ts';
 import { errorCodeOf, SimError, simFail } from '../errors.ts';
 import { NO_FAULTS, tickFault, type FaultRates } from '../faults/faultPlan.ts';
@@ -23,12 +22,7 @@ import { SendWindow, type NetworkGauge } from './sendWindow.ts';
 import { linkOf, ticketOf, withLink, type ActiveTicket, type DeviceState, type LinkState } from './state.ts';
 import { checkTicket, sameTicket, ticketUsable } from './ticketCheck.ts';
 import { FIRMWARE_ID } from './version.ts';
-
-/** The identity key pair of a stored identity secret (public key computed on the sealing backend; noble for 'none'). */
-function identityOf(secretKey: Uint8Array, backend: SealBackend | undefined): X25519KeyPair {
-  const hpke = backend === 'node' ? createHpke('node') : createHpke('noble');
-  return { secretKey, publicKey: hpke.publicKeyOf(secretKey) };
-}
+import { identityOf, identityRefusal, rotatedIdentityState, type IdentityRotation } from './identityKey.ts';
 
 /** What a device is given at provisioning (written to its NVM at first boot). */
 export interface DeviceProvisioning {
@@ -377,10 +371,38 @@ export class DeviceFirmware {
     return undefined;
   }
 
-  /** SIM_IDENTITY_KEY_MISMATCH when the ticket certifies an identity key that is not this device's. */
+  /**
+   * SIM_IDENTITY_KEY_MISMATCH when the ticket certifies an identity key that is not this device's;
+   * SIM_IDENTITY_KEY_ROTATED when that key is this device's previous one (it rotated, §3.6).
+   */
   private identityMismatch(t: { idk?: Uint8Array }): string | undefined {
-    if (t.idk === undefined || this.identity === undefined || this.o.bug === 'ignores-foreign-idk') return undefined; // firmware-bug hook
-    return toHex(t.idk) === toHex(this.identity.publicKey) ? undefined : 'SIM_IDENTITY_KEY_MISMATCH';
+    if (this.o.bug === 'ignores-foreign-idk') return undefined; // firmware-bug hook
+    return identityRefusal(t, this.identity?.publicKey, this.nvm?.previousIdentityPublicKey);
+  }
+
+  /**
+   * Rotates the device's identity key (docs/PROTOCOL.md §3.6 "Rotating the identity key", device
+   * side): a new secret (CSPRNG, or `rng`) is written to NVM before anything else and the old one is
+   * not kept (its RAM copy is zeroed); readings already in the outbox stay as sealed (resent byte for
+   * byte: they verify against the idk of the ticket they were sealed under); the ticket in use, if it
+   * certifies the old key, is dropped at once (nothing more is sealed under it; SIM_IDENTITY_KEY_ROTATED
+   * reported) and the device waits for a ticket that certifies the new key; the new key is reported
+   * at once in an online status ("idk") when the link is up, else at the next connection. A v1 ticket
+   * (no idk: base mode) stays in use. Returns the new public key and the previous one (hex).
+   */
+  rotateIdentity(rng?: Rng): IdentityRotation {
+    if (this.nvm === undefined || this.identity === undefined) simFail('SIM_CONFIG_INVALID', 'the device has not booted');
+    const { state, rotation } = rotatedIdentityState(this.nvm, rng);
+    this.o.storage.saveState(state);
+    this.nvm = state;
+    const old = this.identity;
+    this.identity = identityOf(fromHex(state.identityKey!), this.o.backend);
+    const t = ticketOf(this.stateValue);
+    if (t?.ticket.idk !== undefined) this.forgetTicket(t.bytes, 'SIM_IDENTITY_KEY_ROTATED');
+    if (linkOf(this.stateValue)?.kind === 'up') this.sendStatus(this.onlineStatus());
+    // nothing seals with the old secret any more (its sealer went with the ticket; a v1 sealer never used it)
+    old.secretKey.fill(0);
+    return rotation;
   }
 
   private newSealer(t: { pk: Uint8Array; kid: Uint8Array; idk?: Uint8Array }): ReadingSealer {
@@ -572,17 +594,22 @@ export class DeviceFirmware {
 
   /** The link came up (linkSupervisor.ts): say so, repeat a pending refusal, send the outbox. */
   private onLinkUp(): void {
+    this.sendStatus(this.onlineStatus());
+    if (this.pendingStatusCode !== undefined) this.sendStatus({ state: 'error', code: this.pendingStatusCode });
+    this.sending.pump();
+  }
+
+  /** The online status (§9.6): boot count, next seq, the ticket in use, firmware, the identity public key. */
+  private onlineStatus(): DeviceStatus {
     const t = ticketOf(this.stateValue);
-    this.sendStatus({
+    return {
       state: 'online',
       boot: this.nvm?.bootCount ?? 0,
       seq: this.nextSeq,
       ...(t ? { kid: toHex(t.ticket.kid) } : {}),
       fw: FIRMWARE_ID,
       ...(this.identity ? { idk: toHex(this.identity.publicKey) } : {}),
-    });
-    if (this.pendingStatusCode !== undefined) this.sendStatus({ state: 'error', code: this.pendingStatusCode });
-    this.sending.pump();
+    };
   }
 
   private sendStatus(original: DeviceStatus): void {

@@ -22,6 +22,12 @@ export interface DeviceNvmState {
    * first boot. It never leaves the device: only its public key is reported (status "idk").
    */
   readonly identityKey?: string;
+  /**
+   * After a rotation of the identity key (`vitalseal sim --rotate-identity`, DeviceFirmware.rotateIdentity;
+   * docs/PROTOCOL.md §3.6): the PUBLIC key of the previous identity key (hex), so that a ticket still
+   * certifying it is refused as SIM_IDENTITY_KEY_ROTATED. The previous secret is erased, never kept.
+   */
+  readonly previousIdentityPublicKey?: string;
 }
 
 const HEX = /^[0-9a-f]*$/;
@@ -44,7 +50,9 @@ export function parseDeviceState(text: string): DeviceNvmState {
     (s['authorityPublicKey'] === undefined || (typeof s['authorityPublicKey'] === 'string' && HEX.test(s['authorityPublicKey']))) &&
     (s['ticket'] === undefined || (typeof s['ticket'] === 'string' && HEX.test(s['ticket']))) &&
     (s['ticketStartSeq'] === undefined || Number.isSafeInteger(s['ticketStartSeq'])) &&
-    (s['identityKey'] === undefined || (typeof s['identityKey'] === 'string' && /^[0-9a-f]{64}$/.test(s['identityKey'])));
+    (s['identityKey'] === undefined || (typeof s['identityKey'] === 'string' && /^[0-9a-f]{64}$/.test(s['identityKey']))) &&
+    (s['previousIdentityPublicKey'] === undefined ||
+      (typeof s['previousIdentityPublicKey'] === 'string' && /^[0-9a-f]{64}$/.test(s['previousIdentityPublicKey'])));
   if (!ok) simFail('SIM_NVM_CORRUPT', 'device state has a missing or malformed field');
   return s as unknown as DeviceNvmState;
 }

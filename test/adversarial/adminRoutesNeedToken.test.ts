@@ -44,6 +44,7 @@ const ROUTES: ReadonlyArray<readonly [method: string, path: string, body?: unkno
   ['PUT', '/admin/devices/oxi-01/identity', { idk: KEY }],
   ['GET', '/admin/devices/oxi-01/identity'],
   ['DELETE', '/admin/devices/oxi-01/identity'],
+  ['DELETE', `/admin/devices/oxi-01/identity?idk=${KEY}`],
   ['POST', '/admin/devices/oxi-01/certificates', { publicKey: KEY }],
   ['DELETE', '/admin/certificates/01'],
   ['GET', '/admin/tls'],

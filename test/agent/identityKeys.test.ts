@@ -124,6 +124,40 @@ describe('device identity keys at the ward', () => {
   });
 });
 
+describe('a session key across a rotation of the device identity key', () => {
+  it('is not re-certified under the new key (its readings verify against its first ticket); ending it keeps the old key; a new key gets the new idk', async () => {
+    const { core, custody } = open('rekey');
+    try {
+      const key1 = hpke.generateKeyPair(seededRng('rekey/device/1'));
+      const key2 = hpke.generateKeyPair(seededRng('rekey/device/2'));
+      core.provisionDevice('oxi-01');
+      await custody.assign('oxi-01', A, 'operator');
+      // a v1 session, then the device's first identity key: the kid is not re-certified as v2 either
+      const s0 = session(10);
+      expect(decodeTicket((await custody.openSession(A, s0.req)).ticket).v).toBe(1);
+      custody.registerIdentityKey('oxi-01', key1.publicKey);
+      await expect(custody.openSession(A, s0.req)).rejects.toMatchObject({ code: 'AGENT_BAD_REQUEST' });
+      const s1 = session(11);
+      const t1 = (await custody.openSession(A, s1.req)).ticket;
+      // renewing under the same key is fine while the idk is unchanged
+      expect(decodeTicket((await custody.openSession(A, { ...s1.req, exp: s1.req.exp + 60 })).ticket).idk).toEqual(key1.publicKey);
+      custody.registerIdentityKey('oxi-01', key2.publicKey);
+      await expect(custody.openSession(A, s1.req)).rejects.toMatchObject({ code: 'AGENT_BAD_REQUEST' });
+      expect(decodeTicket(core.store.listTickets().find((t) => toHex(t.kid) === toHex(decodeTicket(t1).kid))!.ticket).idk).toEqual(
+        key1.publicKey,
+      );
+      // ending the old session: the superseding ticket still certifies key1
+      await custody.endSession(decodeTicket(t1));
+      expect(decodeTicket(core.store.listTickets().find((t) => toHex(t.kid) === toHex(decodeTicket(t1).kid))!.ticket).idk).toEqual(
+        key1.publicKey,
+      );
+      expect(decodeTicket((await custody.openSession(A, session(12).req)).ticket).idk).toEqual(key2.publicKey);
+    } finally {
+      await core.close();
+    }
+  });
+});
+
 /** The stored ticket that certifies `idk` (the agent keeps every ticket it issued). */
 function decodeTicketBytes(core: AgentCore, idk: Uint8Array): Uint8Array {
   const row = core.store.listTickets().find((t) => {

@@ -7,9 +7,15 @@
  *   openReading({ senderPublicKey: idk }) on both backends and fail with ENVELOPE_ORIGIN_UNVERIFIED
  *   with another sender key; session mode: one ek, hs 0, 1, …;
  * - kill -9 and restart from the same NVM directory: the same idk, the stored v2 ticket, Auth mode;
- * - a v1 ticket afterwards: base mode (no "m").
+ * - a v1 ticket afterwards: base mode (no "m");
+ * - `--rotate-identity` on the stopped device's NVM (§3.6 "Rotating the identity key"): a new `idkey`
+ *   (0600; the old secret gone), the old public key in `idprev`; at the next start the new idk is
+ *   reported, the stored v2 ticket for the old key is dropped as SIM_IDENTITY_KEY_ROTATED (a ticket for
+ *   the old key from the line too; another key: MISMATCH), and a ticket for the new key means Auth mode
+ *   with the new key.
  * The program runs in its AddressSanitizer + UBSan build: any report fails the test (stderr).
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { x25519 } from '@noble/curves/ed25519.js';
@@ -25,6 +31,7 @@ import { startPtyPair, tempDir, waitFor } from '../support/services.ts';
 import { takeFrame, writeDrained } from '../support/serialLine.ts';
 import { WardFixture } from '../support/ward.ts';
 import { skipDeviceC, skipDeviceCReason } from './build.ts';
+import { deviceC } from './build.ts';
 import { startCDevice, writeProvisioning, type RunningCDevice } from './cDevice.ts';
 
 const ward = new WardFixture('device-c-auth-mode');
@@ -83,6 +90,19 @@ describe.skipIf(skipDeviceC)(`vitalseal-device-c in HPKE Auth mode on a pty ${sk
     const v2Ticket = (idkBytes: Uint8Array): Uint8Array =>
       issueTicket(
         { dev, kid: ward.patient.kid, pk: ward.patient.publicKey, patient: 'p-auth', nbf: nowS() - 60, exp: nowS() + 3600, idk: idkBytes },
+        ward.authoritySecret,
+      );
+    const v2TicketExp = (idkBytes: Uint8Array, validS: number): Uint8Array =>
+      issueTicket(
+        {
+          dev,
+          kid: ward.patient.kid,
+          pk: ward.patient.publicKey,
+          patient: 'p-auth',
+          nbf: nowS() - 60,
+          exp: nowS() + validS,
+          idk: idkBytes,
+        },
         ward.authoritySecret,
       );
     /** Readings with seq > after, once at least n have come. */
@@ -192,6 +212,70 @@ describe.skipIf(skipDeviceC)(`vitalseal-device-c in HPKE Auth mode on a pty ${sk
       await run2.stop();
       expect(await run2.exited).toEqual({ code: 0, signal: null });
       expect(run2.stderr()).toBe('');
+    });
+
+    it('--rotate-identity (device stopped): new idkey, old pk kept as idprev; next start reports the new idk, drops the stored v2 ticket as ROTATED; Auth mode with the new key', async () => {
+      // a v2 ticket for the current key in use and stored, then the device stops
+      const run3 = start();
+      expect(await statusOf()).toMatchObject({ dev, idk, state: 'online' });
+      const stored = v2Ticket(fromHex(idk));
+      await writeDrained(port, encodeFrame(FRAME_TYPE.ticket, stored));
+      expect(await statusOf()).toMatchObject({ dev, state: 'ticketed' });
+      const before = Math.max(-1, ...readings.map((f) => decodeEnvelope(f.body).header.seq));
+      await readingsAfter(before, 2);
+      await run3.stop();
+      expect(await run3.exited).toEqual({ code: 0, signal: null });
+      inbox.length = 0;
+
+      const bin = deviceC({ asan: true }).path('vitalseal-device-c');
+      const rot = spawnSync(bin, ['--nvm', nvm, '--rotate-identity'], { encoding: 'utf8' });
+      expect(rot.status, rot.stderr).toBe(0);
+      expect(rot.stderr).toBe('');
+      const out = Object.fromEntries(
+        rot.stdout
+          .trim()
+          .split('\n')
+          .slice(1)
+          .map((l) => l.split(' ') as [string, string]),
+      );
+      expect(rot.stdout.split('\n')[0]).toBe('identity key rotated');
+      expect(out['previous']).toBe(idk);
+      const idk2 = out['idk']!;
+      expect(idk2).toMatch(/^[0-9a-f]{64}$/);
+      expect(idk2).not.toBe(idk);
+      const rec = readFileSync(join(nvm, 'idkey'));
+      expect(statSync(join(nvm, 'idkey')).mode & 0o777).toBe(0o600);
+      expect(toHex(x25519.getPublicKey(new Uint8Array(rec.subarray(4, 36))))).toBe(idk2);
+      expect(toHex(rec)).not.toContain(skHex); // the old secret is gone
+      const prev = readFileSync(join(nvm, 'idprev'));
+      expect(prev.subarray(0, 4).toString('latin1')).toBe('VSIP');
+      expect(toHex(prev.subarray(4, 36))).toBe(idk);
+      expect(rot.stdout).not.toContain(toHex(rec.subarray(4, 36)));
+      // without an identity key (an empty NVM directory) nothing is rotated
+      const none = spawnSync(bin, ['--nvm', join(work, `empty-${mode}`), '--rotate-identity'], { encoding: 'utf8' });
+      expect(none.status).toBe(1);
+
+      // the next start: new idk reported, the stored v2 ticket (old key) dropped and reported as ROTATED
+      const run4 = start();
+      expect(await run4.waitLine(/^boot /)).toMatch(/ ticket=no$/);
+      expect(await statusOf()).toMatchObject({ dev, idk: idk2, state: 'online' });
+      expect(await statusOf()).toEqual({ dev, code: 'SIM_IDENTITY_KEY_ROTATED', state: 'error' });
+      // another ticket for the old key: ROTATED; one for some other key: MISMATCH
+      await writeDrained(port, encodeFrame(FRAME_TYPE.ticket, v2TicketExp(fromHex(idk), 1800)));
+      expect(await statusOf()).toEqual({ dev, code: 'SIM_IDENTITY_KEY_ROTATED', state: 'error' });
+      await writeDrained(port, encodeFrame(FRAME_TYPE.ticket, v2Ticket(new Uint8Array(32).fill(0x43))));
+      expect(await statusOf()).toEqual({ dev, code: 'SIM_IDENTITY_KEY_MISMATCH', state: 'error' });
+      const last = Math.max(...readings.map((f) => decodeEnvelope(f.body).header.seq));
+      // the ward's ticket for the new key: Auth mode with it
+      await writeDrained(port, encodeFrame(FRAME_TYPE.ticket, v2Ticket(fromHex(idk2))));
+      expect(await statusOf()).toMatchObject({ dev, state: 'ticketed' });
+      for (const f of await readingsAfter(last, 2)) {
+        expect(open(f, 'noble', fromHex(idk2)).header.m).toBe(2);
+        expect(code(() => open(f, 'noble', fromHex(idk)))).toBe('ENVELOPE_ORIGIN_UNVERIFIED');
+      }
+      await run4.stop();
+      expect(await run4.exited).toEqual({ code: 0, signal: null });
+      expect(run4.stderr()).toBe('');
     });
   });
 });

@@ -19,6 +19,8 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext): 
       throw new ApiError('API_DEVICE_NOT_ASSIGNED', undefined, { cause: e });
     if (e instanceof AgentError && e.code === 'AGENT_SESSION_KEY_TAKEN')
       throw new ApiError('API_SESSION_KEY_TAKEN', undefined, { cause: e });
+    // the key's ticket certifies an earlier identity key of the device (custody.openSession)
+    if (e instanceof AgentError && e.code === 'AGENT_BAD_REQUEST') throw new ApiError('API_SESSION_INVALID', e.message, { cause: e });
     throw e;
   };
 
