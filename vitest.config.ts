@@ -25,6 +25,7 @@ const SLOW = [
   'test/cli/build.test.ts',
   'test/cli/cli.test.ts',
   'test/cli/tlsCli.test.ts', // the CLI as child processes (ward ca init, device add --cert, cert-revoke, tls-rotate): ~40 s
+  'test/cli/identityCli.test.ts', // the CLI as child processes against an HTTPS agent (ward authority-rotate, device identity, open --identity-key, wallet --agent-ca): 65–90 s on the loaded 2-core machine
   'test/protocol/fuzzRun.test.ts',
   'test/deviceC/conform.test.ts', // vitalseal conform --serial against vitalseal-device-c, kill -9 reboots, ~2 min
   'test/conform/mutation.test.ts', // the kit against the correct simulator and 27 broken firmware variants (children on socat ptys and MQTT, kill -9 reboots): minutes
