@@ -102,6 +102,8 @@ describe('external broker (mosquitto): ingest', () => {
     await publish(c, 'dev-b', env);
     await publish(c, 'dev-b', env);
     await waitFor(() => (a.core.ingestor.deviceCounters('dev-b')?.duplicates ?? 0) === 1, 10_000, 'duplicate counted');
+    // the device counter moves when the reading is judged, the outcome metric when its group commit is answered
+    await waitFor(async () => (await outcomes(a)).duplicate === 1, 10_000, 'duplicate answered');
     expect(seqsOf(a, 'dev-b')).toEqual([1]);
     expect((await outcomes(a)).duplicate).toBe(1);
   });
