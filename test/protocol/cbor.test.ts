@@ -173,9 +173,10 @@ describe('decodeStrict', () => {
     expect(codeOf(() => decodeStrict(array1024))).toBe('no error');
   });
 
-  it('refuses a 100,000-deep nesting bomb and a huge declared length fast', () => {
+  // no timing assertion (a shared machine makes one flaky): the decoder's cost is in bench/, and
+  // a 4 GiB declared length that were allocated, or a recursion per level, would throw RangeError here
+  it('refuses a 100,000-deep nesting bomb and a huge declared length without allocating or recursing per level', () => {
     const bomb = new Uint8Array(100_000).fill(0x81);
-    const t0 = performance.now();
     expect(codeOf(() => decodeStrict(bomb))).toBe('CBOR_TOO_LARGE');
     expect(codeOf(() => decodeStrict(bomb, { maxBytes: Infinity }))).toBe('CBOR_TOO_DEEP');
     expect(codeOf(() => decodeStrict(bomb, { maxBytes: Infinity, maxDepth: 1_000_000 }))).toBe('CBOR_MALFORMED'); // no innermost item: ends inside
@@ -183,7 +184,6 @@ describe('decodeStrict', () => {
     expect(codeOf(() => decodeStrict(tagBomb, { maxBytes: Infinity, allowedTags: [16] }))).toBe('CBOR_TOO_DEEP');
     expect(codeOf(() => decodeStrict(fromHex('5affffffff'), { maxBytes: Infinity, maxStringBytes: Infinity }))).toBe('CBOR_MALFORMED');
     expect(codeOf(() => decodeStrict(fromHex('9affffffff'), { maxBytes: Infinity, maxItems: Infinity }))).toBe('CBOR_MALFORMED');
-    expect(performance.now() - t0).toBeLessThan(200);
   });
 
   it('accepts only the tags the caller allows', () => {
