@@ -161,12 +161,11 @@ describe('every envelope error code', () => {
     expect(decode(reencode(sealed, ([p, u]) => new Tag([p!, u!, null], 16)))).toBe('ENVELOPE_BAD_STRUCTURE');
     expect(decode(encodeCanonical(new Map([[1, 2]])))).toBe('ENVELOPE_BAD_STRUCTURE');
     expect(decode(fromHex('9fff'))).toBe('ENVELOPE_BAD_STRUCTURE'); // indefinite length
+    // no timing assertion: a declared 16 EiB byte string that were allocated would be a RangeError, not ENVELOPE_NOT_CBOR
     const bomb = new Uint8Array(100_000).fill(0x81);
-    const t0 = performance.now();
     expect(decode(bomb)).toBe('ENVELOPE_TOO_LARGE');
     expect(codeOf(() => decodeEnvelope(bomb, { maxBytes: Infinity }))).toBe('ENVELOPE_BAD_STRUCTURE'); // CBOR_TOO_DEEP
     expect(codeOf(() => decodeEnvelope(fromHex('d0835bffffffffffffffff'), { maxBytes: Infinity }))).toBe('ENVELOPE_NOT_CBOR'); // huge declared length
-    expect(performance.now() - t0).toBeLessThan(200);
   });
 
   it('ENVELOPE_UNKNOWN_ALG', () => {
