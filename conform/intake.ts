@@ -221,7 +221,8 @@ function statusOfEntries(entries: ReadonlyArray<readonly [unknown, unknown]>, ki
 export function parseSerialStatus(body: Uint8Array): ParsedStatus {
   let m: CborValue;
   try {
-    m = decodeStrict(body, { maxBytes: MAX_STATUS_BYTES, maxDepth: 2, maxItems: 1024 });
+    // serial-status-body has no float field (§8.4): a float seq is not an integer (§2.2)
+    m = decodeStrict(body, { maxBytes: MAX_STATUS_BYTES, maxDepth: 2, maxItems: 1024, floats: 'nowhere' });
   } catch (e) {
     return { keys: [], problems: [`not strict CBOR (${codeOf(e, 'CBOR_MALFORMED')})`] };
   }

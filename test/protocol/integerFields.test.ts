@@ -5,9 +5,11 @@
  * test/deviceC/ticket.test.ts and frames.test.ts compare); before this the strict decoder turned
  * both into the JS number 1 and a ticket with "v": 1.0 verified. Each format refuses with the code
  * it uses for any other malformed input; a float where the format allows one (a reading's values)
- * is still accepted, in any width.
+ * is still accepted, in any width. Serial status and error bodies: the kit flags a float seq in a
+ * status; the simulator, as device-c, ignores a float seq in an error body and keeps its code.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { SerialPortMock } from 'serialport';
 import { describe, expect, it } from 'vitest';
 import { decodeStrict, encodeCanonical, Tag } from '../../protocol/cbor/index.ts';
 import { encodeEncrypt0, HEADER, signSign1 } from '../../protocol/cose/index.ts';
@@ -18,6 +20,9 @@ import { decodeAck, encodeAck } from '../../protocol/framing/index.ts';
 import { keyIdOf } from '../../protocol/keys/keyId.ts';
 import { encodeTicketPayload, issueTicket, verifyTicket, type TicketFields } from '../../protocol/ticket/index.ts';
 import { decodeTreeHead, signTreeHead } from '../../protocol/treeHead.ts';
+import { parseSerialStatus } from '../../conform/intake.ts';
+import { SerialLink } from '../../device-sim/transport/serialLink.ts';
+import { FRAME_TYPE, encodeFrame } from '../../protocol/framing/index.ts';
 
 /** The code `fn` throws ('ok' when it returns). */
 function codeOf(fn: () => unknown): string {
@@ -201,5 +206,51 @@ describe('signed tree head (§11.4): size and ts are integers; a float is TREE_H
     const payload = (decodeStrict(sth, { allowedTags: [18] }) as Tag).value as [Uint8Array, Map<number, unknown>, Uint8Array, Uint8Array];
     const mutated = signSign1({ payload: withFloat(payload[2], 'size', 3, float64(3)), secretKey: key.secretKey });
     expect(codeOf(() => decodeTreeHead(mutated))).toBe('TREE_HEAD_MALFORMED');
+  });
+});
+
+describe('serial status and error bodies (§8.4): seq is a uint53', () => {
+  it('the conformance kit flags a status whose seq is a float (a problem of the status, STAT-01’s evidence)', () => {
+    const status = encodeCanonical(
+      new Map<string, string | number>([
+        ['dev', 'oxi-01'],
+        ['seq', 43],
+        ['state', 'online'],
+      ]),
+    );
+    expect(parseSerialStatus(status).problems).toEqual([]);
+    expect(parseSerialStatus(withFloat(status, 'seq', 43, float64(43))).problems).toEqual(['not strict CBOR (CBOR_UNSUPPORTED)']);
+  });
+
+  it('the simulator’s serial link takes an error body’s code but not a float seq (as device-c: no refusal of reading 5)', async () => {
+    const mock = SerialPortMock.binding;
+    const path = '/dev/integer-fields-error';
+    mock.createPort(path, { record: true });
+    let port: { emitData(d: Buffer): void } | undefined;
+    const binding = {
+      ...mock,
+      list: () => mock.list(),
+      open: async (o: Parameters<typeof mock.open>[0]) => (port = (await mock.open(o)) as unknown as typeof port),
+    };
+    const rejected: Array<[number | undefined, string]> = [];
+    const link = new SerialLink(
+      { path, deviceId: 'wire-1', binding },
+      { onDown() {}, onAck() {}, onRejected: (seq, code) => rejected.push([seq, code]), onTicket() {} },
+    );
+    await link.open();
+    const error = encodeCanonical(
+      new Map<string, string | number>([
+        ['code', 'AGENT_SEQ_REPLAY'],
+        ['seq', 5],
+      ]),
+    );
+    for (const body of [error, withFloat(error, 'seq', 5, float64(5))]) port!.emitData(Buffer.from(encodeFrame(FRAME_TYPE.error, body)));
+    await new Promise((r) => setTimeout(r, 30));
+    await link.close('graceful');
+    mock.reset();
+    expect(rejected).toEqual([
+      [5, 'AGENT_SEQ_REPLAY'],
+      [undefined, 'AGENT_SEQ_REPLAY'],
+    ]);
   });
 });
