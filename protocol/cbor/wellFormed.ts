@@ -33,8 +33,6 @@ interface Frame {
   remaining: number;
   /** Set for maps: identities of the keys seen so far (duplicate detection). */
   readonly keys: Set<string> | null;
-  /** An array (a float may be one of its elements under `floats: 'array-elements'`). */
-  readonly isArray: boolean;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -56,6 +54,11 @@ class Scanner {
   /** Argument of the head just read: high and low 32 bits (hi is non-zero only for 8-byte arguments). */
   private argHi = 0;
   private argLo = 0;
+  /**
+   * `floats: 'array-elements'` only: whether the open container at each depth is an array (kept beside
+   * the frames, not in them: a bigger frame costs a 100,000-deep nesting bomb twice the time).
+   */
+  private readonly arrayAt: boolean[] | undefined;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -63,6 +66,7 @@ class Scanner {
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.allowedTags = new Set(options.allowedTags);
+    this.arrayAt = options.floats === 'array-elements' ? [] : undefined;
   }
 
   scanOneItem(): void {
@@ -151,7 +155,8 @@ class Scanner {
   private openContainer(itemCount: number, keys: Set<string> | null, isArray = false): boolean {
     if (this.stack.length + 1 > this.options.maxDepth) fail('CBOR_TOO_DEEP');
     if (itemCount === 0) return false;
-    this.stack.push({ remaining: itemCount, keys, isArray });
+    if (this.arrayAt !== undefined) this.arrayAt[this.stack.length] = isArray;
+    this.stack.push({ remaining: itemCount, keys });
     return true;
   }
 
@@ -178,7 +183,7 @@ class Scanner {
     if (additional >= 25 && additional <= 27) {
       // half, single, double float: only where the format's CDDL has a number that may be a float
       const floats = this.options.floats;
-      if (floats === 'anywhere' || (floats === 'array-elements' && parent?.isArray === true)) return;
+      if (floats === 'anywhere' || (parent !== undefined && this.arrayAt?.[this.stack.length - 1] === true)) return;
       fail('CBOR_UNSUPPORTED', 'a floating-point number where the format allows only integers');
     }
     if (additional === 24 && this.argLo < 32) fail('CBOR_MALFORMED', 'two-byte simple value below 32');
