@@ -260,6 +260,7 @@ describe('the wallet’s --agent-ca (an https agent verified against the ward CA
       expect(JSON.parse(trusted.out)).toMatchObject({ ok: false, error: { code: 'API_CHAIN_UNAVAILABLE' } });
       expect(untrusted.code).toBe(4);
       expect(JSON.parse(untrusted.out)).toMatchObject({ ok: false, error: { code: 'WALLET_AGENT_UNTRUSTED' } });
+      expect((JSON.parse(untrusted.out) as { error: { message: string } }).error.message).toMatch(/certificate does not verify/);
     },
     CHILDREN_MS,
   );

@@ -59,6 +59,7 @@ describe('vitalseal conform over MQTT (embedded broker, simulator child in sessi
       'AUTH-02 pass',
       'AUTH-03 pass',
       'AUTH-04 pass',
+      'AUTH-05 pass', // the identity key and the v2 ticket survive a kill -9 reboot
     ]);
     expect(report.device.transport).toBe('mqtt');
   }, 600_000);

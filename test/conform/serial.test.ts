@@ -54,8 +54,9 @@ describe('vitalseal conform over a serial line (socat pty pair, simulator child)
         'AUTH-02 pass',
         'AUTH-03 pass',
         'AUTH-04 pass',
+        'AUTH-05 pass', // the identity key and the v2 ticket survive a kill -9 reboot
       ]);
-      expect(sim.starts).toBe(2); // one kill -9 reboot
+      expect(sim.starts).toBe(3); // two kill -9 reboots: the reboot cases' one, AUTH-05's
     } finally {
       await kit.stop();
     }

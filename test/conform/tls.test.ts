@@ -72,7 +72,7 @@ describe('vitalseal conform over MQTT with mutual TLS (simulator child)', () => 
     ).toBe(true);
     const verdicts = (prefix: string): string[] => report.cases.filter((c) => c.id.startsWith(prefix)).map((c) => `${c.id} ${c.verdict}`);
     expect(verdicts('TLS-')).toEqual(['TLS-01 pass', 'TLS-02 pass', 'TLS-03 pass']);
-    expect(verdicts('AUTH-')).toEqual(['AUTH-01 pass', 'AUTH-02 pass', 'AUTH-03 pass', 'AUTH-04 pass']);
+    expect(verdicts('AUTH-')).toEqual(['AUTH-01 pass', 'AUTH-02 pass', 'AUTH-03 pass', 'AUTH-04 pass', 'AUTH-05 pass']);
     expect(existsSync(join(dir, 'kit-server.key'))).toBe(true);
   }, 600_000);
 
