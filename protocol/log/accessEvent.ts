@@ -43,7 +43,7 @@ export function encodeAccessEvent(e: AccessEvent): Uint8Array {
 export function decodeAccessEvent(body: Uint8Array): Record<string, unknown> | undefined {
   let v: CborValue;
   try {
-    v = decodeStrict(body, { maxBytes: ACCESS_EVENT_MAX_BYTES });
+    v = decodeStrict(body, { maxBytes: ACCESS_EVENT_MAX_BYTES, floats: 'nowhere' }); // no access event has a float field (§12)
   } catch {
     return undefined;
   }

@@ -20,6 +20,7 @@ import { decodeAck, encodeAck } from '../../protocol/framing/index.ts';
 import { keyIdOf } from '../../protocol/keys/keyId.ts';
 import { encodeTicketPayload, issueTicket, verifyTicket, type TicketFields } from '../../protocol/ticket/index.ts';
 import { decodeTreeHead, signTreeHead } from '../../protocol/treeHead.ts';
+import { decodeAccessEvent, encodeAccessEvent } from '../../protocol/log/accessEvent.ts';
 import { parseSerialStatus } from '../../conform/intake.ts';
 import { SerialLink } from '../../device-sim/transport/serialLink.ts';
 import { FRAME_TYPE, encodeFrame } from '../../protocol/framing/index.ts';
@@ -252,5 +253,14 @@ describe('serial status and error bodies (§8.4): seq is a uint53', () => {
       [5, 'AGENT_SEQ_REPLAY'],
       [undefined, 'AGENT_SEQ_REPLAY'],
     ]);
+  });
+});
+
+describe('access event (§12): every number is an integer; a float makes it not an access event', () => {
+  it('"v": 1.0 or "ts" as a float: decodeAccessEvent gives undefined', () => {
+    const body = encodeAccessEvent({ t: 'escrow', patient: `0x${'ab'.repeat(20)}`, ts: 1_767_225_600_000 });
+    expect(decodeAccessEvent(body)).toMatchObject({ v: 1, t: 'escrow', ts: 1_767_225_600_000 });
+    expect(decodeAccessEvent(withFloat(body, 'v', 1, HALF_ONE))).toBeUndefined();
+    expect(decodeAccessEvent(withFloat(body, 'ts', 1_767_225_600_000, float64(1_767_225_600_000)))).toBeUndefined();
   });
 });
