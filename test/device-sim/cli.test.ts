@@ -1,30 +1,9 @@
-import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { registerSimCommands } from '../../cli/commands/sim.ts';
 import type { EnergyTable } from '../../device-sim/energy/index.ts';
 import type { FleetReport } from '../../device-sim/report/fleetReport.ts';
+import { runSimCli } from '../support/simCli.ts';
 
-async function sim(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const w1 = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const w2 = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  const program = new Command('vitalseal').exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-  registerSimCommands(program);
-  let code = 0;
-  program.hook('postAction', (_t, action) => {
-    code = (action as Command & { exitCodeValue?: number }).exitCodeValue ?? 0;
-  });
-  try {
-    await program.parseAsync(['node', 'vitalseal', 'sim', ...args]);
-  } catch (e) {
-    code = (e as { exitCode?: number }).exitCode ?? 1;
-  } finally {
-    w1.mockRestore();
-    w2.mockRestore();
-  }
-  return { out, err, code };
-}
+const sim = runSimCli;
 
 afterEach(() => vi.restoreAllMocks());
 

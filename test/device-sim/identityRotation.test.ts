@@ -10,9 +10,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { statSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { registerSimCommands } from '../../cli/commands/sim.ts';
+import { afterAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { decodeEnvelope, openReading } from '../../protocol/envelope/index.ts';
 import { createHpke } from '../../protocol/node.ts';
@@ -27,6 +25,7 @@ import { PROFILES } from '../../device-sim/profiles/index.ts';
 import { VirtualScheduler } from '../../device-sim/time/virtualScheduler.ts';
 import { LoopbackHub } from '../../device-sim/transport/loopbackLink.ts';
 import { tempDir } from '../support/services.ts';
+import { runSimCli } from '../support/simCli.ts';
 
 const START = 1_767_225_600_000;
 const S = START / 1000;
@@ -165,27 +164,7 @@ describe('DeviceFirmware.rotateIdentity', () => {
   });
 });
 
-async function sim(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const w1 = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const w2 = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  const program = new Command('vitalseal').exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-  registerSimCommands(program);
-  let code = 0;
-  program.hook('postAction', (_t, action) => {
-    code = (action as Command & { exitCodeValue?: number }).exitCodeValue ?? 0;
-  });
-  try {
-    await program.parseAsync(['node', 'vitalseal', 'sim', ...args]);
-  } catch (e) {
-    code = (e as { exitCode?: number }).exitCode ?? 1;
-  } finally {
-    w1.mockRestore();
-    w2.mockRestore();
-  }
-  return { out, err, code };
-}
+const sim = runSimCli;
 
 describe('vitalseal sim --rotate-identity (one-shot, file NVM)', () => {
   it('rotates a stopped device in its 0600 NVM file, prints only public keys; at its next boot the stored ticket is dropped as ROTATED and the new idk reported', async () => {

@@ -1,41 +1,14 @@
-/**
- * Issue #20: `vitalseal sim --tls --ca --cert --key` — the simulator's device connects to the agent's
- * MQTT over TLS (no plain listener) with its client certificate of the ward CA; a generated fleet is
- * provisioned through the HTTPS admin API and logs in with passwords over TLS; readings are stored. Without --ca, or with --cert on a plain
- * broker, the flags are refused.
- */
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { registerSimCommands } from '../../cli/commands/sim.ts';
 import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
 import type { FleetReport } from '../../device-sim/report/fleetReport.ts';
 import { tempDir } from '../support/services.ts';
 import { WardFixture } from '../support/ward.ts';
+import { runSimCli } from '../support/simCli.ts';
 
-async function sim(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const w1 = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const w2 = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  const program = new Command('vitalseal').exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-  registerSimCommands(program);
-  let code = 0;
-  program.hook('postAction', (_t, action) => {
-    code = (action as Command & { exitCodeValue?: number }).exitCodeValue ?? 0;
-  });
-  try {
-    await program.parseAsync(['node', 'vitalseal', 'sim', ...args]);
-  } catch (e) {
-    code = (e as { exitCode?: number }).exitCode ?? 1;
-  } finally {
-    w1.mockRestore();
-    w2.mockRestore();
-  }
-  return { out, err, code };
-}
+const sim = runSimCli;
 
 const ward = new WardFixture('sim-tls-test');
 let agent: RunningAgent;
