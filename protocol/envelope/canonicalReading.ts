@@ -25,6 +25,7 @@ import {
   writeText,
 } from './cborWriter.ts';
 import { isSensorType, isUnit } from './fields.ts';
+import { asciiHash, asciiString } from './asciiCache.ts';
 
 /** reading.ts's Reading, stated here structurally (reading.ts imports this module: no import cycle). */
 interface Reading {
@@ -193,9 +194,11 @@ function readText(c: Cursor): string | null {
   const start = c.pos;
   if (length < 0 || start + length > bytes.length) return null;
   c.pos = start + length;
+  const end = start + length;
   let ascii = true;
-  for (let i = start; i < start + length; i++) if (bytes[i]! >= 0x80) ascii = false;
-  if (ascii) return String.fromCharCode.apply(null, bytes.subarray(start, start + length) as unknown as number[]);
+  for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) ascii = false;
+  // units and sensor types recur in every reading: the cached string of these bytes
+  if (ascii) return asciiString(bytes, start, end, asciiHash(bytes, start, end));
   try {
     return strictUtf8.decode(bytes.subarray(start, start + length));
   } catch {

@@ -25,6 +25,7 @@
  */
 import { DEFAULT_CBOR_LIMITS } from '../cbor/limits.ts';
 import { ALG } from '../cose/constants.ts';
+import { asciiHash, asciiString } from './asciiCache.ts';
 import { DEVICE_ID_MAX_LENGTH } from '../deviceId.ts';
 import { AEAD_TAG_BYTES, ENC_BYTES, ENVELOPE_MAX_BYTES, KID_BYTES } from './constants.ts';
 import type { EnvelopeHeader } from './header.ts';
@@ -171,16 +172,15 @@ function readIdentifier(c: Cursor, maxLength: number): string | null {
   if (length < 1 || length > maxLength || c.end - c.pos < length) return null;
   const { bytes } = c;
   const start = c.pos;
-  const first = bytes[start]!;
-  if (!isAsciiAlnum(first)) return null;
-  let text = String.fromCharCode(first);
-  for (let i = start + 1; i < start + length; i++) {
+  const end = start + length;
+  if (!isAsciiAlnum(bytes[start]!)) return null;
+  for (let i = start + 1; i < end; i++) {
     const b = bytes[i]!;
     if (!isAsciiAlnum(b) && b !== 0x2e && b !== 0x5f && b !== 0x2d) return null;
-    text += String.fromCharCode(b);
   }
-  c.pos = start + length;
-  return text;
+  c.pos = end;
+  // ids recur from envelope to envelope: the cached string of these bytes, not a new one each time
+  return asciiString(bytes, start, end, asciiHash(bytes, start, end));
 }
 
 /**

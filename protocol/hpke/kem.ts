@@ -34,20 +34,30 @@ export function createKem<S, P>(p: HpkePrimitives<S, P>): Kem {
   // labeled_info of LabeledExpand(eae_prk, "shared_secret", kem_context, 32) without kem_context.
   const sharedSecretPrefix = labeledInfo(KEM_SUITE_ID, 'shared_secret', EMPTY, HASH_LENGTH);
 
+  // The two HMAC messages of ExtractAndExpand, with their constant parts written once, per mode (base:
+  // one DH and kem_context enc ‖ pkR; Auth: two DHs and enc ‖ pkR ‖ pkS). Each call fills the variable
+  // part and hashes at once (HMAC is synchronous and keeps no reference), so no call sees another's bytes.
+  const scratch = [scratchMessages(1), scratchMessages(2)] as const;
+
+  function scratchMessages(dhCount: 1 | 2): { readonly ikm: Uint8Array; readonly message: Uint8Array } {
+    const ikm = new Uint8Array(eaePrkPrefix.length + dhCount * X25519_KEY_LENGTH);
+    ikm.set(eaePrkPrefix, 0);
+    const message = new Uint8Array(sharedSecretPrefix.length + (dhCount + 1) * X25519_KEY_LENGTH + 1);
+    message.set(sharedSecretPrefix, 0);
+    message[message.length - 1] = 1; // the single Expand block's counter
+    return { ikm, message };
+  }
+
   /** ExtractAndExpand(dh, kem_context) with kem_context = enc ‖ pkR [‖ pkS]; the single Expand block is computed directly. */
   function extractAndExpand(dh: Uint8Array, enc: Uint8Array, pkR: Uint8Array, pkS?: Uint8Array): Uint8Array {
-    const ikm = new Uint8Array(eaePrkPrefix.length + dh.length);
-    ikm.set(eaePrkPrefix, 0);
+    const { ikm, message } = scratch[pkS === undefined ? 0 : 1];
     ikm.set(dh, eaePrkPrefix.length);
     const eaePrk = hmac(EMPTY, ikm);
-    const contextLength = X25519_KEY_LENGTH * (pkS === undefined ? 2 : 3);
-    const message = new Uint8Array(sharedSecretPrefix.length + contextLength + 1);
+    ikm.fill(0, eaePrkPrefix.length); // the DH output does not outlive the call in the scratch
     let off = sharedSecretPrefix.length;
-    message.set(sharedSecretPrefix, 0);
     message.set(enc, off);
     message.set(pkR, (off += X25519_KEY_LENGTH));
     if (pkS !== undefined) message.set(pkS, (off += X25519_KEY_LENGTH));
-    message[message.length - 1] = 1;
     return hmac(eaePrk, message);
   }
 

@@ -11,11 +11,11 @@
 import {
   createCipheriv,
   createDecipheriv,
-  createHash,
   createHmac,
   createPrivateKey,
   createPublicKey,
   diffieHellman,
+  hash,
   type KeyObject,
 } from 'node:crypto';
 import { fail } from '../errors.ts';
@@ -61,8 +61,8 @@ export const nodePrimitives: HpkePrimitives<KeyObject, KeyObject> = {
     }
   },
   hmacSha256: (key, data) => createHmac('sha256', key).update(data).digest(),
-  // a plain copy of the digest: ~3× faster than noble's for a 600-byte envelope, the record id of every openReading
-  sha256: (data) => new Uint8Array(createHash('sha256').update(data).digest()),
+  // ~3× faster than noble's for a 600-byte envelope: the record id of every openReading
+  sha256: sha256Native,
   aeadSeal(key, nonce, aad, plaintext) {
     const cipher = createCipheriv('chacha20-poly1305', key, nonce, AEAD_OPTIONS);
     if (aad.length > 0) cipher.setAAD(aad, { plaintextLength: plaintext.length });
@@ -88,3 +88,17 @@ export const nodePrimitives: HpkePrimitives<KeyObject, KeyObject> = {
     }
   },
 };
+
+const DIGEST_BYTES = 32;
+
+/**
+ * SHA-256 with the one-shot `crypto.hash` (Node ≥ 20.12; the engines field asks ≥ 20.19): one native
+ * call, no Hash object. Its 'buffer' result owns a fresh 32-byte ArrayBuffer (not Node's shared pool),
+ * so a plain view of it hands out nothing else; should a build ever return a pooled or offset Buffer,
+ * the digest is copied instead.
+ */
+function sha256Native(data: Uint8Array): Uint8Array {
+  const d = hash('sha256', data, 'buffer');
+  if (d.byteOffset === 0 && d.buffer.byteLength === DIGEST_BYTES) return new Uint8Array(d.buffer, 0, DIGEST_BYTES);
+  return new Uint8Array(d);
+}
