@@ -13,7 +13,7 @@ import { QueryStore } from '../../agent/api/queryStore.ts';
 import { Ingestor } from '../../agent/ingest/ingestor.ts';
 import type { IngestOutcome } from '../../agent/ingest/types.ts';
 import type { WalSync } from '../../agent/store/walSync.ts';
-import { InlineWriter } from '../../agent/store/storeWriter.ts';
+import { InlineWriter, type StoreWriter } from '../../agent/store/storeWriter.ts';
 import { ThreadWriter } from '../../agent/store/writerThread.ts';
 import { emptyWriteBatch, type WriteBatch } from '../../agent/store/writeBatch.ts';
 import { decodeEnvelopeHeader } from '../../agent/core.ts';
@@ -245,6 +245,7 @@ function ingestorWith(
   devices: string[],
   overlap?: { maxGroupsInFlight: number; minOverlapReadings: number },
   prepare?: (db: Database.Database) => void,
+  wrapWriter: (w: StoreWriter) => StoreWriter = (w) => w,
 ): Ingestor {
   const db = openDatabase(tempDb(), [], 'normal');
   prepare?.(db);
@@ -256,7 +257,7 @@ function ingestorWith(
     maxEnvelopeBytes: 4096,
     maxFutureSkewMs: 300_000,
     quarantineMaxRows: 100,
-    writer: new InlineWriter(db, sync as unknown as WalSync),
+    writer: wrapWriter(new InlineWriter(db, sync as unknown as WalSync)),
     ...overlap,
   });
   const now = Math.floor(Date.now() / 1000);
@@ -268,6 +269,27 @@ function ingestorWith(
 }
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Holds the batches written until `release()`: groups in flight that are not in the database yet. */
+class HeldWriter implements StoreWriter {
+  private held: Array<[WriteBatch, (err: Error | null) => void]> = [];
+  constructor(private readonly inner: StoreWriter) {}
+  write(batch: WriteBatch, done: (err: Error | null) => void): void {
+    this.held.push([batch, done]);
+  }
+  release(): void {
+    for (const [batch, done] of this.held.splice(0)) this.inner.write(batch, done);
+  }
+  reset(): void {
+    this.inner.reset();
+  }
+  injectFault(fault: Parameters<StoreWriter['injectFault']>[0]): void {
+    this.inner.injectFault(fault);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
 
 describe('schema v7: each log leaf in the row of what it logs (records.leaf_hash, access_events.leaf_hash)', () => {
   /**
@@ -466,6 +488,60 @@ describe('ingestor with the inline writer and an off-thread WAL sync (synchronou
     await closed;
     expect(outcomes.map((o) => o.kind)).toEqual(['stored', 'stored', 'stored']);
     expect(ing.size).toBe(3);
+  });
+
+  it('judges a duplicate and a replay of a record in a group in flight, per device, and the same from the store once answered', async () => {
+    const sync = new ManualSync();
+    let held: HeldWriter | undefined;
+    const ing = ingestorWith(sync, ward, ['dev-a', 'dev-b'], { maxGroupsInFlight: 4, minOverlapReadings: 1 }, undefined, (w) => {
+      held = new HeldWriter(w);
+      return held;
+    });
+    const outcomes: IngestOutcome[] = [];
+    const submit = (dev: string, payload: Uint8Array): void =>
+      ing.submit({ linkDevice: dev, payload, source: 'mqtt', done: (o) => outcomes.push(o) });
+    const a1 = ward.seal('dev-a', 1);
+    const a2 = ward.seal('dev-a', 2);
+    const b1 = ward.seal('dev-b', 1);
+    submit('dev-a', a1);
+    submit('dev-a', a2);
+    await tick(); // group 1 (dev-a 1, 2) written and held: not in the database yet
+    expect(ing.pending).toBe(2);
+
+    // group 2, built while group 1 is in flight: the same seq of another device is new, the same
+    // envelope is a duplicate, another envelope with a seq in flight is a replay
+    submit('dev-b', b1);
+    submit('dev-a', a1);
+    submit('dev-a', ward.seal('dev-a', 2));
+    await tick();
+    expect(ing.pending).toBe(5);
+    held!.release(); // both groups commit now (the inline writer): the first sync answers the first, the next the second
+    sync.complete();
+    sync.complete();
+    await tick();
+    const summary = (o: IngestOutcome): string =>
+      o.kind === 'failed' ? 'failed' : `${o.kind} ${o.device}/${o.seq}${o.kind === 'quarantined' ? ` ${o.reason}` : ''}`;
+    expect(outcomes.map(summary)).toEqual([
+      'stored dev-a/1',
+      'stored dev-a/2',
+      'stored dev-b/1',
+      'duplicate dev-a/1',
+      'quarantined dev-a/2 AGENT_SEQ_REPLAY',
+    ]);
+    expect(ing.records).toBe(3);
+
+    // answered: nothing is in flight any more, the store answers the same
+    outcomes.length = 0;
+    submit('dev-b', b1);
+    submit('dev-a', ward.seal('dev-a', 1));
+    submit('dev-a', a2);
+    await tick();
+    held!.release();
+    sync.complete();
+    await tick();
+    expect(outcomes.map(summary)).toEqual(['duplicate dev-b/1', 'quarantined dev-a/1 AGENT_SEQ_REPLAY', 'duplicate dev-a/2']);
+    expect(ing.records).toBe(3);
+    await ing.close();
   });
 
   it('by default a second group overlaps the one in flight only once 64 readings wait; fewer wait and then go as one group', async () => {
