@@ -195,6 +195,8 @@ describe('external broker (mosquitto): persistent session across agent restarts'
     await waitFor(() => seqsOf(a, 'dev-q').includes(11), 10_000, 'dev-q seq 11');
     expect(seqsOf(a, 'dev-q')).toEqual([3, 10, 11]);
     expect(a.core.store.quarantineCounts().AGENT_SEQ_REPLAY).toBe(1);
-    expect(a.core.ingestor.deviceCounters('dev-q')!.duplicates).toBe(1);
+    // at least the second publish of env; mosquitto → agent is at-least-once (QoS 1), and a redelivery after
+    // the agent's reconnect on this loaded machine is one more duplicate (seen: 2 in 1 of 3 runs): stored once either way
+    expect(a.core.ingestor.deviceCounters('dev-q')!.duplicates).toBeGreaterThanOrEqual(1);
   });
 });
