@@ -15,6 +15,8 @@
  *                    given as bytes), the key schedule's 5 HMAC-SHA256 calls (KEY_SCHEDULE_HMACS), ChaCha20-Poly1305
  *                    seal and open of the plaintext — called directly on the backend's library
  *                    (@noble/* or node:crypto), each in its fastest known form
+ *   the chains       the same primitive calls back to back in one operation (seal: keygen, DH, HMACs,
+ *                    AEAD seal; open: DH, HMACs, AEAD open): what they cost together, with no HPKE code
  *   libsodium        crypto_box_seal of the plaintext, when libsodium is loaded (the CLI does)
  * Seal primitive sum = keygen + DH + HKDF + AEAD seal; open primitive sum = DH + HKDF + AEAD open.
  * Targets (judged on the full envelope, 64 B): sealReading ≤ 1.15× (node) / ≤ 1.05× (noble) its
@@ -89,6 +91,8 @@ const OP_NAMES = [
   'hkdf',
   'aeadSeal',
   'aeadOpen',
+  'sealChain',
+  'openChain',
   'libsodiumSeal',
 ] as const;
 export type OpName = (typeof OP_NAMES)[number];
@@ -112,6 +116,16 @@ const RATIO_DEFS = {
   /** HPKE alone against the floor (information) */
   hpkeSealVsSum: ['seal', 'sealSum'],
   hpkeOpenVsSum: ['open', 'openSum'],
+  /**
+   * The same primitives called back to back in one call (keygen, DH, the 5 HMACs, the AEAD: the
+   * baseline's own closures, no HPKE code) against the sum of their separately timed slices, and the
+   * full envelope against that chain: what composing them costs by itself (caches, predictors, GC
+   * debt), which no implementation can avoid.
+   */
+  sealChainVsSum: ['sealChain', 'sealSum'],
+  openChainVsSum: ['openChain', 'openSum'],
+  sealReadingVsChain: ['sealReading', 'sealChain'],
+  openReadingVsChain: ['openReading', 'openChain'],
   sealNewPkVsSum: ['sealNewPk', 'sealSum'],
   /** how many times faster the full envelope seals than libsodium's sealed box (≥ 1: vitalseal faster) */
   libsodiumVsSealReading: ['libsodiumSeal', 'sealReading'],
@@ -342,6 +356,8 @@ function opsFor(backend: HpkeBackendName, payload: BenchPayload, sodium: Sodium 
       return hpke.open(m.enc, skR, EMPTY, EMPTY, m.ciphertext);
     },
     ...baseline,
+    sealChain: () => [baseline.keygen(), baseline.dh(), baseline.hkdf(), baseline.aeadSeal()],
+    openChain: () => [baseline.dh(), baseline.hkdf(), baseline.aeadOpen()],
   };
   if (sodium !== undefined) {
     const sodiumKeys = sodium.crypto_box_keypair();
@@ -603,6 +619,14 @@ function formatPayload(p: SealPayloadResult): string[] {
   row('  target', (b) => `≤ ${b.targets.openReading.target.toFixed(2)} ${b.targets.openReading.met ? 'met' : 'MISSED'}`);
   row('openReading / HPKE open', (b) => fmtRatio(b.ratios.openReadingVsHpke));
   row('HPKE open / open sum', (b) => fmtRatio(b.ratios.hpkeOpenVsSum));
+  row('primitives chained in one call, seal', (b) => fmtStat(b.wall.sealChain));
+  row('primitives chained in one call, open', (b) => fmtStat(b.wall.openChain));
+  row('seal chain / seal sum', (b) => fmtRatio(b.ratios.sealChainVsSum));
+  row('  on the fastest 10% of slices', (b) => fmtNumber(b.ratiosFastSlices.sealChainVsSum));
+  row('open chain / open sum', (b) => fmtRatio(b.ratios.openChainVsSum));
+  row('  on the fastest 10% of slices', (b) => fmtNumber(b.ratiosFastSlices.openChainVsSum));
+  row('sealReading / seal chain', (b) => fmtRatio(b.ratios.sealReadingVsChain));
+  row('openReading / open chain', (b) => fmtRatio(b.ratios.openReadingVsChain));
   if (p.backends.some((b) => b.ratios.libsodiumVsSealReading !== undefined)) {
     row('libsodium / sealReading (×faster)', (b) => fmtRatio(b.ratios.libsodiumVsSealReading));
     row('libsodium / HPKE seal (×faster)', (b) => fmtRatio(b.ratios.libsodiumVsHpkeSeal));
