@@ -21,6 +21,7 @@ import { MqttLink } from '../../device-sim/transport/mqttLink.ts';
 import { trustedAuthorities, type WardInfo } from '../../wallet/agentClient.ts';
 import { openServedRecord } from '../../wallet/readings.ts';
 import { startTestAgent } from '../device-sim/helpers.ts';
+import { waitFor } from '../support/services.ts';
 
 const hpke = createHpke('node');
 const PATIENT = `0x${'ab'.repeat(20)}`;
@@ -32,14 +33,8 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, f: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+/** waitFor (test/support/services.ts) with this file's argument order and 20 s default. */
+const until = (what: string, f: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => waitFor(f, ms, what);
 
 describe('ward authority key rotation', () => {
   it('a device publishing throughout: every acknowledged reading stored; old and new readings open and their origin verifies', async () => {

@@ -33,6 +33,7 @@ import { realScheduler } from '../../device-sim/time/realScheduler.ts';
 import { MqttLink } from '../../device-sim/transport/mqttLink.ts';
 import { openServedRecord } from '../../wallet/readings.ts';
 import { startTestAgent } from '../device-sim/helpers.ts';
+import { waitFor } from '../support/services.ts';
 
 const hpke = createHpke('node');
 const PATIENT = `0x${'ef'.repeat(20)}`;
@@ -44,14 +45,8 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, f: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+/** waitFor (test/support/services.ts) with this file's argument order and 20 s default. */
+const until = (what: string, f: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => waitFor(f, ms, what);
 
 describe('device-side identity key rotation, end to end', () => {
   it('no reading lost; old and new readings verify against their own idk; the old key after the rotation: rejected by readers under the new ticket, quarantined once revoked', async () => {
