@@ -38,6 +38,25 @@ export function testClient(rpcUrl: string) {
   return createTestClient({ mode: 'anvil', transport: http(rpcUrl, { retryCount: 0 }) });
 }
 
+/**
+ * evm_revert while transactions keep arriving. anvil's revert is not atomic with its
+ * automining: a transaction mined while the revert runs can leave a block whose logs
+ * survive while its state change is rolled back (reproduced: the chain's Ledger said
+ * head 0 while an Anchored event of head 25 chained to 20 remained). A real reorg cannot
+ * do that, so the rewind is made atomic: automine off, revert, automine on, then one
+ * block mines whatever arrived meanwhile (it is judged against the reverted state).
+ */
+export async function revertWhileSending(rpcUrl: string, id: Hex): Promise<void> {
+  const t = testClient(rpcUrl);
+  await t.setAutomine(false);
+  try {
+    await t.revert({ id });
+  } finally {
+    await t.setAutomine(true);
+  }
+  await t.mine({ blocks: 1 });
+}
+
 /** Registers dev account `index` as the agent of a fresh log; returns its contracts and logId. */
 export async function registerAgent(session: EmbeddedSession, label: string, index: number = DEV_ACCOUNT.agent) {
   const clients = session.devClients(index);

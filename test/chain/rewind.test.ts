@@ -17,6 +17,7 @@ import {
   LiveLog,
   registerAgent,
   removeDir,
+  revertWhileSending,
   sleep,
   startChain,
   subDir,
@@ -85,7 +86,7 @@ it('re-anchors the heads an evm_revert rewind removed, while appends go on', { t
   expect(before.length).toBeGreaterThanOrEqual(3);
   const oldBlocks = new Map(before.map((r) => [r.treeSize, r.status === 'confirmed' ? r.blockHash : undefined]));
 
-  await testClient(s.chain.rpcUrl).revert({ id: snap }); // the chain forgets those anchors
+  await revertWhileSending(s.chain.rpcUrl, snap); // the chain forgets those anchors
   expect((await contracts.latest(logId)).treeSize).toBeLessThan(before.at(-1)!.treeSize);
   await sleep(1_000);
   live.stopAppending();
