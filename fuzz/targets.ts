@@ -58,6 +58,7 @@ import {
 } from '../protocol/ticket/index.ts';
 import { signTreeHead, verifyTreeHead } from '../protocol/treeHead.ts';
 import { decodeAccessEvent, encodeAccessEvent } from '../protocol/log/accessEvent.ts';
+import { decodeMqttStatus } from '../agent/deviceStatus.ts';
 
 /** An oracle found two decoders disagreeing (a bug even though nothing threw). */
 export class FuzzOracleError extends Error {
@@ -331,6 +332,15 @@ const stream = (): Uint8Array[] => {
   return [all, frames[0]!, Uint8Array.of(0, 0, 0, ...frames[1]!)];
 };
 
+/** Device statuses as devices publish them on `…/status` (docs/PROTOCOL.md §9.6): JSON objects. */
+const statusSeeds = (): Uint8Array[] =>
+  [
+    { state: 'online', fw: 'sim-1.0', boot: 3, seq: 42, kid: '00112233445566778899aabbccddeeff', idk: 'ab'.repeat(32) },
+    { state: 'error', code: 'SIM_IDENTITY_KEY_MISMATCH' },
+    { state: 'ticketed', kid: 'ffeeddccbbaa99887766554433221100', seq: 0 },
+    { state: 'offline' },
+  ].map((o) => new TextEncoder().encode(JSON.stringify(o)));
+
 // ---------------------------------------------------------------- targets (cheap first: a time-bounded run completes most)
 
 const ENVELOPE_CODES = /^ENVELOPE_/;
@@ -477,6 +487,14 @@ export const TARGETS: readonly FuzzTarget[] = [
     seeds: accessEventSeeds,
     neverThrows: true,
     run: (b) => (decodeAccessEvent(b) === undefined ? 'not-an-event' : 'ok'),
+  },
+  {
+    name: 'agent.decodeMqttStatus',
+    what: 'device status on MQTT (UTF-8 JSON, bounded; never throws)',
+    maxLength: 2048,
+    seeds: statusSeeds,
+    neverThrows: true,
+    run: (b) => (decodeMqttStatus(b) === undefined ? 'not-a-status' : 'ok'),
   },
   {
     name: 'envelope.openReading',

@@ -57,7 +57,7 @@ describe('npm run fuzz (smoke: 2,000 inputs per decoder)', () => {
       expect(readdirSync(join(corpus, 'corpus', d.decoder)).length, d.decoder).toBe(d.corpus);
     }
     // the mutations reach both sides: accepted inputs and typed refusals
-    expect(s1.decoders.filter((d) => d.distinctErrorCodes > 0).length).toBeGreaterThanOrEqual(TARGETS.length - 2);
+    expect(s1.decoders.filter((d) => d.distinctErrorCodes > 0).length).toBeGreaterThanOrEqual(TARGETS.filter((t) => !t.neverThrows).length);
     expect(s1.decoders.every((d) => d.returned > 0)).toBe(true);
     expect(s1).toMatchObject({ complete: true, totalInputs: N * TARGETS.length, totalFailures: 0, runs: 1 });
     expect(readFileSync(join(corpus, 'summary.txt'), 'utf8')).toMatch(/total [\d,]+ inputs, 0 failures/);
