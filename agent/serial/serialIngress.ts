@@ -113,7 +113,8 @@ export class SerialIngress {
     let dev: string | null = this.boundDevice;
     let status: DeviceStatusReport | undefined;
     try {
-      const m = decodeStrict(body, { maxBytes: 512, maxDepth: 2 });
+      // §2.2: a serial status body has no float field (a float 1.0 is not the integer 1): the frame is refused whole
+      const m = decodeStrict(body, { maxBytes: 512, maxDepth: 2, floats: 'nowhere' });
       const d = isCborMap(m) ? m.get('dev') : undefined;
       status = isCborMap(m) ? statusOf((k) => m.get(k)) : undefined;
       if (d !== undefined && !isDeviceId(d)) throw new AgentError('AGENT_BAD_REQUEST', 'status frame dev is not a device id');

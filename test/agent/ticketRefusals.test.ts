@@ -19,7 +19,7 @@ import { startAgent, type RunningAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
 import { TICKET_REFUSAL_CODES } from '../../agent/deviceStatus.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
-import { encodeCanonical } from '../../protocol/cbor/index.ts';
+import { decodeStrict, encodeCanonical } from '../../protocol/cbor/index.ts';
 import { encodeFrame, FRAME_TYPE } from '../../protocol/framing/index.ts';
 import { createHpke } from '../../protocol/node.ts';
 import { seededRng } from '../../protocol/rng.ts';
@@ -82,6 +82,10 @@ async function refusals(a: RunningAgent = agent): Promise<Record<string, number>
 }
 async function statusResults(a: RunningAgent = agent): Promise<Record<string, number>> {
   return Object.fromEntries((await a.core.metrics.deviceStatus.get()).values.map((v) => [String(v.labels.result), v.value]));
+}
+async function badStatusFrames(): Promise<number> {
+  const m = await agent.core.metrics.serialFrames.get();
+  return m.values.filter((v) => v.labels.result === 'bad_status').reduce((a, v) => a + v.value, 0);
 }
 async function admin(path: string): Promise<Record<string, unknown>> {
   const r = await fetch(api + path, { headers: { authorization: `Bearer ${agent.adminToken}` } });
@@ -301,6 +305,50 @@ describe('adversarial statuses', () => {
       expect(agent.core.deviceStatus.reported('other-dev')).toBeUndefined();
       expect((await statusResults())['malformed']).toBe(r0['malformed']! + 1);
       expect(agent.core.deviceStatus.reported('wired-raw')).toMatchObject({ state: 'error', lastError: { code: 'NOT_A_TICKET_CODE' } });
+    } finally {
+      await new Promise<void>((resolve) => port.close(() => resolve()));
+    }
+  }, 30_000);
+
+  it('serial: a status frame with a float where §8.4 has an integer (seq 7.0) is refused whole (§2.2) and counted as a bad status frame; seq 8 as an integer is kept', async () => {
+    agent.core.provisionDevice('wired-raw');
+    const port = new SerialPort({ path: raw.b, baudRate: 115_200, autoOpen: false });
+    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    try {
+      const head = encodeCanonical(
+        new Map([
+          ['dev', 'wired-raw'],
+          ['state', 'online'],
+        ]),
+      );
+      expect(head[0]).toBe(0xa2);
+      // the same map with a third entry "seq": 7.0 as a CBOR float64 (encodeCanonical would write the integer 7)
+      const floatSeq = new Uint8Array([0xa3, ...head.subarray(1), 0x63, 0x73, 0x65, 0x71, 0xfb, 0x40, 0x1c, 0, 0, 0, 0, 0, 0]);
+      expect(decodeStrict(floatSeq, { floats: 'anywhere' })).toEqual(
+        new Map<string, string | number>([
+          ['dev', 'wired-raw'],
+          ['state', 'online'],
+          ['seq', 7],
+        ]),
+      );
+      const before = await badStatusFrames();
+      await writeDrained(port, encodeFrame(FRAME_TYPE.status, floatSeq));
+      await writeDrained(
+        port,
+        encodeFrame(
+          FRAME_TYPE.status,
+          encodeCanonical(
+            new Map<string, string | number>([
+              ['dev', 'wired-raw'],
+              ['state', 'online'],
+              ['seq', 8],
+            ]),
+          ),
+        ),
+      );
+      // frames are handled in order: once seq 8 is recorded, the float frame was judged before it
+      await waitFor(async () => agent.core.deviceStatus.reported('wired-raw')?.seq === 8, 10_000, 'the integer status');
+      expect(await badStatusFrames()).toBe(before + 1);
     } finally {
       await new Promise<void>((resolve) => port.close(() => resolve()));
     }
