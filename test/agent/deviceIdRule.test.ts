@@ -20,7 +20,7 @@ import { FRAME_TYPE, FrameDecoder, decodeAck, encodeAck, encodeFrame, type Frame
 import { decodeTicket } from '../../protocol/ticket/index.ts';
 import { parseTopic, readingTopic, statusTopic, ticketTopic } from '../../protocol/topics.ts';
 import { startPtyPair, tempDir, waitFor } from '../support/services.ts';
-import { takeFrame, writeDrained } from '../support/serialLine.ts';
+import { serialFrameTotal, takeFrame, writeDrained } from '../support/serialLine.ts';
 import { WardFixture } from '../support/ward.ts';
 
 /** [id, valid]: the same table for every entry point. */
@@ -130,10 +130,7 @@ function connect(dev: string, password: string): Promise<MqttClient> {
 const write = (bytes: Uint8Array): Promise<void> => writeDrained(port, bytes);
 const nextFrame = (timeoutMs?: number): Promise<Frame> => takeFrame(inbox, undefined, timeoutMs);
 
-async function badStatusCount(): Promise<number> {
-  const m = await agent.core.metrics.serialFrames.get();
-  return m.values.filter((v) => v.labels.result === 'bad_status').reduce((a, v) => a + v.value, 0);
-}
+const badStatusCount = (): Promise<number> => serialFrameTotal(agent, 'bad_status');
 
 beforeAll(async () => {
   pty = await startPtyPair();

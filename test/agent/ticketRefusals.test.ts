@@ -33,7 +33,7 @@ import { MqttLink } from '../../device-sim/transport/mqttLink.ts';
 import { SerialLink } from '../../device-sim/transport/serialLink.ts';
 import { SerialPort } from 'serialport';
 import { startMosquitto, startPtyPair, tempDir, waitFor } from '../support/services.ts';
-import { writeDrained } from '../support/serialLine.ts';
+import { serialFrameTotal, writeDrained } from '../support/serialLine.ts';
 import { WardFixture } from '../support/ward.ts';
 
 const hpke = createHpke('node');
@@ -83,10 +83,7 @@ async function refusals(a: RunningAgent = agent): Promise<Record<string, number>
 async function statusResults(a: RunningAgent = agent): Promise<Record<string, number>> {
   return Object.fromEntries((await a.core.metrics.deviceStatus.get()).values.map((v) => [String(v.labels.result), v.value]));
 }
-async function badStatusFrames(): Promise<number> {
-  const m = await agent.core.metrics.serialFrames.get();
-  return m.values.filter((v) => v.labels.result === 'bad_status').reduce((a, v) => a + v.value, 0);
-}
+const badStatusFrames = (): Promise<number> => serialFrameTotal(agent, 'bad_status');
 async function admin(path: string): Promise<Record<string, unknown>> {
   const r = await fetch(api + path, { headers: { authorization: `Bearer ${agent.adminToken}` } });
   expect(r.status).toBe(200);

@@ -1,5 +1,6 @@
 import type { SerialPort } from 'serialport';
 import type { Frame } from '../../protocol/framing/index.ts';
+import type { RunningAgent } from '../../agent/agent.ts';
 import { waitFor } from './services.ts';
 
 /** Writes bytes to the device end of a pty pair and resolves once they are drained to the line. */
@@ -24,4 +25,10 @@ export async function takeFrame(inbox: Frame[], type: number | undefined, timeou
     type === undefined ? 'a frame from the agent' : `frame type ${type}`,
   );
   return found!;
+}
+
+/** `vitalseal_serial_frames_total` of one result (e.g. 'bad_status'), summed over the agent's serial ports. */
+export async function serialFrameTotal(agent: RunningAgent, result: string): Promise<number> {
+  const m = await agent.core.metrics.serialFrames.get();
+  return m.values.filter((v) => v.labels.result === result).reduce((a, v) => a + v.value, 0);
 }
