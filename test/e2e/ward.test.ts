@@ -73,7 +73,11 @@ beforeAll(async () => {
       const env = Buffer.from(r0.envelope, 'base64');
       env[env.length - 1]! ^= 1;
       const badEnvelope: ServedRecord = { ...r0, envelope: env.toString('base64') };
-      const badProof: ServedRecord = { ...r0, inclusionProof: r0.inclusionProof.map((h, i) => (i === 0 ? `ff${h.slice(2)}` : h)) };
+      // the first proof hash with its first byte inverted (always a change: writing "ff" there was a no-op when it was already ff, 1 run in 256)
+      const flipFirstByte = (h: string) => `${(Number.parseInt(h.slice(0, 2), 16) ^ 0xff).toString(16).padStart(2, '0')}${h.slice(2)}`;
+      expect(r0.inclusionProof.length).toBeGreaterThan(0);
+      const badProof: ServedRecord = { ...r0, inclusionProof: r0.inclusionProof.map((h, i) => (i === 0 ? flipFirstByte(h) : h)) };
+      expect(badProof.inclusionProof[0]).not.toBe(r0.inclusionProof[0]);
       const badSize: ServedRecord = {
         ...r0,
         anchor: { ...r0.anchor!, treeSize: r0.anchor!.treeSize + 1000 },
