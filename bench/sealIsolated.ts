@@ -4,8 +4,8 @@
  *
  *   node --import tsx bench/sealIsolated.ts [--rounds 3] [--ms 1000] [--backend node|noble] [--json out.json]
  *
- * For the 64-byte reading, each of sealReading, HPKE seal, openReading, HPKE open and the five
- * primitives runs in its own child process (the operations of bench/seal.ts's `opsFor`, the same
+ * For the 64-byte reading, each of sealReading, HPKE seal, openReading, HPKE open, the five
+ * primitives and the two chains (the primitives back to back in one call) runs in its own child process (the operations of bench/seal.ts's `opsFor`, the same
  * closures): a 300 ms warm-up, then `--ms` of calls, wall-clock and CPU µs per call with whatever
  * garbage collection V8 did on its own. Rounds alternate the operations (round 1: all of them, then
  * round 2, …), so a change of machine load touches all alike; ratios are the median of the per-round
@@ -31,6 +31,8 @@ const ISOLATED_OPS = [
   'hkdf',
   'aeadSeal',
   'aeadOpen',
+  'sealChain',
+  'openChain',
 ] as const satisfies readonly OpName[];
 type IsolatedOp = (typeof ISOLATED_OPS)[number];
 const WARMUP_MS = 300;
@@ -43,6 +45,10 @@ const RATIOS = {
   'openReading / HPKE open': [['openReading'], ['open']],
   'HPKE seal / seal sum': [['seal'], ['keygen', 'dh', 'hkdf', 'aeadSeal']],
   'HPKE open / open sum': [['open'], ['dh', 'hkdf', 'aeadOpen']],
+  'sealReading / seal chain': [['sealReading'], ['sealChain']],
+  'openReading / open chain': [['openReading'], ['openChain']],
+  'seal chain / seal sum': [['sealChain'], ['keygen', 'dh', 'hkdf', 'aeadSeal']],
+  'open chain / open sum': [['openChain'], ['dh', 'hkdf', 'aeadOpen']],
 } as const satisfies Record<string, readonly [readonly IsolatedOp[], readonly IsolatedOp[]]>;
 
 interface ChildResult {
