@@ -154,7 +154,7 @@ export function formatReport(r: BenchResult): string {
     const prim = c.payloads.filter((p) => p.primitives);
     if (prim.length) {
       out.push(
-        'Lower bound: the sum of the primitives on the same backend (seal: X25519 keygen + DH + HKDF + ChaCha20-Poly1305 seal; open: DH + HKDF + ChaCha20-Poly1305 open), against the full envelope (sealReading / openReading) and HPKE alone, all in the same interleaved rounds (bench/seal.ts); ratios: median (min–max) of per-round ratios [fastest 10 % of slices]:',
+        'Lower bound: the sum of the primitives on the same backend (seal: X25519 keygen + DH + HKDF + ChaCha20-Poly1305 seal; open: DH + HKDF + ChaCha20-Poly1305 open), against the full envelope (sealReading / openReading) and HPKE alone, all in the same interleaved rounds (bench/seal.ts), each operation charged the scavenges of its own garbage (GC_ACCOUNTING there); ratios: median (min–max) of per-round ratios [fastest 10 % of slices]:',
       );
       out.push('');
       out.push(

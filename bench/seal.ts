@@ -134,7 +134,7 @@ export interface Stat {
   readonly samples: readonly number[];
 }
 
-const OP_NAMES = [
+export const OP_NAMES = [
   'sealReading',
   'seal',
   'sealNewPk',
@@ -438,12 +438,8 @@ interface Accumulator {
   readonly slices: number[];
 }
 
-/**
- * Runs `op` for at least `ms` milliseconds of wall-clock time (in batches of 4 calls); with `gc`, then
- * charges it the scavenge of its own garbage (GC_ACCOUNTING 'own').
- */
-function runSlice(op: Op, ms: number, into: Accumulator, gc: ForcedGc | undefined): void {
-  const cpuStart = process.cpuUsage();
+/** Calls `op` for at least `ms` milliseconds of wall-clock time, in batches of 4 calls. */
+export function callFor(op: Op, ms: number): { readonly calls: number; readonly elapsed: number } {
   const start = performance.now();
   let calls = 0;
   let elapsed = 0;
@@ -452,6 +448,16 @@ function runSlice(op: Op, ms: number, into: Accumulator, gc: ForcedGc | undefine
     calls += 4;
     elapsed = performance.now() - start;
   }
+  return { calls, elapsed };
+}
+
+/**
+ * Runs `op` for at least `ms` milliseconds of wall-clock time (callFor); with `gc`, then
+ * charges it the scavenge of its own garbage (GC_ACCOUNTING 'own').
+ */
+function runSlice(op: Op, ms: number, into: Accumulator, gc: ForcedGc | undefined): void {
+  const cpuStart = process.cpuUsage();
+  const { calls, elapsed } = callFor(op, ms);
   const cpu = process.cpuUsage(cpuStart);
   into.wallMs += elapsed;
   into.cpuUs += cpu.user + cpu.system;

@@ -19,21 +19,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { HpkeBackendName } from '../protocol/hpke/index.ts';
 import { benchPayloads } from './lib/readings.ts';
 import { median } from './lib/stats.ts';
-import { type OpName, opsFor } from './seal.ts';
+import { callFor, OP_NAMES, type OpName, opsFor } from './seal.ts';
 
-const ISOLATED_OPS = [
-  'sealReading',
-  'seal',
-  'openReading',
-  'open',
-  'keygen',
-  'dh',
-  'hkdf',
-  'aeadSeal',
-  'aeadOpen',
-  'sealChain',
-  'openChain',
-] as const satisfies readonly OpName[];
+/** Every operation of bench/seal.ts but the new-pkR seal and libsodium (not in any ratio here). */
+const ISOLATED_OPS = OP_NAMES.filter(
+  (op): op is Exclude<OpName, 'sealNewPk' | 'libsodiumSeal'> => op !== 'sealNewPk' && op !== 'libsodiumSeal',
+);
 type IsolatedOp = (typeof ISOLATED_OPS)[number];
 const WARMUP_MS = 300;
 
@@ -70,28 +61,14 @@ export interface IsolatedResult {
   readonly ratios: Readonly<Record<keyof typeof RATIOS, { readonly wall: number; readonly cpu: number }>>;
 }
 
-let sink: unknown;
-
 /** The child: one operation for `ms` after a warm-up; prints its µs per call as JSON. */
 function runChild(backend: HpkeBackendName, op: IsolatedOp, ms: number): ChildResult {
   const payload = benchPayloads().find((p) => p.name === '64 B')!;
   const fn = opsFor(backend, payload, undefined).ops[op]!;
-  const loop = (limitMs: number): { calls: number; elapsed: number } => {
-    const start = performance.now();
-    let calls = 0;
-    let elapsed = 0;
-    while (elapsed < limitMs) {
-      for (let i = 0; i < 4; i++) sink = fn();
-      calls += 4;
-      elapsed = performance.now() - start;
-    }
-    return { calls, elapsed };
-  };
-  loop(WARMUP_MS);
+  callFor(fn, WARMUP_MS);
   const cpuStart = process.cpuUsage();
-  const { calls, elapsed } = loop(ms);
+  const { calls, elapsed } = callFor(fn, ms);
   const cpu = process.cpuUsage(cpuStart);
-  void sink;
   return { wallUs: (elapsed * 1000) / calls, cpuUs: (cpu.user + cpu.system) / calls, calls };
 }
 
