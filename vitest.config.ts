@@ -32,6 +32,7 @@ const SLOW = [
   'test/conform/serial.test.ts', // the kit against the simulator child over socat, kill -9 reboots: ~60 s
   'test/conform/mqtt.test.ts', // the kit's broker against the simulator child (session mode), kill -9 reboots: ~55 s
   'test/conform/tls.test.ts', // the kit's broker over mutual TLS against the simulator child, kill -9 reboots, TLS-03's foreign certificate: ~90 s
+  'test/conform/cliRotate.test.ts', // vitalseal conform --rotate-cmd end to end: the CLI's broker, the simulator child killed -9, rotated and restarted (~15 s)
   'test/conform/hostile.test.ts', // a flooding / noisy / silent device on a pty and on the kit's broker: every case times out or fails (~20 s)
   'test/deviceC/linkLoss.test.ts', // vitalseal-device-c: socat killed and restarted, reconnection with backoff
   'test/deviceC/fuzz.test.ts', // 135,000 inputs through the ASan+UBSan harness of device-c
@@ -56,6 +57,7 @@ const INTEGRATION = [
   'test/agent/anchoring.test.ts',
   'test/agent/authorityRotation.test.ts',
   'test/agent/deviceIdRule.test.ts',
+  'test/conform/deviceCommand.test.ts', // --reboot-cmd / --rotate-cmd through sh -c child processes, killed at their timeout
   'test/agent/identityRotation.test.ts', // an agent and the simulator on MQTT: a device-side identity key rotation end to end
   'test/agent/ticketRefusals.test.ts', // an agent with two socat ptys, the simulator on MQTT and serial, mosquitto
   'test/agent/embedded.test.ts',

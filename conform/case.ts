@@ -30,6 +30,7 @@ export const CASE_GROUPS = [
   'auth',
   'outbox',
   'reboot',
+  'rotation',
   'whole-run',
 ] as const;
 export type CaseGroup = (typeof CASE_GROUPS)[number];

@@ -69,6 +69,8 @@ export interface ContextOptions {
   readonly reboot?: () => Promise<void>;
   /** Why reboots are unavailable (for the N/A reason). */
   readonly rebootUnavailable?: string;
+  /** Makes the device rotate its identity key (§3.6: --rotate-cmd, or a test's stop-rotate-start); undefined when the kit cannot. */
+  readonly rotateIdentity?: () => Promise<void>;
   /** The sensor type the device is declared to measure (--profile), if any. */
   readonly expectedSensorType?: string;
 }
@@ -125,6 +127,10 @@ export class ConformContext {
 
   get rebootUnavailable(): string {
     return this.o.rebootUnavailable ?? 'no --reboot-cmd and no terminal to ask for a power cycle';
+  }
+
+  get canRotateIdentity(): boolean {
+    return this.o.rotateIdentity !== undefined;
   }
 
   now(): number {
@@ -360,16 +366,32 @@ export class ConformContext {
   /** Power-cycles the device and waits for it to come back (a status, a connection or a reading). */
   async reboot(): Promise<void> {
     if (!this.o.reboot) throw new CaseFailure({ expected: 'a way to reboot the device', received: this.rebootUnavailable });
+    await this.deviceAction('reboot', this.o.reboot);
+  }
+
+  /**
+   * Makes the device rotate its identity key (§3.6) and waits for it to be up afterwards (a status, a
+   * connection or a reading: a device rotated while off comes back as from a reboot, a running one
+   * reports its new key in a status).
+   */
+  async rotateIdentity(): Promise<void> {
+    if (!this.o.rotateIdentity)
+      throw new CaseFailure({ expected: 'a way to make the device rotate its identity key', received: 'no --rotate-cmd' });
+    await this.deviceAction('rotate-identity', this.o.rotateIdentity);
+  }
+
+  /** Runs `act` (recorded in the observations as a kit action) and waits up to linkTimeoutMs for the device to show it is up. */
+  private async deviceAction(action: string, act: () => Promise<void>): Promise<void> {
     const mark = this.observations.mark;
-    this.observations.add({ kind: 'kit', action: 'reboot' });
-    await this.o.reboot();
+    this.observations.add({ kind: 'kit', action });
+    await act();
     const back = await this.waitFor((e) => (e.kind === 'status' || (e.kind === 'connect' && e.accepted) ? true : undefined), {
       since: mark,
       timeoutMs: this.bounds.linkTimeoutMs,
     });
     if (!back)
       throw new CaseFailure({
-        expected: `the device back online within ${this.bounds.linkTimeoutMs} ms of the reboot`,
+        expected: `the device back online within ${this.bounds.linkTimeoutMs} ms of the ${action}`,
         received: this.silenceSummary(mark),
       });
   }

@@ -9,6 +9,7 @@ export const CONFORM_ERRORS = defineErrors('conform', {
   CONFORM_CONFIG_INVALID: { message: 'conformance kit configuration is invalid', exit: 'usage' },
   CONFORM_LINK_FAILED: { message: 'the kit could not open its link to the device', exit: 'unavailable' },
   CONFORM_REBOOT_FAILED: { message: 'the device could not be rebooted', exit: 'unavailable' },
+  CONFORM_ROTATE_FAILED: { message: 'the device could not be made to rotate its identity key', exit: 'unavailable' },
   CONFORM_KEY_FILE_INVALID: { message: 'the authority key file is not valid', exit: 'invalid-input' },
   CONFORM_CASE_UNKNOWN: { message: 'unknown conformance case id', exit: 'usage' },
   CONFORM_REPORT_FAILED: { message: 'the conformance report could not be written', exit: 'failure' },

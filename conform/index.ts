@@ -52,6 +52,11 @@ export interface ConformOptions {
   readonly reboot?: () => Promise<void>;
   /** The N/A reason of the reboot cases when `reboot` is absent. */
   readonly rebootUnavailable?: string;
+  /**
+   * Makes the device rotate its identity key (§3.6; --rotate-cmd; e.g. stop it, run the vendor's
+   * rotation tool on its NVM, start it) and resolves once that is done; without it AUTH-06 is N/A.
+   */
+  readonly rotateIdentity?: () => Promise<void>;
   readonly bounds?: Partial<ConformBounds>;
   /** Time limit of one case (default 120 s). */
   readonly caseTimeoutMs?: number;
@@ -115,6 +120,7 @@ export class ConformKit {
       bounds: { ...DEFAULT_BOUNDS, ...o.bounds },
       ...(o.reboot ? { reboot: o.reboot } : {}),
       ...(o.rebootUnavailable ? { rebootUnavailable: o.rebootUnavailable } : {}),
+      ...(o.rotateIdentity ? { rotateIdentity: o.rotateIdentity } : {}),
       ...(o.profile !== undefined ? { expectedSensorType: sensorTypeOfProfile(o.profile) } : {}),
     });
     this.context = ctx;
@@ -196,7 +202,7 @@ export { ALL_CASES, CASE_GROUPS, selectCases };
 export { TestAuthority, loadAuthority, loadOrCreateAuthority } from './authority.ts';
 export { CONFORM_ERRORS, ConformError } from './errors.ts';
 export { caseTableMarkdown } from './registry.ts';
-export { rebootByCommand, rebootByPrompt } from './reboot.ts';
+export { deviceCommand, rebootByCommand, rebootByPrompt, rotateByCommand } from './reboot.ts';
 export { reportHtml } from './report/html.ts';
 export { KIT_VERSION, REPORT_SCHEMA_VERSION, reportJson, sha256Hex, summaryLine, type ConformReport } from './report/json.ts';
 export { reportMarkdown } from './report/markdown.ts';

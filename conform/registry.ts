@@ -7,6 +7,7 @@ import { MQTT_CASES } from './cases/mqtt.ts';
 import { OUTBOX_CASES } from './cases/outbox.ts';
 import { PLAINTEXT_CASES } from './cases/plaintext.ts';
 import { RETRANSMISSION_CASES } from './cases/retransmission.ts';
+import { ROTATION_CASES } from './cases/rotation.ts';
 import { SEQUENCE_CASES } from './cases/sequence.ts';
 import { SESSION_CASES } from './cases/session.ts';
 import { STATUS_CASES } from './cases/status.ts';
@@ -28,6 +29,7 @@ const DEFINED: readonly ConformCase[] = [
   ...SESSION_CASES,
   ...AUTH_CASES,
   ...OUTBOX_CASES,
+  ...ROTATION_CASES,
   ...WHOLE_RUN_CASES,
 ];
 

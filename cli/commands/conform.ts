@@ -18,6 +18,7 @@ import {
   loadOrCreateAuthority,
   rebootByCommand,
   rebootByPrompt,
+  rotateByCommand,
   reportJson,
   prepareKitTls,
   selectCases,
@@ -41,6 +42,8 @@ interface ConformFlags {
   cases: string;
   rebootCmd?: string;
   rebootTimeout: string;
+  rotateCmd?: string;
+  rotateTimeout: string;
   prompt: boolean;
   report: string;
   authorityKey: string;
@@ -79,6 +82,8 @@ async function conformAction(f: ConformFlags, cmd: Command): Promise<void> {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
   const rebootTimeoutMs = duration(f.rebootTimeout, '--reboot-timeout');
+  const rotateTimeoutMs = duration(f.rotateTimeout, '--rotate-timeout');
+  if (f.rotateCmd !== undefined && f.rotateCmd.trim() === '') usage('--rotate-cmd is empty');
   const bounds = {
     resendBoundMs: duration(f.resendBound, '--resend-bound'),
     readingTimeoutMs: duration(f.readingTimeout, '--reading-timeout'),
@@ -156,6 +161,7 @@ async function conformAction(f: ConformFlags, cmd: Command): Promise<void> {
     cases: cases.map((c) => c.id),
     ...(f.profile !== undefined ? { profile: f.profile } : {}),
     ...(reboot ? { reboot } : { rebootUnavailable: 'no --reboot-cmd and no interactive terminal to ask for a power cycle' }),
+    ...(f.rotateCmd !== undefined ? { rotateIdentity: rotateByCommand(f.rotateCmd, rotateTimeoutMs) } : {}),
     bounds,
     caseTimeoutMs,
     onStart: (c, i, n) => log(`[${i + 1}/${n}] ${c.id} ${c.title}`),
@@ -213,6 +219,11 @@ export function registerConformCommands(program: Command): void {
     .option('--cases <ids>', 'case ids, comma-separated, or all', 'all')
     .option('--reboot-cmd <command>', 'shell command that power-cycles the device (reboot cases); without it the kit asks on the terminal')
     .option('--reboot-timeout <duration>', 'how long a reboot (command or person) may take', '2m')
+    .option(
+      '--rotate-cmd <command>',
+      'shell command that makes the device rotate its identity key (AUTH-06), e.g. power off, run the vendor rotation tool on its NVM, power on',
+    )
+    .option('--rotate-timeout <duration>', 'how long --rotate-cmd may take', '2m')
     .option('--no-prompt', 'never ask on the terminal (reboot cases are N/A without --reboot-cmd)')
     .option('--report <dir>', 'write report.json (+ .sha256), report.html and report.md here', 'conform-report')
     .option(
@@ -244,6 +255,7 @@ Examples:
   vitalseal conform --serial /dev/ttyACM0 --device oxi-01 --profile spo2
   vitalseal conform --mqtt --mqtt-port 1883 --device oxi-01 --secret s3cret --reboot-cmd "./relay.sh cycle"
   vitalseal conform --serial /dev/ttyUSB0 --device ecg-7 --cases ENV-01,RTX-01,FRM-03
+  vitalseal conform --serial /dev/ttyACM0 --device oxi-01 --cases AUTH-06 --rotate-cmd "./relay.sh off && ./rotate-idk.sh && ./relay.sh on"
   vitalseal conform --mqtt --tls --client-certs required --device oxi-01 --report rep   (then: vitalseal sim --tls --ca rep/kit-ca.crt --cert rep/device.crt --key rep/device.key …)`,
     )
     .action(action(conformAction));

@@ -5,7 +5,8 @@
  * reading with OpenAuth(…, idk) and learns its origin; it refuses a ticket certifying another key,
  * and seals in base mode again under a version 1 ticket. The rest of the kit's cases run under v1
  * tickets (conform/README.md): these cases hand out the v2 tickets and end with a v1 one. AUTH-05
- * (group reboot) power-cycles the device under a v2 ticket: the identity key is kept in NVM (§3.6).
+ * (group reboot) power-cycles the device under a v2 ticket: the identity key is kept in NVM (§3.6);
+ * AUTH-06 (group rotation, cases/rotation.ts) has the device rotate it.
  */
 import { x25519 } from '@noble/curves/ed25519.js';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
@@ -15,9 +16,9 @@ import type { InspectedReading } from '../intake.ts';
 import { describeReading, firstCopies, listSome } from './common.ts';
 
 /** How long a device may take to answer a ticket with a status. */
-const STATUS_WAIT_MS = 10_000;
+export const STATUS_WAIT_MS = 10_000;
 /** Readings judged under each ticket. */
-const SAMPLE = 3;
+export const SAMPLE = 3;
 
 /** The identity keys the device reported in its statuses (hex, in order of first appearance). */
 function reportedIdks(ctx: ConformContext): string[] {
@@ -27,18 +28,18 @@ function reportedIdks(ctx: ConformContext): string[] {
 }
 
 /** The device's identity public key (the last one it reported), once it is up. */
-async function identityKey(ctx: ConformContext): Promise<string | undefined> {
+export async function identityKey(ctx: ConformContext): Promise<string | undefined> {
   await ctx.ticketedDevice();
   return reportedIdks(ctx).at(-1);
 }
 
-const onlyIdentity = async (ctx: ConformContext): Promise<string | undefined> =>
+export const onlyIdentity = async (ctx: ConformContext): Promise<string | undefined> =>
   (await identityKey(ctx)) !== undefined
     ? undefined
     : 'the device reports no "idk" in its status: a base-mode-only device (an identity key is optional, §3.6)';
 
 /** What one reading under a v2 ticket proved: undefined when it is Auth mode and opened with the idk. */
-function authProblem(r: InspectedReading): string | undefined {
+export function authProblem(r: InspectedReading): string | undefined {
   if (r.decodeError) return `does not decode (${r.decodeError})`;
   if (r.header?.m !== 2) return 'no "m": 2 (base mode)';
   if (r.openError) return `does not open with OpenAuth(…, idk): ${r.openError}`;
@@ -50,7 +51,7 @@ function authProblem(r: InspectedReading): string | undefined {
 const modeOf = (r: InspectedReading): string => (r.header?.hs === undefined ? 'single-shot' : `session hs ${r.header.hs}`);
 
 /** Hands out `t` and collects `n` new readings under it (first copies). */
-async function readingsUnder(ctx: ConformContext, t: IssuedTicket, n: number): Promise<{ rs: InspectedReading[]; mark: number }> {
+export async function readingsUnder(ctx: ConformContext, t: IssuedTicket, n: number): Promise<{ rs: InspectedReading[]; mark: number }> {
   const mark = ctx.observations.mark;
   await ctx.useTicket(t);
   const rs = await ctx.readings(n, { since: mark, filter: (r) => r.kidHex === t.kidHex, timeoutMs: ctx.bounds.readingTimeoutMs * (n + 1) });

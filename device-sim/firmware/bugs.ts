@@ -238,6 +238,23 @@ export const FIRMWARE_BUGS = [
     link: 'any',
     needsReboot: false,
   },
+  {
+    name: 'rotation-keeps-ticket',
+    breaks:
+      'after a rotation of its identity key the device keeps using a ticket that certifies the previous key (and accepts one again), sealing to it with the new key',
+    rule: '§3.6 rotating: the ticket in use that carries the old idk is dropped at once, a ticket certifying the previous key refused (SIM_IDENTITY_KEY_ROTATED)',
+    hook: 'firmware/device.ts identityMismatch(), rotateIdentity()',
+    link: 'any',
+    needsReboot: false,
+  },
+  {
+    name: 'rotation-silent',
+    breaks: 'after a rotation the ticket certifying the old key is dropped without a word: no error status (SIM_IDENTITY_KEY_ROTATED)',
+    rule: '§3.6 rotating: the device reports {"state": "error", "code": "SIM_IDENTITY_KEY_ROTATED"} when it drops or refuses such a ticket',
+    hook: 'firmware/device.ts sendStatus()',
+    link: 'any',
+    needsReboot: false,
+  },
 ] as const satisfies readonly FirmwareBugSpec[];
 
 export type FirmwareBugName = (typeof FIRMWARE_BUGS)[number]['name'];

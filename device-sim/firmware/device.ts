@@ -377,7 +377,9 @@ export class DeviceFirmware {
    */
   private identityMismatch(t: { idk?: Uint8Array }): string | undefined {
     if (this.o.bug === 'ignores-foreign-idk') return undefined; // firmware-bug hook
-    return identityRefusal(t, this.identity?.publicKey, this.nvm?.previousIdentityPublicKey);
+    const refusal = identityRefusal(t, this.identity?.publicKey, this.nvm?.previousIdentityPublicKey);
+    // firmware-bug hook `rotation-keeps-ticket`: a ticket certifying the previous key is still used
+    return this.o.bug === 'rotation-keeps-ticket' && refusal === 'SIM_IDENTITY_KEY_ROTATED' ? undefined : refusal;
   }
 
   /**
@@ -398,7 +400,9 @@ export class DeviceFirmware {
     const old = this.identity;
     this.identity = identityOf(fromHex(state.identityKey!), this.o.backend);
     const t = ticketOf(this.stateValue);
-    if (t?.ticket.idk !== undefined) this.forgetTicket(t.bytes, 'SIM_IDENTITY_KEY_ROTATED');
+    // firmware-bug hook `rotation-keeps-ticket`: the ticket certifying the old key stays in use, sealed to with the new key
+    if (t?.ticket.idk !== undefined && this.o.bug === 'rotation-keeps-ticket') this.sealer = this.newSealer(t.ticket);
+    else if (t?.ticket.idk !== undefined) this.forgetTicket(t.bytes, 'SIM_IDENTITY_KEY_ROTATED');
     if (linkOf(this.stateValue)?.kind === 'up') this.sendStatus(this.onlineStatus());
     // nothing seals with the old secret any more (its sealer went with the ticket; a v1 sealer never used it)
     old.secretKey.fill(0);
@@ -617,6 +621,8 @@ export class DeviceFirmware {
     // firmware-bug hook: the last reading in clear on the status
     const status = this.o.bug === 'plaintext-in-status' && this.lastReading ? { ...original, last: this.lastReading } : original;
     if (status.state === 'error' && status.code === this.pendingStatusCode) this.pendingStatusCode = undefined;
+    // firmware-bug hook `rotation-silent`: a ticket dropped for certifying the previous key is not reported
+    if (this.o.bug === 'rotation-silent' && status.state === 'error' && status.code === 'SIM_IDENTITY_KEY_ROTATED') return;
     this.link?.sendStatus(status);
     this.o.onEvent?.({ kind: 'status', status });
   }

@@ -33,6 +33,7 @@ describe('vitalseal conform over MQTT (embedded broker, simulator child in sessi
       caseTimeoutMs: 90_000,
       profile: 'pulse-oximeter',
       reboot: () => sim!.reboot(),
+      rotateIdentity: () => sim!.rotateIdentity(),
     });
     await kit.start();
     sim = new SimChild({
@@ -60,6 +61,7 @@ describe('vitalseal conform over MQTT (embedded broker, simulator child in sessi
       'AUTH-03 pass',
       'AUTH-04 pass',
       'AUTH-05 pass', // the identity key and the v2 ticket survive a kill -9 reboot
+      'AUTH-06 pass', // kill -9, `vitalseal sim --rotate-identity` (the kit's --rotate-cmd), restart: §3.6 rotation
     ]);
     expect(report.device.transport).toBe('mqtt');
   }, 600_000);

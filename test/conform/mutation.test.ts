@@ -50,6 +50,9 @@ const VARIANTS: Record<FirmwareBugName, { readonly link: Link; readonly cases: r
   'ignores-foreign-idk': { link: 'serial', cases: ['AUTH-03'] },
   'idk-not-persisted': { link: 'mqtt', cases: ['AUTH-05'] },
   'auth-mode-under-v1': { link: 'mqtt', cases: ['AUTH-04'] },
+  // §3.6 identity rotation (AUTH-06: kill -9, `vitalseal sim --rotate-identity`, restart)
+  'rotation-keeps-ticket': { link: 'mqtt', cases: ['AUTH-06'] },
+  'rotation-silent': { link: 'serial', cases: ['AUTH-06'] },
 };
 
 /** Variants run at once (each a simulator child and a kit; most of their time is waiting on the device). */
@@ -79,6 +82,7 @@ async function runKit(tag: string, link: Link, bug: FirmwareBugName | undefined,
     authority,
     cases: cases === 'all' ? 'all' : [...cases],
     reboot: async () => dut!.reboot(),
+    rotateIdentity: async () => dut!.rotateIdentity(),
     rng: seededRng(`mutation/${tag}/kit`),
     bounds: BOUNDS,
     caseTimeoutMs: 60_000,

@@ -31,6 +31,7 @@ describe('vitalseal conform over a serial line (socat pty pair, simulator child)
       link: { kind: 'serial', path: pty.a },
       authority,
       reboot: sim.reboot,
+      rotateIdentity: sim.rotateIdentity,
       rng: seededRng('conform-serial-kit'),
       bounds: { resendBoundMs: 5000, readingTimeoutMs: 5000, linkTimeoutMs: 20_000, backoffCapMs: 5000 },
       caseTimeoutMs: 60_000,
@@ -55,8 +56,9 @@ describe('vitalseal conform over a serial line (socat pty pair, simulator child)
         'AUTH-03 pass',
         'AUTH-04 pass',
         'AUTH-05 pass', // the identity key and the v2 ticket survive a kill -9 reboot
+        'AUTH-06 pass', // kill -9, `vitalseal sim --rotate-identity` (the kit's --rotate-cmd), restart: §3.6 rotation
       ]);
-      expect(sim.starts).toBe(3); // two kill -9 reboots: the reboot cases' one, AUTH-05's
+      expect(sim.starts).toBe(4); // two kill -9 reboots (the reboot cases' one, AUTH-05's) and AUTH-06's rotation while off
     } finally {
       await kit.stop();
     }

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stopProcess } from '../support/services.ts';
+import { rotateWhileOff, simRotateCommand } from './support/rotation.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SIM_CLI = join(ROOT, 'test/device-sim/fixtures/simCli.ts');
@@ -28,6 +29,8 @@ export interface SimChildOptions {
 export class SimChild {
   child: ChildProcess | undefined;
   private readonly args: string[];
+  private readonly nvmDir: string;
+  private readonly deviceId: string;
   output = '';
   starts = 0;
 
@@ -41,6 +44,8 @@ export class SimChild {
       periodMs: o.periodMs ?? 300,
     };
     writeFileSync(fleet, JSON.stringify({ version: 1, devices: [device] }));
+    this.nvmDir = join(o.dir, 'nvm');
+    this.deviceId = o.deviceId;
     this.args = [
       '--import',
       'tsx',
@@ -50,7 +55,7 @@ export class SimChild {
       fleet,
       ...('serial' in o.link ? ['--serial', o.link.serial] : ['--broker', o.link.broker]),
       '--nvm-dir',
-      join(o.dir, 'nvm'),
+      this.nvmDir,
       '--duration',
       '2h',
       '--ack-timeout',
@@ -79,6 +84,15 @@ export class SimChild {
   readonly reboot = async (): Promise<void> => {
     await stopProcess(this.child, 'SIGKILL');
     this.start();
+  };
+
+  /** Identity rotation while off (AUTH-06): kill -9, `vitalseal sim --rotate-identity` on the NVM directory (--rotate-cmd), start again. */
+  readonly rotateIdentity = async (): Promise<void> => {
+    await rotateWhileOff(
+      () => stopProcess(this.child, 'SIGKILL'),
+      simRotateCommand(this.deviceId, this.nvmDir),
+      () => this.start(),
+    );
   };
 
   async stop(): Promise<void> {

@@ -51,6 +51,7 @@ describe('vitalseal conform over MQTT with mutual TLS (simulator child)', () => 
       bounds: { resendBoundMs: 5000, readingTimeoutMs: 5000, linkTimeoutMs: 20_000, backoffCapMs: 30_000 },
       caseTimeoutMs: 90_000,
       reboot: () => dut!.reboot(),
+      rotateIdentity: () => dut!.rotateIdentity(),
     });
     await kit.start();
     dut = startSimDut({
@@ -72,7 +73,8 @@ describe('vitalseal conform over MQTT with mutual TLS (simulator child)', () => 
     ).toBe(true);
     const verdicts = (prefix: string): string[] => report.cases.filter((c) => c.id.startsWith(prefix)).map((c) => `${c.id} ${c.verdict}`);
     expect(verdicts('TLS-')).toEqual(['TLS-01 pass', 'TLS-02 pass', 'TLS-03 pass']);
-    expect(verdicts('AUTH-')).toEqual(['AUTH-01 pass', 'AUTH-02 pass', 'AUTH-03 pass', 'AUTH-04 pass', 'AUTH-05 pass']);
+    // AUTH-06: the identity rotated while off, the device back over mutual TLS with the same client certificate
+    expect(verdicts('AUTH-')).toEqual(['AUTH-01 pass', 'AUTH-02 pass', 'AUTH-03 pass', 'AUTH-04 pass', 'AUTH-05 pass', 'AUTH-06 pass']);
     expect(existsSync(join(dir, 'kit-server.key'))).toBe(true);
   }, 600_000);
 

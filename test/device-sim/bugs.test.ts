@@ -359,6 +359,31 @@ const PROBES: Record<FirmwareBugName, Probe | typeof MQTT> = {
       return new Set(idks).size;
     },
   },
+  'rotation-keeps-ticket': {
+    conforming: 0,
+    probe: async (bug) => {
+      const { r, key } = await underV2('p-rot-keep', bug);
+      r.fw.rotateIdentity(seededRng('bugs-test/rotation'));
+      const after = sealedOf(r).length;
+      await r.advance(3000);
+      // readings sealed after the rotation under the ticket that certifies the previous key
+      return sealedOf(r)
+        .slice(after)
+        .filter((e) => toHex(decodeEnvelope(e.envelope).kid) === toHex(key.kid)).length;
+    },
+  },
+  'rotation-silent': {
+    conforming: ['SIM_IDENTITY_KEY_ROTATED'],
+    probe: async (bug) => {
+      const { r } = await underV2('p-rot-silent', bug);
+      r.fw.rotateIdentity(seededRng('bugs-test/rotation'));
+      await r.advance(1000);
+      return r.hub
+        .device('p-rot-silent')
+        .statuses.filter((s) => s.state === 'error')
+        .map((s) => s.code);
+    },
+  },
   'auth-mode-under-v1': {
     conforming: undefined,
     probe: async (bug) => decodeEnvelope((await measuring('p-v1', bug)).sealed[0]!.envelope).header.m,

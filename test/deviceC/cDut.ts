@@ -7,7 +7,9 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { rotateWhileOff, cRotateCommand } from '../conform/support/rotation.ts';
 import { tempDir } from '../support/services.ts';
+import { deviceC } from './build.ts';
 import { startCDevice, writeProvisioning, type RunningCDevice } from './cDevice.ts';
 
 export interface CDutOptions {
@@ -30,6 +32,8 @@ export interface CDut {
   /** stderr and the event lines of every run so far (diagnostics for a failed case). */
   readonly stderr: string;
   reboot(): Promise<void>;
+  /** Identity rotation while off (AUTH-06): kill -9, `vitalseal-device-c --nvm <dir> --rotate-identity` (--rotate-cmd), start again. */
+  rotateIdentity(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -62,6 +66,10 @@ export function startCDut(o: CDutOptions): CDut {
     async reboot() {
       await runs.at(-1)?.kill9();
       launch();
+    },
+    async rotateIdentity() {
+      const bin = deviceC().path('vitalseal-device-c');
+      await rotateWhileOff(async () => runs.at(-1)?.kill9(), cRotateCommand(bin, nvmDir), launch);
     },
     async stop() {
       await runs.at(-1)?.kill9();

@@ -2,7 +2,7 @@
  * The conformance kit (`vitalseal conform --serial`, conform/) against device-c's host program
  * over a socat pty pair: the kit plays the gateway on one end, `vitalseal-device-c` (provisioned
  * with the kit's authority key) runs on the other; reboot cases kill it with SIGKILL and restart it
- * from the same NVM directory. Every case that applies to a serial device must pass, once sealing
+ * from the same NVM directory, AUTH-06 rotates its identity key in between (`--rotate-identity`). Every case that applies to a serial device must pass, once sealing
  * single-shot and once in session mode (§6), the profile declared (spo2, PT-07); only the MQTT
  * cases, the session cases of the single-shot run and the per-reading-key case of the session run
  * may be N/A.
@@ -33,6 +33,9 @@ describe.skipIf(skipDeviceC)(`vitalseal conform --serial against vitalseal-devic
       reboot: async () => {
         await dut!.reboot();
       },
+      rotateIdentity: async () => {
+        await dut!.rotateIdentity();
+      },
       bounds: { resendBoundMs: 10_000, readingTimeoutMs: 10_000, linkTimeoutMs: 30_000 },
       caseTimeoutMs: 90_000,
     });
@@ -55,6 +58,8 @@ describe.skipIf(skipDeviceC)(`vitalseal conform --serial against vitalseal-devic
     const results = await conform('c-conform-1', false);
     expect(results.filter((r) => r.verdict === 'pass').length).toBeGreaterThanOrEqual(50);
     expect(results.filter((r) => r.group === 'reboot' && r.verdict === 'pass').length).toBeGreaterThan(0);
+    // §3.6 rotation while off: kill -9, `vitalseal-device-c --nvm <dir> --rotate-identity` (the kit's --rotate-cmd), restart
+    expect(results.filter((r) => r.id === 'AUTH-06').map((r) => r.verdict)).toEqual(['pass']);
     for (const r of results.filter((x) => x.verdict === 'n/a'))
       expect(/^MQTT only/.test(r.reason ?? '') || r.id.startsWith('SES-'), `${r.id}: ${r.reason}`).toBe(true);
   }, 900_000);
@@ -64,6 +69,7 @@ describe.skipIf(skipDeviceC)(`vitalseal conform --serial against vitalseal-devic
     const ses = results.filter((r) => r.id.startsWith('SES-'));
     expect(ses.length).toBeGreaterThan(0);
     expect(ses.map((r) => `${r.id} ${r.verdict}`)).toEqual(ses.map((r) => `${r.id} pass`));
+    expect(results.filter((r) => r.id === 'AUTH-06').map((r) => r.verdict)).toEqual(['pass']); // rotation in session mode too
     for (const r of results.filter((x) => x.verdict === 'n/a'))
       expect(/^MQTT only|^session mode: /.test(r.reason ?? ''), `${r.id}: ${r.reason}`).toBe(true);
   }, 900_000);

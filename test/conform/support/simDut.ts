@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { toHex } from '../../../protocol/bytes.ts';
 import { FIRMWARE_BUGS_ENV, type FirmwareBugName } from '../../../device-sim/firmware/bugs.ts';
 import { stopProcess, tempDir } from '../../support/services.ts';
+import { rotateWhileOff, simRotateCommand } from './rotation.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const CLI = join(ROOT, 'test/device-sim/fixtures/simCli.ts');
@@ -46,6 +47,8 @@ export interface SimDut {
   readonly stderr: string;
   /** Power cycle: SIGKILL, then the same command again on the same NVM directory. */
   reboot(): Promise<void>;
+  /** Identity rotation while off (AUTH-06): SIGKILL, `vitalseal sim --rotate-identity` on the NVM directory (--rotate-cmd), start again. */
+  rotateIdentity(): Promise<void>;
   /** Stops the simulator (SIGKILL: a device has no orderly shutdown) and removes its NVM directory. */
   stop(): Promise<void>;
 }
@@ -115,6 +118,9 @@ export function startSimDut(o: SimDutOptions): SimDut {
     async reboot() {
       await stopProcess(child, 'SIGKILL');
       launch();
+    },
+    async rotateIdentity() {
+      await rotateWhileOff(() => stopProcess(child, 'SIGKILL'), simRotateCommand(o.deviceId, nvmDir), launch);
     },
     async stop() {
       await stopProcess(child, 'SIGKILL');
