@@ -23,8 +23,10 @@
 #
 # The device process is a child of `run`'s shell, which reaps it: a power cut leaves no zombie
 # holding the NVM lock. Every wait is bounded (WAIT_S, default 60 s). No secret is passed on a
-# command line by this script (give the simulator --secret-file for MQTT).
+# command line by this script (give the simulator --secret-file for MQTT); whoever can write to <dir>
+# can make `reboot` kill the pid written there, so <dir> is the operator's (created 0700).
 set -u
+umask 077 # the bench directory (pid files, the rotation tool's output) is the operator's alone
 HERE=$(cd "$(dirname "$0")" && pwd)
 VITALSEAL=${VITALSEAL:-"node $HERE/../../bin/vitalseal.js"}
 WAIT_S=${WAIT_S:-60}
