@@ -13,7 +13,7 @@ import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { fail, notApplicable, pass, type ConformCase } from '../case.ts';
 import type { ConformContext, IssuedTicket } from '../context.ts';
 import type { InspectedReading } from '../intake.ts';
-import { describeReading, firstCopies, listSome } from './common.ts';
+import { describeReading, firstCopies, listSome, maxSeqSeen, statusCodes } from './common.ts';
 
 /** How long a device may take to answer a ticket with a status. */
 export const STATUS_WAIT_MS = 10_000;
@@ -93,13 +93,7 @@ export const AUTH_CASES: ConformCase[] = [
       const { rs, mark } = await readingsUnder(ctx, t, SAMPLE);
       if (rs.length < SAMPLE)
         return fail(`${SAMPLE} readings under the v2 ticket (kid ${t.kidHex})`, `${rs.length}; ${ctx.silenceSummary(mark)}`, [
-          `status codes: ${
-            ctx.observations
-              .statuses(mark)
-              .map((s) => s.status.code)
-              .filter((c) => c !== undefined)
-              .join(', ') || 'none'
-          }`,
+          `status codes: ${statusCodes(ctx, mark)}`,
         ]);
       const verdicts = rs.map((r) => {
         const p = authProblem(r);
@@ -205,7 +199,7 @@ export const AUTH_CASES: ConformCase[] = [
       const v2 = t;
       // the kit hands out no ticket after the reboot: the device must take the v2 ticket from its NVM
       await ctx.transport.withholdTicket();
-      const maxSeqBefore = Math.max(-1, ...ctx.observations.readings(0).flatMap((r) => (r.header ? [r.header.seq] : [])));
+      const maxSeqBefore = maxSeqSeen(ctx);
       const cut = ctx.observations.mark;
       await ctx.reboot();
       const after = await ctx.waitFor((e) => (e.kind === 'status' && e.status.idk !== undefined ? e.status.idk : undefined), {
@@ -223,21 +217,18 @@ export const AUTH_CASES: ConformCase[] = [
         { since: cut, timeoutMs: waitMs },
       );
       const fresh = firstCopies(ctx.observations.readings(cut).filter(isNew));
-      const codes = ctx.observations
-        .statuses(cut)
-        .map((s) => s.status.code)
-        .filter((c) => c !== undefined);
+      const codes = statusCodes(ctx, cut);
       // back to a v1 ticket for the cases after this one
       await ctx.useTicket(ctx.issue());
       if (after === undefined) return fail('an "idk" in the status after the reboot', `none within ${STATUS_WAIT_MS} ms`);
       if (after !== idk)
         return fail(`the identity key ${idk.slice(0, 16)}… after the reboot (kept in NVM)`, `idk ${after.slice(0, 16)}…: a new key`, [
-          `status codes after the reboot: ${codes.join(', ') || 'none'}`,
+          `status codes after the reboot: ${codes}`,
         ]);
       if (fresh.length === 0)
         return fail(
           `new readings under the v2 ticket in use (kid ${v2.kidHex}) after the reboot, without a new ticket`,
-          `none; status codes: ${codes.join(', ') || 'none'}; ${ctx.silenceSummary(cut)}`,
+          `none; status codes: ${codes}; ${ctx.silenceSummary(cut)}`,
         );
       const bad = fresh.filter((r) => authProblem(r) !== undefined);
       if (bad.length > 0)

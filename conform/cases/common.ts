@@ -30,6 +30,20 @@ export function seqsBefore(ctx: ConformContext, mark: number): Set<number> {
   return s;
 }
 
+/** The highest seq received so far (-1: none). */
+export function maxSeqSeen(ctx: ConformContext): number {
+  return Math.max(-1, ...allReadings(ctx).flatMap((r) => (r.header ? [r.header.seq] : [])));
+}
+
+/** The codes of the statuses numbered `since` or later, for evidence ('none' when there is none). */
+export function statusCodes(ctx: ConformContext, since: number): string {
+  const codes = ctx.observations
+    .statuses(since)
+    .map((s) => s.status.code)
+    .filter((c) => c !== undefined);
+  return codes.join(', ') || 'none';
+}
+
 /** The first copy of every seq, in arrival order. */
 export function firstCopies(readings: readonly InspectedReading[]): InspectedReading[] {
   const seen = new Set<number>();

@@ -6,7 +6,7 @@
 import { fail, pass, type CaseOutcome, type ConformCase } from '../case.ts';
 import { CaseFailure, type ConformContext } from '../context.ts';
 import type { InspectedReading } from '../intake.ts';
-import { describeReading, firstCopies, listSome, seqsBefore } from './common.ts';
+import { describeReading, firstCopies, listSome, maxSeqSeen, seqsBefore } from './common.ts';
 import { usesSessionMode } from './session.ts';
 
 /** What came back after the kit withheld acks and then cut the device off. */
@@ -54,8 +54,6 @@ async function observeComeback(ctx: ConformContext, kind: 'link' | 'reboot'): Pr
   await ctx.sleep(1000);
   const mark = ctx.observations.mark;
   const acked = seqsBefore(ctx, mark);
-  const before = ctx.observations.readings(0);
-  const maxSeqBefore = Math.max(-1, ...before.flatMap((r) => (r.header ? [r.header.seq] : [])));
   ctx.transport.ackPolicy = (r) => r.header === undefined || acked.has(r.header.seq);
   const fresh = await ctx.readings(WITHHELD, { since: mark, filter: (r) => r.header !== undefined && !acked.has(r.header.seq) });
   const withheld = firstCopies(fresh);
@@ -64,7 +62,7 @@ async function observeComeback(ctx: ConformContext, kind: 'link' | 'reboot'): Pr
   if (kind === 'reboot') await ctx.transport.withholdTicket();
   ctx.transport.ackPolicy = () => true;
   const cut = ctx.observations.mark;
-  const maxBeforeCut = Math.max(maxSeqBefore, ...ctx.observations.readings(0).flatMap((r) => (r.header ? [r.header.seq] : [])));
+  const maxBeforeCut = maxSeqSeen(ctx);
   if (kind === 'link') await ctx.transport.dropLink(1000);
   else await ctx.reboot();
   const seqs = withheld.map((r) => r.header!.seq);

@@ -16,26 +16,12 @@ import type { ConformContext, IssuedTicket } from '../context.ts';
 import type { InspectedReading } from '../intake.ts';
 import { ACK_ALL } from '../transports/transport.ts';
 import { authProblem, identityKey, onlyIdentity, readingsUnder, SAMPLE, STATUS_WAIT_MS } from './auth.ts';
-import { describeReading, firstCopies, listSome, seqsBefore } from './common.ts';
+import { describeReading, firstCopies, listSome, maxSeqSeen, seqsBefore, statusCodes } from './common.ts';
 
 /** Readings left unacknowledged in the outbox across the rotation. */
 const WITHHELD = 2;
 
 const NO_ROTATE = 'no --rotate-cmd: the kit cannot make the device rotate its identity key (§3.6)';
-
-/** Highest seq received so far (-1: none). */
-function maxSeqSoFar(ctx: ConformContext): number {
-  return Math.max(-1, ...ctx.observations.readings(0).flatMap((r) => (r.header ? [r.header.seq] : [])));
-}
-
-/** The status codes the device reported since `since`, for the evidence. */
-function statusCodes(ctx: ConformContext, since: number): string {
-  const codes = ctx.observations
-    .statuses(since)
-    .map((s) => s.status.code)
-    .filter((c) => c !== undefined);
-  return codes.join(', ') || 'none';
-}
 
 /** A v2 ticket certifying `idk` in use, with a reading under it (the one in use when it already is). */
 async function ticketCertifying(ctx: ConformContext, idk: string): Promise<IssuedTicket | CaseOutcome> {
@@ -81,7 +67,7 @@ async function judgeRotation(ctx: ConformContext): Promise<CaseOutcome> {
     );
 
   // the rotation; the gateway keeps handing out the ticket that certifies the old key
-  const maxSeqBefore = maxSeqSoFar(ctx);
+  const maxSeqBefore = maxSeqSeen(ctx);
   ctx.transport.ackPolicy = ACK_ALL;
   const cut = ctx.observations.mark;
   await ctx.rotateIdentity();
